@@ -1,0 +1,428 @@
+"""Parse smartctl JSON output (``smartctl -x -j`` / ``-a -j``, smartmontools ≥ 7.0) into ``DiskHealth``.
+
+Accepts ``bytes``, ``str`` or an already decoded mapping, for ATA/SATA HDDs and SSDs, NVMe, SCSI/SAS,
+SAT/USB bridges and drives behind MegaRAID (``-d megaraid,N`` / ``-d sat+megaraid,N``).
+
+Produces: identity (model, serial, firmware, capacity, interface, device type, rotation, form factor,
+vendor, family), ``smart_status.passed``, power-on hours, power cycles, current temperature, the ATA
+attribute table, the NVMe health log, the SCSI error counters / grown defects / cycle counters, the
+ATA, NVMe and SCSI self-test logs (most recent first) and the ATA device statistics endurance value.
+
+Refuses with ``ParseError`` (never another exception): invalid JSON, a top level that is not an
+object, ``smartctl --scan`` output, smartctl error-only output (device could not be opened) and
+info-only output (``-i``) that holds no health data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from diagnostics.errors import ParseError
+from diagnostics.smart.records import (
+    AtaAttribute,
+    DiskHealth,
+    DiskIdentity,
+    NvmeHealth,
+    ScsiHealth,
+    SelfTestEntry,
+    classify_device_type,
+    parse_int,
+    plausible_hours,
+)
+
+SOURCE_FORMAT = "smartctl-json"
+
+# ATA self-test status high nibble (ATA ACS-3 §7.44 "SMART EXECUTE OFFLINE IMMEDIATE", the status
+# byte smartctl decodes in ataprint.cpp): 3..8 are failures, 7 a read failure.
+_ATA_SELFTEST_FAILURES = {
+    3: "fatal error",
+    4: "unknown failure",
+    5: "electrical failure",
+    6: "servo failure",
+    7: "read failure",
+    8: "handling damage",
+}
+# NVMe base spec 2.0 Figure 208 "Self-test Result Data Structure", result nibble 5..7 are failures.
+_NVME_SELFTEST_FAILURES = {5: "fatal error", 6: "unknown segment failure", 7: "segment failure"}
+# SPC-5 self-test results log parameter, SELF-TEST RESULTS 3..7 are failures.
+_SCSI_SELFTEST_FAILURES = {
+    3: "unknown error",
+    4: "failed segment",
+    5: "failed first segment",
+    6: "failed second segment",
+    7: "failed segment",
+}
+
+
+def parse_smartctl_json(doc: bytes | str | Mapping[str, Any], source: str) -> DiskHealth:
+    """Parse one smartctl JSON document; ``source`` names it in errors."""
+    data = _load(doc, source)
+    try:
+        return _parse(data, source)
+    except ParseError:
+        raise
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise ParseError(source, f"unexpected smartctl JSON structure ({type(exc).__name__}: {exc})") from exc
+
+
+def _load(doc: bytes | str | Mapping[str, Any], source: str) -> Mapping[str, Any]:
+    if isinstance(doc, Mapping):
+        return doc
+    if isinstance(doc, bytes | bytearray):
+        try:
+            doc = bytes(doc).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ParseError(source, "not UTF-8 text, so not smartctl JSON") from exc
+    if not isinstance(doc, str):
+        raise ParseError(source, f"expected JSON text or a mapping, got {type(doc).__name__}")
+    try:
+        data = json.loads(doc)
+    except (ValueError, RecursionError) as exc:
+        raise ParseError(source, f"not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ParseError(source, "JSON top level is not an object, so not a smartctl report")
+    return data
+
+
+def _map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value == value and abs(value) < 1e30 else None
+    if isinstance(value, str):
+        return parse_int(value)
+    return None
+
+
+def _str(value: Any) -> str | None:
+    if isinstance(value, str):
+        stripped = value.strip()
+        return stripped or None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _parse(data: Mapping[str, Any], source: str) -> DiskHealth:
+    smartctl = _map(data.get("smartctl"))
+    if "devices" in data and not any(k in data for k in ("device", "model_name", "smart_status")):
+        raise ParseError(source, "smartctl --scan output lists devices, holds no health data")
+    attributes = _attributes(data)
+    identity = _identity(data, attributes)
+    nvme = _nvme(data)
+    scsi = _scsi(data)
+    self_tests = _self_tests(data)
+    status = _map(data.get("smart_status"))
+    passed = status.get("passed")
+    smart_passed = passed if isinstance(passed, bool) else None
+    power_on = _map(data.get("power_on_time"))
+    temperature = _map(data.get("temperature"))
+    health = DiskHealth(
+        source_format=SOURCE_FORMAT,
+        identity=identity,
+        smartctl_version=_version(smartctl),
+        smart_supported=_smart_supported(data),
+        smart_passed=smart_passed,
+        power_on_hours=plausible_hours(_int(power_on.get("hours"))),
+        power_cycles=_int(data.get("power_cycle_count")),
+        temperature_c=_int(temperature.get("current")),
+        attributes=attributes,
+        nvme=nvme,
+        scsi=scsi,
+        self_tests=self_tests,
+        endurance_used_percent=_device_statistics_endurance(data),
+    )
+    if not health.has_health_data:
+        raise ParseError(source, _no_health_reason(data, smartctl))
+    return health
+
+
+def _no_health_reason(data: Mapping[str, Any], smartctl: Mapping[str, Any]) -> str:
+    errors = [
+        _str(m.get("string"))
+        for m in _list(smartctl.get("messages"))
+        if isinstance(m, Mapping) and m.get("severity") == "error"
+    ]
+    errors = [e for e in errors if e]
+    if errors and not any(k in data for k in ("model_name", "serial_number", "device")):
+        return f"smartctl reported an error and no device data: {errors[0]}"
+    support = data.get("smart_support")
+    if isinstance(support, Mapping) and support.get("available") is False:
+        return "device lacks SMART capability: no health data"
+    if errors:
+        return f"no health data (smartctl: {errors[0]})"
+    argv = [a for a in _list(smartctl.get("argv")) if isinstance(a, str)]
+    info_only = any(a in {"-i", "--info"} or (a.startswith("-j") and "i" in a) for a in argv)
+    device = _map(data.get("device"))
+    if not info_only and (_str(device.get("type")) or "").lower() == "scsi":
+        return (
+            "SCSI device returned no health data (a RAID volume or a device without SMART): "
+            "query the physical disks behind the controller, e.g. smartctl -d megaraid,N -x -j"
+        )
+    return "info-only output (smartctl -i): identity but no health data; run smartctl -x -j"
+
+
+def _version(smartctl: Mapping[str, Any]) -> str | None:
+    version = _list(smartctl.get("version"))
+    parts = [str(v) for v in version if isinstance(v, int)]
+    return ".".join(parts) or None
+
+
+def _smart_supported(data: Mapping[str, Any]) -> bool | None:
+    support = data.get("smart_support")
+    if isinstance(support, bool):
+        return support
+    if isinstance(support, Mapping) and isinstance(support.get("available"), bool):
+        return bool(support["available"])
+    return None
+
+
+def _identity(data: Mapping[str, Any], attributes: tuple[AtaAttribute, ...]) -> DiskIdentity:
+    device = _map(data.get("device"))
+    dev_type = (_str(device.get("type")) or "").lower()
+    protocol = (_str(device.get("protocol")) or "").lower()
+    is_nvme = protocol == "nvme" or "nvme_smart_health_information_log" in data or dev_type == "nvme"
+    interface = _interface(dev_type, protocol, is_nvme)
+    model = _str(data.get("model_name")) or _str(data.get("scsi_model_name"))
+    vendor = _str(data.get("scsi_vendor")) or _str(data.get("vendor"))
+    product = _str(data.get("scsi_product")) or _str(data.get("product"))
+    if model is None and product:
+        model = f"{vendor} {product}" if vendor else product
+    capacity = _int(_map(data.get("user_capacity")).get("bytes"))
+    if capacity is None:
+        capacity = _int(data.get("nvme_total_capacity"))
+    rotation = _int(data.get("rotation_rate"))
+    form = _map(data.get("form_factor"))
+    return DiskIdentity(
+        model=model,
+        serial=_str(data.get("serial_number")),
+        firmware=_str(data.get("firmware_version"))
+        or _str(data.get("scsi_revision"))
+        or _str(data.get("revision")),
+        capacity_bytes=capacity,
+        interface=interface,
+        device_type=classify_device_type(interface, rotation, model, is_nvme, attributes),
+        rotation_rpm=rotation,
+        form_factor=_str(form.get("name")),
+        vendor=vendor,
+        model_family=_str(data.get("model_family")),
+    )
+
+
+def _interface(dev_type: str, protocol: str, is_nvme: bool) -> str | None:
+    if "megaraid" in dev_type:
+        return "megaraid"
+    if dev_type.startswith(("usb", "snt", "jmb")) or dev_type in {"sntasmedia", "sntjmicron", "sntrealtek"}:
+        return "usb"
+    if dev_type.startswith("sat"):
+        return "sat"
+    if is_nvme:
+        return "nvme"
+    if dev_type in {"ata", "scsi", "nvme"}:
+        return dev_type
+    if protocol == "ata":
+        return "ata"
+    if protocol == "scsi":
+        return "scsi"
+    return dev_type or None
+
+
+def _attributes(data: Mapping[str, Any]) -> tuple[AtaAttribute, ...]:
+    table = _list(_map(data.get("ata_smart_attributes")).get("table"))
+    out = []
+    for row in table:
+        if not isinstance(row, Mapping) or _int(row.get("id")) is None:
+            continue
+        raw = _map(row.get("raw"))
+        raw_string = _str(raw.get("string")) or ""
+        raw_value = _int(raw.get("value"))
+        leading = _leading_digits(raw_string)
+        flags = _map(row.get("flags"))
+        out.append(
+            AtaAttribute(
+                id=_int(row.get("id")) or 0,
+                name=_str(row.get("name")) or "Unknown_Attribute",
+                value=_int(row.get("value")),
+                worst=_int(row.get("worst")),
+                thresh=_int(row.get("thresh")),
+                raw=leading if leading is not None else raw_value,
+                raw_string=raw_string,
+                when_failed=_when_failed(row.get("when_failed")),
+                prefailure=bool(flags.get("prefailure")),
+            )
+        )
+    return tuple(out)
+
+
+def _when_failed(value: Any) -> str:
+    text = _str(value) or ""
+    lowered = text.lower()
+    if lowered in {"now", "failing_now"}:
+        return "FAILING_NOW"
+    if lowered in {"past", "in_the_past"}:
+        return "In_the_past"
+    return "" if lowered in {"", "-"} else text
+
+
+def _leading_digits(text: str) -> int | None:
+    digits = ""
+    for ch in text.strip():
+        if not ch.isdigit():
+            break
+        digits += ch
+    return int(digits) if digits else None
+
+
+def _nvme(data: Mapping[str, Any]) -> NvmeHealth | None:
+    log = data.get("nvme_smart_health_information_log")
+    if not isinstance(log, Mapping):
+        return None
+    return NvmeHealth(
+        critical_warning=_int(log.get("critical_warning")),
+        temperature_c=_int(log.get("temperature")),
+        available_spare=_int(log.get("available_spare")),
+        available_spare_threshold=_int(log.get("available_spare_threshold")),
+        percentage_used=_int(log.get("percentage_used")),
+        data_units_read=_int(log.get("data_units_read")),
+        data_units_written=_int(log.get("data_units_written")),
+        power_cycles=_int(log.get("power_cycles")),
+        power_on_hours=_int(log.get("power_on_hours")),
+        unsafe_shutdowns=_int(log.get("unsafe_shutdowns")),
+        media_errors=_int(log.get("media_errors")),
+        num_err_log_entries=_int(log.get("num_err_log_entries")),
+    )
+
+
+def _scsi(data: Mapping[str, Any]) -> ScsiHealth | None:
+    counters = _map(data.get("scsi_error_counter_log"))
+    cycles = _map(data.get("scsi_start_stop_cycle_counter"))
+    grown = _int(data.get("scsi_grown_defect_list"))
+    endurance = _int(_map(data.get("scsi_percentage_used_endurance_indicator")).get("value"))
+    if endurance is None:
+        endurance = _int(data.get("scsi_percentage_used_endurance_indicator"))
+    if not counters and not cycles and grown is None and endurance is None:
+        return None
+
+    def uncorrected(kind: str) -> int | None:
+        return _int(_map(counters.get(kind)).get("total_uncorrected_errors"))
+
+    def corrected(kind: str) -> int | None:
+        return _int(_map(counters.get(kind)).get("total_errors_corrected"))
+
+    return ScsiHealth(
+        grown_defects=grown,
+        read_uncorrected=uncorrected("read"),
+        write_uncorrected=uncorrected("write"),
+        verify_uncorrected=uncorrected("verify"),
+        read_corrected=corrected("read"),
+        write_corrected=corrected("write"),
+        verify_corrected=corrected("verify"),
+        non_medium_errors=_int(_map(data.get("scsi_nonmedium_error")).get("count")),
+        start_stop_cycles=_int(cycles.get("accumulated_start_stop_cycles")),
+        start_stop_cycles_rated=_int(cycles.get("specified_cycle_count_over_device_lifetime")),
+        load_unload_cycles=_int(cycles.get("accumulated_load_unload_cycles")),
+        load_unload_cycles_rated=_int(cycles.get("specified_load_unload_count_over_device_lifetime")),
+        percentage_used_endurance=endurance,
+    )
+
+
+def _self_tests(data: Mapping[str, Any]) -> tuple[SelfTestEntry, ...]:
+    log = _map(data.get("ata_smart_self_test_log"))
+    for key in ("extended", "standard"):
+        table = _list(_map(log.get(key)).get("table"))
+        if table:
+            return tuple(e for e in (_ata_test(row) for row in table) if e is not None)
+    nvme_table = _list(_map(data.get("nvme_self_test_log")).get("table"))
+    if nvme_table:
+        return tuple(e for e in (_nvme_test(row) for row in nvme_table) if e is not None)
+    scsi = []
+    for index in range(20):
+        row = data.get(f"scsi_self_test_{index}")
+        if isinstance(row, Mapping):
+            entry = _scsi_test(row)
+            if entry is not None:
+                scsi.append(entry)
+    return tuple(scsi)
+
+
+def _ata_test(row: Any) -> SelfTestEntry | None:
+    if not isinstance(row, Mapping):
+        return None
+    status = _map(row.get("status"))
+    code = _int(status.get("value"))
+    nibble = (code >> 4) if code is not None else None
+    text = _str(status.get("string")) or ""
+    failure = _ATA_SELFTEST_FAILURES.get(nibble) if nibble is not None else None
+    if nibble is None and "fail" in text.lower():
+        failure = text
+    passed: bool | None
+    if failure:
+        passed = False
+    elif nibble == 0 or (nibble is None and status.get("passed") is True):
+        passed = True
+    else:
+        passed = None
+    return SelfTestEntry(
+        test_type=_str(_map(row.get("type")).get("string")) or "unknown",
+        status=text,
+        passed=passed,
+        failure=failure,
+        lifetime_hours=_int(row.get("lifetime_hours")),
+        lba_of_first_error=_int(row.get("lba")),
+        remaining_percent=_int(status.get("remaining_percent")),
+    )
+
+
+def _nvme_test(row: Any) -> SelfTestEntry | None:
+    if not isinstance(row, Mapping):
+        return None
+    result = _map(row.get("self_test_result"))
+    code = _int(result.get("value"))
+    failure = _NVME_SELFTEST_FAILURES.get(code) if code is not None else None
+    return SelfTestEntry(
+        test_type=_str(_map(row.get("self_test_code")).get("string")) or "unknown",
+        status=_str(result.get("string")) or "",
+        passed=False if failure else (True if code == 0 else None),
+        failure=failure,
+        lifetime_hours=_int(row.get("power_on_hours")),
+        lba_of_first_error=_int(row.get("lba")),
+    )
+
+
+def _scsi_test(row: Mapping[str, Any]) -> SelfTestEntry | None:
+    result = _map(row.get("result"))
+    code = _int(result.get("value"))
+    failure = _SCSI_SELFTEST_FAILURES.get(code) if code is not None else None
+    sense = _map(row.get("sense_key"))
+    if failure and _int(sense.get("value")) == 3:  # SPC: sense key 3 = MEDIUM ERROR
+        failure = "read failure"
+    return SelfTestEntry(
+        test_type=_str(_map(row.get("code")).get("string")) or "unknown",
+        status=_str(result.get("string")) or "",
+        passed=False if failure else (True if code == 0 else None),
+        failure=failure,
+        lifetime_hours=_int(_map(row.get("power_on_time")).get("hours")),
+        lba_of_first_error=_int(row.get("lba_first_failure")),
+    )
+
+
+def _device_statistics_endurance(data: Mapping[str, Any]) -> int | None:
+    for page in _list(_map(data.get("ata_device_statistics")).get("pages")):
+        for entry in _list(_map(page).get("table")):
+            entry = _map(entry)
+            name = (_str(entry.get("name")) or "").lower()
+            if "percentage used endurance" in name and _map(entry.get("flags")).get("valid", True):
+                return _int(entry.get("value"))
+    return None

@@ -1,0 +1,285 @@
+"""Normalised disk records produced by both smartctl parsers (JSON and text).
+
+``parse_smartctl_json`` and ``parse_smartctl_text`` fill the same frozen dataclasses, so the
+grading policy (``diagnostics.grading.disk``) is one pure function of a ``DiskHealth`` whatever the
+input format. Fields are ``None`` where the report does not say; counts are plain integers taken
+from raw values only when the raw value is a plain count (see ``AtaAttribute.count``).
+
+This module also holds the small number helpers both parsers share.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+#: Raw values above this are vendor-packed bit fields (several 16-bit counters in the 48-bit raw
+#: field, e.g. Seagate 1/7/195, SandForce ECC counters), not counts: smartmontools wiki
+#: "FAQ: Seagate raw values", ATA-8 ACS SMART attribute raw field is 6 bytes, vendor defined.
+PACKED_RAW_ABOVE = 0xFFFF_FFFF
+
+#: Attribute names smartctl prints when it does not know the drive's attribute meaning
+#: (smartmontools ``drivedb.h`` default presets): their raw values cannot be interpreted.
+GUESSED_NAME_MARKERS = ("Unknown_Attribute", "Unknown_SSD_Attribute", "Unknown_HDD_Attribute")
+
+TEMPERATURE_ATTRIBUTE_IDS = frozenset({190, 194, 231})  # 231 is temperature on some HDDs only
+
+
+@dataclass(frozen=True)
+class DiskIdentity:
+    model: str | None = None
+    serial: str | None = None
+    firmware: str | None = None
+    capacity_bytes: int | None = None
+    interface: str | None = None  # ata | sat | nvme | scsi | usb | megaraid | …
+    device_type: str = "unknown"  # hdd | ssd | nvme | unknown
+    rotation_rpm: int | None = None  # 0 would mean solid state; None unknown
+    form_factor: str | None = None  # e.g. '2.5 inches', 'M.2'
+    vendor: str | None = None
+    model_family: str | None = None
+
+
+@dataclass(frozen=True)
+class AtaAttribute:
+    id: int
+    name: str
+    value: int | None
+    worst: int | None
+    thresh: int | None
+    raw: int | None  # leading integer of the raw value, None if not numeric
+    raw_string: str
+    when_failed: str  # '' | 'FAILING_NOW' | 'In_the_past' (as smartctl prints it)
+    prefailure: bool
+
+    @property
+    def failing_now(self) -> bool:
+        """smartctl's own rule (``ataprint.cpp``): threshold non-zero and value at or below it."""
+        if self.when_failed:
+            return self.when_failed.upper().startswith("FAILING")
+        return bool(self.thresh) and self.value is not None and self.value <= (self.thresh or 0)
+
+    @property
+    def failed_in_past(self) -> bool:
+        if self.when_failed:
+            return self.when_failed.lower().startswith("in_the_past")
+        return bool(self.thresh) and self.worst is not None and self.worst <= (self.thresh or 0)
+
+    @property
+    def name_is_guessed(self) -> bool:
+        return any(marker in self.name for marker in GUESSED_NAME_MARKERS)
+
+    @property
+    def count(self) -> int | None:
+        """The raw value as an event count, or None when it is packed or not a plain number."""
+        if self.raw is None or self.raw > PACKED_RAW_ABOVE or self.name_is_guessed:
+            return None
+        return self.raw
+
+
+@dataclass(frozen=True)
+class SelfTestEntry:
+    test_type: str  # 'Short offline', 'Extended offline', 'Background long', …
+    status: str  # as smartctl words it
+    passed: bool | None  # True completed without error; False failed; None aborted/in progress
+    failure: str | None  # 'read failure', 'electrical failure', … when passed is False
+    lifetime_hours: int | None = None
+    lba_of_first_error: int | None = None
+    remaining_percent: int | None = None
+
+    @property
+    def is_extended(self) -> bool:
+        t = self.test_type.lower()
+        return "extended" in t or "long" in t
+
+
+@dataclass(frozen=True)
+class NvmeHealth:
+    critical_warning: int | None = None
+    temperature_c: int | None = None
+    available_spare: int | None = None
+    available_spare_threshold: int | None = None
+    percentage_used: int | None = None
+    data_units_read: int | None = None
+    data_units_written: int | None = None
+    power_cycles: int | None = None
+    power_on_hours: int | None = None
+    unsafe_shutdowns: int | None = None
+    media_errors: int | None = None
+    num_err_log_entries: int | None = None
+
+
+@dataclass(frozen=True)
+class ScsiHealth:
+    grown_defects: int | None = None
+    read_uncorrected: int | None = None
+    write_uncorrected: int | None = None
+    verify_uncorrected: int | None = None
+    read_corrected: int | None = None
+    write_corrected: int | None = None
+    verify_corrected: int | None = None
+    non_medium_errors: int | None = None
+    start_stop_cycles: int | None = None
+    start_stop_cycles_rated: int | None = None
+    load_unload_cycles: int | None = None
+    load_unload_cycles_rated: int | None = None
+    percentage_used_endurance: int | None = None
+
+    @property
+    def uncorrected_total(self) -> int | None:
+        values = [v for v in (self.read_uncorrected, self.write_uncorrected, self.verify_uncorrected) if v]
+        known = (self.read_uncorrected, self.write_uncorrected, self.verify_uncorrected)
+        if all(v is None for v in known):
+            return None
+        return sum(values)
+
+
+@dataclass(frozen=True)
+class DiskHealth:
+    """One drive's SMART data, normalised from smartctl JSON or text output."""
+
+    source_format: str  # 'smartctl-json' | 'smartctl-text'
+    identity: DiskIdentity
+    smartctl_version: str | None = None
+    smart_supported: bool | None = None
+    smart_passed: bool | None = None
+    power_on_hours: int | None = None
+    power_cycles: int | None = None
+    temperature_c: int | None = None
+    attributes: tuple[AtaAttribute, ...] = ()
+    nvme: NvmeHealth | None = None
+    scsi: ScsiHealth | None = None
+    self_tests: tuple[SelfTestEntry, ...] = ()  # most recent first
+    endurance_used_percent: int | None = None  # ATA device statistics 'Percentage Used Endurance'
+    notes: tuple[str, ...] = field(default=())  # parser remarks (e.g. skipped malformed lines)
+
+    def attribute(self, attr_id: int) -> AtaAttribute | None:
+        for attr in self.attributes:
+            if attr.id == attr_id:
+                return attr
+        return None
+
+    def _count(self, attr_id: int, *name_parts: str) -> int | None:
+        attr = self.attribute(attr_id)
+        if attr is None or (name_parts and not any(p in attr.name.lower() for p in name_parts)):
+            return None
+        return attr.count
+
+    @property
+    def reallocated_sectors(self) -> int | None:
+        return self._count(5, "realloc", "retired")
+
+    @property
+    def pending_sectors(self) -> int | None:
+        return self._count(197, "pending")
+
+    @property
+    def offline_uncorrectable(self) -> int | None:
+        return self._count(198, "uncorrect")
+
+    @property
+    def reported_uncorrectable(self) -> int | None:
+        return self._count(187, "uncorrect")
+
+    @property
+    def load_cycles(self) -> int | None:
+        count = self._count(193, "load")
+        if count is None and self.scsi is not None:
+            return self.scsi.load_unload_cycles
+        return count
+
+    @property
+    def has_health_data(self) -> bool:
+        return bool(
+            self.smart_passed is not None
+            or self.attributes
+            or self.nvme is not None
+            or self.scsi is not None
+            or self.self_tests
+        )
+
+
+_INT_RE = re.compile(r"[-+]?\d[\d,.' \u00a0\u202f]*")
+
+
+def parse_int(text: str | None) -> int | None:
+    """Leading integer of ``text``, tolerating the thousands separators smartctl prints by locale
+    ('1,954,515', '1.954.515', '12 000 138 625 024', "1'234"). Returns None when there is none.
+
+    A single separator followed by other than three digits is a decimal mark ('38280,029' → 38280).
+    """
+    if not text:
+        return None
+    m = _INT_RE.search(text)
+    if m is None:
+        return None
+    token = m.group(0).rstrip(",. '\u00a0\u202f")
+    sign = -1 if token.startswith("-") else 1
+    token = token.lstrip("+-")
+    groups = re.split(r"[,.' \u00a0\u202f]", token)
+    digits = groups[0]
+    for group in groups[1:]:
+        if len(group) == 3 and group.isdigit():
+            digits += group
+        else:
+            break
+    if not digits.isdigit():
+        return None
+    return sign * int(digits)
+
+
+#: No drive has been powered for 17 years straight; a larger Power_On_Hours raw value is a unit the
+#: smartctl database did not know (minutes, half-minutes: smartmontools ``-v 9,minutes`` presets).
+PLAUSIBLE_MAX_POWER_ON_HOURS = 150_000
+
+#: Attributes only a spinning drive has (ATA-8 / smartmontools attribute names): spin-up, seek, load.
+_MECHANICAL_NAMES = (
+    "Spin_Up_Time",
+    "Spin_Retry_Count",
+    "Seek_Error_Rate",
+    "Load_Cycle_Count",
+    "Head_Flying_Hours",
+    "Calibration_Retry_Count",
+    "Power-Off_Retract_Count",
+)
+_SSD_NAMES = (
+    "Wear_Leveling",
+    "Media_Wearout",
+    "SSD_Life_Left",
+    "Percent_Lifetime",
+    "Total_LBAs_Written",
+    "Host_Writes",
+    "NAND",
+    "Erase_Fail",
+    "Program_Fail",
+    "Lifetime_Remain",
+    "Perc_Rated_Life",
+)
+
+
+def plausible_hours(hours: int | None) -> int | None:
+    if hours is None or hours < 0 or hours > PLAUSIBLE_MAX_POWER_ON_HOURS:
+        return None
+    return hours
+
+
+def classify_device_type(
+    interface: str | None,
+    rotation_rpm: int | None,
+    model: str | None,
+    is_nvme: bool,
+    attributes: tuple[AtaAttribute, ...] = (),
+) -> str:
+    """hdd | ssd | nvme | unknown from what the report states: rotation rate first, then the model
+    name, then which attributes exist (old smartctl 5.x never printed a rotation rate)."""
+    if is_nvme:
+        return "nvme"
+    if rotation_rpm is not None:
+        return "ssd" if rotation_rpm == 0 else "hdd"
+    if model and re.search(r"\bSSD|SSD\b|Solid State|\bMZ[0-9A-Z]", model, re.IGNORECASE):
+        return "ssd"
+    names = [a.name for a in attributes]
+    if any(marker in name for name in names for marker in _SSD_NAMES):
+        return "ssd"
+    if any(name in _MECHANICAL_NAMES for name in names):
+        return "hdd"
+    return "unknown"

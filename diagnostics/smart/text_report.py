@@ -1,0 +1,546 @@
+"""Parse saved smartctl text output (smartmontools 5.0 … 7.x) into ``DiskHealth``.
+
+Accepts the text of ``smartctl -a``, ``-x``, ``-A``, ``-H`` (and their ``-d ata|sat|scsi|nvme|
+megaraid,N|sntasmedia…`` variants) for ATA/SATA, NVMe and SCSI/SAS devices: the information section,
+the overall health line (ATA/NVMe ``PASSED``/``FAILED!``, SCSI ``SMART Health Status``), the ATA
+attribute table in all its layouts (modern with ``UPDATED``/``WHEN_FAILED``; pre-5.33 without
+``UPDATED``; ``-f brief`` with ``FLAGS``/``FAIL``; ``---`` normalised values), ATA and SCSI self-test
+logs, the ATA device statistics endurance line (``-x``), the NVMe SMART/Health log and the SCSI error
+counter log, grown defect list and cycle counters. Numbers may carry locale separators.
+
+Produces the same ``DiskHealth`` as ``diagnostics.smart.json_report``, with ``source_format``
+``"smartctl-text"``.
+
+Refuses with ``ParseError`` (never another exception): empty input, text that is not smartctl
+output, ``smartctl --scan``/``--scan-open`` listings, ``-d test`` type probes, ``--version``
+banners, pySMART replay links (a file holding only a path to another capture), SCSI log pages
+(``-l background``/``-l sasphy``), info-only output and devices without SMART (RAID volumes).
+
+It is a hand-written line scanner (no pySMART): one pass over the lines, a few anchored regexes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from diagnostics.errors import ParseError
+from diagnostics.smart.records import (
+    AtaAttribute,
+    DiskHealth,
+    DiskIdentity,
+    NvmeHealth,
+    ScsiHealth,
+    SelfTestEntry,
+    classify_device_type,
+    parse_int,
+    plausible_hours,
+)
+
+SOURCE_FORMAT = "smartctl-text"
+
+_SIGNATURES = re.compile(
+    r"smartctl (?:version )?(?:\d|pre-)|=== START OF (?:INFORMATION|READ SMART|SMART DATA)"
+    r"|SMART overall-health self-assessment|ID# ATTRIBUTE_NAME|SMART/Health Information"
+    r"|SMART Health Status:|Device of type '|^\S+ -d \S+ # ",
+    re.MULTILINE,
+)
+_VERSION = re.compile(r"^smartctl (?:version )?(pre-)?(\d+\.\d+)", re.MULTILINE)
+_KEY_VALUE = re.compile(r"^([A-Za-z][A-Za-z0-9 /()\-_.'&,]{0,70}?)\s*:\s+(\S.*?)\s*$")
+_ATTR_ROW = re.compile(
+    r"^\s*(\d{1,3})\s+(\S+)\s+(0x[0-9a-fA-F]{4}|[A-Z+-]{5,8})\s+"
+    r"(\d{1,3}|---)\s+(\d{1,3}|---)\s+(\d{1,3}|---)\s*(.*)$"
+)
+_ATA_SELFTEST = re.compile(r"^#\s*(\d+)\s+(\S.*?)\s{2,}(\S.*?)\s+(\d{1,3})%\s+(\d+|-)\s*(\S*)")
+_SCSI_SELFTEST = re.compile(
+    r"^#\s*(\d+)\s+(\S.*?)\s{2,}(\S.*?)\s{2,}(\S+)\s+(\d+|-|NOW)\s+(\S+)\s*(?:\[(.*?)\])?"
+)
+_NVME_SELFTEST = re.compile(r"^\s*(\d+)\s+(Short|Extended|Vendor\S*|\S+)\s+(\S.*?)\s{2,}(\d+)\s+(\S+)")
+_SCSI_COUNTER = re.compile(r"^(read|write|verify):\s+(.*)$")
+_SCAN_LINE = re.compile(r"^\S.* -d \S+ # ")
+_PROBE_LINE = re.compile(r"Device of type '[^']*' \[[^\]]*\] (?:detected|opened)|Device open changed type")
+_FAILED_WORDS = ("fail", "error")
+_WHEN_FAILED = {"-": "", "FAILING_NOW": "FAILING_NOW", "NOW": "FAILING_NOW", "In_the_past": "In_the_past"}
+_WHEN_FAILED["Past"] = "In_the_past"
+_TYPES = {"Pre-fail", "Old_age"}
+_UPDATED = {"Always", "Offline"}
+
+
+def looks_like_smartctl_text(text: str) -> bool:
+    """True when ``text`` carries a smartctl banner, section header or table header."""
+    return bool(_SIGNATURES.search(text[:20000]))
+
+
+def parse_smartctl_text(text: str, source: str) -> DiskHealth:
+    """Parse one saved smartctl text report; ``source`` names it in errors."""
+    if not isinstance(text, str):
+        raise ParseError(source, f"expected text, got {type(text).__name__}")
+    try:
+        return _parse(text, source)
+    except ParseError:
+        raise
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise ParseError(source, f"unexpected smartctl text layout ({type(exc).__name__}: {exc})") from exc
+
+
+def _refuse_early(text: str, source: str) -> None:
+    stripped = text.strip()
+    if not stripped:
+        raise ParseError(source, "empty input")
+    lines = [line for line in stripped.splitlines() if line.strip()]
+    if len(lines) == 1 and "\n" not in stripped and re.fullmatch(r"(\.\./|\./|_)\S*", stripped):
+        raise ParseError(
+            source,
+            f"holds only a pySMART replay link to another capture ({stripped[:80]}), no smartctl output",
+        )
+    body = [ln for ln in lines if not ln.startswith(("smartctl ", "Copyright", "Home page"))]
+    if body and all(_SCAN_LINE.match(ln) for ln in body):
+        raise ParseError(source, "smartctl --scan output lists devices, holds no health data")
+    if body and all(_PROBE_LINE.search(ln) for ln in body):
+        raise ParseError(source, "smartctl -d test output only probes the device type, holds no health data")
+    if not looks_like_smartctl_text(text):
+        raise ParseError(source, "not smartctl output (no smartctl banner, section or table found)")
+
+
+def _parse(text: str, source: str) -> DiskHealth:
+    _refuse_early(text, source)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    version_match = _VERSION.search(text)
+    version = version_match.group(2) if version_match else None
+
+    info: dict[str, str] = {}
+    attributes: list[AtaAttribute] = []
+    ata_tests: list[SelfTestEntry] = []
+    nvme_tests: list[SelfTestEntry] = []
+    scsi_tests: list[SelfTestEntry] = []
+    scsi_counters: dict[str, list[str]] = {}
+    endurance: int | None = None
+    section = ""
+    for raw_line in text.split("\n"):
+        line = raw_line.rstrip()
+        if not line:
+            if section in {"attrs", "ata_tests", "nvme_tests", "scsi_tests", "counters"}:
+                section = ""
+            continue
+        if line.startswith("ID# ATTRIBUTE_NAME") or line.startswith("ID# ATTRIBUTE"):
+            section = "attrs"
+            continue
+        if line.startswith("Num  Test_Description") or line.startswith("Num Test_Description"):
+            section = "nvme_tests" if "Power_on_Hours" in line or "Failing_LBA" in line else "ata_tests"
+            continue
+        if line.startswith("Num  Test") or line.startswith("Num Test"):
+            section = "scsi_tests"
+            continue
+        if line.startswith("Error counter log") or line.startswith("Error Counter log"):
+            section = "counters"
+            continue
+        if section == "attrs":
+            attr = _attribute(line)
+            if attr is not None:
+                attributes.append(attr)
+                continue
+            section = ""
+        elif section == "ata_tests":
+            entry = _ata_selftest(line)
+            if entry is not None:
+                ata_tests.append(entry)
+            continue
+        elif section == "nvme_tests":
+            entry = _nvme_selftest(line)
+            if entry is not None:
+                nvme_tests.append(entry)
+            continue
+        elif section == "scsi_tests":
+            entry = _scsi_selftest(line)
+            if entry is not None:
+                scsi_tests.append(entry)
+            continue
+        elif section == "counters":
+            m = _SCSI_COUNTER.match(line.strip())
+            if m:
+                scsi_counters[m.group(1)] = m.group(2).split()
+            continue
+        if "Percentage Used Endurance Indicator" in line and endurance is None:
+            endurance = _devstat_value(line)
+            continue
+        kv = _KEY_VALUE.match(line.strip())
+        if kv:
+            key = kv.group(1).strip().lower()
+            info.setdefault(key, kv.group(2))
+        elif line.lstrip().startswith("Accumulated power on time"):
+            info.setdefault("accumulated power on time", line)
+        elif "number of hours powered up" in line:
+            info.setdefault("number of hours powered up", line.split("=", 1)[-1])
+        elif line.startswith("Current temperature ="):
+            info.setdefault("current drive temperature", line.split("=", 1)[-1])
+
+    return _build(
+        text,
+        source,
+        version,
+        info,
+        tuple(attributes),
+        tuple(ata_tests or scsi_tests or nvme_tests),
+        scsi_counters,
+        endurance,
+    )
+
+
+def _attribute(line: str) -> AtaAttribute | None:
+    m = _ATTR_ROW.match(line)
+    if m is None:
+        return None
+    attr_id, name, flag, value, worst, thresh, rest = m.groups()
+    tokens = rest.split()
+    when_failed = ""
+    if tokens and tokens[0] in _TYPES:
+        tokens.pop(0)
+    if tokens and tokens[0] in _UPDATED:
+        tokens.pop(0)
+    if tokens and tokens[0] in _WHEN_FAILED and len(tokens) > 1:
+        when_failed = _WHEN_FAILED[tokens.pop(0)]
+    raw_string = " ".join(tokens)
+    leading = re.match(r"\d+", raw_string)
+    prefailure = bool(int(flag, 16) & 1) if flag.startswith("0x") else flag.startswith("P")
+    return AtaAttribute(
+        id=int(attr_id),
+        name=name,
+        value=None if value == "---" else int(value),
+        worst=None if worst == "---" else int(worst),
+        thresh=None if thresh == "---" else int(thresh),
+        raw=int(leading.group(0)) if leading else None,
+        raw_string=raw_string,
+        when_failed=when_failed,
+        prefailure=prefailure,
+    )
+
+
+def _classify_status(status: str) -> tuple[bool | None, str | None]:
+    lowered = status.lower()
+    if "progress" in lowered or "abort" in lowered or "interrupt" in lowered:
+        return None, None
+    if any(word in lowered for word in _FAILED_WORDS):
+        if "read" in lowered:
+            return False, "read failure"
+        detail = status.split(":", 1)[-1].strip() if ":" in status else status.strip()
+        return False, detail.lower() or "failure"
+    if lowered.startswith("completed"):
+        return True, None
+    return None, None
+
+
+def _ata_selftest(line: str) -> SelfTestEntry | None:
+    m = _ATA_SELFTEST.match(line.strip())
+    if m is None:
+        return None
+    _num, test_type, status, remaining, hours, lba = m.groups()
+    passed, failure = _classify_status(status)
+    return SelfTestEntry(
+        test_type=test_type.strip(),
+        status=status.strip(),
+        passed=passed,
+        failure=failure,
+        lifetime_hours=parse_int(hours),
+        lba_of_first_error=_lba(lba),
+        remaining_percent=int(remaining),
+    )
+
+
+def _scsi_selftest(line: str) -> SelfTestEntry | None:
+    m = _SCSI_SELFTEST.match(line.strip())
+    if m is None:
+        return None
+    _num, test_type, status, _segment, hours, lba, sense = m.groups()
+    passed, failure = _classify_status(status)
+    if failure and sense:
+        sense_key = sense.split()[0] if sense.split() else ""
+        if sense_key in {"0x3", "0x03", "3"}:  # SPC: sense key 3 = MEDIUM ERROR
+            failure = "read failure"
+    return SelfTestEntry(
+        test_type=test_type.strip(),
+        status=status.strip(),
+        passed=passed,
+        failure=failure,
+        lifetime_hours=parse_int(hours),
+        lba_of_first_error=_lba(lba),
+    )
+
+
+def _nvme_selftest(line: str) -> SelfTestEntry | None:
+    m = _NVME_SELFTEST.match(line)
+    if m is None:
+        return None
+    _num, test_type, status, hours, lba = m.groups()
+    passed, failure = _classify_status(status)
+    return SelfTestEntry(
+        test_type=test_type,
+        status=status.strip(),
+        passed=passed,
+        failure=failure,
+        lifetime_hours=parse_int(hours),
+        lba_of_first_error=_lba(lba),
+    )
+
+
+def _lba(text: str) -> int | None:
+    text = text.strip()
+    if not text or text == "-":
+        return None
+    try:
+        return int(text, 16) if text.lower().startswith("0x") else int(text)
+    except ValueError:
+        return None
+
+
+def _devstat_value(line: str) -> int | None:
+    # '0x07  0x008  1               3  N--  Percentage Used Endurance Indicator'
+    parts = line.split()
+    if len(parts) >= 4 and parts[0].startswith("0x") and parts[1].startswith("0x"):
+        return parse_int(parts[3])
+    return None
+
+
+def _build(
+    text: str,
+    source: str,
+    version: str | None,
+    info: dict[str, str],
+    attributes: tuple[AtaAttribute, ...],
+    self_tests: tuple[SelfTestEntry, ...],
+    scsi_counters: dict[str, list[str]],
+    endurance: int | None,
+) -> DiskHealth:
+    nvme = _nvme(info)
+    scsi = _scsi(info, scsi_counters)
+    identity = _identity(text, info, attributes, is_nvme=nvme is not None or "model number" in info)
+    smart_passed = _smart_passed(info)
+    health = DiskHealth(
+        source_format=SOURCE_FORMAT,
+        identity=identity,
+        smartctl_version=version,
+        smart_supported=_smart_supported(text),
+        smart_passed=smart_passed,
+        power_on_hours=plausible_hours(_power_on_hours(info, attributes, nvme, self_tests)),
+        power_cycles=_power_cycles(info, attributes, nvme),
+        temperature_c=_temperature(info, attributes, nvme),
+        attributes=attributes,
+        nvme=nvme,
+        scsi=scsi,
+        self_tests=self_tests,
+        endurance_used_percent=endurance,
+    )
+    if not health.has_health_data:
+        raise ParseError(source, _no_health_reason(text, info, health))
+    return health
+
+
+def _no_health_reason(text: str, info: dict[str, str], health: DiskHealth) -> str:
+    if health.smart_supported is False or "lacks SMART capability" in text:
+        return "device lacks SMART capability (e.g. a RAID virtual disk): no health data"
+    if re.search(r"^(Background scan results log|Protocol Specific port log page)", text, re.MULTILINE) or (
+        "Device does not support Background scan" in text
+    ):
+        return "a SCSI log page only (smartctl -l background/sasphy), holds no health data"
+    if (
+        re.search(r"smartmontools release|is free software|SMARTMONTOOLS_", text)
+        and not health.identity.model
+    ):
+        return "smartctl --version output, holds no device data"
+    if health.identity.model or health.identity.serial:
+        return "info-only output (smartctl -i): identity but no health data; run smartctl -x"
+    return "smartctl output without health data (no health verdict, attributes or logs)"
+
+
+def _smart_supported(text: str) -> bool | None:
+    m = re.search(r"^SMART support is:\s+(\w+)", text, re.MULTILINE)
+    if m is None:
+        return None
+    return m.group(1).lower() == "available"
+
+
+def _smart_passed(info: dict[str, str]) -> bool | None:
+    verdict = info.get("smart overall-health self-assessment test result")
+    if verdict is not None:
+        word = verdict.strip().upper()
+        if word.startswith("PASSED"):
+            return True
+        if word.startswith("FAILED"):
+            return False
+        return None
+    scsi = info.get("smart health status")
+    if scsi is not None:
+        return scsi.strip().upper().startswith("OK")
+    return None
+
+
+def _first(info: dict[str, str], *keys: str) -> str | None:
+    for key in keys:
+        value = info.get(key)
+        if value is not None and value.strip():
+            return value.strip()
+    return None
+
+
+def _identity(
+    text: str, info: dict[str, str], attributes: tuple[AtaAttribute, ...], *, is_nvme: bool
+) -> DiskIdentity:
+    vendor = _first(info, "vendor")
+    product = _first(info, "product")
+    model = _first(info, "device model", "model number", "model")
+    if model is None and product:
+        model = f"{vendor} {product}" if vendor and not product.startswith(vendor) else product
+    capacity_text = _first(info, "user capacity", "total nvm capacity", "namespace 1 size/capacity")
+    rotation_text = _first(info, "rotation rate")
+    rotation: int | None = None
+    if rotation_text:
+        rotation = 0 if "solid state" in rotation_text.lower() else parse_int(rotation_text)
+    interface = _interface(text, info, is_nvme)
+    return DiskIdentity(
+        model=model,
+        serial=_first(info, "serial number", "serial number"),
+        firmware=_first(info, "firmware version", "revision"),
+        capacity_bytes=parse_int(capacity_text) if capacity_text else None,
+        interface=interface,
+        device_type=classify_device_type(interface, rotation, model, is_nvme, attributes),
+        rotation_rpm=rotation,
+        form_factor=_first(info, "form factor"),
+        vendor=vendor,
+        model_family=_first(info, "model family"),
+    )
+
+
+def _interface(text: str, info: dict[str, str], is_nvme: bool) -> str | None:
+    head = text[:4000]
+    if re.search(r"megaraid", head, re.IGNORECASE):
+        return "megaraid"
+    if re.search(r"-d (?:usb|snt|jmb)|\[USB|USB bridge", head):
+        return "usb"
+    if re.search(r"-d sat\b|\[SAT\]", head):
+        return "sat"
+    if is_nvme:
+        return "nvme"
+    if "transport protocol" in info or "product" in info:
+        return "scsi"
+    if "device model" in info or "ata version is" in info or "sata version is" in info:
+        return "ata"
+    return None
+
+
+def _nvme(info: dict[str, str]) -> NvmeHealth | None:
+    if "percentage used" not in info and "available spare" not in info:
+        return None
+
+    def num(key: str) -> int | None:
+        return parse_int(info.get(key))
+
+    warning = info.get("critical warning")
+    critical: int | None = None
+    if warning:
+        token = warning.split()[0]
+        try:
+            critical = int(token, 16) if token.lower().startswith("0x") else int(token)
+        except ValueError:
+            critical = None
+    return NvmeHealth(
+        critical_warning=critical,
+        temperature_c=num("temperature"),
+        available_spare=num("available spare"),
+        available_spare_threshold=num("available spare threshold"),
+        percentage_used=num("percentage used"),
+        data_units_read=num("data units read"),
+        data_units_written=num("data units written"),
+        power_cycles=num("power cycles"),
+        power_on_hours=num("power on hours"),
+        unsafe_shutdowns=num("unsafe shutdowns"),
+        media_errors=num("media and data integrity errors"),
+        num_err_log_entries=num("error information log entries"),
+    )
+
+
+def _scsi(info: dict[str, str], counters: dict[str, list[str]]) -> ScsiHealth | None:
+    grown = parse_int(info.get("elements in grown defect list"))
+    endurance = parse_int(info.get("percentage used endurance indicator"))
+    if not counters and grown is None and endurance is None:
+        return None
+
+    def counter(kind: str, index: int) -> int | None:
+        fields = counters.get(kind)
+        if not fields or len(fields) < 7:
+            return None
+        return parse_int(fields[index])
+
+    return ScsiHealth(
+        grown_defects=grown,
+        read_uncorrected=counter("read", 6),
+        write_uncorrected=counter("write", 6),
+        verify_uncorrected=counter("verify", 6),
+        read_corrected=counter("read", 3),
+        write_corrected=counter("write", 3),
+        verify_corrected=counter("verify", 3),
+        non_medium_errors=parse_int(info.get("non-medium error count")),
+        start_stop_cycles=parse_int(info.get("accumulated start-stop cycles")),
+        start_stop_cycles_rated=parse_int(info.get("specified cycle count over device lifetime")),
+        load_unload_cycles=parse_int(info.get("accumulated load-unload cycles")),
+        load_unload_cycles_rated=parse_int(info.get("specified load-unload count over device lifetime")),
+        percentage_used_endurance=endurance,
+    )
+
+
+def _power_on_hours(
+    info: dict[str, str],
+    attributes: tuple[AtaAttribute, ...],
+    nvme: NvmeHealth | None,
+    self_tests: tuple[SelfTestEntry, ...],
+) -> int | None:
+    if nvme is not None and nvme.power_on_hours is not None:
+        return nvme.power_on_hours
+    for attr in attributes:
+        if attr.id == 9 and attr.raw is not None:
+            name = attr.name.lower()
+            if "h+" in attr.raw_string or "hours" in name:
+                return attr.raw
+            if "half_minutes" in name:
+                return attr.raw // 120
+            if "minutes" in name:
+                return attr.raw // 60
+            if "seconds" in name:
+                return attr.raw // 3600
+            return attr.raw
+    accumulated = info.get("accumulated power on time") or info.get("accumulated power on time, hours")
+    if accumulated:
+        m = re.search(r"(\d[\d,.]*):\d\d", accumulated)
+        if m:
+            return parse_int(m.group(1))
+    powered = info.get("number of hours powered up")
+    if powered:
+        return parse_int(powered)
+    if not attributes and self_tests and self_tests[0].lifetime_hours:
+        # SCSI -a without the power-on-time log: the latest self-test's timestamp is a lower bound.
+        return self_tests[0].lifetime_hours
+    return None
+
+
+def _power_cycles(
+    info: dict[str, str], attributes: tuple[AtaAttribute, ...], nvme: NvmeHealth | None
+) -> int | None:
+    if nvme is not None and nvme.power_cycles is not None:
+        return nvme.power_cycles
+    for attr in attributes:
+        if attr.id == 12 and attr.count is not None:
+            return attr.count
+    return parse_int(info.get("accumulated start-stop cycles"))
+
+
+def _temperature(
+    info: dict[str, str], attributes: tuple[AtaAttribute, ...], nvme: NvmeHealth | None
+) -> int | None:
+    if nvme is not None and nvme.temperature_c is not None:
+        return nvme.temperature_c
+    for attr_id in (194, 190):
+        for attr in attributes:
+            if attr.id == attr_id and "temp" in attr.name.lower() and attr.raw is not None:
+                return attr.raw if attr.raw < 200 else None
+    current = info.get("current drive temperature")
+    if current:
+        value = parse_int(current)
+        return value if value else None
+    return None
