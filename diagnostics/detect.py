@@ -1,0 +1,215 @@
+"""Read any saved diagnostics file: detect its format, parse it, grade it.
+
+Input: the raw bytes of one file, exactly as a tool wrote it, and a ``source`` naming it (a path,
+``<stdin>``, an upload's file name). Accepted, detected in this order:
+
+* **JSON** (first non-blank character ``{``): ``smartctl -j`` output (``smartctl`` or
+  ``json_format_version`` key) → one disk; a technician's checklist (``"kind": "relife-checklist"``,
+  see ``diagnostics.manual``) → one manual report; any JSON battery format the battery parsers know
+  (e.g. ``system_profiler -json``).
+* **smartctl text** (``-a``, ``-x``, ``-A``, smartmontools 5.x to 7.x) → one disk.
+* **battery reports** (sysfs, upower, acpi, tlp-stat, acpiconf, dmidecode, Windows battery report
+  HTML/XML, macOS system_profiler/ioreg) → one report per battery in the file.
+
+Output: a tuple of ``ComponentReport`` (never empty). Anything else raises ``ParseError(source,
+reason)`` naming the file and why: never another exception, never a made-up grade.
+
+Bytes are decoded here, once: UTF-8 (with or without BOM), UTF-16 with a BOM (what PowerShell's
+``>`` writes on Windows) or without one when the NUL pattern says so, and latin-1 as the fallback
+that never fails (old smartctl 5.x outputs carry raw vendor bytes in model strings).
+"""
+
+from __future__ import annotations
+
+import codecs
+from typing import Any
+
+import orjson
+
+from diagnostics.errors import ParseError
+from diagnostics.manual import CHECKLIST_KIND, grade_checklist
+from diagnostics.models import ComponentKind, ComponentReport
+
+#: ``ComponentReport.format`` values produced here (battery formats come from the battery parsers).
+SMARTCTL_JSON = "smartctl-json"
+SMARTCTL_TEXT = "smartctl-text"
+CHECKLIST = CHECKLIST_KIND
+
+#: Inputs larger than this are refused before any parsing: the biggest real ``smartctl -x -j`` of a
+#: SAS drive with full logs is a few hundred kB, a Windows battery report HTML ~1-2 MB.
+MAX_INPUT_BYTES = 32 * 1024 * 1024
+
+_UTF16_SNIFF = 64  # bytes looked at to recognise BOM-less UTF-16
+
+
+def decode_text(data: bytes) -> str:
+    """Decode a saved report to text without ever failing (see the module docstring for the order)."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    elif _looks_like_bomless_utf16(data):
+        return data.decode("utf-16-le", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _looks_like_bomless_utf16(data: bytes) -> bool:
+    """ASCII text written as UTF-16-LE has a NUL in every odd byte."""
+    head = data[:_UTF16_SNIFF]
+    if len(head) < 4:  # two characters at least
+        return False
+    odd = head[1::2]
+    even = head[0::2]
+    return odd.count(0) == len(odd) and even.count(0) == 0
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The format ``read_report`` would use for ``data``, or None when it recognises none.
+
+    Cheap (no full parse) and never raises: the upload command uses it to warn before sending.
+    """
+    try:
+        text = decode_text(data[:MAX_INPUT_BYTES])
+        stripped = text.lstrip()
+        if stripped.startswith("{"):
+            try:
+                doc = orjson.loads(stripped)
+            except orjson.JSONDecodeError:
+                return None
+            if isinstance(doc, dict):
+                if doc.get("kind") == CHECKLIST:
+                    return CHECKLIST
+                if "smartctl" in doc or "json_format_version" in doc:
+                    return SMARTCTL_JSON
+        if _smart_text_module().looks_like_smartctl_text(text):
+            return SMARTCTL_TEXT
+        fmt: str | None = _battery_module().detect_battery_format(text)
+        return fmt
+    except Exception:  # a sniffer answers "don't know", it never fails
+        return None
+
+
+def read_report(data: bytes, source: str) -> tuple[ComponentReport, ...]:
+    """Parse and grade one saved file. Raises ``ParseError`` and nothing else.
+
+    A bug in a parser or in the grading (any other exception) is reported as a ``ParseError``
+    that says so, so the CLI and the upload endpoint name the file instead of crashing; tests call
+    ``read_report_strict`` to see such bugs as the exceptions they are.
+    """
+    try:
+        return read_report_strict(data, source)
+    except ParseError:
+        raise
+    except Exception as exc:  # the contract: only ParseError leaves read_report
+        raise ParseError(source, f"internal error while reading it ({type(exc).__name__}: {exc})") from exc
+
+
+def read_report_strict(data: bytes, source: str) -> tuple[ComponentReport, ...]:
+    """``read_report`` without the safety net: unexpected exceptions propagate (for tests)."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise ParseError(source, f"expected the file's bytes, got {type(data).__name__}")
+    data = bytes(data)
+    if len(data) > MAX_INPUT_BYTES:
+        raise ParseError(source, f"file too large ({len(data)} bytes; limit {MAX_INPUT_BYTES})")
+    text = decode_text(data).rstrip("\x00")
+    if not text.strip():
+        raise ParseError(source, "empty file")
+    if "\x00" in text:
+        raise ParseError(source, "binary data (NUL bytes), not a text or JSON report")
+
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        return _read_json(text, stripped, source)
+
+    if _smart_text_module().looks_like_smartctl_text(text):
+        return (_disk_report(_smart_text_module().parse_smartctl_text(text, source), SMARTCTL_TEXT),)
+
+    battery_format = _battery_module().detect_battery_format(text)
+    if battery_format is not None:
+        return _battery_reports(text, source, battery_format)
+
+    raise ParseError(
+        source,
+        "unrecognised format: not smartctl output (JSON or text), a battery report "
+        "(sysfs, upower, acpi, tlp-stat, acpiconf, dmidecode, Windows, macOS) or a relife checklist",
+    )
+
+
+def _read_json(text: str, stripped: str, source: str) -> tuple[ComponentReport, ...]:
+    try:
+        doc: Any = orjson.loads(stripped)
+    except orjson.JSONDecodeError as exc:
+        # Maybe a battery format that merely starts with a brace; otherwise say what is wrong.
+        battery_format = _battery_module().detect_battery_format(text)
+        if battery_format is not None:
+            return _battery_reports(text, source, battery_format)
+        raise ParseError(source, f"invalid or truncated JSON ({exc})") from None
+
+    if isinstance(doc, dict):
+        if doc.get("kind") == CHECKLIST:
+            return (grade_checklist(doc, source),)
+        if "smartctl" in doc or "json_format_version" in doc:
+            from diagnostics.smart.json_report import parse_smartctl_json
+
+            return (_disk_report(parse_smartctl_json(doc, source), SMARTCTL_JSON),)
+
+    battery_format = _battery_module().detect_battery_format(text)
+    if battery_format is not None:
+        return _battery_reports(text, source, battery_format)
+    raise ParseError(
+        source,
+        "JSON document is neither smartctl -j output (no 'smartctl' key), a known battery report, "
+        'nor a relife checklist ("kind": "relife-checklist")',
+    )
+
+
+def _disk_report(disk: Any, fmt: str) -> ComponentReport:
+    from diagnostics.grading import disk as grading  # keep `import diagnostics` light
+
+    return ComponentReport(
+        component=ComponentKind.DISK,
+        format=fmt,
+        identity=grading.disk_identity(disk),
+        measurements=grading.disk_measurements(disk),
+        assessment=grading.assess_disk(disk),
+        replaceable=grading.is_replaceable(disk),
+        record=disk,
+    )
+
+
+def _battery_reports(text: str, source: str, battery_format: str) -> tuple[ComponentReport, ...]:
+    from diagnostics.grading import battery as grading  # keep `import diagnostics` light
+
+    batteries = _battery_module().parse_batteries(text, source)
+    if not batteries:
+        raise ParseError(source, f"{battery_format} report lists no battery")
+    return tuple(
+        ComponentReport(
+            component=ComponentKind.BATTERY,
+            format=getattr(b, "source_format", None) or battery_format,
+            identity=grading.battery_identity(b),
+            measurements=grading.battery_measurements(b),
+            assessment=grading.assess_battery(b),
+            # A battery is a part swap on laptops (screwed or clipped) and on phones (a standard repair).
+            replaceable=True,
+            record=b,
+        )
+        for b in batteries
+    )
+
+
+def _smart_text_module() -> Any:
+    # Imported on first use: the text parser may load pySMART, which rewrites os.environ["LANG"]
+    # at import; `import diagnostics` must stay free of that side effect.
+    from diagnostics.smart import text_report
+
+    return text_report
+
+
+def _battery_module() -> Any:
+    from diagnostics.battery import parsers
+
+    return parsers
