@@ -1,0 +1,102 @@
+"""Per-request state: the database session (one transaction per request) and the caller.
+
+The request commits in one place (``finish_request``): if the response is a success the
+transaction commits, otherwise it rolls back, so a rejected request changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from marketplace.api import problems
+from marketplace.db import SQLITE_IMMEDIATE
+from marketplace.errors import DomainError, Unauthorized
+from marketplace.members import service as members
+from marketplace.members.access import Principal
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass
+class DatabaseState:
+    factory: sessionmaker[Session]
+    #: Tests set this to their savepoint-joined session; requests then share it.
+    override: Session | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def database(app: Flask | None = None) -> DatabaseState:
+    state: DatabaseState = (app or current_app).extensions["relife.db"]
+    return state
+
+
+def current_session() -> Session:
+    session: Session | None = g.get("_relife_session")
+    if session is None:
+        state = database()
+        if state.override is not None:
+            session = state.override
+        else:
+            session = state.factory()
+            if request.method not in READ_METHODS:
+                # SQLite: take the write lock at BEGIN so check-then-write cannot interleave.
+                session.connection(execution_options={SQLITE_IMMEDIATE: True})
+        g._relife_session = session
+    return session
+
+
+def current_principal() -> Principal | None:
+    """The caller, from ``Authorization: Bearer rlf_…``; None when anonymous. A present but
+    invalid token is a 401, never silently anonymous."""
+    if "_relife_principal" in g:
+        principal: Principal | None = g._relife_principal
+        return principal
+    header = request.headers.get("Authorization", "")
+    principal = None
+    if header:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise Unauthorized("Use 'Authorization: Bearer <token>'.")
+        principal = members.authenticate(current_session(), secret.strip())
+    g._relife_principal = principal
+    return principal
+
+
+def client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def finish_request(response: Response) -> Response:
+    session: Session | None = g.pop("_relife_session", None)
+    if session is None:
+        return response
+    if response.status_code >= 400:
+        session.rollback()
+        return response
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        return problems.integrity_error_response(exc)
+    except DomainError as exc:  # raised by a flush-time check at commit
+        session.rollback()
+        return problems.domain_error_response(exc)
+    return response
+
+
+def teardown(_exc: BaseException | None) -> None:
+    session: Session | None = g.pop("_relife_session", None)
+    if session is not None:
+        session.rollback()
+    if session is not None and session is not database().override:
+        session.close()
+
+
+def register(app: Flask) -> None:
+    app.after_request(finish_request)
+    app.teardown_request(teardown)

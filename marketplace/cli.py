@@ -1,0 +1,86 @@
+"""Flask commands: database migrations and administration (``flask --app wsgi …``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from alembic import command
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.orm import Session
+
+from marketplace import migrate
+from marketplace.errors import DomainError
+
+db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
+
+
+def _url() -> str:
+    return str(current_app.extensions["relife.engine"].url.render_as_string(hide_password=False))
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    migrate.upgrade(_url(), revision)
+    click.echo(f"database at {revision}", err=True)
+
+
+@db_cli.command("downgrade")
+@click.argument("revision", default="-1")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (default: one step)."""
+    migrate.downgrade(_url(), revision)
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Show the revision the database is at."""
+    command.current(migrate.alembic_config(_url()), verbose=False)
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--autogenerate/--empty", default=True)
+def db_revision(message: str, autogenerate: bool) -> None:
+    """Draft a new migration (review it before committing)."""
+    command.revision(migrate.alembic_config(_url()), message=message, autogenerate=autogenerate)
+
+
+@contextmanager
+def command_session() -> Iterator[Session]:
+    """A session for one command; the command commits. Tests point it at their session."""
+    state = current_app.extensions["relife.db"]
+    if state.override is not None:
+        yield state.override
+        return
+    session: Session = state.factory()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@click.command("set-staff")
+@with_appcontext
+@click.argument("email")
+@click.option("--revoke", is_flag=True, help="Remove cluster staff rights instead.")
+def set_staff_command(email: str, revoke: bool) -> None:
+    """Give (or take away) cluster staff rights to a registered user."""
+    from marketplace.members import service
+
+    with command_session() as session:
+        try:
+            service.set_staff(session, email, staff=not revoke)
+        except DomainError as exc:
+            raise click.ClickException(exc.detail) from exc
+        session.commit()
+    click.echo(f"{email}: staff={'no' if revoke else 'yes'}")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(db_cli)
+    app.cli.add_command(set_staff_command)

@@ -1,0 +1,83 @@
+"""One configuration object with defaults that start the service with no environment.
+
+``Config.from_env()`` is the only place that reads the environment; values are coerced
+explicitly so that a typo in a deployment fails at start-up, not at the first request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+DEV_SECRET_KEY = "relife-dev-secret-change-me"  # noqa: S105 - placeholder refused in production by from_env
+
+
+def _as_bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+@dataclass
+class Config:
+    # None means "SQLite file in the Flask instance folder" (the embedded default).
+    database_url: str | None = None
+    secret_key: str = DEV_SECRET_KEY
+    testing: bool = False
+    # Request bodies above this are refused with 413 (diagnostics files are a few hundred kB at most;
+    # CSV imports of 100 k rows stay well below it).
+    max_content_length: int = 32 * 1024 * 1024
+    max_json_depth: int = 64
+    token_ttl_days: int = 30
+    bench_token_ttl_days: int = 365
+    # Login throttling: failed attempts per account, and all attempts per client address.
+    login_failures_per_account: int = 5
+    login_attempts_per_address: int = 30
+    login_window_seconds: int = 15 * 60
+    redis_url: str | None = None
+    stripe_api_key: str | None = None
+    stripe_api_base: str | None = None
+    stripe_webhook_secret: str | None = None
+    platform_fee_bps: int = 500  # 5 % application fee on card sales
+    cors_origins: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if environ is None else environ
+        config = cls()
+        if url := env.get("DATABASE_URL"):
+            config.database_url = normalise_database_url(url)
+        if key := env.get("SECRET_KEY"):
+            config.secret_key = key
+        if value := env.get("RELIFE_TESTING"):
+            config.testing = _as_bool(value)
+        if value := env.get("MAX_CONTENT_LENGTH"):
+            config.max_content_length = int(value)
+        if value := env.get("REDIS_URL"):
+            config.redis_url = value
+        config.stripe_api_key = env.get("STRIPE_API_KEY") or None
+        config.stripe_api_base = env.get("STRIPE_API_BASE") or None
+        config.stripe_webhook_secret = env.get("STRIPE_WEBHOOK_SECRET") or None
+        if value := env.get("PLATFORM_FEE_BPS"):
+            config.platform_fee_bps = int(value)
+        if value := env.get("CORS_ORIGINS"):
+            config.cors_origins = tuple(o.strip() for o in value.split(",") if o.strip())
+        return config
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common ``postgres://``/``postgresql://`` forms and use psycopg 3 for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

@@ -1,0 +1,79 @@
+"""Who is calling, and what they may do. Decided here and in services, never in routes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from marketplace.errors import Forbidden, NotFound, Unauthorized
+from marketplace.members.models import Role, TokenKind
+
+SCOPE_API = "api"
+SCOPE_DIAGNOSTICS_UPLOAD = "diagnostics:upload"
+KNOWN_BENCH_SCOPES = frozenset({SCOPE_DIAGNOSTICS_UPLOAD})
+
+#: Roles allowed to manage an organisation's inventory.
+INVENTORY_ROLES = frozenset({Role.ADMIN, Role.LISTER})
+#: Roles allowed to record diagnostics and erasures.
+BENCH_ROLES = frozenset({Role.ADMIN, Role.LISTER, Role.TECHNICIAN})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: a user's personal token or an organisation's bench token."""
+
+    token_id: int
+    token_kind: TokenKind
+    scopes: frozenset[str]
+    user_id: int | None = None
+    is_staff: bool = False
+    roles: Mapping[int, Role] = field(default_factory=dict)
+
+    @property
+    def organisation_ids(self) -> frozenset[int]:
+        return frozenset(self.roles)
+
+    def role_in(self, organisation_id: int) -> Role | None:
+        return self.roles.get(organisation_id)
+
+    def is_member_of(self, organisation_id: int) -> bool:
+        return organisation_id in self.roles
+
+    def has_role(self, organisation_id: int, allowed: frozenset[Role] | set[Role]) -> bool:
+        role = self.roles.get(organisation_id)
+        return role is not None and role in allowed
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+def require_principal(principal: Principal | None) -> Principal:
+    if principal is None:
+        raise Unauthorized("This endpoint needs a bearer token (Authorization: Bearer rlf_…).")
+    return principal
+
+
+def require_user(principal: Principal | None) -> Principal:
+    """A personal token with the general API scope (bench tokens only upload diagnostics)."""
+    principal = require_principal(principal)
+    if principal.user_id is None or not principal.has_scope(SCOPE_API):
+        raise Forbidden("This token cannot be used for this endpoint (bench tokens only upload diagnostics).")
+    return principal
+
+
+def require_org_role(
+    principal: Principal | None,
+    organisation_id: int,
+    allowed: frozenset[Role] | set[Role],
+    *,
+    hide: bool = True,
+    what: str = "organisation",
+) -> Principal:
+    """Check a role in an organisation; staff pass. An outsider gets 404 when ``hide`` (the
+    object is private: its existence is not revealed), else 403."""
+    principal = require_user(principal)
+    if principal.is_staff or principal.has_role(organisation_id, allowed):
+        return principal
+    if principal.is_member_of(organisation_id) or not hide:
+        raise Forbidden(f"Your role does not allow this on this {what}.")
+    raise NotFound(f"No such {what}.")

@@ -1,0 +1,110 @@
+"""Users, organisations, memberships and API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import Base, TimestampMixin, intpk
+
+
+class OrganisationKind(enum.StrEnum):
+    COMPANY = "company"
+    UNIVERSITY = "university"
+    PUBLIC_BODY = "public_body"
+    NONPROFIT = "nonprofit"
+    REFURBISHER = "refurbisher"
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    LISTER = "lister"
+    TECHNICIAN = "technician"
+    MEMBER = "member"
+
+
+class TokenKind(enum.StrEnum):
+    PERSONAL = "personal"
+    BENCH = "bench"
+
+
+class User(TimestampMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[intpk]
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    is_staff: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+
+class Organisation(TimestampMixin, Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[OrganisationKind]
+    siret: Mapped[str] = mapped_column(sa.String(14), unique=True)
+    address: Mapped[str | None] = mapped_column(sa.String(300))
+    postcode: Mapped[str] = mapped_column(sa.String(5))
+    department: Mapped[str] = mapped_column(sa.String(3), index=True)
+    city: Mapped[str | None] = mapped_column(sa.String(120))
+    invoice_allowed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    stripe_account_id: Mapped[str | None] = mapped_column(sa.String(64))
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="organisation")
+
+
+class Membership(TimestampMixin, Base):
+    __tablename__ = "memberships"
+    __table_args__ = (sa.UniqueConstraint("user_id", "organisation_id"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[Role]
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation] = relationship(back_populates="memberships")
+
+
+class ApiToken(TimestampMixin, Base):
+    """An opaque bearer token. Only its SHA-256 is stored; the secret is shown once."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(kind = 'personal' AND user_id IS NOT NULL) OR (kind = 'bench' AND organisation_id IS NOT NULL)",
+            name="owner_matches_kind",
+        ),
+    )
+
+    id: Mapped[intpk]
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(12))  # first characters, to recognise a token in lists
+    kind: Mapped[TokenKind]
+    name: Mapped[str | None] = mapped_column(sa.String(120))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    scopes: Mapped[list[str]]
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+    last_used_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    organisation: Mapped[Organisation | None] = relationship()
+
+    def describe(self) -> dict[str, Any]:
+        return {"id": self.id, "prefix": self.prefix, "kind": self.kind.value}

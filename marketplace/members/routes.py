@@ -1,0 +1,139 @@
+"""HTTP routes of members and access: parse, call one service function, return."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+
+from marketplace.api.context import client_address, current_principal, current_session
+from marketplace.api.smorest import Blueprint
+from marketplace.members import schemas, service
+from marketplace.members.models import Membership, Organisation, User
+
+blp = Blueprint("members", __name__, url_prefix="/api/v1", description="Users, tokens and organisations")
+
+
+def _config() -> Any:
+    return current_app.config["RELIFE"]
+
+
+@blp.route("/users")
+class Users(MethodView):
+    @blp.arguments(schemas.UserCreateSchema)
+    @blp.response(201, schemas.UserSchema)
+    @blp.alt_response(409, description="Email already registered")
+    def post(self, data: dict[str, Any]) -> User:
+        """Register a user account"""
+        return service.register_user(current_session(), **data)
+
+
+@blp.route("/tokens")
+class Tokens(MethodView):
+    @blp.arguments(schemas.TokenCreateSchema)
+    @blp.response(201, schemas.IssuedTokenSchema)
+    @blp.alt_response(401, description="Wrong email or password")
+    @blp.alt_response(429, description="Too many attempts (see Retry-After)")
+    def post(self, data: dict[str, Any]) -> service.IssuedToken:
+        """Log in: exchange email and password for a personal bearer token"""
+        return service.login(
+            current_session(),
+            email=data["email"],
+            password=data["password"],
+            client_address=client_address(),
+            throttle=current_app.extensions["relife.throttle"],
+            ttl=dt.timedelta(days=_config().token_ttl_days),
+        )
+
+
+@blp.route("/tokens/current")
+class CurrentToken(MethodView):
+    @blp.response(204)
+    @blp.alt_response(401, description="No valid token")
+    def delete(self) -> None:
+        """Revoke the token used for this request"""
+        service.revoke_current_token(current_session(), current_principal())
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @blp.response(200, schemas.MeSchema)
+    @blp.alt_response(401, description="No valid token")
+    def get(self) -> User:
+        """The caller and their memberships"""
+        return service.get_me(current_session(), current_principal())
+
+
+@blp.route("/organisations")
+class Organisations(MethodView):
+    @blp.response(200, schemas.OrganisationListSchema)
+    def get(self) -> dict[str, Any]:
+        """The caller's organisations (all of them for staff)"""
+        items = service.list_my_organisations(current_session(), current_principal())
+        return {"items": items, "next_cursor": None}
+
+    @blp.arguments(schemas.OrganisationCreateSchema)
+    @blp.response(201, schemas.OrganisationSchema)
+    @blp.alt_response(409, description="SIRET already registered")
+    def post(self, data: dict[str, Any]) -> Organisation:
+        """Create an organisation; the caller becomes its admin"""
+        return service.create_organisation(current_session(), current_principal(), **data)
+
+
+@blp.route("/organisations/<int:organisation_id>")
+class OrganisationById(MethodView):
+    @blp.response(200, schemas.OrganisationSchema)
+    @blp.alt_response(404, description="No such organisation")
+    def get(self, organisation_id: int) -> Organisation | schemas.PublicOrganisation:
+        """An organisation: full details for its members and staff, the public face for others"""
+        organisation, full = service.get_organisation(current_session(), current_principal(), organisation_id)
+        return organisation if full else schemas.PublicOrganisation.of(organisation)
+
+
+@blp.route("/organisations/<int:organisation_id>/members")
+class OrganisationMembers(MethodView):
+    @blp.response(200, schemas.MembershipListSchema)
+    def get(self, organisation_id: int) -> dict[str, Any]:
+        """The organisation's members (members and staff only)"""
+        items = service.list_members(current_session(), current_principal(), organisation_id)
+        return {"items": items, "next_cursor": None}
+
+    @blp.arguments(schemas.MemberCreateSchema)
+    @blp.response(201, schemas.MembershipSchema)
+    @blp.alt_response(403, description="Only the organisation's admins add members")
+    @blp.alt_response(409, description="Already a member")
+    def post(self, data: dict[str, Any], organisation_id: int) -> Membership:
+        """Add an existing user to the organisation with a role"""
+        return service.add_member(current_session(), current_principal(), organisation_id, **data)
+
+
+@blp.route("/organisations/<int:organisation_id>/tokens")
+class OrganisationTokens(MethodView):
+    @blp.response(200, schemas.TokenListSchema)
+    def get(self, organisation_id: int) -> dict[str, Any]:
+        """The organisation's bench tokens (never their secrets)"""
+        items = service.list_bench_tokens(current_session(), current_principal(), organisation_id)
+        return {"items": items, "next_cursor": None}
+
+    @blp.arguments(schemas.BenchTokenCreateSchema)
+    @blp.response(201, schemas.IssuedTokenSchema)
+    def post(self, data: dict[str, Any], organisation_id: int) -> service.IssuedToken:
+        """Create a bench token (scope diagnostics:upload); the secret is shown once"""
+        return service.create_bench_token(
+            current_session(),
+            current_principal(),
+            organisation_id,
+            name=data["name"],
+            scopes=data["scopes"],
+            ttl=dt.timedelta(days=_config().bench_token_ttl_days),
+        )
+
+
+@blp.route("/organisations/<int:organisation_id>/tokens/<int:token_id>")
+class OrganisationTokenById(MethodView):
+    @blp.response(204)
+    def delete(self, organisation_id: int, token_id: int) -> None:
+        """Revoke a bench token"""
+        service.revoke_bench_token(current_session(), current_principal(), organisation_id, token_id)

@@ -1,0 +1,131 @@
+"""API shapes of users, tokens, organisations and memberships."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import marshmallow as ma
+
+from marketplace.api.smorest import Schema
+from marketplace.members.models import Organisation, OrganisationKind, Role, TokenKind
+
+
+class UserCreateSchema(Schema):
+    email = ma.fields.Email(required=True, validate=ma.validate.Length(max=254))
+    password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(max=1024))
+    display_name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
+
+
+class UserSchema(Schema):
+    id = ma.fields.Integer(dump_only=True)
+    email = ma.fields.Email()
+    display_name = ma.fields.String()
+    is_staff = ma.fields.Boolean()
+    created_at = ma.fields.AwareDateTime()
+
+
+class TokenCreateSchema(Schema):
+    email = ma.fields.String(required=True, validate=ma.validate.Length(max=254))
+    password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(max=1024))
+
+
+class IssuedTokenSchema(Schema):
+    id = ma.fields.Integer(attribute="token.id")
+    token = ma.fields.String(attribute="secret", metadata={"description": "Shown once; store it now."})
+    kind = ma.fields.Enum(TokenKind, attribute="token.kind", by_value=True)
+    name = ma.fields.String(attribute="token.name", allow_none=True)
+    organisation_id = ma.fields.Integer(attribute="token.organisation_id", allow_none=True)
+    scopes = ma.fields.List(ma.fields.String(), attribute="token.scopes")
+    expires_at = ma.fields.AwareDateTime(attribute="token.expires_at")
+
+
+class TokenSchema(Schema):
+    id = ma.fields.Integer()
+    prefix = ma.fields.String(metadata={"description": "The token's first characters, to recognise it"})
+    name = ma.fields.String(allow_none=True)
+    scopes = ma.fields.List(ma.fields.String())
+    created_at = ma.fields.AwareDateTime()
+    expires_at = ma.fields.AwareDateTime()
+    revoked_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class BenchTokenCreateSchema(Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
+    scopes = ma.fields.List(ma.fields.String(), load_default=lambda: ["diagnostics:upload"])
+
+
+class OrganisationCreateSchema(Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    kind = ma.fields.Enum(OrganisationKind, by_value=True, required=True)
+    siret = ma.fields.String(required=True, validate=ma.validate.Length(max=20))
+    postcode = ma.fields.String(required=True, validate=ma.validate.Length(max=5))
+    address = ma.fields.String(validate=ma.validate.Length(max=300), allow_none=True)
+    city = ma.fields.String(validate=ma.validate.Length(max=120), allow_none=True)
+    invoice_allowed = ma.fields.Boolean(allow_none=True)
+
+
+@dataclass(frozen=True)
+class PublicOrganisation:
+    """What anyone may know of an organisation (the catalogue shows it). Dumped with
+    ``OrganisationSchema``, whose other fields are then absent."""
+
+    id: int
+    name: str
+    kind: OrganisationKind
+    department: str
+
+    @classmethod
+    def of(cls, organisation: Organisation) -> PublicOrganisation:
+        return cls(organisation.id, organisation.name, organisation.kind, organisation.department)
+
+
+class OrganisationPublicSchema(Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    kind = ma.fields.Enum(OrganisationKind, by_value=True)
+    department = ma.fields.String()
+
+
+class OrganisationSchema(OrganisationPublicSchema):
+    """Full details for members and staff; the fields below are absent for others."""
+
+    siret = ma.fields.String()
+    postcode = ma.fields.String()
+    address = ma.fields.String(allow_none=True)
+    city = ma.fields.String(allow_none=True)
+    invoice_allowed = ma.fields.Boolean()
+    created_at = ma.fields.AwareDateTime()
+
+
+class MemberCreateSchema(Schema):
+    email = ma.fields.String(required=True, validate=ma.validate.Length(max=254))
+    role = ma.fields.Enum(Role, by_value=True, required=True)
+
+
+class MembershipSchema(Schema):
+    id = ma.fields.Integer()
+    organisation_id = ma.fields.Integer()
+    organisation_name = ma.fields.String(attribute="organisation.name")
+    user_id = ma.fields.Integer()
+    email = ma.fields.String(attribute="user.email")
+    display_name = ma.fields.String(attribute="user.display_name")
+    role = ma.fields.Enum(Role, by_value=True)
+
+
+class MeSchema(UserSchema):
+    memberships = ma.fields.List(ma.fields.Nested(MembershipSchema))
+
+
+class OrganisationListSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(OrganisationSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class MembershipListSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(MembershipSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class TokenListSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(TokenSchema))
+    next_cursor = ma.fields.String(allow_none=True)

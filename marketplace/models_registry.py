@@ -1,0 +1,12 @@
+"""Imports every domain's models so ``Base.metadata`` is complete (for Alembic and mappers)."""
+
+from __future__ import annotations
+
+import importlib
+
+MODEL_MODULES = ("marketplace.members.models",)
+
+
+def import_all() -> None:
+    for name in MODEL_MODULES:
+        importlib.import_module(name)

@@ -1,0 +1,60 @@
+"""Alembic environment: the models' metadata, the URL from the caller or from Config."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Connection
+
+from marketplace import models_registry
+from marketplace.config import Config
+from marketplace.db import Base, make_engine
+
+models_registry.import_all()
+target_metadata = Base.metadata
+config = context.config
+
+
+def _url() -> str:
+    url = config.get_main_option("sqlalchemy.url")
+    if url:
+        return url
+    from_env = Config.from_env().database_url
+    if not from_env:
+        raise RuntimeError("No database URL: set DATABASE_URL or use `flask --app wsgi db upgrade`.")
+    return from_env
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+        compare_server_default=False,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(_url())
+    with engine.connect() as conn:
+        _run(conn)
+        conn.commit()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

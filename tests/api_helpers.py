@@ -1,0 +1,78 @@
+"""Small helpers to drive the API as a client would."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from flask.testing import FlaskClient
+
+_counter = itertools.count(1)
+PASSWORD = "correct horse battery"
+
+
+def luhn_complete(prefix: str) -> str:
+    """Append the check digit that makes ``prefix`` + digit pass Luhn."""
+    for digit in "0123456789":
+        candidate = prefix + digit
+        total = 0
+        for index, char in enumerate(reversed(candidate)):
+            value = int(char) * (2 if index % 2 else 1)
+            total += value - 9 if value > 9 else value
+        if total % 10 == 0:
+            return candidate
+    raise AssertionError("unreachable")
+
+
+def new_siret() -> str:
+    n = next(_counter)
+    siren = luhn_complete(f"{(700000 + n * 7919) % 100000000:08d}")
+    return luhn_complete(siren + f"{n % 10000:04d}")
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Actor:
+    user_id: int
+    email: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return auth(self.token)
+
+
+def register(client: FlaskClient, name: str | None = None) -> Actor:
+    n = next(_counter)
+    email = f"{name or 'user'}{n}@example.org"
+    response = client.post(
+        "/api/v1/users", json={"email": email, "password": PASSWORD, "display_name": name or "User"}
+    )
+    assert response.status_code == 201, response.json
+    user_id = response.json["id"]
+    response = client.post("/api/v1/tokens", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 201, response.json
+    return Actor(user_id, email, response.json["token"])
+
+
+def create_org(client: FlaskClient, admin: Actor, kind: str = "company", **extra: Any) -> dict[str, Any]:
+    body = {"name": f"Org {next(_counter)}", "kind": kind, "siret": new_siret(), "postcode": "69007", **extra}
+    response = client.post("/api/v1/organisations", json=body, headers=admin.headers)
+    assert response.status_code == 201, response.json
+    data: dict[str, Any] = response.json
+    return data
+
+
+def add_member(client: FlaskClient, admin: Actor, org_id: int, role: str, name: str | None = None) -> Actor:
+    actor = register(client, name or role)
+    response = client.post(
+        f"/api/v1/organisations/{org_id}/members",
+        json={"email": actor.email, "role": role},
+        headers=admin.headers,
+    )
+    assert response.status_code == 201, response.json
+    return actor
