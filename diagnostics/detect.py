@@ -22,6 +22,7 @@ that never fails (old smartctl 5.x outputs carry raw vendor bytes in model strin
 from __future__ import annotations
 
 import codecs
+import re
 from typing import Any
 
 import orjson
@@ -39,7 +40,10 @@ CHECKLIST = CHECKLIST_KIND
 #: SAS drive with full logs is a few hundred kB, a Windows battery report HTML ~1-2 MB.
 MAX_INPUT_BYTES = 32 * 1024 * 1024
 
-_UTF16_SNIFF = 64  # bytes looked at to recognise BOM-less UTF-16
+_UTF16_SNIFF = 64
+# A git symlink checked out as a plain file holds just the target path (the pySMART corpus has some).
+_LINK_TEXT = re.compile(r"[\w.@,+()\[\]-]*/?[\w.@,+()\[\]/-]+")
+_MAX_LINK_CHARS = 1024  # bytes looked at to recognise BOM-less UTF-16
 
 
 def decode_text(data: bytes) -> str:
@@ -131,6 +135,12 @@ def read_report_strict(data: bytes, source: str) -> tuple[ComponentReport, ...]:
     if battery_format is not None:
         return _battery_reports(text, source, battery_format)
 
+    one_line = stripped.rstrip()
+    if len(one_line) < _MAX_LINK_CHARS and _LINK_TEXT.fullmatch(one_line):
+        raise ParseError(
+            source,
+            f"holds only the path {one_line!r} (a symbolic link saved as text?): grade the file it names",
+        )
     raise ParseError(
         source,
         "unrecognised format: not smartctl output (JSON or text), a battery report "

@@ -1,0 +1,548 @@
+"""``relife-bench``: the bench CLI, thin click over the library (DESIGN §2.4, STYLE §2.11).
+
+Data goes to stdout (a readable table, or JSON with ``--json``), progress and messages to stderr;
+``--quiet`` silences progress. Exit status: 0 when everything asked for was done, 1 when an input
+could not be read / a probe could not run / an upload failed, 2 on usage errors (click's own).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import orjson
+
+from diagnostics.detect import read_report, sniff_format
+from diagnostics.errors import DiagnosticsError, ParseError, ProbeError
+from diagnostics.grading.device import assess_device
+from diagnostics.models import ComponentReport, DeviceAssessment, Finding, Grade, Health, RemainingLife
+
+T = TypeVar("T")
+
+#: What to do with a component or device of each grade (DESIGN §2.2).
+ACTIONS = {
+    Grade.A: "reuse as is (like new)",
+    Grade.B: "reuse as is (healthy, used)",
+    Grade.C: "reuse; worn, expect a shorter life",
+    Grade.D: "replace this part, then reuse",
+    Grade.F: "do not reuse (erase, then recycle)",
+}
+UNKNOWN_ACTION = "no health data: re-test or check by hand"
+_SEVERITY_MARK = {"critical": "!!", "warning": "! ", "info": "- "}
+
+
+@dataclass
+class Graded:
+    """The outcome for one input: its reports, or why it could not be read."""
+
+    file: str
+    reports: tuple[ComponentReport, ...] = ()
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def lines(self) -> list[dict[str, Any]]:
+        if self.error is not None:
+            return [{"file": self.file, "error": self.error, **self.extra}]
+        return [{"file": self.file, **self.extra, **r.to_dict()} for r in self.reports]
+
+
+# --- options shared by every command ------------------------------------------------------------
+
+
+def _set_quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(dict)["quiet"] = True
+
+
+quiet_option = click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    expose_value=False,
+    callback=_set_quiet,
+    is_eager=True,
+    help="No progress output on stderr (errors are still shown).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine output: JSON on stdout.")
+files_argument = click.argument(
+    "files",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, allow_dash=True, path_type=Path),
+)
+
+
+def _quiet() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.find_root().ensure_object(dict).get("quiet"))
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _progress(items: Sequence[T], label: str) -> Any:
+    """A click progress bar on stderr, or a silent pass-through with ``--quiet`` / one item."""
+    if _quiet() or len(items) < 2 or not sys.stderr.isatty():  # a bar in a log file is noise
+        return _NoBar(items)
+    return click.progressbar(items, label=label, file=sys.stderr, show_pos=True)
+
+
+class _NoBar:
+    def __init__(self, items: Iterable[Any]) -> None:
+        self._items = items
+
+    def __enter__(self) -> Iterable[Any]:
+        return self._items
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Data on stdout, progress and messages on stderr. Exit status 0 ok, 1 unreadable input, 2 usage.",
+)
+@click.version_option(package_name="relife", prog_name="relife-bench")
+@quiet_option
+def cli() -> None:
+    """Relife bench: grade disks, batteries and functional checks, scan this machine, upload reports."""
+
+
+# --- grade --------------------------------------------------------------------------------------
+
+
+def expand_files(paths: Sequence[Path]) -> list[Path]:
+    """Files as given; a folder stands for every file under it (hidden files skipped), sorted."""
+    out: list[Path] = []
+    for path in paths:
+        if str(path) != "-" and path.is_dir():
+            out.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                )
+            )
+        else:
+            out.append(path)
+    return out
+
+
+def grade_file(path: Path) -> Graded:
+    name = "<stdin>" if str(path) == "-" else str(path)
+    try:
+        data = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    except OSError as exc:
+        return Graded(name, error=f"cannot read the file: {exc.strerror or exc}")
+    try:
+        return Graded(name, reports=read_report(data, name))
+    except ParseError as exc:
+        return Graded(name, error=exc.reason)
+
+
+def _grade_all(files: Sequence[Path]) -> list[Graded]:
+    results: list[Graded] = []
+    with _progress(files, "grading") as bar:
+        for path in bar:
+            results.append(grade_file(path))
+    return results
+
+
+@cli.command()
+@files_argument
+@json_option
+@quiet_option
+def grade(files: tuple[Path, ...], as_json: bool) -> None:
+    """Grade saved reports: smartctl JSON/text, battery reports, checklists.
+
+    FILE may be a folder (every file under it is graded) or - for stdin. With --json, one JSON
+    object per component per input (JSON Lines); an unreadable input gives a line with "error"
+    and makes the exit status 1.
+    """
+    results = _grade_all(expand_files(files))
+    if as_json:
+        for result in results:
+            for line in result.lines():
+                _emit_json(line)
+    else:
+        _print_table(results)
+    _finish(results)
+
+
+def _finish(results: Sequence[Graded]) -> None:
+    failed = [r for r in results if r.error is not None]
+    if failed:
+        _say(f"{len(failed)} of {len(results)} input(s) could not be read")
+        raise SystemExit(1)
+
+
+# --- assess -------------------------------------------------------------------------------------
+
+
+@cli.command()
+@files_argument
+@json_option
+@quiet_option
+def assess(files: tuple[Path, ...], as_json: bool) -> None:
+    """Assess one device from all its component reports (disks, batteries, checklist).
+
+    The device is as good as its worst component, except that a failing replaceable part (a
+    drive, a battery, a keyboard …) makes it D with a finding saying what to replace.
+    """
+    results = _grade_all(expand_files(files))
+    reports = [r for result in results for r in result.reports]
+    errors = [{"file": r.file, "error": r.error} for r in results if r.error is not None]
+    for e in errors:
+        _say(f"{e['file']}: {e['error']}")
+    if not reports:
+        raise click.ClickException("no readable report: nothing to assess")
+    device = assess_device(reports)
+    if as_json:
+        payload = {"files": [r.file for r in results], "errors": errors, **device.to_dict()}
+        _emit_json(payload)
+    else:
+        _print_device(device, [r for r in results if r.error is None])
+    if errors:
+        _say("the assessment leaves out the unreadable input(s) above")
+        raise SystemExit(1)
+
+
+# --- scan ---------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--selftest",
+    type=click.Choice(["short", "long"]),
+    help="Run a SMART self-test on every disk first (short: ~2 min, long: hours), with progress.",
+)
+@json_option
+@click.option(
+    "--save",
+    "save_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the raw outputs (smartctl JSON/text, battery uevent) in this folder, for `upload`.",
+)
+@click.option("--no-disks", is_flag=True, help="Skip the disks (no root needed).")
+@click.option("--no-battery", is_flag=True, help="Skip the battery.")
+@click.option("--replay", type=click.Path(exists=True, file_okay=False, path_type=Path), hidden=True)
+@click.option("--power-supply", type=click.Path(file_okay=False, path_type=Path), hidden=True)
+@quiet_option
+def scan(
+    selftest: str | None,
+    as_json: bool,
+    save_dir: Path | None,
+    no_disks: bool,
+    no_battery: bool,
+    replay: Path | None,
+    power_supply: Path | None,
+) -> None:
+    """Scan this machine: every disk's SMART data (smartctl -x -j via pySMART) and its battery.
+
+    Reading disks needs root (sudo); the battery does not. --save keeps the raw files unchanged,
+    ready for `relife-bench upload`.
+    """
+    from diagnostics.battery import probe as battery_probe  # only scan needs them
+    from diagnostics.smart import probe as smart_probe
+
+    results: list[Graded] = []
+    problems: list[str] = []
+    raw_files: list[tuple[str, bytes]] = []
+
+    if not no_disks:
+        try:
+            smartctl = smart_probe.replay_smartctl(replay) if replay else _live_smartctl(smart_probe)
+            disk_results, disk_problems, disk_raw = _scan_disks(smart_probe, smartctl, selftest)
+            results += disk_results
+            problems += disk_problems
+            raw_files += disk_raw
+        except ProbeError as exc:
+            problems.append(str(exc))
+            _say(f"disks: {exc}")
+
+    if not no_battery:
+        root = power_supply or battery_probe.SYSFS_POWER_SUPPLY
+        batteries = battery_probe.probe_batteries(root)
+        if not batteries:
+            _say("battery: none found (a desktop, or no sysfs/upower battery)")
+        for raw in batteries:
+            raw_files.append((raw.filename, raw.content))
+            result = _graded_raw(raw.source, raw.content, raw.filename)
+            if result.error is not None:
+                problems.append(f"{raw.source}: {result.error}")
+            results.append(result)
+
+    if save_dir is not None:
+        _save(save_dir, raw_files, results)
+
+    if as_json:
+        for result in results:
+            for line in result.lines():
+                _emit_json(line)
+    elif results:
+        _print_table(results)
+    if problems:
+        raise SystemExit(1)
+
+
+def _live_smartctl(smart_probe: Any) -> Any:
+    smart_probe.check_can_probe()
+    return smart_probe.default_smartctl()
+
+
+def _scan_disks(
+    smart_probe: Any, smartctl: Any, selftest: str | None
+) -> tuple[list[Graded], list[str], list[tuple[str, bytes]]]:
+    results: list[Graded] = []
+    problems: list[str] = []
+    raw_files: list[tuple[str, bytes]] = []
+    disks, skipped = smart_probe.discover(smartctl)
+    for s in skipped:
+        _say(f"disks: {s.name} skipped: {s.reason}")
+    if not disks:
+        _say("disks: no SMART-capable disk found (smartctl --scan-open lists none)")
+    for disk in disks:
+        if selftest:
+            outcome = _selftest_with_bar(smart_probe, smartctl, disk, selftest)
+            _say(f"{disk.name}: {selftest} self-test {outcome.status.replace('_', ' ')}: {outcome.message}")
+        try:
+            raw = smart_probe.read_disk(smartctl, disk)
+        except ProbeError as exc:
+            problems.append(str(exc))
+            _say(str(exc))
+            continue
+        raw_files.append((raw.filename, raw.content))
+        result = _graded_raw(disk.name, raw.content, raw.filename)
+        if result.error is not None:
+            problems.append(f"{disk.name}: {result.error}")
+        results.append(result)
+    return results, problems, raw_files
+
+
+def _selftest_with_bar(smart_probe: Any, smartctl: Any, disk: Any, kind: str) -> Any:
+    if _quiet():
+        return smart_probe.run_selftest(smartctl, disk, kind)
+    with click.progressbar(length=100, label=f"{disk.name} {kind} self-test", file=sys.stderr) as bar:
+        done = [0]
+
+        def on_progress(percent: float, seconds_left: float | None) -> None:
+            step = int(percent) - done[0]
+            if seconds_left is not None:
+                bar.label = f"{disk.name} {kind} self-test, ~{_duration(seconds_left)} left"
+            if step > 0:
+                bar.update(step)
+                done[0] += step
+
+        return smart_probe.run_selftest(smartctl, disk, kind, on_progress=on_progress)
+
+
+def _graded_raw(source: str, content: bytes, filename: str) -> Graded:
+    try:
+        return Graded(source, reports=read_report(content, source), extra={"raw_file": filename})
+    except ParseError as exc:
+        return Graded(source, error=exc.reason, extra={"raw_file": filename})
+
+
+def _save(save_dir: Path, raw_files: Sequence[tuple[str, bytes]], results: Sequence[Graded]) -> None:
+    try:
+        save_dir.mkdir(parents=True, exist_ok=True)
+        used: set[str] = set()
+        for name, content in raw_files:
+            unique, n = name, 1
+            while unique in used:
+                n += 1
+                stem, dot, ext = name.partition(".")
+                unique = f"{stem}-{n}{dot}{ext}"
+            used.add(unique)
+            (save_dir / unique).write_bytes(content)
+            for result in results:
+                if result.extra.get("raw_file") == name:
+                    result.extra["raw_file"] = str(save_dir / unique)
+    except OSError as exc:
+        raise click.ClickException(f"cannot save to {save_dir}: {exc.strerror or exc}") from exc
+    _say(f"saved {len(raw_files)} raw file(s) in {save_dir}")
+
+
+# --- upload -------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--api", required=True, envvar="RELIFE_API", help="Base URL of the Relife API (env RELIFE_API)."
+)
+@click.option("--token", required=True, envvar="RELIFE_TOKEN", help="Bench token rlf_… (env RELIFE_TOKEN).")
+@click.option("--device", "device_id", required=True, help="The device's id in the marketplace.")
+@click.option(
+    "--retries", default=4, show_default=True, type=click.IntRange(0, 10), help="Retries on errors."
+)
+@files_argument
+@json_option
+@quiet_option
+def upload(
+    api: str, token: str, device_id: str, retries: int, files: tuple[Path, ...], as_json: bool
+) -> None:
+    """Send raw reports (e.g. a `scan --save` folder) to the API, which re-grades them.
+
+    Network errors and 5xx answers are retried with backoff; a refusal (4xx) is shown with the
+    server's problem details.
+    """
+    from diagnostics.upload import UploadError, UploadFile, upload_reports
+
+    paths = [p for p in expand_files(files) if str(p) != "-"]
+    uploads: list[UploadFile] = []
+    for path in paths:
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise click.ClickException(f"{path}: cannot read the file: {exc.strerror or exc}") from exc
+        if sniff_format(content) is None:
+            _say(f"warning: {path}: not a format relife-bench recognises; the server may refuse it")
+        uploads.append(UploadFile(path.name, content))
+
+    def on_retry(attempt: int, reason: str, delay: float) -> None:
+        if not _quiet():
+            _say(f"upload attempt {attempt} failed ({reason.splitlines()[0]}); retrying in {delay:.1f} s")
+
+    try:
+        answer = upload_reports(api, token, device_id, uploads, retries=retries, on_retry=on_retry)
+    except UploadError as exc:
+        raise click.ClickException(f"upload failed: {exc}") from exc
+    if as_json:
+        _emit_json(answer)
+        return
+    click.echo(f"uploaded {len(uploads)} file(s) for device {device_id}")
+    grade_value, health_value = _answer_grade(answer)
+    if grade_value:
+        click.echo(f"server grade: {grade_value}" + (f" ({health_value})" if health_value else ""))
+
+
+def _answer_grade(answer: Any) -> tuple[str | None, str | None]:
+    """The device grade in the server's answer, wherever the report puts it."""
+    if not isinstance(answer, dict):
+        return None, None
+    for key in ("device_assessment", "assessment", "device"):
+        inner = answer.get(key)
+        if isinstance(inner, dict) and inner.get("grade"):
+            return str(inner["grade"]), _str(inner.get("health"))
+    if answer.get("grade"):
+        return str(answer["grade"]), _str(answer.get("health"))
+    return None, None
+
+
+def _str(value: object) -> str | None:
+    return str(value) if value is not None else None
+
+
+# --- output -------------------------------------------------------------------------------------
+
+
+def _emit_json(obj: Any) -> None:
+    click.echo(orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode())
+
+
+def _action(grade: Grade, health: Health) -> str:
+    return UNKNOWN_ACTION if health is Health.UNKNOWN else ACTIONS[grade]
+
+
+def _print_table(results: Sequence[Graded]) -> None:
+    rows: list[tuple[str, str, str, str, str, str]] = []
+    details: list[list[str]] = []
+    for result in results:
+        if result.error is not None:
+            rows.append((result.file, "-", "-", "error", "-", f"could not read it: {result.error}"))
+            details.append([])
+            continue
+        for report in result.reports:
+            a = report.assessment
+            rows.append(
+                (
+                    result.file,
+                    report.component.value,
+                    _model(report),
+                    a.health.value,
+                    a.grade.value,
+                    _action(a.grade, a.health),
+                )
+            )
+            details.append(
+                [_finding_line(f) for f in a.findings]
+                + ([f"   life: {_life(a.remaining_life)}"] if a.remaining_life else [])
+            )
+    headers = ("FILE", "COMPONENT", "MODEL", "HEALTH", "GRADE", "WHAT TO DO")
+    widths = (
+        [min(60, max(len(h), *(len(r[i]) for r in rows))) for i, h in enumerate(headers[:-1])] if rows else []
+    )
+    click.echo(_row(headers, widths))
+    for row, lines in zip(rows, details, strict=True):
+        click.echo(_row(row, widths))
+        for line in lines:
+            click.echo(line)
+
+
+def _row(cells: Sequence[str], widths: Sequence[int]) -> str:
+    parts = [_fit(c, w).ljust(w) for c, w in zip(cells[:-1], widths, strict=False)]
+    return "  ".join([*parts, cells[-1]]).rstrip()
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
+def _finding_line(f: Finding) -> str:
+    return f"   {_SEVERITY_MARK.get(f.severity.value, '- ')} {f.code}: {f.message}"
+
+
+def _model(report: ComponentReport) -> str:
+    identity = report.identity
+    value = identity.get("model") or identity.get("name") or identity.get("device_kind") or "-"
+    return str(value)
+
+
+def _life(life: RemainingLife | None) -> str:
+    if life is None:
+        return "unknown"
+    parts = []
+    if life.percent is not None:
+        parts.append(f"{life.percent:.0f} % left")
+    if life.years is not None:
+        parts.append(f"~{life.years:.1f} years")
+    text = ", ".join(parts) or "estimate"
+    return f"{text} (basis: {life.basis}{'; ' + life.detail if life.detail else ''})"
+
+
+def _print_device(device: DeviceAssessment, results: Sequence[Graded]) -> None:
+    click.echo(
+        f"DEVICE GRADE {device.grade.value}  ({device.health.value})  {_action(device.grade, device.health)}"
+    )
+    for f in device.findings:
+        click.echo(_finding_line(f))
+    if device.remaining_life is not None:
+        click.echo(f"   life: {_life(device.remaining_life)}")
+    click.echo(f"   policy {device.policy}")
+    click.echo("")
+    _print_table(results)
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point (``relife-bench``) and ``python -m diagnostics``."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="relife-bench")
+    except DiagnosticsError as exc:  # a library error the commands did not expect: say it, no traceback
+        click.echo(f"Error: {exc}", err=True)
+        raise SystemExit(1) from None
