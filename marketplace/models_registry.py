@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES = ("marketplace.members.models",)
+MODEL_MODULES = (
+    "marketplace.members.models",
+    "marketplace.devices.models",
+    "marketplace.listings.models",
+)
 
 
 def import_all() -> None:

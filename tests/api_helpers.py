@@ -49,9 +49,7 @@ class Actor:
 def register(client: FlaskClient, name: str | None = None) -> Actor:
     n = next(_counter)
     email = f"{name or 'user'}{n}@example.org"
-    response = client.post(
-        "/api/v1/users", json={"email": email, "password": PASSWORD, "display_name": name or "User"}
-    )
+    response = client.post("/api/v1/users", json={"email": email, "password": PASSWORD, "display_name": name or "User"})
     assert response.status_code == 201, response.json
     user_id = response.json["id"]
     response = client.post("/api/v1/tokens", json={"email": email, "password": PASSWORD})

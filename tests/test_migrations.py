@@ -40,8 +40,6 @@ def test_downgrade_to_base_then_upgrade(tmp_path: Path) -> None:
         migrate.upgrade(url)
 
 
-@pytest.mark.parametrize(
-    "path", sorted((migrate.MIGRATIONS_DIR / "versions").glob("*.py")), ids=lambda p: p.name
-)
+@pytest.mark.parametrize("path", sorted((migrate.MIGRATIONS_DIR / "versions").glob("*.py")), ids=lambda p: p.name)
 def test_migration_files_are_date_prefixed(path: Path) -> None:
     assert path.name[:8].isdigit() and path.name[8] == "_"

@@ -68,9 +68,7 @@ class Membership(TimestampMixin, Base):
 
     id: Mapped[intpk]
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
-    organisation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
-    )
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role]
 
     user: Mapped[User] = relationship(back_populates="memberships")

@@ -97,12 +97,8 @@ def register_user(session: Session, *, email: str, password: str, display_name: 
             errors={"password": [f"At least {passwords.MIN_PASSWORD_LENGTH} characters."]},
         )
     if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
-        raise Conflict(
-            "An account with this email already exists.", errors={"email": ["Already registered."]}
-        )
-    user = User(
-        email=email, display_name=display_name.strip(), password_hash=passwords.hash_password(password)
-    )
+        raise Conflict("An account with this email already exists.", errors={"email": ["Already registered."]})
+    user = User(email=email, display_name=display_name.strip(), password_hash=passwords.hash_password(password))
     session.add(user)
     session.flush()
     return user
@@ -222,9 +218,7 @@ def create_organisation(
     if errors:
         raise ValidationFailed("The organisation has invalid fields.", errors=errors)
     if session.scalar(sa.select(Organisation.id).where(Organisation.siret == siret)) is not None:
-        raise Conflict(
-            "An organisation with this SIRET exists already.", errors={"siret": ["Already registered."]}
-        )
+        raise Conflict("An organisation with this SIRET exists already.", errors={"siret": ["Already registered."]})
     assert department is not None
     organisation = Organisation(
         name=name.strip(),
@@ -244,9 +238,7 @@ def create_organisation(
     return organisation
 
 
-def get_organisation(
-    session: Session, principal: Principal | None, organisation_id: int
-) -> tuple[Organisation, bool]:
+def get_organisation(session: Session, principal: Principal | None, organisation_id: int) -> tuple[Organisation, bool]:
     """The organisation and whether the caller sees its full details (members and staff) or
     only its public face (name, kind, department), as the catalogue shows it."""
     organisation = session.get(Organisation, organisation_id)
@@ -272,9 +264,7 @@ def add_member(
     if user is None:
         raise ValidationFailed("No registered user has this email.", errors={"email": ["Unknown user."]})
     existing = session.scalar(
-        sa.select(Membership).where(
-            Membership.user_id == user.id, Membership.organisation_id == organisation_id
-        )
+        sa.select(Membership).where(Membership.user_id == user.id, Membership.organisation_id == organisation_id)
     )
     if existing is not None:
         raise Conflict(f"{user.email} is already a member (role {existing.role.value}).")
@@ -298,9 +288,7 @@ def list_members(session: Session, principal: Principal | None, organisation_id:
     )
 
 
-def _load_organisation_as_admin(
-    session: Session, principal: Principal | None, organisation_id: int
-) -> Organisation:
+def _load_organisation_as_admin(session: Session, principal: Principal | None, organisation_id: int) -> Organisation:
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
         raise NotFound("No such organisation.")
@@ -351,9 +339,7 @@ def list_bench_tokens(session: Session, principal: Principal | None, organisatio
     )
 
 
-def revoke_bench_token(
-    session: Session, principal: Principal | None, organisation_id: int, token_id: int
-) -> None:
+def revoke_bench_token(session: Session, principal: Principal | None, organisation_id: int, token_id: int) -> None:
     _load_organisation_as_admin(session, principal, organisation_id)
     token = session.get(ApiToken, token_id)
     if token is None or token.organisation_id != organisation_id or token.kind is not TokenKind.BENCH:

@@ -100,6 +100,5 @@ def test_security_headers(client: FlaskClient) -> None:
     response = client.get("/api/v1/health")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert (
-        "Access-Control-Allow-Origin"
-        not in client.get("/api/v1/health", headers={"Origin": "https://x.org"}).headers
+        "Access-Control-Allow-Origin" not in client.get("/api/v1/health", headers={"Origin": "https://x.org"}).headers
     )

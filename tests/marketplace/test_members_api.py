@@ -35,20 +35,14 @@ def test_full_members_flow(client: FlaskClient, db_session: Session) -> None:
     ]
 
     lister = add_member(client, admin, org["id"], "lister")
-    assert (
-        client.get(f"/api/v1/organisations/{org['id']}", headers=lister.headers).json["siret"] == org["siret"]
-    )
+    assert client.get(f"/api/v1/organisations/{org['id']}", headers=lister.headers).json["siret"] == org["siret"]
 
-    response = client.post(
-        f"/api/v1/organisations/{org['id']}/tokens", json={"name": "bench 1"}, headers=admin.headers
-    )
+    response = client.post(f"/api/v1/organisations/{org['id']}/tokens", json={"name": "bench 1"}, headers=admin.headers)
     assert response.status_code == 201
     bench = response.json
     assert bench["token"].startswith("rlf_") and bench["scopes"] == ["diagnostics:upload"]
     stored = db_session.get(ApiToken, bench["id"])
-    assert (
-        stored is not None and stored.token_hash != bench["token"] and bench["token"] not in stored.token_hash
-    )
+    assert stored is not None and stored.token_hash != bench["token"] and bench["token"] not in stored.token_hash
 
     listed = client.get(f"/api/v1/organisations/{org['id']}/tokens", headers=admin.headers).json["items"]
     assert [t["id"] for t in listed] == [bench["id"]] and "token" not in listed[0]
@@ -57,9 +51,7 @@ def test_full_members_flow(client: FlaskClient, db_session: Session) -> None:
     assert client.get("/api/v1/me", headers=auth(bench["token"])).status_code == 403
 
     assert (
-        client.delete(
-            f"/api/v1/organisations/{org['id']}/tokens/{bench['id']}", headers=admin.headers
-        ).status_code
+        client.delete(f"/api/v1/organisations/{org['id']}/tokens/{bench['id']}", headers=admin.headers).status_code
         == 204
     )
     assert client.get("/api/v1/me", headers=auth(bench["token"])).status_code == 401
@@ -97,9 +89,7 @@ def test_duplicate_email_is_409(client: FlaskClient, db_session: Session) -> Non
 
 
 def test_short_password_is_refused(client: FlaskClient) -> None:
-    response = client.post(
-        "/api/v1/users", json={"email": "a@example.org", "password": "short", "display_name": "A"}
-    )
+    response = client.post("/api/v1/users", json={"email": "a@example.org", "password": "short", "display_name": "A"})
     assert response.status_code == 422
     assert "password" in response.json["errors"]
 
@@ -184,9 +174,7 @@ def test_non_admin_member_cannot_add_members_or_tokens(client: FlaskClient) -> N
         == 403
     )
     assert (
-        client.post(
-            f"/api/v1/organisations/{org['id']}/tokens", json={"name": "b"}, headers=lister.headers
-        ).status_code
+        client.post(f"/api/v1/organisations/{org['id']}/tokens", json={"name": "b"}, headers=lister.headers).status_code
         == 403
     )
 
@@ -217,9 +205,7 @@ def test_outsider_sees_only_the_public_face_of_an_organisation(client: FlaskClie
         body = client.get(f"/api/v1/organisations/{org['id']}", headers=headers).json
         assert set(body) == {"id", "name", "kind", "department"}
     assert client.get("/api/v1/organisations/999999", headers=outsider.headers).status_code == 404
-    assert (
-        client.get(f"/api/v1/organisations/{org['id']}/members", headers=outsider.headers).status_code == 403
-    )
+    assert client.get(f"/api/v1/organisations/{org['id']}/members", headers=outsider.headers).status_code == 403
 
 
 def test_bench_token_scopes_are_restricted(client: FlaskClient) -> None:
@@ -245,10 +231,7 @@ def test_login_is_rate_limited_per_account(client: FlaskClient, app) -> None:  #
     limit = app.config["RELIFE"].login_failures_per_account
     for _ in range(limit):
         assert (
-            client.post(
-                "/api/v1/tokens", json={"email": user.email, "password": "wrong-password!"}
-            ).status_code
-            == 401
+            client.post("/api/v1/tokens", json={"email": user.email, "password": "wrong-password!"}).status_code == 401
         )
     response = client.post("/api/v1/tokens", json={"email": user.email, "password": PASSWORD})
     assert response.status_code == 429
@@ -259,9 +242,7 @@ def test_login_is_rate_limited_per_account(client: FlaskClient, app) -> None:  #
 def test_login_is_rate_limited_per_address(client: FlaskClient, app) -> None:  # type: ignore[no-untyped-def]
     limit = app.config["RELIFE"].login_attempts_per_address
     statuses = [
-        client.post(
-            "/api/v1/tokens", json={"email": f"x{i}@example.org", "password": "whatever-pw"}
-        ).status_code
+        client.post("/api/v1/tokens", json={"email": f"x{i}@example.org", "password": "whatever-pw"}).status_code
         for i in range(limit + 1)
     ]
     assert statuses[:limit] == [401] * limit

@@ -1,0 +1,43 @@
+"""The device lifecycle: every state change goes through ``transition``.
+
+registered → diagnosed → listed → reserved → sold | on_loan → returned → listed …,
+plus in_repair and retired. A change not in ``ALLOWED`` is an ``InvalidState`` (409).
+"""
+
+from __future__ import annotations
+
+from marketplace.devices.models import Device, DeviceState
+from marketplace.errors import InvalidState
+
+S = DeviceState
+
+ALLOWED: dict[DeviceState, frozenset[DeviceState]] = {
+    S.REGISTERED: frozenset({S.DIAGNOSED, S.IN_REPAIR, S.RETIRED}),
+    S.DIAGNOSED: frozenset({S.LISTED, S.IN_REPAIR, S.RETIRED}),
+    S.LISTED: frozenset({S.RESERVED, S.ON_LOAN, S.DIAGNOSED, S.IN_REPAIR, S.RETIRED}),
+    S.RESERVED: frozenset({S.LISTED, S.SOLD, S.ON_LOAN}),
+    S.SOLD: frozenset({S.RETURNED}),
+    S.ON_LOAN: frozenset({S.RETURNED}),
+    S.RETURNED: frozenset({S.LISTED, S.DIAGNOSED, S.IN_REPAIR, S.RETIRED}),
+    S.IN_REPAIR: frozenset({S.DIAGNOSED, S.REGISTERED, S.RETIRED}),
+    S.RETIRED: frozenset(),
+}
+
+#: States in which new diagnostics may be recorded (the device is in its owner's hands).
+DIAGNOSABLE = frozenset({S.REGISTERED, S.DIAGNOSED, S.LISTED, S.RETURNED, S.IN_REPAIR})
+
+
+def can_transition(current: DeviceState, target: DeviceState) -> bool:
+    return target in ALLOWED[current]
+
+
+def transition(device: Device, target: DeviceState) -> DeviceState:
+    """Move ``device`` to ``target`` or raise InvalidState; returns the previous state."""
+    current = device.state
+    if not can_transition(current, target):
+        allowed = ", ".join(sorted(s.value for s in ALLOWED[current])) or "none"
+        raise InvalidState(
+            f"A {current.value} device cannot become {target.value} (allowed from {current.value}: {allowed})."
+        )
+    device.state = target
+    return current

@@ -1,0 +1,130 @@
+"""Devices and their passport (an append-only event log)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import Base, TimestampMixin, UTCDateTime, intpk, utcnow
+from marketplace.members.models import Organisation
+
+
+class DeviceKind(enum.StrEnum):
+    LAPTOP = "laptop"
+    DESKTOP = "desktop"
+    SERVER = "server"
+    SCREEN = "screen"
+    PHONE = "phone"
+    TABLET = "tablet"
+    OTHER = "other"
+
+
+class CosmeticGrade(enum.StrEnum):
+    """Back Market-like cosmetic condition, best first."""
+
+    PREMIUM = "premium"
+    EXCELLENT = "excellent"
+    GOOD = "good"
+    FAIR = "fair"
+
+
+class DeviceState(enum.StrEnum):
+    REGISTERED = "registered"
+    DIAGNOSED = "diagnosed"
+    LISTED = "listed"
+    RESERVED = "reserved"
+    SOLD = "sold"
+    ON_LOAN = "on_loan"
+    RETURNED = "returned"
+    IN_REPAIR = "in_repair"
+    RETIRED = "retired"
+
+
+class Device(TimestampMixin, Base):
+    __tablename__ = "devices"
+    __table_args__ = (
+        sa.UniqueConstraint("organisation_id", "asset_tag"),
+        sa.Index("ix_devices_organisation_id_serial", "organisation_id", "serial"),
+        sa.CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[intpk]
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="RESTRICT"))
+    kind: Mapped[DeviceKind]
+    make: Mapped[str] = mapped_column(sa.String(120))
+    model: Mapped[str] = mapped_column(sa.String(200))
+    serial: Mapped[str] = mapped_column(sa.String(120))
+    asset_tag: Mapped[str] = mapped_column(sa.String(64))
+    specs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    cosmetic_grade: Mapped[CosmeticGrade | None]
+    location: Mapped[str | None] = mapped_column(sa.String(200))
+    notes: Mapped[str | None] = mapped_column(sa.Text)  # internal, never public
+    state: Mapped[DeviceState] = mapped_column(default=DeviceState.REGISTERED)
+    # The latest server-side assessment (from diagnostics/), denormalised for the catalogue.
+    health: Mapped[str | None] = mapped_column(sa.String(16))
+    grade: Mapped[str | None] = mapped_column(sa.String(1))
+    battery_health_pct: Mapped[float | None]
+    remaining_life: Mapped[dict[str, Any] | None]
+    grading_policy: Mapped[str | None] = mapped_column(sa.String(32))
+    diagnosed_at: Mapped[dt.datetime | None]
+    warranty_until: Mapped[dt.date | None]
+    #: Optimistic concurrency: every update bumps it; PATCH must send the current one (If-Match).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    events: Mapped[list[DeviceEvent]] = relationship(
+        back_populates="device", order_by="DeviceEvent.id", passive_deletes=True
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class EventKind(enum.StrEnum):
+    REGISTERED = "registered"
+    UPDATED = "updated"
+    DIAGNOSED = "diagnosed"
+    CHECKED = "checked"  # functional checklist
+    ERASED = "erased"
+    LISTED = "listed"
+    UNLISTED = "unlisted"
+    RESERVED = "reserved"
+    RELEASED = "released"
+    SOLD = "sold"
+    DONATED = "donated"
+    LENT = "lent"
+    RETURNED = "returned"
+    REPAIRED = "repaired"
+    REGRADED = "regraded"
+    RETIRED = "retired"
+    IMPORTED = "imported"
+
+
+class DeviceEvent(Base):
+    """One line of a device's passport. Append-only: never updated, never deleted."""
+
+    __tablename__ = "device_events"
+    __table_args__ = (sa.Index("ix_device_events_device_id_id", "device_id", "id"),)
+
+    id: Mapped[intpk]
+    device_id: Mapped[int] = mapped_column(sa.ForeignKey("devices.id", ondelete="CASCADE"))
+    kind: Mapped[EventKind]
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    actor_token_id: Mapped[int | None] = mapped_column(sa.ForeignKey("api_tokens.id", ondelete="SET NULL"))
+    #: Organisation on whose behalf the actor acted (for the public view: the org name only).
+    actor_organisation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organisations.id", ondelete="SET NULL"))
+    state_from: Mapped[str | None] = mapped_column(sa.String(16))
+    state_to: Mapped[str | None] = mapped_column(sa.String(16))
+    #: Field-level changes ``{"field": [old, new]}``; private fields are left out of the public view.
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Event details (grade, findings summary, erasure method, loan period …).
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Whether this event appears in the public passport of a listed device.
+    public: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+
+    device: Mapped[Device] = relationship(back_populates="events")
