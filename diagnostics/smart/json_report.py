@@ -143,6 +143,7 @@ def _parse(data: Mapping[str, Any], source: str) -> DiskHealth:
         scsi=scsi,
         self_tests=self_tests,
         endurance_used_percent=_device_statistics_endurance(data),
+        ata_error_count=_ata_error_count(data),
     )
     if not health.has_health_data:
         raise ParseError(source, _no_health_reason(data, smartctl))
@@ -208,9 +209,7 @@ def _identity(data: Mapping[str, Any], attributes: tuple[AtaAttribute, ...]) -> 
     return DiskIdentity(
         model=model,
         serial=_str(data.get("serial_number")),
-        firmware=_str(data.get("firmware_version"))
-        or _str(data.get("scsi_revision"))
-        or _str(data.get("revision")),
+        firmware=_str(data.get("firmware_version")) or _str(data.get("scsi_revision")) or _str(data.get("revision")),
         capacity_bytes=capacity,
         interface=interface,
         device_type=classify_device_type(interface, rotation, model, is_nvme, attributes),
@@ -425,4 +424,13 @@ def _device_statistics_endurance(data: Mapping[str, Any]) -> int | None:
             name = (_str(entry.get("name")) or "").lower()
             if "percentage used endurance" in name and _map(entry.get("flags")).get("valid", True):
                 return _int(entry.get("value"))
+    return None
+
+
+def _ata_error_count(data: Mapping[str, Any]) -> int | None:
+    log = _map(data.get("ata_smart_error_log"))
+    for key in ("extended", "summary"):
+        count = _int(_map(log.get(key)).get("count"))
+        if count is not None:
+            return count
     return None

@@ -150,6 +150,7 @@ class DiskHealth:
     scsi: ScsiHealth | None = None
     self_tests: tuple[SelfTestEntry, ...] = ()  # most recent first
     endurance_used_percent: int | None = None  # ATA device statistics 'Percentage Used Endurance'
+    ata_error_count: int | None = None  # ATA error log: errors the drive recorded over its life
     notes: tuple[str, ...] = field(default=())  # parser remarks (e.g. skipped malformed lines)
 
     def attribute(self, attr_id: int) -> AtaAttribute | None:

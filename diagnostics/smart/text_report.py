@@ -51,9 +51,7 @@ _ATTR_ROW = re.compile(
     r"(\d{1,3}|---)\s+(\d{1,3}|---)\s+(\d{1,3}|---)\s*(.*)$"
 )
 _ATA_SELFTEST = re.compile(r"^#\s*(\d+)\s+(\S.*?)\s{2,}(\S.*?)\s+(\d{1,3})%\s+(\d+|-)\s*(\S*)")
-_SCSI_SELFTEST = re.compile(
-    r"^#\s*(\d+)\s+(\S.*?)\s{2,}(\S.*?)\s{2,}(\S+)\s+(\d+|-|NOW)\s+(\S+)\s*(?:\[(.*?)\])?"
-)
+_SCSI_SELFTEST = re.compile(r"^#\s*(\d+)\s+(\S.*?)\s{2,}(\S.*?)\s{2,}(\S+)\s+(\d+|-|NOW)\s+(\S+)\s*(?:\[(.*?)\])?")
 _NVME_SELFTEST = re.compile(r"^\s*(\d+)\s+(Short|Extended|Vendor\S*|\S+)\s+(\S.*?)\s{2,}(\d+)\s+(\S+)")
 _SCSI_COUNTER = re.compile(r"^(read|write|verify):\s+(.*)$")
 _SCAN_LINE = re.compile(r"^\S.* -d \S+ # ")
@@ -218,6 +216,8 @@ def _classify_status(status: str) -> tuple[bool | None, str | None]:
     lowered = status.lower()
     if "progress" in lowered or "abort" in lowered or "interrupt" in lowered:
         return None, None
+    if "without error" in lowered:
+        return True, None
     if any(word in lowered for word in _FAILED_WORDS):
         if "read" in lowered:
             return False, "read failure"
@@ -327,6 +327,7 @@ def _build(
         scsi=scsi,
         self_tests=self_tests,
         endurance_used_percent=endurance,
+        ata_error_count=_ata_error_count(text, attributes),
     )
     if not health.has_health_data:
         raise ParseError(source, _no_health_reason(text, info, health))
@@ -340,10 +341,7 @@ def _no_health_reason(text: str, info: dict[str, str], health: DiskHealth) -> st
         "Device does not support Background scan" in text
     ):
         return "a SCSI log page only (smartctl -l background/sasphy), holds no health data"
-    if (
-        re.search(r"smartmontools release|is free software|SMARTMONTOOLS_", text)
-        and not health.identity.model
-    ):
+    if re.search(r"smartmontools release|is free software|SMARTMONTOOLS_", text) and not health.identity.model:
         return "smartctl --version output, holds no device data"
     if health.identity.model or health.identity.serial:
         return "info-only output (smartctl -i): identity but no health data; run smartctl -x"
@@ -380,9 +378,7 @@ def _first(info: dict[str, str], *keys: str) -> str | None:
     return None
 
 
-def _identity(
-    text: str, info: dict[str, str], attributes: tuple[AtaAttribute, ...], *, is_nvme: bool
-) -> DiskIdentity:
+def _identity(text: str, info: dict[str, str], attributes: tuple[AtaAttribute, ...], *, is_nvme: bool) -> DiskIdentity:
     vendor = _first(info, "vendor")
     product = _first(info, "product")
     model = _first(info, "device model", "model number", "model")
@@ -519,9 +515,7 @@ def _power_on_hours(
     return None
 
 
-def _power_cycles(
-    info: dict[str, str], attributes: tuple[AtaAttribute, ...], nvme: NvmeHealth | None
-) -> int | None:
+def _power_cycles(info: dict[str, str], attributes: tuple[AtaAttribute, ...], nvme: NvmeHealth | None) -> int | None:
     if nvme is not None and nvme.power_cycles is not None:
         return nvme.power_cycles
     for attr in attributes:
@@ -530,9 +524,7 @@ def _power_cycles(
     return parse_int(info.get("accumulated start-stop cycles"))
 
 
-def _temperature(
-    info: dict[str, str], attributes: tuple[AtaAttribute, ...], nvme: NvmeHealth | None
-) -> int | None:
+def _temperature(info: dict[str, str], attributes: tuple[AtaAttribute, ...], nvme: NvmeHealth | None) -> int | None:
     if nvme is not None and nvme.temperature_c is not None:
         return nvme.temperature_c
     for attr_id in (194, 190):
@@ -543,4 +535,13 @@ def _temperature(
     if current:
         value = parse_int(current)
         return value if value else None
+    return None
+
+
+def _ata_error_count(text: str, attributes: tuple[AtaAttribute, ...]) -> int | None:
+    m = re.search(r"^(?:ATA Error Count|Device Error Count):\s+(\d+)", text, re.MULTILINE)
+    if m:
+        return int(m.group(1))
+    if attributes and re.search(r"^No Errors Logged", text, re.MULTILINE):
+        return 0
     return None

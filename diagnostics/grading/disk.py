@@ -1,0 +1,824 @@
+"""Grade one disk from its normalised SMART record (``DiskHealth``).
+
+``assess_disk`` is a pure, deterministic function: the same record always yields the same
+``Assessment`` under a given ``POLICY_VERSION``. Every rule emits a ``Finding`` with a stable code,
+and the health follows from the findings' severities:
+
+* ``critical`` — data at risk → health ``failing``, grade ``F`` (the device-level combination decides
+  whether a replaceable failing disk makes the device ``D``).
+* ``warning`` — usable, shorter life ahead → health ``worn``, grade ``C`` (``D`` when very worn).
+* ``info`` — worth knowing, never lowers the grade (temperature, host-side error-log entries…).
+
+No finding above ``info`` → ``healthy``: ``A`` when nearly new (few hours, little wear, full data),
+otherwise ``B``. A record that says nothing about health is ``unknown`` and graded ``C`` at best
+with a finding saying so.
+
+Traps avoided on purpose (DESIGN §2.3): smartctl's PASSED alone never makes a drive healthy;
+temperature attributes are never a failure; raw values that are vendor-packed bit fields (Seagate
+1/7/195, SandForce ECC counters) and attributes whose names smartctl only guessed are not read as
+counts; NVMe error-log entry counts and SAS corrected-ECC counters are not errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from diagnostics.grading.policy import POLICY_VERSION
+from diagnostics.models import Assessment, Finding, Grade, Health, RemainingLife, Severity
+from diagnostics.smart.records import AtaAttribute, DiskHealth, SelfTestEntry
+
+# --- sources -------------------------------------------------------------------------------------
+SRC_SMARTCTL = (
+    "smartmontools smartctl(8): an attribute fails when its normalised value is at or below the "
+    "vendor threshold (WHEN_FAILED FAILING_NOW); the overall verdict is the drive's own SMART RETURN STATUS"
+)
+SRC_BACKBLAZE_2016 = (
+    "Backblaze, 'What SMART Stats Tell Us About Hard Drives' (2016-10-06): raw SMART 5/187/188/197/198 > 0 "
+    "is the signal Backblaze acts on; 76.7% of failed drives showed one, 4.2% of working ones"
+)
+SRC_BACKBLAZE_2014 = (
+    "Backblaze, 'Hard Drive SMART Stats' (2014-11-12): annual failure rate by raw value of SMART 5, 187, "
+    "197, 198 climbs steeply from the first non-zero bucket"
+)
+SRC_GOOGLE_2007 = (
+    "Pinheiro, Weber, Barroso, 'Failure Trends in a Large Disk Drive Population', USENIX FAST '07: after "
+    "the first reallocation / offline-uncorrectable / pending sector, drives are 14x / 39x / 16x more "
+    "likely to fail within 60 days"
+)
+SRC_SELFTEST = (
+    "smartmontools FAQ and badblockhowto: a self-test that ends 'Completed: read failure' found an "
+    "unreadable LBA; only a later extended test that completes without error shows it was remapped"
+)
+SRC_NVME = "NVM Express Base Specification 2.0, SMART / Health Information log page (02h)"
+SRC_SCSI = "T10 SPC-5 error counter log pages (02h/03h/05h) and SBC-4 grown defect list"
+SRC_BACKBLAZE_AGE = (
+    "Backblaze, 'How Long Do Disk Drives Last?' (2013, revisited 2021): failure rates are low for "
+    "3-4 years, then rise; Backblaze drive stats by age"
+)
+SRC_LOAD_CYCLES = (
+    "vendor data sheets: load/unload cycles rated 300,000 for laptop and desktop drives (WD Blue/Black, "
+    "Seagate Barracuda, Toshiba MQ/DT) and 600,000 for NAS/enterprise drives (WD Red Pro, Seagate "
+    "IronWolf/Exos, HGST Ultrastar)"
+)
+SRC_SSD_WEAR = (
+    "vendor SMART definitions: Samsung 177 Wear_Leveling_Count, Intel 233 Media_Wearout_Indicator, "
+    "Crucial/Micron 202 Percent_Lifetime_Remain, SandForce/Kingston 231 SSD_Life_Left: normalised value = "
+    "% of rated endurance left; ATA ACS-4 device statistics 'Percentage Used Endurance Indicator'"
+)
+SRC_TEMPERATURE = (
+    "drive data sheets (HDD operating range 0-60 C; NVMe WCTEMP typically 70-85 C); a hot moment is not "
+    "a defect: re-test when cool"
+)
+SRC_FLASH_FIELD = (
+    "Schroeder, Lagisetty, Merchant, 'Flash Reliability in Production: The Expected and the Unexpected', "
+    "USENIX FAST '16: 30-80% of SSDs develop bad blocks in the field; retired blocks are routine NAND "
+    "management and the spare pool absorbs them, while uncorrectable errors are what predict trouble"
+)
+SRC_ATA_ERROR_LOG = (
+    "smartctl(8) -l error: the ATA error log records commands the drive failed (e.g. UNC reads); the count "
+    "is lifetime and may be old, so it is reported, and the counters above decide the health"
+)
+SRC_POLICY = "Relife grading policy (DESIGN §2.3)"
+
+# --- thresholds ----------------------------------------------------------------------------------
+#: Up to this many reallocated sectors (SMART 5) on a drive with no pending/uncorrectable sectors is
+#: an old, settled defect: worn. Beyond it the Backblaze 2014 buckets show the AFR climbing steeply
+#: with the count (SRC_BACKBLAZE_2014) and Google saw 14x the 60-day failure risk (SRC_GOOGLE_2007).
+REALLOCATED_SECTORS_WORN_MAX = 10
+#: SMART 187 counts reads the drive could not correct and reported to the host (data was lost at the
+#: time). A few is worn; more is failing (SRC_BACKBLAZE_2014, SRC_BACKBLAZE_2016).
+REPORTED_UNCORRECTABLE_WORN_MAX = 3
+#: SSD retired/reallocated blocks (SMART 5 on an SSD): up to this many is routine NAND management
+#: (SRC_FLASH_FIELD), reported only; up to the second bound worn; beyond it failing.
+SSD_RETIRED_BLOCKS_INFO_MAX = 10
+SSD_RETIRED_BLOCKS_WORN_MAX = 100
+#: SAS grown defect list: the analogue of SMART 5 (SRC_SCSI); same reasoning and bound.
+SCSI_GROWN_DEFECTS_WORN_MAX = 10
+#: ~5 years of continuous use (5 x 8760 h): past it, Backblaze's failure rates
+#: by age rise (SRC_BACKBLAZE_AGE).
+WORN_POWER_ON_HOURS = 43_800
+#: ~8 years continuous: well into the rising part of the curve: grade D.
+VERY_WORN_POWER_ON_HOURS = 70_080
+#: Service life used for the HDD remaining-life estimate: 6 years of continuous use (SRC_BACKBLAZE_AGE).
+HDD_SERVICE_LIFE_HOURS = 52_596
+#: Load/unload cycle ratings (SRC_LOAD_CYCLES): 2.5"/1.8" (laptop) drives and 3.5" drives.
+LOAD_CYCLES_RATED_LAPTOP = 300_000
+LOAD_CYCLES_RATED_DESKTOP = 600_000
+#: SSD endurance: worn from 80 % of rated writes used (20 % left); very worn from 95 %; NVMe
+#: Percentage Used > 100 means past the vendor's endurance estimate (SRC_NVME): failing.
+SSD_WORN_USED_PERCENT = 80
+SSD_VERY_WORN_USED_PERCENT = 95
+SSD_FAILING_USED_PERCENT_ABOVE = 100
+#: "Like new" (grade A): at most ~a year of office use (8 h x 250 days) and ≤ 5 % SSD wear (SRC_POLICY).
+NEARLY_NEW_MAX_HOURS = 2_000
+NEARLY_NEW_MAX_WEAR_PERCENT = 5
+#: Temperatures worth a note (SRC_TEMPERATURE): never a failure.
+HOT_HDD_C = 60
+HOT_SSD_C = 70
+#: Years are estimated at the drive's past duty cycle; beyond this, endurance is not what limits it.
+MAX_ESTIMATED_YEARS = 10.0
+HOURS_PER_YEAR = 8766
+
+#: NVMe Critical Warning bits (SRC_NVME). Bit 1 (temperature) alone is not a failure.
+NVME_WARNING_BITS = {
+    0x01: "available spare below threshold",
+    0x04: "NVM subsystem reliability degraded (media or internal errors)",
+    0x08: "media placed in read-only mode",
+    0x10: "volatile memory backup device failed",
+    0x20: "persistent memory region read-only or unreliable",
+}
+NVME_TEMPERATURE_BIT = 0x02
+
+#: ATA attribute names whose normalised value is the share of rated endurance left (SRC_SSD_WEAR).
+SSD_WEAR_NAME_MARKERS = (
+    "Wear_Leveling_Count",
+    "Media_Wearout_Indicator",
+    "SSD_Life_Left",
+    "Percent_Lifetime_Remain",
+    "Remaining_Lifetime_Perc",
+    "Percent_Life_Remaining",
+    "Perc_Rated_Life_Remain",
+    "Lifetime_Left",
+    "Wearout_Indicator",
+)
+
+
+def assess_disk(disk: DiskHealth) -> Assessment:
+    """Health, grade, findings and remaining life of one disk (see the module docstring)."""
+    findings: list[Finding] = []
+    very_worn: list[str] = []
+    findings += _overall(disk)
+    findings += _ata_attributes(disk)
+    findings += _self_tests(disk)
+    findings += _nvme(disk)
+    findings += _scsi(disk)
+    findings += _age(disk, very_worn)
+    findings += _load_cycles(disk, very_worn)
+    findings += _ssd_wear(disk, very_worn)
+    findings += _temperature(disk)
+
+    severities = {f.severity for f in findings}
+    if not disk.has_health_data:
+        health = Health.UNKNOWN
+    elif Severity.CRITICAL in severities:
+        health = Health.FAILING
+    elif Severity.WARNING in severities:
+        health = Health.WORN
+    else:
+        health = Health.HEALTHY
+    limited = _limited_data(disk)
+    if limited is not None:
+        findings.append(limited)
+    grade = _grade(disk, health, very_worn, limited is not None, findings)
+    return Assessment(
+        health=health,
+        grade=grade,
+        findings=tuple(findings),
+        remaining_life=_remaining_life(disk, health),
+        policy=POLICY_VERSION,
+    )
+
+
+def _finding(
+    code: str,
+    severity: Severity,
+    message: str,
+    source: str,
+    attribute: str,
+    value: Any,
+    threshold: Any = None,
+    **extra: Any,
+) -> Finding:
+    evidence: dict[str, Any] = {"attribute": attribute, "value": value}
+    if threshold is not None:
+        evidence["threshold"] = threshold
+    evidence.update({k: v for k, v in extra.items() if v is not None})
+    return Finding(code=code, severity=severity, message=message, evidence=evidence, source=source)
+
+
+# --- rules ---------------------------------------------------------------------------------------
+def _overall(disk: DiskHealth) -> list[Finding]:
+    if disk.smart_passed is False:
+        return [
+            _finding(
+                "smart.overall_failed",
+                Severity.CRITICAL,
+                "The drive's own SMART verdict is FAILED: replace it.",
+                SRC_SMARTCTL,
+                "smart_status",
+                "FAILED",
+                "PASSED",
+            )
+        ]
+    return []
+
+
+def _is_temperature(attr: AtaAttribute) -> bool:
+    return "temp" in attr.name.lower() or attr.id in {190, 194}
+
+
+def _ata_attributes(disk: DiskHealth) -> list[Finding]:
+    out: list[Finding] = []
+    for attr in disk.attributes:
+        if _is_temperature(attr):
+            continue
+        if attr.failing_now:
+            out.append(
+                _finding(
+                    "ata.attribute_failing_now",
+                    Severity.CRITICAL,
+                    f"Attribute {attr.id} {attr.name} is at or below its vendor threshold now.",
+                    SRC_SMARTCTL,
+                    f"{attr.id} {attr.name}",
+                    attr.value,
+                    attr.thresh,
+                )
+            )
+        elif attr.failed_in_past and attr.prefailure:
+            out.append(
+                _finding(
+                    "ata.attribute_failed_in_past",
+                    Severity.WARNING,
+                    f"Pre-failure attribute {attr.id} {attr.name} fell to its threshold in the past.",
+                    SRC_SMARTCTL,
+                    f"{attr.id} {attr.name}",
+                    attr.worst,
+                    attr.thresh,
+                )
+            )
+    out += _count_rule(
+        disk.pending_sectors,
+        disk.attribute(197),
+        "ata.pending_sectors",
+        0,
+        "sectors are waiting to be remapped: they could not be read",
+        SRC_GOOGLE_2007,
+    )
+    out += _count_rule(
+        disk.offline_uncorrectable,
+        disk.attribute(198),
+        "ata.offline_uncorrectable",
+        0,
+        "sectors could not be read during the offline scan",
+        SRC_GOOGLE_2007,
+    )
+    out += _count_rule(
+        disk.reported_uncorrectable,
+        disk.attribute(187),
+        "ata.reported_uncorrectable",
+        REPORTED_UNCORRECTABLE_WORN_MAX,
+        "uncorrectable errors were reported to the host",
+        SRC_BACKBLAZE_2014,
+    )
+    if disk.identity.device_type == "ssd":
+        out += _ssd_retired_blocks(disk)
+    else:
+        out += _count_rule(
+            disk.reallocated_sectors,
+            disk.attribute(5),
+            "ata.reallocated_sectors",
+            REALLOCATED_SECTORS_WORN_MAX,
+            "sectors have been remapped to spares",
+            SRC_BACKBLAZE_2014,
+        )
+    if disk.ata_error_count:
+        out.append(
+            _finding(
+                "ata.error_log_entries",
+                Severity.INFO,
+                f"The drive's error log holds {disk.ata_error_count} failed commands over its life.",
+                SRC_ATA_ERROR_LOG,
+                "ata_error_count",
+                disk.ata_error_count,
+            )
+        )
+    crc = disk.attribute(199)
+    if crc is not None and crc.count and "crc" in crc.name.lower():
+        out.append(
+            _finding(
+                "ata.crc_errors",
+                Severity.INFO,
+                "Interface CRC errors: a cable or connector problem, not the disk's media.",
+                SRC_SMARTCTL,
+                f"{crc.id} {crc.name}",
+                crc.count,
+            )
+        )
+    return out
+
+
+def _ssd_retired_blocks(disk: DiskHealth) -> list[Finding]:
+    count, attr = disk.reallocated_sectors, disk.attribute(5)
+    if not count or attr is None:
+        return []
+    label = f"{attr.id} {attr.name}"
+    if count <= SSD_RETIRED_BLOCKS_INFO_MAX:
+        return [
+            _finding(
+                "ssd.retired_blocks",
+                Severity.INFO,
+                f"{count} retired flash blocks: routine wear management, the spare pool absorbs them.",
+                SRC_FLASH_FIELD,
+                label,
+                count,
+                SSD_RETIRED_BLOCKS_INFO_MAX,
+            )
+        ]
+    critical = count > SSD_RETIRED_BLOCKS_WORN_MAX
+    return [
+        _finding(
+            "ssd.retired_blocks",
+            Severity.CRITICAL if critical else Severity.WARNING,
+            f"{count} retired flash blocks" + (": the flash is failing." if critical else ": watch for growth."),
+            SRC_FLASH_FIELD,
+            label,
+            count,
+            SSD_RETIRED_BLOCKS_WORN_MAX if critical else SSD_RETIRED_BLOCKS_INFO_MAX,
+        )
+    ]
+
+
+def _count_rule(
+    count: int | None,
+    attr: AtaAttribute | None,
+    code: str,
+    worn_max: int,
+    what: str,
+    source: str,
+) -> list[Finding]:
+    if not count or attr is None:
+        return []
+    label = f"{attr.id} {attr.name}"
+    if count > worn_max:
+        return [
+            _finding(
+                code,
+                Severity.CRITICAL,
+                f"{count} {what}: data at risk.",
+                f"{source}; {SRC_BACKBLAZE_2016}",
+                label,
+                count,
+                worn_max,
+            )
+        ]
+    return [
+        _finding(
+            code,
+            Severity.WARNING,
+            f"{count} {what}: a few, within the worn allowance of {worn_max}; watch for growth.",
+            f"{source}; {SRC_BACKBLAZE_2016}",
+            label,
+            count,
+            worn_max,
+        )
+    ]
+
+
+def _self_tests(disk: DiskHealth) -> list[Finding]:
+    out: list[Finding] = []
+    for index, entry in enumerate(disk.self_tests):
+        if entry.passed is not False:
+            continue
+        later_clean_extended = any(later.passed is True and later.is_extended for later in disk.self_tests[:index])
+        code = "selftest.read_failure" if entry.failure == "read failure" else "selftest.failed"
+        if later_clean_extended:
+            out.append(_selftest_finding(entry, "selftest.past_failure", Severity.INFO, cleared=True))
+        else:
+            out.append(_selftest_finding(entry, code, Severity.CRITICAL, cleared=False))
+        break  # the most recent failure is the one that matters; older ones add nothing
+    return out
+
+
+def _selftest_finding(entry: SelfTestEntry, code: str, severity: Severity, *, cleared: bool) -> Finding:
+    where = f" at LBA {entry.lba_of_first_error}" if entry.lba_of_first_error is not None else ""
+    if cleared:
+        message = (
+            f"A {entry.test_type} self-test ended '{entry.status}'{where}, but a later extended test "
+            "completed without error."
+        )
+    else:
+        message = f"The {entry.test_type} self-test ended '{entry.status}'{where}: the surface has unreadable data."
+    return _finding(
+        code,
+        severity,
+        message,
+        SRC_SELFTEST,
+        "self_test",
+        entry.status,
+        None,
+        lifetime_hours=entry.lifetime_hours,
+        lba=entry.lba_of_first_error,
+    )
+
+
+def _nvme(disk: DiskHealth) -> list[Finding]:
+    nvme = disk.nvme
+    if nvme is None:
+        return []
+    out: list[Finding] = []
+    warning = nvme.critical_warning or 0
+    for bit, meaning in NVME_WARNING_BITS.items():
+        if warning & bit:
+            out.append(
+                _finding(
+                    "nvme.critical_warning",
+                    Severity.CRITICAL,
+                    f"NVMe critical warning: {meaning}.",
+                    SRC_NVME,
+                    "critical_warning",
+                    f"0x{warning:02x}",
+                    None,
+                    bit=f"0x{bit:02x}",
+                )
+            )
+    if warning & NVME_TEMPERATURE_BIT:
+        out.append(
+            _finding(
+                "nvme.temperature_warning",
+                Severity.INFO,
+                "NVMe temperature warning bit set: the drive was hot when read; re-test when cool.",
+                SRC_NVME,
+                "critical_warning",
+                f"0x{warning:02x}",
+            )
+        )
+    spare, spare_min = nvme.available_spare, nvme.available_spare_threshold
+    if spare is not None and spare_min is not None and spare_min > 0 and spare < spare_min:
+        out.append(
+            _finding(
+                "nvme.spare_below_threshold",
+                Severity.CRITICAL,
+                f"Available spare {spare}% is below the drive's threshold {spare_min}%.",
+                SRC_NVME,
+                "available_spare",
+                spare,
+                spare_min,
+            )
+        )
+    if nvme.media_errors:
+        out.append(
+            _finding(
+                "nvme.media_errors",
+                Severity.CRITICAL,
+                f"{nvme.media_errors} media and data integrity errors: the drive returned data it could not correct.",
+                SRC_NVME,
+                "media_errors",
+                nvme.media_errors,
+                0,
+            )
+        )
+    if nvme.num_err_log_entries:
+        out.append(
+            _finding(
+                "nvme.error_log_entries",
+                Severity.INFO,
+                f"{nvme.num_err_log_entries} error-log entries: usually host probe commands the drive "
+                "rejected, not media errors.",
+                SRC_NVME,
+                "num_err_log_entries",
+                nvme.num_err_log_entries,
+            )
+        )
+    return out
+
+
+def _scsi(disk: DiskHealth) -> list[Finding]:
+    scsi = disk.scsi
+    if scsi is None:
+        return []
+    out: list[Finding] = []
+    uncorrected = scsi.uncorrected_total
+    if uncorrected:
+        out.append(
+            _finding(
+                "scsi.uncorrected_errors",
+                Severity.CRITICAL,
+                f"{uncorrected} uncorrected read/write/verify errors in the error counter log.",
+                SRC_SCSI,
+                "total_uncorrected_errors",
+                uncorrected,
+                0,
+                read=scsi.read_uncorrected,
+                write=scsi.write_uncorrected,
+                verify=scsi.verify_uncorrected,
+            )
+        )
+    if scsi.grown_defects:
+        critical = scsi.grown_defects > SCSI_GROWN_DEFECTS_WORN_MAX
+        out.append(
+            _finding(
+                "scsi.grown_defects",
+                Severity.CRITICAL if critical else Severity.WARNING,
+                f"{scsi.grown_defects} blocks in the grown defect list"
+                + (": data at risk." if critical else ": a few; watch for growth."),
+                f"{SRC_SCSI}; {SRC_BACKBLAZE_2014}",
+                "grown_defects",
+                scsi.grown_defects,
+                SCSI_GROWN_DEFECTS_WORN_MAX,
+            )
+        )
+    if (
+        scsi.start_stop_cycles
+        and scsi.start_stop_cycles_rated
+        and scsi.start_stop_cycles > scsi.start_stop_cycles_rated
+    ):
+        out.append(
+            _finding(
+                "scsi.start_stop_cycles",
+                Severity.WARNING,
+                "Start-stop cycles exceed the drive's specified lifetime count.",
+                SRC_SCSI,
+                "start_stop_cycles",
+                scsi.start_stop_cycles,
+                scsi.start_stop_cycles_rated,
+            )
+        )
+    return out
+
+
+def _age(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
+    hours = disk.power_on_hours
+    if hours is None or hours <= WORN_POWER_ON_HOURS:
+        return []
+    if hours > VERY_WORN_POWER_ON_HOURS:
+        very_worn.append("power_on_hours")
+    return [
+        _finding(
+            "disk.power_on_hours",
+            Severity.WARNING,
+            f"{hours} power-on hours ({hours / HOURS_PER_YEAR:.1f} years of continuous use).",
+            SRC_BACKBLAZE_AGE,
+            "power_on_hours",
+            hours,
+            WORN_POWER_ON_HOURS,
+        )
+    ]
+
+
+def _load_cycle_rating(disk: DiskHealth) -> int:
+    if disk.scsi is not None and disk.scsi.load_unload_cycles_rated:
+        return disk.scsi.load_unload_cycles_rated
+    form = (disk.identity.form_factor or "").lower()
+    rpm = disk.identity.rotation_rpm or 0
+    if "2.5" in form or "1.8" in form or 0 < rpm <= 5400:
+        return LOAD_CYCLES_RATED_LAPTOP
+    return LOAD_CYCLES_RATED_DESKTOP
+
+
+def _load_cycles(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
+    if disk.identity.device_type in {"ssd", "nvme"}:
+        return []
+    cycles = disk.load_cycles
+    rating = _load_cycle_rating(disk)
+    if not cycles or cycles <= rating:
+        return []
+    if cycles > 2 * rating:
+        very_worn.append("load_cycles")
+    code = "scsi.load_cycles" if disk.attribute(193) is None else "ata.load_cycles"
+    return [
+        _finding(
+            code,
+            Severity.WARNING,
+            f"{cycles} head load/unload cycles, beyond the {rating} this class of drive is rated for.",
+            SRC_LOAD_CYCLES,
+            "load_cycles",
+            cycles,
+            rating,
+        )
+    ]
+
+
+def ssd_wear_used_percent(disk: DiskHealth) -> tuple[int, str] | None:
+    """Share of rated SSD endurance used and where it comes from, or None."""
+    if disk.nvme is not None and disk.nvme.percentage_used is not None:
+        return disk.nvme.percentage_used, "nvme.percentage_used"
+    if disk.scsi is not None and disk.scsi.percentage_used_endurance is not None:
+        return disk.scsi.percentage_used_endurance, "scsi.percentage_used_endurance"
+    if disk.endurance_used_percent is not None:
+        return disk.endurance_used_percent, "ata.device_statistics.endurance_used"
+    left = ssd_life_left_attribute(disk)
+    if left is not None:
+        return 100 - left[0], f"ata.{left[1]}"
+    return None
+
+
+def ssd_life_left_attribute(disk: DiskHealth) -> tuple[int, str] | None:
+    """The lowest 'life left' normalised value among the known wear attributes, with its name."""
+    best: tuple[int, str] | None = None
+    for attr in disk.attributes:
+        if attr.value is None or attr.value > 100:
+            continue
+        if any(marker in attr.name for marker in SSD_WEAR_NAME_MARKERS) and (best is None or attr.value < best[0]):
+            best = (attr.value, f"{attr.id}_{attr.name}")
+    return best
+
+
+def _ssd_wear(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
+    if disk.identity.device_type == "hdd":
+        return []
+    wear = ssd_wear_used_percent(disk)
+    if wear is None:
+        return []
+    used, basis = wear
+    code = "nvme.percentage_used" if basis == "nvme.percentage_used" else "ssd.wear"
+    if used > SSD_FAILING_USED_PERCENT_ABOVE:
+        return [
+            _finding(
+                code,
+                Severity.CRITICAL,
+                f"{used}% of rated endurance used: past the vendor's estimate of the drive's life.",
+                SRC_NVME if code.startswith("nvme") else SRC_SSD_WEAR,
+                basis,
+                used,
+                SSD_FAILING_USED_PERCENT_ABOVE,
+            )
+        ]
+    if used >= SSD_WORN_USED_PERCENT:
+        if used >= SSD_VERY_WORN_USED_PERCENT:
+            very_worn.append("ssd_wear")
+        return [
+            _finding(
+                code,
+                Severity.WARNING,
+                f"{used}% of rated endurance used.",
+                SRC_NVME if code.startswith("nvme") else SRC_SSD_WEAR,
+                basis,
+                used,
+                SSD_WORN_USED_PERCENT,
+            )
+        ]
+    return []
+
+
+def _temperature(disk: DiskHealth) -> list[Finding]:
+    temp = disk.temperature_c
+    if temp is None:
+        return []
+    limit = HOT_HDD_C if disk.identity.device_type in {"hdd", "unknown"} else HOT_SSD_C
+    if temp < limit:
+        return []
+    return [
+        _finding(
+            "disk.temperature",
+            Severity.INFO,
+            f"{temp} °C when read: hot, not a defect; re-test when cool and check the cooling.",
+            SRC_TEMPERATURE,
+            "temperature_c",
+            temp,
+            limit,
+        )
+    ]
+
+
+def _limited_data(disk: DiskHealth) -> Finding | None:
+    if not disk.has_health_data:
+        return _finding(
+            "disk.no_health_data",
+            Severity.WARNING,
+            "The report holds no SMART health data: the grade rests on nothing measured.",
+            SRC_POLICY,
+            "smart_data",
+            None,
+        )
+    if not disk.attributes and disk.nvme is None and disk.scsi is None and not disk.self_tests:
+        return _finding(
+            "disk.limited_data",
+            Severity.INFO,
+            "Only the overall verdict is known (no attributes or logs): cannot vouch for more than 'used'.",
+            SRC_POLICY,
+            "smart_data",
+            "overall verdict only",
+        )
+    return None
+
+
+# --- grade and remaining life ----------------------------------------------------------------------
+#: Info findings that still allow grade A: they say nothing about the drive's own wear or defects.
+A_COMPATIBLE_CODES = frozenset({"disk.temperature", "nvme.error_log_entries", "nvme.temperature_warning"})
+
+
+def _grade(disk: DiskHealth, health: Health, very_worn: list[str], limited: bool, findings: list[Finding]) -> Grade:
+    if health is Health.FAILING:
+        return Grade.F
+    if health is Health.WORN:
+        return Grade.D if very_worn else Grade.C
+    if health is Health.UNKNOWN:
+        return Grade.C
+    if limited or disk.power_on_hours is None or disk.power_on_hours > NEARLY_NEW_MAX_HOURS:
+        return Grade.B
+    wear = ssd_wear_used_percent(disk)
+    if wear is not None and wear[0] > NEARLY_NEW_MAX_WEAR_PERCENT:
+        return Grade.B
+    if any(f.code not in A_COMPATIBLE_CODES for f in findings):
+        return Grade.B
+    return Grade.A
+
+
+def _remaining_life(disk: DiskHealth, health: Health) -> RemainingLife | None:
+    if health is Health.FAILING:
+        return RemainingLife(basis="disk.failing", percent=0.0, years=0.0, detail="data at risk now: replace the drive")
+    wear = ssd_wear_used_percent(disk) if disk.identity.device_type != "hdd" else None
+    if wear is not None:
+        used, basis = wear
+        left = float(max(0, 100 - used))
+        years: float | None = None
+        hours = disk.power_on_hours
+        detail = f"{used}% of rated endurance used"
+        if hours and used > 0:
+            years = min(MAX_ESTIMATED_YEARS, hours / used * left / HOURS_PER_YEAR)
+            detail += "; years at the same duty cycle so far"
+        return RemainingLife(
+            basis=basis, percent=left, years=round(years, 1) if years is not None else None, detail=detail
+        )
+    if disk.identity.device_type in {"hdd", "unknown"} and disk.power_on_hours is not None and not disk.nvme:
+        hours = disk.power_on_hours
+        left_hours = max(0, HDD_SERVICE_LIFE_HOURS - hours)
+        return RemainingLife(
+            basis="hdd.age_vs_afr",
+            percent=round(100.0 * left_hours / HDD_SERVICE_LIFE_HOURS, 1),
+            years=round(left_hours / HOURS_PER_YEAR, 1),
+            detail=(
+                f"{hours} h of a {HDD_SERVICE_LIFE_HOURS} h (6-year continuous) service life; "
+                "failure rates rise with age"
+            ),
+        )
+    return None
+
+
+# --- identity / measurements for ComponentReport ---------------------------------------------------
+def disk_identity(disk: DiskHealth) -> dict[str, Any]:
+    ident = disk.identity
+    return {
+        "model": ident.model,
+        "serial": ident.serial,
+        "firmware": ident.firmware,
+        "capacity_bytes": ident.capacity_bytes,
+        "interface": ident.interface,
+        "device_type": ident.device_type,
+        "rotation_rpm": ident.rotation_rpm,
+        "form_factor": ident.form_factor,
+        "vendor": ident.vendor,
+        "model_family": ident.model_family,
+        "smartctl_version": disk.smartctl_version,
+    }
+
+
+def disk_measurements(disk: DiskHealth) -> dict[str, Any]:
+    """JSON-serialisable measurements: the counts the policy reads plus the raw tables."""
+    wear = ssd_wear_used_percent(disk)
+    nvme = disk.nvme
+    scsi = disk.scsi
+    return {
+        "smart_passed": disk.smart_passed,
+        "power_on_hours": disk.power_on_hours,
+        "power_cycles": disk.power_cycles,
+        "temperature_c": disk.temperature_c,
+        "reallocated_sectors": disk.reallocated_sectors,
+        "pending_sectors": disk.pending_sectors,
+        "offline_uncorrectable": disk.offline_uncorrectable,
+        "reported_uncorrectable": disk.reported_uncorrectable,
+        "load_cycles": disk.load_cycles,
+        "ssd_wear_used_percent": wear[0] if wear else None,
+        "ssd_wear_basis": wear[1] if wear else None,
+        "nvme": _asdict(nvme) if nvme is not None else None,
+        "scsi": _asdict(scsi) if scsi is not None else None,
+        "self_tests": [
+            {
+                "type": t.test_type,
+                "status": t.status,
+                "passed": t.passed,
+                "failure": t.failure,
+                "lifetime_hours": t.lifetime_hours,
+                "lba_of_first_error": t.lba_of_first_error,
+            }
+            for t in disk.self_tests
+        ],
+        "attributes": [
+            {
+                "id": a.id,
+                "name": a.name,
+                "value": a.value,
+                "worst": a.worst,
+                "thresh": a.thresh,
+                "raw": a.raw,
+                "raw_string": a.raw_string,
+                "when_failed": a.when_failed or None,
+                "prefailure": a.prefailure,
+            }
+            for a in disk.attributes
+        ],
+    }
+
+
+def _asdict(record: object) -> dict[str, Any]:
+    fields: Mapping[str, Any] = getattr(record, "__dataclass_fields__", {})
+    return {name: getattr(record, name) for name in fields}
+
+
+def is_replaceable(disk: DiskHealth) -> bool:
+    """Whether the drive can be swapped by a technician: 2.5"/3.5"/M.2/NVMe/SATA/SAS drives can;
+    Apple's soldered NVMe storage (model 'APPLE SSD AP…', Apple silicon and T2 Macs) cannot.
+    Unknown form factors count as replaceable."""
+    model = (disk.identity.model or "").upper()
+    return not (model.startswith("APPLE SSD AP") and disk.identity.device_type == "nvme")
