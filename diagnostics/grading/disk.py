@@ -118,6 +118,9 @@ HOT_HDD_C = 60
 HOT_SSD_C = 70
 #: Years are estimated at the drive's past duty cycle; beyond this, endurance is not what limits it.
 MAX_ESTIMATED_YEARS = 10.0
+#: Below ~3 months of continuous use the duty cycle so far says too little to extrapolate years.
+MIN_HOURS_TO_EXTRAPOLATE = 2_000
+#: 365.25 days x 24 h (SRC_POLICY).
 HOURS_PER_YEAR = 8766
 
 #: NVMe Critical Warning bits (SRC_NVME). Bit 1 (temperature) alone is not a failure.
@@ -128,6 +131,7 @@ NVME_WARNING_BITS = {
     0x10: "volatile memory backup device failed",
     0x20: "persistent memory region read-only or unreliable",
 }
+#: NVMe Critical Warning bit 1: a temperature threshold was crossed (SRC_NVME): information only.
 NVME_TEMPERATURE_BIT = 0x02
 
 #: ATA attribute names whose normalised value is the share of rated endurance left (SRC_SSD_WEAR).
@@ -725,7 +729,7 @@ def _remaining_life(disk: DiskHealth, health: Health) -> RemainingLife | None:
         years: float | None = None
         hours = disk.power_on_hours
         detail = f"{used}% of rated endurance used"
-        if hours and used > 0:
+        if hours and hours >= MIN_HOURS_TO_EXTRAPOLATE and used > 0:
             years = min(MAX_ESTIMATED_YEARS, hours / used * left / HOURS_PER_YEAR)
             detail += "; years at the same duty cycle so far"
         return RemainingLife(

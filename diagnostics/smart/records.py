@@ -66,7 +66,7 @@ class AtaAttribute:
 
     @property
     def name_is_guessed(self) -> bool:
-        return any(marker in self.name for marker in GUESSED_NAME_MARKERS)
+        return self.name.startswith("Unknown_") or any(m in self.name for m in GUESSED_NAME_MARKERS)
 
     @property
     def count(self) -> int | None:

@@ -1,0 +1,148 @@
+"""Every SMART corpus file parses to its reviewed expectation, or is refused with its reviewed reason.
+
+The expectations live in ``expected/smart/<corpus path>.json`` and are produced by
+``regen_smart_expected.py`` then reviewed by hand against the raw files. The test parametrizes over the
+files found on disk, so a new corpus file without a reviewed expectation fails.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from diagnostics.errors import ParseError
+from diagnostics.grading.disk import assess_disk, disk_identity, disk_measurements
+from diagnostics.smart.json_report import parse_smartctl_json
+from diagnostics.smart.text_report import looks_like_smartctl_text, parse_smartctl_text
+from tests.diagnostics.regen_smart_expected import (
+    EXPECTED,
+    SMART_CORPUS,
+    corpus_files,
+    corpus_result,
+    expected_path,
+    parse_file,
+)
+
+FILES = corpus_files()
+
+
+def _id(path: Path) -> str:
+    return str(path.relative_to(SMART_CORPUS))
+
+
+def test_the_corpus_is_there() -> None:
+    assert len(FILES) >= 150, f"SMART corpus missing or incomplete under {SMART_CORPUS}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=_id)
+def test_corpus_file_matches_reviewed_expectation(path: Path) -> None:
+    target = expected_path(path)
+    assert target.exists(), f"no reviewed expectation for {_id(path)}: run regen_smart_expected and review it"
+    expected = json.loads(target.read_text(encoding="utf-8"))
+    assert corpus_result(path) == expected
+
+
+@pytest.mark.parametrize("expected_file", sorted(EXPECTED.rglob("*.json")), ids=lambda p: p.name)
+def test_every_expectation_has_its_input(expected_file: Path) -> None:
+    source = SMART_CORPUS / str(expected_file.relative_to(EXPECTED))[: -len(".json")]
+    assert source.is_file(), f"stale expectation {expected_file}"
+
+
+@pytest.mark.parametrize(
+    ("fragment", "reason"),
+    [
+        ("_--scan-open", "smartctl --scan output lists devices"),
+        ("detect_smartctl_scan", "smartctl --scan output lists devices"),
+        ("_-d_test_", "only probes the device type"),
+        ("detect_smartctl_info", "info-only output"),
+        ("smart-fail.json", "smartctl reported an error"),
+        ("_-l_background_", "SCSI log page only"),
+    ],
+)
+def test_files_without_health_data_are_refused_with_a_reason(fragment: str, reason: str) -> None:
+    matching = [p for p in FILES if fragment in p.name and not _is_replay_link(p)]
+    assert matching, fragment
+    for path in matching:
+        with pytest.raises(ParseError) as info:
+            parse_file(path)
+        assert reason in info.value.reason, _id(path)
+        assert info.value.source == _id(path)
+
+
+def _is_replay_link(path: Path) -> bool:
+    return path.stat().st_size < 400 and path.read_bytes().lstrip()[:3] in {b"../", b"_-x"}
+
+
+def test_pysmart_replay_links_are_refused_as_links() -> None:
+    links = [p for p in FILES if _is_replay_link(p)]
+    assert links
+    for path in links:
+        with pytest.raises(ParseError, match="pySMART replay link"):
+            parse_file(path)
+
+
+def test_version_banner_and_garbage_are_refused() -> None:
+    banner = (
+        "smartctl 7.3 2022-02-28 r5338 [x86_64-linux-5.15.0] (local build)\n"
+        "Copyright (C) 2002-22, Bruce Allen, Christian Franke, www.smartmontools.org\n\n"
+        "smartctl comes with ABSOLUTELY NO WARRANTY. This is free software, and you are welcome to\n"
+        "redistribute it under the terms of the GNU General Public License; either version 2, or (at\n"
+        "your option) any later version.\n"
+        "smartmontools release 7.3 dated 2022-02-28 at 16:33:40 UTC\n"
+    )
+    with pytest.raises(ParseError, match="--version"):
+        parse_smartctl_text(banner, "version.txt")
+    with pytest.raises(ParseError, match="not smartctl output"):
+        parse_smartctl_text("POWER_SUPPLY_NAME=BAT0\nPOWER_SUPPLY_STATUS=Full\n", "uevent")
+    with pytest.raises(ParseError, match="empty"):
+        parse_smartctl_text("  \n", "empty.txt")
+    with pytest.raises(ParseError, match="not valid JSON"):
+        parse_smartctl_json(b"{not json", "bad.json")
+    with pytest.raises(ParseError, match="not an object"):
+        parse_smartctl_json("[1, 2]", "list.json")
+
+
+@pytest.mark.parametrize("path", FILES, ids=_id)
+def test_truncated_inputs_parse_or_raise_parse_error_only(path: Path) -> None:
+    data = path.read_bytes()
+    for cut in sorted({1, len(data) // 7, len(data) // 3, len(data) // 2, (len(data) * 5) // 6}):
+        chunk = data[:cut]
+        try:
+            if data.lstrip()[:1] == b"{":
+                parse_smartctl_json(chunk, "cut")
+            else:
+                parse_smartctl_text(chunk.decode("utf-8", errors="replace"), "cut")
+        except ParseError:
+            pass
+
+
+@pytest.mark.parametrize("path", FILES, ids=_id)
+def test_parsed_reports_serialise_to_json(path: Path) -> None:
+    try:
+        _fmt, disk = parse_file(path)
+    except ParseError:
+        return
+    assessment = assess_disk(disk)
+    json.dumps({"identity": disk_identity(disk), "measurements": disk_measurements(disk)})
+    for finding in assessment.findings:
+        assert finding.source
+        assert {"attribute", "value"} <= set(finding.evidence)
+        json.dumps(dict(finding.evidence))
+
+
+def test_text_detection_matches_the_corpus() -> None:
+    texts = [p for p in FILES if p.suffix != ".json" and not _is_replay_link(p)]
+    assert texts
+    for path in texts:
+        assert looks_like_smartctl_text(path.read_bytes().decode("utf-8", errors="replace")), _id(path)
+    assert not looks_like_smartctl_text("Device: /org/freedesktop/UPower/devices/battery_BAT0\n")
+
+
+def test_json_accepts_a_mapping_text_or_bytes_alike() -> None:
+    path = SMART_CORPUS / "smartctl_exporter" / "ST3500418AS_11.json"
+    raw = path.read_bytes()
+    from_bytes = parse_smartctl_json(raw, "x")
+    assert parse_smartctl_json(raw.decode(), "x") == from_bytes
+    assert parse_smartctl_json(json.loads(raw), "x") == from_bytes
