@@ -1,0 +1,178 @@
+"""Benchmark: how fast saved SMART reports are parsed and graded (issue 4, item 5).
+
+Run: ``.venv/bin/python bench/grading.py [--corpus DIR] [--repeat N]``. Progress goes to stderr;
+the last line on stdout is one JSON object:
+
+* ``json_files_per_s`` / ``text_files_per_s``: ``read_report`` (detection + parse + grade) over the
+  corpus's smartctl JSON and text files that grade (files refused for holding no health data are
+  left out: refusing is cheaper and would flatter the figure);
+* ``json_vs_orjson_ratio``: that JSON time divided by a bare ``orjson.loads`` of the same files
+  (target ≤ 3);
+* ``text_speedup_vs_pysmart``: pySMART's own parsing of the same text files through its replay
+  path (``Device`` with a ``Smartctl`` whose ``generic_call`` answers from memory, as pySMART's tests
+  do), divided by our parse + grade time (target ≥ 20). Files pySMART cannot parse are left out of
+  both sides.
+
+Each figure is the best of ``--repeat`` timed rounds over all files (the minimum is the least
+noisy estimate of the cost; timeit's docs give the same advice).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import platform
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from diagnostics import POLICY_VERSION, ParseError, read_report
+from diagnostics.detect import decode_text
+
+DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+JSON_RATIO_TARGET = 3.0
+PYSMART_SPEEDUP_TARGET = 20.0
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def best_time(work: Callable[[], object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def gradable(paths: Sequence[Path]) -> list[tuple[Path, bytes]]:
+    out = []
+    for path in paths:
+        data = path.read_bytes()
+        try:
+            reports = read_report(data, str(path))
+        except ParseError:
+            continue
+        if reports[0].component.value == "disk":
+            out.append((path, data))
+    return out
+
+
+def pysmart_parser() -> Callable[[bytes], Any]:
+    """pySMART's replay path: a Device built from one saved ``--all`` output held in memory."""
+    from diagnostics.smart.probe import _import_pysmart
+
+    pysmart = _import_pysmart()
+    logging.getLogger("pySMART").setLevel(logging.CRITICAL)
+
+    class MemorySmartctl(pysmart.Smartctl):  # type: ignore[misc, name-defined]
+        def __init__(self, content: bytes) -> None:
+            super().__init__(smartctl_path="smartctl-replay", options=[])
+            self.content = content
+
+        def generic_call(self, params: list[str], pass_options: bool = False) -> tuple[list[str], int]:
+            if any(p in ("--all", "-a", "-x", "--xall", "--info", "-i") for p in params):
+                return self.content.decode("utf-8", errors="replace").splitlines(), 0
+            return [], 1
+
+    def parse(content: bytes) -> Any:
+        text = content[:20000].decode("latin-1")
+        if "NVMe" in text:
+            name, interface = "nvme0", "nvme"
+        elif "Transport protocol" in text or "SCSI" in text:
+            name, interface = "sda", "scsi"
+        else:
+            name, interface = "sda", "ata"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pysmart.Device(name, interface=interface, smartctl=MemorySmartctl(content))
+
+    return parse
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args(argv)
+
+    files = sorted(p for p in (args.corpus / "smart").rglob("*") if p.is_file() and p.suffix != ".tsv")
+    say(f"corpus: {len(files)} SMART files under {args.corpus / 'smart'}")
+    usable = gradable(files)
+    json_files = [(p, d) for p, d in usable if decode_text(d).lstrip().startswith("{")]
+    text_files = [(p, d) for p, d in usable if (p, d) not in json_files]
+    say(f"gradable: {len(json_files)} JSON, {len(text_files)} text")
+
+    def grade_all(batch: Sequence[tuple[Path, bytes]]) -> Callable[[], None]:
+        def run() -> None:
+            for path, data in batch:
+                read_report(data, path.name)
+
+        return run
+
+    def orjson_all() -> None:
+        for _path, data in json_files:
+            orjson.loads(data)
+
+    say("timing JSON parse+grade and bare orjson.loads …")
+    t_json = best_time(grade_all(json_files), args.repeat)
+    t_orjson = best_time(orjson_all, args.repeat)
+
+    say("timing text parse+grade …")
+    t_text = best_time(grade_all(text_files), args.repeat)
+
+    say("timing pySMART on the same text files (replay path) …")
+    pysmart_parse = pysmart_parser()
+    pysmart_ok: list[tuple[Path, bytes]] = []
+    pysmart_failed: list[str] = []
+    for path, data in text_files:
+        try:
+            pysmart_parse(data)
+        except Exception as exc:  # pySMART raises bare errors on layouts it does not know
+            pysmart_failed.append(f"{path.name}: {type(exc).__name__}")
+            continue
+        pysmart_ok.append((path, data))
+    if pysmart_failed:
+        say(f"pySMART could not parse {len(pysmart_failed)} file(s); left out of the comparison")
+
+    def pysmart_all() -> None:
+        for _path, data in pysmart_ok:
+            pysmart_parse(data)
+
+    t_pysmart = best_time(pysmart_all, max(3, args.repeat // 2))
+    t_ours_same = best_time(grade_all(pysmart_ok), args.repeat)
+
+    result = {
+        "benchmark": "diagnostics.grading",
+        "json_files": len(json_files),
+        "json_files_per_s": round(len(json_files) / t_json, 1),
+        "text_files": len(text_files),
+        "text_files_per_s": round(len(text_files) / t_text, 1),
+        "json_vs_orjson_ratio": round(t_json / t_orjson, 2),
+        "json_vs_orjson_target_max": JSON_RATIO_TARGET,
+        "text_files_compared_with_pysmart": len(pysmart_ok),
+        "text_speedup_vs_pysmart": round(t_pysmart / t_ours_same, 1),
+        "text_speedup_target_min": PYSMART_SPEEDUP_TARGET,
+        "pysmart_files_per_s": round(len(pysmart_ok) / t_pysmart, 1),
+        "repeat": args.repeat,
+        "policy": POLICY_VERSION,
+        "python": platform.python_version(),
+    }
+    result["targets_met"] = (
+        result["json_vs_orjson_ratio"] <= JSON_RATIO_TARGET
+        and result["text_speedup_vs_pysmart"] >= PYSMART_SPEEDUP_TARGET
+    )
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
