@@ -372,20 +372,14 @@ def _save(save_dir: Path, raw_files: Sequence[tuple[str, bytes]], results: Seque
 
 
 @cli.command()
-@click.option(
-    "--api", required=True, envvar="RELIFE_API", help="Base URL of the Relife API (env RELIFE_API)."
-)
+@click.option("--api", required=True, envvar="RELIFE_API", help="Base URL of the Relife API (env RELIFE_API).")
 @click.option("--token", required=True, envvar="RELIFE_TOKEN", help="Bench token rlf_… (env RELIFE_TOKEN).")
 @click.option("--device", "device_id", required=True, help="The device's id in the marketplace.")
-@click.option(
-    "--retries", default=4, show_default=True, type=click.IntRange(0, 10), help="Retries on errors."
-)
+@click.option("--retries", default=4, show_default=True, type=click.IntRange(0, 10), help="Retries on errors.")
 @files_argument
 @json_option
 @quiet_option
-def upload(
-    api: str, token: str, device_id: str, retries: int, files: tuple[Path, ...], as_json: bool
-) -> None:
+def upload(api: str, token: str, device_id: str, retries: int, files: tuple[Path, ...], as_json: bool) -> None:
     """Send raw reports (e.g. a `scan --save` folder) to the API, which re-grades them.
 
     Network errors and 5xx answers are retried with backoff; a refusal (4xx) is shown with the
@@ -474,9 +468,7 @@ def _print_table(results: Sequence[Graded]) -> None:
                 + ([f"   life: {_life(a.remaining_life)}"] if a.remaining_life else [])
             )
     headers = ("FILE", "COMPONENT", "MODEL", "HEALTH", "GRADE", "WHAT TO DO")
-    widths = (
-        [min(60, max(len(h), *(len(r[i]) for r in rows))) for i, h in enumerate(headers[:-1])] if rows else []
-    )
+    widths = [min(60, max(len(h), *(len(r[i]) for r in rows))) for i, h in enumerate(headers[:-1])] if rows else []
     click.echo(_row(headers, widths))
     for row, lines in zip(rows, details, strict=True):
         click.echo(_row(row, widths))
@@ -516,9 +508,7 @@ def _life(life: RemainingLife | None) -> str:
 
 
 def _print_device(device: DeviceAssessment, results: Sequence[Graded]) -> None:
-    click.echo(
-        f"DEVICE GRADE {device.grade.value}  ({device.health.value})  {_action(device.grade, device.health)}"
-    )
+    click.echo(f"DEVICE GRADE {device.grade.value}  ({device.health.value})  {_action(device.grade, device.health)}")
     for f in device.findings:
         click.echo(_finding_line(f))
     if device.remaining_life is not None:

@@ -86,7 +86,7 @@ def sniff_format(data: bytes) -> str | None:
             if isinstance(doc, dict):
                 if doc.get("kind") == CHECKLIST:
                     return CHECKLIST
-                if "smartctl" in doc or "json_format_version" in doc:
+                if _is_smartctl_json(doc):
                     return SMARTCTL_JSON
         if _smart_text_module().looks_like_smartctl_text(text):
             return SMARTCTL_TEXT
@@ -161,7 +161,7 @@ def _read_json(text: str, stripped: str, source: str) -> tuple[ComponentReport, 
     if isinstance(doc, dict):
         if doc.get("kind") == CHECKLIST:
             return (grade_checklist(doc, source),)
-        if "smartctl" in doc or "json_format_version" in doc:
+        if _is_smartctl_json(doc):
             from diagnostics.smart.json_report import parse_smartctl_json
 
             return (_disk_report(parse_smartctl_json(doc, source), SMARTCTL_JSON),)
@@ -171,9 +171,35 @@ def _read_json(text: str, stripped: str, source: str) -> tuple[ComponentReport, 
         return _battery_reports(text, source, battery_format)
     raise ParseError(
         source,
-        "JSON document is neither smartctl -j output (no 'smartctl' key), a known battery report, "
+        "JSON document is neither smartctl -j output (no smartctl, device or SMART keys), a known battery "
+        "report, "
         'nor a relife checklist ("kind": "relife-checklist")',
     )
+
+
+#: Top-level keys only smartctl's JSON has (smartmontools JSON schema, ``smartctl -j``); excerpts
+#: saved by other tools (e.g. scrutiny's fixtures) drop the ``smartctl`` header but keep these.
+_SMARTCTL_KEYS = frozenset(
+    {
+        "smartctl",
+        "json_format_version",
+        "smart_status",
+        "ata_smart_attributes",
+        "ata_smart_data",
+        "nvme_smart_health_information_log",
+        "scsi_error_counter_log",
+        "scsi_grown_defect_list",
+        "user_capacity",
+        "model_family",
+    }
+)
+
+
+def _is_smartctl_json(doc: dict[str, Any]) -> bool:
+    if not _SMARTCTL_KEYS.isdisjoint(doc):
+        return True
+    device = doc.get("device")
+    return isinstance(device, dict) and ("protocol" in device or "type" in device)
 
 
 def _disk_report(disk: Any, fmt: str) -> ComponentReport:

@@ -79,12 +79,8 @@ PART_SWAPS: Mapping[str, frozenset[str]] = {
     "desktop": frozenset({"fans", "power_supply", "wifi", "storage", "ram", "optical_drive", "graphics"}),
     "server": frozenset({"power_supplies", "fans", "drive_bays", "storage", "ram", "raid_controller"}),
     "screen": frozenset({"stand", "buttons", "power_supply", "cable"}),
-    "phone": frozenset(
-        {"screen", "touch", "cameras", "speaker", "microphone", "buttons", "charging", "battery"}
-    ),
-    "tablet": frozenset(
-        {"screen", "touch", "cameras", "speaker", "microphone", "buttons", "charging", "battery"}
-    ),
+    "phone": frozenset({"screen", "touch", "cameras", "speaker", "microphone", "buttons", "charging", "battery"}),
+    "tablet": frozenset({"screen", "touch", "cameras", "speaker", "microphone", "buttons", "charging", "battery"}),
     "other": frozenset({"battery", "charger", "power_supply", "storage", "ram", "cable"}),
 }
 
@@ -104,9 +100,7 @@ def grade_checklist(doc: Mapping[str, Any], source: str) -> ComponentReport:
         raise ParseError(source, f'not a checklist: "kind" must be "{CHECKLIST_KIND}"')
     device_kind = doc.get("device_kind")
     if not isinstance(device_kind, str) or device_kind not in EXPECTED_ITEMS:
-        raise ParseError(
-            source, f"device_kind must be one of {', '.join(EXPECTED_ITEMS)} (got {device_kind!r})"
-        )
+        raise ParseError(source, f"device_kind must be one of {', '.join(EXPECTED_ITEMS)} (got {device_kind!r})")
     items = _read_items(doc.get("items"), source)
 
     expected = EXPECTED_ITEMS[device_kind]

@@ -141,9 +141,7 @@ def _most_limiting_life(reports: Sequence[ComponentReport]) -> RemainingLife | N
     lives = [r.assessment.remaining_life for r in reports if r.assessment.remaining_life is not None]
     with_years = [life for life in lives if life is not None and life.years is not None]
     if with_years:
-        return min(
-            with_years, key=lambda life: (life.years, life.percent if life.percent is not None else 100)
-        )
+        return min(with_years, key=lambda life: (life.years, life.percent if life.percent is not None else 100))
     with_percent = [life for life in lives if life is not None and life.percent is not None]
     if with_percent:
         return min(with_percent, key=lambda life: life.percent if life.percent is not None else 100.0)

@@ -109,9 +109,7 @@ def default_smartctl(path: str | None = None) -> Any:
     pysmart = _import_pysmart()
     resolved = path or smartctl_path()
     if resolved is None:
-        raise ProbeError(
-            "smartctl not found: install smartmontools (Debian/Ubuntu: apt install smartmontools)"
-        )
+        raise ProbeError("smartctl not found: install smartmontools (Debian/Ubuntu: apt install smartmontools)")
 
     class RawSmartctl(pysmart.Smartctl):  # type: ignore[misc, name-defined]
         """Keeps the undecoded stdout of every call, so saved reports are byte-for-byte smartctl's."""
@@ -193,13 +191,10 @@ def check_can_probe(*, root: bool | None = None, path: str | None = None) -> str
     """The smartctl path, or ``ProbeError`` saying plainly what is missing."""
     resolved = path or smartctl_path()
     if resolved is None:
-        raise ProbeError(
-            "smartctl not found: install smartmontools (Debian/Ubuntu: apt install smartmontools)"
-        )
+        raise ProbeError("smartctl not found: install smartmontools (Debian/Ubuntu: apt install smartmontools)")
     if not (is_root() if root is None else root):
         raise ProbeError(
-            "reading SMART data needs root: run `sudo relife-bench scan` "
-            "(without root smartctl cannot open the disks)"
+            "reading SMART data needs root: run `sudo relife-bench scan` (without root smartctl cannot open the disks)"
         )
     return resolved
 
@@ -220,9 +215,7 @@ def discover(smartctl: Any) -> tuple[list[DiskCandidate], list[SkippedDevice]]:
             if dev.get("open_error"):
                 skipped.append(SkippedDevice(dev["name"], str(dev["open_error"])))
                 continue
-            found.append(
-                DiskCandidate(dev["name"], _str_or_none(dev.get("type")), str(dev.get("info_name") or ""))
-            )
+            found.append(DiskCandidate(dev["name"], _str_or_none(dev.get("type")), str(dev.get("info_name") or "")))
         return found, skipped
 
     # smartctl < 7 or a replayed pySMART listing: the text form DeviceList reads.

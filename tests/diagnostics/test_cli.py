@@ -135,9 +135,7 @@ def test_unreadable_input_gives_an_error_line_and_exit_1(runner: CliRunner, tmp_
     garbage.write_bytes(b"\xff\xd8\xff\xe0 not a report at all \x00\x01")
     truncated = tmp_path / "cut.json"
     truncated.write_bytes(b'{"json_format_version": [1, 0], "smartctl": {"version": [7, 3]')
-    result = runner.invoke(
-        cli, ["grade", str(UPOWER), str(garbage), str(truncated), str(NO_BATTERY), "--json"]
-    )
+    result = runner.invoke(cli, ["grade", str(UPOWER), str(garbage), str(truncated), str(NO_BATTERY), "--json"])
     assert result.exit_code == 1
     lines = {line["file"]: line for line in json_lines(result.stdout)}
     assert lines[str(UPOWER)]["grade"]
@@ -150,18 +148,14 @@ def test_unreadable_input_gives_an_error_line_and_exit_1(runner: CliRunner, tmp_
     assert "3 of 4 input(s) could not be read" in result.stderr
 
 
-@pytest.mark.parametrize(
-    "args", [["grade"], ["grade", "/no/such/file"], ["grade", "--bogus", str(UPOWER)], ["nope"]]
-)
+@pytest.mark.parametrize("args", [["grade"], ["grade", "/no/such/file"], ["grade", "--bogus", str(UPOWER)], ["nope"]])
 def test_usage_errors_exit_2(runner: CliRunner, args: list[str]) -> None:
     result = runner.invoke(cli, args)
     assert result.exit_code == 2
     assert "Usage" in result.stderr or "Error" in result.stderr
 
 
-def test_grade_human_output_is_a_table_with_grade_findings_and_action(
-    runner: CliRunner, tmp_path: Path
-) -> None:
+def test_grade_human_output_is_a_table_with_grade_findings_and_action(runner: CliRunner, tmp_path: Path) -> None:
     check = checklist_file(tmp_path, keyboard="fail")
     result = runner.invoke(cli, ["grade", str(check)])
     assert result.exit_code == 0
@@ -257,14 +251,10 @@ def test_scan_replays_a_pysmart_listing_and_saves_raw_files(runner: CliRunner, t
         ]
     )
     # Raw files are kept unchanged, and grade the same way afterwards.
-    assert (save / "smartctl-dev_nvme0.txt").read_bytes() == (
-        folder / "_-d_nvme_--all__dev_nvme0"
-    ).read_bytes()
+    assert (save / "smartctl-dev_nvme0.txt").read_bytes() == (folder / "_-d_nvme_--all__dev_nvme0").read_bytes()
     regraded = runner.invoke(cli, ["grade", str(save), "--json"])
     assert regraded.exit_code == 0
-    assert sorted(line["grade"] for line in json_lines(regraded.stdout)) == sorted(
-        line["grade"] for line in lines
-    )
+    assert sorted(line["grade"] for line in json_lines(regraded.stdout)) == sorted(line["grade"] for line in lines)
 
 
 def test_scan_without_root_says_so_and_still_reads_the_battery(
@@ -294,9 +284,7 @@ def test_scan_without_smartctl_says_what_to_install(
     assert "battery: none found" in result.stderr
 
 
-def test_scan_battery_only_needs_no_root(
-    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_scan_battery_only_needs_no_root(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from diagnostics.smart import probe
 
     monkeypatch.setattr(probe, "is_root", lambda: False)
@@ -345,9 +333,7 @@ def api() -> Iterator[tuple[str, Callable[[list[tuple[int, dict[str, str], bytes
         server.server_close()
 
 
-def test_upload_posts_every_file_with_the_token_and_retries_on_5xx(
-    runner: CliRunner, api: Any, tmp_path: Path
-) -> None:
+def test_upload_posts_every_file_with_the_token_and_retries_on_5xx(runner: CliRunner, api: Any, tmp_path: Path) -> None:
     url, script = api
     answer = {"id": 7, "device_assessment": {"grade": "B", "health": "healthy"}}
     requests = script(
@@ -386,9 +372,7 @@ def test_upload_shows_the_problem_and_does_not_retry_a_4xx(runner: CliRunner, ap
         "errors": {"files": ["cut.json: invalid or truncated JSON"]},
     }
     requests = script([(422, {"Content-Type": "application/problem+json"}, orjson.dumps(problem))])
-    result = runner.invoke(
-        cli, ["upload", "--api", url + "/api/v1", "--token", "t", "--device", "9", str(UPOWER)]
-    )
+    result = runner.invoke(cli, ["upload", "--api", url + "/api/v1", "--token", "t", "--device", "9", str(UPOWER)])
     assert result.exit_code == 1
     assert len(requests) == 1
     assert "HTTP 422 Unprocessable Entity: a file could not be read" in result.stderr
@@ -422,8 +406,6 @@ def test_upload_gives_up_after_retries_on_network_errors(runner: CliRunner) -> N
 
 
 def test_upload_refuses_a_non_http_api(runner: CliRunner) -> None:
-    result = runner.invoke(
-        cli, ["upload", "--api", "file:///etc", "--token", "t", "--device", "1", str(UPOWER)]
-    )
+    result = runner.invoke(cli, ["upload", "--api", "file:///etc", "--token", "t", "--device", "1", str(UPOWER)])
     assert result.exit_code == 1
     assert "http(s) URL" in result.stderr

@@ -62,9 +62,7 @@ def test_failed_part_swap_is_d_with_replace_finding(kind: str, item: str) -> Non
     ("kind", "item"), [("laptop", "usb_ports"), ("screen", "panel"), ("screen", "inputs"), ("phone", "sim")]
 )
 def test_failure_that_is_not_a_part_swap_is_f(kind: str, item: str) -> None:
-    report = grade_checklist(
-        checklist(kind, **{item: "fail", next(iter(PART_SWAPS[kind])): "fail"}), "c.json"
-    )
+    report = grade_checklist(checklist(kind, **{item: "fail", next(iter(PART_SWAPS[kind])): "fail"}), "c.json")
     assert (report.assessment.health, report.assessment.grade) == (Health.FAILING, Grade.F)
     assert "manual.function_failed" in codes(report)
     assert not report.replaceable
