@@ -310,6 +310,8 @@ def _scan_disks(
         if selftest:
             outcome = _selftest_with_bar(smart_probe, smartctl, disk, selftest)
             _say(f"{disk.name}: {selftest} self-test {outcome.status.replace('_', ' ')}: {outcome.message}")
+            if outcome.status in {"error", "timeout", "busy"}:  # asked for and not done: say so in the exit status
+                problems.append(f"{disk.name}: {selftest} self-test {outcome.status}: {outcome.message}")
         try:
             raw = smart_probe.read_disk(smartctl, disk)
         except ProbeError as exc:

@@ -42,6 +42,8 @@ SELFTEST_KINDS = ("short", "long")
 #: 1-2 min (short) and 1-10 h (long) (smartmontools smartctl(8), "-t short/long").
 DEFAULT_SELFTEST_SECONDS = {"short": 120.0, "long": 4 * 3600.0}
 
+_sleep = time.sleep  # module attribute, so a test can make polling instant
+
 _SCAN_LINE = re.compile(r"^(?P<name>\S+)\s+-d\s+(?P<type>\S+)(?:\s+#\s*(?P<info>.*))?$")
 
 
@@ -284,7 +286,7 @@ def run_selftest(
     *,
     on_progress: Callable[[float, float | None], None] | None = None,
     poll_seconds: float | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     timeout: float | None = None,
 ) -> SelfTestOutcome:
@@ -317,11 +319,12 @@ def run_selftest(
 
     poll = poll_seconds if poll_seconds is not None else min(60.0, max(5.0, (estimate or 120.0) / 50))
     limit = timeout if timeout is not None else 3 * (estimate or DEFAULT_SELFTEST_SECONDS[kind]) + 900
+    wait = sleep or _sleep
     started = clock()
     if on_progress is not None:
         on_progress(0.0, estimate)
     while True:
-        sleep(poll)
+        wait(poll)
         elapsed = clock() - started
         try:
             status, result, progress = device.get_selftest_result()

@@ -409,3 +409,20 @@ def test_upload_refuses_a_non_http_api(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["upload", "--api", "file:///etc", "--token", "t", "--device", "1", str(UPOWER)])
     assert result.exit_code == 1
     assert "http(s) URL" in result.stderr
+
+
+def test_scan_selftest_shows_the_outcome_and_grades_the_new_log(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from diagnostics.smart import probe
+    from tests.diagnostics.test_probe import scripted_smartctl
+
+    drive = scripted_smartctl("Completed: read failure", "90", "1234567")
+    monkeypatch.setattr(probe, "replay_smartctl", lambda _folder: drive)
+    monkeypatch.setattr(probe, "_sleep", lambda _s: None)
+    result = runner.invoke(cli, ["scan", "--replay", str(tmp_path), "--selftest", "short", "--no-battery", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert "/dev/sdau: short self-test failed: Completed: read failure" in result.stderr
+    (disk,) = json_lines(result.stdout)
+    assert disk["health"] == "failing"
+    assert disk["grade"] == "F"

@@ -117,6 +117,8 @@ def scripted_smartctl(status: str, left: str = "00", lba: str = "-") -> Any:
             self.polls = 0
 
         def call_raw(self, params: list[str]) -> tuple[bytes, int]:
+            if params == ["--scan-open"]:
+                return b"/dev/sdau -d ata # /dev/sdau, ATA device\n", 0
             if "-t" in params:
                 self.started = True
                 eta = time.strftime("%a %b %d %H:%M:%S %Y", time.localtime(time.time() + 120))
