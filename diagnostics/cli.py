@@ -19,6 +19,7 @@ import orjson
 from diagnostics.detect import read_report, sniff_format
 from diagnostics.errors import DiagnosticsError, ParseError, ProbeError
 from diagnostics.grading.device import assess_device
+from diagnostics.manual import EXPECTED_ITEMS, checklist_template
 from diagnostics.models import ComponentReport, DeviceAssessment, Finding, Grade, Health, RemainingLife
 
 T = TypeVar("T")
@@ -368,6 +369,22 @@ def _save(save_dir: Path, raw_files: Sequence[tuple[str, bytes]], results: Seque
     except OSError as exc:
         raise click.ClickException(f"cannot save to {save_dir}: {exc.strerror or exc}") from exc
     _say(f"saved {len(raw_files)} raw file(s) in {save_dir}")
+
+
+# --- checklist ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("device_kind", type=click.Choice(sorted(EXPECTED_ITEMS)))
+@quiet_option
+def checklist(device_kind: str) -> None:
+    """Print an empty functional checklist for DEVICE_KIND (JSON), to fill in on the bench.
+
+    Set each item's result to pass, fail or na (not applicable), add a note where useful, then
+    grade it with `relife-bench grade FILE` or upload it with the other reports. An item left
+    empty makes the file unreadable on purpose: an unfilled template never passes for a good device.
+    """
+    click.echo(orjson.dumps(checklist_template(device_kind), option=orjson.OPT_INDENT_2).decode())
 
 
 # --- upload -------------------------------------------------------------------------------------

@@ -193,6 +193,23 @@ def grade_checklist(doc: Mapping[str, Any], source: str) -> ComponentReport:
     )
 
 
+def checklist_template(device_kind: str) -> dict[str, Any]:
+    """An empty checklist for ``device_kind``, every expected item listed with an empty result.
+
+    The empty result is deliberately invalid: a template uploaded without being filled in is refused
+    instead of passing for a device where everything works.
+    """
+    if device_kind not in EXPECTED_ITEMS:
+        raise ValueError(f"device_kind must be one of {', '.join(EXPECTED_ITEMS)}")
+    return {
+        "kind": CHECKLIST_KIND,
+        "device_kind": device_kind,
+        "technician": "",
+        "checked_at": "",
+        "items": [{"item": name, "result": "", "note": ""} for name in EXPECTED_ITEMS[device_kind]],
+    }
+
+
 #: What a checklist that records nothing is graded: the grade of a component we know nothing
 #: about. ``assess_device`` ignores components whose health is unknown when it picks the worst one.
 UNKNOWN_GRADE = Grade.C

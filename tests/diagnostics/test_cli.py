@@ -426,3 +426,22 @@ def test_scan_selftest_shows_the_outcome_and_grades_the_new_log(
     (disk,) = json_lines(result.stdout)
     assert disk["health"] == "failing"
     assert disk["grade"] == "F"
+
+
+def test_checklist_template_must_be_filled_in_before_it_grades(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["checklist", "phone"])
+    assert result.exit_code == 0
+    template = orjson.loads(result.stdout)
+    assert [i["item"] for i in template["items"]][:3] == ["screen", "touch", "cameras"]
+    path = tmp_path / "phone.json"
+    path.write_text(result.stdout)
+    unfilled = runner.invoke(cli, ["grade", str(path), "--json"])
+    assert unfilled.exit_code == 1
+    assert "result must be pass, fail or na" in json_lines(unfilled.stdout)[0]["error"]
+    for item in template["items"]:
+        item["result"] = "pass"
+    path.write_bytes(orjson.dumps(template))
+    filled = runner.invoke(cli, ["grade", str(path), "--json"])
+    assert filled.exit_code == 0
+    assert json_lines(filled.stdout)[0]["grade"] == "A"
+    assert runner.invoke(cli, ["checklist", "toaster"]).exit_code == 2
