@@ -45,16 +45,21 @@ _SIGNATURES = re.compile(
     re.MULTILINE,
 )
 _VERSION = re.compile(r"^smartctl (?:version )?(pre-)?(\d+\.\d+)", re.MULTILINE)
-_KEY_VALUE = re.compile(r"^([A-Za-z][A-Za-z0-9 /()\-_.'&,]{0,70}?)\s*:\s+(\S.*?)\s*$")
+_KEY_VALUE = re.compile(r"^([A-Za-z][A-Za-z0-9 /()\-_.'&,]{0,70}?)\s*:\s+(\S.*)$")
 _ATTR_ROW = re.compile(
     r"^\s*(\d{1,3})\s+(\S+)\s+(0x[0-9a-fA-F]{4}|[A-Z+-]{5,8})\s+"
     r"(\d{1,3}|---)\s+(\d{1,3}|---)\s+(\d{1,3}|---)\s*(.*)$"
 )
-_ATA_SELFTEST = re.compile(r"^#\s*(\d+)\s+(\S.*?)\s{2,}(\S.*?)\s+(\d{1,3})%\s+(\d+|-)\s*(\S*)")
-_SCSI_SELFTEST = re.compile(r"^#\s*(\d+)\s+(\S.*?)\s{2,}(\S.*?)\s{2,}(\S+)\s+(\d+|-|NOW)\s+(\S+)\s*(?:\[(.*?)\])?")
-_NVME_SELFTEST = re.compile(r"^\s*(\d+)\s+(Short|Extended|Vendor\S*|\S+)\s+(\S.*?)\s{2,}(\d+)\s+(\S+)")
+# Self-test rows are split on runs of 2+ spaces rather than matched with nested lazy groups, so a
+# hostile line costs linear time (the columns are separated by at least two spaces in every version).
+_ROW_NUMBER = re.compile(r"^#\s*(\d+)\s+")
+_ATA_TAIL = re.compile(r"\s(\d{1,3})%\s+(\S+)(?:\s+(\S+))?$")
+_COLUMNS = re.compile(r"\s{2,}")
+_NVME_ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+")
+#: Table rows longer than this are not smartctl's (its widest row is ~120 characters).
+_MAX_ROW = 400
 _SCSI_COUNTER = re.compile(r"^(read|write|verify):\s+(.*)$")
-_SCAN_LINE = re.compile(r"^\S.* -d \S+ # ")
+_SCAN_LINE = re.compile(r"^\S+(?: \S+)*? -d \S+ # ")
 _PROBE_LINE = re.compile(r"Device of type '[^']*' \[[^\]]*\] (?:detected|opened)|Device open changed type")
 _FAILED_WORDS = ("fail", "error")
 _WHEN_FAILED = {"-": "", "FAILING_NOW": "FAILING_NOW", "NOW": "FAILING_NOW", "In_the_past": "In_the_past"}
@@ -91,7 +96,7 @@ def _refuse_early(text: str, source: str) -> None:
             f"holds only a pySMART replay link to another capture ({stripped[:80]}), no smartctl output",
         )
     body = [ln for ln in lines if not ln.startswith(("smartctl ", "Copyright", "Home page"))]
-    if body and all(_SCAN_LINE.match(ln) for ln in body):
+    if body and all(len(ln) <= _MAX_ROW * 4 and _SCAN_LINE.match(ln) for ln in body):
         raise ParseError(source, "smartctl --scan output lists devices, holds no health data")
     if body and all(_PROBE_LINE.search(ln) for ln in body):
         raise ParseError(source, "smartctl -d test output only probes the device type, holds no health data")
@@ -160,7 +165,7 @@ def _parse(text: str, source: str) -> DiskHealth:
         if "Percentage Used Endurance Indicator" in line and endurance is None:
             endurance = _devstat_value(line)
             continue
-        kv = _KEY_VALUE.match(line.strip())
+        kv = _KEY_VALUE.match(line.strip()) if len(line) <= _MAX_ROW else None
         if kv:
             key = kv.group(1).strip().lower()
             info.setdefault(key, kv.group(2))
@@ -184,7 +189,7 @@ def _parse(text: str, source: str) -> DiskHealth:
 
 
 def _attribute(line: str) -> AtaAttribute | None:
-    m = _ATTR_ROW.match(line)
+    m = _ATTR_ROW.match(line) if len(line) <= _MAX_ROW else None
     if m is None:
         return None
     attr_id, name, flag, value, worst, thresh, rest = m.groups()
@@ -228,11 +233,29 @@ def _classify_status(status: str) -> tuple[bool | None, str | None]:
     return None, None
 
 
-def _ata_selftest(line: str) -> SelfTestEntry | None:
-    m = _ATA_SELFTEST.match(line.strip())
-    if m is None:
+def _split_description(head: str) -> tuple[str, str] | None:
+    parts = _COLUMNS.split(head.strip(), maxsplit=1)
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    words = head.split()
+    if len(words) < 3:
         return None
-    _num, test_type, status, remaining, hours, lba = m.groups()
+    return " ".join(words[:2]), " ".join(words[2:])
+
+
+def _ata_selftest(line: str) -> SelfTestEntry | None:
+    line = line.strip()
+    number = _ROW_NUMBER.match(line)
+    if number is None or len(line) > _MAX_ROW:
+        return None
+    tail = _ATA_TAIL.search(line, number.end())
+    if tail is None:
+        return None
+    split = _split_description(line[number.end() : tail.start()])
+    if split is None:
+        return None
+    test_type, status = split
+    remaining, hours, lba = tail.groups()
     passed, failure = _classify_status(status)
     return SelfTestEntry(
         test_type=test_type.strip(),
@@ -240,21 +263,33 @@ def _ata_selftest(line: str) -> SelfTestEntry | None:
         passed=passed,
         failure=failure,
         lifetime_hours=parse_int(hours),
-        lba_of_first_error=_lba(lba),
+        lba_of_first_error=_lba(lba or ""),
         remaining_percent=int(remaining),
     )
 
 
 def _scsi_selftest(line: str) -> SelfTestEntry | None:
-    m = _SCSI_SELFTEST.match(line.strip())
-    if m is None:
+    # '# 1  Background short  Completed                   -     349                 - [-   -    -]'
+    line = line.strip()
+    number = _ROW_NUMBER.match(line)
+    if number is None or len(line) > _MAX_ROW:
         return None
-    _num, test_type, status, _segment, hours, lba, sense = m.groups()
+    body, _, sense = line[number.end() :].partition("[")
+    tokens = body.split()
+    if len(tokens) < 5:
+        return None
+    lba, hours = tokens[-1], tokens[-2]
+    head = body.rstrip()
+    for token in (lba, hours, tokens[-3]):
+        head = head[: head.rfind(token)].rstrip()
+    split = _split_description(head)
+    if split is None:
+        return None
+    test_type, status = split
     passed, failure = _classify_status(status)
-    if failure and sense:
-        sense_key = sense.split()[0] if sense.split() else ""
-        if sense_key in {"0x3", "0x03", "3"}:  # SPC: sense key 3 = MEDIUM ERROR
-            failure = "read failure"
+    sense_key = sense.split()[0] if sense.split() else ""
+    if failure and sense_key in {"0x3", "0x03", "3"}:  # SPC: sense key 3 = MEDIUM ERROR
+        failure = "read failure"
     return SelfTestEntry(
         test_type=test_type.strip(),
         status=status.strip(),
@@ -266,18 +301,22 @@ def _scsi_selftest(line: str) -> SelfTestEntry | None:
 
 
 def _nvme_selftest(line: str) -> SelfTestEntry | None:
-    m = _NVME_SELFTEST.match(line)
-    if m is None:
+    # ' 0   Extended          Completed without error                8754            -     -   -   -    -'
+    row = _NVME_ROW.match(line)
+    if row is None or len(line) > _MAX_ROW:
         return None
-    _num, test_type, status, hours, lba = m.groups()
+    parts = _COLUMNS.split(line[row.end() :].strip())
+    if len(parts) < 2 or not parts[1].isdigit():
+        return None
+    status = parts[0]
     passed, failure = _classify_status(status)
     return SelfTestEntry(
-        test_type=test_type,
-        status=status.strip(),
+        test_type=row.group(2),
+        status=status,
         passed=passed,
         failure=failure,
-        lifetime_hours=parse_int(hours),
-        lba_of_first_error=_lba(lba),
+        lifetime_hours=int(parts[1]),
+        lba_of_first_error=_lba(parts[2]) if len(parts) > 2 else None,
     )
 
 
