@@ -30,6 +30,7 @@ from marketplace.devices import lifecycle
 from marketplace.devices.models import (
     CosmeticGrade,
     Device,
+    DeviceEvent,
     DeviceKind,
     DeviceState,
     DeviceTagSequence,
@@ -46,8 +47,9 @@ from marketplace.errors import (
     PreconditionRequired,
     ValidationFailed,
 )
-from marketplace.members.access import BENCH_ROLES, INVENTORY_ROLES, Principal, require_user
-from marketplace.members.models import Organisation, Role
+from marketplace.listings.models import Listing, ListingStatus, Visibility
+from marketplace.members.access import BENCH_ROLES, INVENTORY_ROLES, SCOPE_API, Principal, require_user
+from marketplace.members.models import ApiToken, Organisation, Role, User
 
 #: Server-generated asset tags: ``RLF-000123``, numbered per organisation.
 ASSET_TAG_PREFIX = "RLF-"
@@ -248,16 +250,16 @@ def create_device(
             session.flush()
     except IntegrityError:
         raise _asset_tag_conflict(tag) from None
-    record_event(
+    event = record_event(
         session,
         device,
         source_event,
         principal,
         organisation_id=organisation_id,
         changes={field: (None, value) for field, value in _snapshot(device).items() if value not in (None, {}, "")},
-        state_from=None,
         public=True,
     )
+    event.state_to = device.state.value
     session.flush()
     return device
 
@@ -583,3 +585,144 @@ def retire_device(
     record_event(session, device, EventKind.RETIRED, principal, data={"disposal": record}, state_from=previous)
     session.flush()
     return device
+
+
+# --- passport -----------------------------------------------------------------------------------
+
+#: Keys left out of event data in the public passport, wherever they are nested: identifiers
+#: (serials of the device and its disks), people (operators, emails) and internal remarks.
+PRIVATE_DATA_KEYS = frozenset(
+    {
+        "serial",
+        "serials",
+        "disk_serial",
+        "asset_tag",
+        "notes",
+        "note",
+        "location",
+        "operator",
+        "email",
+        "user_id",
+        "actor",
+        "token",
+        "token_id",
+        "certificate_ref",
+        "imei",
+        "mac",
+        "wwn",
+    }
+)
+
+
+def _is_private_key(key: str) -> bool:
+    lowered = key.lower()
+    return lowered in PRIVATE_DATA_KEYS or lowered.endswith(("serial", "_email", "_notes"))
+
+
+def redact(value: Any) -> Any:
+    """``value`` without private keys, at any depth (event data come from every domain)."""
+    if isinstance(value, Mapping):
+        return {k: redact(v) for k, v in value.items() if not _is_private_key(str(k))}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class PassportPage:
+    view: str  # "full" or "public"
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def _visible_listing_exists(session: Session, principal: Principal | None, device: Device) -> bool:
+    visibilities = [Visibility.PUBLIC]
+    if principal is not None and principal.user_id is not None and principal.organisation_ids:
+        visibilities.append(Visibility.MEMBERS)
+    query = sa.select(Listing.id).where(
+        Listing.device_id == device.id,
+        Listing.organisation_id == device.organisation_id,
+        Listing.status == ListingStatus.ACTIVE,
+        Listing.visibility.in_(visibilities),
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
+def get_passport(
+    session: Session,
+    principal: Principal | None,
+    device_id: int,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> PassportPage:
+    """The device's passport, oldest event first.
+
+    Members of the owning organisation and staff read it in full. Anyone else, anonymous
+    included, reads the public view only while the device has an active listing they can see
+    (public, or members-only and they belong to an organisation): public events only, without
+    private fields or actor identities. Otherwise 404.
+    """
+    if principal is not None and (principal.user_id is None or not principal.has_scope(SCOPE_API)):
+        require_user(principal)  # bench tokens: 403
+    device = session.get(Device, device_id)
+    if device is None:
+        raise NotFound("No such device.")
+    full = can_read_device(principal, device)
+    if not full and not _visible_listing_exists(session, principal, device):
+        raise NotFound("No such device.")
+
+    query = sa.select(DeviceEvent).where(DeviceEvent.device_id == device.id)
+    if not full:
+        query = query.where(DeviceEvent.public.is_(True))
+    if cursor is not None:
+        (last_id,) = decode_cursor(cursor, length=1)
+        if not isinstance(last_id, int):
+            raise ValidationFailed("The cursor is not valid.", errors={"cursor": ["Invalid cursor."]})
+        query = query.where(DeviceEvent.id > last_id)
+    events = list(session.scalars(query.order_by(DeviceEvent.id).limit(limit + 1)))
+    next_cursor = encode_cursor([events[limit - 1].id]) if len(events) > limit else None
+    events = events[:limit]
+
+    org_ids = {e.actor_organisation_id for e in events if e.actor_organisation_id is not None}
+    org_names: dict[int, str] = dict(
+        session.execute(sa.select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))).all()
+    )
+    user_names: dict[int, str] = {}
+    token_names: dict[int, str | None] = {}
+    if full:
+        user_ids = {e.actor_user_id for e in events if e.actor_user_id is not None}
+        user_names = dict(session.execute(sa.select(User.id, User.display_name).where(User.id.in_(user_ids))).all())
+        token_ids = {e.actor_token_id for e in events if e.actor_token_id is not None and e.actor_user_id is None}
+        token_names = dict(
+            session.execute(sa.select(ApiToken.id, ApiToken.name).where(ApiToken.id.in_(token_ids))).all()
+        )
+
+    items: list[dict[str, Any]] = []
+    for event in events:
+        organisation_name = org_names.get(event.actor_organisation_id or 0)
+        item: dict[str, Any] = {
+            "id": event.id,
+            "kind": event.kind,
+            "occurred_at": event.occurred_at,
+            "state_from": event.state_from,
+            "state_to": event.state_to,
+        }
+        if full:
+            item["changes"] = dict(event.changes)
+            item["data"] = dict(event.data)
+            item["public"] = event.public
+            item["actor"] = {
+                "user_id": event.actor_user_id,
+                "name": user_names.get(event.actor_user_id or 0),
+                "token_id": event.actor_token_id,
+                "bench_token": token_names.get(event.actor_token_id or 0),
+                "organisation_id": event.actor_organisation_id,
+                "organisation_name": organisation_name,
+            }
+        else:
+            item["changes"] = {k: v for k, v in event.changes.items() if k not in PRIVATE_FIELDS}
+            item["data"] = redact(event.data)
+            item["actor"] = {"organisation_name": organisation_name}
+        items.append(item)
+    return PassportPage("full" if full else "public", items, next_cursor)
