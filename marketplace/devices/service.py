@@ -15,6 +15,7 @@ Who may do what (staff may do everything):
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -304,12 +305,12 @@ def _as_kind(kind: DeviceKind | str) -> DeviceKind:
         raise ValidationFailed("Unknown device kind.", errors={"kind": [f"Not a device kind: {kind}."]}) from None
 
 
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
 def _snapshot(device: Device) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for field in UPDATABLE_FIELDS:
-        value = getattr(device, field)
-        values[field] = value.value if hasattr(value, "value") else value
-    return values
+    return {field: _plain(getattr(device, field)) for field in UPDATABLE_FIELDS}
 
 
 # --- read -------------------------------------------------------------------------------------
@@ -452,17 +453,23 @@ def update_device(
     if "serial" in new and _serial_taken(session, device.organisation_id, new["serial"], exclude_id=device.id):
         raise _serial_conflict()
 
-    for field, value in new.items():
-        setattr(device, field, value)
-    after = _snapshot(device)
+    after = {**before, **{field: _plain(value) for field, value in new.items()}}
     diff = {field: (before[field], after[field]) for field in UPDATABLE_FIELDS if before[field] != after[field]}
     if not diff:
         return device
     try:
+        # The savepoint opens before the change so that a refused flush leaves the caller's
+        # transaction usable (the importer updates many devices in one). It must also be
+        # opened before any change is pending: begin_nested() flushes what is.
         with session.begin_nested():
-            _flush_versioned(session, device)
+            for field in diff:
+                setattr(device, field, new[field])
+            session.flush()
+    except StaleDataError:
+        # A concurrent update committed first: the versioned UPDATE matched no row.
+        raise PreconditionFailed("The device was changed by someone else meanwhile; read it again.") from None
     except IntegrityError:
-        raise _asset_tag_conflict(device.asset_tag) from None
+        raise _asset_tag_conflict(new.get("asset_tag", device.asset_tag)) from None
     record_event(
         session,
         device,
