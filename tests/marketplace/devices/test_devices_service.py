@@ -212,3 +212,38 @@ def test_retire(db_session: Session, people: OrgPeople) -> None:
     assert "none" in info.value.detail
     with pytest.raises(InvalidState):
         service.update_device(db_session, people.admin, device.id, {"location": "x"}, expected_version=device.version)
+
+
+def test_redact_drops_private_keys_at_any_depth() -> None:
+    data = {
+        "grade": "B",
+        "disks": [{"serial": "S1", "disk_serial": "S2", "model": "Samsung 860", "wwn_serial": "x"}],
+        "operator": "Jean",
+        "operator_email": "jean@example.org",
+        "erasure": {"method": "purge", "certificate_ref": "C-1", "notes": "second pass"},
+        "asset_tag": "IT-1",
+    }
+    assert service.redact(data) == {"grade": "B", "disks": [{"model": "Samsung 860"}], "erasure": {"method": "purge"}}
+
+
+def test_importer_event_kind_and_staff_errors(db_session: Session, people: OrgPeople) -> None:
+    device = service.create_device(
+        db_session,
+        people.staff,
+        organisation_id=people.organisation.id,
+        source_event=EventKind.IMPORTED,
+        **laptop(),
+    )
+    [event] = events(db_session, device)
+    assert event.kind is EventKind.IMPORTED and event.state_to == "registered"
+    with pytest.raises(ValidationFailed) as info:
+        service.create_device(db_session, people.staff, organisation_id=10**6, **laptop())
+    assert set(info.value.errors) == {"organisation_id"}
+    with pytest.raises(Forbidden):  # an outsider learns nothing about which ids exist
+        service.create_device(db_session, people.other_admin, organisation_id=10**6, **laptop())
+
+
+def test_blank_required_text_is_refused(db_session: Session, people: OrgPeople) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        service.create_device(db_session, people.lister, organisation_id=people.organisation.id, **laptop(serial="  "))
+    assert set(info.value.errors) == {"serial"}
