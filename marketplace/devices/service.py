@@ -114,22 +114,32 @@ def format_asset_tag(number: int) -> str:
     return f"{ASSET_TAG_PREFIX}{number:0{ASSET_TAG_DIGITS}d}"
 
 
-def _next_tag_number(session: Session, organisation_id: int) -> int:
-    """Take the organisation's next number in one statement.
+def _bump_sequence(session: Session, organisation_id: int, step: int) -> int:
+    """Add ``step`` (0 or 1) to the organisation's sequence row and return its value.
 
-    ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` locks the organisation's sequence row until
-    the transaction ends (PostgreSQL; SQLite holds the database write lock), so two concurrent
-    creations never get the same number, and a rolled-back one gives its number back.
+    ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` locks the row until the transaction ends
+    (PostgreSQL; SQLite holds the database write lock), even with ``step`` 0: device creations in
+    one organisation are serialised from there on, so two never get the same number, nor pass
+    the serial and asset tag checks together; a rolled-back creation gives its number back.
     """
     table = cast(sa.Table, DeviceTagSequence.__table__)
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = (
         insert(table)
-        .values(organisation_id=organisation_id, last_value=1)
-        .on_conflict_do_update(index_elements=[table.c.organisation_id], set_={"last_value": table.c.last_value + 1})
+        .values(organisation_id=organisation_id, last_value=step)
+        .on_conflict_do_update(index_elements=[table.c.organisation_id], set_={"last_value": table.c.last_value + step})
         .returning(table.c.last_value)
     )
     return int(session.execute(statement).scalar_one())
+
+
+def lock_organisation_devices(session: Session, organisation_id: int) -> None:
+    """Serialise device creation in the organisation until the transaction ends (see above)."""
+    _bump_sequence(session, organisation_id, 0)
+
+
+def _next_tag_number(session: Session, organisation_id: int) -> int:
+    return _bump_sequence(session, organisation_id, 1)
 
 
 def _asset_tag_taken(session: Session, organisation_id: int, asset_tag: str, *, exclude_id: int | None = None) -> bool:
@@ -223,6 +233,7 @@ def create_device(
     grade = CosmeticGrade(cosmetic_grade) if cosmetic_grade is not None else None
     tag = _clean_text(asset_tag, "asset_tag")
 
+    lock_organisation_devices(session, organisation_id)
     if _serial_taken(session, organisation_id, clean_serial):
         raise _serial_conflict()
     if tag is not None and _asset_tag_taken(session, organisation_id, tag):

@@ -1,5 +1,5 @@
 """Real concurrency on a fresh database (real commits, several connections): generated asset
-tags never collide, a hand-given tag is won by one request only, and of two PATCHes made from
+tags never collide, a hand-given tag or a serial is won by one request only, and of two PATCHes made from
 the same version exactly one wins, the other is refused (412), never silently applied."""
 
 from __future__ import annotations
@@ -79,15 +79,22 @@ def test_concurrent_creations_get_distinct_tags_and_one_wins_a_given_tag(live_ap
 
     assert sorted(run_together(4, create_same_tag)) == [201, 409, 409, 409]
 
+    def create_same_serial(_i: int) -> int:
+        body = {"organisation_id": org["id"], **laptop(serial="SAME-SERIAL")}
+        return int(live_app.test_client().post("/api/v1/devices", json=body, headers=admin.headers).status_code)
+
+    assert sorted(run_together(4, create_same_serial)) == [201, 409, 409, 409]
+
     engine = make_engine(str(live_app.extensions["relife.engine"].url.render_as_string(hide_password=False)))
     with engine.connect() as conn:
         tags = conn.execute(sa.select(Device.asset_tag).where(Device.organisation_id == org["id"])).scalars().all()
         events = conn.scalar(sa.select(sa.func.count()).select_from(DeviceEvent))
     engine.dispose()
     generated = sorted(t for t in tags if t.startswith("RLF-"))
-    assert generated == [f"RLF-{n:06d}" for n in range(1, 31)]
-    assert len(tags) == len(set(tags)) == 31
-    assert events == 31
+    # 30 + the serial race's winner; the refused creations gave their numbers back.
+    assert generated == [f"RLF-{n:06d}" for n in range(1, 32)]
+    assert len(tags) == len(set(tags)) == 32
+    assert events == 32
 
 
 def test_of_two_patches_from_one_version_exactly_one_wins(live_app: Flask) -> None:

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from marketplace.devices import service
+from marketplace.devices import lifecycle, service
 from marketplace.devices.models import Device, DeviceEvent, DeviceState, EventKind
 from marketplace.errors import (
     Conflict,
@@ -247,3 +247,45 @@ def test_blank_required_text_is_refused(db_session: Session, people: OrgPeople) 
     with pytest.raises(ValidationFailed) as info:
         service.create_device(db_session, people.lister, organisation_id=people.organisation.id, **laptop(serial="  "))
     assert set(info.value.errors) == {"serial"}
+
+
+def _diagnosed(session: Session, device: Device, grade: str = "B") -> None:
+    """What the diagnostics upload does to a device (another domain), enough for these tests."""
+    lifecycle.transition(device, DeviceState.DIAGNOSED)
+    device.grade = grade
+    session.flush()
+
+
+def test_a_graded_device_returns_to_diagnosed_after_repair(db_session: Session, people: OrgPeople) -> None:
+    device = service.create_device(db_session, people.lister, organisation_id=people.organisation.id, **laptop())
+    _diagnosed(db_session, device, "D")
+    service.start_repair(db_session, people.technician, device.id, parts=["SSD"])
+    service.complete_repair(db_session, people.technician, device.id)
+    assert device.state is DeviceState.DIAGNOSED
+    # …unless the technician wants it diagnosed again (a disk was swapped).
+    service.start_repair(db_session, people.technician, device.id, parts=["SSD"])
+    service.complete_repair(db_session, people.technician, device.id, return_to=DeviceState.REGISTERED)
+    assert device.state is DeviceState.REGISTERED
+    event = events(db_session, device)[-1]
+    assert (event.kind, event.state_from, event.state_to) == (EventKind.REPAIRED, "in_repair", "registered")
+    assert event.data == {"parts": []}
+
+
+def test_a_listed_device_is_not_repaired_nor_retired_behind_its_listing(db_session: Session, people: OrgPeople) -> None:
+    device = service.create_device(db_session, people.lister, organisation_id=people.organisation.id, **laptop())
+    _diagnosed(db_session, device)
+    lifecycle.transition(device, DeviceState.LISTED)
+    db_session.flush()
+    count = len(events(db_session, device))
+    with pytest.raises(InvalidState) as info:
+        service.start_repair(db_session, people.technician, device.id)
+    assert "withdraw its listing first" in info.value.detail
+    assert "allowed from listed: diagnosed, in_repair, on_loan, reserved, retired" in info.value.detail
+    with pytest.raises(InvalidState):
+        service.retire_device(
+            db_session,
+            people.admin,
+            device.id,
+            disposal={"method": "recycled", "recycler": "x", "certificate_ref": "y"},
+        )
+    assert device.state is DeviceState.LISTED and len(events(db_session, device)) == count
