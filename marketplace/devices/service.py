@@ -68,11 +68,19 @@ __all__ = [
     "ASSET_TAG_PREFIX",
     "PRIVATE_FIELDS",
     "DevicePage",
+    "PassportPage",
+    "can_read_device",
+    "complete_repair",
     "create_device",
     "find_device_for_upsert",
     "format_asset_tag",
     "get_device",
+    "get_passport",
     "list_devices",
+    "lock_organisation_devices",
+    "redact",
+    "retire_device",
+    "start_repair",
     "update_device",
     "validate_specs",
 ]
@@ -178,17 +186,37 @@ def _serial_conflict() -> Conflict:
     )
 
 
+#: Column lengths (PostgreSQL enforces them; the service checks first so the importer, which
+#: calls it without the API schemas, gets a field error rather than a database error).
+MAX_LENGTHS = {"make": 120, "model": 200, "serial": 120, "asset_tag": 64, "location": 200, "notes": 5000}
+
+
 def _clean_text(value: str | None, field: str, *, required: bool = False) -> str | None:
     if value is None:
         if required:
             raise ValidationFailed(f"{field} is required.", errors={field: ["Missing data for required field."]})
         return None
-    value = value.strip()
+    value = str(value).strip()
     if not value:
         if required:
             raise ValidationFailed(f"{field} must not be blank.", errors={field: ["Must not be blank."]})
         return None
+    limit = MAX_LENGTHS.get(field)
+    if limit is not None and len(value) > limit:
+        raise ValidationFailed(f"{field} is too long.", errors={field: [f"Longer than maximum length {limit}."]})
     return value
+
+
+def _as_cosmetic_grade(value: CosmeticGrade | str | None) -> CosmeticGrade | None:
+    if value is None:
+        return None
+    try:
+        return CosmeticGrade(value)
+    except ValueError:
+        allowed = ", ".join(g.value for g in CosmeticGrade)
+        raise ValidationFailed(
+            "Unknown cosmetic grade.", errors={"cosmetic_grade": [f"Must be one of: {allowed}."]}
+        ) from None
 
 
 # --- create / find ----------------------------------------------------------------------------
@@ -230,7 +258,7 @@ def create_device(
     clean_model = _clean_text(model, "model", required=True)
     clean_serial = _clean_text(serial, "serial", required=True)
     assert clean_make is not None and clean_model is not None and clean_serial is not None
-    grade = CosmeticGrade(cosmetic_grade) if cosmetic_grade is not None else None
+    grade = _as_cosmetic_grade(cosmetic_grade)
     tag = _clean_text(asset_tag, "asset_tag")
 
     lock_organisation_devices(session, organisation_id)
@@ -453,8 +481,7 @@ def update_device(
         if field in changes:
             new[field] = _clean_text(changes[field], field)
     if "cosmetic_grade" in changes:
-        value = changes["cosmetic_grade"]
-        new["cosmetic_grade"] = CosmeticGrade(value) if value is not None else None
+        new["cosmetic_grade"] = _as_cosmetic_grade(changes["cosmetic_grade"])
     if "asset_tag" in changes:
         tag = _clean_text(changes["asset_tag"], "asset_tag", required=True)
         assert tag is not None

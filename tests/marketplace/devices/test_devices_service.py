@@ -289,3 +289,21 @@ def test_a_listed_device_is_not_repaired_nor_retired_behind_its_listing(db_sessi
             disposal={"method": "recycled", "recycler": "x", "certificate_ref": "y"},
         )
     assert device.state is DeviceState.LISTED and len(events(db_session, device)) == count
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"cosmetic_grade": "mint"}, "cosmetic_grade"),
+        ({"make": "x" * 121}, "make"),
+        ({"serial": "S" * 121}, "serial"),
+        ({"asset_tag": "T" * 65}, "asset_tag"),
+        ({"kind": "toaster"}, "kind"),
+    ],
+)
+def test_service_callers_get_field_errors_not_database_errors(
+    db_session: Session, people: OrgPeople, overrides: dict[str, str], field: str
+) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        service.create_device(db_session, people.lister, organisation_id=people.organisation.id, **laptop(**overrides))
+    assert set(info.value.errors) == {field}
