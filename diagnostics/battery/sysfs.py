@@ -25,7 +25,7 @@ from diagnostics.errors import ParseError
 
 FORMAT = "linux-sysfs"
 
-_UEVENT = re.compile(r"^POWER_SUPPLY_([A-Z0-9_]+)=(.*)$")
+_UEVENT = re.compile(r"^(?:\S*uevent:)?POWER_SUPPLY_([A-Z0-9_]+)=(.*)$")  # also `grep -r` prefixes
 _GREP = re.compile(r"^(?:(\S*?)/)?([a-z][a-z0-9_]*):(.*)$")
 _HEAD = re.compile(r"^==> (\S+) <==$")
 _PATH_ONLY = re.compile(

@@ -166,7 +166,7 @@ def _batteries_from_table(table: list[list[str]], host: str | None, source: str)
         batteries.append(
             BatteryHealth(
                 source_format=FORMAT_HTML,
-                name=clean(header[column + 1]) if column + 1 < len(header) else None,
+                name=f"Battery {column + 1}",
                 model=_name(cell("NAME")),
                 manufacturer=clean(cell("MANUFACTURER")),
                 serial=clean(cell("SERIAL NUMBER")),
