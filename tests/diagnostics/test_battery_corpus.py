@@ -40,9 +40,7 @@ MEASUREMENT_KEYS = (
 def _inputs(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
-    return sorted(
-        p for p in root.rglob("*") if p.is_file() and p.suffix not in {".tsv", ".md"} and p.name != "README"
-    )
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix not in {".tsv", ".md"} and p.name != "README")
 
 
 def _expected_path(path: Path) -> Path:
@@ -86,9 +84,7 @@ def test_the_corpus_is_there() -> None:
     assert len(_inputs(CORPUS)) >= 30, f"battery corpus missing or shrunk at {CORPUS}"
 
 
-@pytest.mark.parametrize(
-    "path", ALL_INPUTS, ids=[p.relative_to(p.parents[1]).as_posix() for p in ALL_INPUTS]
-)
+@pytest.mark.parametrize("path", ALL_INPUTS, ids=[p.relative_to(p.parents[1]).as_posix() for p in ALL_INPUTS])
 def test_report_matches_reviewed_expectation(path: Path) -> None:
     expected_file = _expected_path(path)
     assert expected_file.is_file(), f"no reviewed expectation for {path}: write {expected_file}"
