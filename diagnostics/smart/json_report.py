@@ -311,7 +311,8 @@ def _scsi(data: Mapping[str, Any]) -> ScsiHealth | None:
     endurance = _int(_map(data.get("scsi_percentage_used_endurance_indicator")).get("value"))
     if endurance is None:
         endurance = _int(data.get("scsi_percentage_used_endurance_indicator"))
-    if not counters and not cycles and grown is None and endurance is None:
+    pending = _int(_map(data.get("scsi_pending_defects")).get("count"))
+    if not counters and not cycles and grown is None and endurance is None and pending is None:
         return None
 
     def uncorrected(kind: str) -> int | None:
@@ -334,6 +335,7 @@ def _scsi(data: Mapping[str, Any]) -> ScsiHealth | None:
         load_unload_cycles=_int(cycles.get("accumulated_load_unload_cycles")),
         load_unload_cycles_rated=_int(cycles.get("specified_load_unload_count_over_device_lifetime")),
         percentage_used_endurance=endurance,
+        pending_defects=pending,
     )
 
 

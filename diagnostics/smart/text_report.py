@@ -173,6 +173,8 @@ def _parse(text: str, source: str) -> DiskHealth:
             info.setdefault("accumulated power on time", line)
         elif "number of hours powered up" in line:
             info.setdefault("number of hours powered up", line.split("=", 1)[-1])
+        elif line.lstrip().startswith("Pending defect count:"):
+            info.setdefault("pending defect count", line.split(":", 1)[1])
         elif line.startswith("Current temperature ="):
             info.setdefault("current drive temperature", line.split("=", 1)[-1])
 
@@ -494,7 +496,8 @@ def _nvme(info: dict[str, str]) -> NvmeHealth | None:
 def _scsi(info: dict[str, str], counters: dict[str, list[str]]) -> ScsiHealth | None:
     grown = parse_int(info.get("elements in grown defect list"))
     endurance = parse_int(info.get("percentage used endurance indicator"))
-    if not counters and grown is None and endurance is None:
+    pending = parse_int(info.get("pending defect count"))
+    if not counters and grown is None and endurance is None and pending is None:
         return None
 
     def counter(kind: str, index: int) -> int | None:
@@ -517,6 +520,7 @@ def _scsi(info: dict[str, str], counters: dict[str, list[str]]) -> ScsiHealth | 
         load_unload_cycles=parse_int(info.get("accumulated load-unload cycles")),
         load_unload_cycles_rated=parse_int(info.get("specified load-unload count over device lifetime")),
         percentage_used_endurance=endurance,
+        pending_defects=pending,
     )
 
 
