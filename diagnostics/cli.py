@@ -7,6 +7,7 @@ could not be read / a probe could not run / an upload failed, 2 on usage errors 
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -454,8 +455,17 @@ def _str(value: object) -> str | None:
 # --- output -------------------------------------------------------------------------------------
 
 
+def json_line(obj: Any) -> str:
+    """One line of JSON. orjson refuses integers beyond 64 bits (NVMe's 128-bit counters can be),
+    so those lines go through the standard library instead."""
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def _emit_json(obj: Any) -> None:
-    click.echo(orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode())
+    click.echo(json_line(obj))
 
 
 def _action(grade: Grade, health: Health) -> str:
