@@ -30,7 +30,7 @@ ACTIONS = {
     Grade.A: "reuse as is (like new)",
     Grade.B: "reuse as is (healthy, used)",
     Grade.C: "reuse; worn, expect a shorter life",
-    Grade.D: "replace this part, then reuse",
+    Grade.D: "replace this part, then reuse the device",
     Grade.F: "do not reuse (erase, then recycle)",
 }
 UNKNOWN_ACTION = "no health data: re-test or check by hand"
@@ -468,8 +468,12 @@ def _emit_json(obj: Any) -> None:
     click.echo(json_line(obj))
 
 
-def _action(grade: Grade, health: Health) -> str:
-    return UNKNOWN_ACTION if health is Health.UNKNOWN else ACTIONS[grade]
+def _action(grade: Grade, health: Health, replaceable: bool = False) -> str:
+    if health is Health.UNKNOWN:
+        return UNKNOWN_ACTION
+    if grade is Grade.F and replaceable:
+        return "replace this part (erase it, then recycle it), then reuse the device"
+    return ACTIONS[grade]
 
 
 def _print_table(results: Sequence[Graded]) -> None:
@@ -489,7 +493,7 @@ def _print_table(results: Sequence[Graded]) -> None:
                     _model(report),
                     a.health.value,
                     a.grade.value,
-                    _action(a.grade, a.health),
+                    _action(a.grade, a.health, report.replaceable),
                 )
             )
             details.append(
