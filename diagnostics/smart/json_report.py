@@ -34,6 +34,10 @@ from diagnostics.smart.records import (
 
 SOURCE_FORMAT = "smartctl-json"
 
+#: smartctl(8) EXIT STATUS bit 3: "SMART status check returned DISK FAILING" (used when the JSON
+#: lacks ``smart_status``, e.g. output of older 7.x builds run without -H).
+_EXIT_DISK_FAILING = 1 << 3
+
 # ATA self-test status high nibble (ATA ACS-3 §7.44 "SMART EXECUTE OFFLINE IMMEDIATE", the status
 # byte smartctl decodes in ataprint.cpp): 3..8 are failures, 7 a read failure.
 _ATA_SELFTEST_FAILURES = {
@@ -127,6 +131,9 @@ def _parse(data: Mapping[str, Any], source: str) -> DiskHealth:
     status = _map(data.get("smart_status"))
     passed = status.get("passed")
     smart_passed = passed if isinstance(passed, bool) else None
+    exit_status = _int(smartctl.get("exit_status"))
+    if smart_passed is None and exit_status is not None and exit_status & _EXIT_DISK_FAILING:
+        smart_passed = False
     power_on = _map(data.get("power_on_time"))
     temperature = _map(data.get("temperature"))
     health = DiskHealth(
