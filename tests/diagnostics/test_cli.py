@@ -451,3 +451,17 @@ def test_json_lines_carry_integers_beyond_64_bits() -> None:
     from diagnostics.cli import json_line
 
     assert json_line({"data_units_read": 2**80}) == '{"data_units_read":' + str(2**80) + "}"
+
+
+def test_scan_selftests_all_disks_at_once(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from diagnostics.smart import probe
+    from tests.diagnostics.test_probe import scripted_smartctl
+
+    drives = scripted_smartctl("Completed without error", devices=("/dev/sda", "/dev/sdb"), together=True)
+    monkeypatch.setattr(probe, "replay_smartctl", lambda _folder: drives)
+    monkeypatch.setattr(probe, "_sleep", lambda _s: None)
+    result = runner.invoke(cli, ["scan", "--replay", str(tmp_path), "--selftest", "short", "--no-battery", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert "/dev/sda: short self-test passed" in result.stderr
+    assert "/dev/sdb: short self-test passed" in result.stderr
+    assert [line["file"] for line in json_lines(result.stdout)] == ["/dev/sda", "/dev/sdb"]
