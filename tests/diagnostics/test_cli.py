@@ -465,3 +465,19 @@ def test_scan_selftests_all_disks_at_once(runner: CliRunner, tmp_path: Path, mon
     assert "/dev/sda: short self-test passed" in result.stderr
     assert "/dev/sdb: short self-test passed" in result.stderr
     assert [line["file"] for line in json_lines(result.stdout)] == ["/dev/sda", "/dev/sdb"]
+
+
+def test_python_m_diagnostics_runs_the_cli(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"\x00\x01\x02")
+    ok = subprocess.run([sys.executable, "-m", "diagnostics", "grade", str(UPOWER), "--json"], capture_output=True)
+    assert ok.returncode == 0, ok.stderr
+    assert json_lines(ok.stdout.decode())[0]["component"] == "battery"
+    failed = subprocess.run([sys.executable, "-m", "diagnostics", "grade", str(bad), "--json"], capture_output=True)
+    assert failed.returncode == 1
+    assert b"Traceback" not in failed.stderr
+    usage = subprocess.run([sys.executable, "-m", "diagnostics", "grade"], capture_output=True)
+    assert usage.returncode == 2
