@@ -87,7 +87,9 @@ promised a healthy battery without a measurement (the finding says to measure it
 # Linux sysfs HEALTH values: include/linux/power_supply.h (SOURCE_KERNEL).
 _CONDITION_HEALTH = {
     "normal": Health.HEALTHY,
-    "good": Health.HEALTHY,
+    "good": Health.HEALTHY,  # system_profiler -json and sysfs say "Good" where the text says "Normal"
+    "fair": Health.WORN,
+    "poor": Health.WORN,
     "replace soon": Health.WORN,
     "replace now": Health.WORN,
     "service recommended": Health.WORN,

@@ -7,6 +7,7 @@ pin one behaviour each.
 from __future__ import annotations
 
 import contextlib
+import plistlib
 from pathlib import Path
 
 import pytest
@@ -459,6 +460,74 @@ def test_ioreg_intel_max_capacity_and_sbs_manufacture_date() -> None:
 def test_ioreg_battery_not_installed_is_refused() -> None:
     with pytest.raises(ParseError, match="no battery present"):
         parse_batteries('    "BatteryInstalled" = No\n    "CycleCount" = 0\n', "i")
+
+
+def test_ioreg_plist_form() -> None:
+    entry = {
+        "AppleRawMaxCapacity": 8747,
+        "NominalChargeCapacity": 8900,
+        "DesignCapacity": 8579,
+        "MaxCapacity": 100,
+        "CycleCount": 112,
+        "BatteryInstalled": True,
+        "IsCharging": False,
+        "PermanentFailureStatus": 0,
+        "BatteryData": {"CycleCount": 112, "DesignCapacity": 8579},
+    }
+    battery = one(plistlib.dumps([entry]).decode())
+    assert (battery.design_capacity_mah, battery.full_charge_capacity_mah) == (8579.0, 8747.0)
+    assert (battery.cycle_count, battery.state, battery.permanent_failure) == (112, "discharging", False)
+
+
+def test_ioreg_plist_with_entities_is_a_parse_error() -> None:
+    text = (
+        '<?xml version="1.0"?><!DOCTYPE plist [<!ENTITY a "aaaa">]><plist version="1.0"><dict>'
+        "<key>DesignCapacity</key><string>&a;</string></dict></plist>"
+    )
+    with pytest.raises(ParseError, match="plist"):
+        parse_batteries(text, "i.plist")
+
+
+def test_ioreg_lowest_measured_capacity_is_kept() -> None:
+    battery = one(APPLE_SILICON_IOREG.replace("{failure}", "0"))
+    assert battery.notes == ("full-charge capacity from AppleRawMaxCapacity",)
+
+
+def test_ioreg_l_dump_reads_only_the_battery_block() -> None:
+    text = '+-o IOUSBHostDevice  <class IOUSBHostDevice>\n    {\n      "Manufacturer" = "Logitech"\n    }\n' + sample(
+        "ioreg_intel_macbook_air_2012.txt"
+    )
+    assert one(text).manufacturer == "SMP"
+
+
+_SP_JSON = """{
+  "SPPowerDataType" : [
+    {
+      "_name" : "spbattery_information",
+      "sppower_battery_charge_info" : {"sppower_battery_state_of_charge" : 77},
+      "sppower_battery_health_info" : {
+        "sppower_battery_cycle_count" : 253,
+        "sppower_battery_health" : "%s",
+        "sppower_battery_health_maximum_capacity" : "84%%"
+      },
+      "sppower_battery_model_info" : {"sppower_battery_device_name" : "bq40z651"}
+    },
+    {"_name" : "sppower_information"}
+  ]
+}"""
+
+
+def test_system_profiler_json() -> None:
+    battery = one(_SP_JSON % "Good")
+    assert battery.source_format == "macos-system-profiler-json"
+    assert (battery.cycle_count, battery.reported_health_percent, battery.condition) == (253, 84.0, "Good")
+    assert battery.model == "bq40z651"
+    assert detect_battery_format(_SP_JSON % "Good") == "macos-system-profiler-json"
+
+
+def test_system_profiler_json_of_a_desktop_mac_is_refused() -> None:
+    with pytest.raises(ParseError, match="no battery present"):
+        parse_batteries('{"SPPowerDataType": [{"_name": "sppower_information"}]}', "sp.json")
 
 
 def _profiler(condition: str, extra: str = "") -> str:
