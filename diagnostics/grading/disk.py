@@ -21,6 +21,7 @@ counts; NVMe error-log entry counts and SAS corrected-ECC counters are not error
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -159,7 +160,8 @@ def assess_disk(disk: DiskHealth) -> Assessment:
     findings += _scsi(disk)
     findings += _age(disk, very_worn)
     findings += _load_cycles(disk, very_worn)
-    findings += _ssd_wear(disk, very_worn)
+    wear = ssd_wear_used_percent(disk) if disk.identity.device_type != "hdd" else None
+    findings += _ssd_wear(wear, very_worn)
     findings += _temperature(disk)
 
     severities = {f.severity for f in findings}
@@ -174,12 +176,12 @@ def assess_disk(disk: DiskHealth) -> Assessment:
     limited = _limited_data(disk)
     if limited is not None:
         findings.append(limited)
-    grade = _grade(disk, health, very_worn, limited is not None, findings)
+    grade = _grade(disk, health, very_worn, limited is not None, findings, wear)
     return Assessment(
         health=health,
         grade=grade,
         findings=tuple(findings),
-        remaining_life=_remaining_life(disk, health),
+        remaining_life=_remaining_life(disk, health, wear),
         policy=POLICY_VERSION,
     )
 
@@ -219,7 +221,11 @@ def _overall(disk: DiskHealth) -> list[Finding]:
 
 
 def _is_temperature(attr: AtaAttribute) -> bool:
-    return "temp" in attr.name.lower() or attr.id in {190, 194}
+    return attr.id in _TEMPERATURE_IDS or "emp" in attr.name
+
+
+#: Temperature attributes (smartmontools drivedb: 190 Airflow_Temperature_Cel, 194 Temperature_Celsius).
+_TEMPERATURE_IDS = frozenset({190, 194})
 
 
 def _ata_attributes(disk: DiskHealth) -> list[Finding]:
@@ -623,17 +629,19 @@ def ssd_life_left_attribute(disk: DiskHealth) -> tuple[int, str] | None:
     """The lowest 'life left' normalised value among the known wear attributes, with its name."""
     best: tuple[int, str] | None = None
     for attr in disk.attributes:
-        if attr.value is None or attr.value > 100:
+        value = attr.value
+        if value is None or value > 100:  # normalised percentages only
             continue
-        if any(marker in attr.name for marker in SSD_WEAR_NAME_MARKERS) and (best is None or attr.value < best[0]):
-            best = (attr.value, f"{attr.id}_{attr.name}")
+        if (best is None or value < best[0]) and _WEAR_NAMES.search(attr.name):
+            best = (value, f"{attr.id}_{attr.name}")
     return best
 
 
-def _ssd_wear(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
-    if disk.identity.device_type == "hdd":
-        return []
-    wear = ssd_wear_used_percent(disk)
+#: SSD_WEAR_NAME_MARKERS as one pattern (SRC_SSD_WEAR).
+_WEAR_NAMES = re.compile("|".join(re.escape(marker) for marker in SSD_WEAR_NAME_MARKERS))
+
+
+def _ssd_wear(wear: tuple[int, str] | None, very_worn: list[str]) -> list[Finding]:
     if wear is None:
         return []
     used, basis = wear
@@ -714,7 +722,14 @@ def _limited_data(disk: DiskHealth) -> Finding | None:
 A_COMPATIBLE_CODES = frozenset({"disk.temperature", "nvme.error_log_entries", "nvme.temperature_warning"})
 
 
-def _grade(disk: DiskHealth, health: Health, very_worn: list[str], limited: bool, findings: list[Finding]) -> Grade:
+def _grade(
+    disk: DiskHealth,
+    health: Health,
+    very_worn: list[str],
+    limited: bool,
+    findings: list[Finding],
+    wear: tuple[int, str] | None,
+) -> Grade:
     if health is Health.FAILING:
         return Grade.F
     if health is Health.WORN:
@@ -723,7 +738,6 @@ def _grade(disk: DiskHealth, health: Health, very_worn: list[str], limited: bool
         return Grade.C
     if limited or disk.power_on_hours is None or disk.power_on_hours > NEARLY_NEW_MAX_HOURS:
         return Grade.B
-    wear = ssd_wear_used_percent(disk)
     if wear is not None and wear[0] > NEARLY_NEW_MAX_WEAR_PERCENT:
         return Grade.B
     if any(f.code not in A_COMPATIBLE_CODES for f in findings):
@@ -731,10 +745,9 @@ def _grade(disk: DiskHealth, health: Health, very_worn: list[str], limited: bool
     return Grade.A
 
 
-def _remaining_life(disk: DiskHealth, health: Health) -> RemainingLife | None:
+def _remaining_life(disk: DiskHealth, health: Health, wear: tuple[int, str] | None) -> RemainingLife | None:
     if health is Health.FAILING:
         return RemainingLife(basis="disk.failing", percent=0.0, years=0.0, detail="data at risk now: replace the drive")
-    wear = ssd_wear_used_percent(disk) if disk.identity.device_type != "hdd" else None
     if wear is not None:
         used, basis = wear
         left = float(max(0, 100 - used))

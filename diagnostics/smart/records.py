@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 #: Raw values above this are vendor-packed bit fields (several 16-bit counters in the 48-bit raw
 #: field, e.g. Seagate 1/7/195, SandForce ECC counters), not counts: smartmontools wiki
@@ -154,11 +155,17 @@ class DiskHealth:
     ata_error_count: int | None = None  # ATA error log: errors the drive recorded over its life
     notes: tuple[str, ...] = field(default=())  # parser remarks (e.g. skipped malformed lines)
 
-    def attribute(self, attr_id: int) -> AtaAttribute | None:
+    @cached_property
+    def _attribute_index(self) -> dict[int, AtaAttribute]:
+        # cached_property writes the instance __dict__ directly, so it works on a frozen dataclass
+        # and stays out of eq/repr (those use the declared fields only). First occurrence wins.
+        index: dict[int, AtaAttribute] = {}
         for attr in self.attributes:
-            if attr.id == attr_id:
-                return attr
-        return None
+            index.setdefault(attr.id, attr)
+        return index
+
+    def attribute(self, attr_id: int) -> AtaAttribute | None:
+        return self._attribute_index.get(attr_id)
 
     def _count(self, attr_id: int, *name_parts: str) -> int | None:
         attr = self.attribute(attr_id)

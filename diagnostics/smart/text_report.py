@@ -45,11 +45,6 @@ _SIGNATURES = re.compile(
     re.MULTILINE,
 )
 _VERSION = re.compile(r"^smartctl (?:version )?(pre-)?(\d+\.\d+)", re.MULTILINE)
-_KEY_VALUE = re.compile(r"^([A-Za-z][A-Za-z0-9 /()\-_.'&,]{0,70}?)\s*:\s+(\S.*)$")
-_ATTR_ROW = re.compile(
-    r"^\s*(\d{1,3})\s+(\S+)\s+(0x[0-9a-fA-F]{4}|[A-Z+-]{5,8})\s+"
-    r"(\d{1,3}|---)\s+(\d{1,3}|---)\s+(\d{1,3}|---)\s*(.*)$"
-)
 # Self-test rows are split on runs of 2+ spaces rather than matched with nested lazy groups, so a
 # hostile line costs linear time (the columns are separated by at least two spaces in every version).
 _ROW_NUMBER = re.compile(r"^#\s*(\d+)\s+")
@@ -58,7 +53,6 @@ _COLUMNS = re.compile(r"\s{2,}")
 _NVME_ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+")
 #: Table rows longer than this are not smartctl's (its widest row is ~120 characters).
 _MAX_ROW = 400
-_SCSI_COUNTER = re.compile(r"^(read|write|verify):\s+(.*)$")
 _SCAN_LINE = re.compile(r"^\S+(?: \S+)*? -d \S+ # ")
 _PROBE_LINE = re.compile(r"Device of type '[^']*' \[[^\]]*\] (?:detected|opened)|Device open changed type")
 _FAILED_WORDS = ("fail", "error")
@@ -92,116 +86,135 @@ def _refuse_early(text: str, source: str) -> None:
     stripped = text.strip()
     if not stripped:
         raise ParseError(source, "empty input")
-    lines = [line for line in stripped.splitlines() if line.strip()]
-    if len(lines) == 1 and "\n" not in stripped and re.fullmatch(r"(\.\./|\./|_)\S*", stripped):
+    if "\n" not in stripped and re.fullmatch(r"(\.\./|\./|_)\S*", stripped):
         raise ParseError(
             source,
             f"holds only a pySMART replay link to another capture ({stripped[:80]}), no smartctl output",
         )
-    body = [ln for ln in lines if not ln.startswith(("smartctl ", "Copyright", "Home page"))]
-    if body and all(len(ln) <= _MAX_ROW * 4 and _SCAN_LINE.match(ln) for ln in body):
-        raise ParseError(source, "smartctl --scan output lists devices, holds no health data")
-    if body and all(_PROBE_LINE.search(ln) for ln in body):
-        raise ParseError(source, "smartctl -d test output only probes the device type, holds no health data")
+    if "=== START OF " not in text[:8000]:
+        # Listings and probes are short and have no section header: look at their lines.
+        lines = [line for line in stripped.splitlines() if line.strip()]
+        body = [ln for ln in lines if not ln.startswith(("smartctl ", "Copyright", "Home page"))]
+        if body and all(len(ln) <= _MAX_ROW * 4 and _SCAN_LINE.match(ln) for ln in body):
+            raise ParseError(source, "smartctl --scan output lists devices, holds no health data")
+        if body and all(_PROBE_LINE.search(ln) for ln in body):
+            raise ParseError(source, "smartctl -d test output only probes the device type, holds no health data")
     if not looks_like_smartctl_text(text):
         raise ParseError(source, "not smartctl output (no smartctl banner, section or table found)")
 
 
+#: The "Key: value" lines the record is built from (information section, health verdict, NVMe
+#: SMART/Health log, SCSI counters); any other line is skipped without further work.
+_WANTED_KEYS = frozenset(
+    {
+        "device model", "model number", "model", "product", "vendor", "serial number", "firmware version",
+        "revision", "user capacity", "total nvm capacity", "namespace 1 size/capacity", "rotation rate",
+        "form factor", "model family", "transport protocol", "ata version is", "sata version is",
+        "smart support is", "smart overall-health self-assessment test result", "smart health status",
+        "critical warning", "temperature", "available spare", "available spare threshold", "percentage used",
+        "data units read", "data units written", "power cycles", "power on hours", "unsafe shutdowns",
+        "media and data integrity errors", "error information log entries", "elements in grown defect list",
+        "percentage used endurance indicator", "non-medium error count", "accumulated start-stop cycles",
+        "specified cycle count over device lifetime", "accumulated load-unload cycles",
+        "specified load-unload count over device lifetime", "current drive temperature",
+        "accumulated power on time, hours", "pending defect count",
+    }
+)  # fmt: skip
+#: Without an ATA attribute table (NVMe, SCSI) the key lines sit in the first few kilobytes.
+_KEY_REGION = 16_000
+_ATTR_ROWS = re.compile(
+    r"^[ \t]*(\d{1,3})[ \t]+(\S+)[ \t]+(0x[0-9a-fA-F]{4}|[A-Z+-]{5,8})[ \t]+"
+    r"(\d{1,3}|---)[ \t]+(\d{1,3}|---)[ \t]+(\d{1,3}|---)[ \t]*([^\n]{0,300})$",
+    re.MULTILINE,
+)
+_COUNTER_ROWS = re.compile(r"^(read|write|verify):[ \t]+([^\n]*)$", re.MULTILINE)
+_ERROR_COUNT = re.compile(r"(?:ATA|Device) Error Count:\s+(\d+)")
+
+
+def _block(text: str, start: int) -> str:
+    """From ``start`` to the next blank line: one smartctl table."""
+    end = text.find("\n\n", start)
+    return text[start:] if end < 0 else text[start:end]
+
+
+def _line_at(text: str, index: int) -> str:
+    start = text.rfind("\n", 0, index) + 1
+    end = text.find("\n", index)
+    return text[start:] if end < 0 else text[start:end]
+
+
+def _key_values(region: str) -> dict[str, str]:
+    info: dict[str, str] = {}
+    for line in region.split("\n"):
+        key, sep, value = line.partition(":")
+        if sep:
+            key = key.strip().lower()
+            if key in _WANTED_KEYS and key not in info:
+                info[key] = value.strip()
+    return info
+
+
 def _parse(text: str, source: str) -> DiskHealth:
     _refuse_early(text, source)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    version_match = _VERSION.search(text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    version_match = _VERSION.search(text, 0, 2000)
     version = version_match.group(2) if version_match else None
 
-    info: dict[str, str] = {}
-    attributes: list[AtaAttribute] = []
-    ata_tests: list[SelfTestEntry] = []
-    nvme_tests: list[SelfTestEntry] = []
-    scsi_tests: list[SelfTestEntry] = []
+    header = text.find("ID# ATTRIBUTE")
+    info = _key_values(text[:header] if header >= 0 else text[:_KEY_REGION])
+    attributes: tuple[AtaAttribute, ...] = ()
+    after = 0
+    if header >= 0:
+        table = _block(text, header)
+        attributes = tuple(_attribute_from(m) for m in _ATTR_ROWS.finditer(table))
+        after = header + len(table)
+
+    self_tests: tuple[SelfTestEntry, ...] = ()
+    found = text.find("Test_Description", after)
+    if found >= 0:
+        head_line = _line_at(text, found)
+        nvme_layout = "Power_on_Hours" in head_line or "Failing_LBA" in head_line
+        rows = _block(text, text.find("\n", found) + 1).split("\n")
+        self_tests = tuple(e for e in map(_nvme_selftest if nvme_layout else _ata_selftest, rows) if e)
+    elif header < 0:
+        found = text.find("\nNum  Test ")
+        if found >= 0:
+            rows = _block(text, text.find("\n", found + 1) + 1).split("\n")
+            self_tests = tuple(e for e in map(_scsi_selftest, rows) if e is not None)
+
     scsi_counters: dict[str, list[str]] = {}
+    if header < 0:
+        found = max(text.find("rror counter log"), text.find("rror Counter log"))
+        if found >= 0:
+            for row in _COUNTER_ROWS.finditer(_block(text, found)):
+                scsi_counters[row.group(1)] = row.group(2).split()
+        for marker, key in (
+            ("Accumulated power on time", "accumulated power on time"),
+            ("number of hours powered up =", "number of hours powered up"),
+            ("Current temperature =", "current drive temperature"),
+        ):
+            found = text.find(marker)
+            if found >= 0 and key not in info:
+                info[key] = _line_at(text, found)[found - text.rfind("\n", 0, found) - 1 + len(marker) :]
+
     endurance: int | None = None
-    section = ""
-    for raw_line in text.split("\n"):
-        line = raw_line.rstrip()
-        if not line:
-            if section in {"attrs", "ata_tests", "nvme_tests", "scsi_tests", "counters"}:
-                section = ""
-            continue
-        first = line[0]
-        if first in "INE":  # cheap gate: table headers start with 'ID#', 'Num', 'Error'
-            if line.startswith("ID# ATTRIBUTE"):
-                section = "attrs"
-                continue
-            if line.startswith(("Num  Test_Description", "Num Test_Description")):
-                section = "nvme_tests" if "Power_on_Hours" in line or "Failing_LBA" in line else "ata_tests"
-                continue
-            if line.startswith(("Num  Test", "Num Test")):
-                section = "scsi_tests"
-                continue
-            if line.startswith(("Error counter log", "Error Counter log")):
-                section = "counters"
-                continue
-        if section == "attrs":
-            attr = _attribute(line)
-            if attr is not None:
-                attributes.append(attr)
-                continue
-            section = ""
-        elif section == "ata_tests":
-            entry = _ata_selftest(line)
-            if entry is not None:
-                ata_tests.append(entry)
-            continue
-        elif section == "nvme_tests":
-            entry = _nvme_selftest(line)
-            if entry is not None:
-                nvme_tests.append(entry)
-            continue
-        elif section == "scsi_tests":
-            entry = _scsi_selftest(line)
-            if entry is not None:
-                scsi_tests.append(entry)
-            continue
-        elif section == "counters":
-            m = _SCSI_COUNTER.match(line.strip())
-            if m:
-                scsi_counters[m.group(1)] = m.group(2).split()
-            continue
-        if "Percentage Used Endurance Indicator" in line and endurance is None:
-            endurance = _devstat_value(line)
-            continue
-        stripped = line.lstrip()
-        if not stripped[:1].isalpha():  # error-log registers, temperature history, table bodies
-            continue
-        kv = _KEY_VALUE.match(stripped) if ":" in line and len(line) <= _MAX_ROW else None
-        if kv:
-            key = kv.group(1).strip().lower()
-            info.setdefault(key, kv.group(2))
-        elif stripped.startswith("Accumulated power on time"):
-            info.setdefault("accumulated power on time", line)
-        elif "number of hours powered up" in line:
-            info.setdefault("number of hours powered up", line.split("=", 1)[-1])
-        elif stripped.startswith("Pending defect count:"):
-            info.setdefault("pending defect count", line.split(":", 1)[1])
-        elif stripped.startswith("Current temperature ="):
-            info.setdefault("current drive temperature", line.split("=", 1)[-1])
-
-    return _build(
-        text,
-        source,
-        version,
-        info,
-        tuple(attributes),
-        tuple(ata_tests or scsi_tests or nvme_tests),
-        scsi_counters,
-        endurance,
-    )
+    found = text.find("Percentage Used Endurance Indicator", after)
+    if header >= 0 and found >= 0:
+        parts = _line_at(text, found).split()
+        if len(parts) >= 4 and parts[0].startswith("0x"):
+            endurance = parse_int(parts[3])
+    error_count: int | None = None
+    if header >= 0:
+        m = _ERROR_COUNT.search(text, after)
+        if m:
+            error_count = int(m.group(1))
+        elif text.find("No Errors Logged", after) >= 0:
+            error_count = 0
+    return _build(text, source, version, info, attributes, self_tests, scsi_counters, endurance, error_count)
 
 
-def _attribute(line: str) -> AtaAttribute | None:
-    m = _ATTR_ROW.match(line) if len(line) <= _MAX_ROW else None
-    if m is None:
-        return None
+def _attribute_from(m: re.Match[str]) -> AtaAttribute:
     attr_id, name, flag, value, worst, thresh, rest = m.groups()
     tokens = rest.split()
     when_failed = ""
@@ -212,7 +225,7 @@ def _attribute(line: str) -> AtaAttribute | None:
     if tokens and tokens[0] in _WHEN_FAILED and len(tokens) > 1:
         when_failed = _WHEN_FAILED[tokens.pop(0)]
     raw_string = " ".join(tokens)
-    leading = re.match(r"\d+", raw_string)
+    leading = _LEADING_DIGITS.match(raw_string)
     prefailure = bool(int(flag, 16) & 1) if flag.startswith("0x") else flag.startswith("P")
     return AtaAttribute(
         id=int(attr_id),
@@ -225,6 +238,9 @@ def _attribute(line: str) -> AtaAttribute | None:
         when_failed=when_failed,
         prefailure=prefailure,
     )
+
+
+_LEADING_DIGITS = re.compile(r"\d+")
 
 
 def _classify_status(status: str) -> tuple[bool | None, str | None]:
@@ -340,14 +356,6 @@ def _lba(text: str) -> int | None:
         return None
 
 
-def _devstat_value(line: str) -> int | None:
-    # '0x07  0x008  1               3  N--  Percentage Used Endurance Indicator'
-    parts = line.split()
-    if len(parts) >= 4 and parts[0].startswith("0x") and parts[1].startswith("0x"):
-        return parse_int(parts[3])
-    return None
-
-
 def _build(
     text: str,
     source: str,
@@ -357,6 +365,7 @@ def _build(
     self_tests: tuple[SelfTestEntry, ...],
     scsi_counters: dict[str, list[str]],
     endurance: int | None,
+    error_count: int | None,
 ) -> DiskHealth:
     nvme = _nvme(info)
     scsi = _scsi(info, scsi_counters)
@@ -366,7 +375,7 @@ def _build(
         source_format=SOURCE_FORMAT,
         identity=identity,
         smartctl_version=version,
-        smart_supported=_smart_supported(text),
+        smart_supported=_smart_supported(info),
         smart_passed=smart_passed,
         power_on_hours=plausible_hours(_power_on_hours(info, attributes, nvme, self_tests)),
         power_cycles=_power_cycles(info, attributes, nvme),
@@ -376,7 +385,7 @@ def _build(
         scsi=scsi,
         self_tests=self_tests,
         endurance_used_percent=endurance,
-        ata_error_count=_ata_error_count(text, attributes),
+        ata_error_count=error_count,
     )
     if not health.has_health_data:
         raise ParseError(source, _no_health_reason(text, info, health))
@@ -397,11 +406,11 @@ def _no_health_reason(text: str, info: dict[str, str], health: DiskHealth) -> st
     return "smartctl output without health data (no health verdict, attributes or logs)"
 
 
-def _smart_supported(text: str) -> bool | None:
-    m = re.search(r"^SMART support is:\s+(\w+)", text, re.MULTILINE)
-    if m is None:
+def _smart_supported(info: dict[str, str]) -> bool | None:
+    value = info.get("smart support is")
+    if value is None:
         return None
-    return m.group(1).lower() == "available"
+    return value.lower().startswith("available")
 
 
 def _smart_passed(info: dict[str, str]) -> bool | None:
@@ -454,12 +463,12 @@ def _identity(text: str, info: dict[str, str], attributes: tuple[AtaAttribute, .
 
 
 def _interface(text: str, info: dict[str, str], is_nvme: bool) -> str | None:
-    head = text[:4000]
-    if re.search(r"megaraid", head, re.IGNORECASE):
+    head = text[:1500]
+    if "megaraid" in head.lower():
         return "megaraid"
-    if re.search(r"-d (?:usb|snt|jmb)|\[USB|USB bridge", head):
+    if "-d usb" in head or "-d snt" in head or "-d jmb" in head or "[USB" in head:
         return "usb"
-    if re.search(r"-d sat\b|\[SAT\]", head):
+    if "-d sat" in head or "[SAT]" in head:
         return "sat"
     if is_nvme:
         return "nvme"
@@ -554,9 +563,7 @@ def _power_on_hours(
             return attr.raw
     accumulated = info.get("accumulated power on time") or info.get("accumulated power on time, hours")
     if accumulated:
-        m = re.search(r"(\d[\d,.]*):\d\d", accumulated)
-        if m:
-            return parse_int(m.group(1))
+        return parse_int(accumulated)
     powered = info.get("number of hours powered up")
     if powered:
         return parse_int(powered)
@@ -586,13 +593,4 @@ def _temperature(info: dict[str, str], attributes: tuple[AtaAttribute, ...], nvm
     if current:
         value = parse_int(current)
         return value if value else None
-    return None
-
-
-def _ata_error_count(text: str, attributes: tuple[AtaAttribute, ...]) -> int | None:
-    m = re.search(r"^(?:ATA Error Count|Device Error Count):\s+(\d+)", text, re.MULTILINE)
-    if m:
-        return int(m.group(1))
-    if attributes and re.search(r"^No Errors Logged", text, re.MULTILINE):
-        return 0
     return None
