@@ -62,6 +62,11 @@ CAPACITY_ABOVE_DESIGN_NOTE_PERCENT = 105.0
 """Full charge more than 5 % above design: reported as an info finding (gauge calibration or a
 higher-capacity replacement pack); the health is clamped at 100 % either way."""
 
+CAPACITY_IMPLAUSIBLE_PERCENT = 130.0
+"""A full charge more than 30 % above design is not a battery, it is a gauge fault or a unit mix-up
+(a design capacity left at a placeholder, mAh against mWh): cells are sold at their minimum rated
+capacity and measure at most a few percent above it. Such a ratio says nothing about health."""
+
 REPORTED_MISMATCH_POINTS = 2.0
 """When a tool prints its own capacity percentage and it differs from full/design by more than two
 points (upower clamps energy_full to the design value but computes its percentage from charge), the
@@ -99,6 +104,7 @@ _CONDITION_HEALTH = {
     "unspecified failure": Health.FAILING,
     "over voltage": Health.FAILING,
 }
+_IMPLAUSIBLE = "implausible full/design ratio"
 _HEALTH_RANK = {Health.UNKNOWN: -1, Health.HEALTHY: 0, Health.WORN: 1, Health.FAILING: 2}
 
 
@@ -121,6 +127,8 @@ def _capacity(b: BatteryHealth) -> _Capacity:
             basis = f"full_charge/design ({unit})"
             break
     reported = b.reported_health_percent
+    if ratio is not None and ratio > CAPACITY_IMPLAUSIBLE_PERCENT:
+        return _Capacity(None, ratio, _IMPLAUSIBLE)
     if ratio is None:
         if reported is None:
             return _Capacity(None, None, None)
@@ -214,6 +222,22 @@ def assess_battery(b: BatteryHealth) -> Assessment:
                 )
             )
 
+    if capacity.basis == _IMPLAUSIBLE:
+        findings.append(
+            Finding(
+                "battery.capacity_implausible",
+                Severity.WARNING,
+                f"Full charge reads {capacity.ratio_percent:g} % of design: a gauge fault or a unit mix-up, "
+                "not a health figure. Measure the battery with another tool.",
+                {
+                    "attribute": "full_charge_over_design_percent",
+                    "value": capacity.ratio_percent,
+                    "threshold": CAPACITY_IMPLAUSIBLE_PERCENT,
+                },
+                SOURCE_POLICY,
+            )
+        )
+
     condition_health = _CONDITION_HEALTH.get((b.condition or "").lower())
     if condition_health is not None:
         if percent is None and condition_health is Health.HEALTHY:
@@ -263,7 +287,7 @@ def assess_battery(b: BatteryHealth) -> Assessment:
             )
         )
 
-    if health is Health.UNKNOWN:
+    if health is Health.UNKNOWN and capacity.basis != _IMPLAUSIBLE:
         findings.append(
             Finding(
                 "battery.no_capacity_data",
@@ -299,22 +323,29 @@ def _grade(health: Health, percent: float | None, cycle_count: int | None, rated
 
 
 def _remaining_life(b: BatteryHealth, percent: float | None, rated: int, rated_source: str) -> RemainingLife | None:
+    """Share of rated life left: cycles left of the rating (when the pack counts them), capped by the
+    capacity still above the 80 % end-of-life line (linear fade from 100 %)."""
     capacity_left = None
     if percent is not None:
         span = 100.0 - HEALTHY_MIN_PERCENT
         capacity_left = round(max(0.0, min(100.0, 100.0 * (percent - HEALTHY_MIN_PERCENT) / span)), 1)
+    past_end = (
+        f"; below the {HEALTHY_MIN_PERCENT:g} % end of rated life: usable with a shorter runtime "
+        f"until it fails below {FAILING_BELOW_PERCENT:g} %"
+        if percent is not None and percent < HEALTHY_MIN_PERCENT
+        else ""
+    )
     if b.cycle_count is not None:
-        cycles_left = max(0, rated - b.cycle_count)
-        share = round(100.0 * cycles_left / rated, 1)
+        share = round(100.0 * max(0, rated - b.cycle_count) / rated, 1)
         detail = f"{b.cycle_count} of {rated} rated cycles used ({rated_source})"
         if capacity_left is not None and capacity_left < share:
             share = capacity_left
-            detail += f"; capacity already {percent:g} %, closer to the {HEALTHY_MIN_PERCENT:g} % end of life"
+            detail += f"; capacity already {percent:g} % of design, the closer limit"
         return RemainingLife(
             basis="battery.cycles_vs_rated",
             percent=share,
             years=round(share / 100.0 * rated / CYCLES_PER_YEAR, 1),
-            detail=detail + f"; years at {CYCLES_PER_YEAR} cycles a year",
+            detail=f"{detail}; years at {CYCLES_PER_YEAR} cycles a year{past_end}",
         )
     if capacity_left is not None:
         return RemainingLife(
@@ -322,8 +353,8 @@ def _remaining_life(b: BatteryHealth, percent: float | None, rated: int, rated_s
             percent=capacity_left,
             years=None,
             detail=(
-                f"{percent:g} % of design capacity; share left of the fade from 100 % to the "
-                f"{HEALTHY_MIN_PERCENT:g} % end of life (no cycle count reported)"
+                f"{percent:g} % of design capacity: share left of the fade from 100 % to the "
+                f"{HEALTHY_MIN_PERCENT:g} % end of life (no cycle count reported){past_end}"
             ),
         )
     return None

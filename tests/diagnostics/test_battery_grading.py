@@ -224,3 +224,23 @@ def test_battery_report_is_a_replaceable_battery_component() -> None:
     json.dumps(as_dict)
     assert (as_dict["health"], as_dict["grade"]) == ("failing", "F")
     assert all({"code", "severity", "evidence", "source"} <= set(f) for f in as_dict["findings"])
+
+
+@pytest.mark.parametrize("full", [65100.0, 200000.0])
+def test_implausible_ratio_is_not_a_health_figure(full: float) -> None:
+    b = pack(full)  # > 130 % of design: a placeholder design capacity or a unit mix-up
+    assessment = assess_battery(b)
+    assert assessment.health is Health.UNKNOWN
+    assert health_percent(b) is None
+    assert "battery.capacity_implausible" in codes(b)
+    assert "battery.no_capacity_data" not in codes(b)
+
+
+def test_ratio_just_under_the_plausibility_limit_is_clamped() -> None:
+    assert health_percent(pack(65000.0)) == 100.0  # 130 %
+
+
+def test_worn_pack_remaining_life_says_it_is_still_usable() -> None:
+    life = assess_battery(pack(30000.0)).remaining_life
+    assert life is not None
+    assert "until it fails below 40 %" in life.detail
