@@ -84,7 +84,7 @@ def parse(text: str, source: str) -> tuple[BatteryHealth, ...]:
         batteries.append(_record(name, attrs))
     if not batteries:
         what = ", ".join(others) if others else "no power supply"
-        raise ParseError(source, f"no battery present (sysfs lists {what})")
+        raise ParseError(source, f"no battery present (sysfs lists only: {what})")
     return tuple(batteries)
 
 

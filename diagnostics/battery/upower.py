@@ -59,7 +59,7 @@ def parse(text: str, source: str) -> tuple[BatteryHealth, ...]:
         batteries.append(_record(fields))
     if not batteries:
         what = ", ".join(sorted(set(skipped))) or "nothing"
-        raise ParseError(source, f"no battery present (upower lists {what})")
+        raise ParseError(source, f"no battery present (upower lists only: {what})")
     return tuple(batteries)
 
 
