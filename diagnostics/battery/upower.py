@@ -94,11 +94,11 @@ def _read_block(block: str) -> tuple[str | None, dict[str, str]]:
     return kind, fields
 
 
-def _wh_to_mwh(text: str | None) -> float | None:
+def _wh_to_mwh(text: str | None, *, zero: bool = False) -> float | None:
     value = decimal(text)
     if value is None:
         return None
-    return positive(round(value * 1000.0, 1))
+    return positive(round(value * 1000.0, 1), zero=zero)
 
 
 def _record(fields: dict[str, str]) -> BatteryHealth:
@@ -122,7 +122,7 @@ def _record(fields: dict[str, str]) -> BatteryHealth:
         chemistry=chemistry(fields.get("technology")),
         chemistry_raw=clean(fields.get("technology")),
         design_capacity_mwh=_wh_to_mwh(fields.get("energy-full-design")),
-        full_charge_capacity_mwh=_wh_to_mwh(fields.get("energy-full")),
+        full_charge_capacity_mwh=_wh_to_mwh(fields.get("energy-full"), zero=True),
         cycle_count=cycle_count,
         cycle_count_raw=raw_cycles,
         state=clean(fields.get("state")),

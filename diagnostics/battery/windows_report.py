@@ -110,8 +110,8 @@ def parse_html(text: str, source: str) -> tuple[BatteryHealth, ...]:
     # 150 kB report ~20x faster to read.
     lower = text.lower()
     start = max(lower.find("<body"), 0)
-    first_h2 = lower.find("<h2", start)
-    second_h2 = lower.find("<h2", first_h2 + 3) if first_h2 != -1 else -1
+    first_heading = lower.find("<h2", start)
+    second_h2 = lower.find("<h2", first_heading + 3) if first_heading != -1 else -1
     try:
         collector.feed(text[start : second_h2 if second_h2 != -1 else len(text)])
         collector.close()
@@ -178,7 +178,7 @@ def _batteries_from_table(table: list[list[str]], host: str | None, source: str)
                 chemistry=chemistry(cell("CHEMISTRY")),
                 chemistry_raw=clean(cell("CHEMISTRY")),
                 design_capacity_mwh=positive(float(design)) if design is not None else None,
-                full_charge_capacity_mwh=positive(float(full)) if full is not None else None,
+                full_charge_capacity_mwh=positive(float(full), zero=True) if full is not None else None,
                 cycle_count=cycles(raw_cycles),
                 cycle_count_raw=raw_cycles,
                 host_model=host,
@@ -251,7 +251,7 @@ def parse_xml(text: str, source: str) -> tuple[BatteryHealth, ...]:
                 chemistry=chemistry(text_of("Chemistry")),
                 chemistry_raw=clean(text_of("Chemistry")),
                 design_capacity_mwh=positive(float(design)) if design is not None else None,
-                full_charge_capacity_mwh=positive(float(full)) if full is not None else None,
+                full_charge_capacity_mwh=positive(float(full), zero=True) if full is not None else None,
                 cycle_count=cycles(raw_cycles),
                 cycle_count_raw=raw_cycles,
                 manufacture_date=clean(text_of("ManufactureDate")),

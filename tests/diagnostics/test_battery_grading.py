@@ -244,3 +244,9 @@ def test_worn_pack_remaining_life_says_it_is_still_usable() -> None:
     life = assess_battery(pack(30000.0)).remaining_life
     assert life is not None
     assert "until it fails below 40 %" in life.detail
+
+
+def test_zero_full_charge_next_to_a_real_design_is_a_dead_pack() -> None:
+    assessment = assess_battery(pack(0.0))
+    assert (assessment.health, assessment.grade) == (Health.FAILING, Grade.F)
+    assert "battery.capacity_failing" in codes(pack(0.0))

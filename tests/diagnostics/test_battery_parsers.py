@@ -119,6 +119,26 @@ def test_upower_cycle_count_not_supported_is_none_and_kept_raw(cycles: str) -> N
     assert battery.cycle_count_raw == cycles
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        UPOWER_FR.format(cycles="N/A").replace("53,4052 Wh", "0 Wh"),
+        "POWER_SUPPLY_NAME=BAT0\nPOWER_SUPPLY_ENERGY_FULL_DESIGN=57020000\nPOWER_SUPPLY_ENERGY_FULL=0\n",
+        "Battery 0: Unknown, 0%\nBattery 0: design capacity 4400 mAh, last full capacity 0 mAh = 0%\n",
+    ],
+    ids=["upower", "sysfs", "acpi"],
+)
+def test_a_zero_full_charge_capacity_is_kept_not_taken_for_missing(text: str) -> None:
+    battery = one(text)
+    assert 0.0 in (battery.full_charge_capacity_mwh, battery.full_charge_capacity_mah)
+    assert battery.has_health_data
+
+
+def test_a_zero_design_capacity_is_missing() -> None:
+    with pytest.raises(ParseError, match="no battery health data"):
+        parse_batteries("POWER_SUPPLY_NAME=BAT0\nPOWER_SUPPLY_ENERGY_FULL_DESIGN=0\nPOWER_SUPPLY_ENERGY_FULL=0\n", "t")
+
+
 def test_upower_dump_skips_display_device_line_power_and_peripherals() -> None:
     mouse = sample("upower_i_mouse_es_locale.txt")
     dump = (
