@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, TypeVar
 
 #: Raw values above this are vendor-packed bit fields (several 16-bit counters in the 48-bit raw
 #: field, e.g. Seagate 1/7/195, SandForce ECC counters), not counts: smartmontools wiki
@@ -21,7 +22,8 @@ PACKED_RAW_ABOVE = 0xFFFF_FFFF
 
 #: Attribute names smartctl prints when it does not know the drive's attribute meaning
 #: (smartmontools ``drivedb.h`` default presets): their raw values cannot be interpreted.
-GUESSED_NAME_MARKERS = ("Unknown_Attribute", "Unknown_SSD_Attribute", "Unknown_HDD_Attribute")
+#: (Unknown_Attribute, Unknown_SSD_Attribute, Unknown_HDD_Attribute, Unknown_Apple_Attrib …).
+GUESSED_NAME_PREFIX = "Unknown_"
 
 TEMPERATURE_ATTRIBUTE_IDS = frozenset({190, 194, 231})  # 231 is temperature on some HDDs only
 
@@ -67,7 +69,7 @@ class AtaAttribute:
 
     @property
     def name_is_guessed(self) -> bool:
-        return self.name.startswith("Unknown_") or any(m in self.name for m in GUESSED_NAME_MARKERS)
+        return self.name.startswith(GUESSED_NAME_PREFIX)
 
     @property
     def count(self) -> int | None:
@@ -284,11 +286,27 @@ def classify_device_type(
         return "nvme"
     if rotation_rpm is not None:
         return "ssd" if rotation_rpm == 0 else "hdd"
-    if model and re.search(r"\bSSD|SSD\b|Solid State|\bMZ[0-9A-Z]", model, re.IGNORECASE):
+    if model and _SSD_MODEL_RE.search(model):
         return "ssd"
-    names = [a.name for a in attributes]
-    if any(marker in name for name in names for marker in _SSD_NAMES):
+    names = "\n".join(a.name for a in attributes)
+    if _SSD_NAME_RE.search(names):
         return "ssd"
-    if any(name in _MECHANICAL_NAMES for name in names):
+    if _MECHANICAL_NAME_RE.search(names):
         return "hdd"
     return "unknown"
+
+
+_SSD_MODEL_RE = re.compile(r"\bSSD|SSD\b|Solid State|\bMZ[0-9A-Z]", re.IGNORECASE)
+_SSD_NAME_RE = re.compile("|".join(map(re.escape, _SSD_NAMES)))
+_MECHANICAL_NAME_RE = re.compile("^(?:" + "|".join(map(re.escape, _MECHANICAL_NAMES)) + ")$", re.MULTILINE)
+
+_T = TypeVar("_T")
+
+
+def fast_record(cls: type[_T], values: dict[str, Any]) -> _T:
+    """Build a frozen record from a complete field dict in one step, skipping the generated
+    ``__init__`` (which sets each field through ``object.__setattr__``): the parsers' hot loops
+    build thousands of attribute rows. ``values`` must name every field of ``cls``."""
+    record = object.__new__(cls)
+    record.__dict__.update(values)
+    return record

@@ -21,6 +21,7 @@ It is a hand-written line scanner (no pySMART): one pass over the lines, a few a
 
 from __future__ import annotations
 
+import functools
 import re
 
 from diagnostics.errors import ParseError
@@ -32,6 +33,7 @@ from diagnostics.smart.records import (
     ScsiHealth,
     SelfTestEntry,
     classify_device_type,
+    fast_record,
     parse_int,
     plausible_hours,
 )
@@ -48,7 +50,6 @@ _VERSION = re.compile(r"^smartctl (?:version )?(pre-)?(\d+\.\d+)", re.MULTILINE)
 # Self-test rows are split on runs of 2+ spaces rather than matched with nested lazy groups, so a
 # hostile line costs linear time (the columns are separated by at least two spaces in every version).
 _ROW_NUMBER = re.compile(r"^#\s*(\d+)\s+")
-_ATA_TAIL = re.compile(r"\s(\d{1,3})%\s+(\S+)(?:\s+(\S+))?$")
 _COLUMNS = re.compile(r"\s{2,}")
 _NVME_ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+")
 #: Table rows longer than this are not smartctl's (its widest row is ~120 characters).
@@ -58,8 +59,6 @@ _PROBE_LINE = re.compile(r"Device of type '[^']*' \[[^\]]*\] (?:detected|opened)
 _FAILED_WORDS = ("fail", "error")
 _WHEN_FAILED = {"-": "", "FAILING_NOW": "FAILING_NOW", "NOW": "FAILING_NOW", "In_the_past": "In_the_past"}
 _WHEN_FAILED["Past"] = "In_the_past"
-_TYPES = {"Pre-fail", "Old_age"}
-_UPDATED = {"Always", "Offline"}
 
 
 def looks_like_smartctl_text(text: str) -> bool:
@@ -124,11 +123,14 @@ _WANTED_KEYS = frozenset(
 _KEY_REGION = 16_000
 _ATTR_ROWS = re.compile(
     r"^[ \t]*(\d{1,3})[ \t]+(\S+)[ \t]+(0x[0-9a-fA-F]{4}|[A-Z+-]{5,8})[ \t]+"
-    r"(\d{1,3}|---)[ \t]+(\d{1,3}|---)[ \t]+(\d{1,3}|---)[ \t]*([^\n]{0,300})$",
+    r"(\d{1,3}|---)[ \t]+(\d{1,3}|---)[ \t]+(\d{1,3}|---)"
+    r"(?:[ \t]+(?:Pre-fail|Old_age))?(?:[ \t]+(?:Always|Offline))?"
+    r"(?:[ \t]+(-|FAILING_NOW|In_the_past|NOW|Past)(?=[ \t]+\S))?"
+    r"[ \t]*((\d*)[^\n]{0,300})$",
     re.MULTILINE,
 )
 _COUNTER_ROWS = re.compile(r"^(read|write|verify):[ \t]+([^\n]*)$", re.MULTILINE)
-_ERROR_COUNT = re.compile(r"(?:ATA|Device) Error Count:\s+(\d+)")
+_ERROR_COUNT = re.compile(r"[ \t]*(\d+)")
 
 
 def _block(text: str, start: int) -> str:
@@ -146,6 +148,8 @@ def _line_at(text: str, index: int) -> str:
 def _key_values(region: str) -> dict[str, str]:
     info: dict[str, str] = {}
     for line in region.split("\n"):
+        if not line[:1].isalpha():  # continuation lines of capability text start with tabs
+            continue
         key, sep, value = line.partition(":")
         if sep:
             key = key.strip().lower()
@@ -162,7 +166,12 @@ def _parse(text: str, source: str) -> DiskHealth:
     version = version_match.group(2) if version_match else None
 
     header = text.find("ID# ATTRIBUTE")
-    info = _key_values(text[:header] if header >= 0 else text[:_KEY_REGION])
+    if header >= 0:
+        # ATA: identity and verdict come before the capability text ('General SMART Values').
+        general = text.find("\nGeneral SMART Values", 0, header)
+        info = _key_values(text[: general if general >= 0 else header])
+    else:
+        info = _key_values(text[:_KEY_REGION])
     attributes: tuple[AtaAttribute, ...] = ()
     after = 0
     if header >= 0:
@@ -175,8 +184,11 @@ def _parse(text: str, source: str) -> DiskHealth:
     if found >= 0:
         head_line = _line_at(text, found)
         nvme_layout = "Power_on_Hours" in head_line or "Failing_LBA" in head_line
-        rows = _block(text, text.find("\n", found) + 1).split("\n")
-        self_tests = tuple(e for e in map(_nvme_selftest if nvme_layout else _ata_selftest, rows) if e)
+        rows_text = _block(text, text.find("\n", found) + 1)
+        if nvme_layout:
+            self_tests = tuple(e for e in map(_nvme_selftest, rows_text.split("\n")) if e)
+        else:
+            self_tests = tuple(map(_ata_selftest_from, _ATA_TEST_ROWS.finditer(rows_text)))
     elif header < 0:
         found = text.find("\nNum  Test ")
         if found >= 0:
@@ -206,7 +218,8 @@ def _parse(text: str, source: str) -> DiskHealth:
             endurance = parse_int(parts[3])
     error_count: int | None = None
     if header >= 0:
-        m = _ERROR_COUNT.search(text, after)
+        found = text.find("Error Count:", after)  # 'ATA Error Count:' / 'Device Error Count:'
+        m = _ERROR_COUNT.match(text, found + 12) if found >= 0 else None
         if m:
             error_count = int(m.group(1))
         elif text.find("No Errors Logged", after) >= 0:
@@ -215,34 +228,24 @@ def _parse(text: str, source: str) -> DiskHealth:
 
 
 def _attribute_from(m: re.Match[str]) -> AtaAttribute:
-    attr_id, name, flag, value, worst, thresh, rest = m.groups()
-    tokens = rest.split()
-    when_failed = ""
-    if tokens and tokens[0] in _TYPES:
-        tokens.pop(0)
-    if tokens and tokens[0] in _UPDATED:
-        tokens.pop(0)
-    if tokens and tokens[0] in _WHEN_FAILED and len(tokens) > 1:
-        when_failed = _WHEN_FAILED[tokens.pop(0)]
-    raw_string = " ".join(tokens)
-    leading = _LEADING_DIGITS.match(raw_string)
-    prefailure = bool(int(flag, 16) & 1) if flag.startswith("0x") else flag.startswith("P")
-    return AtaAttribute(
-        id=int(attr_id),
-        name=name,
-        value=None if value == "---" else int(value),
-        worst=None if worst == "---" else int(worst),
-        thresh=None if thresh == "---" else int(thresh),
-        raw=int(leading.group(0)) if leading else None,
-        raw_string=raw_string,
-        when_failed=when_failed,
-        prefailure=prefailure,
+    attr_id, name, flag, value, worst, thresh, when, raw_string, leading = m.groups()
+    return fast_record(
+        AtaAttribute,
+        {
+            "id": int(attr_id),
+            "name": name,
+            "value": None if value == "---" else int(value),
+            "worst": None if worst == "---" else int(worst),
+            "thresh": None if thresh == "---" else int(thresh),
+            "raw": int(leading) if leading else None,
+            "raw_string": raw_string.rstrip(),
+            "when_failed": _WHEN_FAILED[when] if when else "",
+            "prefailure": bool(int(flag, 16) & 1) if flag[1] == "x" else flag[0] == "P",
+        },
     )
 
 
-_LEADING_DIGITS = re.compile(r"\d+")
-
-
+@functools.lru_cache(maxsize=256)
 def _classify_status(status: str) -> tuple[bool | None, str | None]:
     lowered = status.lower()
     if "progress" in lowered or "abort" in lowered or "interrupt" in lowered:
@@ -260,36 +263,63 @@ def _classify_status(status: str) -> tuple[bool | None, str | None]:
 
 
 def _split_description(head: str) -> tuple[str, str] | None:
-    parts = _COLUMNS.split(head.strip(), maxsplit=1)
-    if len(parts) == 2:
-        return parts[0], parts[1]
+    head = head.strip()
+    gap = head.find("  ")
+    if gap > 0:
+        return head[:gap], head[gap:].strip()
     words = head.split()
     if len(words) < 3:
         return None
     return " ".join(words[:2]), " ".join(words[2:])
 
 
+#: One ATA self-test row. Description and status are runs of single-spaced words, so the split at
+#: the first double space is unique and the match stays linear in the row length.
+_ATA_TEST_ROWS = re.compile(
+    r"^#[ \t]*\d+[ \t]+(\S+(?: \S+)*)[ \t]{2,}(\S+(?: \S+)*?)[ \t]+(\d{1,3})%[ \t]+(\d+|-)[ \t]*(\S*)",
+    re.MULTILINE,
+)
+
+
+def _ata_selftest_from(m: re.Match[str]) -> SelfTestEntry:
+    test_type, status, remaining, hours, lba = m.groups()
+    passed, failure = _classify_status(status)
+    return fast_record(
+        SelfTestEntry,
+        {
+            "test_type": test_type,
+            "status": status,
+            "passed": passed,
+            "failure": failure,
+            "lifetime_hours": int(hours) if hours != "-" else None,
+            "lba_of_first_error": _lba(lba) if lba else None,
+            "remaining_percent": int(remaining),
+        },
+    )
+
+
 def _ata_selftest(line: str) -> SelfTestEntry | None:
-    line = line.strip()
-    number = _ROW_NUMBER.match(line)
-    if number is None or len(line) > _MAX_ROW:
+    # '# 2  Extended offline    Completed: read failure       90%      2524         174132'
+    if not line.startswith("#") or len(line) > _MAX_ROW:
         return None
-    tail = _ATA_TAIL.search(line, number.end())
-    if tail is None:
+    percent = line.rfind("%")
+    head, _, remaining = line[:percent].rpartition(" ")
+    tail = line[percent + 1 :].split()
+    number = _ROW_NUMBER.match(head)
+    if percent < 0 or not remaining.isdigit() or not tail or number is None:
         return None
-    split = _split_description(line[number.end() : tail.start()])
+    split = _split_description(head[number.end() :])
     if split is None:
         return None
     test_type, status = split
-    remaining, hours, lba = tail.groups()
     passed, failure = _classify_status(status)
     return SelfTestEntry(
         test_type=test_type.strip(),
         status=status.strip(),
         passed=passed,
         failure=failure,
-        lifetime_hours=parse_int(hours),
-        lba_of_first_error=_lba(lba or ""),
+        lifetime_hours=int(tail[0]) if tail[0].isdigit() else None,
+        lba_of_first_error=_lba(tail[1]) if len(tail) > 1 else None,
         remaining_percent=int(remaining),
     )
 
@@ -463,7 +493,7 @@ def _identity(text: str, info: dict[str, str], attributes: tuple[AtaAttribute, .
 
 
 def _interface(text: str, info: dict[str, str], is_nvme: bool) -> str | None:
-    head = text[:1500]
+    head = text[:600]
     if "megaraid" in head.lower():
         return "megaraid"
     if "-d usb" in head or "-d snt" in head or "-d jmb" in head or "[USB" in head:
