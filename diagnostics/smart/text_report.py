@@ -16,7 +16,10 @@ output, ``smartctl --scan``/``--scan-open`` listings, ``-d test`` type probes, `
 banners, pySMART replay links (a file holding only a path to another capture), SCSI log pages
 (``-l background``/``-l sasphy``), info-only output and devices without SMART (RAID volumes).
 
-It is a hand-written line scanner (no pySMART): one pass over the lines, a few anchored regexes.
+It is hand-written (no pySMART) and works section by section: literal ``str.find`` locates each
+table or key line, one multi-line regex reads the attribute table and the ATA self-test log, and
+only the identity/health region is split into lines. Every pattern is linear in its input (no
+nested lazy groups), and rows longer than any smartctl prints are ignored.
 """
 
 from __future__ import annotations
