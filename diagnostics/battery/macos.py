@@ -48,7 +48,7 @@ def looks_like_profiler_json(text: str) -> bool:
 
 
 def looks_like_profiler(text: str) -> bool:
-    return "Battery Information:" in text or (
+    return bool(re.search(r"^\s*(Battery Information|Informations (de|sur) la batterie)\W*:", text, re.MULTILINE)) or (
         bool(re.search(r"^\s+Cycle Count: ", text, re.MULTILINE)) and "Condition:" in text
     )
 
@@ -56,11 +56,41 @@ def looks_like_profiler(text: str) -> bool:
 # --- system_profiler ------------------------------------------------------------------------
 
 
+# system_profiler speaks the user's language (the JSON keys do not). French labels as macOS prints
+# them (System Information "Alimentation"), mapped to the English ones.
+_BATTERY_SECTIONS = frozenset({"battery information", "informations de la batterie", "informations sur la batterie"})
+_FRENCH_KEYS = {
+    "nº de série": "serial number",
+    "n° de série": "serial number",
+    "numéro de série": "serial number",
+    "fabricant": "manufacturer",
+    "nom de l’appareil": "device name",
+    "nom de l'appareil": "device name",
+    "charge restante (mah)": "charge remaining (mah)",
+    "charge complète": "fully charged",
+    "en cours de chargement": "charging",
+    "capacité de charge complète (mah)": "full charge capacity (mah)",
+    "état de charge (%)": "state of charge (%)",
+    "comptage de cycles": "cycle count",
+    "nombre de cycles": "cycle count",
+    "conditions": "condition",
+    "état": "condition",
+    "capacité maximale": "maximum capacity",
+    "batterie installée": "battery installed",
+}
+_YES = frozenset({"yes", "oui"})
+_NO = frozenset({"no", "non"})
+
+
+def _section_name(line: str) -> str:
+    return line.strip().rstrip(":*\u00a0 ").lower()
+
+
 def parse_profiler(text: str, source: str) -> tuple[BatteryHealth, ...]:
     lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.strip() == "Battery Information:"), None)
+    start = next((i for i, line in enumerate(lines) if _section_name(line) in _BATTERY_SECTIONS), None)
     if start is None:
-        if re.search(r"^\s+Cycle Count: ", text, re.MULTILINE):
+        if re.search(r"^\s+(Cycle Count|Comptage de cycles|Nombre de cycles)\s*: ", text, re.MULTILINE):
             start = -1  # a fragment: the Health Information lines only
         else:
             raise ParseError(source, "no battery present (system_profiler has no Battery Information)")
@@ -74,11 +104,12 @@ def parse_profiler(text: str, source: str) -> tuple[BatteryHealth, ...]:
             break
         match = _PROFILER_LINE.match(line)
         if match and match.group(3):
-            fields.setdefault(match.group(2).strip().lower(), match.group(3))
+            key = match.group(2).strip().lower()
+            fields.setdefault(_FRENCH_KEYS.get(key, key), match.group(3))
     if not fields:
         raise ParseError(source, "system_profiler Battery Information section is empty")
     installed = fields.get("battery installed")
-    if installed is not None and installed.lower() == "no":
+    if installed is not None and installed.lower() in _NO:
         raise ParseError(source, "no battery present (system_profiler: Battery Installed: No)")
     host = _profiler_host(text)
     raw_cycles = fields.get("cycle count")
@@ -88,10 +119,10 @@ def parse_profiler(text: str, source: str) -> tuple[BatteryHealth, ...]:
     charging = fields.get("charging")
     fully = fields.get("fully charged")
     state = None
-    if fully is not None and fully.lower() == "yes":
+    if fully is not None and fully.lower() in _YES:
         state = "fully-charged"
     elif charging is not None:
-        state = "charging" if charging.lower() == "yes" else "discharging"
+        state = "charging" if charging.lower() in _YES else "discharging"
     notes = []
     if full_mah is not None and maximum is None:
         notes.append("system_profiler gives no design capacity: health from Apple's condition")

@@ -100,6 +100,11 @@ _CONDITION_HEALTH = {
     "service recommended": Health.WORN,
     "check battery": Health.WORN,
     "service battery": Health.FAILING,
+    # The same verdicts as a French macOS prints them.
+    "remplacer bientôt": Health.WORN,
+    "remplacer maintenant": Health.WORN,
+    "maintenance recommandée": Health.WORN,
+    "réparer la batterie": Health.FAILING,
     "dead": Health.FAILING,
     "unspecified failure": Health.FAILING,
     "over voltage": Health.FAILING,
