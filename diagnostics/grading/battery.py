@@ -43,9 +43,9 @@ SOURCE_POLICY = "Relife grading policy (DESIGN §2.3)"
 SOURCE_KERNEL = "Linux kernel power-supply ABI (Documentation/ABI/testing/sysfs-class-power: health)"
 
 HEALTHY_MIN_PERCENT = 80.0
-"""At or above: healthy. The end-of-life line used by EU 2023/1670 (80 % after 800 cycles), by
-Apple (80 % at the rated cycle count; "Service Recommended" below it) and by the refurbished market
-(Back Market and most French reconditioners guarantee >= 80 %)."""
+"""At or above: healthy. The end-of-life line used by EU 2023/1670 (80 % after 800 cycles,
+SOURCE_EU), by Apple (batteries designed to keep 80 % at their rated cycle count, SOURCE_APPLE)
+and by the refurbished market, whose battery guarantees are usually stated as >= 80 % of new."""
 
 FAILING_BELOW_PERCENT = 40.0
 """Below: failing. Less than 40 % of design capacity leaves a laptop well under two hours of use and
@@ -74,8 +74,9 @@ lower figure is kept: a grade must not rest on the more flattering of two readin
 
 RATED_CYCLES_LAPTOP = 500
 """Cycles to 80 % assumed for a laptop Li-ion/Li-polymer pack that does not state its own rating:
-Dell, HP and Lenovo rate standard packs at 300-1000 cycles (HP Long Life 1000); 500 is the
-conservative middle, below Apple's 1000 (SOURCE_APPLE) and EU 2023/1670's 800 for phones (SOURCE_EU)."""
+PC makers' battery datasheets commonly give 300-1000 cycles for standard and long-life packs; 500
+is the conservative middle, below Apple's 1000 (SOURCE_APPLE) and EU 2023/1670's 800 for phones
+(SOURCE_EU). A pack that reports its own design cycle count (macOS DesignCycleCount9C) overrides it."""
 
 RATED_CYCLES_APPLE = 1000
 """Apple's rated cycle count for Mac laptops since 2009 (SOURCE_APPLE)."""
