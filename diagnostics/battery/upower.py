@@ -112,6 +112,9 @@ def _record(fields: dict[str, str]) -> BatteryHealth:
         native = native.rstrip("/").rsplit("/", 1)[-1]
     present = fields.get("present")
     capacity = decimal(fields.get("capacity"))
+    design = _wh_to_mwh(fields.get("energy-full-design"))
+    if design is None:
+        capacity = None  # upower derives "capacity" from the design energy: without it, it means nothing
     return BatteryHealth(
         source_format=FORMAT,
         present=present is None or present.lower() in _TRUE,
@@ -121,7 +124,7 @@ def _record(fields: dict[str, str]) -> BatteryHealth:
         serial=clean(fields.get("serial")),
         chemistry=chemistry(fields.get("technology")),
         chemistry_raw=clean(fields.get("technology")),
-        design_capacity_mwh=_wh_to_mwh(fields.get("energy-full-design")),
+        design_capacity_mwh=design,
         full_charge_capacity_mwh=_wh_to_mwh(fields.get("energy-full"), zero=True),
         cycle_count=cycle_count,
         cycle_count_raw=raw_cycles,

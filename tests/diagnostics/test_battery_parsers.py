@@ -596,3 +596,9 @@ def test_truncated_reports_parse_or_raise_parse_error(path: Path) -> None:
         for piece in (data[:cut], data[cut:]):
             with contextlib.suppress(ParseError):
                 parse_batteries(piece, path.name)
+
+
+def test_upower_capacity_without_design_energy_is_not_a_health_figure() -> None:
+    text = UPOWER_FR.format(cycles="N/A").replace("    energy-full-design:  57,532 Wh\n", "")
+    with pytest.raises(ParseError, match="no battery health data"):
+        parse_batteries(text, "u")
