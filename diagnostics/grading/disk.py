@@ -80,6 +80,14 @@ SRC_ATA_ERROR_LOG = (
     "smartctl(8) -l error: the ATA error log records commands the drive failed (e.g. UNC reads); the count "
     "is lifetime and may be old, so it is reported, and the counters above decide the health"
 )
+SRC_OLD_AGE = (
+    "smartmontools smartctl(8) on attribute TYPE: a Pre-fail attribute at its threshold means imminent "
+    "failure; an Old_age attribute at its threshold means the end of the product's design life"
+)
+SRC_CRUCIAL_PENDING = (
+    "smartmontools drivedb (Crucial/Micron MX500 and BX: 197 Current_Pending_ECC_Cnt) and widely reported "
+    "MX500 firmware behaviour: the count toggles 0/1 during background NAND refresh without data loss"
+)
 SRC_POLICY = "Relife grading policy (DESIGN §2.3)"
 
 # --- thresholds ----------------------------------------------------------------------------------
@@ -90,6 +98,9 @@ REALLOCATED_SECTORS_WORN_MAX = 10
 #: SMART 187 counts reads the drive could not correct and reported to the host (data was lost at the
 #: time). A few is worn; more is failing (SRC_BACKBLAZE_2014, SRC_BACKBLAZE_2016).
 REPORTED_UNCORRECTABLE_WORN_MAX = 3
+#: A single pending block on Crucial/Micron SSDs (197 Current_Pending_ECC_Cnt) is the firmware quirk
+#: of SRC_CRUCIAL_PENDING when nothing else is wrong: worn (re-test), not failing.
+CRUCIAL_PENDING_QUIRK_COUNT = 1
 #: SSD retired/reallocated blocks (SMART 5 on an SSD): up to this many is routine NAND management
 #: (SRC_FLASH_FIELD), reported only; up to the second bound worn; beyond it failing.
 SSD_RETIRED_BLOCKS_INFO_MAX = 10
@@ -154,7 +165,7 @@ def assess_disk(disk: DiskHealth) -> Assessment:
     findings: list[Finding] = []
     very_worn: list[str] = []
     findings += _overall(disk)
-    findings += _ata_attributes(disk)
+    findings += _ata_attributes(disk, very_worn)
     findings += _self_tests(disk)
     findings += _nvme(disk)
     findings += _scsi(disk)
@@ -228,18 +239,32 @@ def _is_temperature(attr: AtaAttribute) -> bool:
 _TEMPERATURE_IDS = frozenset({190, 194})
 
 
-def _ata_attributes(disk: DiskHealth) -> list[Finding]:
+def _ata_attributes(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
     out: list[Finding] = []
     for attr in disk.attributes:
         if _is_temperature(attr):
             continue
-        if attr.failing_now:
+        if attr.failing_now and attr.prefailure:
             out.append(
                 _finding(
                     "ata.attribute_failing_now",
                     Severity.CRITICAL,
-                    f"Attribute {attr.id} {attr.name} is at or below its vendor threshold now.",
+                    f"Pre-failure attribute {attr.id} {attr.name} is at or below its vendor threshold now.",
                     SRC_SMARTCTL,
+                    f"{attr.id} {attr.name}",
+                    attr.value,
+                    attr.thresh,
+                )
+            )
+        elif attr.failing_now:
+            very_worn.append(f"attribute {attr.id}")
+            out.append(
+                _finding(
+                    "ata.attribute_end_of_life",
+                    Severity.WARNING,
+                    f"Old-age attribute {attr.id} {attr.name} reached its vendor threshold: the end of its "
+                    "design life, not an imminent failure.",
+                    SRC_OLD_AGE,
                     f"{attr.id} {attr.name}",
                     attr.value,
                     attr.thresh,
@@ -257,14 +282,7 @@ def _ata_attributes(disk: DiskHealth) -> list[Finding]:
                     attr.thresh,
                 )
             )
-    out += _count_rule(
-        disk.pending_sectors,
-        disk.attribute(197),
-        "ata.pending_sectors",
-        0,
-        "sectors are waiting to be remapped: they could not be read",
-        SRC_GOOGLE_2007,
-    )
+    out += _pending(disk)
     out += _count_rule(
         disk.offline_uncorrectable,
         disk.attribute(198),
@@ -316,6 +334,34 @@ def _ata_attributes(disk: DiskHealth) -> list[Finding]:
             )
         )
     return out
+
+
+def _pending(disk: DiskHealth) -> list[Finding]:
+    attr = disk.attribute(197)
+    count = disk.pending_sectors
+    if (
+        attr is not None
+        and count == CRUCIAL_PENDING_QUIRK_COUNT
+        and attr.name == "Current_Pending_ECC_Cnt"
+        and not disk.offline_uncorrectable
+        and not disk.reported_uncorrectable
+    ):
+        return [
+            _finding(
+                "ata.pending_sectors",
+                Severity.WARNING,
+                "1 pending ECC block on a Crucial/Micron SSD with no uncorrectable error: this firmware "
+                "counts a block under background refresh; re-read SMART after a minute of idle.",
+                SRC_CRUCIAL_PENDING,
+                f"{attr.id} {attr.name}",
+                count,
+                0,
+            )
+        ]
+    return _count_rule(
+        count, attr, "ata.pending_sectors", 0, "sectors are waiting to be remapped: they could not be read",
+        SRC_GOOGLE_2007,
+    )  # fmt: skip
 
 
 def _ssd_retired_blocks(disk: DiskHealth) -> list[Finding]:
