@@ -277,7 +277,7 @@ def _attributes(data: Mapping[str, Any]) -> tuple[AtaAttribute, ...]:
         raw_string = raw.get("string")
         if type(raw_string) is not str:
             raw_string = _str(raw_string) or ""
-        leading = int(raw_string) if raw_string.isdigit() else _leading_digits(raw_string)
+        leading = _leading_digits(raw_string)
         when = row.get("when_failed")
         flags = row.get("flags")
         out.append(
@@ -306,11 +306,14 @@ def _when_failed(value: Any) -> str:
     return "" if lowered in {"", "-"} else text
 
 
-_DIGITS = re.compile(r"\s*(\d+)")
+_DIGITS = re.compile(r"\s*(\d{1,24})")
+#: 48-bit raw fields have at most 15 decimal digits; longer runs are not counts (and Python refuses
+#: to convert more than 4300 digits anyway).
+_MAX_DIGITS = 24
 
 
 def _leading_digits(text: str) -> int | None:
-    if text.isdigit():
+    if text.isdigit() and len(text) <= _MAX_DIGITS:
         return int(text)
     m = _DIGITS.match(text)
     return int(m.group(1)) if m else None

@@ -233,7 +233,7 @@ def parse_int(text: str | None) -> int | None:
             digits += group
         else:
             break
-    if not digits.isdigit():
+    if not digits.isdigit() or len(digits) > 30:  # no smartctl count has more digits
         return None
     return sign * int(digits)
 

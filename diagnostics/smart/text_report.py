@@ -129,7 +129,7 @@ _ATTR_ROWS = re.compile(
     r"(\d{1,3}|---)[ \t]+(\d{1,3}|---)[ \t]+(\d{1,3}|---)"
     r"(?:[ \t]+(?:Pre-fail|Old_age))?(?:[ \t]+(?:Always|Offline))?"
     r"(?:[ \t]+(-|FAILING_NOW|In_the_past|NOW|Past)(?=[ \t]+\S))?"
-    r"[ \t]*((\d*)[^\n]{0,300})$",
+    r"[ \t]*((\d{0,24})[^\n]{0,300})$",  # 48-bit raw fields have at most 15 digits
     re.MULTILINE,
 )
 _COUNTER_ROWS = re.compile(r"^(read|write|verify):[ \t]+([^\n]*)$", re.MULTILINE)
