@@ -796,7 +796,7 @@ def _remaining_life(disk: DiskHealth, health: Health, wear: tuple[int, str] | No
         return RemainingLife(basis="disk.failing", percent=0.0, years=0.0, detail="data at risk now: replace the drive")
     if wear is not None:
         used, basis = wear
-        left = float(max(0, 100 - used))
+        left = float(min(100, max(0, 100 - used)))
         years: float | None = None
         hours = disk.power_on_hours
         detail = f"{used}% of rated endurance used"
