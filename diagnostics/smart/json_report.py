@@ -42,7 +42,7 @@ _EXIT_DISK_FAILING = 1 << 3
 
 # ATA self-test status high nibble (ATA ACS-3 §7.44 "SMART EXECUTE OFFLINE IMMEDIATE", the status
 # byte smartctl decodes in ataprint.cpp): 3..8 are failures, 7 a read failure.
-_ATA_SELFTEST_FAILURES = {
+_ATA_SELFTEST_FAILURES: dict[int, str] = {
     3: "fatal error",
     4: "unknown failure",
     5: "electrical failure",
@@ -383,6 +383,9 @@ def _self_tests(data: Mapping[str, Any]) -> tuple[SelfTestEntry, ...]:
     nvme_table = _list(_map(data.get("nvme_self_test_log")).get("table"))
     if nvme_table:
         return tuple(e for e in (_nvme_test(row) for row in nvme_table) if e is not None)
+    last = _last_self_test(data)
+    if last is not None:
+        return (last,)
     scsi = []
     for index in range(20):
         row = data.get(f"scsi_self_test_{index}")
@@ -471,3 +474,18 @@ def _ata_error_count(data: Mapping[str, Any]) -> int | None:
         if count is not None:
             return count
     return None
+
+
+def _last_self_test(data: Mapping[str, Any]) -> SelfTestEntry | None:
+    """Without a self-test log, the SMART data's 'previous self-test' status still tells a failure."""
+    status = _map(_map(_map(data.get("ata_smart_data")).get("self_test")).get("status"))
+    code = _int(status.get("value"))
+    failure = _ATA_SELFTEST_FAILURES.get(code >> 4) if code is not None and code >= 0 else None
+    if failure is None:
+        return None
+    return SelfTestEntry(
+        test_type="previous self-test",
+        status=_str(status.get("string")) or failure,
+        passed=False,
+        failure=failure,
+    )

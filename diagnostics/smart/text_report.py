@@ -198,6 +198,9 @@ def _parse(text: str, source: str) -> DiskHealth:
             rows = _block(text, text.find("\n", found + 1) + 1).split("\n")
             self_tests = tuple(e for e in map(_scsi_selftest, rows) if e is not None)
 
+    if not self_tests and header >= 0:
+        self_tests = _last_self_test(text, header)
+
     scsi_counters: dict[str, list[str]] = {}
     if header < 0:
         found = max(text.find("rror counter log"), text.find("rror Counter log"))
@@ -627,3 +630,25 @@ def _temperature(info: dict[str, str], attributes: tuple[AtaAttribute, ...], nvm
         value = parse_int(current)
         return value if value else None
     return None
+
+
+#: ATA self-test execution status, high nibble (ATA ACS-3 SMART READ DATA byte 363): failures only.
+_EXECUTION_FAILURES = {
+    3: "fatal error",
+    4: "unknown failure",
+    5: "electrical failure",
+    6: "servo failure",
+    7: "read failure",
+    8: "handling damage",
+}
+_EXECUTION_STATUS = re.compile(r"\(\s*(\d{1,3})\)")
+
+
+def _last_self_test(text: str, end: int) -> tuple[SelfTestEntry, ...]:
+    """Without a self-test log, 'Self-test execution status' still tells a failed previous test."""
+    found = text.find("Self-test execution status:", 0, end)
+    m = _EXECUTION_STATUS.search(text, found, found + 60) if found >= 0 else None
+    failure = _EXECUTION_FAILURES.get(int(m.group(1)) >> 4) if m else None
+    if failure is None:
+        return ()
+    return (SelfTestEntry("previous self-test", f"Completed: {failure}", False, failure),)

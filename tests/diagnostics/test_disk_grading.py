@@ -546,3 +546,16 @@ def test_every_threshold_constant_has_a_sourced_comment() -> None:
         if " = " in line and name.isupper() and not name.startswith("SRC_") and not line.startswith(" "):
             context = "\n".join(lines[max(0, index - 4) : index])
             assert "#:" in context or "SRC_" in context, f"{name} lacks a comment citing its source"
+
+
+def test_failed_previous_self_test_counts_without_a_log() -> None:
+    doc = copy.deepcopy(corpus_json("scrutiny/smart-megaraid0.json"))
+    doc.pop("ata_smart_self_test_log", None)
+    doc["ata_smart_data"]["self_test"]["status"] = {
+        "value": 121,
+        "string": "completed: read failure",
+        "passed": False,
+    }
+    result = assess_disk(parse_smartctl_json(doc, "doc"))
+    assert result.health is Health.FAILING
+    assert "selftest.read_failure" in codes(result)
