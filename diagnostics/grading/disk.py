@@ -242,6 +242,11 @@ _TEMPERATURE_IDS = frozenset({190, 194})
 def _ata_attributes(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
     out: list[Finding] = []
     for attr in disk.attributes:
+        thresh = attr.thresh
+        if not attr.when_failed and (
+            not thresh or attr.value is None or (attr.value > thresh and (attr.worst or 255) > thresh)
+        ):
+            continue  # the common case: nothing at or below a threshold, now or in the past
         if _is_temperature(attr):
             continue
         if attr.failing_now and attr.prefailure:
