@@ -175,30 +175,30 @@ class DiskHealth:
             return None
         return attr.count
 
-    @property
+    @cached_property
     def reallocated_sectors(self) -> int | None:
         return self._count(5, "realloc", "retired")
 
-    @property
+    @cached_property
     def pending_sectors(self) -> int | None:
         return self._count(197, "pending")
 
-    @property
+    @cached_property
     def offline_uncorrectable(self) -> int | None:
         return self._count(198, "uncorrect")
 
-    @property
+    @cached_property
     def reported_uncorrectable(self) -> int | None:
         return self._count(187, "uncorrect")
 
-    @property
+    @cached_property
     def load_cycles(self) -> int | None:
         count = self._count(193, "load")
         if count is None and self.scsi is not None:
             return self.scsi.load_unload_cycles
         return count
 
-    @property
+    @cached_property
     def has_health_data(self) -> bool:
         return bool(
             self.smart_passed is not None
