@@ -11,7 +11,7 @@ This module also holds the small number helpers both parsers share.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -155,7 +155,6 @@ class DiskHealth:
     self_tests: tuple[SelfTestEntry, ...] = ()  # most recent first
     endurance_used_percent: int | None = None  # ATA device statistics 'Percentage Used Endurance'
     ata_error_count: int | None = None  # ATA error log: errors the drive recorded over its life
-    notes: tuple[str, ...] = field(default=())  # parser remarks (e.g. skipped malformed lines)
 
     @cached_property
     def _attribute_index(self) -> dict[int, AtaAttribute]:
