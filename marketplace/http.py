@@ -37,7 +37,11 @@ class OrjsonProvider(DefaultJSONProvider):
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         option = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
-        return orjson.dumps(obj, default=self.default, option=option).decode()
+        try:
+            return orjson.dumps(obj, default=self.default, option=option).decode()
+        except orjson.JSONEncodeError:
+            # orjson refuses integers beyond 64 bits, which raw SMART counters can hold.
+            return super().dumps(obj, **kwargs)
 
 
 def register(app: Flask, config: Config) -> None:

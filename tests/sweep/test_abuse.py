@@ -55,3 +55,9 @@ def test_redacting_filter_applies_to_app_logs(caplog: pytest.LogCaptureFixture) 
         logger.info("device %s", "serial=ABCDEF123456")
     assert "ABCDEF123456" not in caplog.text
     assert "456" in caplog.text
+
+
+def test_json_responses_carry_integers_beyond_64_bits(app: Flask) -> None:
+    value = 2**70 + 1  # raw SMART counters (e.g. NVMe data units) can be this large
+    with app.app_context():
+        assert str(value) in app.json.dumps({"v": value})
