@@ -104,3 +104,10 @@ def test_every_kind_has_a_schema_and_documented_keys() -> None:
     assert "screen_in" not in allowed_keys(DeviceKind.DESKTOP)
     assert {"size_in", "resolution", "panel", "inputs"} <= set(allowed_keys(DeviceKind.SCREEN))
     assert allowed_keys(DeviceKind.OTHER) == []
+
+
+def test_the_demo_catalogue_specs_are_valid() -> None:
+    from marketplace.demo.catalogue import DEVICES
+
+    for device in DEVICES:
+        assert validate_specs(device.kind, device.specs) == device.specs, device.model
