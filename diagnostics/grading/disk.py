@@ -159,6 +159,15 @@ SSD_WEAR_NAME_MARKERS = (
 )
 
 
+#: Enum members read on every report, as module constants (not thresholds): an attribute of an Enum
+#: class costs several times a global lookup (EnumType.__getattr__ keeps CPython from caching it).
+_UNKNOWN, _FAILING, _WORN, _HEALTHY = Health.UNKNOWN, Health.FAILING, Health.WORN, Health.HEALTHY
+#: (see above)
+_CRITICAL, _WARNING = Severity.CRITICAL, Severity.WARNING
+#: (see above)
+_A, _B, _C, _D, _F = Grade.A, Grade.B, Grade.C, Grade.D, Grade.F
+
+
 def assess_disk(disk: DiskHealth) -> Assessment:
     """Health, grade, findings and remaining life of one disk (see the module docstring)."""
     return _assess(disk, ssd_wear_used_percent(disk))
@@ -196,15 +205,15 @@ def _assess(disk: DiskHealth, wear: tuple[int, str] | None) -> Assessment:
         findings += _temperature(disk)
 
     if not disk.has_health_data:
-        health = Health.UNKNOWN
+        health = _UNKNOWN
     else:
         severities = [f.severity for f in findings]  # a list: enum hashing is slow, `in` checks identity first
-        if Severity.CRITICAL in severities:
-            health = Health.FAILING
-        elif Severity.WARNING in severities:
-            health = Health.WORN
+        if _CRITICAL in severities:
+            health = _FAILING
+        elif _WARNING in severities:
+            health = _WORN
         else:
-            health = Health.HEALTHY
+            health = _HEALTHY
     limited = _limited_data(disk)
     if limited is not None:
         findings.append(limited)
@@ -817,19 +826,19 @@ def _grade(
     findings: list[Finding],
     wear: tuple[int, str] | None,
 ) -> Grade:
-    if health is Health.FAILING:
-        return Grade.F
-    if health is Health.WORN:
-        return Grade.D if very_worn else Grade.C
-    if health is Health.UNKNOWN:
-        return Grade.C
+    if health is _FAILING:
+        return _F
+    if health is _WORN:
+        return _D if very_worn else _C
+    if health is _UNKNOWN:
+        return _C
     if limited or disk.power_on_hours is None or disk.power_on_hours > NEARLY_NEW_MAX_HOURS:
-        return Grade.B
+        return _B
     if wear is not None and wear[0] > NEARLY_NEW_MAX_WEAR_PERCENT:
-        return Grade.B
+        return _B
     if any(f.code not in A_COMPATIBLE_CODES for f in findings):
-        return Grade.B
-    return Grade.A
+        return _B
+    return _A
 
 
 #: The remaining life of every failing drive (records are immutable: one shared instance).
@@ -839,7 +848,7 @@ _FAILING_LIFE = RemainingLife(
 
 
 def _remaining_life(disk: DiskHealth, health: Health, wear: tuple[int, str] | None) -> RemainingLife | None:
-    if health is Health.FAILING:
+    if health is _FAILING:
         return _FAILING_LIFE
     if wear is not None:
         used, basis = wear

@@ -305,12 +305,10 @@ def _attributes(data: Mapping[str, Any]) -> tuple[AtaAttribute, ...]:
             continue
         try:
             attr_id, name, value, worst, thresh = row["id"], row["name"], row["value"], row["worst"], row["thresh"]
-            raw, flags = row["raw"], row["flags"]
-        except KeyError:
-            attr = _attribute_row(row)
-            if attr is not None:
-                append(attr)
-            continue
+            raw, flags, when = row["raw"], row["flags"], row["when_failed"]
+            raw_string, prefailure = raw["string"], flags["prefailure"]
+        except (KeyError, TypeError):  # a field missing, or raw/flags not an object
+            attr_id = None
         if (
             type(attr_id) is int
             and type(value) is int
@@ -320,36 +318,35 @@ def _attributes(data: Mapping[str, Any]) -> tuple[AtaAttribute, ...]:
             and name
             and type(raw) is dict
             and type(flags) is dict
-            and not row.get("when_failed")
+            and type(raw_string) is str
+            and not when
         ):
-            raw_string = raw.get("string")
-            if type(raw_string) is str:
-                leading = _SMALL_INTS.get(raw_string)
+            leading = _SMALL_INTS.get(raw_string)
+            if leading is None:
+                leading = _leading_digits(raw_string)
                 if leading is None:
-                    leading = _leading_digits(raw_string)
-                    if leading is None:
-                        leading = _int(raw.get("value"))
-                attr = _new(AtaAttribute)  # fast_record inlined: this runs once per row
-                _set_dict(
-                    attr,
-                    "__dict__",
-                    {
-                        "id": attr_id,
-                        "name": name,
-                        "value": value,
-                        "worst": worst,
-                        "thresh": thresh,
-                        "raw": leading,
-                        "raw_string": raw_string,
-                        "when_failed": "",
-                        "prefailure": bool(flags.get("prefailure")),
-                    },
-                )
-                append(attr)
-                continue
-        attr = _attribute_row(row)
-        if attr is not None:
+                    leading = _int(raw.get("value"))
+            attr = _new(AtaAttribute)  # fast_record inlined: this runs once per row
+            _set_dict(
+                attr,
+                "__dict__",
+                {
+                    "id": attr_id,
+                    "name": name,
+                    "value": value,
+                    "worst": worst,
+                    "thresh": thresh,
+                    "raw": leading,
+                    "raw_string": raw_string,
+                    "when_failed": "",
+                    "prefailure": bool(prefailure),
+                },
+            )
             append(attr)
+            continue
+        tolerant = _attribute_row(row)
+        if tolerant is not None:
+            append(tolerant)
     return tuple(out)
 
 
