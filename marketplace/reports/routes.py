@@ -28,7 +28,7 @@ class DeviceDiagnostics(MethodView):
             current_session(), current_principal(), device_id, limit=args["limit"], cursor=args.get("cursor")
         )
 
-    @blp.arguments(schemas.DiagnosticsUploadSchema, location="files")
+    @blp.arguments(schemas.DiagnosticsUploadSchema, location="files", required=False)
     @blp.response(201, schemas.DiagnosticReportSchema)
     @blp.alt_response(
         200,

@@ -35,7 +35,7 @@ class UploadedFileField(ma.fields.Field):  # type: ignore[type-arg]
 class DiagnosticsUploadSchema(Schema):
     files = ma.fields.List(
         UploadedFileField(),
-        required=True,
+        load_default=list,
         metadata={
             "description": f"Raw smartctl (JSON or text) and battery reports, unchanged; at most "
             f"{service.MAX_FILES} files of {service.MAX_FILE_BYTES // (1024 * 1024)} MiB each."

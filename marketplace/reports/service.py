@@ -140,7 +140,7 @@ def _device_for_upload(session: Session, principal: Principal | None, device_id:
     """Lister/technician/admin of the device's organisation, staff, or a bench token of that
     organisation with the diagnostics:upload scope. Outsiders get 404 (devices are private)."""
     principal = require_principal(principal)
-    device = session.get(Device, device_id, with_for_update=False)
+    device = session.get(Device, device_id)
     if principal.token_kind is TokenKind.BENCH:
         if device is None or not principal.is_member_of(device.organisation_id):
             raise NotFound("No such device.")
@@ -297,6 +297,7 @@ def _record(
     _set_report_assessment(report, assessment)
     diagnosis = _diagnosis(device, current)
     changes = apply_assessment(device, assessment)
+    device.diagnosed_at = utcnow()
     state_from = None
     if diagnosis.complete and device.state in BECOMES_DIAGNOSED:
         state_from = lifecycle.transition(device, DeviceState.DIAGNOSED)
@@ -450,7 +451,6 @@ def apply_assessment(device: Device, assessment: DeviceAssessment) -> dict[str, 
         if old != value:
             changes[name] = [old, value]
             setattr(device, name, value)
-    device.diagnosed_at = utcnow()
     return changes
 
 
@@ -557,7 +557,9 @@ def regrade_device(session: Session, device_id: int, outcome: RegradeOutcome) ->
     follow its current components, and a ``regraded`` passport event records a change of the
     device's grade or health. Running it again with the same policy changes nothing.
     """
-    device = session.get(Device, device_id)
+    # Row lock on PostgreSQL: two machines re-grading at once take turns per device, and the
+    # second finds nothing left to change.
+    device = session.get(Device, device_id, with_for_update=True, populate_existing=True)
     if device is None:
         return
     reports = list(reversed(_reports_of(session, device)))  # oldest first
@@ -585,7 +587,10 @@ def regrade_device(session: Session, device_id: int, outcome: RegradeOutcome) ->
         assessment = diagnostics.assess_device(current.reports)
         latest = assessment
         new = assessment.to_dict()
-        if _signature(new) == _signature(report.assessment) and report.policy == assessment.policy:
+        if _signature(new) == _signature(report.assessment):
+            # Same grades and findings (perhaps under a newer policy version): nothing to record.
+            if report.policy != assessment.policy:
+                _set_report_assessment(report, assessment)
             outcome.unchanged += 1
             continue
         report.history = [

@@ -3,7 +3,6 @@ made directly with the model (the devices API lives on another branch), corpus f
 
 from __future__ import annotations
 
-import io
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from diagnostics.manual import EXPECTED_ITEMS
+from diagnostics.upload import UploadFile, encode_multipart
 from marketplace.devices.models import Device, DeviceKind
 from tests.api_helpers import Actor, add_member, auth, create_org, register
 
@@ -63,7 +63,7 @@ def make_staff(client: FlaskClient, session: Session) -> Actor:
     user = session.get(User, staff.user_id)
     assert user is not None
     user.is_staff = True
-    session.flush()
+    session.commit()  # releases a savepoint only: a rejected request must not roll it back
     return staff
 
 
@@ -78,25 +78,23 @@ def make_device(session: Session, organisation_id: int, kind: DeviceKind = Devic
         asset_tag=f"AT-{n:05d}",
     )
     session.add(device)
-    session.flush()
+    session.commit()  # releases a savepoint only: a rejected request must not roll it back
     return device
 
 
 def upload(
     client: FlaskClient, device_id: int, token: str, *paths_or_files: Path | tuple[str, bytes], **kwargs: Any
 ) -> TestResponse:
-    files = []
-    for item in paths_or_files:
-        if isinstance(item, Path):
-            files.append((io.BytesIO(item.read_bytes()), item.name))
-        else:
-            name, content = item
-            files.append((io.BytesIO(content), name))
+    """POST files as ``relife-bench upload`` encodes them (its own multipart encoder)."""
+    files = [
+        UploadFile(item.name, item.read_bytes()) if isinstance(item, Path) else UploadFile(*item)
+        for item in paths_or_files
+    ]
+    body, content_type = encode_multipart(files)
     return client.post(
         f"/api/v1/devices/{device_id}/diagnostics",
-        data={"files": files},
-        headers=auth(token),
-        content_type="multipart/form-data",
+        data=body,
+        headers={**auth(token), "Content-Type": content_type},
         **kwargs,
     )
 
