@@ -197,3 +197,11 @@ def ensure_listable(session: Session, device: Device) -> None:
             "Every disk needs a verified erasure before the device is listed; missing for: " + ", ".join(labels) + ".",
             errors={"disks": [f"{label}: no verified erasure" for label in labels]},
         )
+
+
+def all_disks_erased(session: Session, device: Device) -> bool:
+    """Whether every current disk has a verified erasure (vacuously true without disks).
+
+    For the catalogue's "reconditionné" flag (décret 2022-190: diagnosed, checked and erased)."""
+    _report_id, statuses = disk_statuses(session, device)
+    return all(d.erased for d in statuses)

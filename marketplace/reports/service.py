@@ -30,7 +30,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm import Session, selectinload, undefer
 
 import diagnostics
 from diagnostics import ComponentReport, DeviceAssessment, ParseError
@@ -174,7 +174,20 @@ def upload_files(
     device = _device_for_upload(session, principal, device_id)
     _check_limits(files)
     parsed = [_read(index, f) for index, f in enumerate(files, start=1)]
-    return _record(session, require_principal(principal), device, ReportKind.AUTO, files, parsed)
+    for position, (upload, (_fmt, components)) in enumerate(zip(files, parsed, strict=True), start=1):
+        for component in components:
+            checked_kind = component.identity.get("device_kind")
+            if component.component.value == "manual" and checked_kind != device.kind.value:
+                raise ValidationFailed(
+                    f"File {position} ({upload.filename}) is a checklist for a {checked_kind}; "
+                    f"the device is a {device.kind.value}. Nothing was stored.",
+                    errors={f"files.{position}": [f"{upload.filename}: checklist for a {checked_kind}"]},
+                )
+    # A bench may send its checklist file with the other reports (relife-bench checklist / upload):
+    # an upload made only of checklists is a manual report, like POST /checklist.
+    only_checklists = all(c.component.value == "manual" for _fmt, components in parsed for c in components)
+    kind = ReportKind.MANUAL if only_checklists else ReportKind.AUTO
+    return _record(session, require_principal(principal), device, kind, files, parsed)
 
 
 def record_checklist(
@@ -338,12 +351,14 @@ def select_current(reports_newest_first: Sequence[DiagnosticReport]) -> CurrentC
     """Pick the reports that hold the device's current disks, batteries and checklist (no parsing)."""
     current = CurrentComponents()
     for report in reports_newest_first:
-        if current.disk_report is None and report.kind is ReportKind.AUTO and _has_component(report, "disk"):
+        if current.disk_report is None and _has_component(report, "disk"):
             current.disk_report = report
-        if current.battery_report is None and report.kind is ReportKind.AUTO and _has_component(report, "battery"):
+        if current.battery_report is None and _has_component(report, "battery"):
             current.battery_report = report
-        if current.checklist_report is None and report.kind is ReportKind.MANUAL:
+        if current.checklist_report is None and _has_component(report, "manual"):
             current.checklist_report = report
+        if current.disk_report and current.battery_report and current.checklist_report:
+            break
     return current
 
 
@@ -495,6 +510,7 @@ def list_reports(
         if not isinstance(last_id, int):
             raise ValidationFailed("The cursor is not valid.", errors={"cursor": ["Invalid cursor."]})
         query = query.where(DiagnosticReport.id < last_id)
+    query = query.options(selectinload(DiagnosticReport.files))
     rows = list(session.scalars(query.order_by(DiagnosticReport.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]

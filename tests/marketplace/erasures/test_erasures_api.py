@@ -13,7 +13,7 @@ from marketplace.devices import lifecycle
 from marketplace.devices.models import Device, DeviceEvent, DeviceKind, DeviceState, EventKind
 from marketplace.devices.passport import record_event
 from marketplace.erasures.models import Erasure
-from marketplace.erasures.service import ensure_listable
+from marketplace.erasures.service import all_disks_erased, ensure_listable
 from marketplace.errors import InvalidState
 from tests.api_helpers import auth, register
 from tests.marketplace.reports.helpers import (
@@ -289,3 +289,10 @@ def test_who_may_read_erasures_and_the_certificate(
     assert response.status_code == status, response.json
     missing = client.get(f"/api/v1/devices/{device.id + 10_000}/{path}", headers=org.member.headers)
     assert missing.status_code == 404
+
+
+def test_all_disks_erased_follows_the_certificate(client: FlaskClient, db_session: Session, org: Org) -> None:
+    device = diagnosed_laptop(client, db_session, org)
+    assert all_disks_erased(db_session, device) is False
+    client.post(f"/api/v1/devices/{device.id}/erasures", json=erasure_body(), headers=org.lister.headers)
+    assert all_disks_erased(db_session, device) is True

@@ -7,11 +7,13 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 import diagnostics
+from diagnostics.manual import EXPECTED_ITEMS
 from marketplace.devices.models import Device, DeviceEvent, DeviceKind, DeviceState, EventKind
 from marketplace.reports import service
 from marketplace.reports.models import DiagnosticFile, DiagnosticReport
@@ -328,3 +330,38 @@ def test_a_device_is_reassessed_over_its_latest_disks(client: FlaskClient, db_se
     db_session.refresh(device)
     assert device.grade == "C"  # battery worn; the failing drive is gone
     assert db_session.get(Device, device.id) is device
+
+
+def test_a_checklist_file_sent_by_the_bench_counts_as_the_checklist(
+    client: FlaskClient, db_session: Session, org: Org
+) -> None:
+    device = make_device(db_session, org.id)
+    doc = {
+        "kind": "relife-checklist",
+        "device_kind": "laptop",
+        "items": [{"item": name, "result": "pass"} for name in EXPECTED_ITEMS["laptop"]],
+    }
+    response = upload(
+        client, device.id, org.bench_token, NVME_JSON, BATTERY_UPOWER, ("checklist.json", orjson.dumps(doc))
+    )
+    assert response.status_code == 201, response.json
+    assert response.json["kind"] == "auto" and response.json["diagnosis"]["complete"] is True
+    db_session.refresh(device)
+    assert device.state is DeviceState.DIAGNOSED
+
+    # Alone, it is a manual report, like POST /checklist.
+    other = make_device(db_session, org.id)
+    alone = upload(client, other.id, org.bench_token, ("checklist.json", orjson.dumps(doc)))
+    assert alone.status_code == 201 and alone.json["kind"] == "manual"
+
+
+def test_a_checklist_file_for_another_kind_of_device_is_refused(
+    client: FlaskClient, db_session: Session, org: Org
+) -> None:
+    device = make_device(db_session, org.id)
+    doc = {"kind": "relife-checklist", "device_kind": "phone", "items": [{"item": "screen", "result": "pass"}]}
+    before = rows(db_session)
+    response = upload(client, device.id, org.bench_token, NVME_JSON, ("phone.json", orjson.dumps(doc)))
+    assert response.status_code == 422
+    assert response.json["errors"] == {"files.2": ["phone.json: checklist for a phone"]}
+    assert rows(db_session) == before
