@@ -187,9 +187,8 @@ def _read_json(text: str, stripped: str, source: str) -> tuple[ComponentReport, 
         return _battery_reports(text, source, battery_format)
     raise ParseError(
         source,
-        "JSON document is neither smartctl -j output (no smartctl, device or SMART keys), a known battery "
-        "report, "
-        'nor a relife checklist ("kind": "relife-checklist")',
+        "JSON document is neither smartctl -j output (no smartctl, device or SMART keys), "
+        'a known battery report, nor a relife checklist ("kind": "relife-checklist")',
     )
 
 

@@ -171,7 +171,10 @@ def test_one_unreadable_file_refuses_the_whole_upload_and_stores_nothing(
     assert response.mimetype == "application/problem+json"
     problem = response.json
     assert NO_BATTERY.name in problem["detail"] and "Nothing was stored" in problem["detail"]
-    assert problem["errors"] == {"files.2": [f"{NO_BATTERY.name}: no battery present (upower lists line-power)"]}
+    with pytest.raises(diagnostics.ParseError) as library_says:
+        diagnostics.read_report(NO_BATTERY.read_bytes(), NO_BATTERY.name)
+    assert library_says.value.reason.startswith("no battery present")
+    assert problem["errors"] == {"files.2": [f"{NO_BATTERY.name}: {library_says.value.reason}"]}
     assert rows(db_session) == before
     db_session.refresh(device)
     assert (device.grade, device.health, device.diagnosed_at, device.version) == (None, None, None, 1)
