@@ -16,6 +16,7 @@ from marketplace.config import Config
 BLUEPRINT_MODULES = (
     "marketplace.system.routes",
     "marketplace.members.routes",
+    "marketplace.devices.routes",
     "marketplace.reports.routes",
     "marketplace.erasures.routes",
     "marketplace.impact.routes",

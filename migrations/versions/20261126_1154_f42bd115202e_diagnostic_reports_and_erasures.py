@@ -1,7 +1,7 @@
 """diagnostic reports and erasures
 
 Revision ID: f42bd115202e
-Revises: 404090641c97
+Revises: 5484d837d44c
 Create Date: 2026-11-26 11:54:21.617788
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 import marketplace.db
 
 revision: str = "f42bd115202e"
-down_revision: str | Sequence[str] | None = "404090641c97"
+down_revision: str | Sequence[str] | None = "5484d837d44c"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
