@@ -15,6 +15,20 @@ from marketplace.reports.models import DiagnosticFile, ReportKind
 RESULTS = ("pass", "fail", "na")
 
 
+def _no_nul(value: str) -> None:
+    if "\x00" in value:
+        raise ma.ValidationError("Must not contain NUL characters.")
+
+
+class Text(ma.fields.String):
+    """A string without NUL characters (PostgreSQL text and JSONB cannot store them)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        validators = kwargs.pop("validate", None)
+        chain = [validators] if callable(validators) else list(validators or [])
+        super().__init__(validate=[_no_nul, *chain], **kwargs)
+
+
 class UploadedFileField(ma.fields.Field):  # type: ignore[type-arg]
     """A multipart file part, read into an ``UploadedFile`` (name, content type, raw bytes)."""
 
@@ -44,19 +58,19 @@ class DiagnosticsUploadSchema(Schema):
 
 
 class ChecklistItemSchema(Schema):
-    item = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
-    result = ma.fields.String(required=True, validate=ma.validate.OneOf(RESULTS))
-    note = ma.fields.String(validate=ma.validate.Length(max=2000), allow_none=True)
+    item = Text(required=True, validate=ma.validate.Length(min=1, max=64))
+    result = Text(required=True, validate=ma.validate.OneOf(RESULTS))
+    note = Text(validate=ma.validate.Length(max=2000), allow_none=True)
 
 
 class ChecklistCreateSchema(Schema):
     """The technician's functional checklist (``diagnostics.manual``): each item pass / fail / na."""
 
-    device_kind = ma.fields.String(
+    device_kind = Text(
         metadata={"description": "Defaults to the device's kind; must match it when given"},
         validate=ma.validate.Length(max=16),
     )
-    technician = ma.fields.String(validate=ma.validate.Length(max=120), allow_none=True)
+    technician = Text(validate=ma.validate.Length(max=120), allow_none=True)
     checked_at = ma.fields.AwareDateTime(allow_none=True)
     items = ma.fields.List(
         ma.fields.Nested(ChecklistItemSchema), required=True, validate=ma.validate.Length(min=1, max=200)
@@ -72,11 +86,11 @@ class ChecklistCreateSchema(Schema):
 
 class DiagnosticFileSchema(Schema):
     position = ma.fields.Integer(metadata={"description": "n in /diagnostics/{id}/files/{n}"})
-    filename = ma.fields.String()
-    content_type = ma.fields.String()
+    filename = Text()
+    content_type = Text()
     size = ma.fields.Integer()
-    sha256 = ma.fields.String()
-    format = ma.fields.String()
+    sha256 = Text()
+    format = Text()
     components = ma.fields.List(
         ma.fields.Dict(),
         metadata={"description": "Each component read from the file, graded on the server (findings included)"},
@@ -89,9 +103,9 @@ class DiagnosticFileSchema(Schema):
 
 class DiagnosticFileSummarySchema(Schema):
     position = ma.fields.Integer()
-    filename = ma.fields.String()
+    filename = Text()
     size = ma.fields.Integer()
-    format = ma.fields.String()
+    format = Text()
 
 
 class DiagnosticReportSummarySchema(Schema):
@@ -101,26 +115,26 @@ class DiagnosticReportSummarySchema(Schema):
     created_at = ma.fields.AwareDateTime()
     uploaded_by_user_id = ma.fields.Integer(allow_none=True)
     uploaded_by_token_id = ma.fields.Integer(allow_none=True)
-    policy = ma.fields.String(metadata={"description": "Grading policy version of the current assessment"})
-    grade = ma.fields.String(metadata={"description": "The device's grade with this report (A-F)"})
-    health = ma.fields.String()
+    policy = Text(metadata={"description": "Grading policy version of the current assessment"})
+    grade = Text(metadata={"description": "The device's grade with this report (A-F)"})
+    health = Text()
     regraded_at = ma.fields.AwareDateTime(allow_none=True)
     files = ma.fields.List(ma.fields.Nested(DiagnosticFileSummarySchema))
 
 
 class DiagnosisSchema(Schema):
     complete = ma.fields.Boolean(metadata={"description": "Automatic reports and checklist are in"})
-    missing = ma.fields.List(ma.fields.String())
+    missing = ma.fields.List(Text())
 
 
 class DeviceGradeSchema(Schema):
     id = ma.fields.Integer()
-    state = ma.fields.String(attribute="state.value")
-    grade = ma.fields.String(allow_none=True)
-    health = ma.fields.String(allow_none=True)
+    state = Text(attribute="state.value")
+    grade = Text(allow_none=True)
+    health = Text(allow_none=True)
     battery_health_pct = ma.fields.Float(allow_none=True)
     remaining_life = ma.fields.Dict(allow_none=True)
-    grading_policy = ma.fields.String(allow_none=True)
+    grading_policy = Text(allow_none=True)
     diagnosed_at = ma.fields.AwareDateTime(allow_none=True)
 
 
@@ -144,9 +158,9 @@ class DiagnosticReportSchema(DiagnosticReportSummarySchema):
 
 class DiagnosticReportListSchema(Schema):
     items = ma.fields.List(ma.fields.Nested(DiagnosticReportSummarySchema))
-    next_cursor = ma.fields.String(allow_none=True)
+    next_cursor = Text(allow_none=True)
 
 
 class ReportQueryArgsSchema(Schema):
     limit = limit_field()
-    cursor = ma.fields.String(validate=ma.validate.Length(max=200))
+    cursor = Text(validate=ma.validate.Length(max=200))

@@ -250,6 +250,18 @@ def _read(position: int, upload: UploadedFile) -> tuple[str, tuple[ComponentRepo
     return ",".join(formats), components
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` with NUL characters removed from every string: PostgreSQL's JSONB (and text)
+    cannot hold U+0000, and raw vendor bytes in old smartctl outputs can decode to it."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, Mapping):
+        return {json_safe(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def files_digest(contents: Iterable[bytes]) -> str:
     digests = sorted(hashlib.sha256(c).hexdigest() for c in contents)
     return hashlib.sha256("\n".join(digests).encode()).hexdigest()
@@ -299,7 +311,7 @@ def _record(
                 sha256=hashlib.sha256(upload.content).hexdigest(),
                 content=upload.content,
                 format=fmt[:64],
-                components=[c.to_dict() for c in components],
+                components=json_safe([c.to_dict() for c in components]),
             )
         )
     session.add(report)
@@ -431,7 +443,7 @@ def diagnosis_of(session: Session, device: Device) -> Diagnosis:
 
 
 def _set_report_assessment(report: DiagnosticReport, assessment: DeviceAssessment) -> None:
-    report.assessment = assessment.to_dict()
+    report.assessment = json_safe(assessment.to_dict())
     report.grade = assessment.grade.value
     report.health = assessment.health.value
     report.policy = assessment.policy
@@ -448,7 +460,7 @@ def _battery_health_pct(assessment: DeviceAssessment) -> float | None:
 
 
 def device_fields(assessment: DeviceAssessment) -> dict[str, Any]:
-    life = assessment.to_dict()["remaining_life"]
+    life = json_safe(assessment.to_dict()["remaining_life"])
     return {
         "grade": assessment.grade.value,
         "health": assessment.health.value,
@@ -507,7 +519,7 @@ def list_reports(
     query = sa.select(DiagnosticReport).where(DiagnosticReport.device_id == device.id)
     if cursor:
         (last_id,) = decode_cursor(cursor, length=1)
-        if not isinstance(last_id, int):
+        if not isinstance(last_id, int) or isinstance(last_id, bool) or not 0 < last_id < 2**31:
             raise ValidationFailed("The cursor is not valid.", errors={"cursor": ["Invalid cursor."]})
         query = query.where(DiagnosticReport.id < last_id)
     query = query.options(selectinload(DiagnosticReport.files))
@@ -595,14 +607,14 @@ def regrade_device(session: Session, device_id: int, outcome: RegradeOutcome) ->
     for index, report in enumerate(reports):
         outcome.reports += 1
         for stored in report.files:
-            stored.components = [c.to_dict() for c in reader(stored)] or stored.components
+            stored.components = json_safe([c.to_dict() for c in reader(stored)]) or stored.components
         current = parse_components(select_current(list(reversed(reports[: index + 1]))), reader)
         if not current.reports:
             outcome.unchanged += 1
             continue
         assessment = diagnostics.assess_device(current.reports)
         latest = assessment
-        new = assessment.to_dict()
+        new = json_safe(assessment.to_dict())
         if _signature(new) == _signature(report.assessment):
             # Same grades and findings (perhaps under a newer policy version): nothing to record.
             if report.policy != assessment.policy:

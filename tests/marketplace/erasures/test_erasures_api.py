@@ -162,6 +162,7 @@ def test_a_device_without_disk_report_has_no_known_serial(client: FlaskClient, d
         ({"started_at": "2026-11-20T09:00:00"}, "started_at"),  # naive: no timezone
         ({"verified": None}, "verified"),
         ({"colour": "red"}, "colour"),
+        ({"operator": "J.\x00Martin"}, "operator"),
     ],
 )
 def test_invalid_erasures_are_422_and_record_nothing(

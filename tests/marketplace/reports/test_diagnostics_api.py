@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 import diagnostics
 from diagnostics.manual import EXPECTED_ITEMS
+from marketplace.api.pagination import encode_cursor
 from marketplace.devices.models import Device, DeviceEvent, DeviceKind, DeviceState, EventKind
 from marketplace.reports import service
 from marketplace.reports.models import DiagnosticFile, DiagnosticReport
@@ -275,8 +276,9 @@ def test_history_is_keyset_paginated_newest_first(client: FlaskClient, db_sessio
     rest = client.get(url, query_string={"limit": 2, "cursor": page["next_cursor"]}, headers=org.member.headers).json
     assert [r["id"] for r in rest["items"]] == [ids[0]] and rest["next_cursor"] is None
     assert client.get(url, query_string={"limit": 201}, headers=org.member.headers).status_code == 422
-    bad = client.get(url, query_string={"cursor": "nope"}, headers=org.member.headers)
-    assert bad.status_code == 422 and "cursor" in bad.json["errors"]
+    for cursor in ("nope", encode_cursor([2**40]), encode_cursor(["1"]), encode_cursor([True])):
+        bad = client.get(url, query_string={"cursor": cursor}, headers=org.member.headers)
+        assert bad.status_code == 422 and "cursor" in bad.json["errors"]
 
     one = client.get(f"/api/v1/diagnostics/{ids[2]}", headers=org.member.headers).json
     # The device assessment at that time: the failing drive (a part swap) and the earlier battery.
@@ -368,3 +370,22 @@ def test_a_checklist_file_for_another_kind_of_device_is_refused(
     assert response.status_code == 422
     assert response.json["errors"] == {"files.2": ["phone.json: checklist for a phone"]}
     assert rows(db_session) == before
+
+
+def test_nul_characters_never_reach_the_database(client: FlaskClient, db_session: Session, org: Org) -> None:
+    """PostgreSQL text and JSONB cannot hold U+0000: raw bytes keep it, parsed JSON does not."""
+    device = make_device(db_session, org.id)
+    raw = NVME_JSON.read_bytes().replace(b'"model_name": "', b'"model_name": "\\u0000', 1)
+    response = upload(client, device.id, org.bench_token, ("nul.json", raw))
+    assert response.status_code == 201, response.json
+    assert "\x00" not in str(response.json["files"][0]["components"])
+    download = client.get(f"/api/v1/diagnostics/{response.json['id']}/files/1", headers=org.member.headers)
+    assert download.data == raw
+
+    response = client.post(
+        f"/api/v1/devices/{device.id}/checklist",
+        json={"technician": "a\x00b", "items": [{"item": "screen", "result": "pass", "note": "x\x00"}]},
+        headers=org.technician.headers,
+    )
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"technician", "items.0.note"}
