@@ -87,9 +87,13 @@ def record_erasure(session: Session, principal: Principal | None, device_id: int
     match = next((d for d in disks if d.get("serial") and normalise_serial(str(d["serial"])) == wanted), None)
     if match is None:
         known = sorted(str(d["serial"]) for d in disks if d.get("serial"))
-        detail = f"No disk with serial {data['disk_serial']!r} in the device's latest diagnostics; " + (
-            f"known disks: {', '.join(known)}." if known else "it has no disk report: upload one first."
-        )
+        if known:
+            hint = f"known disks: {', '.join(known)}."
+        elif disks:
+            hint = "its disk reports carry no serial: upload reports that do (smartctl -x -j)."
+        else:
+            hint = "it has no disk report: upload one first."
+        detail = f"No disk with serial {data['disk_serial']!r} in the device's latest diagnostics; {hint}"
         raise ValidationFailed(detail, errors={"disk_serial": [f"Unknown disk; known serials: {known}"]})
     erasure = Erasure(
         device=device,

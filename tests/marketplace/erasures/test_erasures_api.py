@@ -18,6 +18,7 @@ from marketplace.errors import InvalidState
 from tests.api_helpers import auth, register
 from tests.marketplace.reports.helpers import (
     BATTERY_UPOWER,
+    CORPUS,
     FAILING_ATA_SERIAL,
     FAILING_ATA_TEXT,
     NVME_JSON,
@@ -297,3 +298,16 @@ def test_all_disks_erased_follows_the_certificate(client: FlaskClient, db_sessio
     assert all_disks_erased(db_session, device) is False
     client.post(f"/api/v1/devices/{device.id}/erasures", json=erasure_body(), headers=org.lister.headers)
     assert all_disks_erased(db_session, device) is True
+
+
+def test_a_disk_whose_report_has_no_serial_blocks_listing_and_says_why(
+    client: FlaskClient, db_session: Session, org: Org
+) -> None:
+    no_serial = CORPUS / "smart/scrutiny/smart-pass.json"
+    device = diagnosed_laptop(client, db_session, org, no_serial, BATTERY_UPOWER)
+    with pytest.raises(InvalidState) as refused:
+        ensure_listable(db_session, device)
+    assert refused.value.errors == {"disks": ["(no serial in its report): no verified erasure"]}
+    response = client.post(f"/api/v1/devices/{device.id}/erasures", json=erasure_body(), headers=org.lister.headers)
+    assert response.status_code == 422
+    assert "its disk reports carry no serial" in response.json["detail"]
