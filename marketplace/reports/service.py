@@ -140,7 +140,9 @@ def _device_for_upload(session: Session, principal: Principal | None, device_id:
     """Lister/technician/admin of the device's organisation, staff, or a bench token of that
     organisation with the diagnostics:upload scope. Outsiders get 404 (devices are private)."""
     principal = require_principal(principal)
-    device = session.get(Device, device_id)
+    # Row lock (PostgreSQL): two uploads for one device take turns instead of one failing on the
+    # device's version column. SQLite already serialises writing requests (BEGIN IMMEDIATE).
+    device = session.get(Device, device_id, with_for_update=True)
     if principal.token_kind is TokenKind.BENCH:
         if device is None or not principal.is_member_of(device.organisation_id):
             raise NotFound("No such device.")

@@ -160,3 +160,26 @@ def test_a_bench_token_of_another_organisation_gets_404(live_server: LiveServer)
     assert "HTTP 404 Not found: No such device." in result.stderr
     assert _rows(live_server) == (0, 0)
     assert token  # the owner's token is untouched
+
+
+def test_concurrent_uploads_for_one_device_all_succeed(live_server: LiveServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from diagnostics.upload import UploadFile, upload_reports
+
+    token, device_id, _org = _bench_setup(live_server)
+    batches = [
+        [UploadFile(NVME_JSON.name, NVME_JSON.read_bytes())],
+        [UploadFile(BATTERY_UPOWER.name, BATTERY_UPOWER.read_bytes())],
+        [UploadFile("nvme-copy.json", NVME_JSON.read_bytes() + b"\n")],
+        [UploadFile("battery-copy.txt", BATTERY_UPOWER.read_bytes() + b"\n")],
+    ]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(
+            pool.map(lambda files: upload_reports(live_server.url, token, str(device_id), files, retries=0), batches)
+        )
+    assert sorted(a["duplicate"] for a in answers) == [False] * 4
+    assert _rows(live_server) == (4, 4)
+    with Session(live_server.app.extensions["relife.engine"]) as session:
+        device = session.get(Device, device_id)
+        assert device is not None and device.version == 5 and device.grade == "C"
