@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
 
 from marketplace.api.context import current_principal, current_session
 from marketplace.api.smorest import Blueprint
-from marketplace.erasures import schemas, service
+from marketplace.erasures import pdf, schemas, service
 from marketplace.erasures.models import Erasure
 
 blp = Blueprint("erasures", __name__, url_prefix="/api/v1", description="Data erasure records and certificates")
@@ -40,3 +41,25 @@ class ErasureCertificate(MethodView):
     def get(self, device_id: int) -> service.Certificate:
         """The device's erasure certificate: each disk with its verified erasure; complete when all are"""
         return service.certificate(current_session(), current_principal(), device_id)
+
+
+@blp.route("/devices/<int:device_id>/erasure-certificate.pdf")
+class ErasureCertificatePdf(MethodView):
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "The same certificate as a one-page PDF (private: it carries serials)",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    )
+    @blp.alt_response(404, description="No such device (or not yours)")
+    def get(self, device_id: int) -> Response:
+        """The device's erasure certificate as a PDF"""
+        certificate = service.certificate(current_session(), current_principal(), device_id)
+        filename = f"erasure-certificate-{certificate.device.id}.pdf"
+        return Response(
+            pdf.render(certificate),
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+        )
