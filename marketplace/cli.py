@@ -82,5 +82,8 @@ def set_staff_command(email: str, revoke: bool) -> None:
 
 
 def register(app: Flask) -> None:
+    from marketplace.reports.commands import regrade_command
+
     app.cli.add_command(db_cli)
     app.cli.add_command(set_staff_command)
+    app.cli.add_command(regrade_command)
