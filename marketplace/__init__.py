@@ -15,6 +15,7 @@ from marketplace.config import Config
 BLUEPRINT_MODULES = (
     "marketplace.system.routes",
     "marketplace.members.routes",
+    "marketplace.imports.routes",
 )
 
 API_TITLE = "Relife API"

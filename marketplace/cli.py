@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import import_module
 
 import click
 from alembic import command
@@ -84,3 +85,4 @@ def set_staff_command(email: str, revoke: bool) -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(set_staff_command)
+    import_module("marketplace.imports.cli").register(app)

@@ -20,6 +20,7 @@ COSMETIC_GRADES = ("premium", "excellent", "good", "fair")
 #: Column lengths of ``devices`` (see ``marketplace/devices/models.py``).
 MAX_LENGTHS = {"make": 120, "model": 200, "serial": 120, "asset_tag": 64, "location": 200, "cpu": 200}
 MAX_NOTES = 5000
+INCH_UNITS = ("", "in", "inch", "inches", "pouce", "pouces")
 
 #: Type / category names (normalised: lower case, no accents, singular) → device kind. GLPI's
 #: computer types come from the inventory agent's SMBIOS chassis type (SMBIOS 3.x table 17: "Notebook",
@@ -180,7 +181,7 @@ def _whole(value: float) -> int | float:
     return int(rounded) if rounded == int(rounded) else rounded
 
 
-#: Memory: GB, GiB, Go, Gio (French) → ×1; MB, MiB, Mo, Mio → ÷1024; TB… → ×1024. RAM is sold in
+#: Memory: GB, GiB, Go, Gio (French) → x1; MB, MiB, Mo, Mio → /1024; TB… → x1024. RAM is sold in
 #: binary sizes, so "8 GB" and "8 GiB" are the same 8 GB module.
 RAM_UNITS = {
     "": None,
@@ -319,7 +320,8 @@ def convert(row: SourceRow, fmt: ImportFormat, *, current_year: int) -> DeviceIn
     if raw_ram is not None:
         ram = ram_gb(raw_ram, bare_unit_mib=bare_mib)
         if ram is None or ram <= 0 or ram > 65536:
-            errors.append(RowError(line, "ram_gb", f"Not a memory size: {_echo(raw_ram)!r} (e.g. 8, 8 GB, 8192 MB, 8 Go)."))
+            message = f"Not a memory size: {_echo(raw_ram)!r} (e.g. 8, 8 GB, 8192 MB, 8 Go)."
+            errors.append(RowError(line, "ram_gb", message))
         else:
             specs["ram_gb"] = ram
     raw_storage = cells.get("storage_gb", cells.get("storage"))
@@ -339,7 +341,7 @@ def convert(row: SourceRow, fmt: ImportFormat, *, current_year: int) -> DeviceIn
         specs["storage_type"] = storage_type.lower()
     if (screen := cells.get("screen_in")) is not None:
         parsed = _number(screen.replace('"', "").replace("''", ""))
-        if parsed is None or parsed[1] not in ("", "in", "inch", "inches", "pouce", "pouces") or not 1 <= parsed[0] <= 120:
+        if parsed is None or parsed[1] not in INCH_UNITS or not 1 <= parsed[0] <= 120:
             errors.append(RowError(line, "screen_in", f"Not a screen diagonal in inches: {_echo(screen)!r}."))
         else:
             specs["screen_in"] = _whole(parsed[0])
