@@ -1,10 +1,13 @@
-"""Set-based writes of devices for the importer: many rows per statement.
+"""Set-based writes of devices and passport events for the importer: many rows per statement.
 
 The checks are the devices domain's (``validate_specs``, required fields, unique asset tag and
 serial per organisation) and were applied by the importer before it calls these; here rows are
-only written. Inserts use one multi-row ``INSERT … RETURNING id`` (SQLAlchemy's
-"insertmanyvalues", on SQLite and PostgreSQL alike); updates one ``executemany`` guarded by the
-device's version, which they bump like the ORM's ``version_id_col`` does.
+only written, straight through the DBAPI's ``executemany`` with values already in their stored
+form (JSON text, the dialect's datetime form, enum values): SQLAlchemy's per-row bind processing
+costs more than the INSERT itself at 100 k rows. New ids are read back by asset tag (unique in the
+organisation) because SQLite cannot batch an ``INSERT … RETURNING`` whose rows must come back in
+order. Updates are guarded by the device's version, which they bump as the ORM's
+``version_id_col`` does, so a device changed meanwhile is never overwritten.
 """
 
 from __future__ import annotations
@@ -13,14 +16,156 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, cast
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from marketplace.devices.models import Device, DeviceState, DeviceTagSequence
+from marketplace.devices.models import Device, DeviceEvent, DeviceState, DeviceTagSequence
 from marketplace.devices.service import format_asset_tag
 
 _DEVICES = cast(sa.Table, Device.__table__)
+_EVENTS = cast(sa.Table, DeviceEvent.__table__)
+#: Asset tags per ``IN (…)`` when reading back new ids (below SQLite's historical 999-variable limit).
+ID_QUERY_CHUNK = 900
+
+DEVICE_COLUMNS = (
+    "organisation_id",
+    "kind",
+    "make",
+    "model",
+    "serial",
+    "asset_tag",
+    "specs",
+    "cosmetic_grade",
+    "location",
+    "notes",
+    "state",
+    "version",
+    "created_at",
+    "updated_at",
+)
+EVENT_COLUMNS = (
+    "device_id",
+    "kind",
+    "occurred_at",
+    "actor_user_id",
+    "actor_token_id",
+    "actor_organisation_id",
+    "changes",
+    "data",
+    "public",
+)
+UPDATE_COLUMNS = ("kind", "make", "model", "serial", "asset_tag", "specs", "cosmetic_grade", "location", "notes")
+
+
+def _insert_sql(table: str, columns: tuple[str, ...], mark: str) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"  # noqa: S608
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+class Writer:
+    """Statements for one session's dialect, with the batch's timestamp in its stored form."""
+
+    def __init__(self, session: Session, now: dt.datetime) -> None:
+        self.session = session
+        dialect = session.get_bind().dialect
+        self.postgres = dialect.name == "postgresql"
+        mark = "%s" if dialect.paramstyle in ("format", "pyformat") else "?"
+        processor = _DEVICES.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
+        self.stamp = processor(now) if processor else now
+        # S608: statements built from this module's constant column names; every value is bound.
+        self.insert_devices_sql = _insert_sql("devices", DEVICE_COLUMNS, mark)
+        self.insert_events_sql = _insert_sql("device_events", EVENT_COLUMNS, mark)
+        assignments = ", ".join(f"{name} = {mark}" for name in UPDATE_COLUMNS)
+        self.update_devices_sql = (
+            f"UPDATE devices SET {assignments}, version = version + 1, "  # noqa: S608
+            f"updated_at = {mark} WHERE id = {mark} AND version = {mark}"
+        )
+
+    def _executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> int:
+        result = self.session.connection().exec_driver_sql(sql, rows)
+        return int(result.rowcount)
+
+    def insert_devices(self, organisation_id: int, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Insert checked device rows; return their ids in the order given."""
+        stamp = self.stamp
+        registered = DeviceState.REGISTERED.value
+        self._executemany(
+            self.insert_devices_sql,
+            [
+                (
+                    organisation_id,
+                    row["kind"],
+                    row["make"],
+                    row["model"],
+                    row["serial"],
+                    row["asset_tag"],
+                    _json(row["specs"]),
+                    row["cosmetic_grade"],
+                    row["location"],
+                    row["notes"],
+                    registered,
+                    1,
+                    stamp,
+                    stamp,
+                )
+                for row in rows
+            ],
+        )
+        tags = [row["asset_tag"] for row in rows]
+        ids: dict[str, int] = {}
+        for start in range(0, len(tags), ID_QUERY_CHUNK):
+            chunk = tags[start : start + ID_QUERY_CHUNK]
+            query = sa.select(_DEVICES.c.asset_tag, _DEVICES.c.id).where(
+                _DEVICES.c.organisation_id == organisation_id, _DEVICES.c.asset_tag.in_(chunk)
+            )
+            ids.update((tag, device_id) for tag, device_id in self.session.execute(query))
+        return [ids[tag] for tag in tags]
+
+    def update_devices(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Update devices by ``id`` if still at ``version``; return how many were updated."""
+        stamp = self.stamp
+        return self._executemany(
+            self.update_devices_sql,
+            [
+                (
+                    *(row[name] for name in UPDATE_COLUMNS[:5]),
+                    _json(row["specs"]),
+                    row["cosmetic_grade"],
+                    row["location"],
+                    row["notes"],
+                    stamp,
+                    row["id"],
+                    row["version"],
+                )
+                for row in rows
+            ],
+        )
+
+    def insert_events(self, events: Sequence[dict[str, Any]]) -> None:
+        """Passport events: ``device_id``, ``kind`` (value), actor ids, ``changes``, ``data``."""
+        stamp = self.stamp
+        self._executemany(
+            self.insert_events_sql,
+            [
+                (
+                    event["device_id"],
+                    event["kind"],
+                    stamp,
+                    event["actor_user_id"],
+                    event["actor_token_id"],
+                    event["actor_organisation_id"],
+                    _json(event["changes"]),
+                    _json(event["data"]),
+                    event["public"],
+                )
+                for event in events
+            ],
+        )
 
 
 def reserve_tag_numbers(session: Session, organisation_id: int, count: int) -> range:
@@ -50,49 +195,3 @@ def generate_tags(session: Session, organisation_id: int, count: int, taken: set
                 tags.append(tag)
                 taken.add(tag)
     return tags
-
-
-def insert_devices(
-    session: Session, organisation_id: int, rows: Sequence[dict[str, Any]], *, now: dt.datetime
-) -> list[int]:
-    """Insert checked device rows (``kind``, ``make``, ``model``, ``serial``, ``asset_tag``, ``specs``,
-    ``cosmetic_grade``, ``location``, ``notes``); return their ids in the order given."""
-    params = [
-        {
-            **row,
-            "organisation_id": organisation_id,
-            "state": DeviceState.REGISTERED,
-            "version": 1,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for row in rows
-    ]
-    result = session.execute(
-        sa.insert(_DEVICES).returning(_DEVICES.c.id, sort_by_parameter_order=True),
-        params,
-    )
-    return [row[0] for row in result]
-
-
-def update_devices(session: Session, rows: Sequence[dict[str, Any]], *, now: dt.datetime) -> int:
-    """Update devices by ``b_id`` if still at ``b_version``; return how many were updated."""
-    statement = (
-        sa.update(_DEVICES)
-        .where(_DEVICES.c.id == sa.bindparam("b_id"), _DEVICES.c.version == sa.bindparam("b_version"))
-        .values(
-            kind=sa.bindparam("kind"),
-            make=sa.bindparam("make"),
-            model=sa.bindparam("model"),
-            serial=sa.bindparam("serial"),
-            asset_tag=sa.bindparam("asset_tag"),
-            specs=sa.bindparam("specs", type_=_DEVICES.c.specs.type),
-            cosmetic_grade=sa.bindparam("cosmetic_grade"),
-            location=sa.bindparam("location"),
-            notes=sa.bindparam("notes"),
-            version=_DEVICES.c.version + 1,
-            updated_at=now,
-        )
-    )
-    result = session.connection().execute(statement, list(rows))
-    return int(result.rowcount)

@@ -6,6 +6,7 @@ gives a ``RowError`` naming the field; nothing is guessed silently.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -149,6 +150,7 @@ def _plain(text: str) -> str:
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
 
 
+@functools.lru_cache(maxsize=4096)
 def kind_of(text: str) -> str | None:
     key = _plain(text)
     if key in KIND_NAMES:
@@ -222,6 +224,7 @@ STORAGE_UNITS = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def ram_gb(text: str, *, bare_unit_mib: bool) -> int | float | None:
     """``8 GB``, ``8192 MB``, ``8 Go``, ``8 Gio``, ``0,5 Go`` → GB. A bare number is GB in the native
     format; in GLPI (whose memory column is in MiB) a bare number ≥ 128 is MiB."""
@@ -240,6 +243,7 @@ def ram_gb(text: str, *, bare_unit_mib: bool) -> int | float | None:
 _STORAGE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*([a-zA-Z]*)(?:\s+(ssd|hdd|nvme|mixed))?\s*$", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=4096)
 def storage_gb(text: str, *, bare_unit_mib: bool) -> int | None:
     """``256``, ``512 GB``, ``1 TB``, ``500 Go``, ``476.9 GiB``, ``512GB SSD`` → decimal GB."""
     match = _STORAGE.match(first_value(text))
@@ -254,6 +258,7 @@ def storage_gb(text: str, *, bare_unit_mib: bool) -> int | None:
     return round(value * factor)
 
 
+@functools.lru_cache(maxsize=4096)
 def year_of(text: str) -> int | None:
     match = _YEAR.search(text)
     return int(match.group(1)) if match else None

@@ -155,6 +155,7 @@ def run_import(
         by_tag[device.values["asset_tag"]] = device
 
     plans: list[_Plan] = []
+    check_specs = _SpecsChecker()
     seen_serials: dict[str, int] = {}
     seen_tags: dict[str, int] = {}
     seen_devices: dict[int, int] = {}
@@ -164,7 +165,7 @@ def run_import(
         if isinstance(item, list):
             report.add_errors(item)
             continue
-        plan = _plan_row(item, by_serial, by_tag, seen_serials, seen_tags, seen_devices)
+        plan = _plan_row(item, by_serial, by_tag, seen_serials, seen_tags, seen_devices, check_specs)
         if isinstance(plan, list):
             report.add_errors(plan)
         elif plan is None:
@@ -242,6 +243,7 @@ def _plan_row(
     seen_serials: dict[str, int],
     seen_tags: dict[str, int],
     seen_devices: dict[int, int],
+    check_specs: _SpecsChecker,
 ) -> _Plan | list[RowError] | None:
     line = item.line
     if item.serial is not None and item.serial in seen_serials:
@@ -278,29 +280,52 @@ def _plan_row(
     if item.asset_tag is not None:
         seen_tags[item.asset_tag] = line
     if target is None:
-        return _plan_create(item)
+        return _plan_create(item, check_specs)
     seen_devices[target.id] = line
-    return _plan_update(item, target)
+    return _plan_update(item, target, check_specs)
 
 
-def _validated_specs(line: int, kind: str, specs: dict[str, Any]) -> dict[str, Any] | list[RowError]:
-    if kind == DeviceKind.SCREEN and "screen_in" in specs:
-        # A screen's diagonal is its ``size_in`` in the devices domain's specs.
-        specs = {**specs}
-        specs["size_in"] = specs.pop("screen_in")
-    try:
-        return validate_specs(kind, specs)
-    except ValidationFailed as exc:
-        errors = exc.errors or {"specs": [exc.detail]}
+_SpecsOutcome = tuple[dict[str, Any] | None, dict[str, list[str]]]
+
+
+class _SpecsChecker:
+    """``validate_specs`` of the devices domain, remembered per distinct (kind, specs) within one
+    import: a fleet repeats the same few hundred configurations, and the check is a pure function
+    of its input, so each distinct document is validated once."""
+
+    def __init__(self) -> None:
+        self.known: dict[tuple[str, tuple[tuple[str, Any], ...]], _SpecsOutcome] = {}
+
+    def _check(self, kind: str, specs: dict[str, Any]) -> _SpecsOutcome:
+        try:
+            return validate_specs(kind, specs), {}
+        except ValidationFailed as exc:
+            return None, exc.errors or {"specs": [exc.detail]}
+
+    def __call__(self, line: int, kind: str, specs: dict[str, Any]) -> dict[str, Any] | list[RowError]:
+        if kind == DeviceKind.SCREEN and "screen_in" in specs:
+            # A screen's diagonal is its ``size_in`` in the devices domain's specs.
+            specs = {**specs}
+            specs["size_in"] = specs.pop("screen_in")
+        key = (kind, tuple(sorted(specs.items())))
+        try:
+            outcome = self.known.get(key)
+            if outcome is None:
+                outcome = self.known[key] = self._check(kind, specs)
+        except TypeError:  # an unhashable value (a list): validate without remembering
+            outcome = self._check(kind, specs)
+        clean, errors = outcome
+        if clean is not None:
+            return dict(clean)
         return [RowError(line, name, "; ".join(messages)) for name, messages in errors.items()]
 
 
-def _plan_create(item: DeviceInput) -> _Plan | list[RowError]:
+def _plan_create(item: DeviceInput, check_specs: _SpecsChecker) -> _Plan | list[RowError]:
     errors = required_for_create(item)
     if errors:
         return errors
     assert item.kind is not None
-    specs = _validated_specs(item.line, item.kind, item.specs)
+    specs = check_specs(item.line, item.kind, item.specs)
     if isinstance(specs, list):
         return specs
     values = {name: getattr(item, name) for name in SCALAR_FIELDS}
@@ -310,7 +335,7 @@ def _plan_create(item: DeviceInput) -> _Plan | list[RowError]:
     return _Plan(item.line, "create", values, specs, changes)
 
 
-def _plan_update(item: DeviceInput, target: _Existing) -> _Plan | list[RowError] | None:
+def _plan_update(item: DeviceInput, target: _Existing, check_specs: _SpecsChecker) -> _Plan | list[RowError] | None:
     values = dict(target.values)
     changes: dict[str, list[Any]] = {}
     for name in SCALAR_FIELDS:
@@ -320,7 +345,7 @@ def _plan_update(item: DeviceInput, target: _Existing) -> _Plan | list[RowError]
             values[name] = new
     merged = {**target.specs, **item.specs}
     if merged != target.specs or "kind" in changes:
-        specs = _validated_specs(item.line, values["kind"], merged)
+        specs = check_specs(item.line, values["kind"], merged)
         if isinstance(specs, list):
             return specs
     else:
@@ -353,6 +378,7 @@ class _Writer:
         taken_tags: set[str],
     ) -> None:
         self.session = session
+        self.bulk = bulk.Writer(session, now)
         self.taken_tags = taken_tags
         self.actor = actor
         self.organisation_id = organisation_id
@@ -394,13 +420,10 @@ class _Writer:
     def _event(self, device_id: int, plan: _Plan) -> dict[str, Any]:
         return {
             "device_id": device_id,
-            "kind": EventKind.IMPORTED if plan.action == "create" else EventKind.UPDATED,
-            "occurred_at": self.now,
+            "kind": EventKind.IMPORTED.value if plan.action == "create" else EventKind.UPDATED.value,
             "actor_user_id": self.user_id,
             "actor_token_id": self.token_id,
             "actor_organisation_id": self.organisation_id,
-            "state_from": None,
-            "state_to": None,
             "changes": plan.changes,
             "data": {"source": "import", "format": self.fmt.value, "row": plan.line},
             "public": True,
@@ -417,28 +440,23 @@ class _Writer:
                 plan.values["asset_tag"] = tag
                 plan.changes["asset_tag"] = [None, tag]
         if creates:
-            ids = bulk.insert_devices(
-                self.session,
-                self.organisation_id,
-                [{**p.values, "specs": p.specs} for p in creates],
-                now=self.now,
-            )
+            ids = self.bulk.insert_devices(self.organisation_id, [{**p.values, "specs": p.specs} for p in creates])
             events.extend(self._event(device_id, p) for device_id, p in zip(ids, creates, strict=True))
         if updates:
             rows = [
                 {
                     **p.values,
                     "specs": p.specs,
-                    "b_id": p.existing.id if p.existing else 0,
-                    "b_version": p.existing.version if p.existing else 0,
+                    "id": p.existing.id if p.existing else 0,
+                    "version": p.existing.version if p.existing else 0,
                 }
                 for p in updates
             ]
-            if bulk.update_devices(self.session, rows, now=self.now) != len(rows):
+            if self.bulk.update_devices(rows) != len(rows):
                 raise _Conflict
             events.extend(self._event(p.existing.id, p) for p in updates if p.existing)
         if events:
-            self.session.execute(sa.insert(_EVENTS), events)
+            self.bulk.insert_events(events)
         return len(creates)
 
     def _write_one(self, plan: _Plan) -> None:
