@@ -90,11 +90,25 @@ class Writer:
         result = self.session.connection().exec_driver_sql(sql, rows)
         return int(result.rowcount)
 
+    def _insert(self, table: str, columns: tuple[str, ...], sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """PostgreSQL: ``COPY … FROM STDIN`` (psycopg's copy, in this transaction), several times
+        faster than any INSERT; elsewhere the DBAPI's executemany."""
+        if not self.postgres:
+            self._executemany(sql, rows)
+            return
+        driver = self.session.connection().connection.driver_connection
+        assert driver is not None
+        with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def insert_devices(self, organisation_id: int, rows: Sequence[dict[str, Any]]) -> list[int]:
         """Insert checked device rows; return their ids in the order given."""
         stamp = self.stamp
         registered = DeviceState.REGISTERED.value
-        self._executemany(
+        self._insert(
+            "devices",
+            DEVICE_COLUMNS,
             self.insert_devices_sql,
             [
                 (
@@ -149,7 +163,9 @@ class Writer:
     def insert_events(self, events: Sequence[dict[str, Any]]) -> None:
         """Passport events: ``device_id``, ``kind`` (value), actor ids, ``changes``, ``data``."""
         stamp = self.stamp
-        self._executemany(
+        self._insert(
+            "device_events",
+            EVENT_COLUMNS,
             self.insert_events_sql,
             [
                 (

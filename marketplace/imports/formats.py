@@ -39,9 +39,8 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-#: Longest cell we accept; a CSV cell of a megabyte is an attack or a broken file, not a device.
-MAX_CELL_CHARS = 10_000
 DELIMITERS = (",", ";", "\t", "|")
 
 
@@ -60,11 +59,10 @@ class FileError(Exception):
         self.field = field
 
 
-@dataclass(frozen=True)
-class SourceRow:
+class SourceRow(NamedTuple):
     #: Line of the file where the row starts, as a spreadsheet numbers it (header = 1).
     line: int
-    #: Canonical field name → raw cell text (stripped), only for the columns the file has.
+    #: Canonical field name → raw cell text (stripped), only the non-empty cells of known columns.
     cells: Mapping[str, str]
 
 
@@ -295,29 +293,25 @@ def read_rows(data: bytes, fmt: ImportFormat) -> ParsedFile:
     return ParsedFile(encoding, delimiter, columns, _rows(reader, columns))
 
 
-def _rows(reader: Iterator[list[str]], columns: dict[int, str]) -> Iterator[SourceRow]:
-    line = 2  # the line where the next record starts (reader.line_num counts physical lines read)
+def _rows(reader: Any, columns: dict[int, str]) -> Iterator[SourceRow]:
+    """Non-blank records as ``SourceRow``; a record the csv module cannot read becomes a row whose
+    only cell is ``__error__`` (reported on its line), and reading goes on after it."""
     items = tuple(columns.items())
+    width = max(columns) + 1
+    line = 2  # the line where the next record starts (reader.line_num counts physical lines read)
     while True:
         try:
-            record = next(reader)
-        except StopIteration:
+            for record in reader:
+                start = line
+                line = reader.line_num + 1
+                if len(record) < width:
+                    if not "".join(record).strip():
+                        continue
+                    record = record + [""] * (width - len(record))
+                cells = {field: value for index, field in items if (value := record[index].strip())}
+                if cells or "".join(record).strip():
+                    yield SourceRow(start, cells)
             return
         except csv.Error as exc:
             yield SourceRow(line, {"__error__": f"Unreadable CSV line: {exc}."})
-            line = reader.line_num + 1  # type: ignore[attr-defined]
-            continue
-        start = line
-        line = reader.line_num + 1  # type: ignore[attr-defined]
-        if not record or not any(cell.strip() for cell in record):
-            continue
-        width = len(record)
-        cells = {}
-        for index, field in items:
-            if index < width:
-                value = record[index].strip()
-                if value:
-                    if len(value) > MAX_CELL_CHARS:
-                        value = value[:MAX_CELL_CHARS]
-                    cells[field] = value
-        yield SourceRow(start, cells)
+            line = reader.line_num + 1

@@ -129,7 +129,7 @@ class RowError:
     message: str
 
 
-@dataclass
+@dataclass(slots=True)
 class DeviceInput:
     """A valid row: what the import will write."""
 
@@ -259,6 +259,15 @@ def storage_gb(text: str, *, bare_unit_mib: bool) -> int | None:
 
 
 @functools.lru_cache(maxsize=4096)
+def screen_inches(text: str) -> int | float | None:
+    """``14``, ``15.6``, ``24"``, ``27 in``, ``13,3 pouces`` → inches (1 to 120)."""
+    parsed = _number(text.replace('"', "").replace("''", ""))
+    if parsed is None or parsed[1] not in INCH_UNITS or not 1 <= parsed[0] <= 120:
+        return None
+    return _whole(parsed[0])
+
+
+@functools.lru_cache(maxsize=4096)
 def year_of(text: str) -> int | None:
     match = _YEAR.search(text)
     return int(match.group(1)) if match else None
@@ -345,11 +354,11 @@ def convert(row: SourceRow, fmt: ImportFormat, *, current_year: int) -> DeviceIn
         # Checked against the devices domain's list by ``validate_specs``.
         specs["storage_type"] = storage_type.lower()
     if (screen := cells.get("screen_in")) is not None:
-        parsed = _number(screen.replace('"', "").replace("''", ""))
-        if parsed is None or parsed[1] not in INCH_UNITS or not 1 <= parsed[0] <= 120:
+        inches = screen_inches(screen)
+        if inches is None:
             errors.append(RowError(line, "screen_in", f"Not a screen diagonal in inches: {_echo(screen)!r}."))
         else:
-            specs["screen_in"] = _whole(parsed[0])
+            specs["screen_in"] = inches
     if (raw_year := cells.get("year")) is not None:
         year = year_of(raw_year)
         if year is None or year > current_year + 1:
@@ -364,6 +373,8 @@ def convert(row: SourceRow, fmt: ImportFormat, *, current_year: int) -> DeviceIn
 
 def required_for_create(item: DeviceInput) -> list[RowError]:
     """A new device needs its kind, make, model and serial (an update may leave them empty)."""
+    if item.serial is not None and item.kind is not None and item.make is not None and item.model is not None:
+        return []
     missing = [name for name in ("serial", "kind", "make", "model") if getattr(item, name) is None]
     return [RowError(item.line, name, "Required to register a new device.") for name in missing]
 

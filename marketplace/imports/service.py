@@ -53,6 +53,11 @@ SCALAR_FIELDS = ("kind", "make", "model", "serial", "asset_tag", "cosmetic_grade
 _DEVICES = cast(sa.Table, Device.__table__)
 _EVENTS = cast(sa.Table, DeviceEvent.__table__)
 
+#: ``specs.<key>`` names of the passport changes, built once.
+SPEC_CHANGE_NAMES = {
+    key: f"specs.{key}" for key in ("cpu", "ram_gb", "storage_gb", "storage_type", "year", "screen_in")
+}
+
 Progress = Callable[[str, int, int | None], None]
 PROGRESS_EVERY = 1000
 
@@ -93,7 +98,7 @@ class _Existing:
     specs: dict[str, Any]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Plan:
     line: int
     action: str  # "create" | "update"
@@ -328,10 +333,19 @@ def _plan_create(item: DeviceInput, check_specs: _SpecsChecker) -> _Plan | list[
     specs = check_specs(item.line, item.kind, item.specs)
     if isinstance(specs, list):
         return specs
-    values = {name: getattr(item, name) for name in SCALAR_FIELDS}
+    values = {
+        "kind": item.kind,
+        "make": item.make,
+        "model": item.model,
+        "serial": item.serial,
+        "asset_tag": item.asset_tag,
+        "cosmetic_grade": item.cosmetic_grade,
+        "location": item.location,
+        "notes": item.notes,
+    }
     changes: dict[str, list[Any]] = {name: [None, value] for name, value in values.items() if value is not None}
     for key, value in specs.items():
-        changes[f"specs.{key}"] = [None, value]
+        changes[SPEC_CHANGE_NAMES.get(key) or f"specs.{key}"] = [None, value]
     return _Plan(item.line, "create", values, specs, changes)
 
 
