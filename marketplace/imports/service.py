@@ -22,7 +22,9 @@ events and one executemany UPDATE. The service never commits: the request or the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -35,7 +37,7 @@ from marketplace.devices.models import CosmeticGrade, Device, DeviceEvent, Devic
 from marketplace.devices.specs import validate_specs
 from marketplace.errors import DomainError, NotFound, ValidationFailed
 from marketplace.imports import bulk
-from marketplace.imports.formats import FileError, ImportFormat, neutralise, read_rows
+from marketplace.imports.formats import FileError, ImportFormat, ParsedFile, neutralise, read_rows
 from marketplace.imports.mapping import DeviceInput, RowError, convert, required_for_create
 from marketplace.members.access import INVENTORY_ROLES, Principal, require_org_role
 from marketplace.members.models import Organisation
@@ -150,7 +152,37 @@ def run_import(
         parsed = read_rows(data, fmt)
     except FileError as exc:
         raise ValidationFailed(exc.message, errors={exc.field: [exc.message]}) from None
-    now = now or utcnow()
+    with _collector_paused():
+        return _run(session, actor, organisation_id, parsed, fmt, dry_run, progress, now or utcnow())
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector during an import.
+
+    Planning keeps hundreds of thousands of small dicts alive; each allocation burst triggers a
+    collection that walks all of them, so with the collector on the import is quadratic-ish (cProfile
+    showed 8-key dict comprehensions at ~30 µs each at 50 k rows). The import creates no reference
+    cycles; reference counting frees everything as usual, and the collector is resumed after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _run(
+    session: Session,
+    actor: Principal | None,
+    organisation_id: int,
+    parsed: ParsedFile,
+    fmt: ImportFormat,
+    dry_run: bool,
+    progress: Progress | None,
+    now: dt.datetime,
+) -> ImportReport:
     report = ImportReport(dry_run=dry_run, format=fmt.value, encoding=parsed.encoding, delimiter=parsed.delimiter)
     existing = _load_existing(session, organisation_id)
     by_serial: dict[str, list[_Existing]] = {}
