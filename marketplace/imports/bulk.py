@@ -19,6 +19,7 @@ from typing import Any, cast
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.devices.models import Device, DeviceEvent, DeviceState, DeviceTagSequence
@@ -92,12 +93,20 @@ class Writer:
 
     def _copy(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
         """PostgreSQL ``COPY … FROM STDIN`` (psycopg's copy, in this transaction): several times
-        faster than any INSERT."""
-        driver = self.session.connection().connection.driver_connection
+        faster than any INSERT. Driver errors are raised as SQLAlchemy's, like any statement's."""
+        connection = self.session.connection()
+        driver = connection.connection.driver_connection
+        dbapi = connection.dialect.loaded_dbapi
         assert driver is not None
-        with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        try:
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except dbapi.IntegrityError as exc:
+            raise IntegrityError(statement, None, exc) from exc
+        except dbapi.Error as exc:
+            raise DBAPIError(statement, None, exc) from exc
 
     def insert_devices(self, organisation_id: int, rows: Sequence[dict[str, Any]]) -> list[int]:
         """Insert checked device rows; return their ids in the order given.
