@@ -8,6 +8,7 @@ Run: ``.venv/bin/python bench/import.py [--rows 100000] [--database-url postgres
    a new database created on that PostgreSQL server and dropped afterwards), migrated with Alembic,
    imports the file with ``marketplace.imports.service.import_devices`` as an organisation admin,
    and commits: parsing, checks, planning, device rows and passport events included.
+   The first round then imports the same file again, untimed, and checks that it changes nothing.
 3. On another fresh database, inserts the same device rows (already converted to column values)
    with one DBAPI ``executemany`` of a plain INSERT into ``devices``, and commits.
 
@@ -143,7 +144,9 @@ def seed_organisation(session: Session) -> tuple[int, Principal]:
     return organisation.id, principal
 
 
-def run_import(url: str, data: bytes, profile: str | None) -> tuple[float, service.ImportReport]:
+def run_import(
+    url: str, data: bytes, profile: str | None, *, reimport: bool = False
+) -> tuple[float, service.ImportReport]:
     migrate.upgrade(url)
     engine = make_engine(url)
     try:
@@ -177,6 +180,24 @@ def run_import(url: str, data: bytes, profile: str | None) -> tuple[float, servi
                 profiler.dump_stats(profile)  # type: ignore[arg-type]
             elapsed = time.perf_counter() - start
             say(f"  import: {elapsed:.2f} s wall, {time.process_time() - cpu:.2f} s CPU in this process")
+        if reimport:
+            with Session(engine) as session:
+                start = time.perf_counter()
+                again = service.import_devices(
+                    session,
+                    principal,
+                    organisation_id=organisation_id,
+                    data=data,
+                    fmt=ImportFormat.NATIVE,
+                    dry_run=False,
+                )
+                session.commit()
+                say(
+                    f"  re-import of the same file: {time.perf_counter() - start:.2f} s, {again.created} created, "
+                    f"{again.updated} updated, {again.unchanged} unchanged"
+                )
+                if again.created or again.updated:
+                    raise SystemExit("re-import changed devices")
         return elapsed, report
     finally:
         engine.dispose()
@@ -262,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     for round_number in range(1, args.repeat + 1):
         with fresh_database(args.database_url, "import") as url:
             say(f"[{round_number}] importing through the service into {make_url(url).get_backend_name()}")
-            seconds, report = run_import(url, data, args.profile)
+            seconds, report = run_import(url, data, args.profile, reimport=round_number == 1)
         say(
             f"  {report.rows} rows: {report.created} created, {report.updated} updated, {report.failed} failed "
             f"in {seconds:.2f} s"
