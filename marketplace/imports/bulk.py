@@ -60,6 +60,10 @@ EVENT_COLUMNS = (
 UPDATE_COLUMNS = ("kind", "make", "model", "serial", "asset_tag", "specs", "cosmetic_grade", "location", "notes")
 
 
+#: A passport event to write: device id, event kind (its value), changes, data.
+EventRow = tuple[int, str, dict[str, Any], dict[str, Any]]
+
+
 def _insert_sql(table: str, columns: tuple[str, ...], mark: str) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"  # noqa: S608
 
@@ -108,8 +112,8 @@ class Writer:
         except dbapi.Error as exc:
             raise DBAPIError(statement, None, exc) from exc
 
-    def insert_devices(self, organisation_id: int, rows: Sequence[dict[str, Any]]) -> list[int]:
-        """Insert checked device rows; return their ids in the order given.
+    def insert_devices(self, organisation_id: int, rows: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> list[int]:
+        """Insert checked devices, given as (column values, specs); return their ids in that order.
 
         PostgreSQL: ids are drawn from the column's sequence first (one ``nextval`` query) and sent
         with the rows through COPY. SQLite: executemany, then the new ids read back by asset tag.
@@ -126,7 +130,7 @@ class Writer:
                 row["model"],
                 row["serial"],
                 row["asset_tag"],
-                _json(row["specs"]),
+                _json(specs),
                 row["cosmetic_grade"],
                 row["location"],
                 row["notes"],
@@ -135,7 +139,7 @@ class Writer:
                 stamp,
                 stamp,
             )
-            for row in rows
+            for row, specs in rows
         ]
         if self.postgres:
             ids = list(
@@ -147,7 +151,7 @@ class Writer:
             self._copy("devices", ("id", *DEVICE_COLUMNS), [(i, *v) for i, v in zip(ids, values, strict=True)])
             return ids
         self._executemany(self.insert_devices_sql, values)
-        tags = [row["asset_tag"] for row in rows]
+        tags = [row["asset_tag"] for row, _specs in rows]
         found: dict[str, int] = {}
         for start in range(0, len(tags), ID_QUERY_CHUNK):
             chunk = tags[start : start + ID_QUERY_CHUNK]
@@ -177,22 +181,14 @@ class Writer:
             ],
         )
 
-    def insert_events(self, events: Sequence[dict[str, Any]]) -> None:
-        """Passport events: ``device_id``, ``kind`` (value), actor ids, ``changes``, ``data``."""
+    def insert_events(self, events: Sequence[EventRow], *, actor: tuple[int | None, int | None, int]) -> None:
+        """Public passport events ``(device_id, kind value, changes, data)`` by one actor
+        ``(user id, token id, organisation id)``, all at the batch's time."""
         stamp = self.stamp
+        user_id, token_id, organisation_id = actor
         rows = [
-            (
-                event["device_id"],
-                event["kind"],
-                stamp,
-                event["actor_user_id"],
-                event["actor_token_id"],
-                event["actor_organisation_id"],
-                _json(event["changes"]),
-                _json(event["data"]),
-                event["public"],
-            )
-            for event in events
+            (device_id, kind, stamp, user_id, token_id, organisation_id, _json(changes), _json(data), True)
+            for device_id, kind, changes, data in events
         ]
         if self.postgres:
             self._copy("device_events", EVENT_COLUMNS, rows)

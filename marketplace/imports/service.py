@@ -145,8 +145,15 @@ def run_import(
     progress: Progress | None = None,
     now: dt.datetime | None = None,
 ) -> ImportReport:
-    """The import itself, for an already authorised caller (``actor`` None: a shell operator)."""
-    if session.get(Organisation, organisation_id) is None:
+    """The import itself, for an already authorised caller (``actor`` None: a shell operator).
+
+    A real import locks the organisation's row first (PostgreSQL; SQLite requests hold the write
+    lock already): two imports into one organisation then run one after the other, and the second
+    plans against what the first committed, so neither creates a device the other just created."""
+    query = sa.select(Organisation.id).where(Organisation.id == organisation_id)
+    if not dry_run:
+        query = query.with_for_update()
+    if session.execute(query).scalar_one_or_none() is None:
         raise NotFound("No such organisation.")
     try:
         parsed = read_rows(data, fmt)
@@ -353,7 +360,7 @@ class _SpecsChecker:
             outcome = self._check(kind, specs)
         clean, errors = outcome
         if clean is not None:
-            return dict(clean)
+            return clean  # shared between rows with the same specs: read-only
         return [RowError(line, name, "; ".join(messages)) for name, messages in errors.items()]
 
 
@@ -463,22 +470,14 @@ class _Writer:
                     updated += 1
         return created, updated, errors
 
-    def _event(self, device_id: int, plan: _Plan) -> dict[str, Any]:
-        return {
-            "device_id": device_id,
-            "kind": EventKind.IMPORTED.value if plan.action == "create" else EventKind.UPDATED.value,
-            "actor_user_id": self.user_id,
-            "actor_token_id": self.token_id,
-            "actor_organisation_id": self.organisation_id,
-            "changes": plan.changes,
-            "data": {"source": "import", "format": self.fmt.value, "row": plan.line},
-            "public": True,
-        }
+    def _event(self, device_id: int, plan: _Plan) -> bulk.EventRow:
+        kind = EventKind.IMPORTED.value if plan.action == "create" else EventKind.UPDATED.value
+        return device_id, kind, plan.changes, {"source": "import", "format": self.fmt.value, "row": plan.line}
 
     def _write_batch(self, batch: list[_Plan]) -> int:
         creates = [p for p in batch if p.action == "create"]
         updates = [p for p in batch if p.action == "update"]
-        events: list[dict[str, Any]] = []
+        events: list[bulk.EventRow] = []
         untagged = [p for p in creates if p.values["asset_tag"] is None]
         if untagged:
             tags = bulk.generate_tags(self.session, self.organisation_id, len(untagged), self.taken_tags)
@@ -486,7 +485,7 @@ class _Writer:
                 plan.values["asset_tag"] = tag
                 plan.changes["asset_tag"] = [None, tag]
         if creates:
-            ids = self.bulk.insert_devices(self.organisation_id, [{**p.values, "specs": p.specs} for p in creates])
+            ids = self.bulk.insert_devices(self.organisation_id, [(p.values, p.specs) for p in creates])
             events.extend(self._event(device_id, p) for device_id, p in zip(ids, creates, strict=True))
         if updates:
             rows = [
@@ -502,7 +501,7 @@ class _Writer:
                 raise _Conflict
             events.extend(self._event(p.existing.id, p) for p in updates if p.existing)
         if events:
-            self.bulk.insert_events(events)
+            self.bulk.insert_events(events, actor=(self.user_id, self.token_id, self.organisation_id))
         return len(creates)
 
     def _write_one(self, plan: _Plan) -> None:
