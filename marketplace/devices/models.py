@@ -148,3 +148,15 @@ class DeviceEvent(Base):
     public: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     device: Mapped[Device] = relationship(back_populates="events")
+
+
+@sa.event.listens_for(DeviceEvent, "before_update")
+@sa.event.listens_for(DeviceEvent, "before_delete")
+def _passport_is_append_only(_mapper: Any, _connection: Any, target: DeviceEvent) -> None:
+    """A passport event, once written, is never changed nor removed through the ORM (a device's
+    history is evidence: for a buyer, for décret 2022-190's "reconditionné", for the WEEE trail)."""
+    raise PassportIsAppendOnly(f"Passport event {target.id} cannot be changed or deleted.")
+
+
+class PassportIsAppendOnly(RuntimeError):
+    """A bug: code tried to rewrite a device's history."""

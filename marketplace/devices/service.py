@@ -15,6 +15,7 @@ Who may do what (staff may do everything):
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -30,6 +31,7 @@ from marketplace.devices import lifecycle
 from marketplace.devices.models import (
     CosmeticGrade,
     Device,
+    DeviceEvent,
     DeviceKind,
     DeviceState,
     DeviceTagSequence,
@@ -46,8 +48,9 @@ from marketplace.errors import (
     PreconditionRequired,
     ValidationFailed,
 )
-from marketplace.members.access import BENCH_ROLES, INVENTORY_ROLES, Principal, require_user
-from marketplace.members.models import Organisation, Role
+from marketplace.listings.models import Listing, ListingStatus, Visibility
+from marketplace.members.access import BENCH_ROLES, INVENTORY_ROLES, SCOPE_API, Principal, require_user
+from marketplace.members.models import ApiToken, Organisation, Role, User
 
 #: Server-generated asset tags: ``RLF-000123``, numbered per organisation.
 ASSET_TAG_PREFIX = "RLF-"
@@ -65,11 +68,19 @@ __all__ = [
     "ASSET_TAG_PREFIX",
     "PRIVATE_FIELDS",
     "DevicePage",
+    "PassportPage",
+    "can_read_device",
+    "complete_repair",
     "create_device",
     "find_device_for_upsert",
     "format_asset_tag",
     "get_device",
+    "get_passport",
     "list_devices",
+    "lock_organisation_devices",
+    "redact",
+    "retire_device",
+    "start_repair",
     "update_device",
     "validate_specs",
 ]
@@ -111,22 +122,32 @@ def format_asset_tag(number: int) -> str:
     return f"{ASSET_TAG_PREFIX}{number:0{ASSET_TAG_DIGITS}d}"
 
 
-def _next_tag_number(session: Session, organisation_id: int) -> int:
-    """Take the organisation's next number in one statement.
+def _bump_sequence(session: Session, organisation_id: int, step: int) -> int:
+    """Add ``step`` (0 or 1) to the organisation's sequence row and return its value.
 
-    ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` locks the organisation's sequence row until
-    the transaction ends (PostgreSQL; SQLite holds the database write lock), so two concurrent
-    creations never get the same number, and a rolled-back one gives its number back.
+    ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` locks the row until the transaction ends
+    (PostgreSQL; SQLite holds the database write lock), even with ``step`` 0: device creations in
+    one organisation are serialised from there on, so two never get the same number, nor pass
+    the serial and asset tag checks together; a rolled-back creation gives its number back.
     """
     table = cast(sa.Table, DeviceTagSequence.__table__)
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = (
         insert(table)
-        .values(organisation_id=organisation_id, last_value=1)
-        .on_conflict_do_update(index_elements=[table.c.organisation_id], set_={"last_value": table.c.last_value + 1})
+        .values(organisation_id=organisation_id, last_value=step)
+        .on_conflict_do_update(index_elements=[table.c.organisation_id], set_={"last_value": table.c.last_value + step})
         .returning(table.c.last_value)
     )
     return int(session.execute(statement).scalar_one())
+
+
+def lock_organisation_devices(session: Session, organisation_id: int) -> None:
+    """Serialise device creation in the organisation until the transaction ends (see above)."""
+    _bump_sequence(session, organisation_id, 0)
+
+
+def _next_tag_number(session: Session, organisation_id: int) -> int:
+    return _bump_sequence(session, organisation_id, 1)
 
 
 def _asset_tag_taken(session: Session, organisation_id: int, asset_tag: str, *, exclude_id: int | None = None) -> bool:
@@ -165,17 +186,37 @@ def _serial_conflict() -> Conflict:
     )
 
 
+#: Column lengths (PostgreSQL enforces them; the service checks first so the importer, which
+#: calls it without the API schemas, gets a field error rather than a database error).
+MAX_LENGTHS = {"make": 120, "model": 200, "serial": 120, "asset_tag": 64, "location": 200, "notes": 5000}
+
+
 def _clean_text(value: str | None, field: str, *, required: bool = False) -> str | None:
     if value is None:
         if required:
             raise ValidationFailed(f"{field} is required.", errors={field: ["Missing data for required field."]})
         return None
-    value = value.strip()
+    value = str(value).strip()
     if not value:
         if required:
             raise ValidationFailed(f"{field} must not be blank.", errors={field: ["Must not be blank."]})
         return None
+    limit = MAX_LENGTHS.get(field)
+    if limit is not None and len(value) > limit:
+        raise ValidationFailed(f"{field} is too long.", errors={field: [f"Longer than maximum length {limit}."]})
     return value
+
+
+def _as_cosmetic_grade(value: CosmeticGrade | str | None) -> CosmeticGrade | None:
+    if value is None:
+        return None
+    try:
+        return CosmeticGrade(value)
+    except ValueError:
+        allowed = ", ".join(g.value for g in CosmeticGrade)
+        raise ValidationFailed(
+            "Unknown cosmetic grade.", errors={"cosmetic_grade": [f"Must be one of: {allowed}."]}
+        ) from None
 
 
 # --- create / find ----------------------------------------------------------------------------
@@ -217,9 +258,10 @@ def create_device(
     clean_model = _clean_text(model, "model", required=True)
     clean_serial = _clean_text(serial, "serial", required=True)
     assert clean_make is not None and clean_model is not None and clean_serial is not None
-    grade = CosmeticGrade(cosmetic_grade) if cosmetic_grade is not None else None
+    grade = _as_cosmetic_grade(cosmetic_grade)
     tag = _clean_text(asset_tag, "asset_tag")
 
+    lock_organisation_devices(session, organisation_id)
     if _serial_taken(session, organisation_id, clean_serial):
         raise _serial_conflict()
     if tag is not None and _asset_tag_taken(session, organisation_id, tag):
@@ -248,16 +290,16 @@ def create_device(
             session.flush()
     except IntegrityError:
         raise _asset_tag_conflict(tag) from None
-    record_event(
+    event = record_event(
         session,
         device,
         source_event,
         principal,
         organisation_id=organisation_id,
         changes={field: (None, value) for field, value in _snapshot(device).items() if value not in (None, {}, "")},
-        state_from=None,
         public=True,
     )
+    event.state_to = device.state.value
     session.flush()
     return device
 
@@ -302,12 +344,12 @@ def _as_kind(kind: DeviceKind | str) -> DeviceKind:
         raise ValidationFailed("Unknown device kind.", errors={"kind": [f"Not a device kind: {kind}."]}) from None
 
 
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
 def _snapshot(device: Device) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for field in UPDATABLE_FIELDS:
-        value = getattr(device, field)
-        values[field] = value.value if hasattr(value, "value") else value
-    return values
+    return {field: _plain(getattr(device, field)) for field in UPDATABLE_FIELDS}
 
 
 # --- read -------------------------------------------------------------------------------------
@@ -439,8 +481,7 @@ def update_device(
         if field in changes:
             new[field] = _clean_text(changes[field], field)
     if "cosmetic_grade" in changes:
-        value = changes["cosmetic_grade"]
-        new["cosmetic_grade"] = CosmeticGrade(value) if value is not None else None
+        new["cosmetic_grade"] = _as_cosmetic_grade(changes["cosmetic_grade"])
     if "asset_tag" in changes:
         tag = _clean_text(changes["asset_tag"], "asset_tag", required=True)
         assert tag is not None
@@ -450,17 +491,23 @@ def update_device(
     if "serial" in new and _serial_taken(session, device.organisation_id, new["serial"], exclude_id=device.id):
         raise _serial_conflict()
 
-    for field, value in new.items():
-        setattr(device, field, value)
-    after = _snapshot(device)
+    after = {**before, **{field: _plain(value) for field, value in new.items()}}
     diff = {field: (before[field], after[field]) for field in UPDATABLE_FIELDS if before[field] != after[field]}
     if not diff:
         return device
     try:
+        # The savepoint opens before the change so that a refused flush leaves the caller's
+        # transaction usable (the importer updates many devices in one). It must also be
+        # opened before any change is pending: begin_nested() flushes what is.
         with session.begin_nested():
-            _flush_versioned(session, device)
+            for field in diff:
+                setattr(device, field, new[field])
+            session.flush()
+    except StaleDataError:
+        # A concurrent update committed first: the versioned UPDATE matched no row.
+        raise PreconditionFailed("The device was changed by someone else meanwhile; read it again.") from None
     except IntegrityError:
-        raise _asset_tag_conflict(device.asset_tag) from None
+        raise _asset_tag_conflict(new.get("asset_tag", device.asset_tag)) from None
     record_event(
         session,
         device,
@@ -583,3 +630,144 @@ def retire_device(
     record_event(session, device, EventKind.RETIRED, principal, data={"disposal": record}, state_from=previous)
     session.flush()
     return device
+
+
+# --- passport -----------------------------------------------------------------------------------
+
+#: Keys left out of event data in the public passport, wherever they are nested: identifiers
+#: (serials of the device and its disks), people (operators, emails) and internal remarks.
+PRIVATE_DATA_KEYS = frozenset(
+    {
+        "serial",
+        "serials",
+        "disk_serial",
+        "asset_tag",
+        "notes",
+        "note",
+        "location",
+        "operator",
+        "email",
+        "user_id",
+        "actor",
+        "token",
+        "token_id",
+        "certificate_ref",
+        "imei",
+        "mac",
+        "wwn",
+    }
+)
+
+
+def _is_private_key(key: str) -> bool:
+    lowered = key.lower()
+    return lowered in PRIVATE_DATA_KEYS or lowered.endswith(("serial", "_email", "_notes"))
+
+
+def redact(value: Any) -> Any:
+    """``value`` without private keys, at any depth (event data come from every domain)."""
+    if isinstance(value, Mapping):
+        return {k: redact(v) for k, v in value.items() if not _is_private_key(str(k))}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class PassportPage:
+    view: str  # "full" or "public"
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def _visible_listing_exists(session: Session, principal: Principal | None, device: Device) -> bool:
+    visibilities = [Visibility.PUBLIC]
+    if principal is not None and principal.user_id is not None and principal.organisation_ids:
+        visibilities.append(Visibility.MEMBERS)
+    query = sa.select(Listing.id).where(
+        Listing.device_id == device.id,
+        Listing.organisation_id == device.organisation_id,
+        Listing.status == ListingStatus.ACTIVE,
+        Listing.visibility.in_(visibilities),
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
+def get_passport(
+    session: Session,
+    principal: Principal | None,
+    device_id: int,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> PassportPage:
+    """The device's passport, oldest event first.
+
+    Members of the owning organisation and staff read it in full. Anyone else, anonymous
+    included, reads the public view only while the device has an active listing they can see
+    (public, or members-only and they belong to an organisation): public events only, without
+    private fields or actor identities. Otherwise 404.
+    """
+    if principal is not None and (principal.user_id is None or not principal.has_scope(SCOPE_API)):
+        require_user(principal)  # bench tokens: 403
+    device = session.get(Device, device_id)
+    if device is None:
+        raise NotFound("No such device.")
+    full = can_read_device(principal, device)
+    if not full and not _visible_listing_exists(session, principal, device):
+        raise NotFound("No such device.")
+
+    query = sa.select(DeviceEvent).where(DeviceEvent.device_id == device.id)
+    if not full:
+        query = query.where(DeviceEvent.public.is_(True))
+    if cursor is not None:
+        (last_id,) = decode_cursor(cursor, length=1)
+        if not isinstance(last_id, int):
+            raise ValidationFailed("The cursor is not valid.", errors={"cursor": ["Invalid cursor."]})
+        query = query.where(DeviceEvent.id > last_id)
+    events = list(session.scalars(query.order_by(DeviceEvent.id).limit(limit + 1)))
+    next_cursor = encode_cursor([events[limit - 1].id]) if len(events) > limit else None
+    events = events[:limit]
+
+    org_ids = {e.actor_organisation_id for e in events if e.actor_organisation_id is not None}
+    org_names: dict[int, str] = dict(
+        session.execute(sa.select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))).all()
+    )
+    user_names: dict[int, str] = {}
+    token_names: dict[int, str | None] = {}
+    if full:
+        user_ids = {e.actor_user_id for e in events if e.actor_user_id is not None}
+        user_names = dict(session.execute(sa.select(User.id, User.display_name).where(User.id.in_(user_ids))).all())
+        token_ids = {e.actor_token_id for e in events if e.actor_token_id is not None and e.actor_user_id is None}
+        token_names = dict(
+            session.execute(sa.select(ApiToken.id, ApiToken.name).where(ApiToken.id.in_(token_ids))).all()
+        )
+
+    items: list[dict[str, Any]] = []
+    for event in events:
+        organisation_name = org_names.get(event.actor_organisation_id or 0)
+        item: dict[str, Any] = {
+            "id": event.id,
+            "kind": event.kind,
+            "occurred_at": event.occurred_at,
+            "state_from": event.state_from,
+            "state_to": event.state_to,
+        }
+        if full:
+            item["changes"] = dict(event.changes)
+            item["data"] = dict(event.data)
+            item["public"] = event.public
+            item["actor"] = {
+                "user_id": event.actor_user_id,
+                "name": user_names.get(event.actor_user_id or 0),
+                "token_id": event.actor_token_id,
+                "bench_token": token_names.get(event.actor_token_id or 0),
+                "organisation_id": event.actor_organisation_id,
+                "organisation_name": organisation_name,
+            }
+        else:
+            item["changes"] = {k: v for k, v in event.changes.items() if k not in PRIVATE_FIELDS}
+            item["data"] = redact(event.data)
+            item["actor"] = {"organisation_name": organisation_name}
+        items.append(item)
+    return PassportPage("full" if full else "public", items, next_cursor)

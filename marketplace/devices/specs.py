@@ -88,15 +88,15 @@ class _SpecsSchema(ma.Schema):
 
     @ma.pre_load
     def _normalise(self, data: Any, **_kwargs: Any) -> Any:
-        """Strip strings; lower-case the values of enumerated fields (``SSD`` → ``ssd``)."""
+        """Strip strings (blank ones become null); lower-case enumerated values (``SSD`` → ``ssd``)."""
         if not isinstance(data, Mapping):
             return data
         cleaned: dict[str, Any] = {}
         for key, value in data.items():
             if isinstance(value, str):
-                value = value.strip()
+                value = value.strip() or None  # an empty cell is an unknown spec, not a value
                 field = self.fields.get(key)
-                if field is not None and any(isinstance(v, ma.validate.OneOf) for v in field.validators):
+                if value and field is not None and any(isinstance(v, ma.validate.OneOf) for v in field.validators):
                     value = value.lower()
             cleaned[key] = value
         return cleaned

@@ -1,7 +1,7 @@
 """device tag sequences and disposal
 
 Revision ID: 5484d837d44c
-Revises: 404090641c97
+Revises: 7c1e5a2b9d40
 Create Date: 2026-11-26 11:55:04.620266
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "5484d837d44c"
-down_revision: str | Sequence[str] | None = "404090641c97"
+down_revision: str | Sequence[str] | None = "7c1e5a2b9d40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

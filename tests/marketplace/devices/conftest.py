@@ -108,3 +108,50 @@ def laptop(**overrides: Any) -> dict[str, Any]:
         "specs": {"cpu": "Intel Core i5-8350U", "ram_gb": 16, "storage_gb": 256, "storage_type": "nvme", "year": 2018},
         **overrides,
     }
+
+
+@dataclass
+class ApiPeople:
+    """Bearer headers for every kind of caller of organisation A's devices (None: anonymous)."""
+
+    org_id: int
+    other_org_id: int
+    headers: dict[str, dict[str, str] | None]
+
+
+ROLES = ("anonymous", "member", "lister", "technician", "admin", "other_admin", "bench", "staff")
+
+
+@pytest.fixture
+def api_people(client: Any, db_session: Session) -> ApiPeople:
+    from tests.api_helpers import add_member, auth, create_org, register
+
+    admin = register(client, "admin")
+    org = create_org(client, admin)
+    actors = {role: add_member(client, admin, org["id"], role) for role in ("member", "lister", "technician")}
+    other_admin = register(client, "other")
+    other_org = create_org(client, other_admin)
+    staff = register(client, "staff")
+    user = db_session.get(User, staff.user_id)
+    assert user is not None
+    user.is_staff = True
+    db_session.flush()
+    bench = client.post(f"/api/v1/organisations/{org['id']}/tokens", json={"name": "bench"}, headers=admin.headers)
+    assert bench.status_code == 201
+    headers: dict[str, dict[str, str] | None] = {
+        "anonymous": None,
+        **{role: actor.headers for role, actor in actors.items()},
+        "admin": admin.headers,
+        "other_admin": other_admin.headers,
+        "bench": auth(bench.json["token"]),
+        "staff": staff.headers,
+    }
+    return ApiPeople(org["id"], other_org["id"], headers)
+
+
+def create_via_api(client: Any, people: ApiPeople, **overrides: Any) -> dict[str, Any]:
+    body = {"organisation_id": people.org_id, **laptop(), **overrides}
+    response = client.post("/api/v1/devices", json=body, headers=people.headers["lister"])
+    assert response.status_code == 201, response.json
+    data: dict[str, Any] = response.json
+    return data

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from marketplace.devices import service
+from marketplace.devices import lifecycle, service
 from marketplace.devices.models import Device, DeviceEvent, DeviceState, EventKind
 from marketplace.errors import (
     Conflict,
@@ -212,3 +212,98 @@ def test_retire(db_session: Session, people: OrgPeople) -> None:
     assert "none" in info.value.detail
     with pytest.raises(InvalidState):
         service.update_device(db_session, people.admin, device.id, {"location": "x"}, expected_version=device.version)
+
+
+def test_redact_drops_private_keys_at_any_depth() -> None:
+    data = {
+        "grade": "B",
+        "disks": [{"serial": "S1", "disk_serial": "S2", "model": "Samsung 860", "wwn_serial": "x"}],
+        "operator": "Jean",
+        "operator_email": "jean@example.org",
+        "erasure": {"method": "purge", "certificate_ref": "C-1", "notes": "second pass"},
+        "asset_tag": "IT-1",
+    }
+    assert service.redact(data) == {"grade": "B", "disks": [{"model": "Samsung 860"}], "erasure": {"method": "purge"}}
+
+
+def test_importer_event_kind_and_staff_errors(db_session: Session, people: OrgPeople) -> None:
+    device = service.create_device(
+        db_session,
+        people.staff,
+        organisation_id=people.organisation.id,
+        source_event=EventKind.IMPORTED,
+        **laptop(),
+    )
+    [event] = events(db_session, device)
+    assert event.kind is EventKind.IMPORTED and event.state_to == "registered"
+    with pytest.raises(ValidationFailed) as info:
+        service.create_device(db_session, people.staff, organisation_id=10**6, **laptop())
+    assert set(info.value.errors) == {"organisation_id"}
+    with pytest.raises(Forbidden):  # an outsider learns nothing about which ids exist
+        service.create_device(db_session, people.other_admin, organisation_id=10**6, **laptop())
+
+
+def test_blank_required_text_is_refused(db_session: Session, people: OrgPeople) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        service.create_device(db_session, people.lister, organisation_id=people.organisation.id, **laptop(serial="  "))
+    assert set(info.value.errors) == {"serial"}
+
+
+def _diagnosed(session: Session, device: Device, grade: str = "B") -> None:
+    """What the diagnostics upload does to a device (another domain), enough for these tests."""
+    lifecycle.transition(device, DeviceState.DIAGNOSED)
+    device.grade = grade
+    session.flush()
+
+
+def test_a_graded_device_returns_to_diagnosed_after_repair(db_session: Session, people: OrgPeople) -> None:
+    device = service.create_device(db_session, people.lister, organisation_id=people.organisation.id, **laptop())
+    _diagnosed(db_session, device, "D")
+    service.start_repair(db_session, people.technician, device.id, parts=["SSD"])
+    service.complete_repair(db_session, people.technician, device.id)
+    assert device.state is DeviceState.DIAGNOSED
+    # …unless the technician wants it diagnosed again (a disk was swapped).
+    service.start_repair(db_session, people.technician, device.id, parts=["SSD"])
+    service.complete_repair(db_session, people.technician, device.id, return_to=DeviceState.REGISTERED)
+    assert device.state is DeviceState.REGISTERED
+    event = events(db_session, device)[-1]
+    assert (event.kind, event.state_from, event.state_to) == (EventKind.REPAIRED, "in_repair", "registered")
+    assert event.data == {"parts": []}
+
+
+def test_a_listed_device_is_not_repaired_nor_retired_behind_its_listing(db_session: Session, people: OrgPeople) -> None:
+    device = service.create_device(db_session, people.lister, organisation_id=people.organisation.id, **laptop())
+    _diagnosed(db_session, device)
+    lifecycle.transition(device, DeviceState.LISTED)
+    db_session.flush()
+    count = len(events(db_session, device))
+    with pytest.raises(InvalidState) as info:
+        service.start_repair(db_session, people.technician, device.id)
+    assert "withdraw its listing first" in info.value.detail
+    assert "allowed from listed: diagnosed, in_repair, on_loan, reserved, retired" in info.value.detail
+    with pytest.raises(InvalidState):
+        service.retire_device(
+            db_session,
+            people.admin,
+            device.id,
+            disposal={"method": "recycled", "recycler": "x", "certificate_ref": "y"},
+        )
+    assert device.state is DeviceState.LISTED and len(events(db_session, device)) == count
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"cosmetic_grade": "mint"}, "cosmetic_grade"),
+        ({"make": "x" * 121}, "make"),
+        ({"serial": "S" * 121}, "serial"),
+        ({"asset_tag": "T" * 65}, "asset_tag"),
+        ({"kind": "toaster"}, "kind"),
+    ],
+)
+def test_service_callers_get_field_errors_not_database_errors(
+    db_session: Session, people: OrgPeople, overrides: dict[str, str], field: str
+) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        service.create_device(db_session, people.lister, organisation_id=people.organisation.id, **laptop(**overrides))
+    assert set(info.value.errors) == {field}
