@@ -79,7 +79,13 @@ class _Bars:
 
 @click.command("import-devices")
 @click.argument("file", type=click.File("rb"))
-@click.option("--organisation", "organisation_id", type=int, required=True, help="Id of the target organisation.")
+@click.option(
+    "--organisation",
+    "organisation_id",
+    type=click.IntRange(1, 2**31 - 1),
+    required=True,
+    help="Id of the target organisation.",
+)
 @click.option(
     "--format",
     "fmt",

@@ -8,6 +8,9 @@ from flask_smorest.fields import Upload
 from marketplace.api.smorest import Schema
 from marketplace.imports.formats import ImportFormat
 
+#: Database ids are PostgreSQL ``integer``s; a larger one would overflow in the driver.
+MAX_ID = 2**31 - 1
+
 
 class ImportQueryArgsSchema(Schema):
     dry_run = ma.fields.Boolean(
@@ -25,7 +28,9 @@ class ImportFormSchema(Schema):
         required=True,
         metadata={"description": "native (documented CSV), glpi (Computers list export), snipeit (assets export)"},
     )
-    organisation_id = ma.fields.Integer(required=True, strict=False, validate=ma.validate.Range(min=1))
+    organisation_id = ma.fields.Integer(
+        required=True, strict=False, validate=ma.validate.Range(min=1, max=MAX_ID), metadata={"example": 1}
+    )
 
 
 class RowErrorSchema(Schema):

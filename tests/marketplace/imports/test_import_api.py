@@ -209,6 +209,7 @@ def test_access_matrix(client: FlaskClient, db_session: Session, org: Org) -> No
         response = upload(client, actor, org.id, data)
         assert response.status_code == 404, response.json
     assert upload(client, org.admin, 999999, data).status_code == 404
+    assert upload(client, org.admin, 2**31, data).status_code == 422  # beyond a database id
     assert device_count(db_session, org.id) == 0
 
     assert upload(client, lister, org.id, data).json["created"] == 6
