@@ -229,3 +229,22 @@ def test_openapi_documents_the_import(client: FlaskClient) -> None:
     operation = spec["paths"]["/api/v1/devices/import"]["post"]
     assert "multipart/form-data" in operation["requestBody"]["content"]
     assert {"403", "404", "413", "422"} <= set(operation["responses"])
+
+
+def test_imported_devices_read_through_the_devices_api_with_their_passport(client: FlaskClient, org: Org) -> None:
+    upload(client, org.admin, org.id, sample("native.csv"))
+    upload(
+        client,
+        org.admin,
+        org.id,
+        b"serial,asset_tag,kind,make,model,cpu,ram_gb,storage_gb,year\nPF1ABCDE,LYO-0001,,,,,32,,\n",
+    )
+    listing = client.get("/api/v1/devices", headers=org.admin.headers).json
+    device = next(d for d in listing["items"] if d["serial"] == "PF1ABCDE")
+    assert device["specs"]["ram_gb"] == 32 and device["asset_tag"] == "LYO-0001"
+    passport = client.get(f"/api/v1/devices/{device['id']}/passport", headers=org.admin.headers)
+    assert passport.status_code == 200, passport.json
+    kinds = [event["kind"] for event in passport.json["items"]]
+    assert kinds[:2] == ["imported", "updated"] or kinds[-2:] == ["imported", "updated"]
+    updated = next(event for event in passport.json["items"] if event["kind"] == "updated")
+    assert updated["changes"] == {"specs.ram_gb": [16, 32]}
