@@ -129,7 +129,7 @@ def import_devices_command(
             session.rollback()
         else:
             session.commit()
-    summary = service.plans_summary(report)
+    summary = service.report_as_dict(report)
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))
     else:

@@ -33,7 +33,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
-from marketplace.devices.models import CosmeticGrade, Device, DeviceEvent, DeviceKind, EventKind
+from marketplace.devices.models import Device, DeviceKind, EventKind
 from marketplace.devices.specs import validate_specs
 from marketplace.errors import DomainError, NotFound, ValidationFailed
 from marketplace.imports import bulk
@@ -50,16 +50,15 @@ MAX_REPORTED_ERRORS = 1000
 #: Device columns an import may set; compared to decide between ``updated`` and ``unchanged``.
 SCALAR_FIELDS = ("kind", "make", "model", "serial", "asset_tag", "cosmetic_grade", "location", "notes")
 
-#: ``progress(stage, advance, total)``: stage ``"check"`` (rows read and checked; total unknown) then
-#: ``"write"`` (rows written, out of ``total``).
 _DEVICES = cast(sa.Table, Device.__table__)
-_EVENTS = cast(sa.Table, DeviceEvent.__table__)
 
 #: ``specs.<key>`` names of the passport changes, built once.
 SPEC_CHANGE_NAMES = {
     key: f"specs.{key}" for key in ("cpu", "ram_gb", "storage_gb", "storage_type", "year", "screen_in")
 }
 
+#: ``progress(stage, advance, total)``: stage ``"check"`` (rows read and checked; total unknown) then
+#: ``"write"`` (rows written, out of ``total``).
 Progress = Callable[[str, int, int | None], None]
 PROGRESS_EVERY = 1000
 
@@ -518,7 +517,7 @@ class _Writer:
         self.session.expire(device)
 
 
-def plans_summary(report: ImportReport) -> dict[str, Any]:
+def report_as_dict(report: ImportReport) -> dict[str, Any]:
     """The report as plain data (CLI JSON output)."""
     return {
         "dry_run": report.dry_run,
@@ -535,12 +534,4 @@ def plans_summary(report: ImportReport) -> dict[str, Any]:
     }
 
 
-__all__ = [
-    "CosmeticGrade",
-    "DeviceKind",
-    "ImportFormat",
-    "ImportReport",
-    "import_devices",
-    "plans_summary",
-    "run_import",
-]
+__all__ = ["ImportFormat", "ImportReport", "import_devices", "report_as_dict", "run_import"]
