@@ -19,6 +19,7 @@ BLUEPRINT_MODULES = (
     "marketplace.devices.routes",
     "marketplace.reports.routes",
     "marketplace.erasures.routes",
+    "marketplace.imports.routes",
     "marketplace.impact.routes",
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import import_module
 
 import click
 from alembic import command
@@ -87,3 +88,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(set_staff_command)
     app.cli.add_command(regrade_command)
+    import_module("marketplace.imports.cli").register(app)
