@@ -15,6 +15,7 @@ from marketplace.config import Config
 BLUEPRINT_MODULES = (
     "marketplace.system.routes",
     "marketplace.members.routes",
+    "marketplace.listings.routes",
 )
 
 API_TITLE = "Relife API"
