@@ -7,6 +7,7 @@ could not be read / a probe could not run / an upload failed, 2 on usage errors 
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ ACTIONS = {
     Grade.A: "reuse as is (like new)",
     Grade.B: "reuse as is (healthy, used)",
     Grade.C: "reuse; worn, expect a shorter life",
-    Grade.D: "replace this part, then reuse",
+    Grade.D: "replace this part, then reuse the device",
     Grade.F: "do not reuse (erase, then recycle)",
 }
 UNKNOWN_ACTION = "no health data: re-test or check by hand"
@@ -454,12 +455,25 @@ def _str(value: object) -> str | None:
 # --- output -------------------------------------------------------------------------------------
 
 
+def json_line(obj: Any) -> str:
+    """One line of JSON. orjson refuses integers beyond 64 bits (NVMe's 128-bit counters can be),
+    so those lines go through the standard library instead."""
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def _emit_json(obj: Any) -> None:
-    click.echo(orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode())
+    click.echo(json_line(obj))
 
 
-def _action(grade: Grade, health: Health) -> str:
-    return UNKNOWN_ACTION if health is Health.UNKNOWN else ACTIONS[grade]
+def _action(grade: Grade, health: Health, replaceable: bool = False) -> str:
+    if health is Health.UNKNOWN:
+        return UNKNOWN_ACTION
+    if grade is Grade.F and replaceable:
+        return "replace this part (erase it, then recycle it), then reuse the device"
+    return ACTIONS[grade]
 
 
 def _print_table(results: Sequence[Graded]) -> None:
@@ -479,7 +493,7 @@ def _print_table(results: Sequence[Graded]) -> None:
                     _model(report),
                     a.health.value,
                     a.grade.value,
-                    _action(a.grade, a.health),
+                    _action(a.grade, a.health, report.replaceable),
                 )
             )
             details.append(

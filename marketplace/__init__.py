@@ -15,6 +15,8 @@ from marketplace.config import Config
 BLUEPRINT_MODULES = (
     "marketplace.system.routes",
     "marketplace.members.routes",
+    "marketplace.reports.routes",
+    "marketplace.erasures.routes",
     "marketplace.listings.routes",
 )
 

@@ -25,9 +25,7 @@ _LINE = re.compile(r"^\s*([A-Za-z][A-Za-z /()]*?)\s*:\s*(.*?)\s*$")
 
 def looks_like(text: str) -> bool:
     return bool(re.search(r"^\s*Design capacity:", text, re.MULTILINE | re.IGNORECASE)) and bool(
-        re.search(
-            r"^\s*(Last full capacity|Design voltage|Model number):", text, re.MULTILINE | re.IGNORECASE
-        )
+        re.search(r"^\s*(Last full capacity|Design voltage|Model number):", text, re.MULTILINE | re.IGNORECASE)
     )
 
 

@@ -25,12 +25,10 @@ from diagnostics.errors import ParseError
 
 FORMAT = "linux-sysfs"
 
-_UEVENT = re.compile(r"^POWER_SUPPLY_([A-Z0-9_]+)=(.*)$")
+_UEVENT = re.compile(r"^(?:\S*uevent:)?POWER_SUPPLY_([A-Z0-9_]+)=(.*)$")  # also `grep -r` prefixes
 _GREP = re.compile(r"^(?:(\S*?)/)?([a-z][a-z0-9_]*):(.*)$")
 _HEAD = re.compile(r"^==> (\S+) <==$")
-_PATH_ONLY = re.compile(
-    r"^(/sys/\S+/power_supply/[^/\s]+|/sys/class/power_supply/[^/\s]+)/([a-z][a-z0-9_]*)$"
-)
+_PATH_ONLY = re.compile(r"^(/sys/\S+/power_supply/[^/\s]+|/sys/class/power_supply/[^/\s]+)/([a-z][a-z0-9_]*)$")
 _ATTRIBUTES = frozenset(
     {
         "name", "type", "status", "present", "technology", "cycle_count", "voltage_min_design",
@@ -154,9 +152,7 @@ def _record(name: str | None, attrs: dict[str, str]) -> BatteryHealth:
     if health is not None:
         permanent = health.lower() in _PERMANENT_FAILURE_HEALTH
     present = attrs.get("present")
-    year, month, day = (
-        integer(attrs.get(k)) for k in ("manufacture_year", "manufacture_month", "manufacture_day")
-    )
+    year, month, day = (integer(attrs.get(k)) for k in ("manufacture_year", "manufacture_month", "manufacture_day"))
     date = None
     if year and month and day and 1990 < year < 2100 and 1 <= month <= 12 and 1 <= day <= 31:
         date = f"{year:04d}-{month:02d}-{day:02d}"

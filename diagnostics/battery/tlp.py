@@ -54,9 +54,7 @@ def parse(text: str, source: str) -> tuple[BatteryHealth, ...]:
         summary = _SUMMARY.match(line)
         if summary and current is not None:
             batteries.setdefault(current, {}).setdefault(f"tlp_{summary.group(1).lower()}", summary.group(2))
-    batteries = {
-        name: attrs for name, attrs in batteries.items() if any(not k.startswith("tlp_") for k in attrs)
-    }
+    batteries = {name: attrs for name, attrs in batteries.items() if any(not k.startswith("tlp_") for k in attrs)}
     if not batteries:
         if re.search(r"No battery data available|battery not present", text, re.IGNORECASE):
             raise ParseError(source, "no battery present (tlp-stat: no battery data available)")

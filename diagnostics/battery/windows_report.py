@@ -121,9 +121,7 @@ def parse_html(text: str, source: str) -> tuple[BatteryHealth, ...]:
             break
         section.append((kind, value))
     if any(kind == "nobatts" for kind, _ in section):
-        raise ParseError(
-            source, f"no battery present (report on {host or 'this machine'}: no batteries installed)"
-        )
+        raise ParseError(source, f"no battery present (report on {host or 'this machine'}: no batteries installed)")
     table = next((value for kind, value in section if kind == "table"), None)
     if not isinstance(table, list) or len(table) < 2:
         raise ParseError(source, "battery report without an 'Installed batteries' table")
@@ -166,7 +164,7 @@ def _batteries_from_table(table: list[list[str]], host: str | None, source: str)
         batteries.append(
             BatteryHealth(
                 source_format=FORMAT_HTML,
-                name=clean(header[column + 1]) if column + 1 < len(header) else None,
+                name=f"Battery {column + 1}",
                 model=_name(cell("NAME")),
                 manufacturer=clean(cell("MANUFACTURER")),
                 serial=clean(cell("SERIAL NUMBER")),
@@ -255,7 +253,5 @@ def parse_xml(text: str, source: str) -> tuple[BatteryHealth, ...]:
             )
         )
     if not batteries:
-        raise ParseError(
-            source, f"no battery present (report on {host or 'this machine'}: no batteries installed)"
-        )
+        raise ParseError(source, f"no battery present (report on {host or 'this machine'}: no batteries installed)")
     return tuple(batteries)

@@ -125,9 +125,7 @@ def _capacity(b: BatteryHealth) -> _Capacity:
         return _Capacity(round(min(reported, 100.0), 1), None, "reported by the tool")
     percent = min(ratio, 100.0)
     if reported is not None and min(reported, 100.0) < percent - REPORTED_MISMATCH_POINTS:
-        return _Capacity(
-            round(min(reported, 100.0), 1), ratio, "reported by the tool (lower than full/design)"
-        )
+        return _Capacity(round(min(reported, 100.0), 1), ratio, "reported by the tool (lower than full/design)")
     return _Capacity(round(percent, 1), ratio, basis)
 
 
@@ -298,9 +296,7 @@ def _grade(health: Health, percent: float | None, cycle_count: int | None, rated
     return Grade.A
 
 
-def _remaining_life(
-    b: BatteryHealth, percent: float | None, rated: int, rated_source: str
-) -> RemainingLife | None:
+def _remaining_life(b: BatteryHealth, percent: float | None, rated: int, rated_source: str) -> RemainingLife | None:
     capacity_left = None
     if percent is not None:
         span = 100.0 - HEALTHY_MIN_PERCENT

@@ -51,7 +51,7 @@ SRC_SELFTEST = (
     "unreadable LBA; only a later extended test that completes without error shows it was remapped"
 )
 SRC_NVME = "NVM Express Base Specification 2.0, SMART / Health Information log page (02h)"
-SRC_SCSI = "T10 SPC-5 error counter log pages (02h/03h/05h) and SBC-4 grown defect list"
+SRC_SCSI = "T10 SPC-5 error counter log pages (02h/03h/05h), SBC-4 grown defect list and Pending Defects log page"
 SRC_BACKBLAZE_AGE = (
     "Backblaze, 'How Long Do Disk Drives Last?' (2013, revisited 2021): failure rates are low for "
     "3-4 years, then rise; Backblaze drive stats by age"
@@ -506,6 +506,18 @@ def _scsi(disk: DiskHealth) -> list[Finding]:
                 read=scsi.read_uncorrected,
                 write=scsi.write_uncorrected,
                 verify=scsi.verify_uncorrected,
+            )
+        )
+    if scsi.pending_defects:
+        out.append(
+            _finding(
+                "scsi.pending_defects",
+                Severity.CRITICAL,
+                f"{scsi.pending_defects} blocks wait in the pending defect list: they could not be read.",
+                f"{SRC_SCSI}; {SRC_GOOGLE_2007}",
+                "pending_defects",
+                scsi.pending_defects,
+                0,
             )
         )
     if scsi.grown_defects:

@@ -34,6 +34,10 @@ from diagnostics.smart.records import (
 
 SOURCE_FORMAT = "smartctl-json"
 
+#: smartctl(8) EXIT STATUS bit 3: "SMART status check returned DISK FAILING" (used when the JSON
+#: lacks ``smart_status``, e.g. output of older 7.x builds run without -H).
+_EXIT_DISK_FAILING = 1 << 3
+
 # ATA self-test status high nibble (ATA ACS-3 §7.44 "SMART EXECUTE OFFLINE IMMEDIATE", the status
 # byte smartctl decodes in ataprint.cpp): 3..8 are failures, 7 a read failure.
 _ATA_SELFTEST_FAILURES = {
@@ -127,6 +131,9 @@ def _parse(data: Mapping[str, Any], source: str) -> DiskHealth:
     status = _map(data.get("smart_status"))
     passed = status.get("passed")
     smart_passed = passed if isinstance(passed, bool) else None
+    exit_status = _int(smartctl.get("exit_status"))
+    if smart_passed is None and exit_status is not None and exit_status & _EXIT_DISK_FAILING:
+        smart_passed = False
     power_on = _map(data.get("power_on_time"))
     temperature = _map(data.get("temperature"))
     health = DiskHealth(
@@ -311,7 +318,8 @@ def _scsi(data: Mapping[str, Any]) -> ScsiHealth | None:
     endurance = _int(_map(data.get("scsi_percentage_used_endurance_indicator")).get("value"))
     if endurance is None:
         endurance = _int(data.get("scsi_percentage_used_endurance_indicator"))
-    if not counters and not cycles and grown is None and endurance is None:
+    pending = _int(_map(data.get("scsi_pending_defects")).get("count"))
+    if not counters and not cycles and grown is None and endurance is None and pending is None:
         return None
 
     def uncorrected(kind: str) -> int | None:
@@ -334,6 +342,7 @@ def _scsi(data: Mapping[str, Any]) -> ScsiHealth | None:
         load_unload_cycles=_int(cycles.get("accumulated_load_unload_cycles")),
         load_unload_cycles_rated=_int(cycles.get("specified_load_unload_count_over_device_lifetime")),
         percentage_used_endurance=endurance,
+        pending_defects=pending,
     )
 
 

@@ -123,6 +123,7 @@ class ScsiHealth:
     load_unload_cycles: int | None = None
     load_unload_cycles_rated: int | None = None
     percentage_used_endurance: int | None = None
+    pending_defects: int | None = None  # SBC-4 Pending Defects log: blocks that could not be read
 
     @property
     def uncorrected_total(self) -> int | None:

@@ -70,7 +70,10 @@ _UPDATED = {"Always", "Offline"}
 
 def looks_like_smartctl_text(text: str) -> bool:
     """True when ``text`` carries a smartctl banner, section header or table header."""
-    return bool(_SIGNATURES.search(text[:20000]))
+    head = text[:20000]
+    if "=== START OF " in head[:4000] or head.startswith("smartctl "):
+        return True
+    return bool(_SIGNATURES.search(head))
 
 
 def parse_smartctl_text(text: str, source: str) -> DiskHealth:
@@ -124,18 +127,20 @@ def _parse(text: str, source: str) -> DiskHealth:
             if section in {"attrs", "ata_tests", "nvme_tests", "scsi_tests", "counters"}:
                 section = ""
             continue
-        if line.startswith("ID# ATTRIBUTE_NAME") or line.startswith("ID# ATTRIBUTE"):
-            section = "attrs"
-            continue
-        if line.startswith("Num  Test_Description") or line.startswith("Num Test_Description"):
-            section = "nvme_tests" if "Power_on_Hours" in line or "Failing_LBA" in line else "ata_tests"
-            continue
-        if line.startswith("Num  Test") or line.startswith("Num Test"):
-            section = "scsi_tests"
-            continue
-        if line.startswith("Error counter log") or line.startswith("Error Counter log"):
-            section = "counters"
-            continue
+        first = line[0]
+        if first in "INE":  # cheap gate: table headers start with 'ID#', 'Num', 'Error'
+            if line.startswith("ID# ATTRIBUTE"):
+                section = "attrs"
+                continue
+            if line.startswith(("Num  Test_Description", "Num Test_Description")):
+                section = "nvme_tests" if "Power_on_Hours" in line or "Failing_LBA" in line else "ata_tests"
+                continue
+            if line.startswith(("Num  Test", "Num Test")):
+                section = "scsi_tests"
+                continue
+            if line.startswith(("Error counter log", "Error Counter log")):
+                section = "counters"
+                continue
         if section == "attrs":
             attr = _attribute(line)
             if attr is not None:
@@ -165,15 +170,20 @@ def _parse(text: str, source: str) -> DiskHealth:
         if "Percentage Used Endurance Indicator" in line and endurance is None:
             endurance = _devstat_value(line)
             continue
-        kv = _KEY_VALUE.match(line.strip()) if len(line) <= _MAX_ROW else None
+        stripped = line.lstrip()
+        if not stripped[:1].isalpha():  # error-log registers, temperature history, table bodies
+            continue
+        kv = _KEY_VALUE.match(stripped) if ":" in line and len(line) <= _MAX_ROW else None
         if kv:
             key = kv.group(1).strip().lower()
             info.setdefault(key, kv.group(2))
-        elif line.lstrip().startswith("Accumulated power on time"):
+        elif stripped.startswith("Accumulated power on time"):
             info.setdefault("accumulated power on time", line)
         elif "number of hours powered up" in line:
             info.setdefault("number of hours powered up", line.split("=", 1)[-1])
-        elif line.startswith("Current temperature ="):
+        elif stripped.startswith("Pending defect count:"):
+            info.setdefault("pending defect count", line.split(":", 1)[1])
+        elif stripped.startswith("Current temperature ="):
             info.setdefault("current drive temperature", line.split("=", 1)[-1])
 
     return _build(
@@ -494,7 +504,8 @@ def _nvme(info: dict[str, str]) -> NvmeHealth | None:
 def _scsi(info: dict[str, str], counters: dict[str, list[str]]) -> ScsiHealth | None:
     grown = parse_int(info.get("elements in grown defect list"))
     endurance = parse_int(info.get("percentage used endurance indicator"))
-    if not counters and grown is None and endurance is None:
+    pending = parse_int(info.get("pending defect count"))
+    if not counters and grown is None and endurance is None and pending is None:
         return None
 
     def counter(kind: str, index: int) -> int | None:
@@ -517,6 +528,7 @@ def _scsi(info: dict[str, str], counters: dict[str, list[str]]) -> ScsiHealth | 
         load_unload_cycles=parse_int(info.get("accumulated load-unload cycles")),
         load_unload_cycles_rated=parse_int(info.get("specified load-unload count over device lifetime")),
         percentage_used_endurance=endurance,
+        pending_defects=pending,
     )
 
 

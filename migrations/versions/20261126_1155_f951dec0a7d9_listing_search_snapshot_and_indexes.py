@@ -5,7 +5,7 @@ sort keys, and text search: pg_trgm (GIN) on PostgreSQL, an FTS5 trigram table k
 triggers on SQLite (declared here only: migrate.include_object keeps autogenerate off it).
 
 Revision ID: f951dec0a7d9
-Revises: 404090641c97
+Revises: f42bd115202e
 Create Date: 2026-11-26 11:55:37.208227
 """
 
@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql
 import marketplace.db
 
 revision: str = "f951dec0a7d9"
-down_revision: str | Sequence[str] | None = "404090641c97"
+down_revision: str | Sequence[str] | None = "f42bd115202e"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

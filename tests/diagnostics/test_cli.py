@@ -445,3 +445,9 @@ def test_checklist_template_must_be_filled_in_before_it_grades(runner: CliRunner
     assert filled.exit_code == 0
     assert json_lines(filled.stdout)[0]["grade"] == "A"
     assert runner.invoke(cli, ["checklist", "toaster"]).exit_code == 2
+
+
+def test_json_lines_carry_integers_beyond_64_bits() -> None:
+    from diagnostics.cli import json_line
+
+    assert json_line({"data_units_read": 2**80}) == '{"data_units_read":' + str(2**80) + "}"

@@ -421,6 +421,11 @@ def test_scsi_grown_defect_boundaries(defects: int, health: Health) -> None:
     assert assess_disk(sas(grown_defects=defects)).health is health
 
 
+@pytest.mark.parametrize(("pending", "health"), [(0, Health.HEALTHY), (1, Health.FAILING)])
+def test_scsi_pending_defects(pending: int, health: Health) -> None:
+    assert assess_disk(sas(pending_defects=pending)).health is health
+
+
 def test_scsi_corrected_ecc_is_not_an_error() -> None:
     result = assess_disk(sas(read_corrected=10**12, write_corrected=10**9))
     assert result.health is Health.HEALTHY
