@@ -20,10 +20,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+import diagnostics
+from diagnostics.models import Finding
 from marketplace.api.pagination import decode_cursor, encode_cursor
 from marketplace.db import utcnow
 from marketplace.devices import lifecycle, passport
 from marketplace.devices.models import CosmeticGrade, Device, DeviceKind, DeviceState, EventKind
+from marketplace.erasures import service as erasures
 from marketplace.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from marketplace.listings import textsearch
 from marketplace.listings.models import (
@@ -37,6 +40,7 @@ from marketplace.listings.models import (
 from marketplace.members.access import INVENTORY_ROLES, Principal, require_org_role, require_user
 from marketplace.members.identifiers import department_of
 from marketplace.members.models import Organisation, OrganisationKind
+from marketplace.reports import service as reports
 
 #: Largest page of search results; a larger ``limit`` is a 422, never a silent cap.
 MAX_PAGE_SIZE = 100
@@ -45,6 +49,7 @@ DEFAULT_PAGE_SIZE = 20
 DEFAULT_DONATION_KINDS = (OrganisationKind.NONPROFIT, OrganisationKind.PUBLIC_BODY, OrganisationKind.UNIVERSITY)
 #: At most this many findings are shown on a result card.
 MAX_KEY_FINDINGS = 5
+_SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 #: Spec keys never copied to the public catalogue, at any depth (identifiers of the hardware).
 _PRIVATE_SPEC_KEY = re.compile(r"serial|asset|uuid|mac_?addr|imei|wwn", re.IGNORECASE)
 
@@ -219,12 +224,31 @@ def _cpu(specs: Mapping[str, Any]) -> str | None:
 
 
 def key_findings(session: Session, device: Device) -> list[dict[str, Any]]:
-    """The findings a result card shows, worst first.
+    """The findings a result card shows (code, severity, message, component), worst first.
 
-    The reports domain owns findings; until it exposes them per device this is empty. It is the
-    one place the catalogue reads them from.
+    Read from the device's current diagnostics (the reports domain re-reads its raw files); the
+    device-level findings (e.g. "replace the battery") come first at equal severity. Messages are
+    scrubbed of the components' serials: the catalogue never shows one.
     """
-    return []
+    current = reports.current_components(session, device)
+    if not current.reports:
+        return []
+    serials = [str(c.identity.get("serial")) for c in current.reports if c.identity.get("serial")]
+    found: list[tuple[str | None, Finding]] = [(None, f) for f in diagnostics.assess_device(current.reports).findings]
+    found += [(c.component.value, f) for c in current.reports for f in c.assessment.findings]
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for component, finding in sorted(found, key=lambda cf: _SEVERITY_ORDER.get(cf[1].severity.value, 9)):
+        if finding.code in seen:
+            continue
+        seen.add(finding.code)
+        message = finding.message
+        for serial in serials:
+            message = message.replace(serial, "…")
+        out.append(
+            {"code": finding.code, "severity": finding.severity.value, "message": message, "component": component}
+        )
+    return out[:MAX_KEY_FINDINGS]
 
 
 def sync_from_device(listing: Listing, device: Device, organisation: Organisation, findings: list[Any]) -> None:
@@ -294,14 +318,6 @@ def _load_device_for_listing(session: Session, principal: Principal | None, devi
     return device
 
 
-def _ensure_listable(session: Session, device: Device) -> None:
-    if device.state not in (DeviceState.DIAGNOSED, DeviceState.RETURNED):
-        raise InvalidState(
-            f"Only a diagnosed device can be listed (this one is {device.state.value}).",
-            errors={"device_id": [f"Is {device.state.value}; must be diagnosed or returned."]},
-        )
-
-
 def create_listing(
     session: Session,
     principal: Principal | None,
@@ -335,7 +351,7 @@ def create_listing(
     )
     if active is not None:
         raise InvalidState(f"This device is already listed (listing {active}).", errors={"device_id": ["Listed."]})
-    _ensure_listable(session, device)
+    erasures.ensure_listable(session, device)
     if mode is ListingMode.DONATION:
         kinds = eligible_kinds or DEFAULT_DONATION_KINDS
         values["eligible_kinds"] = sorted({OrganisationKind(k).value for k in kinds})
