@@ -108,7 +108,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = sa.create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping: it costs a round trip (three with BEGIN/ROLLBACK) on every checkout, more than a
+    # catalogue page's query. A connection that died (server restart) is detected on use instead:
+    # SQLAlchemy then invalidates the whole pool and that one request gets a 503 with Retry-After;
+    # pool_recycle retires connections before server or proxy idle timeouts can cut them.
+    kwargs.setdefault("pool_pre_ping", False)
+    kwargs.setdefault("pool_recycle", 1800)
     return sa.create_engine(url, **kwargs)
 
 

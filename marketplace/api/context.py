@@ -35,7 +35,10 @@ def database(app: Flask | None = None) -> DatabaseState:
     return state
 
 
-def current_session() -> Session:
+def current_session(*, read_only: bool = False) -> Session:
+    """The request's session. ``read_only`` (for a GET view that runs one query and writes
+    nothing, such as the catalogue search) runs it in autocommit on PostgreSQL: no BEGIN and
+    COMMIT round trips around the query. It applies only if the request has no session yet."""
     session: Session | None = g.get("_relife_session")
     if session is None:
         state = database()
@@ -46,6 +49,8 @@ def current_session() -> Session:
             if request.method not in READ_METHODS:
                 # SQLite: take the write lock at BEGIN so check-then-write cannot interleave.
                 session.connection(execution_options={SQLITE_IMMEDIATE: True})
+            elif read_only and session.get_bind().dialect.name == "postgresql":
+                session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         g._relife_session = session
     return session
 

@@ -18,7 +18,7 @@ blp = Blueprint("listings", __name__, url_prefix="/api/v1", description="The cat
 
 @blp.route("/listings")
 class Listings(MethodView):
-    @blp.arguments(schemas.ListingQueryArgsSchema, location="query", as_kwargs=False, unknown=ma.RAISE)
+    @blp.arguments(schemas.ListingQueryArgsSchema(), location="query", as_kwargs=False, unknown=ma.RAISE)
     @blp.response(200, schemas.ListingPageSchema)
     @blp.alt_response(422, description="Invalid filter, cursor, or limit above its maximum")
     def get(self, query: service.SearchQuery) -> Response:
@@ -27,7 +27,7 @@ class Listings(MethodView):
         Keyset-paginated: pass a page's `next_cursor` as `cursor` (with the same filters and sort).
         """
         # The hot path: the service returns the documented shape as plain dicts; orjson writes it.
-        return json_response(service.search(current_session(), current_principal(), query))
+        return json_response(service.search(current_session(read_only=True), current_principal(), query))
 
     @blp.arguments(schemas.ListingCreateSchema)
     @blp.response(201, schemas.ListingSchema)
@@ -40,7 +40,7 @@ class Listings(MethodView):
 
 @blp.route("/listings/facets")
 class ListingFacets(MethodView):
-    @blp.arguments(schemas.ListingFilterArgsSchema, location="query", as_kwargs=False, unknown=ma.RAISE)
+    @blp.arguments(schemas.ListingFilterArgsSchema(), location="query", as_kwargs=False, unknown=ma.RAISE)
     @blp.response(200, schemas.FacetsSchema)
     def get(self, filters: service.SearchFilters) -> dict[str, Any]:
         """Counts per kind, mode, grade and department for the same filters as the search"""

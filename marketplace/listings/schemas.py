@@ -52,13 +52,13 @@ class ListingUpdateSchema(_ListingTermsSchema):
 class ListingDeviceSchema(Schema):
     """The device as the catalogue shows it: never its serial or asset tag."""
 
-    kind = ma.fields.Enum(DeviceKind, by_value=True)
+    kind = ma.fields.String(validate=ma.validate.OneOf([e.value for e in DeviceKind]))
     make = ma.fields.String()
     model = ma.fields.String()
     specs = ma.fields.Dict(metadata={"description": "CPU, RAM, storage, screen, year… (hardware identifiers removed)"})
     health = ma.fields.String(allow_none=True, metadata={"description": "healthy | worn | failing | unknown"})
     grade = ma.fields.String(allow_none=True, metadata={"description": "A (like new) … F (not reusable)"})
-    cosmetic_grade = ma.fields.Enum(CosmeticGrade, by_value=True, allow_none=True)
+    cosmetic_grade = ma.fields.String(validate=ma.validate.OneOf([e.value for e in CosmeticGrade]), allow_none=True)
     battery_health_pct = ma.fields.Float(allow_none=True)
     key_findings = ma.fields.List(
         ma.fields.Dict(), metadata={"description": "The diagnostics findings worth reading (code, severity, …)"}
@@ -69,16 +69,16 @@ class ListingDeviceSchema(Schema):
 class ListingOrganisationSchema(Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
-    kind = ma.fields.Enum(OrganisationKind, by_value=True)
+    kind = ma.fields.String(validate=ma.validate.OneOf([e.value for e in OrganisationKind]))
     department = ma.fields.String()
 
 
 class ListingSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     device_id = ma.fields.Integer()
-    status = ma.fields.Enum(ListingStatus, by_value=True)
-    mode = ma.fields.Enum(ListingMode, by_value=True)
-    visibility = ma.fields.Enum(Visibility, by_value=True)
+    status = ma.fields.String(validate=ma.validate.OneOf([e.value for e in ListingStatus]))
+    mode = ma.fields.String(validate=ma.validate.OneOf([e.value for e in ListingMode]))
+    visibility = ma.fields.String(validate=ma.validate.OneOf([e.value for e in Visibility]))
     price_cents = ma.fields.Integer(allow_none=True)
     currency = ma.fields.String()
     warranty_months = ma.fields.Integer(allow_none=True)

@@ -11,9 +11,10 @@ ORM objects, no serial, no asset tag): the search endpoint serialises them strai
 
 from __future__ import annotations
 
+import enum
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,6 +30,7 @@ from marketplace.devices.models import CosmeticGrade, Device, DeviceKind, Device
 from marketplace.erasures import service as erasures
 from marketplace.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from marketplace.listings import textsearch
+from marketplace.listings.compiled import CompiledQueries
 from marketplace.listings.models import (
     GRADE_RANKS,
     UNGRADED_RANK,
@@ -63,87 +65,93 @@ EDITABLE_FIELDS = SALE_FIELDS | LOAN_FIELDS | DONATION_FIELDS | {"visibility", "
 
 # --- reading -------------------------------------------------------------------------------
 
-#: The columns a listing shows, in one select (the organisation's public face joined).
-CARD_COLUMNS = (
-    Listing.id,
-    Listing.device_id,
-    Listing.organisation_id,
-    Listing.status,
-    Listing.mode,
-    Listing.visibility,
-    Listing.price_cents,
-    Listing.currency,
-    Listing.warranty_months,
-    Listing.min_days,
-    Listing.max_days,
-    Listing.deposit_cents,
-    Listing.eligible_kinds,
-    Listing.postcode,
-    Listing.department,
-    Listing.description,
-    Listing.created_at,
-    Listing.updated_at,
-    Listing.kind,
-    Listing.make,
-    Listing.model,
-    Listing.specs,
-    Listing.health,
-    Listing.grade,
-    Listing.cosmetic_grade,
-    Listing.battery_health_pct,
-    Listing.key_findings,
-    Listing.remaining_life,
-    Organisation.name.label("organisation_name"),
-    Listing.organisation_kind,
-    Organisation.department.label("organisation_department"),
+_L = Listing.__table__.c
+_O = Organisation.__table__.c
+
+
+def _text(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """An enum column read as its stored string: the JSON needs the value, not an Enum object."""
+    return sa.type_coerce(column, sa.String).label(column.name)
+
+
+#: The columns a listing shows, in one Core select (the organisation's public face joined); ``card``
+#: reads them by position. Core, not ORM attributes: no ORM compile or loading step per query.
+CARD_COLUMNS: tuple[sa.ColumnElement[Any], ...] = (
+    _L.id,
+    _L.device_id,
+    _L.organisation_id,
+    _text(_L.status),
+    _text(_L.mode),
+    _text(_L.visibility),
+    _L.price_cents,
+    _L.currency,
+    _L.warranty_months,
+    _L.min_days,
+    _L.max_days,
+    _L.deposit_cents,
+    _L.eligible_kinds,
+    _L.postcode,
+    _L.department,
+    _L.description,
+    _L.created_at,
+    _L.updated_at,
+    _text(_L.kind),
+    _L.make,
+    _L.model,
+    _L.specs,
+    _L.health,
+    _L.grade,
+    _text(_L.cosmetic_grade),
+    _L.battery_health_pct,
+    _L.key_findings,
+    _L.remaining_life,
+    _O.name.label("organisation_name"),
+    _text(_L.organisation_kind),
+    _O.department.label("organisation_department"),
 )
-_CARD_FROM = sa.join(Listing, Organisation, Organisation.id == Listing.organisation_id)
+_CARD_FROM = sa.join(Listing.__table__, Organisation.__table__, _O.id == _L.organisation_id)
 
 
-def card(row: Mapping[Any, Any]) -> dict[str, Any]:
-    """A listing as the API shows it (``schemas.ListingSchema`` documents this shape)."""
+def card(r: Sequence[Any]) -> dict[str, Any]:
+    """A listing as the API shows it (``schemas.ListingSchema`` documents this shape), from a row
+    of ``CARD_COLUMNS``."""
     return {
-        "id": row["id"],
-        "device_id": row["device_id"],
-        "status": row["status"],
-        "mode": row["mode"],
-        "visibility": row["visibility"],
-        "price_cents": row["price_cents"],
-        "currency": row["currency"],
-        "warranty_months": row["warranty_months"],
-        "min_days": row["min_days"],
-        "max_days": row["max_days"],
-        "deposit_cents": row["deposit_cents"],
-        "eligible_kinds": row["eligible_kinds"],
-        "postcode": row["postcode"],
-        "department": row["department"],
-        "description": row["description"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
+        "id": r[0],
+        "device_id": r[1],
+        "status": r[3],
+        "mode": r[4],
+        "visibility": r[5],
+        "price_cents": r[6],
+        "currency": r[7],
+        "warranty_months": r[8],
+        "min_days": r[9],
+        "max_days": r[10],
+        "deposit_cents": r[11],
+        "eligible_kinds": r[12],
+        "postcode": r[13],
+        "department": r[14],
+        "description": r[15],
+        "created_at": r[16],
+        "updated_at": r[17],
         "device": {
-            "kind": row["kind"],
-            "make": row["make"],
-            "model": row["model"],
-            "specs": row["specs"],
-            "health": row["health"],
-            "grade": row["grade"],
-            "cosmetic_grade": row["cosmetic_grade"],
-            "battery_health_pct": row["battery_health_pct"],
-            "key_findings": row["key_findings"],
-            "remaining_life": row["remaining_life"],
+            "kind": r[18],
+            "make": r[19],
+            "model": r[20],
+            "specs": r[21],
+            "health": r[22],
+            "grade": r[23],
+            "cosmetic_grade": r[24],
+            "battery_health_pct": r[25],
+            "key_findings": r[26],
+            "remaining_life": r[27],
         },
-        "organisation": {
-            "id": row["organisation_id"],
-            "name": row["organisation_name"],
-            "kind": row["organisation_kind"],
-            "department": row["organisation_department"],
-        },
+        "organisation": {"id": r[2], "name": r[28], "kind": r[29], "department": r[30]},
     }
 
 
 def _read_card(session: Session, listing_id: int) -> dict[str, Any]:
-    row = session.execute(sa.select(*CARD_COLUMNS).select_from(_CARD_FROM).where(Listing.id == listing_id)).one()
-    return card(row._mapping)
+    statement = sa.select(*CARD_COLUMNS).select_from(_CARD_FROM).where(_L.id == listing_id)
+    return card(session.connection().execute(statement).one())
 
 
 def _sees_members_only(principal: Principal | None) -> bool:
@@ -513,21 +521,46 @@ class SearchQuery(SearchFilters):
 class _Sort:
     columns: tuple[Any, ...]
     descending: bool
-    keys: tuple[str, ...] = field(default=())
 
 
 SORTS: dict[str, _Sort] = {
-    "price": _Sort((Listing.search_price_cents, Listing.id), False, ("search_price_cents", "id")),
-    "-price": _Sort((Listing.search_price_cents, Listing.id), True, ("search_price_cents", "id")),
-    "grade": _Sort(
-        (Listing.grade_rank, Listing.search_price_cents, Listing.id), False, ("grade_rank", "search_price_cents", "id")
-    ),
-    "newest": _Sort((Listing.id,), True, ("id",)),
+    "price": _Sort((_L.search_price_cents, _L.id), False),
+    "-price": _Sort((_L.search_price_cents, _L.id), True),
+    "grade": _Sort((_L.grade_rank, _L.search_price_cents, _L.id), False),
+    "newest": _Sort((_L.id,), True),
 }
 
 
-def _conditions(session: Session, principal: Principal | None, f: SearchFilters) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = [Listing.status == f.status]
+def _param(name: str, type_: sa.types.TypeEngine[Any] | None = None) -> sa.BindParameter[Any]:
+    return sa.bindparam(name, type_=type_ or sa.String())
+
+
+@dataclass(frozen=True)
+class _Term:
+    """One condition of a search: its part of the query's shape, its values, and how to build it
+    (only done when that shape is first seen)."""
+
+    key: Hashable
+    params: Mapping[str, Any]
+    build: Callable[[], ColumnElement[bool]]
+
+
+def _equal(column: sa.ColumnElement[Any], name: str, value: Any) -> _Term:
+    # Enum columns are compared with their stored string; other columns keep their own type.
+    type_ = sa.String() if isinstance(value, enum.Enum) or isinstance(column.type, sa.Enum) else column.type
+    stored = value.value if isinstance(value, enum.Enum) else value
+    return _Term(name, {name: stored}, lambda: column == _param(name, type_))
+
+
+def _compare(column: sa.ColumnElement[Any], name: str, value: Any, *, at_least: bool) -> _Term:
+    def build() -> ColumnElement[bool]:
+        bound = _param(name, sa.Float())
+        return column >= bound if at_least else column <= bound
+
+    return _Term(name, {name: value}, build)
+
+
+def _terms(session: Session, principal: Principal | None, f: SearchFilters) -> list[_Term]:
     if f.status is not ListingStatus.ACTIVE:
         if f.organisation_id is None:
             raise ValidationFailed(
@@ -536,84 +569,104 @@ def _conditions(session: Session, principal: Principal | None, f: SearchFilters)
             )
         if not _is_owner(principal, f.organisation_id):
             raise Forbidden("Only the organisation's members see its past listings.")
-    elif not _sees_members_only(principal):
-        where.append(Listing.visibility == Visibility.PUBLIC)
-    if f.kind is not None:
-        where.append(Listing.kind == f.kind)
-    if f.mode is not None:
-        where.append(Listing.mode == f.mode)
+    terms = [_equal(_L.status, "status", f.status)]
+    if f.status is ListingStatus.ACTIVE and not _sees_members_only(principal):
+        terms.append(_equal(_L.visibility, "visibility", Visibility.PUBLIC))
+    for column, name in (
+        (_L.kind, "kind"),
+        (_L.mode, "mode"),
+        (_L.cosmetic_grade, "cosmetic_grade"),
+        (_L.department, "department"),
+        (_L.organisation_kind, "organisation_kind"),
+        (_L.organisation_id, "organisation_id"),
+    ):
+        value = getattr(f, name)
+        if value is not None:
+            terms.append(_equal(column, name, value))
     if f.min_grade is not None:
-        where.append(Listing.grade_rank <= GRADE_RANKS[f.min_grade])
-    if f.cosmetic_grade is not None:
-        where.append(Listing.cosmetic_grade == f.cosmetic_grade)
-    if f.price_min is not None:
-        where.append(Listing.search_price_cents >= f.price_min)
-    if f.price_max is not None:
-        where.append(Listing.search_price_cents <= f.price_max)
-    if f.ram_min is not None:
-        where.append(Listing.ram_gb >= f.ram_min)
-    if f.storage_min is not None:
-        where.append(Listing.storage_gb >= f.storage_min)
-    if f.battery_min is not None:
-        where.append(Listing.battery_health_pct >= f.battery_min)
-    if f.department is not None:
-        where.append(Listing.department == f.department)
-    if f.organisation_kind is not None:
-        where.append(Listing.organisation_kind == f.organisation_kind)
-    if f.organisation_id is not None:
-        where.append(Listing.organisation_id == f.organisation_id)
+        terms.append(_compare(_L.grade_rank, "max_grade_rank", GRADE_RANKS[f.min_grade], at_least=False))
+    for column, name, at_least in (
+        (_L.search_price_cents, "price_min", True),
+        (_L.search_price_cents, "price_max", False),
+        (_L.ram_gb, "ram_min", True),
+        (_L.storage_gb, "storage_min", True),
+        (_L.battery_health_pct, "battery_min", True),
+    ):
+        value = getattr(f, name)
+        if value is not None:
+            terms.append(_compare(column, name, value, at_least=at_least))
     if f.cpu:
-        for word in textsearch.words_of(f.cpu):
-            where.append(sa.func.lower(Listing.cpu).like("%" + _escape_like(word) + "%", escape="\\"))
+        words = textsearch.words_of(f.cpu)
+        params = {f"cpu_{i}": textsearch.like_pattern(w) for i, w in enumerate(words)}
+
+        def cpu_build() -> ColumnElement[bool]:
+            lowered = sa.func.lower(_L.cpu)
+            return sa.and_(*(lowered.like(_param(name), escape="\\") for name in params))
+
+        terms.append(_Term(("cpu", len(words)), params, cpu_build))
     if f.q:
         words = textsearch.words_of(f.q)
         if words:
-            where.append(textsearch.for_dialect(session.get_bind().dialect.name).matches(words))
-    return where
+            search = textsearch.for_dialect(session.get_bind().dialect.name)
+            shape, params, build = search.plan(words)
+            terms.append(_Term(("q", shape), params, build))
+    return terms
 
 
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _cursor_condition(sort: _Sort, values: list[Any]) -> ColumnElement[bool]:
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+def _cursor_term(sort_name: str, sort: _Sort, cursor: str) -> _Term:
+    values = decode_cursor(cursor, length=len(sort.columns) + 1)
+    if values[0] != sort_name:
+        raise ValidationFailed(
+            "The cursor belongs to another sort order.", errors={"cursor": ["Made for sort=" + str(values[0])]}
+        )
+    keys = values[1:]
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in keys):
         raise ValidationFailed("The cursor is not valid.", errors={"cursor": ["Invalid cursor."]})
-    if len(sort.columns) == 1:
-        left: ColumnElement[Any] = sort.columns[0]
-        right: ColumnElement[Any] = sa.literal(values[0])
-    else:
-        left = sa.tuple_(*sort.columns)
-        right = sa.tuple_(*(sa.literal(v) for v in values))
-    condition: ColumnElement[bool] = left < right if sort.descending else left > right
-    return condition
+    names = [f"after_{i}" for i in range(len(keys))]
+
+    def build() -> ColumnElement[bool]:
+        bound = [_param(name, sa.Integer()) for name in names]
+        left: ColumnElement[Any] = sa.tuple_(*sort.columns) if len(names) > 1 else sort.columns[0]
+        right: ColumnElement[Any] = sa.tuple_(*bound) if len(names) > 1 else bound[0]
+        condition: ColumnElement[bool] = left < right if sort.descending else left > right
+        return condition
+
+    return _Term("after", dict(zip(names, keys, strict=True)), build)
+
+
+_PAGES = CompiledQueries()
 
 
 def search(session: Session, principal: Principal | None, query: SearchQuery) -> dict[str, Any]:
-    """One page of the catalogue: ``{"items": [...], "next_cursor": ...}``, keyset-paginated."""
+    """One page of the catalogue: ``{"items": [...], "next_cursor": ...}``, keyset-paginated.
+
+    The hot path of the API: the query is compiled once per shape (``compiled.CompiledQueries``)
+    and its rows become the documented dicts directly.
+    """
     sort = SORTS[query.sort]
-    where = _conditions(session, principal, query)
+    terms = _terms(session, principal, query)
     if query.cursor is not None:
-        values = decode_cursor(query.cursor, length=len(sort.columns) + 1)
-        if values[0] != query.sort:
-            raise ValidationFailed(
-                "The cursor belongs to another sort order.", errors={"cursor": ["Made for sort=" + str(values[0])]}
-            )
-        where.append(_cursor_condition(sort, values[1:]))
-    order = [c.desc() for c in sort.columns] if sort.descending else list(sort.columns)
-    statement = (
-        sa.select(*CARD_COLUMNS, *(Listing.__table__.c[k].label("_k_" + k) for k in sort.keys))
-        .select_from(_CARD_FROM)
-        .where(*where)
-        .order_by(*order)
-        .limit(query.limit + 1)
-    )
-    rows = session.execute(statement).mappings().all()
+        terms.append(_cursor_term(query.sort, sort, query.cursor))
+    params: dict[str, Any] = {"page_limit": query.limit + 1}
+    for term in terms:
+        params.update(term.params)
+
+    def build() -> sa.Select[Any]:
+        order = [c.desc() for c in sort.columns] if sort.descending else list(sort.columns)
+        return (
+            sa.select(*CARD_COLUMNS, *sort.columns)
+            .select_from(_CARD_FROM)
+            .where(*(term.build() for term in terms))
+            .order_by(*order)
+            .limit(_param("page_limit", sa.Integer()))
+        )
+
+    shape = (query.sort, *(term.key for term in terms))
+    rows = _PAGES.fetch(session, shape, build, params)
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
-        last = rows[-1]
-        next_cursor = encode_cursor([query.sort, *(last["_k_" + k] for k in sort.keys)])
+        next_cursor = encode_cursor([query.sort, *rows[-1][len(CARD_COLUMNS) :]])
     return {"items": [card(r) for r in rows], "next_cursor": next_cursor}
 
 
@@ -622,14 +675,21 @@ FACETS = ("kind", "mode", "grade", "department")
 
 def facets(session: Session, principal: Principal | None, filters: SearchFilters) -> dict[str, Any]:
     """Counts per kind, mode, grade and department of the listings matching ``filters``."""
-    where = _conditions(session, principal, filters)
-    columns = (Listing.kind, Listing.mode, Listing.grade, Listing.department)
-    statement = sa.select(*columns, sa.func.count()).where(*where).group_by(*columns)
+    terms = _terms(session, principal, filters)
+    params: dict[str, Any] = {}
+    for term in terms:
+        params.update(term.params)
+    columns = (_L.kind, _L.mode, _L.grade, _L.department)
+    statement = (
+        sa.select(*(_text(c) for c in columns), sa.func.count())
+        .where(*(term.build() for term in terms))
+        .group_by(*columns)
+    )
     counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
     total = 0
-    for kind, mode, grade, department, count in session.execute(statement):
+    for row in session.connection().execute(statement, params).all():
+        kind, mode, grade, department, count = tuple(row)
         total += count
         for name, value in zip(FACETS, (kind, mode, grade or "ungraded", department), strict=True):
-            key = str(value.value if hasattr(value, "value") else value)
-            counts[name][key] = counts[name].get(key, 0) + count
+            counts[name][value] = counts[name].get(value, 0) + count
     return {"total": total, **{name: dict(sorted(counts[name].items())) for name in FACETS}}
