@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 import psycopg
+import psycopg.types.json
 
 COLUMNS = (
     "l.id, l.device_id, l.organisation_id, l.status, l.mode, l.visibility, l.price_cents, l.currency, "
@@ -126,6 +127,7 @@ def make_app() -> Callable[..., Iterable[bytes]]:
         conn = getattr(local, "conn", None)
         if conn is None:
             conn = local.conn = psycopg.connect(url, autocommit=True)
+            psycopg.types.json.set_json_loads(orjson.loads, conn)
         rows = conn.execute(sql, args).fetchall()
         cursor = None
         if len(rows) > limit:

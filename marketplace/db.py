@@ -13,6 +13,7 @@ import datetime as dt
 import enum
 from typing import Annotated, Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import JSONB
@@ -99,6 +100,8 @@ class TimestampMixin:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # orjson reads JSON columns ~4x faster than the json module (catalogue pages carry several per row).
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
         if ":memory:" not in url:

@@ -20,8 +20,7 @@ from threading import Lock
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection, Dialect
 
 #: Distinct shapes kept per process (filters, sorts, cursor: far fewer in practice).
 MAX_SHAPES = 1024
@@ -41,7 +40,7 @@ class _Entry:
 class CompiledQueries:
     def __init__(self) -> None:
         self._entries: dict[tuple[str, Hashable], _Entry] = {}
-        self._processors: dict[tuple[Hashable, tuple[Any, ...]], tuple[tuple[int, Callable[[Any], Any]], ...]] = {}
+        self._processors: dict[tuple[str, Hashable], tuple[tuple[int, Callable[[Any], Any]], ...]] = {}
         self._lock = Lock()
 
     def _compile(self, statement: sa.Select[Any], dialect: Dialect) -> _Entry:
@@ -50,15 +49,25 @@ class CompiledQueries:
         types = tuple(column.type for column in statement.selected_columns)
         return _Entry(compiled.string, positions, types, dict(compiled.params))
 
+    @staticmethod
+    def _resolve_processors(
+        entry: _Entry, dialect: Dialect, description: Any
+    ) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+        found: list[tuple[int, Callable[[Any], Any]]] = []
+        for index, (type_, column) in enumerate(zip(entry.types, description, strict=False)):
+            result_processor = type_._cached_result_processor(dialect, column[1])
+            if result_processor is not None:
+                found.append((index, result_processor))
+        return tuple(found)
+
     def fetch(
         self,
-        session: Session,
+        connection: Connection,
         shape: Hashable,
         build: Callable[[], sa.Select[Any]],
         params: Mapping[str, Any],
     ) -> list[Any]:
         """The rows of the statement ``build()`` makes for ``shape``, run with ``params``."""
-        connection = session.connection()
         dialect = connection.dialect
         key = (dialect.name, shape)
         entry = self._entries.get(key)
@@ -72,24 +81,19 @@ class CompiledQueries:
         else:
             merged = {**entry.defaults, **params}
             bound = [merged[name] for name in entry.positions]
+        processors = self._processors.get(key)
         cursor = connection.connection.cursor()
         try:
             cursor.execute(entry.sql, bound)
             rows: list[Any] = list(cursor.fetchall())
-            type_codes = tuple(d[1] for d in cursor.description or ())
+            if processors is None:
+                # Once per shape: the DBAPI type codes some result processors depend on.
+                processors = self._resolve_processors(entry, dialect, cursor.description or ())
+                with self._lock:
+                    if len(self._processors) < MAX_SHAPES:
+                        self._processors[key] = processors
         finally:
             cursor.close()
-        processors = self._processors.get((key, type_codes))
-        if processors is None:
-            found: list[tuple[int, Callable[[Any], Any]]] = []
-            for index, (type_, code) in enumerate(zip(entry.types, type_codes, strict=False)):
-                result_processor = type_._cached_result_processor(dialect, code)
-                if result_processor is not None:
-                    found.append((index, result_processor))
-            processors = tuple(found)
-            with self._lock:
-                if len(self._processors) < MAX_SHAPES:
-                    self._processors[(key, type_codes)] = processors
         if processors:
             processed = []
             for row in rows:

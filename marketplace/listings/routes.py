@@ -8,7 +8,7 @@ import marshmallow as ma
 from flask import Response
 from flask.views import MethodView
 
-from marketplace.api.context import current_principal, current_session
+from marketplace.api.context import current_principal, current_read_connection, current_session
 from marketplace.api.responses import json_response
 from marketplace.api.smorest import Blueprint
 from marketplace.listings import schemas, service
@@ -27,7 +27,7 @@ class Listings(MethodView):
         Keyset-paginated: pass a page's `next_cursor` as `cursor` (with the same filters and sort).
         """
         # The hot path: the service returns the documented shape as plain dicts; orjson writes it.
-        return json_response(service.search(current_session(read_only=True), current_principal(), query))
+        return json_response(service.search(current_read_connection(), current_principal(), query))
 
     @blp.arguments(schemas.ListingCreateSchema)
     @blp.response(201, schemas.ListingSchema)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -560,7 +561,7 @@ def _compare(column: sa.ColumnElement[Any], name: str, value: Any, *, at_least: 
     return _Term(name, {name: value}, build)
 
 
-def _terms(session: Session, principal: Principal | None, f: SearchFilters) -> list[_Term]:
+def _terms(dialect: str, principal: Principal | None, f: SearchFilters) -> list[_Term]:
     if f.status is not ListingStatus.ACTIVE:
         if f.organisation_id is None:
             raise ValidationFailed(
@@ -607,7 +608,7 @@ def _terms(session: Session, principal: Principal | None, f: SearchFilters) -> l
     if f.q:
         words = textsearch.words_of(f.q)
         if words:
-            search = textsearch.for_dialect(session.get_bind().dialect.name)
+            search = textsearch.for_dialect(dialect)
             shape, params, build = search.plan(words)
             terms.append(_Term(("q", shape), params, build))
     return terms
@@ -637,14 +638,15 @@ def _cursor_term(sort_name: str, sort: _Sort, cursor: str) -> _Term:
 _PAGES = CompiledQueries()
 
 
-def search(session: Session, principal: Principal | None, query: SearchQuery) -> dict[str, Any]:
+def search(connection: Connection, principal: Principal | None, query: SearchQuery) -> dict[str, Any]:
     """One page of the catalogue: ``{"items": [...], "next_cursor": ...}``, keyset-paginated.
 
-    The hot path of the API: the query is compiled once per shape (``compiled.CompiledQueries``)
-    and its rows become the documented dicts directly.
+    The hot path of the API: it reads through a plain connection (no ORM session: see
+    ``api.context.current_read_connection``), the query is compiled once per shape
+    (``compiled.CompiledQueries``) and its rows become the documented dicts directly.
     """
     sort = SORTS[query.sort]
-    terms = _terms(session, principal, query)
+    terms = _terms(connection.dialect.name, principal, query)
     if query.cursor is not None:
         terms.append(_cursor_term(query.sort, sort, query.cursor))
     params: dict[str, Any] = {"page_limit": query.limit + 1}
@@ -662,7 +664,7 @@ def search(session: Session, principal: Principal | None, query: SearchQuery) ->
         )
 
     shape = (query.sort, *(term.key for term in terms))
-    rows = _PAGES.fetch(session, shape, build, params)
+    rows = _PAGES.fetch(connection, shape, build, params)
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
@@ -675,7 +677,7 @@ FACETS = ("kind", "mode", "grade", "department")
 
 def facets(session: Session, principal: Principal | None, filters: SearchFilters) -> dict[str, Any]:
     """Counts per kind, mode, grade and department of the listings matching ``filters``."""
-    terms = _terms(session, principal, filters)
+    terms = _terms(session.get_bind().dialect.name, principal, filters)
     params: dict[str, Any] = {}
     for term in terms:
         params.update(term.params)
