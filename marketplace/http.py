@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 from flask import Flask, Response, request
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SessionInterface
 
 from marketplace.config import Config
 
@@ -29,8 +30,20 @@ class OrjsonProvider(DefaultJSONProvider):
         return orjson.dumps(obj, default=self.default, option=option).decode()
 
 
+class NoCookieSession(SessionInterface):
+    """The API authenticates with bearer tokens and never uses Flask's cookie session; Flask's
+    default would build an itsdangerous signer on every request to look for one."""
+
+    def open_session(self, app: Flask, request: Any) -> None:
+        return None  # Flask then uses a NullSession
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        return None
+
+
 def register(app: Flask, config: Config) -> None:
     app.json = OrjsonProvider(app)
+    app.session_interface = NoCookieSession()
     origins = set(config.cors_origins)
 
     @app.after_request
