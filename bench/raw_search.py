@@ -30,7 +30,7 @@ GRADES = {"A": 1, "B": 2, "C": 3, "D": 4, "F": 5}
 SORTS = {
     "price": (("l.search_price_cents", "l.id"), False),
     "-price": (("l.search_price_cents", "l.id"), True),
-    "grade": (("l.grade_rank", "l.search_price_cents", "l.id"), False),
+    "grade": (("l.grade_rank", "l.id"), False),
     "newest": (("l.id",), True),
 }
 EQUAL = {"kind": "l.kind", "mode": "l.mode", "department": "l.department", "organisation_kind": "l.organisation_kind"}

@@ -112,6 +112,8 @@ QUERIES = [
     "sort=price&kind=laptop&min_grade=B&price_max=30000&limit=20",
     "sort=newest&kind=desktop&mode=donation&limit=20",
     "sort=price&q=thinkpad&limit=20",
+    "sort=price&mode=sale&limit=20",
+    "sort=-price&kind=server&limit=20",
 ]
 PATH = "/api/v1/listings"
 

@@ -69,11 +69,14 @@ class Listing(TimestampMixin, Base):
         # Sort keys, for anonymous callers (public only) and for members (every visibility).
         _search_index("ix_listings_active_visibility_price", "visibility", "search_price_cents", "id"),
         _search_index("ix_listings_active_price", "search_price_cents", "id"),
-        _search_index("ix_listings_active_visibility_grade", "visibility", "grade_rank", "search_price_cents", "id"),
-        _search_index("ix_listings_active_grade", "grade_rank", "search_price_cents", "id"),
+        _search_index("ix_listings_active_visibility_grade", "visibility", "grade_rank", "id"),
+        _search_index("ix_listings_active_grade", "grade_rank", "id"),
         _search_index("ix_listings_active_visibility_newest", "visibility", "id"),
-        # Selective filters a buyer often starts from.
+        # Filters a buyer often starts from, with the price sort: loans and donations (price 0)
+        # would otherwise be scanned through before the first sale when filtering on mode=sale.
         _search_index("ix_listings_active_department_price", "department", "search_price_cents", "id"),
+        _search_index("ix_listings_active_visibility_mode_price", "visibility", "mode", "search_price_cents", "id"),
+        _search_index("ix_listings_active_visibility_kind_price", "visibility", "kind", "search_price_cents", "id"),
         # Text search on make/model/CPU: trigram GIN on PostgreSQL (substring match, any case);
         # on SQLite the FTS5 table ``listings_fts`` does it and this index is empty (WHERE 0).
         sa.Index(

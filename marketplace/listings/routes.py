@@ -27,7 +27,10 @@ class Listings(MethodView):
         Keyset-paginated: pass a page's `next_cursor` as `cursor` (with the same filters and sort).
         """
         # The hot path: the service returns the documented shape as plain dicts; orjson writes it.
-        return json_response(service.search(current_read_connection(), current_principal(), query))
+        # The caller first: a token lookup opens the request's session, whose connection the
+        # search then shares instead of taking a second one from the pool.
+        principal = current_principal()
+        return json_response(service.search(current_read_connection(), principal, query))
 
     @blp.arguments(schemas.ListingCreateSchema)
     @blp.response(201, schemas.ListingSchema)

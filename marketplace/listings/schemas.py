@@ -136,7 +136,7 @@ class ListingQueryArgsSchema(ListingFilterArgsSchema):
     sort = ma.fields.String(
         load_default="newest",
         validate=ma.validate.OneOf(sorted(service.SORTS)),
-        metadata={"description": "price, -price, grade (best first, then cheapest) or newest (default)"},
+        metadata={"description": "price, -price, grade (best first, then longest listed) or newest (default)"},
     )
     cursor = ma.fields.String(validate=ma.validate.Length(max=500), metadata={"description": "next_cursor of a page"})
     limit = ma.fields.Integer(

@@ -527,7 +527,9 @@ class _Sort:
 SORTS: dict[str, _Sort] = {
     "price": _Sort((_L.search_price_cents, _L.id), False),
     "-price": _Sort((_L.search_price_cents, _L.id), True),
-    "grade": _Sort((_L.grade_rank, _L.search_price_cents, _L.id), False),
+    # Best grade first; within a grade, longest listed first (a price tie-break would put every
+    # free loan and donation first and make a mode=sale page scan past all of them).
+    "grade": _Sort((_L.grade_rank, _L.id), False),
     "newest": _Sort((_L.id,), True),
 }
 

@@ -139,8 +139,22 @@ def upgrade() -> None:
             sqlite_where=sa.text("status = 'active'"),
         )
         batch_op.create_index(
+            "ix_listings_active_visibility_mode_price",
+            ["visibility", "mode", "search_price_cents", "id"],
+            unique=False,
+            postgresql_where=sa.text("status = 'active'"),
+            sqlite_where=sa.text("status = 'active'"),
+        )
+        batch_op.create_index(
+            "ix_listings_active_visibility_kind_price",
+            ["visibility", "kind", "search_price_cents", "id"],
+            unique=False,
+            postgresql_where=sa.text("status = 'active'"),
+            sqlite_where=sa.text("status = 'active'"),
+        )
+        batch_op.create_index(
             "ix_listings_active_grade",
-            ["grade_rank", "search_price_cents", "id"],
+            ["grade_rank", "id"],
             unique=False,
             postgresql_where=sa.text("status = 'active'"),
             sqlite_where=sa.text("status = 'active'"),
@@ -154,7 +168,7 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             "ix_listings_active_visibility_grade",
-            ["visibility", "grade_rank", "search_price_cents", "id"],
+            ["visibility", "grade_rank", "id"],
             unique=False,
             postgresql_where=sa.text("status = 'active'"),
             sqlite_where=sa.text("status = 'active'"),
@@ -232,6 +246,16 @@ def downgrade() -> None:
         )
         batch_op.drop_index(
             "ix_listings_active_grade",
+            postgresql_where=sa.text("status = 'active'"),
+            sqlite_where=sa.text("status = 'active'"),
+        )
+        batch_op.drop_index(
+            "ix_listings_active_visibility_kind_price",
+            postgresql_where=sa.text("status = 'active'"),
+            sqlite_where=sa.text("status = 'active'"),
+        )
+        batch_op.drop_index(
+            "ix_listings_active_visibility_mode_price",
             postgresql_where=sa.text("status = 'active'"),
             sqlite_where=sa.text("status = 'active'"),
         )
