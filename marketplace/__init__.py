@@ -21,6 +21,7 @@ BLUEPRINT_MODULES = (
     "marketplace.erasures.routes",
     "marketplace.imports.routes",
     "marketplace.impact.routes",
+    "marketplace.listings.routes",
 )
 
 API_TITLE = "Relife API"

@@ -13,6 +13,7 @@ import datetime as dt
 import enum
 from typing import Annotated, Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import JSONB
@@ -58,6 +59,13 @@ class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
             return value.replace(tzinfo=None)
         return value
 
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        # PostgreSQL sessions run in UTC (make_engine): psycopg already returns aware UTC values,
+        # so the catalogue's hot path does not pay a conversion call per value.
+        if dialect.name == "postgresql":
+            return None
+        return super().result_processor(dialect, coltype)
+
     def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
@@ -99,6 +107,8 @@ class TimestampMixin:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # orjson reads JSON columns ~4x faster than the json module (catalogue pages carry several per row).
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
         if ":memory:" not in url:
@@ -108,7 +118,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = sa.create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping: it costs a round trip (three with BEGIN/ROLLBACK) on every checkout, more than a
+    # catalogue page's query. A connection that died (server restart) is detected on use instead:
+    # SQLAlchemy then invalidates the whole pool and that one request gets a 503 with Retry-After;
+    # pool_recycle retires connections before server or proxy idle timeouts can cut them.
+    # Sessions in UTC: timestamptz values come back in UTC (see UTCDateTime.result_processor).
+    kwargs.setdefault("connect_args", {}).setdefault("options", "-c TimeZone=UTC")
+    kwargs.setdefault("pool_pre_ping", False)
+    kwargs.setdefault("pool_recycle", 1800)
     return sa.create_engine(url, **kwargs)
 
 

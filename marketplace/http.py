@@ -9,6 +9,7 @@ from flask import Flask, Response, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, Map
+from flask.sessions import SessionInterface
 
 from marketplace.config import Config
 
@@ -45,9 +46,21 @@ class OrjsonProvider(DefaultJSONProvider):
             return super().dumps(obj, **kwargs)
 
 
+class NoCookieSession(SessionInterface):
+    """The API authenticates with bearer tokens and never uses Flask's cookie session; Flask's
+    default would build an itsdangerous signer on every request to look for one."""
+
+    def open_session(self, app: Flask, request: Any) -> None:
+        return None  # Flask then uses a NullSession
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        return None
+
+
 def register(app: Flask, config: Config) -> None:
     app.json = OrjsonProvider(app)
     app.url_map.converters["int"] = IdConverter
+    app.session_interface = NoCookieSession()
     origins = set(config.cors_origins)
 
     @app.before_request

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from marketplace import models_registry
+from marketplace import migrate, models_registry
 from marketplace.config import Config
 from marketplace.db import Base, make_engine
 
@@ -31,6 +31,7 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         compare_server_default=False,
+        include_object=migrate.include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -18,7 +18,8 @@ from tests.dbutil import fresh_database
 def test_upgrade_head_matches_models(engine: Engine) -> None:
     models_registry.import_all()
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_object": migrate.include_object}
+        context = MigrationContext.configure(conn, opts=opts)
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
 

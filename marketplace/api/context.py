@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,6 +49,23 @@ def current_session() -> Session:
                 session.connection(execution_options={SQLITE_IMMEDIATE: True})
         g._relife_session = session
     return session
+
+
+def current_read_connection() -> Connection:
+    """A connection for a read-only view that runs one query and writes nothing (the catalogue
+    search): no ORM session around it, and autocommit on PostgreSQL, so no BEGIN and COMMIT round
+    trips either. Within a request that already has a session (and in tests), that session's
+    connection, so the view sees the same transaction."""
+    if g.get("_relife_session") is not None or database().override is not None:
+        return current_session().connection()
+    connection: Connection | None = g.get("_relife_read_connection")
+    if connection is None:
+        engine: Engine = current_app.extensions["relife.engine"]
+        connection = engine.connect()
+        if engine.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        g._relife_read_connection = connection
+    return connection
 
 
 def current_principal() -> Principal | None:
@@ -90,6 +108,9 @@ def finish_request(response: Response) -> Response:
 
 
 def teardown(_exc: BaseException | None) -> None:
+    connection: Connection | None = g.pop("_relife_read_connection", None)
+    if connection is not None:
+        connection.close()
     session: Session | None = g.pop("_relife_session", None)
     if session is not None:
         session.rollback()

@@ -33,6 +33,14 @@ class Schema(ma.Schema):
 
 
 class OrjsonFlaskParser(FlaskParser):
+    def _makeproxy(self, multidict: Any, schema: ma.Schema, **kwargs: Any) -> Any:
+        # Without a multi-valued field, each field reads the first value of its key: a plain
+        # dict gives the same, without a proxy lookup per field (the catalogue search has 19).
+        multi = (ma.fields.List, ma.fields.Tuple, *self.KNOWN_MULTI_FIELDS)
+        if not any(isinstance(field, multi) for field in schema.fields.values()):
+            return multidict.to_dict()
+        return super()._makeproxy(multidict, schema, **kwargs)
+
     def _raw_load_json(self, req: Any) -> Any:
         if not (req.mimetype and core.is_json(req.mimetype)):
             return core.missing
