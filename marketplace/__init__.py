@@ -15,6 +15,10 @@ from marketplace.config import Config
 BLUEPRINT_MODULES = (
     "marketplace.system.routes",
     "marketplace.members.routes",
+    "marketplace.reservations.routes",
+    "marketplace.orders.routes",
+    "marketplace.loans.routes",
+    "marketplace.payments.routes",
 )
 
 API_TITLE = "Relife API"

@@ -8,6 +8,10 @@ MODEL_MODULES = (
     "marketplace.members.models",
     "marketplace.devices.models",
     "marketplace.listings.models",
+    "marketplace.reservations.models",
+    "marketplace.orders.models",
+    "marketplace.loans.models",
+    "marketplace.payments.models",
 )
 
 
