@@ -81,6 +81,26 @@ def set_staff_command(email: str, revoke: bool) -> None:
     click.echo(f"{email}: staff={'no' if revoke else 'yes'}")
 
 
+@click.command("housekeeping")
+@with_appcontext
+def housekeeping_command() -> None:
+    """Mark expired reservation holds and report overdue loans (for a scheduler).
+
+    Housekeeping only: expired holds already stop counting when they expire. Idempotent, and
+    safe on two machines at once (one conditional UPDATE; a read for the report).
+    """
+    from marketplace.loans import service as loans
+    from marketplace.reservations import service as reservations
+
+    with command_session() as session:
+        expired = reservations.expire_stale(session)
+        overdue = loans.overdue_count(session)
+        session.commit()
+    click.echo(f"expired holds marked: {expired}")
+    click.echo(f"overdue loans: {overdue}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(set_staff_command)
+    app.cli.add_command(housekeeping_command)
