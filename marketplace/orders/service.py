@@ -260,6 +260,8 @@ def _check_payment(
         raise Conflict("The seller has no Stripe account to be paid on; ask them, or pay by invoice.")
     if listing.price_cents < 50:
         raise ValidationFailed("Card payments start at 0.50 €.", errors={"payment": ["Amount too small for a card."]})
+    if not gateway.retrieve_account(seller.stripe_account_id).charges_enabled:
+        raise Conflict("The seller's Stripe account cannot take payments yet; pay by invoice or try later.")
     return listing.price_cents
 
 

@@ -290,3 +290,21 @@ def test_cancel_pending_card_order_releases_the_device(
     # The listing can be reserved again, and cancelling twice is refused.
     reserve(client, world.public_buyer, listing.id)
     problem(client.post(f"/api/v1/orders/{created['id']}/cancel", headers=world.member.headers), 409)
+
+
+def test_card_refused_when_the_seller_cannot_be_paid(
+    client: FlaskClient, db_session: Session, world: World, fake_stripe: FakeStripe
+) -> None:
+    seller = db_session.get(Organisation, world.seller["id"])
+    assert seller is not None
+    seller.stripe_account_id = fake_stripe.add_account(charges_enabled=False)
+    db_session.commit()
+    listing = make_listing(db_session, world.seller["id"])
+    held = reserve(client, world.member, listing.id)
+    assert "Stripe account" in problem(order(client, world.member, held["id"], "card"), 409)["detail"]
+    seller.stripe_account_id = None
+    db_session.commit()
+    problem(order(client, world.member, held["id"], "card"), 409)
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
+    device = db_session.get(Device, listing.device_id)
+    assert device is not None and device.state is DeviceState.LISTED
