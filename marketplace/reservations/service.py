@@ -71,6 +71,17 @@ def live_hold(session: Session, listing_id: int, now: dt.datetime) -> Reservatio
     ).first()
 
 
+def _booked_for_loan(session: Session, device_id: int, today: dt.date) -> bool:
+    from marketplace.loans.models import ACTIVE_STATUSES, Loan
+
+    count = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Loan)
+        .where(Loan.device_id == device_id, Loan.status.in_(ACTIVE_STATUSES), Loan.end_date > today)
+    )
+    return bool(count)
+
+
 def create_reservation(
     session: Session,
     principal: Principal | None,
@@ -92,6 +103,8 @@ def create_reservation(
     session.refresh(listing)
     if listing.status is not ListingStatus.ACTIVE or device.state is not DeviceState.LISTED:
         raise Conflict("This listing is no longer available.")
+    if _booked_for_loan(session, device.id, now.date()):
+        raise Conflict("This device is booked for a loan; it cannot be reserved for sale meanwhile.")
     held = live_hold(session, listing.id, now)
     if held is not None:
         raise Conflict(f"This listing is held by another member until {held.expires_at.isoformat()}.")

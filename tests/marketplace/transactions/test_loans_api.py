@@ -267,9 +267,12 @@ def test_a_device_is_never_both_sold_and_lent(client: FlaskClient, db_session: S
     )  # fmt: skip
     db_session.add(sale)
     db_session.commit()
-    assert borrow(client, world.member, loan.id, 1, 3).status_code == 201
     held = client.post(f"/api/v1/listings/{sale.id}/reservations", json={}, headers=world.public_buyer.headers)
     assert held.status_code == 201
+    assert borrow(client, world.member, loan.id, 1, 3).status_code == 201
+    # From now on the sale listing cannot even be held.
+    later = client.post(f"/api/v1/listings/{sale.id}/reservations", json={}, headers=world.nonprofit_member.headers)
+    assert "booked for a loan" in problem(later, 409)["detail"]
     response = client.post(
         "/api/v1/orders",
         json={"reservation_id": held.get_json()["id"], "payment": "invoice"},
