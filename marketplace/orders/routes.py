@@ -7,6 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from marketplace.api.context import current_principal, current_session
+from marketplace.api.pagination import decode_cursor, encode_cursor
 from marketplace.api.smorest import Blueprint
 from marketplace.orders import schemas, service
 from marketplace.orders.models import Order
@@ -17,6 +18,23 @@ blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Sales and
 
 @blp.route("/orders")
 class Orders(MethodView):
+    @blp.arguments(schemas.OrderQueryArgsSchema, location="query")
+    @blp.response(200, schemas.OrderListSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Your organisations' orders, as buyer or seller (all of them for staff)"""
+        after = decode_cursor(args["cursor"], length=1)[0] if args["cursor"] else None
+        items = service.list_orders(
+            current_session(),
+            current_principal(),
+            role=args["role"],
+            status=args["status"],
+            after_id=after if isinstance(after, int) else None,
+            limit=args["limit"] + 1,
+        )
+        page = list(items[: args["limit"]])
+        more = len(items) > args["limit"]
+        return {"items": page, "next_cursor": encode_cursor([page[-1].id]) if more else None}
+
     @blp.arguments(schemas.IdempotencyHeaderSchema, location="headers")
     @blp.arguments(schemas.OrderCreateSchema)
     @blp.response(201, schemas.OrderSchema)

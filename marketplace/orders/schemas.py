@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from marketplace.api.pagination import PageSchema, limit_field
 from marketplace.api.smorest import Schema
 from marketplace.orders.models import OrderStatus, PaymentMethod, PaymentStatus
 
@@ -62,6 +63,17 @@ class OrderSchema(Schema):
         from marketplace.orders.service import client_secret_for
 
         return client_secret_for(order, current_principal())
+
+
+class OrderQueryArgsSchema(Schema):
+    role = ma.fields.String(load_default=None, validate=ma.validate.OneOf(["buyer", "seller"]))
+    status = ma.fields.Enum(OrderStatus, by_value=True, load_default=None)
+    cursor = ma.fields.String(load_default=None)
+    limit = limit_field()
+
+
+class OrderListSchema(PageSchema):
+    items = ma.fields.List(ma.fields.Nested(OrderSchema))
 
 
 class ReturnCreateSchema(Schema):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -560,3 +561,75 @@ def apply_payment_intent(
 
 def order_for_intent(session: Session, intent_id: str) -> Order | None:
     return session.scalars(sa.select(Order).where(Order.stripe_payment_intent_id == intent_id)).one_or_none()
+
+
+#: A card order not paid within this time gives its device back (housekeeping).
+PAYMENT_WINDOW = dt.timedelta(hours=1)
+
+
+def abandon_unpaid(
+    session: Session,
+    gateway: PaymentGateway,
+    *,
+    now: dt.datetime | None = None,
+    older_than: dt.timedelta = PAYMENT_WINDOW,
+) -> int:
+    """Cancel card orders still unpaid after ``older_than``, after asking Stripe: one that was in
+    fact paid is marked paid instead. Each order is re-checked under its device lock, so two
+    machines running this at once do each order once; Stripe calls carry idempotency keys."""
+    now = now or utcnow()
+    ids = session.scalars(
+        sa.select(Order.id).where(
+            Order.payment == PaymentMethod.CARD,
+            Order.status == OrderStatus.PENDING,
+            Order.created_at < now - older_than,
+        )
+    ).all()
+    cancelled = 0
+    for order_id in ids:
+        order = session.get(Order, order_id)
+        assert order is not None and order.stripe_payment_intent_id is not None
+        device = _lock_order(session, order)
+        if order.status is not OrderStatus.PENDING:
+            continue
+        intent = gateway.retrieve_payment_intent(order.stripe_payment_intent_id)
+        if intent.status not in {"succeeded", "canceled"}:
+            try:
+                intent = gateway.cancel_payment_intent(
+                    intent.id, idempotency_key=f"order-{order.id}-{order.reference}-cancel"
+                )
+            except PaymentError:  # paid in the meantime: Stripe refuses to cancel
+                intent = gateway.retrieve_payment_intent(intent.id)
+        if intent.status == "succeeded":
+            apply_payment_intent(session, order, intent, gateway, now)
+            continue
+        order.payment_status = PaymentStatus.VOID
+        _release_device(session, order, device, None, now)
+        cancelled += 1
+    return cancelled
+
+
+def list_orders(
+    session: Session,
+    principal: Principal | None,
+    *,
+    role: str | None = None,
+    status: OrderStatus | None = None,
+    after_id: int | None = None,
+    limit: int = 50,
+) -> Sequence[Order]:
+    """Orders of the caller's organisations, as buyer or seller (staff: all), by id."""
+    principal = require_user(principal)
+    orgs = principal.organisation_ids
+    stmt = sa.select(Order)
+    if role == "buyer":
+        stmt = stmt.where(Order.buyer_organisation_id.in_(orgs))
+    elif role == "seller":
+        stmt = stmt.where(Order.seller_organisation_id.in_(orgs))
+    elif not principal.is_staff:
+        stmt = stmt.where(sa.or_(Order.buyer_organisation_id.in_(orgs), Order.seller_organisation_id.in_(orgs)))
+    if status is not None:
+        stmt = stmt.where(Order.status == status)
+    if after_id is not None:
+        stmt = stmt.where(Order.id > after_id)
+    return session.scalars(stmt.order_by(Order.id).limit(limit)).all()

@@ -308,3 +308,54 @@ def test_card_refused_when_the_seller_cannot_be_paid(
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
     device = db_session.get(Device, listing.device_id)
     assert device is not None and device.state is DeviceState.LISTED
+
+
+def test_housekeeping_gives_back_devices_of_unpaid_card_orders_after_asking_stripe(
+    client: FlaskClient, runner: Any, db_session: Session, world: World, fake_stripe: FakeStripe
+) -> None:
+    abandoned_listing = make_listing(db_session, world.seller["id"])
+    abandoned = order(
+        client, world.member, reserve(client, world.member, abandoned_listing.id)["id"], "card"
+    ).get_json()
+    paid_listing = make_listing(db_session, world.seller["id"])
+    paid = order(client, world.member, reserve(client, world.member, paid_listing.id)["id"], "card").get_json()
+    fresh_listing = make_listing(db_session, world.seller["id"])
+    fresh = order(client, world.member, reserve(client, world.member, fresh_listing.id)["id"], "card").get_json()
+    fake_stripe.confirm_payment_intent(paid["stripe_payment_intent_id"])  # paid, but the webhook is lost
+    for order_id in (abandoned["id"], paid["id"]):
+        stored = db_session.get(Order, order_id)
+        assert stored is not None
+        stored.created_at = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+    db_session.commit()
+
+    result = runner.invoke(args=["housekeeping"])
+    assert result.exit_code == 0, result.output
+    assert "unpaid card orders cancelled: 1" in result.output
+    db_session.expire_all()
+    assert db_session.get(Order, abandoned["id"]).status.value == "cancelled"
+    assert fake_stripe.objects[abandoned["stripe_payment_intent_id"]]["status"] == "canceled"
+    assert db_session.get(Device, abandoned_listing.device_id).state is DeviceState.LISTED
+    assert db_session.get(Order, paid["id"]).payment_status.value == "paid"  # never lost
+    assert db_session.get(Order, fresh["id"]).status.value == "pending"  # still within its window
+    assert "unpaid card orders cancelled: 0" in runner.invoke(args=["housekeeping"]).output
+
+
+def test_orders_listed_for_buyer_and_seller_only(client: FlaskClient, db_session: Session, world: World) -> None:
+    ids = []
+    for _ in range(3):
+        listing = make_listing(db_session, world.seller["id"])
+        ids.append(
+            order(
+                client, world.public_buyer, reserve(client, world.public_buyer, listing.id)["id"], "invoice"
+            ).get_json()["id"]
+        )
+    page = client.get("/api/v1/orders?limit=2", headers=world.public_buyer.headers).get_json()
+    assert [o["id"] for o in page["items"]] == ids[:2] and page["next_cursor"]
+    rest = client.get(f"/api/v1/orders?limit=2&cursor={page['next_cursor']}", headers=world.public_buyer.headers)
+    assert [o["id"] for o in rest.get_json()["items"]] == ids[2:] and rest.get_json()["next_cursor"] is None
+    seller_view = client.get("/api/v1/orders?role=seller", headers=world.lister.headers).get_json()
+    assert [o["id"] for o in seller_view["items"]] == ids
+    assert client.get("/api/v1/orders?role=seller", headers=world.public_buyer.headers).get_json()["items"] == []
+    assert client.get("/api/v1/orders", headers=world.outsider.headers).get_json()["items"] == []
+    problem(client.get("/api/v1/orders?cursor=nonsense", headers=world.lister.headers), 422)
+    problem(client.get("/api/v1/orders"), 401)
