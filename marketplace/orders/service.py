@@ -423,16 +423,26 @@ def cancel_order(
     if order.payment is PaymentMethod.CARD and order.payment_status is not PaymentStatus.PAID:
         if gateway is None:
             raise ServiceUnavailable(CARD_NOT_CONFIGURED)
-        assert order.stripe_payment_intent_id is not None
         # Stripe's word, not ours: the buyer may have paid a second ago.
-        intent = gateway.retrieve_payment_intent(order.stripe_payment_intent_id)
+        intent = _cancel_intent_unless_paid(order, gateway)
         if intent.status == "succeeded":
             _mark_paid_from(order, intent, now)
-        elif intent.status != "canceled":
-            gateway.cancel_payment_intent(intent.id, idempotency_key=f"order-{order.id}-{order.reference}-cancel")
     _give_money_back(order, gateway, "cancel")
     _release_device(session, order, device, principal, now)
     return order
+
+
+def _cancel_intent_unless_paid(order: Order, gateway: PaymentGateway) -> PaymentIntentInfo:
+    """Cancel the order's PaymentIntent at Stripe unless it has succeeded; returns its state.
+    If the buyer pays between our read and our cancel, Stripe refuses the cancel: read again."""
+    assert order.stripe_payment_intent_id is not None
+    intent = gateway.retrieve_payment_intent(order.stripe_payment_intent_id)
+    if intent.status in {"succeeded", "canceled"}:
+        return intent
+    try:
+        return gateway.cancel_payment_intent(intent.id, idempotency_key=f"order-{order.id}-{order.reference}-cancel")
+    except PaymentError:
+        return gateway.retrieve_payment_intent(intent.id)
 
 
 def _release_device(session: Session, order: Order, device: Device, actor: Principal | None, now: dt.datetime) -> None:
@@ -592,14 +602,7 @@ def abandon_unpaid(
         device = _lock_order(session, order)
         if order.status is not OrderStatus.PENDING:
             continue
-        intent = gateway.retrieve_payment_intent(order.stripe_payment_intent_id)
-        if intent.status not in {"succeeded", "canceled"}:
-            try:
-                intent = gateway.cancel_payment_intent(
-                    intent.id, idempotency_key=f"order-{order.id}-{order.reference}-cancel"
-                )
-            except PaymentError:  # paid in the meantime: Stripe refuses to cancel
-                intent = gateway.retrieve_payment_intent(intent.id)
+        intent = _cancel_intent_unless_paid(order, gateway)
         if intent.status == "succeeded":
             apply_payment_intent(session, order, intent, gateway, now)
             continue

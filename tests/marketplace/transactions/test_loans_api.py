@@ -279,3 +279,23 @@ def test_a_device_is_never_both_sold_and_lent(client: FlaskClient, db_session: S
         headers={**world.public_buyer.headers, "Idempotency-Key": "sold-and-lent"},
     )
     assert "booked for a loan" in problem(response, 409)["detail"]
+
+
+def test_who_may_do_what_on_a_loan(client: FlaskClient, db_session: Session, world: World) -> None:
+    listing = loan_listing(db_session, world, deposit_cents=None)
+    loan = borrow(client, world.member, listing.id, 1, 3).get_json()
+    base = f"/api/v1/loans/{loan['id']}"
+    for method, path, json in [
+        ("get", base, None),
+        ("post", f"{base}/handover", None),
+        ("post", f"{base}/return", {"condition_notes": "ok"}),
+        ("post", f"{base}/extend", {"end": day(4)}),
+        ("post", f"{base}/cancel", None),
+    ]:
+        problem(getattr(client, method)(path, json=json), 401)
+        problem(getattr(client, method)(path, json=json, headers=world.outsider.headers), 404)
+    problem(client.post(f"{base}/handover", headers=world.member.headers), 403)
+    problem(client.post(f"{base}/return", json={"condition_notes": "ok"}, headers=world.member.headers), 403)
+    problem(client.post(f"{base}/extend", json={"end": day(4)}, headers=world.lister.headers), 403)
+    problem(client.post(f"{base}/handover", headers=world.lister.headers), 409)  # starts tomorrow
+    assert client.get(base, headers=world.lister.headers).get_json() == loan  # nothing changed

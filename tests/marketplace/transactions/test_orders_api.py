@@ -359,3 +359,77 @@ def test_orders_listed_for_buyer_and_seller_only(client: FlaskClient, db_session
     assert client.get("/api/v1/orders", headers=world.outsider.headers).get_json()["items"] == []
     problem(client.get("/api/v1/orders?cursor=nonsense", headers=world.lister.headers), 422)
     problem(client.get("/api/v1/orders"), 401)
+
+
+def test_cancelling_an_order_paid_a_moment_ago_refunds_it(
+    webhook_client: FlaskClient, db_session: Session, world: World, fake_stripe: FakeStripe
+) -> None:
+    listing = make_listing(db_session, world.seller["id"])
+    created = order(webhook_client, world.member, reserve(webhook_client, world.member, listing.id)["id"], "card")
+    body = created.get_json()
+    event = fake_stripe.confirm_payment_intent(body["stripe_payment_intent_id"])  # webhook not yet delivered
+    cancelled = webhook_client.post(f"/api/v1/orders/{body['id']}/cancel", headers=world.member.headers).get_json()
+    assert cancelled["status"] == "cancelled" and cancelled["payment_status"] == "refunded"
+    ((refund, _key),) = fake_stripe.calls("POST", "/v1/refunds")[-1:]
+    assert refund["payment_intent"] == body["stripe_payment_intent_id"]
+    # The late webhook changes nothing and refunds nothing twice.
+    refunds = len(fake_stripe.calls("POST", "/v1/refunds"))
+    assert fake_stripe.send(event) == 200
+    assert len(fake_stripe.calls("POST", "/v1/refunds")) == refunds
+    db_session.expire_all()
+    assert db_session.get(Order, body["id"]).payment_status.value == "refunded"
+    assert db_session.get(Device, listing.device_id).state is DeviceState.LISTED
+
+
+def test_webhook_refusals(
+    webhook_client: FlaskClient, db_session: Session, world: World, fake_stripe: FakeStripe
+) -> None:
+    listing = make_listing(db_session, world.seller["id"])
+    body = order(
+        webhook_client, world.member, reserve(webhook_client, world.member, listing.id)["id"], "card"
+    ).get_json()
+    event = fake_stripe.confirm_payment_intent(body["stripe_payment_intent_id"])
+    payload, headers = fake_stripe.signed(event)
+    problem(webhook_client.post("/api/v1/webhooks/stripe", data=payload), 400)  # no signature
+    problem(webhook_client.post("/api/v1/webhooks/stripe", data=payload + b" ", headers=headers), 400)  # body changed
+    problem(webhook_client.post("/api/v1/webhooks/stripe", data=b"not json", headers=fake_stripe.signed(event)[1]), 400)
+    # Stripe's amount differs from the order's: verified, recorded, but not paid.
+    fake_stripe.objects[body["stripe_payment_intent_id"]]["amount"] = 100
+    fake_stripe.objects[body["stripe_payment_intent_id"]]["amount_received"] = 100
+    response = webhook_client.post("/api/v1/webhooks/stripe", data=payload, headers=headers)
+    assert response.status_code == 200 and "mismatch" in response.get_json()["outcome"]
+    assert db_session.get(Order, body["id"]).payment_status.value == "pending"
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(StripeEvent)) == 1
+    # An event about a PaymentIntent that is not ours is recorded and ignored.
+    stranger = fake_stripe.event("payment_intent.succeeded", {"id": "pi_unknown", "object": "payment_intent"})
+    fake_stripe.objects["pi_unknown"] = {
+        **fake_stripe.objects[body["stripe_payment_intent_id"]], "id": "pi_unknown", "metadata": {},
+    }  # fmt: skip
+    assert fake_stripe.send(stranger) == 200
+
+
+def test_who_may_do_what_on_an_order(client: FlaskClient, db_session: Session, world: World) -> None:
+    listing = make_listing(db_session, world.seller["id"])
+    body = order(
+        client, world.public_buyer, reserve(client, world.public_buyer, listing.id)["id"], "invoice"
+    ).get_json()
+    base = f"/api/v1/orders/{body['id']}"
+    for method, path, json in [
+        ("get", base, None),
+        ("get", f"{base}/invoice", None),
+        ("post", f"{base}/cancel", None),
+        ("post", f"{base}/handover", None),
+        ("post", f"{base}/returns", {"reason": "x"}),
+        ("post", f"{base}/mark-paid", None),
+    ]:
+        problem(getattr(client, method)(path, json=json), 401)
+        problem(getattr(client, method)(path, json=json, headers=world.outsider.headers), 404)
+        problem(
+            getattr(client, method)(path.replace(str(body["id"]), "999999"), json=json, headers=world.staff.headers),
+            404,
+        )
+    problem(client.post(f"{base}/handover", headers=world.public_buyer.headers), 403)
+    problem(client.post(f"{base}/returns", json={"reason": "x"}, headers=world.lister.headers), 403)
+    problem(client.post(f"{base}/mark-paid", headers=world.lister.headers), 403)
+    after = client.get(base, headers=world.public_buyer.headers).get_json()
+    assert after == {**body, "client_secret": None}  # nothing changed
