@@ -118,6 +118,22 @@ def read_report_strict(data: bytes, source: str) -> tuple[ComponentReport, ...]:
     data = bytes(data)
     if len(data) > MAX_INPUT_BYTES:
         raise ParseError(source, f"file too large ({len(data)} bytes; limit {MAX_INPUT_BYTES})")
+    if data.lstrip(b" \t\r\n")[:1] == b"{":
+        # Fast path for the preferred format (smartctl -j is UTF-8 JSON): orjson reads the bytes
+        # directly, no decoding copy. Anything it refuses takes the general path below.
+        try:
+            doc = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            if isinstance(doc, dict):
+                if doc.get("kind") == CHECKLIST:
+                    return (grade_checklist(doc, source),)
+                if _is_smartctl_json(doc):
+                    from diagnostics.smart.json_report import parse_smartctl_json
+
+                    return (_disk_report(parse_smartctl_json(doc, source), SMARTCTL_JSON),)
+
     text = decode_text(data).rstrip("\x00")
     if not text.strip():
         raise ParseError(source, "empty file")
@@ -171,9 +187,8 @@ def _read_json(text: str, stripped: str, source: str) -> tuple[ComponentReport, 
         return _battery_reports(text, source, battery_format)
     raise ParseError(
         source,
-        "JSON document is neither smartctl -j output (no smartctl, device or SMART keys), a known battery "
-        "report, "
-        'nor a relife checklist ("kind": "relife-checklist")',
+        "JSON document is neither smartctl -j output (no smartctl, device or SMART keys), "
+        'a known battery report, nor a relife checklist ("kind": "relife-checklist")',
     )
 
 

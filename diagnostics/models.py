@@ -107,9 +107,7 @@ class ComponentReport:
             "grade": self.assessment.grade.value,
             "findings": [finding_to_dict(f) for f in self.assessment.findings],
             "remaining_life": (
-                dataclasses.asdict(self.assessment.remaining_life)
-                if self.assessment.remaining_life
-                else None
+                dataclasses.asdict(self.assessment.remaining_life) if self.assessment.remaining_life else None
             ),
             "identity": dict(self.identity),
             "measurements": dict(self.measurements),

@@ -8,6 +8,7 @@ MODEL_MODULES = (
     "marketplace.members.models",
     "marketplace.devices.models",
     "marketplace.listings.models",
+    "marketplace.impact.models",
     "marketplace.reservations.models",
     "marketplace.orders.models",
     "marketplace.loans.models",

@@ -91,7 +91,8 @@ def assess_device(reports: Sequence[ComponentReport]) -> DeviceAssessment:
         (r.assessment.health for _, r in contributions),
         key=lambda h: _HEALTH_RANK.get(h, 0),
     )
-    if grade.rank >= Grade.B.rank:
+    replaced = any(f.code == "device.replace_part" for f in findings)
+    if grade.rank >= Grade.B.rank and not (grade is Grade.D and replaced):
         findings.append(
             Finding(
                 code="device.limited_by",

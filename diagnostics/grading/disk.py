@@ -21,6 +21,7 @@ counts; NVMe error-log entry counts and SAS corrected-ECC counters are not error
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -51,7 +52,7 @@ SRC_SELFTEST = (
     "unreadable LBA; only a later extended test that completes without error shows it was remapped"
 )
 SRC_NVME = "NVM Express Base Specification 2.0, SMART / Health Information log page (02h)"
-SRC_SCSI = "T10 SPC-5 error counter log pages (02h/03h/05h) and SBC-4 grown defect list"
+SRC_SCSI = "T10 SPC-5 error counter log pages (02h/03h/05h), SBC-4 grown defect list and Pending Defects log page"
 SRC_BACKBLAZE_AGE = (
     "Backblaze, 'How Long Do Disk Drives Last?' (2013, revisited 2021): failure rates are low for "
     "3-4 years, then rise; Backblaze drive stats by age"
@@ -79,6 +80,14 @@ SRC_ATA_ERROR_LOG = (
     "smartctl(8) -l error: the ATA error log records commands the drive failed (e.g. UNC reads); the count "
     "is lifetime and may be old, so it is reported, and the counters above decide the health"
 )
+SRC_OLD_AGE = (
+    "smartmontools smartctl(8) on attribute TYPE: a Pre-fail attribute at its threshold means imminent "
+    "failure; an Old_age attribute at its threshold means the end of the product's design life"
+)
+SRC_CRUCIAL_PENDING = (
+    "smartmontools drivedb (Crucial/Micron MX500 and BX: 197 Current_Pending_ECC_Cnt) and widely reported "
+    "MX500 firmware behaviour: the count toggles 0/1 during background NAND refresh without data loss"
+)
 SRC_POLICY = "Relife grading policy (DESIGN §2.3)"
 
 # --- thresholds ----------------------------------------------------------------------------------
@@ -89,6 +98,9 @@ REALLOCATED_SECTORS_WORN_MAX = 10
 #: SMART 187 counts reads the drive could not correct and reported to the host (data was lost at the
 #: time). A few is worn; more is failing (SRC_BACKBLAZE_2014, SRC_BACKBLAZE_2016).
 REPORTED_UNCORRECTABLE_WORN_MAX = 3
+#: A single pending block on Crucial/Micron SSDs (197 Current_Pending_ECC_Cnt) is the firmware quirk
+#: of SRC_CRUCIAL_PENDING when nothing else is wrong: worn (re-test), not failing.
+CRUCIAL_PENDING_QUIRK_COUNT = 1
 #: SSD retired/reallocated blocks (SMART 5 on an SSD): up to this many is routine NAND management
 #: (SRC_FLASH_FIELD), reported only; up to the second bound worn; beyond it failing.
 SSD_RETIRED_BLOCKS_INFO_MAX = 10
@@ -153,13 +165,14 @@ def assess_disk(disk: DiskHealth) -> Assessment:
     findings: list[Finding] = []
     very_worn: list[str] = []
     findings += _overall(disk)
-    findings += _ata_attributes(disk)
+    findings += _ata_attributes(disk, very_worn)
     findings += _self_tests(disk)
     findings += _nvme(disk)
     findings += _scsi(disk)
     findings += _age(disk, very_worn)
     findings += _load_cycles(disk, very_worn)
-    findings += _ssd_wear(disk, very_worn)
+    wear = ssd_wear_used_percent(disk) if disk.identity.device_type != "hdd" else None
+    findings += _ssd_wear(wear, very_worn)
     findings += _temperature(disk)
 
     severities = {f.severity for f in findings}
@@ -174,12 +187,12 @@ def assess_disk(disk: DiskHealth) -> Assessment:
     limited = _limited_data(disk)
     if limited is not None:
         findings.append(limited)
-    grade = _grade(disk, health, very_worn, limited is not None, findings)
+    grade = _grade(disk, health, very_worn, limited is not None, findings, wear)
     return Assessment(
         health=health,
         grade=grade,
         findings=tuple(findings),
-        remaining_life=_remaining_life(disk, health),
+        remaining_life=_remaining_life(disk, health, wear),
         policy=POLICY_VERSION,
     )
 
@@ -219,21 +232,44 @@ def _overall(disk: DiskHealth) -> list[Finding]:
 
 
 def _is_temperature(attr: AtaAttribute) -> bool:
-    return "temp" in attr.name.lower() or attr.id in {190, 194}
+    return attr.id in _TEMPERATURE_IDS or "emp" in attr.name
 
 
-def _ata_attributes(disk: DiskHealth) -> list[Finding]:
+#: Temperature attributes (smartmontools drivedb: 190 Airflow_Temperature_Cel, 194 Temperature_Celsius).
+_TEMPERATURE_IDS = frozenset({190, 194})
+
+
+def _ata_attributes(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
     out: list[Finding] = []
     for attr in disk.attributes:
+        thresh = attr.thresh
+        if not attr.when_failed and (
+            not thresh or attr.value is None or (attr.value > thresh and (attr.worst or 255) > thresh)
+        ):
+            continue  # the common case: nothing at or below a threshold, now or in the past
         if _is_temperature(attr):
             continue
-        if attr.failing_now:
+        if attr.failing_now and attr.prefailure:
             out.append(
                 _finding(
                     "ata.attribute_failing_now",
                     Severity.CRITICAL,
-                    f"Attribute {attr.id} {attr.name} is at or below its vendor threshold now.",
+                    f"Pre-failure attribute {attr.id} {attr.name} is at or below its vendor threshold now.",
                     SRC_SMARTCTL,
+                    f"{attr.id} {attr.name}",
+                    attr.value,
+                    attr.thresh,
+                )
+            )
+        elif attr.failing_now:
+            very_worn.append(f"attribute {attr.id}")
+            out.append(
+                _finding(
+                    "ata.attribute_end_of_life",
+                    Severity.WARNING,
+                    f"Old-age attribute {attr.id} {attr.name} reached its vendor threshold: the end of its "
+                    "design life, not an imminent failure.",
+                    SRC_OLD_AGE,
                     f"{attr.id} {attr.name}",
                     attr.value,
                     attr.thresh,
@@ -251,14 +287,7 @@ def _ata_attributes(disk: DiskHealth) -> list[Finding]:
                     attr.thresh,
                 )
             )
-    out += _count_rule(
-        disk.pending_sectors,
-        disk.attribute(197),
-        "ata.pending_sectors",
-        0,
-        "sectors are waiting to be remapped: they could not be read",
-        SRC_GOOGLE_2007,
-    )
+    out += _pending(disk)
     out += _count_rule(
         disk.offline_uncorrectable,
         disk.attribute(198),
@@ -310,6 +339,34 @@ def _ata_attributes(disk: DiskHealth) -> list[Finding]:
             )
         )
     return out
+
+
+def _pending(disk: DiskHealth) -> list[Finding]:
+    attr = disk.attribute(197)
+    count = disk.pending_sectors
+    if (
+        attr is not None
+        and count == CRUCIAL_PENDING_QUIRK_COUNT
+        and attr.name == "Current_Pending_ECC_Cnt"
+        and not disk.offline_uncorrectable
+        and not disk.reported_uncorrectable
+    ):
+        return [
+            _finding(
+                "ata.pending_sectors",
+                Severity.WARNING,
+                "1 pending ECC block on a Crucial/Micron SSD with no uncorrectable error: this firmware "
+                "counts a block under background refresh; re-read SMART after a minute of idle.",
+                SRC_CRUCIAL_PENDING,
+                f"{attr.id} {attr.name}",
+                count,
+                0,
+            )
+        ]
+    return _count_rule(
+        count, attr, "ata.pending_sectors", 0, "sectors are waiting to be remapped: they could not be read",
+        SRC_GOOGLE_2007,
+    )  # fmt: skip
 
 
 def _ssd_retired_blocks(disk: DiskHealth) -> list[Finding]:
@@ -508,6 +565,18 @@ def _scsi(disk: DiskHealth) -> list[Finding]:
                 verify=scsi.verify_uncorrected,
             )
         )
+    if scsi.pending_defects:
+        out.append(
+            _finding(
+                "scsi.pending_defects",
+                Severity.CRITICAL,
+                f"{scsi.pending_defects} blocks wait in the pending defect list: they could not be read.",
+                f"{SRC_SCSI}; {SRC_GOOGLE_2007}",
+                "pending_defects",
+                scsi.pending_defects,
+                0,
+            )
+        )
     if scsi.grown_defects:
         critical = scsi.grown_defects > SCSI_GROWN_DEFECTS_WORN_MAX
         out.append(
@@ -611,17 +680,19 @@ def ssd_life_left_attribute(disk: DiskHealth) -> tuple[int, str] | None:
     """The lowest 'life left' normalised value among the known wear attributes, with its name."""
     best: tuple[int, str] | None = None
     for attr in disk.attributes:
-        if attr.value is None or attr.value > 100:
+        value = attr.value
+        if value is None or value > 100:  # normalised percentages only
             continue
-        if any(marker in attr.name for marker in SSD_WEAR_NAME_MARKERS) and (best is None or attr.value < best[0]):
-            best = (attr.value, f"{attr.id}_{attr.name}")
+        if (best is None or value < best[0]) and _WEAR_NAMES.search(attr.name):
+            best = (value, f"{attr.id}_{attr.name}")
     return best
 
 
-def _ssd_wear(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
-    if disk.identity.device_type == "hdd":
-        return []
-    wear = ssd_wear_used_percent(disk)
+#: SSD_WEAR_NAME_MARKERS as one pattern (SRC_SSD_WEAR).
+_WEAR_NAMES = re.compile("|".join(re.escape(marker) for marker in SSD_WEAR_NAME_MARKERS))
+
+
+def _ssd_wear(wear: tuple[int, str] | None, very_worn: list[str]) -> list[Finding]:
     if wear is None:
         return []
     used, basis = wear
@@ -702,7 +773,14 @@ def _limited_data(disk: DiskHealth) -> Finding | None:
 A_COMPATIBLE_CODES = frozenset({"disk.temperature", "nvme.error_log_entries", "nvme.temperature_warning"})
 
 
-def _grade(disk: DiskHealth, health: Health, very_worn: list[str], limited: bool, findings: list[Finding]) -> Grade:
+def _grade(
+    disk: DiskHealth,
+    health: Health,
+    very_worn: list[str],
+    limited: bool,
+    findings: list[Finding],
+    wear: tuple[int, str] | None,
+) -> Grade:
     if health is Health.FAILING:
         return Grade.F
     if health is Health.WORN:
@@ -711,7 +789,6 @@ def _grade(disk: DiskHealth, health: Health, very_worn: list[str], limited: bool
         return Grade.C
     if limited or disk.power_on_hours is None or disk.power_on_hours > NEARLY_NEW_MAX_HOURS:
         return Grade.B
-    wear = ssd_wear_used_percent(disk)
     if wear is not None and wear[0] > NEARLY_NEW_MAX_WEAR_PERCENT:
         return Grade.B
     if any(f.code not in A_COMPATIBLE_CODES for f in findings):
@@ -719,13 +796,12 @@ def _grade(disk: DiskHealth, health: Health, very_worn: list[str], limited: bool
     return Grade.A
 
 
-def _remaining_life(disk: DiskHealth, health: Health) -> RemainingLife | None:
+def _remaining_life(disk: DiskHealth, health: Health, wear: tuple[int, str] | None) -> RemainingLife | None:
     if health is Health.FAILING:
         return RemainingLife(basis="disk.failing", percent=0.0, years=0.0, detail="data at risk now: replace the drive")
-    wear = ssd_wear_used_percent(disk) if disk.identity.device_type != "hdd" else None
     if wear is not None:
         used, basis = wear
-        left = float(max(0, 100 - used))
+        left = float(min(100, max(0, 100 - used)))
         years: float | None = None
         hours = disk.power_on_hours
         detail = f"{used}% of rated endurance used"
@@ -798,20 +874,9 @@ def disk_measurements(disk: DiskHealth) -> dict[str, Any]:
             }
             for t in disk.self_tests
         ],
-        "attributes": [
-            {
-                "id": a.id,
-                "name": a.name,
-                "value": a.value,
-                "worst": a.worst,
-                "thresh": a.thresh,
-                "raw": a.raw,
-                "raw_string": a.raw_string,
-                "when_failed": a.when_failed or None,
-                "prefailure": a.prefailure,
-            }
-            for a in disk.attributes
-        ],
+        # Attribute records keep exactly their fields in __dict__ (frozen dataclasses without
+        # cached properties): a C-level copy is the cheapest JSON-ready row.
+        "attributes": [dict(a.__dict__) for a in disk.attributes],
     }
 
 

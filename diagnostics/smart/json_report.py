@@ -15,9 +15,11 @@ info-only output (``-i``) that holds no health data.
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 from diagnostics.errors import ParseError
 from diagnostics.smart.records import (
@@ -34,9 +36,13 @@ from diagnostics.smart.records import (
 
 SOURCE_FORMAT = "smartctl-json"
 
+#: smartctl(8) EXIT STATUS bit 3: "SMART status check returned DISK FAILING" (used when the JSON
+#: lacks ``smart_status``, e.g. output of older 7.x builds run without -H).
+_EXIT_DISK_FAILING = 1 << 3
+
 # ATA self-test status high nibble (ATA ACS-3 §7.44 "SMART EXECUTE OFFLINE IMMEDIATE", the status
 # byte smartctl decodes in ataprint.cpp): 3..8 are failures, 7 a read failure.
-_ATA_SELFTEST_FAILURES = {
+_ATA_SELFTEST_FAILURES: dict[int, str] = {
     3: "fatal error",
     4: "unknown failure",
     5: "electrical failure",
@@ -68,8 +74,10 @@ def parse_smartctl_json(doc: bytes | str | Mapping[str, Any], source: str) -> Di
 
 
 def _load(doc: bytes | str | Mapping[str, Any], source: str) -> Mapping[str, Any]:
-    if isinstance(doc, Mapping):
+    if type(doc) is dict:
         return doc
+    if isinstance(doc, Mapping):
+        return dict(doc)
     if isinstance(doc, bytes | bytearray):
         try:
             doc = bytes(doc).decode("utf-8-sig")
@@ -78,19 +86,25 @@ def _load(doc: bytes | str | Mapping[str, Any], source: str) -> Mapping[str, Any
     if not isinstance(doc, str):
         raise ParseError(source, f"expected JSON text or a mapping, got {type(doc).__name__}")
     try:
-        data = json.loads(doc)
-    except (ValueError, RecursionError) as exc:
+        data = orjson.loads(doc)
+    except (orjson.JSONDecodeError, RecursionError) as exc:
         raise ParseError(source, f"not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise ParseError(source, "JSON top level is not an object, so not a smartctl report")
     return data
 
 
+_EMPTY: Mapping[str, Any] = {}
+
+
 def _map(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    # Decoded JSON holds plain dicts: a type check is much cheaper than an ABC isinstance.
+    return value if type(value) is dict else _EMPTY
 
 
 def _int(value: Any) -> int | None:
+    if type(value) is int:
+        return value
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
@@ -127,6 +141,9 @@ def _parse(data: Mapping[str, Any], source: str) -> DiskHealth:
     status = _map(data.get("smart_status"))
     passed = status.get("passed")
     smart_passed = passed if isinstance(passed, bool) else None
+    exit_status = _int(smartctl.get("exit_status"))
+    if smart_passed is None and exit_status is not None and exit_status & _EXIT_DISK_FAILING:
+        smart_passed = False
     power_on = _map(data.get("power_on_time"))
     temperature = _map(data.get("temperature"))
     health = DiskHealth(
@@ -154,13 +171,13 @@ def _no_health_reason(data: Mapping[str, Any], smartctl: Mapping[str, Any]) -> s
     errors = [
         _str(m.get("string"))
         for m in _list(smartctl.get("messages"))
-        if isinstance(m, Mapping) and m.get("severity") == "error"
+        if (type(m) is dict) and m.get("severity") == "error"
     ]
     errors = [e for e in errors if e]
     if errors and not any(k in data for k in ("model_name", "serial_number", "device")):
         return f"smartctl reported an error and no device data: {errors[0]}"
     support = data.get("smart_support")
-    if isinstance(support, Mapping) and support.get("available") is False:
+    if (type(support) is dict) and support.get("available") is False:
         return "device lacks SMART capability: no health data"
     if errors:
         return f"no health data (smartctl: {errors[0]})"
@@ -185,7 +202,7 @@ def _smart_supported(data: Mapping[str, Any]) -> bool | None:
     support = data.get("smart_support")
     if isinstance(support, bool):
         return support
-    if isinstance(support, Mapping) and isinstance(support.get("available"), bool):
+    if (type(support) is dict) and isinstance(support.get("available"), bool):
         return bool(support["available"])
     return None
 
@@ -239,27 +256,41 @@ def _interface(dev_type: str, protocol: str, is_nvme: bool) -> str | None:
 
 
 def _attributes(data: Mapping[str, Any]) -> tuple[AtaAttribute, ...]:
+    # The hot loop of JSON parsing: plain-type fast paths first, the tolerant helpers as fallback.
     table = _list(_map(data.get("ata_smart_attributes")).get("table"))
     out = []
     for row in table:
-        if not isinstance(row, Mapping) or _int(row.get("id")) is None:
+        if type(row) is not dict:
             continue
-        raw = _map(row.get("raw"))
-        raw_string = _str(raw.get("string")) or ""
-        raw_value = _int(raw.get("value"))
+        attr_id = row.get("id")
+        if type(attr_id) is not int:
+            attr_id = _int(attr_id)
+            if attr_id is None:
+                continue
+        name = row.get("name")
+        if type(name) is not str or not name:
+            name = _str(name) or "Unknown_Attribute"
+        value, worst, thresh = row.get("value"), row.get("worst"), row.get("thresh")
+        raw = row.get("raw")
+        if type(raw) is not dict:
+            raw = _EMPTY
+        raw_string = raw.get("string")
+        if type(raw_string) is not str:
+            raw_string = _str(raw_string) or ""
         leading = _leading_digits(raw_string)
-        flags = _map(row.get("flags"))
+        when = row.get("when_failed")
+        flags = row.get("flags")
         out.append(
             AtaAttribute(
-                id=_int(row.get("id")) or 0,
-                name=_str(row.get("name")) or "Unknown_Attribute",
-                value=_int(row.get("value")),
-                worst=_int(row.get("worst")),
-                thresh=_int(row.get("thresh")),
-                raw=leading if leading is not None else raw_value,
+                id=attr_id,
+                name=name,
+                value=value if type(value) is int else _int(value),
+                worst=worst if type(worst) is int else _int(worst),
+                thresh=thresh if type(thresh) is int else _int(thresh),
+                raw=leading if leading is not None else _int(raw.get("value")),
                 raw_string=raw_string,
-                when_failed=_when_failed(row.get("when_failed")),
-                prefailure=bool(flags.get("prefailure")),
+                when_failed="" if not when else _when_failed(when),
+                prefailure=type(flags) is dict and bool(flags.get("prefailure")),
             )
         )
     return tuple(out)
@@ -275,18 +306,22 @@ def _when_failed(value: Any) -> str:
     return "" if lowered in {"", "-"} else text
 
 
+_DIGITS = re.compile(r"\s*(\d{1,24})")
+#: 48-bit raw fields have at most 15 decimal digits; longer runs are not counts (and Python refuses
+#: to convert more than 4300 digits anyway).
+_MAX_DIGITS = 24
+
+
 def _leading_digits(text: str) -> int | None:
-    digits = ""
-    for ch in text.strip():
-        if not ch.isdigit():
-            break
-        digits += ch
-    return int(digits) if digits else None
+    if text.isdigit() and len(text) <= _MAX_DIGITS:
+        return int(text)
+    m = _DIGITS.match(text)
+    return int(m.group(1)) if m else None
 
 
 def _nvme(data: Mapping[str, Any]) -> NvmeHealth | None:
     log = data.get("nvme_smart_health_information_log")
-    if not isinstance(log, Mapping):
+    if type(log) is not dict:
         return None
     return NvmeHealth(
         critical_warning=_int(log.get("critical_warning")),
@@ -311,7 +346,8 @@ def _scsi(data: Mapping[str, Any]) -> ScsiHealth | None:
     endurance = _int(_map(data.get("scsi_percentage_used_endurance_indicator")).get("value"))
     if endurance is None:
         endurance = _int(data.get("scsi_percentage_used_endurance_indicator"))
-    if not counters and not cycles and grown is None and endurance is None:
+    pending = _int(_map(data.get("scsi_pending_defects")).get("count"))
+    if not counters and not cycles and grown is None and endurance is None and pending is None:
         return None
 
     def uncorrected(kind: str) -> int | None:
@@ -334,6 +370,7 @@ def _scsi(data: Mapping[str, Any]) -> ScsiHealth | None:
         load_unload_cycles=_int(cycles.get("accumulated_load_unload_cycles")),
         load_unload_cycles_rated=_int(cycles.get("specified_load_unload_count_over_device_lifetime")),
         percentage_used_endurance=endurance,
+        pending_defects=pending,
     )
 
 
@@ -346,10 +383,13 @@ def _self_tests(data: Mapping[str, Any]) -> tuple[SelfTestEntry, ...]:
     nvme_table = _list(_map(data.get("nvme_self_test_log")).get("table"))
     if nvme_table:
         return tuple(e for e in (_nvme_test(row) for row in nvme_table) if e is not None)
+    last = _last_self_test(data)
+    if last is not None:
+        return (last,)
     scsi = []
     for index in range(20):
         row = data.get(f"scsi_self_test_{index}")
-        if isinstance(row, Mapping):
+        if type(row) is dict:
             entry = _scsi_test(row)
             if entry is not None:
                 scsi.append(entry)
@@ -357,7 +397,7 @@ def _self_tests(data: Mapping[str, Any]) -> tuple[SelfTestEntry, ...]:
 
 
 def _ata_test(row: Any) -> SelfTestEntry | None:
-    if not isinstance(row, Mapping):
+    if type(row) is not dict:
         return None
     status = _map(row.get("status"))
     code = _int(status.get("value"))
@@ -385,7 +425,7 @@ def _ata_test(row: Any) -> SelfTestEntry | None:
 
 
 def _nvme_test(row: Any) -> SelfTestEntry | None:
-    if not isinstance(row, Mapping):
+    if type(row) is not dict:
         return None
     result = _map(row.get("self_test_result"))
     code = _int(result.get("value"))
@@ -434,3 +474,18 @@ def _ata_error_count(data: Mapping[str, Any]) -> int | None:
         if count is not None:
             return count
     return None
+
+
+def _last_self_test(data: Mapping[str, Any]) -> SelfTestEntry | None:
+    """Without a self-test log, the SMART data's 'previous self-test' status still tells a failure."""
+    status = _map(_map(_map(data.get("ata_smart_data")).get("self_test")).get("status"))
+    code = _int(status.get("value"))
+    failure = _ATA_SELFTEST_FAILURES.get(code >> 4) if code is not None and code >= 0 else None
+    if failure is None:
+        return None
+    return SelfTestEntry(
+        test_type="previous self-test",
+        status=_str(status.get("string")) or failure,
+        passed=False,
+        failure=failure,
+    )

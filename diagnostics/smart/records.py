@@ -11,7 +11,9 @@ This module also holds the small number helpers both parsers share.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, TypeVar
 
 #: Raw values above this are vendor-packed bit fields (several 16-bit counters in the 48-bit raw
 #: field, e.g. Seagate 1/7/195, SandForce ECC counters), not counts: smartmontools wiki
@@ -20,7 +22,8 @@ PACKED_RAW_ABOVE = 0xFFFF_FFFF
 
 #: Attribute names smartctl prints when it does not know the drive's attribute meaning
 #: (smartmontools ``drivedb.h`` default presets): their raw values cannot be interpreted.
-GUESSED_NAME_MARKERS = ("Unknown_Attribute", "Unknown_SSD_Attribute", "Unknown_HDD_Attribute")
+#: (Unknown_Attribute, Unknown_SSD_Attribute, Unknown_HDD_Attribute, Unknown_Apple_Attrib …).
+GUESSED_NAME_PREFIX = "Unknown_"
 
 TEMPERATURE_ATTRIBUTE_IDS = frozenset({190, 194, 231})  # 231 is temperature on some HDDs only
 
@@ -66,7 +69,7 @@ class AtaAttribute:
 
     @property
     def name_is_guessed(self) -> bool:
-        return self.name.startswith("Unknown_") or any(m in self.name for m in GUESSED_NAME_MARKERS)
+        return self.name.startswith(GUESSED_NAME_PREFIX)
 
     @property
     def count(self) -> int | None:
@@ -123,6 +126,7 @@ class ScsiHealth:
     load_unload_cycles: int | None = None
     load_unload_cycles_rated: int | None = None
     percentage_used_endurance: int | None = None
+    pending_defects: int | None = None  # SBC-4 Pending Defects log: blocks that could not be read
 
     @property
     def uncorrected_total(self) -> int | None:
@@ -151,13 +155,18 @@ class DiskHealth:
     self_tests: tuple[SelfTestEntry, ...] = ()  # most recent first
     endurance_used_percent: int | None = None  # ATA device statistics 'Percentage Used Endurance'
     ata_error_count: int | None = None  # ATA error log: errors the drive recorded over its life
-    notes: tuple[str, ...] = field(default=())  # parser remarks (e.g. skipped malformed lines)
+
+    @cached_property
+    def _attribute_index(self) -> dict[int, AtaAttribute]:
+        # cached_property writes the instance __dict__ directly, so it works on a frozen dataclass
+        # and stays out of eq/repr (those use the declared fields only). First occurrence wins.
+        index: dict[int, AtaAttribute] = {}
+        for attr in self.attributes:
+            index.setdefault(attr.id, attr)
+        return index
 
     def attribute(self, attr_id: int) -> AtaAttribute | None:
-        for attr in self.attributes:
-            if attr.id == attr_id:
-                return attr
-        return None
+        return self._attribute_index.get(attr_id)
 
     def _count(self, attr_id: int, *name_parts: str) -> int | None:
         attr = self.attribute(attr_id)
@@ -165,30 +174,30 @@ class DiskHealth:
             return None
         return attr.count
 
-    @property
+    @cached_property
     def reallocated_sectors(self) -> int | None:
         return self._count(5, "realloc", "retired")
 
-    @property
+    @cached_property
     def pending_sectors(self) -> int | None:
         return self._count(197, "pending")
 
-    @property
+    @cached_property
     def offline_uncorrectable(self) -> int | None:
         return self._count(198, "uncorrect")
 
-    @property
+    @cached_property
     def reported_uncorrectable(self) -> int | None:
         return self._count(187, "uncorrect")
 
-    @property
+    @cached_property
     def load_cycles(self) -> int | None:
         count = self._count(193, "load")
         if count is None and self.scsi is not None:
             return self.scsi.load_unload_cycles
         return count
 
-    @property
+    @cached_property
     def has_health_data(self) -> bool:
         return bool(
             self.smart_passed is not None
@@ -223,7 +232,7 @@ def parse_int(text: str | None) -> int | None:
             digits += group
         else:
             break
-    if not digits.isdigit():
+    if not digits.isdigit() or len(digits) > 30:  # no smartctl count has more digits
         return None
     return sign * int(digits)
 
@@ -276,11 +285,27 @@ def classify_device_type(
         return "nvme"
     if rotation_rpm is not None:
         return "ssd" if rotation_rpm == 0 else "hdd"
-    if model and re.search(r"\bSSD|SSD\b|Solid State|\bMZ[0-9A-Z]", model, re.IGNORECASE):
+    if model and _SSD_MODEL_RE.search(model):
         return "ssd"
-    names = [a.name for a in attributes]
-    if any(marker in name for name in names for marker in _SSD_NAMES):
+    names = "\n".join(a.name for a in attributes)
+    if _SSD_NAME_RE.search(names):
         return "ssd"
-    if any(name in _MECHANICAL_NAMES for name in names):
+    if _MECHANICAL_NAME_RE.search(names):
         return "hdd"
     return "unknown"
+
+
+_SSD_MODEL_RE = re.compile(r"\bSSD|SSD\b|Solid State|\bMZ[0-9A-Z]", re.IGNORECASE)
+_SSD_NAME_RE = re.compile("|".join(map(re.escape, _SSD_NAMES)))
+_MECHANICAL_NAME_RE = re.compile("^(?:" + "|".join(map(re.escape, _MECHANICAL_NAMES)) + ")$", re.MULTILINE)
+
+_T = TypeVar("_T")
+
+
+def fast_record(cls: type[_T], values: dict[str, Any]) -> _T:
+    """Build a frozen record from a complete field dict in one step, skipping the generated
+    ``__init__`` (which sets each field through ``object.__setattr__``): the parsers' hot loops
+    build thousands of attribute rows. ``values`` must name every field of ``cls``."""
+    record = object.__new__(cls)
+    record.__dict__.update(values)
+    return record

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import functools
+import http
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ import flask_smorest
 import marshmallow as ma
 import orjson
 from flask import Response
+from flask_smorest.utils import prepare_response
 from webargs import core
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
@@ -52,6 +54,18 @@ class Blueprint(flask_smorest.Blueprint):
 
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = problems.ProblemSchema
+
+    def _register_responses(self) -> None:
+        """Document every error response as ``application/problem+json``, as it is served."""
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, problems.PROBLEM_MIMETYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Problem details (RFC 9457)", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, problems.PROBLEM_MIMETYPE)
+        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         return problems.http_exception_response(error)

@@ -312,7 +312,7 @@ class StripeGateway:
 
     def construct_event(self, payload: bytes, signature_header: str | None) -> EventInfo:
         if not self.webhook_secret:
-            raise ServiceUnavailable("Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET).")
+            raise SignatureError("no STRIPE_WEBHOOK_SECRET is configured to verify it")
         try:
             event = self.client.construct_event(
                 payload, signature_header, self.webhook_secret, tolerance=WEBHOOK_TOLERANCE_SECONDS

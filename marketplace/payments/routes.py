@@ -26,7 +26,7 @@ class StripeWebhook(MethodView):
     @blp.response(200, WebhookReceiptSchema)
     @blp.alt_response(400, description="Signature or payload does not verify")
     @blp.alt_response(409, description="The event's order is not committed yet; Stripe retries")
-    @blp.alt_response(503, description="Stripe is not configured")
+    @blp.alt_response(404, description="Stripe is not configured on this server")
     def post(self) -> dict[str, Any]:
         """Receive a signed Stripe event (Stripe-Signature header, raw JSON body)"""
         return webhooks.receive(

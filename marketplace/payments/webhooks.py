@@ -17,7 +17,7 @@ import logging
 
 from sqlalchemy.orm import Session
 
-from marketplace.errors import Conflict, DomainError, ServiceUnavailable
+from marketplace.errors import Conflict, DomainError, NotFound
 from marketplace.loans import service as loans
 from marketplace.orders import service as orders
 from marketplace.payments.gateway import EventInfo, PaymentGateway, SignatureError
@@ -46,7 +46,8 @@ class BadSignature(DomainError):
 
 def receive(session: Session, gateway: PaymentGateway | None, payload: bytes, signature: str | None) -> dict[str, str]:
     if gateway is None:
-        raise ServiceUnavailable("Stripe is not configured on this server (no STRIPE_API_KEY).")
+        # Not a server error: this server simply takes no Stripe events (Stripe retries anyway).
+        raise NotFound("Stripe webhooks are not enabled on this server (no STRIPE_API_KEY).")
     try:
         event = gateway.construct_event(payload, signature)
     except SignatureError as exc:

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from diagnostics import ParseError, read_report
+from diagnostics.cli import json_line
 from diagnostics.detect import read_report_strict
 from tests.diagnostics.conftest import CORPUS
 
@@ -55,7 +56,7 @@ def only_parse_errors(data: bytes, source: str = "fuzz") -> None:
         return
     assert reports
     for report in reports:
-        orjson.dumps(report.to_dict())  # what the CLI prints must serialise
+        json_line(report.to_dict())  # what the CLI prints must serialise
 
 
 @FUZZ

@@ -146,3 +146,112 @@ def test_json_accepts_a_mapping_text_or_bytes_alike() -> None:
     from_bytes = parse_smartctl_json(raw, "x")
     assert parse_smartctl_json(raw.decode(), "x") == from_bytes
     assert parse_smartctl_json(json.loads(raw), "x") == from_bytes
+
+
+# --- layouts with no corpus sample: smartctl 7.x -x (brief attribute table) and -A only -------------------
+X_BRIEF = """smartctl 7.3 2022-02-28 r5338 [x86_64-linux-6.1.0-18-amd64] (local build)
+Copyright (C) 2002-22, Bruce Allen, Christian Franke, www.smartmontools.org
+
+=== START OF INFORMATION SECTION ===
+Model Family:     Seagate Barracuda 7200.14 (AF)
+Device Model:     ST2000DM001-1CH164
+Serial Number:    Z1E0AAAA
+Firmware Version: CC43
+User Capacity:    2.000.398.934.016 bytes [2,00 TB]
+Rotation Rate:    7200 rpm
+Form Factor:      3.5 inches
+SMART support is: Available - device has SMART capability.
+SMART support is: Enabled
+
+=== START OF READ SMART DATA SECTION ===
+SMART overall-health self-assessment test result: PASSED
+
+SMART Attributes Data Structure revision number: 10
+Vendor Specific SMART Attributes with Thresholds:
+ID# ATTRIBUTE_NAME          FLAGS    VALUE WORST THRESH FAIL RAW_VALUE
+  1 Raw_Read_Error_Rate     POSR--   116   099   006    -    106084832
+  5 Reallocated_Sector_Ct   PO--CK   100   100   010    -    8
+  7 Seek_Error_Rate         POSR--   086   060   030    -    416180270
+  9 Power_On_Hours          -O--CK   061   061   000    -    34612
+187 Reported_Uncorrect      -O--CK   100   100   000    -    0
+190 Airflow_Temperature_Cel -O---K   058   040   045    Past 42 (Min/Max 36/44)
+193 Load_Cycle_Count        -O--CK   001   001   000    -    412005
+194 Temperature_Celsius     -O---K   042   060   000    -    42 (0 14 0 0 0)
+197 Current_Pending_Sector  -O--C-   100   100   000    -    0
+198 Offline_Uncorrectable   ----C-   100   100   000    -    0
+                            ||||||_ K auto-keep
+                            |||||__ C event count
+                            ||||___ R error rate
+                            |||____ S speed/performance
+                            ||_____ O updated online
+                            |______ P prefailure warning
+
+SMART Extended Comprehensive Error Log Version: 1 (5 sectors)
+Device Error Count: 2
+
+SMART Extended Self-test Log Version: 1 (1 sectors)
+Num  Test_Description    Status                  Remaining  LifeTime(hours)  LBA_of_first_error
+# 1  Short offline       Completed without error       00%     34600         -
+# 2  Extended offline    Completed: read failure       70%     34580         1953525100
+# 3  Extended offline    Completed without error       00%     30002         -
+
+Device Statistics (GP Log 0x04)
+Page  Offset Size        Value Flags Description
+0x01  =====  =               =  ===  == General Statistics (rev 1) ==
+0x01  0x010  4           34612  ---  Power-on Hours
+"""
+
+
+def test_x_output_with_brief_attribute_table() -> None:
+    disk = parse_smartctl_text(X_BRIEF, "x.txt")
+    assert disk.identity.model == "ST2000DM001-1CH164"
+    assert disk.identity.capacity_bytes == 2_000_398_934_016
+    assert disk.identity.device_type == "hdd"
+    assert disk.power_on_hours == 34612
+    assert disk.temperature_c == 42
+    assert disk.reallocated_sectors == 8
+    assert disk.load_cycles == 412005
+    assert disk.ata_error_count == 2
+    airflow = disk.attribute(190)
+    assert airflow is not None
+    assert airflow.when_failed == "In_the_past"
+    assert [t.passed for t in disk.self_tests] == [True, False, True]
+    assert disk.self_tests[1].lba_of_first_error == 1953525100
+    result = assess_disk(disk)
+    # the short test after the read failure does not clear it: the drive is failing although PASSED
+    assert result.health.value == "failing"
+    codes = {f.code for f in result.findings}
+    assert {"selftest.read_failure", "ata.reallocated_sectors", "ata.error_log_entries"} <= codes
+    assert "ata.load_cycles" not in codes  # 412 005 is within a 3.5" drive's 600 000 rating
+    assert "ata.attribute_failed_in_past" not in codes  # temperature
+
+
+def test_attributes_only_output() -> None:
+    text = X_BRIEF.split("=== START OF READ SMART DATA SECTION ===")[1].split("SMART Extended Comprehensive")[0]
+    text = "smartctl 7.3 2022-02-28 r5338\n=== START OF READ SMART DATA SECTION ===\n" + text.replace(
+        "SMART overall-health self-assessment test result: PASSED\n", ""
+    )
+    disk = parse_smartctl_text(text, "A.txt")
+    assert disk.smart_passed is None
+    assert len(disk.attributes) == 10
+    assert assess_disk(disk).health.value == "worn"  # 8 reallocated sectors, load cycles within rating
+
+
+def test_ssd_endurance_from_device_statistics() -> None:
+    text = X_BRIEF.replace("Rotation Rate:    7200 rpm", "Rotation Rate:    Solid State Device") + (
+        "0x07  =====  =               =  ===  == Solid State Device Statistics (rev 1) ==\n"
+        "0x07  0x008  1              85  N--  Percentage Used Endurance Indicator\n"
+    )
+    disk = parse_smartctl_text(text, "ssd.txt")
+    assert disk.identity.device_type == "ssd"
+    assert disk.endurance_used_percent == 85
+
+
+def test_failed_previous_self_test_counts_without_a_log() -> None:
+    text = X_BRIEF.split("SMART Extended Self-test Log")[0].replace(
+        "SMART Attributes Data Structure",
+        "Self-test execution status:      ( 121)\tThe previous self-test completed having\n"
+        "\t\t\t\t\tthe read element of the test failed.\n\nSMART Attributes Data Structure",
+    )
+    disk = parse_smartctl_text(text, "x.txt")
+    assert [t.failure for t in disk.self_tests] == ["read failure"]
