@@ -15,7 +15,10 @@ class LoanCreateSchema(Schema):
     start = ma.fields.Date(required=True, metadata={"description": "First day of the loan"})
     end = ma.fields.Date(required=True, metadata={"description": "Day the device is due back (exclusive)"})
     organisation_id = ma.fields.Integer(
-        load_default=None, allow_none=True, metadata={"description": "Borrowing organisation, if you have several"}
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "Borrowing organisation, if you have several"},
     )
 
 
@@ -29,7 +32,7 @@ class LoanReturnSchema(Schema):
     )
     damage_cents = ma.fields.Integer(
         load_default=0,
-        validate=ma.validate.Range(min=0),
+        validate=ma.validate.Range(min=0, max=2**31 - 1),
         metadata={"description": "Damage to charge on the deposit: 0 releases it, up to the deposit"},
     )
 

@@ -12,7 +12,11 @@ from marketplace.orders.models import OrderStatus, PaymentMethod, PaymentStatus
 
 
 class OrderCreateSchema(Schema):
-    reservation_id = ma.fields.Integer(required=True, metadata={"description": "Your live reservation"})
+    reservation_id = ma.fields.Integer(
+        required=True,
+        validate=ma.validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "Your live reservation"},
+    )
     payment = ma.fields.Enum(PaymentMethod, by_value=True, required=True)
 
 

@@ -12,6 +12,7 @@ class ReservationCreateSchema(Schema):
     organisation_id = ma.fields.Integer(
         load_default=None,
         allow_none=True,
+        validate=ma.validate.Range(min=1, max=2**31 - 1),
         metadata={"description": "The buying organisation; needed only when you belong to several."},
     )
 

@@ -433,3 +433,14 @@ def test_who_may_do_what_on_an_order(client: FlaskClient, db_session: Session, w
     problem(client.post(f"{base}/mark-paid", headers=world.lister.headers), 403)
     after = client.get(base, headers=world.public_buyer.headers).get_json()
     assert after == {**body, "client_secret": None}  # nothing changed
+
+
+def test_out_of_range_ids_are_invalid_input_not_database_errors(client: FlaskClient, world: World) -> None:
+    huge = 2**40
+    problem(client.post("/api/v1/orders", json={"reservation_id": huge, "payment": "card"},
+                        headers={**world.member.headers, "Idempotency-Key": "k"}), 422)  # fmt: skip
+    problem(
+        client.post("/api/v1/listings/1/reservations", json={"organisation_id": huge}, headers=world.member.headers),
+        422,
+    )
+    problem(client.post(f"/api/v1/listings/{huge}/reservations", json={}, headers=world.member.headers), 404)
