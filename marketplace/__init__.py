@@ -22,6 +22,10 @@ BLUEPRINT_MODULES = (
     "marketplace.imports.routes",
     "marketplace.impact.routes",
     "marketplace.listings.routes",
+    "marketplace.reservations.routes",
+    "marketplace.orders.routes",
+    "marketplace.loans.routes",
+    "marketplace.payments.routes",
 )
 
 API_TITLE = "Relife API"

@@ -82,6 +82,32 @@ def set_staff_command(email: str, revoke: bool) -> None:
     click.echo(f"{email}: staff={'no' if revoke else 'yes'}")
 
 
+@click.command("housekeeping")
+@with_appcontext
+def housekeeping_command() -> None:
+    """Mark expired holds, give back devices of card orders left unpaid, report overdue loans.
+
+    For a scheduler. Expired holds already stop counting when they expire; this only tidies.
+    Idempotent, and safe on two machines at once (conditional UPDATE; each unpaid order is
+    re-checked under its device lock, and Stripe is asked before anything is cancelled).
+    """
+    from marketplace.loans import service as loans
+    from marketplace.orders import service as orders
+    from marketplace.payments.runtime import current_gateway
+    from marketplace.reservations import service as reservations
+
+    gateway = current_gateway()
+    with command_session() as session:
+        expired = reservations.expire_stale(session)
+        session.commit()
+        abandoned = orders.abandon_unpaid(session, gateway) if gateway is not None else 0
+        session.commit()
+        overdue = loans.overdue_count(session)
+    click.echo(f"expired holds marked: {expired}")
+    click.echo(f"unpaid card orders cancelled: {abandoned}")
+    click.echo(f"overdue loans: {overdue}")
+
+
 def register(app: Flask) -> None:
     from marketplace.reports.commands import regrade_command
 
@@ -89,3 +115,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(set_staff_command)
     app.cli.add_command(regrade_command)
     import_module("marketplace.imports.cli").register(app)
+    app.cli.add_command(housekeeping_command)

@@ -11,6 +11,10 @@ MODEL_MODULES = (
     "marketplace.reports.models",
     "marketplace.erasures.models",
     "marketplace.impact.models",
+    "marketplace.reservations.models",
+    "marketplace.orders.models",
+    "marketplace.loans.models",
+    "marketplace.payments.models",
 )
 
 

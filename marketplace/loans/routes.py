@@ -1,0 +1,107 @@
+"""HTTP routes of loans: parse, call one service function, return."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from marketplace.api.context import current_principal, current_session
+from marketplace.api.pagination import decode_cursor, encode_cursor
+from marketplace.api.smorest import Blueprint
+from marketplace.loans import schemas, service
+from marketplace.loans.models import Loan
+from marketplace.payments.runtime import current_gateway
+
+blp = Blueprint("loans", __name__, url_prefix="/api/v1", description="Loans with deposits")
+
+
+@blp.route("/listings/<int:listing_id>/loans")
+class ListingLoans(MethodView):
+    @blp.arguments(schemas.LoanCreateSchema)
+    @blp.response(201, schemas.LoanSchema)
+    @blp.alt_response(404, description="No such listing")
+    @blp.alt_response(409, description="The period overlaps another loan, or the device is gone")
+    @blp.alt_response(422, description="Not a loan listing, or the period is outside its limits")
+    @blp.alt_response(503, description="A deposit is needed and card payments are not configured")
+    def post(self, data: dict[str, Any], listing_id: int) -> Loan:
+        """Borrow a device for [start, end); a deposit is secured by card when the listing asks one"""
+        return service.create_loan(
+            current_session(),
+            current_principal(),
+            listing_id,
+            start=data["start"],
+            end=data["end"],
+            organisation_id=data["organisation_id"],
+            gateway=current_gateway(),
+        )
+
+
+@blp.route("/loans")
+class Loans(MethodView):
+    @blp.arguments(schemas.LoanQueryArgsSchema, location="query")
+    @blp.response(200, schemas.LoanListSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Your organisations' loans; overdue=true for those past their end and not returned"""
+        after = decode_cursor(args["cursor"], length=1)[0] if args["cursor"] else None
+        items = service.list_loans(
+            current_session(),
+            current_principal(),
+            overdue=args["overdue"],
+            role=args["role"],
+            status=args["status"],
+            after_id=after if isinstance(after, int) else None,
+            limit=args["limit"] + 1,
+        )
+        page = list(items[: args["limit"]])
+        more = len(items) > args["limit"]
+        return {"items": page, "next_cursor": encode_cursor([page[-1].id]) if more else None}
+
+
+@blp.route("/loans/<int:loan_id>")
+class LoanById(MethodView):
+    @blp.response(200, schemas.LoanSchema)
+    @blp.alt_response(404, description="No such loan (or not yours)")
+    def get(self, loan_id: int) -> Loan:
+        """A loan (borrower organisation, lender organisation and staff)"""
+        return service.get_loan(current_session(), current_principal(), loan_id)
+
+
+@blp.route("/loans/<int:loan_id>/handover")
+class LoanHandover(MethodView):
+    @blp.response(200, schemas.LoanSchema)
+    @blp.alt_response(403, description="Only the lender hands over")
+    @blp.alt_response(409, description="Not booked, not in its period, or the deposit is not secured")
+    def post(self, loan_id: int) -> Loan:
+        """The lender hands the device over"""
+        return service.hand_over(current_session(), current_principal(), loan_id, gateway=current_gateway())
+
+
+@blp.route("/loans/<int:loan_id>/return")
+class LoanReturn(MethodView):
+    @blp.arguments(schemas.LoanReturnSchema)
+    @blp.response(200, schemas.LoanSchema)
+    @blp.alt_response(403, description="Only the lender records the return")
+    @blp.alt_response(409, description="Not on loan")
+    def post(self, data: dict[str, Any], loan_id: int) -> Loan:
+        """Record the return: condition, photos, damage; the deposit is captured, partly or released"""
+        return service.return_loan(current_session(), current_principal(), loan_id, gateway=current_gateway(), **data)
+
+
+@blp.route("/loans/<int:loan_id>/extend")
+class LoanExtend(MethodView):
+    @blp.arguments(schemas.LoanExtendSchema)
+    @blp.response(200, schemas.LoanSchema)
+    @blp.alt_response(409, description="The device is lent to someone else then, or the hold cannot last")
+    def post(self, data: dict[str, Any], loan_id: int) -> Loan:
+        """Extend the loan if the device is free"""
+        return service.extend_loan(current_session(), current_principal(), loan_id, end=data["end"])
+
+
+@blp.route("/loans/<int:loan_id>/cancel")
+class LoanCancel(MethodView):
+    @blp.response(200, schemas.LoanSchema)
+    @blp.alt_response(409, description="Already handed over")
+    def post(self, loan_id: int) -> Loan:
+        """Cancel a booked loan; a deposit hold is released"""
+        return service.cancel_loan(current_session(), current_principal(), loan_id, gateway=current_gateway())

@@ -1,0 +1,92 @@
+"""API shapes of loans."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+from marketplace.api.pagination import PageSchema, limit_field
+from marketplace.api.smorest import Schema
+from marketplace.loans.models import DepositKind, DepositStatus, LoanStatus
+
+
+class LoanCreateSchema(Schema):
+    start = ma.fields.Date(required=True, metadata={"description": "First day of the loan"})
+    end = ma.fields.Date(required=True, metadata={"description": "Day the device is due back (exclusive)"})
+    organisation_id = ma.fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "Borrowing organisation, if you have several"},
+    )
+
+
+class LoanReturnSchema(Schema):
+    condition_notes = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=5000))
+    photos = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(min=1, max=500)),
+        load_default=list,
+        validate=ma.validate.Length(max=20),
+        metadata={"description": "References (URLs or storage keys) of photos of the returned device"},
+    )
+    damage_cents = ma.fields.Integer(
+        load_default=0,
+        validate=ma.validate.Range(min=0, max=2**31 - 1),
+        metadata={"description": "Damage to charge on the deposit: 0 releases it, up to the deposit"},
+    )
+
+
+class LoanExtendSchema(Schema):
+    end = ma.fields.Date(required=True, metadata={"description": "New end (exclusive)"})
+
+
+class LoanQueryArgsSchema(Schema):
+    overdue = ma.fields.Boolean(load_default=False, metadata={"description": "Only loans past their end, not returned"})
+    role = ma.fields.String(load_default=None, validate=ma.validate.OneOf(["lender", "borrower"]))
+    status = ma.fields.Enum(LoanStatus, by_value=True, load_default=None)
+    cursor = ma.fields.String(load_default=None)
+    limit = limit_field()
+
+
+class DepositSchema(Schema):
+    cents = ma.fields.Integer(attribute="deposit_cents")
+    currency = ma.fields.String()
+    kind = ma.fields.Enum(DepositKind, by_value=True, attribute="deposit_kind")
+    status = ma.fields.Enum(DepositStatus, by_value=True, attribute="deposit_status")
+    captured_cents = ma.fields.Integer()
+    client_secret = ma.fields.Method(
+        "_client_secret",
+        allow_none=True,
+        metadata={"description": "For the borrower's Stripe.js (PaymentIntent or SetupIntent), while pending"},
+    )
+
+    def _client_secret(self, loan: Any) -> str | None:
+        from marketplace.api.context import current_principal
+        from marketplace.loans.service import client_secret_for
+
+        return client_secret_for(loan, current_principal())
+
+
+class LoanSchema(Schema):
+    id = ma.fields.Integer(dump_only=True)
+    listing_id = ma.fields.Integer()
+    device_id = ma.fields.Integer()
+    borrower_organisation_id = ma.fields.Integer()
+    lender_organisation_id = ma.fields.Integer()
+    start = ma.fields.Date(attribute="start_date")
+    end = ma.fields.Date(attribute="end_date")
+    status = ma.fields.Enum(LoanStatus, by_value=True)
+    deposit = ma.fields.Function(lambda loan: DepositSchema().dump(loan))
+    handed_over_at = ma.fields.AwareDateTime(allow_none=True)
+    returned_at = ma.fields.AwareDateTime(allow_none=True)
+    condition_notes = ma.fields.String(allow_none=True)
+    photos = ma.fields.List(ma.fields.String(), allow_none=True)
+    damage_cents = ma.fields.Integer(allow_none=True)
+    extensions = ma.fields.List(ma.fields.Dict(), allow_none=True)
+    cancelled_at = ma.fields.AwareDateTime(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+
+
+class LoanListSchema(PageSchema):
+    items = ma.fields.List(ma.fields.Nested(LoanSchema))

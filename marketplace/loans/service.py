@@ -1,0 +1,493 @@
+"""Loans: a device lent for ``[start, end)`` within the listing's limits, with a card deposit.
+
+No two active loans of one device overlap: the device row is locked while the period is checked
+and written (PostgreSQL; SQLite holds its write lock from BEGIN IMMEDIATE), and PostgreSQL's
+exclusion constraint ``ex_loans_device_period`` backs it up.
+
+Deposit (DESIGN §3.4): a card authorisation only lives a few days, so when the loan ends within
+``HOLD_WINDOW_DAYS`` the deposit is a manual-capture PaymentIntent (captured, partly captured or
+released on return); for longer loans the card is saved with a SetupIntent and charged
+off-session only if the device comes back damaged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from marketplace.db import utcnow
+from marketplace.devices import lifecycle, passport
+from marketplace.devices.models import DeviceState, EventKind
+from marketplace.errors import (
+    Conflict,
+    Forbidden,
+    InvalidState,
+    NotFound,
+    PaymentError,
+    ServiceUnavailable,
+    ValidationFailed,
+)
+from marketplace.listings.models import Listing, ListingMode, ListingStatus
+from marketplace.loans.models import ACTIVE_STATUSES, DepositKind, DepositStatus, Loan, LoanStatus
+from marketplace.members.access import INVENTORY_ROLES, Principal, require_user
+from marketplace.members.models import Organisation
+from marketplace.orders.models import LIVE_STATUSES as ORDER_LIVE
+from marketplace.orders.models import Order
+from marketplace.payments.gateway import PaymentGateway, PaymentIntentInfo, SetupIntentInfo
+from marketplace.reservations import locks
+from marketplace.reservations.service import acting_organisation, visible_listing
+
+log = logging.getLogger(__name__)
+
+#: Card authorisations expire after about 7 days (https://docs.stripe.com/payments/place-a-hold-on-a-payment-method);
+#: a hold is used only when the loan ends within this many days, leaving a margin for late returns.
+HOLD_WINDOW_DAYS = 5
+DEPOSITS_NOT_CONFIGURED = (
+    "This loan needs a card deposit, and card payments are not configured on this server (no STRIPE_API_KEY)."
+)
+
+
+def _check_period(listing: Listing, start: dt.date, end: dt.date, today: dt.date) -> None:
+    errors: dict[str, list[str]] = {}
+    if start < today:
+        errors["start"] = ["The loan cannot start in the past."]
+    if end <= start:
+        errors["end"] = ["The end (exclusive) must be after the start."]
+    else:
+        days = (end - start).days
+        if listing.min_days is not None and days < listing.min_days:
+            errors["end"] = [f"This listing lends for at least {listing.min_days} days."]
+        if listing.max_days is not None and days > listing.max_days:
+            errors["end"] = [f"This listing lends for at most {listing.max_days} days."]
+    if errors:
+        raise ValidationFailed("The loan period is not possible for this listing.", errors=errors)
+
+
+def _overlapping(
+    session: Session, device_id: int, start: dt.date, end: dt.date, exclude: int | None = None
+) -> Loan | None:
+    stmt = sa.select(Loan).where(
+        Loan.device_id == device_id,
+        Loan.status.in_(ACTIVE_STATUSES),
+        Loan.start_date < end,
+        Loan.end_date > start,
+    )
+    if exclude is not None:
+        stmt = stmt.where(Loan.id != exclude)
+    return session.scalars(stmt.limit(1)).first()
+
+
+def create_loan(
+    session: Session,
+    principal: Principal | None,
+    listing_id: int,
+    *,
+    start: dt.date,
+    end: dt.date,
+    gateway: PaymentGateway | None,
+    organisation_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Loan:
+    principal = require_user(principal)
+    assert principal.user_id is not None
+    now = now or utcnow()
+    today = now.date()
+    listing = visible_listing(session, principal, listing_id)
+    borrower = acting_organisation(principal, organisation_id, other_than=listing.organisation_id)
+    if listing.mode is not ListingMode.LOAN:
+        raise ValidationFailed(
+            "This listing is not offered for loan; reserve it instead.", errors={"listing_id": ["Not a loan listing."]}
+        )
+    _check_period(listing, start, end, today)
+    deposit = listing.deposit_cents or 0
+    if deposit and gateway is None:
+        raise ServiceUnavailable(DEPOSITS_NOT_CONFIGURED)
+
+    device = locks.lock_device(session, listing.device_id)
+    session.refresh(listing)
+    if listing.status is not ListingStatus.ACTIVE or device.state not in {DeviceState.LISTED, DeviceState.ON_LOAN}:
+        raise Conflict("This listing is no longer available.")
+    if session.scalar(
+        sa.select(sa.func.count()).select_from(Order).where(Order.device_id == device.id, Order.status.in_(ORDER_LIVE))
+    ):
+        raise Conflict("This device is being sold; it cannot be lent.")
+    taken = _overlapping(session, device.id, start, end)
+    if taken is not None:
+        raise Conflict(
+            f"The device is already lent from {taken.start_date.isoformat()} to {taken.end_date.isoformat()} "
+            "(end exclusive); choose another period."
+        )
+    loan = Loan(
+        listing_id=listing.id,
+        device_id=device.id,
+        borrower_organisation_id=borrower,
+        lender_organisation_id=listing.organisation_id,
+        borrower_user_id=principal.user_id,
+        start_date=start,
+        end_date=end,
+        status=LoanStatus.BOOKED,
+        deposit_cents=deposit,
+        currency=listing.currency,
+        created_at=now,
+    )
+    session.add(loan)
+    session.flush()
+    if deposit:
+        assert gateway is not None
+        _secure_deposit(session, loan, gateway, today)
+    session.flush()
+    return loan
+
+
+def _key(loan: Loan, what: str) -> str:
+    # Deterministic per loan, so a retried call reuses Stripe's object; unique across databases.
+    return f"loan-{loan.id}-{loan.reference}-{what}"
+
+
+def _secure_deposit(session: Session, loan: Loan, gateway: PaymentGateway, today: dt.date) -> None:
+    metadata = {"relife_loan": str(loan.id), "relife_device": str(loan.device_id)}
+    loan.deposit_status = DepositStatus.PENDING
+    if (loan.end_date - today).days <= HOLD_WINDOW_DAYS:
+        loan.deposit_kind = DepositKind.HOLD
+        intent = gateway.create_payment_intent(
+            amount=loan.deposit_cents,
+            currency=loan.currency,
+            idempotency_key=_key(loan, "deposit-hold"),
+            metadata=metadata,
+            capture_manual=True,
+        )
+        loan.stripe_payment_intent_id = intent.id
+        loan.stripe_client_secret = intent.client_secret
+        return
+    loan.deposit_kind = DepositKind.SAVED_CARD
+    borrower = session.get(Organisation, loan.borrower_organisation_id)
+    assert borrower is not None
+    loan.stripe_customer_id = gateway.create_customer(
+        name=borrower.name, idempotency_key=_key(loan, "customer"), metadata={"relife_organisation": str(borrower.id)}
+    )
+    setup = gateway.create_setup_intent(
+        customer=loan.stripe_customer_id, idempotency_key=_key(loan, "deposit-setup"), metadata=metadata
+    )
+    loan.stripe_setup_intent_id = setup.id
+    loan.stripe_client_secret = setup.client_secret
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def get_loan(session: Session, principal: Principal | None, loan_id: int) -> Loan:
+    principal = require_user(principal)
+    loan = session.get(Loan, loan_id)
+    if loan is None or not (
+        principal.is_staff
+        or principal.is_member_of(loan.borrower_organisation_id)
+        or principal.is_member_of(loan.lender_organisation_id)
+    ):
+        raise NotFound("No such loan.")
+    return loan
+
+
+def client_secret_for(loan: Loan, principal: Principal | None) -> str | None:
+    if principal is None or not principal.is_member_of(loan.borrower_organisation_id):
+        return None
+    return loan.stripe_client_secret if loan.deposit_status is DepositStatus.PENDING else None
+
+
+def list_loans(
+    session: Session,
+    principal: Principal | None,
+    *,
+    overdue: bool = False,
+    role: str | None = None,
+    status: LoanStatus | None = None,
+    after_id: int | None = None,
+    limit: int = 50,
+    today: dt.date | None = None,
+) -> Sequence[Loan]:
+    """The caller's organisations' loans (as lender, borrower, or both), by id; ``overdue``: on
+    loan past their end date (the device was due back on ``end``)."""
+    principal = require_user(principal)
+    today = today or utcnow().date()
+    orgs = principal.organisation_ids
+    stmt = sa.select(Loan)
+    if role == "lender":
+        stmt = stmt.where(Loan.lender_organisation_id.in_(orgs))
+    elif role == "borrower":
+        stmt = stmt.where(Loan.borrower_organisation_id.in_(orgs))
+    elif not principal.is_staff:
+        stmt = stmt.where(sa.or_(Loan.lender_organisation_id.in_(orgs), Loan.borrower_organisation_id.in_(orgs)))
+    if overdue:
+        stmt = stmt.where(Loan.status == LoanStatus.ON_LOAN, Loan.end_date < today)
+    if status is not None:
+        stmt = stmt.where(Loan.status == status)
+    if after_id is not None:
+        stmt = stmt.where(Loan.id > after_id)
+    return session.scalars(stmt.order_by(Loan.id).limit(limit)).all()
+
+
+def overdue_count(session: Session, today: dt.date | None = None) -> int:
+    today = today or utcnow().date()
+    return int(
+        session.scalar(
+            sa.select(sa.func.count()).select_from(Loan).where(Loan.status == LoanStatus.ON_LOAN, Loan.end_date < today)
+        )
+        or 0
+    )
+
+
+# -- deposit state from Stripe ------------------------------------------------------------------
+
+
+def _lock_loan(session: Session, loan: Loan) -> None:
+    locks.lock_device(session, loan.device_id)
+    session.refresh(loan)
+
+
+def apply_deposit_intent(session: Session, loan: Loan, intent: PaymentIntentInfo) -> str:
+    """A hold's PaymentIntent as Stripe reports it now (re-read, never the webhook payload)."""
+    _lock_loan(session, loan)
+    if loan.deposit_status is not DepositStatus.PENDING:
+        return f"no change (deposit {loan.deposit_status.value})"
+    if intent.status == "requires_capture" and intent.amount_capturable >= loan.deposit_cents:
+        loan.deposit_status = DepositStatus.SECURED
+        return "deposit held"
+    if intent.status == "canceled":
+        loan.deposit_status = DepositStatus.FAILED
+        return "deposit hold cancelled"
+    return f"no change ({intent.status})"
+
+
+def apply_setup_intent(session: Session, loan: Loan, setup: SetupIntentInfo) -> str:
+    _lock_loan(session, loan)
+    if loan.deposit_status is not DepositStatus.PENDING:
+        return f"no change (deposit {loan.deposit_status.value})"
+    if setup.status == "succeeded" and setup.payment_method:
+        loan.deposit_status = DepositStatus.SECURED
+        loan.stripe_payment_method_id = setup.payment_method
+        return "card saved"
+    return f"no change ({setup.status})"
+
+
+def _refresh_deposit(session: Session, loan: Loan, gateway: PaymentGateway | None) -> None:
+    """Before refusing a handover for want of a deposit, ask Stripe (a webhook may be late)."""
+    if loan.deposit_status is not DepositStatus.PENDING or gateway is None:
+        return
+    if loan.stripe_payment_intent_id:
+        apply_deposit_intent(session, loan, gateway.retrieve_payment_intent(loan.stripe_payment_intent_id))
+    elif loan.stripe_setup_intent_id:
+        apply_setup_intent(session, loan, gateway.retrieve_setup_intent(loan.stripe_setup_intent_id))
+
+
+def loan_for_intent(session: Session, intent_id: str) -> Loan | None:
+    return session.scalars(sa.select(Loan).where(Loan.stripe_payment_intent_id == intent_id)).one_or_none()
+
+
+def loan_for_setup(session: Session, setup_id: str) -> Loan | None:
+    return session.scalars(sa.select(Loan).where(Loan.stripe_setup_intent_id == setup_id)).one_or_none()
+
+
+# -- handover, return, extension, cancellation --------------------------------------------------
+
+
+def _require_lender(principal: Principal | None, loan: Loan) -> Principal:
+    principal = require_user(principal)
+    if principal.is_staff or principal.has_role(loan.lender_organisation_id, INVENTORY_ROLES):
+        return principal
+    raise Forbidden("Only the lending organisation's listers do this.")
+
+
+def hand_over(
+    session: Session,
+    principal: Principal | None,
+    loan_id: int,
+    *,
+    gateway: PaymentGateway | None,
+    now: dt.datetime | None = None,
+) -> Loan:
+    now = now or utcnow()
+    loan = get_loan(session, principal, loan_id)
+    principal = _require_lender(principal, loan)
+    device = locks.lock_device(session, loan.device_id)
+    session.refresh(loan)
+    if loan.status is not LoanStatus.BOOKED:
+        raise InvalidState(f"A {loan.status.value} loan cannot be handed over.")
+    if not loan.start_date <= now.date() < loan.end_date:
+        raise InvalidState(f"This loan runs from {loan.start_date.isoformat()} to {loan.end_date.isoformat()}.")
+    _refresh_deposit(session, loan, gateway)
+    if loan.deposit_cents and loan.deposit_status is not DepositStatus.SECURED:
+        raise InvalidState("The borrower's deposit is not secured yet (their card has not been confirmed).")
+    previous = lifecycle.transition(device, DeviceState.ON_LOAN)
+    loan.status = LoanStatus.ON_LOAN
+    loan.handed_over_at = now
+    passport.record_event(
+        session, device, EventKind.LENT, principal, organisation_id=loan.lender_organisation_id, state_from=previous,
+        data={"loan_id": loan.id, "start": loan.start_date.isoformat(), "end": loan.end_date.isoformat()},
+    )  # fmt: skip
+    return loan
+
+
+def return_loan(
+    session: Session,
+    principal: Principal | None,
+    loan_id: int,
+    *,
+    condition_notes: str,
+    photos: list[str],
+    damage_cents: int,
+    gateway: PaymentGateway | None,
+    now: dt.datetime | None = None,
+) -> Loan:
+    now = now or utcnow()
+    loan = get_loan(session, principal, loan_id)
+    principal = _require_lender(principal, loan)
+    device = locks.lock_device(session, loan.device_id)
+    session.refresh(loan)
+    if loan.status is not LoanStatus.ON_LOAN:
+        raise InvalidState(f"A {loan.status.value} loan cannot be returned.")
+    if loan.deposit_cents and damage_cents > loan.deposit_cents:
+        raise ValidationFailed(
+            "Damage above the deposit cannot be charged here.",
+            errors={"damage_cents": [f"At most the deposit, {loan.deposit_cents}."]},
+        )
+    if loan.deposit_cents and loan.deposit_status is DepositStatus.SECURED:
+        if gateway is None:
+            raise ServiceUnavailable(DEPOSITS_NOT_CONFIGURED)
+        _settle_deposit(loan, damage_cents, gateway)
+    loan.status = LoanStatus.RETURNED
+    loan.returned_at = now
+    loan.condition_notes = condition_notes
+    loan.photos = list(photos)
+    loan.damage_cents = damage_cents
+    previous = lifecycle.transition(device, DeviceState.RETURNED)
+    passport.record_event(
+        session, device, EventKind.RETURNED, principal, organisation_id=loan.lender_organisation_id,
+        state_from=previous,
+        data={"loan_id": loan.id, "condition": condition_notes, "photos": list(photos), "damage_cents": damage_cents},
+    )  # fmt: skip
+    listing = session.get(Listing, loan.listing_id)
+    if damage_cents == 0 and listing is not None and listing.status is ListingStatus.ACTIVE:
+        # Undamaged and still on offer: lendable again at once.
+        previous = lifecycle.transition(device, DeviceState.LISTED)
+        passport.record_event(
+            session, device, EventKind.LISTED, principal, organisation_id=loan.lender_organisation_id,
+            state_from=previous, data={"listing_id": listing.id, "after_loan": loan.id},
+        )  # fmt: skip
+    return loan
+
+
+def _settle_deposit(loan: Loan, damage: int, gateway: PaymentGateway) -> None:
+    if loan.deposit_kind is DepositKind.HOLD:
+        assert loan.stripe_payment_intent_id is not None
+        if damage == 0:
+            gateway.cancel_payment_intent(loan.stripe_payment_intent_id, idempotency_key=_key(loan, "release"))
+            loan.deposit_status = DepositStatus.RELEASED
+            return
+        intent = gateway.capture_payment_intent(
+            loan.stripe_payment_intent_id, amount=damage, idempotency_key=_key(loan, f"capture-{damage}")
+        )
+        loan.captured_cents = intent.amount_received
+        loan.deposit_status = (
+            DepositStatus.CAPTURED if damage >= loan.deposit_cents else DepositStatus.PARTIALLY_CAPTURED
+        )
+        return
+    if damage == 0:
+        loan.deposit_status = DepositStatus.RELEASED
+        return
+    assert loan.stripe_customer_id and loan.stripe_payment_method_id
+    try:
+        intent = gateway.create_payment_intent(
+            amount=damage,
+            currency=loan.currency,
+            idempotency_key=_key(loan, f"damage-{damage}"),
+            metadata={"relife_loan": str(loan.id), "relife_damage": "1"},
+            customer=loan.stripe_customer_id,
+            payment_method=loan.stripe_payment_method_id,
+            off_session=True,
+        )
+    except PaymentError:
+        # The return itself stands: the damage is recorded and the deposit marked failed for
+        # the staff to follow up; refusing the return would keep the device "on loan".
+        log.warning("loan %s: off-session damage charge refused", loan.id)
+        loan.deposit_status = DepositStatus.FAILED
+        return
+    loan.stripe_damage_intent_id = intent.id
+    loan.captured_cents = damage if intent.status == "succeeded" else 0
+    loan.deposit_status = DepositStatus.CHARGED if intent.status == "succeeded" else DepositStatus.FAILED
+
+
+def extend_loan(
+    session: Session,
+    principal: Principal | None,
+    loan_id: int,
+    *,
+    end: dt.date,
+    now: dt.datetime | None = None,
+) -> Loan:
+    now = now or utcnow()
+    loan = get_loan(session, principal, loan_id)
+    principal = require_user(principal)
+    if not (principal.is_staff or principal.is_member_of(loan.borrower_organisation_id)):
+        raise Forbidden("Only the borrower asks for an extension.")
+    locks.lock_device(session, loan.device_id)
+    session.refresh(loan)
+    if loan.status not in ACTIVE_STATUSES:
+        raise InvalidState(f"A {loan.status.value} loan cannot be extended.")
+    if end <= loan.end_date:
+        raise ValidationFailed(
+            "An extension ends later than the loan.", errors={"end": ["Must be after the current end."]}
+        )
+    listing = session.get(Listing, loan.listing_id)
+    assert listing is not None
+    if listing.max_days is not None and (end - loan.start_date).days > listing.max_days:
+        raise ValidationFailed(
+            "Too long for this listing.", errors={"end": [f"This listing lends for at most {listing.max_days} days."]}
+        )
+    if loan.deposit_kind is DepositKind.HOLD and (end - now.date()).days > HOLD_WINDOW_DAYS:
+        raise Conflict(
+            "This loan's deposit is a card hold that cannot outlast the hold window; return it and book a new loan."
+        )
+    taken = _overlapping(session, loan.device_id, loan.end_date, end, exclude=loan.id)
+    if taken is not None:
+        raise Conflict(f"The device is lent to someone else from {taken.start_date.isoformat()}; no extension.")
+    history: list[Any] = list(loan.extensions or [])
+    history.append({"from": loan.end_date.isoformat(), "to": end.isoformat(), "at": now.isoformat()})
+    loan.extensions = history
+    loan.end_date = end
+    return loan
+
+
+def cancel_loan(
+    session: Session,
+    principal: Principal | None,
+    loan_id: int,
+    *,
+    gateway: PaymentGateway | None,
+    now: dt.datetime | None = None,
+) -> Loan:
+    now = now or utcnow()
+    loan = get_loan(session, principal, loan_id)
+    principal = require_user(principal)
+    if not (
+        principal.is_staff
+        or principal.is_member_of(loan.borrower_organisation_id)
+        or principal.has_role(loan.lender_organisation_id, INVENTORY_ROLES)
+    ):
+        raise Forbidden("Only the borrower or the lender's listers cancel a loan.")
+    locks.lock_device(session, loan.device_id)
+    session.refresh(loan)
+    if loan.status is not LoanStatus.BOOKED:
+        raise InvalidState(f"A {loan.status.value} loan cannot be cancelled.")
+    if loan.stripe_payment_intent_id and gateway is not None:
+        intent = gateway.retrieve_payment_intent(loan.stripe_payment_intent_id)
+        if intent.status not in {"canceled", "succeeded"}:
+            gateway.cancel_payment_intent(intent.id, idempotency_key=_key(loan, "release"))
+    if loan.deposit_cents:
+        loan.deposit_status = DepositStatus.RELEASED
+    loan.status = LoanStatus.CANCELLED
+    loan.cancelled_at = now
+    return loan

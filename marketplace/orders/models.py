@@ -1,0 +1,114 @@
+"""Orders (sales and donations) and the gap-free invoice counter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import Base, TimestampMixin, UTCDateTime, intpk, utcnow
+from marketplace.devices.models import Device
+from marketplace.listings.models import Listing
+
+
+class PaymentMethod(enum.StrEnum):
+    CARD = "card"
+    INVOICE = "invoice"
+    DONATION = "donation"
+
+
+class OrderStatus(enum.StrEnum):
+    """Fulfilment: pending (card not paid yet) → confirmed → handed_over → returned; or cancelled."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    HANDED_OVER = "handed_over"
+    RETURNED = "returned"
+    CANCELLED = "cancelled"
+
+
+class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"  # card: waiting for Stripe; invoice: issued, not yet paid
+    PAID = "paid"
+    FAILED = "failed"  # the last card attempt failed; the buyer may retry with the same intent
+    REFUNDED = "refunded"
+    REFUND_DUE = "refund_due"  # a paid invoice of a returned order: refunded outside Stripe
+    VOID = "void"  # nothing to pay any more (cancelled before payment; unpaid invoice cancelled)
+    NONE = "none"  # donation
+
+
+#: Orders in these states hold their device: at most one per device (unique partial index).
+LIVE_STATUSES = (OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.HANDED_OVER)
+_LIVE_SQL = "status IN ('pending', 'confirmed', 'handed_over')"
+
+
+class Order(TimestampMixin, Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        sa.UniqueConstraint("buyer_user_id", "idempotency_key"),
+        sa.UniqueConstraint("reservation_id"),
+        sa.UniqueConstraint("invoice_number"),
+        sa.Index(
+            "uq_orders_device_id_live",
+            "device_id",
+            unique=True,
+            postgresql_where=sa.text(_LIVE_SQL),
+            sqlite_where=sa.text(_LIVE_SQL),
+        ),
+        sa.CheckConstraint("amount_cents >= 0", name="amount_not_negative"),
+        sa.CheckConstraint("platform_fee_cents >= 0 AND platform_fee_cents <= amount_cents", name="fee_in_amount"),
+    )
+
+    id: Mapped[intpk]
+    reservation_id: Mapped[int] = mapped_column(sa.ForeignKey("reservations.id", ondelete="RESTRICT"))
+    listing_id: Mapped[int] = mapped_column(sa.ForeignKey("listings.id", ondelete="RESTRICT"), index=True)
+    device_id: Mapped[int] = mapped_column(sa.ForeignKey("devices.id", ondelete="RESTRICT"))
+    buyer_organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    seller_organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    buyer_user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    #: Random, fixed at creation: makes this order's Stripe idempotency keys unique even where a
+    #: database reuses the ids of rolled-back rows (SQLite), and deterministic for its retries.
+    reference: Mapped[str] = mapped_column(sa.String(32), unique=True, default=lambda: uuid.uuid4().hex)
+    #: The client's Idempotency-Key and a hash of the request body it came with.
+    idempotency_key: Mapped[str] = mapped_column(sa.String(255))
+    request_hash: Mapped[str] = mapped_column(sa.String(64))
+    payment: Mapped[PaymentMethod]
+    status: Mapped[OrderStatus]
+    payment_status: Mapped[PaymentStatus]
+    amount_cents: Mapped[int]
+    platform_fee_cents: Mapped[int] = mapped_column(default=0)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    warranty_months: Mapped[int | None]
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    stripe_client_secret: Mapped[str | None] = mapped_column(sa.String(255))
+    stripe_refund_id: Mapped[str | None] = mapped_column(sa.String(255))
+    invoice_number: Mapped[str | None] = mapped_column(sa.String(32))
+    invoice_issued_on: Mapped[dt.date | None]
+    invoice_due_on: Mapped[dt.date | None]
+    paid_at: Mapped[dt.datetime | None]
+    handed_over_at: Mapped[dt.datetime | None]
+    return_deadline: Mapped[dt.datetime | None]
+    returned_at: Mapped[dt.datetime | None]
+    return_reason: Mapped[str | None] = mapped_column(sa.Text)
+    cancelled_at: Mapped[dt.datetime | None]
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    listing: Mapped[Listing] = relationship()
+    device: Mapped[Device] = relationship()
+
+
+class InvoiceCounter(Base):
+    """Last invoice number issued per year. Incremented under a row lock in the order's own
+    transaction, so a rolled-back order gives its number back: numbers have no gaps."""
+
+    __tablename__ = "invoice_counters"
+
+    year: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(default=0)

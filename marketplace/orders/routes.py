@@ -1,0 +1,121 @@
+"""HTTP routes of orders: parse, call one service function, return."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from marketplace.api.context import current_principal, current_session
+from marketplace.api.pagination import decode_cursor, encode_cursor
+from marketplace.api.smorest import Blueprint
+from marketplace.orders import schemas, service
+from marketplace.orders.models import Order
+from marketplace.payments.runtime import current_gateway, platform_fee_bps
+
+blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Sales and donations from a reservation")
+
+
+@blp.route("/orders")
+class Orders(MethodView):
+    @blp.arguments(schemas.OrderQueryArgsSchema, location="query")
+    @blp.response(200, schemas.OrderListSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Your organisations' orders, as buyer or seller (all of them for staff)"""
+        after = decode_cursor(args["cursor"], length=1)[0] if args["cursor"] else None
+        items = service.list_orders(
+            current_session(),
+            current_principal(),
+            role=args["role"],
+            status=args["status"],
+            after_id=after if isinstance(after, int) else None,
+            limit=args["limit"] + 1,
+        )
+        page = list(items[: args["limit"]])
+        more = len(items) > args["limit"]
+        return {"items": page, "next_cursor": encode_cursor([page[-1].id]) if more else None}
+
+    @blp.arguments(schemas.IdempotencyHeaderSchema, location="headers")
+    @blp.arguments(schemas.OrderCreateSchema)
+    @blp.response(201, schemas.OrderSchema)
+    @blp.alt_response(200, schema=schemas.OrderSchema, description="Replay: this key already made this order")
+    @blp.alt_response(400, description="No Idempotency-Key header")
+    @blp.alt_response(403, description="Not allowed to pay by invoice / not eligible for this donation")
+    @blp.alt_response(404, description="No such reservation of yours")
+    @blp.alt_response(409, description="Reservation ended, or the device is no longer available")
+    @blp.alt_response(422, description="Invalid body, or the key was used with another body")
+    @blp.alt_response(503, description="Card payments are not configured")
+    def post(self, headers: dict[str, Any], data: dict[str, Any]) -> Any:
+        """Order a reserved device: card (Stripe), invoice, or donation"""
+        result = service.create_order(
+            current_session(),
+            current_principal(),
+            idempotency_key=headers["idempotency_key"],
+            reservation_id=data["reservation_id"],
+            payment=data["payment"],
+            gateway=current_gateway(),
+            platform_fee_bps=platform_fee_bps(),
+        )
+        if result.created:
+            return result.order
+        return result.order, 200, {"Idempotent-Replayed": "true"}
+
+
+@blp.route("/orders/<int:order_id>")
+class OrderById(MethodView):
+    @blp.response(200, schemas.OrderSchema)
+    @blp.alt_response(404, description="No such order (or not yours)")
+    def get(self, order_id: int) -> Order:
+        """An order (buyer organisation, seller organisation and staff)"""
+        return service.get_order(current_session(), current_principal(), order_id)
+
+
+@blp.route("/orders/<int:order_id>/cancel")
+class OrderCancel(MethodView):
+    @blp.response(200, schemas.OrderSchema)
+    @blp.alt_response(409, description="Handed over already (use a return)")
+    def post(self, order_id: int) -> Order:
+        """Cancel before handover; a card payment is cancelled or refunded"""
+        return service.cancel_order(current_session(), current_principal(), order_id, gateway=current_gateway())
+
+
+@blp.route("/orders/<int:order_id>/handover")
+class OrderHandover(MethodView):
+    @blp.response(200, schemas.OrderSchema)
+    @blp.alt_response(403, description="Only the seller hands over")
+    @blp.alt_response(409, description="Not paid/confirmed")
+    def post(self, order_id: int) -> Order:
+        """The seller hands the device over: the 30-day return window and the warranty start"""
+        return service.hand_over(current_session(), current_principal(), order_id)
+
+
+@blp.route("/orders/<int:order_id>/returns")
+class OrderReturns(MethodView):
+    @blp.arguments(schemas.ReturnCreateSchema)
+    @blp.response(201, schemas.OrderSchema)
+    @blp.alt_response(403, description="Only the buyer returns")
+    @blp.alt_response(409, description="Not handed over, or the 30-day window has closed")
+    def post(self, data: dict[str, Any], order_id: int) -> Order:
+        """Return within 30 days of handover, with a reason; card orders are refunded through Stripe"""
+        return service.return_order(
+            current_session(), current_principal(), order_id, reason=data["reason"], gateway=current_gateway()
+        )
+
+
+@blp.route("/orders/<int:order_id>/mark-paid")
+class OrderMarkPaid(MethodView):
+    @blp.response(200, schemas.OrderSchema)
+    @blp.alt_response(403, description="Staff only")
+    @blp.alt_response(409, description="Not an unpaid invoice")
+    def post(self, order_id: int) -> Order:
+        """Staff: record that an invoice has been paid"""
+        return service.mark_paid(current_session(), current_principal(), order_id)
+
+
+@blp.route("/orders/<int:order_id>/invoice")
+class OrderInvoice(MethodView):
+    @blp.response(200, schemas.InvoiceSchema)
+    @blp.alt_response(404, description="No such order, or not an invoice order")
+    def get(self, order_id: int) -> dict[str, Any]:
+        """The invoice of an invoice order, as JSON"""
+        return service.invoice_document(current_session(), current_principal(), order_id)

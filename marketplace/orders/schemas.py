@@ -1,0 +1,113 @@
+"""API shapes of orders and invoices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+from marketplace.api.pagination import PageSchema, limit_field
+from marketplace.api.smorest import Schema
+from marketplace.orders.models import OrderStatus, PaymentMethod, PaymentStatus
+
+
+class OrderCreateSchema(Schema):
+    reservation_id = ma.fields.Integer(
+        required=True,
+        validate=ma.validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "Your live reservation"},
+    )
+    payment = ma.fields.Enum(PaymentMethod, by_value=True, required=True)
+
+
+class IdempotencyHeaderSchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    idempotency_key = ma.fields.String(
+        data_key="Idempotency-Key",
+        load_default=None,
+        metadata={"description": "Required. Same key and body → the same order (200); same key, other body → 422."},
+    )
+
+
+class OrderSchema(Schema):
+    id = ma.fields.Integer(dump_only=True)
+    reservation_id = ma.fields.Integer()
+    listing_id = ma.fields.Integer()
+    device_id = ma.fields.Integer()
+    buyer_organisation_id = ma.fields.Integer()
+    seller_organisation_id = ma.fields.Integer()
+    payment = ma.fields.Enum(PaymentMethod, by_value=True)
+    status = ma.fields.Enum(OrderStatus, by_value=True)
+    payment_status = ma.fields.Enum(PaymentStatus, by_value=True)
+    amount_cents = ma.fields.Integer()
+    platform_fee_cents = ma.fields.Integer()
+    currency = ma.fields.String()
+    warranty_months = ma.fields.Integer(allow_none=True)
+    warranty_until = ma.fields.Date(attribute="device.warranty_until", allow_none=True)
+    stripe_payment_intent_id = ma.fields.String(allow_none=True)
+    client_secret = ma.fields.Method(
+        "_client_secret",
+        allow_none=True,
+        metadata={"description": "For the buyer's Stripe.js confirmation, while the card payment is pending"},
+    )
+    invoice_number = ma.fields.String(allow_none=True)
+    invoice_due_on = ma.fields.Date(allow_none=True)
+    paid_at = ma.fields.AwareDateTime(allow_none=True)
+    handed_over_at = ma.fields.AwareDateTime(allow_none=True)
+    return_deadline = ma.fields.AwareDateTime(allow_none=True)
+    returned_at = ma.fields.AwareDateTime(allow_none=True)
+    return_reason = ma.fields.String(allow_none=True)
+    cancelled_at = ma.fields.AwareDateTime(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+
+    def _client_secret(self, order: Any) -> str | None:
+        from marketplace.api.context import current_principal
+        from marketplace.orders.service import client_secret_for
+
+        return client_secret_for(order, current_principal())
+
+
+class OrderQueryArgsSchema(Schema):
+    role = ma.fields.String(load_default=None, validate=ma.validate.OneOf(["buyer", "seller"]))
+    status = ma.fields.Enum(OrderStatus, by_value=True, load_default=None)
+    cursor = ma.fields.String(load_default=None)
+    limit = limit_field()
+
+
+class OrderListSchema(PageSchema):
+    items = ma.fields.List(ma.fields.Nested(OrderSchema))
+
+
+class ReturnCreateSchema(Schema):
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
+
+
+class InvoicePartySchema(Schema):
+    organisation_id = ma.fields.Integer()
+    name = ma.fields.String()
+    siret = ma.fields.String()
+    address = ma.fields.String(allow_none=True)
+    postcode = ma.fields.String()
+    city = ma.fields.String(allow_none=True)
+
+
+class InvoiceLineSchema(Schema):
+    description = ma.fields.String()
+    quantity = ma.fields.Integer()
+    amount_cents = ma.fields.Integer()
+
+
+class InvoiceSchema(Schema):
+    number = ma.fields.String(metadata={"description": "RLF-<year>-<6 digits>, gap-free per year"})
+    order_id = ma.fields.Integer()
+    issued_on = ma.fields.Date()
+    due_on = ma.fields.Date()
+    seller = ma.fields.Nested(InvoicePartySchema)
+    buyer = ma.fields.Nested(InvoicePartySchema)
+    lines = ma.fields.List(ma.fields.Nested(InvoiceLineSchema))
+    total_cents = ma.fields.Integer()
+    currency = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "pending, paid, refund_due or void"})
+    paid_at = ma.fields.AwareDateTime(allow_none=True)

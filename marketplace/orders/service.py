@@ -1,0 +1,638 @@
+"""Orders: buying (card, invoice) or receiving as a donation a device held by a reservation.
+
+State machine (``Order.status`` / ``Order.payment_status``)::
+
+    card:     pending/pending ──webhook: PI succeeded (re-fetched)──▶ confirmed/paid
+    invoice:  confirmed/pending (numbered invoice) ──staff mark-paid──▶ confirmed/paid
+    donation: confirmed/none
+    confirmed ──seller handover──▶ handed_over ──buyer return (30 days)──▶ returned (+ refund)
+    pending | confirmed ──cancel──▶ cancelled (card: intent cancelled or refunded)
+
+The device follows: listed → reserved (order made) → sold (paid, invoiced or donated) →
+returned (return or cancellation after sale) → listed again when cancelled before handover.
+
+Every decision about a device runs under the device's row lock (``reservations.locks``), and a
+card order is paid only on Stripe's word, re-read from the API (``apply_payment_intent``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from marketplace.db import utcnow
+from marketplace.devices import lifecycle, passport
+from marketplace.devices.models import Device, DeviceState, EventKind
+from marketplace.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidState,
+    NotFound,
+    PaymentError,
+    ServiceUnavailable,
+    ValidationFailed,
+)
+from marketplace.listings.models import Listing, ListingMode, ListingStatus
+from marketplace.loans.models import ACTIVE_STATUSES as LOAN_ACTIVE
+from marketplace.loans.models import Loan
+from marketplace.members.access import INVENTORY_ROLES, Principal, require_user
+from marketplace.members.models import Organisation, OrganisationKind
+from marketplace.orders.models import InvoiceCounter, Order, OrderStatus, PaymentMethod, PaymentStatus
+from marketplace.payments.gateway import PaymentGateway, PaymentIntentInfo
+from marketplace.reservations import locks
+from marketplace.reservations.models import Reservation, ReservationStatus
+
+log = logging.getLogger(__name__)
+
+RETURN_WINDOW = dt.timedelta(days=30)
+INVOICE_TERM = dt.timedelta(days=30)
+#: Who may receive a donation when the listing does not say (DESIGN §3.4: non-profits, schools).
+DEFAULT_DONATION_KINDS = (OrganisationKind.NONPROFIT, OrganisationKind.PUBLIC_BODY, OrganisationKind.UNIVERSITY)
+CARD_NOT_CONFIGURED = (
+    "Card payments are not configured on this server (no STRIPE_API_KEY); pay by invoice if your "
+    "organisation may, or ask the cluster staff."
+)
+
+
+class MissingIdempotencyKey(DomainError):
+    status = 400
+    title = "Idempotency-Key required"
+    type_slug = "idempotency-key-required"
+
+
+@dataclass(frozen=True)
+class OrderResult:
+    order: Order
+    created: bool
+
+
+def request_fingerprint(reservation_id: int, payment: str) -> str:
+    body = orjson.dumps({"payment": payment, "reservation_id": reservation_id}, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(body).hexdigest()
+
+
+def _by_key(session: Session, user_id: int, key: str) -> Order | None:
+    return session.scalars(
+        sa.select(Order)
+        .where(Order.buyer_user_id == user_id, Order.idempotency_key == key)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def _replay(order: Order | None, fingerprint: str) -> OrderResult | None:
+    if order is None:
+        return None
+    if order.request_hash != fingerprint:
+        raise ValidationFailed(
+            "This Idempotency-Key was already used with a different request body.",
+            errors={"Idempotency-Key": ["Already used with another body; use a new key."]},
+        )
+    return OrderResult(order, created=False)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def next_invoice_number(session: Session, year: int) -> str:
+    """Gap-free per year: the counter row is locked and bumped in the order's own transaction,
+    so a rolled-back order gives its number back and two orders never share one."""
+    locks.insert_ignore(session, InvoiceCounter, {"year": year, "last_number": 0})
+    counter = locks.lock(session, InvoiceCounter, year)
+    assert counter is not None
+    counter.last_number += 1
+    return f"RLF-{year}-{counter.last_number:06d}"
+
+
+def live_loans_block(session: Session, device_id: int, today: dt.date) -> bool:
+    return (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Loan)
+            .where(Loan.device_id == device_id, Loan.status.in_(LOAN_ACTIVE), Loan.end_date > today)
+        )
+        or 0
+    ) > 0
+
+
+def create_order(
+    session: Session,
+    principal: Principal | None,
+    *,
+    idempotency_key: str | None,
+    reservation_id: int,
+    payment: PaymentMethod,
+    gateway: PaymentGateway | None,
+    platform_fee_bps: int,
+    now: dt.datetime | None = None,
+) -> OrderResult:
+    principal = require_user(principal)
+    assert principal.user_id is not None
+    now = now or utcnow()
+    key = (idempotency_key or "").strip()
+    if not key:
+        raise MissingIdempotencyKey("Send an Idempotency-Key header (e.g. a UUID) so a retried order is not doubled.")
+    if len(key) > 255:
+        raise ValidationFailed("The Idempotency-Key is too long.", errors={"Idempotency-Key": ["At most 255."]})
+    fingerprint = request_fingerprint(reservation_id, payment.value)
+    if (done := _replay(_by_key(session, principal.user_id, key), fingerprint)) is not None:
+        return done
+
+    reservation = session.get(Reservation, reservation_id)
+    if reservation is None or reservation.user_id != principal.user_id:
+        raise NotFound("No such reservation of yours.")
+    device = locks.lock_device(session, reservation.device_id)
+    # Under the lock: a concurrent retry of this very request may have committed meanwhile.
+    if (done := _replay(_by_key(session, principal.user_id, key), fingerprint)) is not None:
+        return done
+    session.refresh(reservation)
+    if not reservation.is_live(now):
+        raise Conflict("This reservation has ended (expired, cancelled or already ordered); reserve again.")
+    listing = session.get(Listing, reservation.listing_id, populate_existing=True)
+    assert listing is not None
+    if listing.status is not ListingStatus.ACTIVE or device.state is not DeviceState.LISTED:
+        raise Conflict("This listing is no longer available.")
+    if live_loans_block(session, device.id, now.date()):
+        raise Conflict("This device is booked for a loan; it cannot be sold meanwhile.")
+    buyer = session.get(Organisation, reservation.organisation_id)
+    seller = session.get(Organisation, listing.organisation_id)
+    assert buyer is not None and seller is not None
+    amount = _check_payment(listing, buyer, seller, payment, gateway)
+
+    order = Order(
+        reservation_id=reservation.id,
+        listing_id=listing.id,
+        device_id=device.id,
+        buyer_organisation_id=buyer.id,
+        seller_organisation_id=seller.id,
+        buyer_user_id=principal.user_id,
+        idempotency_key=key,
+        request_hash=fingerprint,
+        payment=payment,
+        status=OrderStatus.PENDING,
+        payment_status=PaymentStatus.PENDING,
+        amount_cents=amount,
+        platform_fee_cents=0,
+        currency=listing.currency,
+        warranty_months=listing.warranty_months,
+        created_at=now,
+    )
+    session.add(order)
+    reservation.status = ReservationStatus.CONVERTED
+    reservation.ended_at = now
+    previous = lifecycle.transition(device, DeviceState.RESERVED)
+    passport.record_event(
+        session, device, EventKind.RESERVED, principal, organisation_id=buyer.id, state_from=previous,
+        data={"order_payment": payment.value}, public=False,
+    )  # fmt: skip
+    session.flush()
+
+    if payment is PaymentMethod.CARD:
+        assert gateway is not None and seller.stripe_account_id
+        order.platform_fee_cents = amount * platform_fee_bps // 10_000
+        intent = gateway.create_payment_intent(
+            amount=amount,
+            currency=order.currency,
+            # Deterministic: a retry of this order's creation reuses the same PaymentIntent.
+            idempotency_key=f"order-{order.id}-{order.reference}-pi",
+            metadata={"relife_order": str(order.id), "relife_device": str(device.id)},
+            destination=seller.stripe_account_id,
+            application_fee=order.platform_fee_cents,
+        )
+        order.stripe_payment_intent_id = intent.id
+        order.stripe_client_secret = intent.client_secret
+    else:
+        _confirm_sale(session, order, device, listing, principal, now)
+        if payment is PaymentMethod.INVOICE:
+            order.invoice_number = next_invoice_number(session, now.year)
+            order.invoice_issued_on = now.date()
+            order.invoice_due_on = now.date() + INVOICE_TERM
+        else:
+            order.payment_status = PaymentStatus.NONE
+    session.flush()
+    return OrderResult(order, created=True)
+
+
+def _check_payment(
+    listing: Listing,
+    buyer: Organisation,
+    seller: Organisation,
+    payment: PaymentMethod,
+    gateway: PaymentGateway | None,
+) -> int:
+    if payment is PaymentMethod.DONATION:
+        if listing.mode is not ListingMode.DONATION:
+            raise ValidationFailed(
+                "Only donation listings are given away.", errors={"payment": ["This listing is for sale."]}
+            )
+        eligible = listing.eligible_kinds or [k.value for k in DEFAULT_DONATION_KINDS]
+        if buyer.kind.value not in eligible:
+            raise Forbidden(f"This donation is for {', '.join(eligible)} organisations; yours is a {buyer.kind.value}.")
+        return 0
+    if listing.mode is not ListingMode.SALE:
+        raise ValidationFailed(
+            "This listing is a donation: order it with payment 'donation'.",
+            errors={"payment": ["Use 'donation' for this listing."]},
+        )
+    assert listing.price_cents is not None
+    if payment is PaymentMethod.INVOICE:
+        if not buyer.invoice_allowed:
+            raise Forbidden("Your organisation does not pay by invoice; pay by card.")
+        return listing.price_cents
+    if gateway is None:
+        raise ServiceUnavailable(CARD_NOT_CONFIGURED)
+    if not seller.stripe_account_id:
+        raise Conflict("The seller has no Stripe account to be paid on; ask them, or pay by invoice.")
+    if listing.price_cents < 50:
+        raise ValidationFailed("Card payments start at 0.50 €.", errors={"payment": ["Amount too small for a card."]})
+    if not gateway.retrieve_account(seller.stripe_account_id).charges_enabled:
+        raise Conflict("The seller's Stripe account cannot take payments yet; pay by invoice or try later.")
+    return listing.price_cents
+
+
+def _confirm_sale(
+    session: Session, order: Order, device: Device, listing: Listing, actor: Principal | None, now: dt.datetime
+) -> None:
+    order.status = OrderStatus.CONFIRMED
+    previous = lifecycle.transition(device, DeviceState.SOLD)
+    kind = EventKind.DONATED if order.payment is PaymentMethod.DONATION else EventKind.SOLD
+    passport.record_event(
+        session, device, kind, actor, organisation_id=order.buyer_organisation_id, state_from=previous,
+        data={"order_id": order.id, "payment": order.payment.value},
+    )  # fmt: skip
+    listing.status = ListingStatus.CLOSED
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def get_order(session: Session, principal: Principal | None, order_id: int) -> Order:
+    """Buyer organisation, seller organisation and staff only; others are told it does not exist."""
+    principal = require_user(principal)
+    order = session.get(Order, order_id)
+    if order is None or not (
+        principal.is_staff
+        or principal.is_member_of(order.buyer_organisation_id)
+        or principal.is_member_of(order.seller_organisation_id)
+    ):
+        raise NotFound("No such order.")
+    return order
+
+
+def client_secret_for(order: Order, principal: Principal | None) -> str | None:
+    """The PaymentIntent's client secret goes to the buyer's members only, while unpaid."""
+    if principal is None or not principal.is_member_of(order.buyer_organisation_id):
+        return None
+    if order.payment_status not in {PaymentStatus.PENDING, PaymentStatus.FAILED}:
+        return None
+    return order.stripe_client_secret
+
+
+def _lock_order(session: Session, order: Order) -> Device:
+    device = locks.lock_device(session, order.device_id)
+    session.refresh(order)
+    return device
+
+
+# -- fulfilment -------------------------------------------------------------------------------
+
+
+def hand_over(session: Session, principal: Principal | None, order_id: int, *, now: dt.datetime | None = None) -> Order:
+    now = now or utcnow()
+    order = get_order(session, principal, order_id)
+    principal = require_org_inventory(principal, order.seller_organisation_id, "Only the seller hands the device over.")
+    device = _lock_order(session, order)
+    if order.status is not OrderStatus.CONFIRMED:
+        raise InvalidState(f"A {order.status.value} order cannot be handed over (it must be confirmed/paid).")
+    order.status = OrderStatus.HANDED_OVER
+    order.handed_over_at = now
+    order.return_deadline = now + RETURN_WINDOW
+    old_warranty = device.warranty_until
+    if order.warranty_months:
+        device.warranty_until = add_months(now.date(), order.warranty_months)
+    passport.record_event(
+        session, device, EventKind.UPDATED, principal, organisation_id=order.seller_organisation_id,
+        changes={"warranty_until": [_iso(old_warranty), _iso(device.warranty_until)]},
+        data={"handover": True, "order_id": order.id, "return_deadline": order.return_deadline.isoformat()},
+    )  # fmt: skip
+    return order
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def require_org_inventory(principal: Principal | None, organisation_id: int, message: str) -> Principal:
+    principal = require_user(principal)
+    if principal.is_staff or principal.has_role(organisation_id, INVENTORY_ROLES):
+        return principal
+    raise Forbidden(message)
+
+
+def return_order(
+    session: Session,
+    principal: Principal | None,
+    order_id: int,
+    *,
+    reason: str,
+    gateway: PaymentGateway | None,
+    now: dt.datetime | None = None,
+) -> Order:
+    now = now or utcnow()
+    order = get_order(session, principal, order_id)
+    principal = require_user(principal)
+    if not (principal.is_staff or principal.is_member_of(order.buyer_organisation_id)):
+        raise Forbidden("Only the buyer returns an order.")
+    device = _lock_order(session, order)
+    if order.status is not OrderStatus.HANDED_OVER:
+        raise InvalidState(f"A {order.status.value} order cannot be returned (only after handover).")
+    assert order.return_deadline is not None
+    if now > order.return_deadline:
+        raise InvalidState(f"The 30-day return window closed on {order.return_deadline.date().isoformat()}.")
+    _give_money_back(order, gateway, "return")
+    order.status = OrderStatus.RETURNED
+    order.returned_at = now
+    order.return_reason = reason
+    previous = lifecycle.transition(device, DeviceState.RETURNED)
+    passport.record_event(
+        session, device, EventKind.RETURNED, principal, organisation_id=order.buyer_organisation_id,
+        state_from=previous, data={"order_id": order.id, "reason": reason},
+    )  # fmt: skip
+    return order
+
+
+def _give_money_back(order: Order, gateway: PaymentGateway | None, why: str) -> None:
+    if order.payment is PaymentMethod.CARD:
+        if order.payment_status is PaymentStatus.PAID:
+            if gateway is None:
+                raise ServiceUnavailable(CARD_NOT_CONFIGURED)
+            assert order.stripe_payment_intent_id is not None
+            refund = gateway.create_refund(
+                payment_intent=order.stripe_payment_intent_id,
+                idempotency_key=f"order-{order.id}-{order.reference}-{why}-refund",
+                connect=True,
+            )
+            if refund.status in {"failed", "canceled"}:
+                raise PaymentError("Stripe refused the refund; nothing was changed. Try again or contact the staff.")
+            order.stripe_refund_id = refund.id
+            order.payment_status = PaymentStatus.REFUNDED
+        elif order.payment_status in {PaymentStatus.PENDING, PaymentStatus.FAILED}:
+            order.payment_status = PaymentStatus.VOID
+    elif order.payment is PaymentMethod.INVOICE:
+        order.payment_status = (
+            PaymentStatus.REFUND_DUE if order.payment_status is PaymentStatus.PAID else PaymentStatus.VOID
+        )
+
+
+def cancel_order(
+    session: Session,
+    principal: Principal | None,
+    order_id: int,
+    *,
+    gateway: PaymentGateway | None,
+    now: dt.datetime | None = None,
+) -> Order:
+    now = now or utcnow()
+    order = get_order(session, principal, order_id)
+    principal = require_user(principal)
+    if not (
+        principal.is_staff
+        or principal.is_member_of(order.buyer_organisation_id)
+        or principal.has_role(order.seller_organisation_id, INVENTORY_ROLES)
+    ):
+        raise Forbidden("Only the buyer or the seller's listers cancel an order.")
+    device = _lock_order(session, order)
+    if order.status not in {OrderStatus.PENDING, OrderStatus.CONFIRMED}:
+        raise InvalidState(f"A {order.status.value} order cannot be cancelled (use a return after handover).")
+    if order.payment is PaymentMethod.CARD and order.payment_status is not PaymentStatus.PAID:
+        if gateway is None:
+            raise ServiceUnavailable(CARD_NOT_CONFIGURED)
+        # Stripe's word, not ours: the buyer may have paid a second ago.
+        intent = _cancel_intent_unless_paid(order, gateway)
+        if intent.status == "succeeded":
+            _mark_paid_from(order, intent, now)
+    _give_money_back(order, gateway, "cancel")
+    _release_device(session, order, device, principal, now)
+    return order
+
+
+def _cancel_intent_unless_paid(order: Order, gateway: PaymentGateway) -> PaymentIntentInfo:
+    """Cancel the order's PaymentIntent at Stripe unless it has succeeded; returns its state.
+    If the buyer pays between our read and our cancel, Stripe refuses the cancel: read again."""
+    assert order.stripe_payment_intent_id is not None
+    intent = gateway.retrieve_payment_intent(order.stripe_payment_intent_id)
+    if intent.status in {"succeeded", "canceled"}:
+        return intent
+    try:
+        return gateway.cancel_payment_intent(intent.id, idempotency_key=f"order-{order.id}-{order.reference}-cancel")
+    except PaymentError:
+        return gateway.retrieve_payment_intent(intent.id)
+
+
+def _release_device(session: Session, order: Order, device: Device, actor: Principal | None, now: dt.datetime) -> None:
+    """Cancelled before handover: the device goes back on offer."""
+    order.status = OrderStatus.CANCELLED
+    order.cancelled_at = now
+    listing = session.get(Listing, order.listing_id)
+    assert listing is not None
+    previous = device.state
+    if device.state is DeviceState.SOLD:
+        lifecycle.transition(device, DeviceState.RETURNED)
+    lifecycle.transition(device, DeviceState.LISTED)
+    passport.record_event(
+        session, device, EventKind.RELEASED, actor, organisation_id=order.seller_organisation_id,
+        state_from=previous, data={"order_id": order.id, "cancelled": True},
+    )  # fmt: skip
+    listing.status = ListingStatus.ACTIVE
+
+
+def mark_paid(session: Session, principal: Principal | None, order_id: int, *, now: dt.datetime | None = None) -> Order:
+    now = now or utcnow()
+    order = get_order(session, principal, order_id)
+    if principal is None or not principal.is_staff:
+        raise Forbidden("Only cluster staff mark invoices paid.")
+    _lock_order(session, order)
+    if order.payment is not PaymentMethod.INVOICE:
+        raise InvalidState("Only invoice orders are marked paid by hand; card payments come from Stripe.")
+    if order.payment_status is not PaymentStatus.PENDING:
+        raise InvalidState(f"This invoice is {order.payment_status.value}, not awaiting payment.")
+    order.payment_status = PaymentStatus.PAID
+    order.paid_at = now
+    return order
+
+
+def invoice_document(session: Session, principal: Principal | None, order_id: int) -> dict[str, Any]:
+    order = get_order(session, principal, order_id)
+    if order.payment is not PaymentMethod.INVOICE or order.invoice_number is None:
+        raise NotFound("This order has no invoice (it was not paid by invoice).")
+    seller = session.get(Organisation, order.seller_organisation_id)
+    buyer = session.get(Organisation, order.buyer_organisation_id)
+    device = session.get(Device, order.device_id)
+    assert seller is not None and buyer is not None and device is not None
+
+    def party(org: Organisation) -> dict[str, Any]:
+        return {
+            "organisation_id": org.id,
+            "name": org.name,
+            "siret": org.siret,
+            "address": org.address,
+            "postcode": org.postcode,
+            "city": org.city,
+        }
+
+    return {
+        "number": order.invoice_number,
+        "order_id": order.id,
+        "issued_on": order.invoice_issued_on,
+        "due_on": order.invoice_due_on,
+        "seller": party(seller),
+        "buyer": party(buyer),
+        "lines": [
+            {
+                "description": f"{device.make} {device.model} (asset {device.asset_tag}), used device",
+                "quantity": 1,
+                "amount_cents": order.amount_cents,
+            }
+        ],
+        "total_cents": order.amount_cents,
+        "currency": order.currency,
+        "status": order.payment_status.value,
+        "paid_at": order.paid_at,
+    }
+
+
+# -- Stripe's word on a card payment ------------------------------------------------------------
+
+
+def _mark_paid_from(order: Order, intent: PaymentIntentInfo, now: dt.datetime) -> bool:
+    """True when ``intent`` (re-read from Stripe) proves this order's amount was received."""
+    if (
+        intent.status == "succeeded"
+        and intent.amount == order.amount_cents
+        and intent.amount_received >= order.amount_cents
+        and intent.currency.lower() == order.currency.lower()
+    ):
+        if order.payment_status in {PaymentStatus.PENDING, PaymentStatus.FAILED, PaymentStatus.VOID}:
+            order.payment_status = PaymentStatus.PAID
+            order.paid_at = now
+        return True
+    if intent.status == "succeeded":
+        log.error("order %s: PaymentIntent %s does not match the order's amount", order.id, intent.id)
+    return False
+
+
+def apply_payment_intent(
+    session: Session, order: Order, intent: PaymentIntentInfo, gateway: PaymentGateway, now: dt.datetime | None = None
+) -> str:
+    """Bring ``order`` in line with its PaymentIntent as Stripe reports it now. Safe to call any
+    number of times, in any order of events: only the re-read state counts."""
+    now = now or utcnow()
+    device = _lock_order(session, order)
+    if intent.status == "succeeded":
+        if order.payment_status is PaymentStatus.PAID:
+            return "already paid"
+        if not _mark_paid_from(order, intent, now):
+            return "amount mismatch: not marked paid"
+        if order.status is OrderStatus.PENDING:
+            listing = session.get(Listing, order.listing_id)
+            assert listing is not None
+            _confirm_sale(session, order, device, listing, None, now)
+            return "paid"
+        if order.status is OrderStatus.CANCELLED:
+            # Paid after it was cancelled: the money goes straight back, never kept or lost.
+            _give_money_back(order, gateway, "late-payment")
+            return "paid after cancellation: refunded"
+        return "paid"
+    if intent.status == "requires_payment_method" and intent.last_error and order.status is OrderStatus.PENDING:
+        order.payment_status = PaymentStatus.FAILED
+        return "payment failed"
+    if intent.status == "canceled" and order.status is OrderStatus.PENDING:
+        order.payment_status = PaymentStatus.VOID
+        _release_device(session, order, device, None, now)
+        return "payment cancelled: order cancelled"
+    return f"no change ({intent.status})"
+
+
+def order_for_intent(session: Session, intent_id: str) -> Order | None:
+    return session.scalars(sa.select(Order).where(Order.stripe_payment_intent_id == intent_id)).one_or_none()
+
+
+#: A card order not paid within this time gives its device back (housekeeping).
+PAYMENT_WINDOW = dt.timedelta(hours=1)
+
+
+def abandon_unpaid(
+    session: Session,
+    gateway: PaymentGateway,
+    *,
+    now: dt.datetime | None = None,
+    older_than: dt.timedelta = PAYMENT_WINDOW,
+) -> int:
+    """Cancel card orders still unpaid after ``older_than``, after asking Stripe: one that was in
+    fact paid is marked paid instead. Each order is re-checked under its device lock, so two
+    machines running this at once do each order once; Stripe calls carry idempotency keys."""
+    now = now or utcnow()
+    ids = session.scalars(
+        sa.select(Order.id).where(
+            Order.payment == PaymentMethod.CARD,
+            Order.status == OrderStatus.PENDING,
+            Order.created_at < now - older_than,
+        )
+    ).all()
+    cancelled = 0
+    for order_id in ids:
+        order = session.get(Order, order_id)
+        assert order is not None and order.stripe_payment_intent_id is not None
+        device = _lock_order(session, order)
+        if order.status is not OrderStatus.PENDING:
+            continue
+        intent = _cancel_intent_unless_paid(order, gateway)
+        if intent.status == "succeeded":
+            apply_payment_intent(session, order, intent, gateway, now)
+            continue
+        order.payment_status = PaymentStatus.VOID
+        _release_device(session, order, device, None, now)
+        cancelled += 1
+    return cancelled
+
+
+def list_orders(
+    session: Session,
+    principal: Principal | None,
+    *,
+    role: str | None = None,
+    status: OrderStatus | None = None,
+    after_id: int | None = None,
+    limit: int = 50,
+) -> Sequence[Order]:
+    """Orders of the caller's organisations, as buyer or seller (staff: all), by id."""
+    principal = require_user(principal)
+    orgs = principal.organisation_ids
+    stmt = sa.select(Order)
+    if role == "buyer":
+        stmt = stmt.where(Order.buyer_organisation_id.in_(orgs))
+    elif role == "seller":
+        stmt = stmt.where(Order.seller_organisation_id.in_(orgs))
+    elif not principal.is_staff:
+        stmt = stmt.where(sa.or_(Order.buyer_organisation_id.in_(orgs), Order.seller_organisation_id.in_(orgs)))
+    if status is not None:
+        stmt = stmt.where(Order.status == status)
+    if after_id is not None:
+        stmt = stmt.where(Order.id > after_id)
+    return session.scalars(stmt.order_by(Order.id).limit(limit)).all()
