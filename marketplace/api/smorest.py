@@ -21,9 +21,11 @@ from flask import Response
 from flask_smorest.utils import prepare_response
 from webargs import core
 from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from marketplace.api import problems
+from marketplace.errors import ValidationFailed
 
 
 class Schema(ma.Schema):
@@ -37,7 +39,7 @@ class OrjsonFlaskParser(FlaskParser):
         # Without a multi-valued field, each field reads the first value of its key: a plain
         # dict gives the same, without a proxy lookup per field (the catalogue search has 19).
         multi = (ma.fields.List, ma.fields.Tuple, *self.KNOWN_MULTI_FIELDS)
-        if not any(isinstance(field, multi) for field in schema.fields.values()):
+        if isinstance(multidict, MultiDict) and not any(isinstance(f, multi) for f in schema.fields.values()):
             return multidict.to_dict()
         return super()._makeproxy(multidict, schema, **kwargs)
 
@@ -51,20 +53,28 @@ class OrjsonFlaskParser(FlaskParser):
             loaded = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             problems.raise_bad_json(str(exc))
-        if b"\\u0000" in data and _contains_nul(loaded):
-            problems.raise_bad_json("strings may not contain NUL (\\u0000) characters")
+        if b"\\u0000" in data and (paths := _nul_paths(loaded, "")):
+            raise ValidationFailed(
+                "Text may not contain NUL characters.",
+                errors={path or "_schema": ["NUL characters are not allowed."] for path in paths},
+            )
         return loaded
 
 
-def _contains_nul(value: Any) -> bool:
-    """NUL cannot be stored in PostgreSQL text; refuse it at the door rather than fail later."""
+def _nul_paths(value: Any, path: str) -> list[str]:
+    """Where NUL characters stand (dotted paths): PostgreSQL cannot store them in text, so they
+    are refused at the door as field errors rather than fail later in the driver."""
     if isinstance(value, str):
-        return "\x00" in value
+        return [path] if "\x00" in value else []
+    found: list[str] = []
     if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_contains_nul(v) for v in value)
-    return False
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else str(key)
+            found += [child] if "\x00" in str(key) else _nul_paths(item, child)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _nul_paths(item, f"{path}.{index}" if path else str(index))
+    return found
 
 
 class Blueprint(flask_smorest.Blueprint):

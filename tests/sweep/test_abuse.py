@@ -65,8 +65,9 @@ def test_json_responses_carry_integers_beyond_64_bits(app: Flask) -> None:
 
 def test_nul_characters_are_refused_before_the_database(client: FlaskClient) -> None:
     response = client.post("/api/v1/tokens", json={"email": "a\u0000@example.org", "password": "x\u0000y"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
+    assert set(response.json["errors"]) == {"email", "password"}
     assert client.get("/api/v1/impact?version=a%00b").status_code == 400
 
 
