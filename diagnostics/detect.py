@@ -31,7 +31,7 @@ from diagnostics.errors import ParseError
 from diagnostics.grading.disk import grade_disk, is_replaceable
 from diagnostics.manual import CHECKLIST_KIND, grade_checklist
 from diagnostics.models import ComponentKind, ComponentReport, fast_record
-from diagnostics.smart.json_report import parse_smartctl_json
+from diagnostics.smart.json_report import load_fast, parse_smartctl_json, parse_smartctl_loaded
 
 #: ``ComponentReport.format`` values produced here (battery formats come from the battery parsers).
 SMARTCTL_JSON = "smartctl-json"
@@ -123,8 +123,14 @@ def read_report_strict(data: bytes, source: str) -> tuple[ComponentReport, ...]:
         raise ParseError(source, f"file too large ({len(data)} bytes; limit {MAX_INPUT_BYTES})")
     first = data[:1]
     if first == b"{" or (first in _JSON_SPACE and data.lstrip(_JSON_SPACE)[:1] == b"{"):
-        # Fast path for the preferred format (smartctl -j is UTF-8 JSON): orjson reads the bytes
-        # directly, no decoding copy. Anything it refuses takes the general path below.
+        # Fast path for the preferred format (smartctl -j is UTF-8 JSON): msgspec decodes only the
+        # fields the parser reads (json_report.load_fast), orjson the rest of the shapes, both from
+        # the bytes (no decoding copy). Anything orjson refuses takes the general path below.
+        fast = load_fast(data)
+        if fast is not None:
+            doc, attributes = fast
+            if "kind" not in doc and _is_smartctl_json(doc):
+                return (_disk_report(parse_smartctl_loaded(doc, source, attributes), SMARTCTL_JSON),)
         try:
             doc = orjson.loads(data)
         except orjson.JSONDecodeError:

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import msgspec
 import orjson
 
 from diagnostics.errors import ParseError
@@ -65,9 +66,16 @@ _SCSI_SELFTEST_FAILURES = {
 
 def parse_smartctl_json(doc: bytes | str | Mapping[str, Any], source: str) -> DiskHealth:
     """Parse one smartctl JSON document; ``source`` names it in errors."""
-    data = _load(doc, source)
+    return parse_smartctl_loaded(_load(doc, source), source)
+
+
+def parse_smartctl_loaded(
+    data: Mapping[str, Any], source: str, attributes: tuple[AtaAttribute, ...] | None = None
+) -> DiskHealth:
+    """``parse_smartctl_json`` of a decoded document; ``attributes``, when given, is its ATA
+    attribute table already read (by ``load_fast``)."""
     try:
-        return _parse(data, source)
+        return _parse(data, source, attributes)
     except ParseError:
         raise
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
@@ -143,12 +151,13 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _parse(data: Mapping[str, Any], source: str) -> DiskHealth:
+def _parse(data: Mapping[str, Any], source: str, attributes: tuple[AtaAttribute, ...] | None = None) -> DiskHealth:
     smartctl = _map(data.get("smartctl"))
     if "devices" in data and not any(k in data for k in ("device", "model_name", "smart_status")):
         raise ParseError(source, "smartctl --scan output lists devices, holds no health data")
     # Sections are read only when present: a report has a few of them (ATA, NVMe or SCSI).
-    attributes = _attributes(data) if "ata_smart_attributes" in data else ()
+    if attributes is None:
+        attributes = _attributes(data) if "ata_smart_attributes" in data else ()
     identity = _identity(data, attributes)
     nvme = _nvme(data) if "nvme_smart_health_information_log" in data else None
     scsi = None if data.keys().isdisjoint(_SCSI_KEYS) else _scsi(data)
@@ -632,3 +641,188 @@ def _last_self_test(data: Mapping[str, Any]) -> SelfTestEntry | None:
         passed=False,
         failure=failure,
     )
+
+
+# --- Fast decoding of the usual smartctl JSON shape (msgspec) -------------------------------------
+#
+# ``orjson.loads`` builds a Python object for every value of the document, yet the parser reads a
+# small part of it: most of a SATA report is the attribute table, whose rows carry a ``flags`` object
+# of eight fields of which one is read, and sections never read (log directory, SCT tables, error log
+# entries, PHY counters…). msgspec decodes into ``Struct`` types declaring only the fields read and
+# skips the rest without building objects. The types are strict (no coercion, as ``_attributes``'s
+# fast path requires): a document of any other shape fails validation and the caller takes the
+# orjson path, so both paths give the same record (tests/diagnostics/test_json_fast_path.py).
+
+
+class _AttrFlags(msgspec.Struct, gc=False):
+    prefailure: bool
+
+
+class _AttrRaw(msgspec.Struct, gc=False):
+    string: str
+    value: Any = None
+
+
+class _AttrRow(msgspec.Struct, gc=False):
+    id: int
+    name: str
+    value: int
+    worst: int
+    thresh: int
+    when_failed: str
+    flags: _AttrFlags
+    raw: _AttrRaw
+
+
+class _AttrSection(msgspec.Struct, gc=False):
+    table: list[_AttrRow]
+
+
+class _ErrorLogPart(msgspec.Struct, gc=False):
+    count: Any = msgspec.UNSET
+
+
+class _ErrorLog(msgspec.Struct, gc=False):
+    extended: _ErrorLogPart | msgspec.UnsetType = msgspec.UNSET
+    summary: _ErrorLogPart | msgspec.UnsetType = msgspec.UNSET
+
+
+class _AtaSmartData(msgspec.Struct, gc=False):
+    self_test: Any = msgspec.UNSET
+
+
+#: Top-level keys read as plain JSON values, by this module and by ``diagnostics.detect``
+#: (``kind`` tells a relife checklist, ``json_format_version`` a smartctl document).
+_PLAIN_KEYS = (
+    "smartctl",
+    "json_format_version",
+    "kind",
+    "devices",
+    "device",
+    "model_name",
+    "scsi_model_name",
+    "scsi_vendor",
+    "vendor",
+    "scsi_product",
+    "product",
+    "serial_number",
+    "firmware_version",
+    "scsi_revision",
+    "revision",
+    "user_capacity",
+    "nvme_total_capacity",
+    "rotation_rate",
+    "form_factor",
+    "model_family",
+    "smart_support",
+    "smart_status",
+    "power_on_time",
+    "power_cycle_count",
+    "temperature",
+    "nvme_smart_health_information_log",
+    "nvme_self_test_log",
+    "ata_smart_self_test_log",
+    "ata_device_statistics",
+    "scsi_nonmedium_error",
+    *_SCSI_KEYS,
+    *_SCSI_SELF_TEST_KEYS,
+)
+
+_Report: Any = msgspec.defstruct(
+    "_Report",
+    [
+        *((key, Any, msgspec.UNSET) for key in _PLAIN_KEYS),
+        ("ata_smart_attributes", _AttrSection | msgspec.UnsetType, msgspec.UNSET),
+        ("ata_smart_error_log", _ErrorLog | msgspec.UnsetType, msgspec.UNSET),
+        ("ata_smart_data", _AtaSmartData | msgspec.UnsetType, msgspec.UNSET),
+    ],
+    gc=False,
+)
+_decode_report = msgspec.json.Decoder(_Report).decode
+_astuple = msgspec.structs.astuple
+_UNSET = msgspec.UNSET
+
+
+def load_fast(data: bytes) -> tuple[dict[str, Any], tuple[AtaAttribute, ...]] | None:
+    """The top-level keys the parser reads (as ``orjson.loads`` gives them) and the ATA attribute
+    table, or None when ``data`` is not the usual shape: the caller then uses ``orjson.loads``.
+
+    Non-ASCII documents take the orjson path: msgspec does not check the UTF-8 of the strings it
+    skips, and a document orjson refuses as UTF-8 is read as latin-1 text. One difference remains,
+    on numbers no smartctl writes: orjson refuses a whole document holding a float literal out of
+    range (``1e400``) and reads integers beyond 64 bits as floats, where msgspec skips the former
+    when the field is not read and keeps the latter as exact ints. Checking for them costs as much
+    as the decoding saves (a regex or ``bytes.translate`` pass over the document), so such
+    hand-made documents are graded here where orjson's path refuses them or rounds the number.
+    """
+    if not data.isascii():
+        return None
+    try:
+        report = _decode_report(data)
+    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+        return None
+    values = _astuple(report)
+    doc = {key: value for key, value in zip(_PLAIN_KEYS, values, strict=False) if value is not _UNSET}
+    attributes: tuple[AtaAttribute, ...] = ()
+    section = report.ata_smart_attributes
+    if section is not _UNSET:
+        doc["ata_smart_attributes"] = section
+        attributes = _attribute_structs(section.table)
+    log = report.ata_smart_error_log
+    if log is not _UNSET:
+        doc["ata_smart_error_log"] = {
+            key: {} if part.count is _UNSET else {"count": part.count}
+            for key in ("extended", "summary")
+            if (part := getattr(log, key)) is not _UNSET
+        }
+    smart_data = report.ata_smart_data
+    if smart_data is not _UNSET:
+        doc["ata_smart_data"] = {} if smart_data.self_test is _UNSET else {"self_test": smart_data.self_test}
+    return doc, attributes
+
+
+def _attribute_structs(table: list[_AttrRow]) -> tuple[AtaAttribute, ...]:
+    """``_attributes`` for rows decoded by msgspec (the types already checked)."""
+    out: list[AtaAttribute] = []
+    append = out.append
+    for row in table:
+        name, raw_string = row.name, row.raw.string
+        if not name or row.when_failed:
+            tolerant = _attribute_row(
+                {
+                    "id": row.id,
+                    "name": name,
+                    "value": row.value,
+                    "worst": row.worst,
+                    "thresh": row.thresh,
+                    "raw": {"string": raw_string, "value": row.raw.value},
+                    "flags": {"prefailure": row.flags.prefailure},
+                    "when_failed": row.when_failed,
+                }
+            )
+            if tolerant is not None:
+                append(tolerant)
+            continue
+        leading = _SMALL_INTS.get(raw_string)
+        if leading is None:
+            leading = _leading_digits(raw_string)
+            if leading is None:
+                leading = _int(row.raw.value)
+        attr = _new(AtaAttribute)
+        _set_dict(
+            attr,
+            "__dict__",
+            {
+                "id": row.id,
+                "name": name,
+                "value": row.value,
+                "worst": row.worst,
+                "thresh": row.thresh,
+                "raw": leading,
+                "raw_string": raw_string,
+                "when_failed": "",
+                "prefailure": row.flags.prefailure,
+            },
+        )
+        append(attr)
+    return tuple(out)
