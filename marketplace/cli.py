@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import import_module
+from pathlib import Path
 
 import click
 from alembic import command
@@ -14,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from marketplace import migrate
 from marketplace.errors import DomainError
+
+DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 
@@ -108,11 +111,40 @@ def housekeeping_command() -> None:
     click.echo(f"overdue loans: {overdue}")
 
 
+@click.command("seed-demo")
+@click.option(
+    "--corpus",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=lambda: str(DEFAULT_CORPUS),
+    show_default="../shared/corpus beside the repository",
+    help="Folder of real smartctl and battery reports the demo devices are graded from.",
+)
+@with_appcontext
+def seed_demo_command(corpus: Path) -> None:
+    """Build the demo cluster through the real API (harmless when already seeded)."""
+    from marketplace.demo.seed import DemoError, seed_demo
+
+    try:
+        summary = seed_demo(current_app._get_current_object(), corpus, lambda m: click.echo(m, err=True))  # type: ignore[attr-defined]
+    except DemoError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if summary is None:
+        click.echo("demo data already present: nothing to do")
+        return
+    click.echo(
+        f"demo: {summary.organisations} organisations, {summary.users} users, {summary.devices} devices, "
+        f"{summary.reports} diagnostics reports, {summary.listings} listings, {summary.orders} orders, "
+        f"{summary.loans} loans; device grades {dict(sorted(summary.grades.items()))}"
+    )
+    click.echo("log in as staff@relife.example or claire.univ@relife.example, password relife-demo-2026")
+
+
 def register(app: Flask) -> None:
     from marketplace.reports.commands import regrade_command
 
     app.cli.add_command(db_cli)
     app.cli.add_command(set_staff_command)
+    app.cli.add_command(seed_demo_command)
     app.cli.add_command(regrade_command)
     import_module("marketplace.imports.cli").register(app)
     app.cli.add_command(housekeeping_command)

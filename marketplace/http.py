@@ -7,9 +7,9 @@ from typing import Any
 import orjson
 from flask import Flask, Response, request
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SessionInterface
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, Map
-from flask.sessions import SessionInterface
 
 from marketplace.config import Config
 

@@ -108,6 +108,9 @@ def finish_request(response: Response) -> Response:
 
 
 def teardown(_exc: BaseException | None) -> None:
+    # ``g`` belongs to the app context, which outlives the request when one was pushed around
+    # it (CLI commands, tests): the caller must not leak into the next request.
+    g.pop("_relife_principal", None)
     connection: Connection | None = g.pop("_relife_read_connection", None)
     if connection is not None:
         connection.close()

@@ -258,3 +258,13 @@ def test_staff_command_and_staff_sees_all(client: FlaskClient, runner) -> None: 
     body = client.get(f"/api/v1/organisations/{org['id']}", headers=staff.headers).json
     assert body["siret"] == org["siret"]
     assert runner.invoke(args=["set-staff", "nobody@example.org"]).exit_code == 1
+
+
+def test_the_caller_does_not_leak_between_requests_in_one_app_context(app) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    with app.app_context():  # as in a CLI command driving the API in process
+        first = register(client, "first")
+        second = register(client, "second")
+        assert client.get("/api/v1/me", headers=first.headers).json["email"] == first.email
+        assert client.get("/api/v1/me", headers=second.headers).json["email"] == second.email
+        assert client.get("/api/v1/me").status_code == 401
