@@ -1,0 +1,159 @@
+"""The world of the access matrix: organisation A (the seller) with every role, its objects in
+every domain, organisation B next door, a buyer organisation C, and cluster staff."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from marketplace.db import utcnow
+from marketplace.devices.models import Device, DeviceKind, DeviceState
+from marketplace.listings.models import Listing, ListingMode, Visibility
+from tests.api_helpers import Actor, auth, create_org, register
+from tests.marketplace.reports.helpers import NVME_JSON, Org, make_org, make_staff, upload
+
+CALLERS = ("anonymous", "member", "lister", "technician", "admin", "admin_b", "bench", "staff")
+_serials = itertools.count(1)
+START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+
+
+@dataclass
+class MatrixWorld:
+    a: Org
+    b: Org
+    buyer: Actor
+    buyer_org_id: int
+    staff: Actor
+    ids: dict[str, int] = field(default_factory=dict)
+    #: Serials and asset tags of A's devices: none may appear in any response to B.
+    secrets: list[str] = field(default_factory=list)
+
+    def headers(self, caller: str) -> dict[str, str]:
+        if caller == "anonymous":
+            return {}
+        if caller == "bench":
+            return auth(self.a.bench_token)
+        if caller == "admin_b":
+            return self.b.admin.headers
+        if caller == "staff":
+            return self.staff.headers
+        return self.a.actor(caller).headers
+
+
+def _listed_device(session: Session, org_id: int, mode: ListingMode, visibility: Visibility) -> Listing:
+    n = next(_serials)
+    device = Device(
+        organisation_id=org_id,
+        kind=DeviceKind.LAPTOP,
+        make="Lenovo",
+        model="ThinkPad T480",
+        serial=f"MXSECRET{n:05d}",
+        asset_tag=f"MXTAG{n:05d}",
+        state=DeviceState.LISTED,
+        grade="B",
+        health="healthy",
+        diagnosed_at=utcnow(),
+    )
+    session.add(device)
+    session.flush()
+    listing = Listing(
+        device_id=device.id,
+        organisation_id=org_id,
+        mode=mode,
+        visibility=visibility,
+        price_cents=20_000 if mode is ListingMode.SALE else None,
+        postcode="69007",
+        department="69",
+    )
+    session.add(listing)
+    session.commit()  # releases a savepoint only: a rejected request must not roll it back
+    return listing
+
+
+def _ok(response: Any, status: int = 201) -> dict[str, Any]:
+    assert response.status_code == status, (response.status_code, response.get_json())
+    body: dict[str, Any] = response.get_json()
+    return body
+
+
+def build(client: FlaskClient, session: Session) -> MatrixWorld:
+    a, b = make_org(client), make_org(client)
+    buyer = register(client, "mairie")
+    buyer_org = create_org(client, buyer, kind="public_body", invoice_allowed=True)
+    world = MatrixWorld(a, b, buyer, buyer_org["id"], make_staff(client, session))
+    h = a.admin.headers
+
+    device = _ok(
+        client.post(
+            "/api/v1/devices",
+            json={"organisation_id": a.id, "kind": "laptop", "make": "Dell", "model": "Latitude", "serial": "MXDEV001"},
+            headers=h,
+        )
+    )
+    world.ids["device"] = device["id"]
+    world.secrets += [device["serial"], device["asset_tag"]]
+    report = _ok(upload(client, device["id"], a.technician.token, NVME_JSON))
+    world.ids["report"] = report["id"]
+    erasure = _ok(
+        client.post(
+            f"/api/v1/devices/{device['id']}/erasures",
+            json={
+                "disk_serial": "BTNH93710FS91P0B",
+                "method": "purge",
+                "standard": "nist-sp-800-88-r1",
+                "tool": "nvme-cli sanitize",
+                "started_at": START.isoformat(),
+                "finished_at": (START + dt.timedelta(minutes=4)).isoformat(),
+                "verified": True,
+            },
+            headers=a.technician.headers,
+        )
+    )
+    world.ids["erasure"] = erasure["id"]
+    token = _ok(client.get(f"/api/v1/organisations/{a.id}/tokens", headers=h), 200)["items"][0]
+    world.ids["token"] = token["id"]
+
+    listings = {
+        "listing_members": (ListingMode.SALE, Visibility.MEMBERS),
+        "listing_public": (ListingMode.SALE, Visibility.PUBLIC),
+        "listing_reserved": (ListingMode.SALE, Visibility.MEMBERS),
+        "listing_ordered": (ListingMode.SALE, Visibility.MEMBERS),
+        "listing_loan": (ListingMode.LOAN, Visibility.MEMBERS),
+    }
+    for name, (mode, visibility) in listings.items():
+        listing = _listed_device(session, a.id, mode, visibility)
+        world.ids[name] = listing.id
+        world.ids[name.replace("listing", "device")] = listing.device_id
+        world.secrets += [listing.device.serial, listing.device.asset_tag]
+
+    bh = buyer.headers
+    world.ids["reservation"] = _ok(
+        client.post(f"/api/v1/listings/{world.ids['listing_reserved']}/reservations", json={}, headers=bh)
+    )["id"]
+    held = _ok(client.post(f"/api/v1/listings/{world.ids['listing_ordered']}/reservations", json={}, headers=bh))
+    order = _ok(
+        client.post(
+            "/api/v1/orders",
+            json={"reservation_id": held["id"], "payment": "invoice"},
+            headers={**bh, "Idempotency-Key": "matrix-order-1"},
+        )
+    )
+    world.ids["order"] = order["id"]
+    today = dt.datetime.now(dt.UTC).date()
+    loan = _ok(
+        client.post(
+            f"/api/v1/listings/{world.ids['listing_loan']}/loans",
+            json={
+                "start": (today + dt.timedelta(days=2)).isoformat(),
+                "end": (today + dt.timedelta(days=5)).isoformat(),
+            },
+            headers=bh,
+        )
+    )
+    world.ids["loan"] = loan["id"]
+    return world

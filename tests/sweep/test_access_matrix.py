@@ -1,0 +1,207 @@
+"""Access matrix across domains: every operation no domain matrix covers (organisations, tokens,
+listings, reservations, orders, loans, impact, the public passport) × every kind of caller, on
+objects of organisation A, with the expected status written out; and a sweep of every readable
+operation of the OpenAPI document showing nothing private of A reaches organisation B.
+
+The devices, diagnostics, erasures and imports matrices live in their domains' tests
+(tests/marketplace/{devices,reports,erasures,imports}); they are not repeated here.
+
+Callers run left to right in RUN_ORDER, in one world: every refusal leaves the object as it was,
+so a 409 after an earlier caller's 2xx means "allowed, but the object has moved on" (a handed-over
+order cannot be handed over twice) — the authorisation check passed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from tests.sweep.matrix_world import CALLERS, MatrixWorld, build
+
+RUN_ORDER = ("anonymous", "admin_b", "bench", "member", "technician", "lister", "admin", "staff")
+TODAY = dt.datetime.now(dt.UTC).date()
+
+
+def _day(offset: int) -> str:
+    return (TODAY + dt.timedelta(days=offset)).isoformat()
+
+
+# Columns: anonymous, member A, lister A, technician A, admin A, admin B, bench token A, staff.
+READS: list[tuple[str, tuple[int, ...]]] = [
+    # Anyone sees an organisation's public card (name, kind, department); its details: see below.
+    ("/api/v1/organisations/{a}", (200, 200, 200, 200, 200, 200, 200, 200)),
+    ("/api/v1/organisations/{a}/members", (401, 200, 200, 200, 200, 403, 403, 200)),
+    ("/api/v1/organisations/{a}/tokens", (401, 403, 403, 403, 200, 403, 403, 200)),
+    # A members-only listed device: its public passport for any cluster member, not anonymous.
+    ("/api/v1/devices/{device_members}/passport", (404, 200, 200, 200, 200, 200, 403, 200)),
+    ("/api/v1/listings/{listing_members}", (404, 200, 200, 200, 200, 200, 404, 200)),
+    ("/api/v1/listings/{listing_public}", (200, 200, 200, 200, 200, 200, 200, 200)),
+    # The hold belongs to the buying organisation C: the seller's people do not see it.
+    ("/api/v1/reservations/{reservation}", (401, 404, 404, 404, 404, 404, 403, 200)),
+    ("/api/v1/orders/{order}", (401, 200, 200, 200, 200, 404, 403, 200)),
+    ("/api/v1/orders/{order}/invoice", (401, 200, 200, 200, 200, 404, 403, 200)),
+    ("/api/v1/loans/{loan}", (401, 200, 200, 200, 200, 404, 403, 200)),
+    ("/api/v1/impact?organisation_id={a}", (200, 200, 200, 200, 200, 200, 200, 200)),
+]
+
+WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
+    ("POST", "/api/v1/organisations/{a}/members", {"email": "nobody@example.org", "role": "member"},
+     (401, 403, 403, 403, 422, 403, 403, 422)),  # 422: allowed, but no such user
+    ("POST", "/api/v1/organisations/{a}/tokens", {"name": "bench 2"}, (401, 403, 403, 403, 201, 403, 403, 201)),
+    # 409: allowed, but the device (not diagnosed) cannot be listed; B does not see A's device.
+    ("POST", "/api/v1/listings", {"device_id": "{device}", "mode": "sale", "price_cents": 100},
+     (401, 403, 409, 403, 409, 404, 403, 409)),
+    ("PATCH", "/api/v1/listings/{listing_members}", {"description": "new"}, (404, 403, 200, 403, 200, 403, 404, 200)),
+    # A's own people cannot buy from A; B (another cluster member) can hold it.
+    ("POST", "/api/v1/listings/{listing_members}/reservations", {}, (401, 403, 403, 403, 403, 201, 403, 403)),
+    # 422 for B: allowed to borrow, but this is a sale listing.
+    ("POST", "/api/v1/listings/{listing_public}/loans", {"start": _day(2), "end": _day(4)},
+     (401, 403, 403, 403, 403, 422, 403, 403)),
+    # Seller side: the lister hands over (then it is done: 409); the buyer's requests are the buyer's.
+    ("POST", "/api/v1/orders/{order}/handover", None, (401, 403, 200, 403, 409, 404, 403, 409)),
+    ("POST", "/api/v1/orders/{order}/returns", {"reason": "broken hinge"}, (401, 403, 403, 403, 403, 404, 403, 201)),
+    ("POST", "/api/v1/orders/{order}/mark-paid", None, (401, 403, 403, 403, 403, 404, 403, 409)),
+    ("POST", "/api/v1/orders/{order}/cancel", None, (401, 403, 409, 403, 409, 404, 403, 409)),
+    ("POST", "/api/v1/loans/{loan}/extend", {"end": _day(6)}, (401, 403, 403, 403, 403, 404, 403, 200)),
+    # The loan starts in two days: a handover or a return now is a 409 for those allowed.
+    ("POST", "/api/v1/loans/{loan}/handover", None, (401, 403, 409, 403, 409, 404, 403, 409)),
+    ("POST", "/api/v1/loans/{loan}/return", {"condition_notes": "fine"}, (401, 403, 409, 403, 409, 404, 403, 409)),
+    ("POST", "/api/v1/loans/{loan}/cancel", None, (401, 403, 200, 403, 409, 404, 403, 409)),
+    ("DELETE", "/api/v1/reservations/{reservation}", None, (401, 404, 404, 404, 404, 404, 403, 204)),
+    # The lister withdraws; then it is withdrawn (409).
+    ("DELETE", "/api/v1/listings/{listing_members}", None, (404, 403, 200, 403, 409, 403, 404, 409)),
+    ("DELETE", "/api/v1/organisations/{a}/tokens/{token}", None, (401, 403, 403, 403, 204, 403, 403, 204)),
+]  # fmt: skip
+
+PRIVATE_ORG_FIELDS = {"siret", "postcode", "address", "city", "invoice_allowed", "created_at"}
+
+
+@pytest.fixture
+def world(client: FlaskClient, db_session: Session) -> MatrixWorld:
+    return build(client, db_session)
+
+
+def _ids(world: MatrixWorld) -> dict[str, int]:
+    return {**world.ids, "a": world.a.id}
+
+
+def _fill(value: Any, ids: dict[str, int]) -> Any:
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    if isinstance(value, str) and re.fullmatch(r"\{\w+\}", value):
+        return ids[value[1:-1]]
+    return value
+
+
+def _assert_no_secret(world: MatrixWorld, caller: str, what: str, body: bytes) -> None:
+    if caller in {"admin_b", "anonymous", "bench"}:
+        text = body.decode(errors="replace")
+        leaked = [secret for secret in world.secrets if secret in text]
+        assert not leaked, f"{caller} sees {leaked} in {what}"
+
+
+def test_reads(client: FlaskClient, world: MatrixWorld) -> None:
+    ids = _ids(world)
+    mismatches = []
+    for path, expected in READS:
+        for caller in RUN_ORDER:
+            response = client.get(path.format(**ids), headers=world.headers(caller))
+            want = expected[CALLERS.index(caller)]
+            if response.status_code != want:
+                mismatches.append((path, caller, want, response.status_code))
+            _assert_no_secret(world, caller, path, response.data)
+    assert not mismatches
+
+
+def test_organisation_details_only_for_its_own_people_and_staff(client: FlaskClient, world: MatrixWorld) -> None:
+    for caller in CALLERS:
+        body = client.get(f"/api/v1/organisations/{world.a.id}", headers=world.headers(caller)).json
+        private = PRIVATE_ORG_FIELDS & set(body)
+        # A's own bench token reads A's card in full (its own organisation; noted for the lead).
+        if caller in {"member", "lister", "technician", "admin", "staff", "bench"}:
+            assert private == PRIVATE_ORG_FIELDS, caller
+        else:
+            assert not private, f"{caller} sees {private}"
+
+
+def test_writes(client: FlaskClient, world: MatrixWorld) -> None:
+    ids = _ids(world)
+    mismatches = []
+    for method, path, body, expected in WRITES:
+        for caller in RUN_ORDER:
+            before = _snapshot(client, world, ids)
+            response = client.open(
+                path.format(**ids), method=method, json=_fill(body, ids), headers=world.headers(caller)
+            )
+            want = expected[CALLERS.index(caller)]
+            if response.status_code != want:
+                mismatches.append((method, path, caller, want, response.status_code))
+            if response.status_code >= 400:
+                assert response.mimetype == "application/problem+json", (method, path, caller)
+                assert _snapshot(client, world, ids) == before, f"{method} {path} refused to {caller} changed A"
+            _assert_no_secret(world, caller, path, response.data)
+    assert not mismatches
+
+
+def _snapshot(client: FlaskClient, world: MatrixWorld, ids: dict[str, int]) -> str:
+    """What staff sees of A's objects, minus the clocks."""
+    paths = [
+        "/api/v1/organisations/{a}/members",
+        "/api/v1/organisations/{a}/tokens",
+        "/api/v1/listings/{listing_members}",
+        "/api/v1/reservations/{reservation}",
+        "/api/v1/orders/{order}",
+        "/api/v1/loans/{loan}",
+    ]
+    seen = {path: client.get(path.format(**ids), headers=world.staff.headers).json for path in paths}
+    return re.sub(r'"(last_used_at|updated_at)": "[^"]*"', "", json.dumps(seen, sort_keys=True))
+
+
+# Readable by another cluster organisation by design: public cards, the catalogue, impact.
+B_MAY_READ = {
+    "/api/v1/organisations/{organisation_id}",
+    "/api/v1/devices/{device_id}/passport",  # the public view of a listed device (no serial)
+    "/api/v1/listings/{listing_id}",
+}
+
+
+def test_nothing_private_of_a_reaches_b(client: FlaskClient, world: MatrixWorld) -> None:
+    """Every GET of the OpenAPI document, path ids pointing at A's objects, as admin of B."""
+    spec = client.get("/api/v1/openapi.json").json
+    values = {
+        "organisation_id": world.a.id,
+        "device_id": world.ids["device_members"],
+        "report_id": world.ids["report"],
+        "position": 0,
+        "listing_id": world.ids["listing_members"],
+        "reservation_id": world.ids["reservation"],
+        "order_id": world.ids["order"],
+        "loan_id": world.ids["loan"],
+        "token_id": world.ids["token"],
+    }
+    seen = 0
+    for path, item in spec["paths"].items():
+        if "get" not in item:
+            continue
+        names = re.findall(r"\{(\w+)\}", path)
+        for device_key in ("device", "device_members") if "device_id" in names else ("device",):
+            url = path.format(**{**values, "device_id": world.ids[device_key]})
+            response = client.get(url, headers=world.b.admin.headers)
+            seen += 1
+            _assert_no_secret(world, "admin_b", url, response.data)
+            if names and path not in B_MAY_READ:
+                assert response.status_code in {403, 404}, (url, response.status_code)
+    for query in ("?organisation_id={a}", "?role=seller", "?role=lender"):
+        for listing in ("/api/v1/devices", "/api/v1/orders", "/api/v1/loans", "/api/v1/listings"):
+            response = client.get(listing + query.format(a=world.a.id), headers=world.b.admin.headers)
+            _assert_no_secret(world, "admin_b", listing + query, response.data)
+            if response.status_code == 200:
+                assert all(item.get("organisation_id") != world.a.id or "listings" in listing
+                           for item in response.json["items"]), listing + query  # fmt: skip
+    assert seen >= 20
