@@ -179,7 +179,7 @@ def _parse(text: str, source: str) -> DiskHealth:
     after = 0
     if header >= 0:
         table = _block(text, header)
-        attributes = tuple(_attribute_from(m) for m in _ATTR_ROWS.finditer(table))
+        attributes = tuple(map(_attribute_from, _ATTR_ROWS.finditer(table)))
         after = header + len(table)
 
     self_tests: tuple[SelfTestEntry, ...] = ()
@@ -233,7 +233,42 @@ def _parse(text: str, source: str) -> DiskHealth:
     return _build(text, source, version, info, attributes, self_tests, scsi_counters, endurance, error_count)
 
 
+#: Every VALUE/WORST/THRESH column as smartctl prints it (one to three ASCII digits, or ``---``)
+#: and every ID → its value; the WHEN_FAILED group (None when absent) and the flag column → what
+#: the record holds. Lookups replace int() calls and conditionals; anything else (non-ASCII digits
+#: the pattern's ``\d`` accepts, an unseen flag) takes ``_attribute_slow``.
+_COLUMN_INTS: dict[str, int | None] = {f"{i:0{width}d}": i for width in (1, 2, 3) for i in range(10**width)}
+_COLUMN_INTS["---"] = None
+_WHEN_COLUMN: dict[str | None, str] = {None: ""}
+_WHEN_COLUMN.update(_WHEN_FAILED)
+_PREFAILURE: dict[str, bool] = {"PO----": True, "-O----": False}
+for _flag in range(0x100):
+    _PREFAILURE[f"0x{_flag:04x}"] = bool(_flag & 1)
+del _flag
+
+
 def _attribute_from(m: re.Match[str]) -> AtaAttribute:
+    attr_id, name, flag, value, worst, thresh, when, raw_string, leading = m.groups()
+    try:
+        return fast_record(
+            AtaAttribute,
+            {
+                "id": _COLUMN_INTS[attr_id],
+                "name": name,
+                "value": _COLUMN_INTS[value],
+                "worst": _COLUMN_INTS[worst],
+                "thresh": _COLUMN_INTS[thresh],
+                "raw": int(leading) if leading else None,
+                "raw_string": raw_string.rstrip(),
+                "when_failed": _WHEN_COLUMN[when],
+                "prefailure": _PREFAILURE[flag],
+            },
+        )
+    except KeyError:
+        return _attribute_slow(m)
+
+
+def _attribute_slow(m: re.Match[str]) -> AtaAttribute:
     attr_id, name, flag, value, worst, thresh, when, raw_string, leading = m.groups()
     return fast_record(
         AtaAttribute,
