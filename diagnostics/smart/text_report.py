@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any
 
 from diagnostics.errors import ParseError
 from diagnostics.models import fast_record
@@ -241,6 +242,12 @@ _COLUMN_INTS: dict[str, int | None] = {f"{i:0{width}d}": i for width in (1, 2, 3
 _COLUMN_INTS["---"] = None
 _WHEN_COLUMN: dict[str | None, str] = {None: ""}
 _WHEN_COLUMN.update(_WHEN_FAILED)
+#: The leading digits of a raw value (``""`` when it has none) → their value, for the small ones.
+_LEADING_INTS: dict[str, int | None] = {str(i): i for i in range(1000)}
+_LEADING_INTS[""] = None
+_NOT_SMALL: Any = object()
+_new = object.__new__
+_set_dict = object.__setattr__
 _PREFAILURE: dict[str, bool] = {"PO----": True, "-O----": False}
 for _flag in range(0x100):
     _PREFAILURE[f"0x{_flag:04x}"] = bool(_flag & 1)
@@ -249,23 +256,26 @@ del _flag
 
 def _attribute_from(m: re.Match[str]) -> AtaAttribute:
     attr_id, name, flag, value, worst, thresh, when, raw_string, leading = m.groups()
+    raw = _LEADING_INTS.get(leading, _NOT_SMALL)
+    if raw is _NOT_SMALL:
+        raw = int(leading)
     try:
-        return fast_record(
-            AtaAttribute,
-            {
-                "id": _COLUMN_INTS[attr_id],
-                "name": name,
-                "value": _COLUMN_INTS[value],
-                "worst": _COLUMN_INTS[worst],
-                "thresh": _COLUMN_INTS[thresh],
-                "raw": int(leading) if leading else None,
-                "raw_string": raw_string.rstrip(),
-                "when_failed": _WHEN_COLUMN[when],
-                "prefailure": _PREFAILURE[flag],
-            },
-        )
+        values = {
+            "id": _COLUMN_INTS[attr_id],
+            "name": name,
+            "value": _COLUMN_INTS[value],
+            "worst": _COLUMN_INTS[worst],
+            "thresh": _COLUMN_INTS[thresh],
+            "raw": raw,
+            "raw_string": raw_string.rstrip(),
+            "when_failed": _WHEN_COLUMN[when],
+            "prefailure": _PREFAILURE[flag],
+        }
     except KeyError:
         return _attribute_slow(m)
+    attr = _new(AtaAttribute)  # fast_record, inlined: one call less per row
+    _set_dict(attr, "__dict__", values)
+    return attr
 
 
 def _attribute_slow(m: re.Match[str]) -> AtaAttribute:
