@@ -274,6 +274,7 @@ class DiskHealth:
 
 
 _INT_RE = re.compile(r"[-+]?\d[\d,.' \u00a0\u202f]*")
+_INT_SEPARATORS = re.compile(r"[,.' \u00a0\u202f]")
 
 
 def parse_int(text: str | None) -> int | None:
@@ -290,13 +291,16 @@ def parse_int(text: str | None) -> int | None:
     token = m.group(0).rstrip(",. '\u00a0\u202f")
     sign = -1 if token.startswith("-") else 1
     token = token.lstrip("+-")
-    groups = re.split(r"[,.' \u00a0\u202f]", token)
-    digits = groups[0]
-    for group in groups[1:]:
-        if len(group) == 3 and group.isdigit():
-            digits += group
-        else:
-            break
+    if token.isdigit():  # no separator: the common case, without the split
+        digits = token
+    else:
+        groups = _INT_SEPARATORS.split(token)
+        digits = groups[0]
+        for group in groups[1:]:
+            if len(group) == 3 and group.isdigit():
+                digits += group
+            else:
+                break
     if not digits.isdigit() or len(digits) > 30:  # no smartctl count has more digits
         return None
     return sign * int(digits)

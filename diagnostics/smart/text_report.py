@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any
 
 from diagnostics.errors import ParseError
 from diagnostics.models import fast_record
@@ -179,7 +180,7 @@ def _parse(text: str, source: str) -> DiskHealth:
     after = 0
     if header >= 0:
         table = _block(text, header)
-        attributes = tuple(_attribute_from(m) for m in _ATTR_ROWS.finditer(table))
+        attributes = tuple(map(_attribute_from, _ATTR_ROWS.finditer(table)))
         after = header + len(table)
 
     self_tests: tuple[SelfTestEntry, ...] = ()
@@ -233,7 +234,51 @@ def _parse(text: str, source: str) -> DiskHealth:
     return _build(text, source, version, info, attributes, self_tests, scsi_counters, endurance, error_count)
 
 
+#: Every VALUE/WORST/THRESH column as smartctl prints it (one to three ASCII digits, or ``---``)
+#: and every ID → its value; the WHEN_FAILED group (None when absent) and the flag column → what
+#: the record holds. Lookups replace int() calls and conditionals; anything else (non-ASCII digits
+#: the pattern's ``\d`` accepts, an unseen flag) takes ``_attribute_slow``.
+_COLUMN_INTS: dict[str, int | None] = {f"{i:0{width}d}": i for width in (1, 2, 3) for i in range(10**width)}
+_COLUMN_INTS["---"] = None
+_WHEN_COLUMN: dict[str | None, str] = {None: ""}
+_WHEN_COLUMN.update(_WHEN_FAILED)
+#: The leading digits of a raw value (``""`` when it has none) → their value, for the small ones.
+_LEADING_INTS: dict[str, int | None] = {str(i): i for i in range(1000)}
+_LEADING_INTS[""] = None
+_NOT_SMALL: Any = object()
+_new = object.__new__
+_set_dict = object.__setattr__
+_PREFAILURE: dict[str, bool] = {"PO----": True, "-O----": False}
+for _flag in range(0x100):
+    _PREFAILURE[f"0x{_flag:04x}"] = bool(_flag & 1)
+del _flag
+
+
 def _attribute_from(m: re.Match[str]) -> AtaAttribute:
+    attr_id, name, flag, value, worst, thresh, when, raw_string, leading = m.groups()
+    raw = _LEADING_INTS.get(leading, _NOT_SMALL)
+    if raw is _NOT_SMALL:
+        raw = int(leading)
+    try:
+        values = {
+            "id": _COLUMN_INTS[attr_id],
+            "name": name,
+            "value": _COLUMN_INTS[value],
+            "worst": _COLUMN_INTS[worst],
+            "thresh": _COLUMN_INTS[thresh],
+            "raw": raw,
+            "raw_string": raw_string.rstrip(),
+            "when_failed": _WHEN_COLUMN[when],
+            "prefailure": _PREFAILURE[flag],
+        }
+    except KeyError:
+        return _attribute_slow(m)
+    attr = _new(AtaAttribute)  # fast_record, inlined: one call less per row
+    _set_dict(attr, "__dict__", values)
+    return attr
+
+
+def _attribute_slow(m: re.Match[str]) -> AtaAttribute:
     attr_id, name, flag, value, worst, thresh, when, raw_string, leading = m.groups()
     return fast_record(
         AtaAttribute,
@@ -407,21 +452,24 @@ def _build(
     scsi = _scsi(info, scsi_counters)
     identity = _identity(text, info, attributes, is_nvme=nvme is not None or "model number" in info)
     smart_passed = _smart_passed(info)
-    health = DiskHealth(
-        source_format=SOURCE_FORMAT,
-        identity=identity,
-        smartctl_version=version,
-        smart_supported=_smart_supported(info),
-        smart_passed=smart_passed,
-        power_on_hours=plausible_hours(_power_on_hours(info, attributes, nvme, self_tests)),
-        power_cycles=_power_cycles(info, attributes, nvme),
-        temperature_c=_temperature(info, attributes, nvme),
-        attributes=attributes,
-        nvme=nvme,
-        scsi=scsi,
-        self_tests=self_tests,
-        endurance_used_percent=endurance,
-        ata_error_count=error_count,
+    health = fast_record(
+        DiskHealth,
+        {
+            "source_format": SOURCE_FORMAT,
+            "identity": identity,
+            "smartctl_version": version,
+            "smart_supported": _smart_supported(info),
+            "smart_passed": smart_passed,
+            "power_on_hours": plausible_hours(_power_on_hours(info, attributes, nvme, self_tests)),
+            "power_cycles": _power_cycles(info, attributes, nvme),
+            "temperature_c": _temperature(info, attributes, nvme),
+            "attributes": attributes,
+            "nvme": nvme,
+            "scsi": scsi,
+            "self_tests": self_tests,
+            "endurance_used_percent": endurance,
+            "ata_error_count": error_count,
+        },
     )
     if not health.has_health_data:
         raise ParseError(source, _no_health_reason(text, info, health))
@@ -484,17 +532,20 @@ def _identity(text: str, info: dict[str, str], attributes: tuple[AtaAttribute, .
     if rotation_text:
         rotation = 0 if "solid state" in rotation_text.lower() else parse_int(rotation_text)
     interface = _interface(text, info, is_nvme)
-    return DiskIdentity(
-        model=model,
-        serial=_first(info, "serial number", "serial number"),
-        firmware=_first(info, "firmware version", "revision"),
-        capacity_bytes=parse_int(capacity_text) if capacity_text else None,
-        interface=interface,
-        device_type=classify_device_type(interface, rotation, model, is_nvme, attributes),
-        rotation_rpm=rotation,
-        form_factor=_first(info, "form factor"),
-        vendor=vendor,
-        model_family=_first(info, "model family"),
+    return fast_record(
+        DiskIdentity,
+        {
+            "model": model,
+            "serial": _first(info, "serial number", "serial number"),
+            "firmware": _first(info, "firmware version", "revision"),
+            "capacity_bytes": parse_int(capacity_text) if capacity_text else None,
+            "interface": interface,
+            "device_type": classify_device_type(interface, rotation, model, is_nvme, attributes),
+            "rotation_rpm": rotation,
+            "form_factor": _first(info, "form factor"),
+            "vendor": vendor,
+            "model_family": _first(info, "model family"),
+        },
     )
 
 
@@ -530,19 +581,22 @@ def _nvme(info: dict[str, str]) -> NvmeHealth | None:
             critical = int(token, 16) if token.lower().startswith("0x") else int(token)
         except ValueError:
             critical = None
-    return NvmeHealth(
-        critical_warning=critical,
-        temperature_c=num("temperature"),
-        available_spare=num("available spare"),
-        available_spare_threshold=num("available spare threshold"),
-        percentage_used=num("percentage used"),
-        data_units_read=num("data units read"),
-        data_units_written=num("data units written"),
-        power_cycles=num("power cycles"),
-        power_on_hours=num("power on hours"),
-        unsafe_shutdowns=num("unsafe shutdowns"),
-        media_errors=num("media and data integrity errors"),
-        num_err_log_entries=num("error information log entries"),
+    return fast_record(
+        NvmeHealth,
+        {
+            "critical_warning": critical,
+            "temperature_c": num("temperature"),
+            "available_spare": num("available spare"),
+            "available_spare_threshold": num("available spare threshold"),
+            "percentage_used": num("percentage used"),
+            "data_units_read": num("data units read"),
+            "data_units_written": num("data units written"),
+            "power_cycles": num("power cycles"),
+            "power_on_hours": num("power on hours"),
+            "unsafe_shutdowns": num("unsafe shutdowns"),
+            "media_errors": num("media and data integrity errors"),
+            "num_err_log_entries": num("error information log entries"),
+        },
     )
 
 
@@ -559,21 +613,24 @@ def _scsi(info: dict[str, str], counters: dict[str, list[str]]) -> ScsiHealth | 
             return None
         return parse_int(fields[index])
 
-    return ScsiHealth(
-        grown_defects=grown,
-        read_uncorrected=counter("read", 6),
-        write_uncorrected=counter("write", 6),
-        verify_uncorrected=counter("verify", 6),
-        read_corrected=counter("read", 3),
-        write_corrected=counter("write", 3),
-        verify_corrected=counter("verify", 3),
-        non_medium_errors=parse_int(info.get("non-medium error count")),
-        start_stop_cycles=parse_int(info.get("accumulated start-stop cycles")),
-        start_stop_cycles_rated=parse_int(info.get("specified cycle count over device lifetime")),
-        load_unload_cycles=parse_int(info.get("accumulated load-unload cycles")),
-        load_unload_cycles_rated=parse_int(info.get("specified load-unload count over device lifetime")),
-        percentage_used_endurance=endurance,
-        pending_defects=pending,
+    return fast_record(
+        ScsiHealth,
+        {
+            "grown_defects": grown,
+            "read_uncorrected": counter("read", 6),
+            "write_uncorrected": counter("write", 6),
+            "verify_uncorrected": counter("verify", 6),
+            "read_corrected": counter("read", 3),
+            "write_corrected": counter("write", 3),
+            "verify_corrected": counter("verify", 3),
+            "non_medium_errors": parse_int(info.get("non-medium error count")),
+            "start_stop_cycles": parse_int(info.get("accumulated start-stop cycles")),
+            "start_stop_cycles_rated": parse_int(info.get("specified cycle count over device lifetime")),
+            "load_unload_cycles": parse_int(info.get("accumulated load-unload cycles")),
+            "load_unload_cycles_rated": parse_int(info.get("specified load-unload count over device lifetime")),
+            "percentage_used_endurance": endurance,
+            "pending_defects": pending,
+        },
     )
 
 
