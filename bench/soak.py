@@ -345,8 +345,8 @@ class Client(threading.Thread):
         start = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=self.random.randint(1, 60))
         end = start + dt.timedelta(days=self.random.randint(1, 10))
         self.timed(
-            "loan", {201, 409}, "POST", f"/api/v1/listings/{listing}/loans", self.world.tokens["univ" if
-            self.random.random() < 0.5 else "asso"], {"start": start.isoformat(), "end": end.isoformat()},
+            "loan", {201, 409}, "POST", f"/api/v1/listings/{listing}/loans", self.world.tokens[self.random.choice(
+            ["asso", "mairie"])], {"start": start.isoformat(), "end": end.isoformat()},
         )  # fmt: skip
 
     def upload(self) -> None:
