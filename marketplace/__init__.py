@@ -17,6 +17,8 @@ BLUEPRINT_MODULES = (
     "marketplace.system.routes",
     "marketplace.members.routes",
     "marketplace.devices.routes",
+    "marketplace.reports.routes",
+    "marketplace.erasures.routes",
     "marketplace.impact.routes",
     "marketplace.reservations.routes",
     "marketplace.orders.routes",

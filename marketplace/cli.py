@@ -108,6 +108,9 @@ def housekeeping_command() -> None:
 
 
 def register(app: Flask) -> None:
+    from marketplace.reports.commands import regrade_command
+
     app.cli.add_command(db_cli)
     app.cli.add_command(set_staff_command)
     app.cli.add_command(housekeeping_command)
+    app.cli.add_command(regrade_command)

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 from flask import Flask, Response, request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, Map
 
 from marketplace.config import Config
@@ -48,6 +49,12 @@ def register(app: Flask, config: Config) -> None:
     app.json = OrjsonProvider(app)
     app.url_map.converters["int"] = IdConverter
     origins = set(config.cors_origins)
+
+    @app.before_request
+    def _refuse_nul_in_query() -> None:
+        # NUL cannot be stored or compared in PostgreSQL text; no field of ours needs it.
+        if b"%00" in request.query_string or b"\x00" in request.query_string:
+            raise BadRequest("The query string may not contain NUL characters.")
 
     @app.before_request
     def _parse_multipart_early() -> None:

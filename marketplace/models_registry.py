@@ -8,6 +8,8 @@ MODEL_MODULES = (
     "marketplace.members.models",
     "marketplace.devices.models",
     "marketplace.listings.models",
+    "marketplace.reports.models",
+    "marketplace.erasures.models",
     "marketplace.impact.models",
     "marketplace.reservations.models",
     "marketplace.orders.models",

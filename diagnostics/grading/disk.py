@@ -22,11 +22,10 @@ counts; NVMe error-log entry counts and SAS corrected-ECC counters are not error
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from diagnostics.grading.policy import POLICY_VERSION
-from diagnostics.models import Assessment, Finding, Grade, Health, RemainingLife, Severity
+from diagnostics.models import Assessment, Finding, Grade, Health, RemainingLife, Severity, fast_record
 from diagnostics.smart.records import AtaAttribute, DiskHealth, SelfTestEntry
 
 # --- sources -------------------------------------------------------------------------------------
@@ -160,40 +159,74 @@ SSD_WEAR_NAME_MARKERS = (
 )
 
 
+#: Enum members read on every report, as module constants (not thresholds): an attribute of an Enum
+#: class costs several times a global lookup (EnumType.__getattr__ keeps CPython from caching it).
+_UNKNOWN, _FAILING, _WORN, _HEALTHY = Health.UNKNOWN, Health.FAILING, Health.WORN, Health.HEALTHY
+#: (see above)
+_CRITICAL, _WARNING = Severity.CRITICAL, Severity.WARNING
+#: (see above)
+_A, _B, _C, _D, _F = Grade.A, Grade.B, Grade.C, Grade.D, Grade.F
+
+
 def assess_disk(disk: DiskHealth) -> Assessment:
     """Health, grade, findings and remaining life of one disk (see the module docstring)."""
+    return _assess(disk, ssd_wear_used_percent(disk))
+
+
+def grade_disk(disk: DiskHealth) -> tuple[Assessment, dict[str, Any], dict[str, Any]]:
+    """``assess_disk``, ``disk_identity`` and ``disk_measurements`` of one disk at once, sharing
+    the SSD wear reading the assessment and the measurements both need."""
+    wear = ssd_wear_used_percent(disk)
+    return _assess(disk, wear), disk_identity(disk), _measurements(disk, wear)
+
+
+def _assess(disk: DiskHealth, wear: tuple[int, str] | None) -> Assessment:
     findings: list[Finding] = []
     very_worn: list[str] = []
-    findings += _overall(disk)
-    findings += _ata_attributes(disk, very_worn)
-    findings += _self_tests(disk)
-    findings += _nvme(disk)
-    findings += _scsi(disk)
-    findings += _age(disk, very_worn)
-    findings += _load_cycles(disk, very_worn)
-    wear = ssd_wear_used_percent(disk) if disk.identity.device_type != "hdd" else None
-    findings += _ssd_wear(wear, very_worn)
-    findings += _temperature(disk)
+    if disk.smart_passed is False:
+        findings += _overall(disk)
+    if disk.attributes or disk.ata_error_count:
+        findings += _ata_attributes(disk, very_worn)
+    if disk.self_tests:
+        findings += _self_tests(disk)
+    if disk.nvme is not None:
+        findings += _nvme(disk)
+    if disk.scsi is not None:
+        findings += _scsi(disk)
+    if disk.power_on_hours is not None and disk.power_on_hours > WORN_POWER_ON_HOURS:
+        findings += _age(disk, very_worn)
+    if disk.load_cycles:
+        findings += _load_cycles(disk, very_worn)
+    if disk.identity.device_type == "hdd":
+        wear = None  # the policy reads no SSD wear on a spinning drive
+    elif wear is not None:
+        findings += _ssd_wear(wear, very_worn)
+    if disk.temperature_c is not None:
+        findings += _temperature(disk)
 
-    severities = {f.severity for f in findings}
     if not disk.has_health_data:
-        health = Health.UNKNOWN
-    elif Severity.CRITICAL in severities:
-        health = Health.FAILING
-    elif Severity.WARNING in severities:
-        health = Health.WORN
+        health = _UNKNOWN
     else:
-        health = Health.HEALTHY
+        severities = [f.severity for f in findings]  # a list: enum hashing is slow, `in` checks identity first
+        if _CRITICAL in severities:
+            health = _FAILING
+        elif _WARNING in severities:
+            health = _WORN
+        else:
+            health = _HEALTHY
     limited = _limited_data(disk)
     if limited is not None:
         findings.append(limited)
     grade = _grade(disk, health, very_worn, limited is not None, findings, wear)
-    return Assessment(
-        health=health,
-        grade=grade,
-        findings=tuple(findings),
-        remaining_life=_remaining_life(disk, health, wear),
-        policy=POLICY_VERSION,
+    return fast_record(
+        Assessment,
+        {
+            "health": health,
+            "grade": grade,
+            "findings": tuple(findings),
+            "remaining_life": _remaining_life(disk, health, wear),
+            "policy": POLICY_VERSION,
+        },
     )
 
 
@@ -210,8 +243,11 @@ def _finding(
     evidence: dict[str, Any] = {"attribute": attribute, "value": value}
     if threshold is not None:
         evidence["threshold"] = threshold
-    evidence.update({k: v for k, v in extra.items() if v is not None})
-    return Finding(code=code, severity=severity, message=message, evidence=evidence, source=source)
+    if extra:
+        evidence.update({k: v for k, v in extra.items() if v is not None})
+    return fast_record(
+        Finding, {"code": code, "severity": severity, "message": message, "evidence": evidence, "source": source}
+    )
 
 
 # --- rules ---------------------------------------------------------------------------------------
@@ -287,24 +323,30 @@ def _ata_attributes(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
                     attr.thresh,
                 )
             )
-    out += _pending(disk)
-    out += _count_rule(
-        disk.offline_uncorrectable,
-        disk.attribute(198),
-        "ata.offline_uncorrectable",
-        0,
-        "sectors could not be read during the offline scan",
-        SRC_GOOGLE_2007,
-    )
-    out += _count_rule(
-        disk.reported_uncorrectable,
-        disk.attribute(187),
-        "ata.reported_uncorrectable",
-        REPORTED_UNCORRECTABLE_WORN_MAX,
-        "uncorrectable errors were reported to the host",
-        SRC_BACKBLAZE_2014,
-    )
-    if disk.identity.device_type == "ssd":
+    # Each count rule below finds nothing when its count is None or 0 (the common case): skip the call.
+    if disk.pending_sectors:
+        out += _pending(disk)
+    if disk.offline_uncorrectable:
+        out += _count_rule(
+            disk.offline_uncorrectable,
+            disk.attribute(198),
+            "ata.offline_uncorrectable",
+            0,
+            "sectors could not be read during the offline scan",
+            SRC_GOOGLE_2007,
+        )
+    if disk.reported_uncorrectable:
+        out += _count_rule(
+            disk.reported_uncorrectable,
+            disk.attribute(187),
+            "ata.reported_uncorrectable",
+            REPORTED_UNCORRECTABLE_WORN_MAX,
+            "uncorrectable errors were reported to the host",
+            SRC_BACKBLAZE_2014,
+        )
+    if not disk.reallocated_sectors:
+        pass
+    elif disk.identity.device_type == "ssd":
         out += _ssd_retired_blocks(disk)
     else:
         out += _count_rule(
@@ -479,7 +521,7 @@ def _nvme(disk: DiskHealth) -> list[Finding]:
         return []
     out: list[Finding] = []
     warning = nvme.critical_warning or 0
-    for bit, meaning in NVME_WARNING_BITS.items():
+    for bit, meaning in NVME_WARNING_BITS.items() if warning else ():
         if warning & bit:
             out.append(
                 _finding(
@@ -680,11 +722,14 @@ def ssd_life_left_attribute(disk: DiskHealth) -> tuple[int, str] | None:
     """The lowest 'life left' normalised value among the known wear attributes, with its name."""
     best: tuple[int, str] | None = None
     for attr in disk.attributes:
+        name = attr.name
+        if "Wear" not in name and "Life" not in name:  # every marker has one: a cheap test first
+            continue
         value = attr.value
         if value is None or value > 100:  # normalised percentages only
             continue
-        if (best is None or value < best[0]) and _WEAR_NAMES.search(attr.name):
-            best = (value, f"{attr.id}_{attr.name}")
+        if (best is None or value < best[0]) and _WEAR_NAMES.search(name):
+            best = (value, f"{attr.id}_{name}")
     return best
 
 
@@ -781,24 +826,30 @@ def _grade(
     findings: list[Finding],
     wear: tuple[int, str] | None,
 ) -> Grade:
-    if health is Health.FAILING:
-        return Grade.F
-    if health is Health.WORN:
-        return Grade.D if very_worn else Grade.C
-    if health is Health.UNKNOWN:
-        return Grade.C
+    if health is _FAILING:
+        return _F
+    if health is _WORN:
+        return _D if very_worn else _C
+    if health is _UNKNOWN:
+        return _C
     if limited or disk.power_on_hours is None or disk.power_on_hours > NEARLY_NEW_MAX_HOURS:
-        return Grade.B
+        return _B
     if wear is not None and wear[0] > NEARLY_NEW_MAX_WEAR_PERCENT:
-        return Grade.B
+        return _B
     if any(f.code not in A_COMPATIBLE_CODES for f in findings):
-        return Grade.B
-    return Grade.A
+        return _B
+    return _A
+
+
+#: The remaining life of every failing drive (records are immutable: one shared instance).
+_FAILING_LIFE = RemainingLife(
+    basis="disk.failing", percent=0.0, years=0.0, detail="data at risk now: replace the drive"
+)
 
 
 def _remaining_life(disk: DiskHealth, health: Health, wear: tuple[int, str] | None) -> RemainingLife | None:
-    if health is Health.FAILING:
-        return RemainingLife(basis="disk.failing", percent=0.0, years=0.0, detail="data at risk now: replace the drive")
+    if health is _FAILING:
+        return _FAILING_LIFE
     if wear is not None:
         used, basis = wear
         left = float(min(100, max(0, 100 - used)))
@@ -808,20 +859,29 @@ def _remaining_life(disk: DiskHealth, health: Health, wear: tuple[int, str] | No
         if hours and hours >= MIN_HOURS_TO_EXTRAPOLATE and used > 0:
             years = min(MAX_ESTIMATED_YEARS, hours / used * left / HOURS_PER_YEAR)
             detail += "; years at the same duty cycle so far"
-        return RemainingLife(
-            basis=basis, percent=left, years=round(years, 1) if years is not None else None, detail=detail
+        return fast_record(
+            RemainingLife,
+            {
+                "basis": basis,
+                "percent": left,
+                "years": round(years, 1) if years is not None else None,
+                "detail": detail,
+            },
         )
     if disk.identity.device_type in {"hdd", "unknown"} and disk.power_on_hours is not None and not disk.nvme:
         hours = disk.power_on_hours
         left_hours = max(0, HDD_SERVICE_LIFE_HOURS - hours)
-        return RemainingLife(
-            basis="hdd.age_vs_afr",
-            percent=round(100.0 * left_hours / HDD_SERVICE_LIFE_HOURS, 1),
-            years=round(left_hours / HOURS_PER_YEAR, 1),
-            detail=(
-                f"{hours} h of a {HDD_SERVICE_LIFE_HOURS} h (6-year continuous) service life; "
-                "failure rates rise with age"
-            ),
+        return fast_record(
+            RemainingLife,
+            {
+                "basis": "hdd.age_vs_afr",
+                "percent": round(100.0 * left_hours / HDD_SERVICE_LIFE_HOURS, 1),
+                "years": round(left_hours / HOURS_PER_YEAR, 1),
+                "detail": (
+                    f"{hours} h of a {HDD_SERVICE_LIFE_HOURS} h (6-year continuous) service life; "
+                    "failure rates rise with age"
+                ),
+            },
         )
     return None
 
@@ -846,7 +906,10 @@ def disk_identity(disk: DiskHealth) -> dict[str, Any]:
 
 def disk_measurements(disk: DiskHealth) -> dict[str, Any]:
     """JSON-serialisable measurements: the counts the policy reads plus the raw tables."""
-    wear = ssd_wear_used_percent(disk)
+    return _measurements(disk, ssd_wear_used_percent(disk))
+
+
+def _measurements(disk: DiskHealth, wear: tuple[int, str] | None) -> dict[str, Any]:
     nvme = disk.nvme
     scsi = disk.scsi
     return {
@@ -861,8 +924,9 @@ def disk_measurements(disk: DiskHealth) -> dict[str, Any]:
         "load_cycles": disk.load_cycles,
         "ssd_wear_used_percent": wear[0] if wear else None,
         "ssd_wear_basis": wear[1] if wear else None,
-        "nvme": _asdict(nvme) if nvme is not None else None,
-        "scsi": _asdict(scsi) if scsi is not None else None,
+        # NvmeHealth and ScsiHealth keep exactly their fields in __dict__, in declaration order.
+        "nvme": dict(nvme.__dict__) if nvme is not None else None,
+        "scsi": dict(scsi.__dict__) if scsi is not None else None,
         "self_tests": [
             {
                 "type": t.test_type,
@@ -878,11 +942,6 @@ def disk_measurements(disk: DiskHealth) -> dict[str, Any]:
         # cached properties): a C-level copy is the cheapest JSON-ready row.
         "attributes": [dict(a.__dict__) for a in disk.attributes],
     }
-
-
-def _asdict(record: object) -> dict[str, Any]:
-    fields: Mapping[str, Any] = getattr(record, "__dataclass_fields__", {})
-    return {name: getattr(record, name) for name in fields}
 
 
 def is_replaceable(disk: DiskHealth) -> bool:

@@ -16,12 +16,14 @@ info-only output (``-i``) that holds no health data.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import msgspec
 import orjson
 
 from diagnostics.errors import ParseError
+from diagnostics.models import fast_record
 from diagnostics.smart.records import (
     AtaAttribute,
     DiskHealth,
@@ -64,9 +66,16 @@ _SCSI_SELFTEST_FAILURES = {
 
 def parse_smartctl_json(doc: bytes | str | Mapping[str, Any], source: str) -> DiskHealth:
     """Parse one smartctl JSON document; ``source`` names it in errors."""
-    data = _load(doc, source)
+    return parse_smartctl_loaded(_load(doc, source), source)
+
+
+def parse_smartctl_loaded(
+    data: Mapping[str, Any], source: str, attributes: tuple[AtaAttribute, ...] | None = None
+) -> DiskHealth:
+    """``parse_smartctl_json`` of a decoded document; ``attributes``, when given, is its ATA
+    attribute table already read (by ``load_fast``)."""
     try:
-        return _parse(data, source)
+        return _parse(data, source, attributes)
     except ParseError:
         raise
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError) as exc:
@@ -95,6 +104,8 @@ def _load(doc: bytes | str | Mapping[str, Any], source: str) -> Mapping[str, Any
 
 
 _EMPTY: Mapping[str, Any] = {}
+_new = object.__new__
+_set_dict = object.__setattr__
 
 
 def _map(value: Any) -> Mapping[str, Any]:
@@ -125,42 +136,59 @@ def _str(value: Any) -> str | None:
     return None
 
 
+def _first_str(data: Mapping[str, Any], *keys: str) -> str | None:
+    """``_str`` of the first of ``keys`` that gives one (``_str(a) or _str(b) …`` in one call)."""
+    for key in keys:
+        value = data.get(key)
+        if value is not None:
+            text = _str(value)
+            if text:
+                return text
+    return None
+
+
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _parse(data: Mapping[str, Any], source: str) -> DiskHealth:
+def _parse(data: Mapping[str, Any], source: str, attributes: tuple[AtaAttribute, ...] | None = None) -> DiskHealth:
     smartctl = _map(data.get("smartctl"))
     if "devices" in data and not any(k in data for k in ("device", "model_name", "smart_status")):
         raise ParseError(source, "smartctl --scan output lists devices, holds no health data")
-    attributes = _attributes(data)
+    # Sections are read only when present: a report has a few of them (ATA, NVMe or SCSI).
+    if attributes is None:
+        attributes = _attributes(data) if "ata_smart_attributes" in data else ()
     identity = _identity(data, attributes)
-    nvme = _nvme(data)
-    scsi = _scsi(data)
+    nvme = _nvme(data) if "nvme_smart_health_information_log" in data else None
+    scsi = None if data.keys().isdisjoint(_SCSI_KEYS) else _scsi(data)
     self_tests = _self_tests(data)
-    status = _map(data.get("smart_status"))
-    passed = status.get("passed")
+    passed = _map(data.get("smart_status")).get("passed")
     smart_passed = passed if isinstance(passed, bool) else None
-    exit_status = _int(smartctl.get("exit_status"))
-    if smart_passed is None and exit_status is not None and exit_status & _EXIT_DISK_FAILING:
-        smart_passed = False
-    power_on = _map(data.get("power_on_time"))
-    temperature = _map(data.get("temperature"))
-    health = DiskHealth(
-        source_format=SOURCE_FORMAT,
-        identity=identity,
-        smartctl_version=_version(smartctl),
-        smart_supported=_smart_supported(data),
-        smart_passed=smart_passed,
-        power_on_hours=plausible_hours(_int(power_on.get("hours"))),
-        power_cycles=_int(data.get("power_cycle_count")),
-        temperature_c=_int(temperature.get("current")),
-        attributes=attributes,
-        nvme=nvme,
-        scsi=scsi,
-        self_tests=self_tests,
-        endurance_used_percent=_device_statistics_endurance(data),
-        ata_error_count=_ata_error_count(data),
+    if smart_passed is None:
+        exit_status = _int(smartctl.get("exit_status"))
+        if exit_status is not None and exit_status & _EXIT_DISK_FAILING:
+            smart_passed = False
+    hours = _map(data.get("power_on_time")).get("hours")
+    cycles = data.get("power_cycle_count")
+    temperature = _map(data.get("temperature")).get("current")
+    health = fast_record(
+        DiskHealth,
+        {
+            "source_format": SOURCE_FORMAT,
+            "identity": identity,
+            "smartctl_version": _version(smartctl),
+            "smart_supported": _smart_supported(data.get("smart_support")),
+            "smart_passed": smart_passed,
+            "power_on_hours": plausible_hours(hours if type(hours) is int else _int(hours)),
+            "power_cycles": cycles if type(cycles) is int else _int(cycles),
+            "temperature_c": temperature if type(temperature) is int else _int(temperature),
+            "attributes": attributes,
+            "nvme": nvme,
+            "scsi": scsi,
+            "self_tests": self_tests,
+            "endurance_used_percent": (_device_statistics_endurance(data) if "ata_device_statistics" in data else None),
+            "ata_error_count": _ata_error_count(data) if "ata_smart_error_log" in data else None,
+        },
     )
     if not health.has_health_data:
         raise ParseError(source, _no_health_reason(data, smartctl))
@@ -194,12 +222,13 @@ def _no_health_reason(data: Mapping[str, Any], smartctl: Mapping[str, Any]) -> s
 
 def _version(smartctl: Mapping[str, Any]) -> str | None:
     version = _list(smartctl.get("version"))
+    if len(version) == 2 and type(version[0]) is int and type(version[1]) is int:
+        return f"{version[0]}.{version[1]}"  # [7, 3] as smartctl writes it
     parts = [str(v) for v in version if isinstance(v, int)]
     return ".".join(parts) or None
 
 
-def _smart_supported(data: Mapping[str, Any]) -> bool | None:
-    support = data.get("smart_support")
+def _smart_supported(support: Any) -> bool | None:
     if isinstance(support, bool):
         return support
     if (type(support) is dict) and isinstance(support.get("available"), bool):
@@ -209,32 +238,43 @@ def _smart_supported(data: Mapping[str, Any]) -> bool | None:
 
 def _identity(data: Mapping[str, Any], attributes: tuple[AtaAttribute, ...]) -> DiskIdentity:
     device = _map(data.get("device"))
-    dev_type = (_str(device.get("type")) or "").lower()
-    protocol = (_str(device.get("protocol")) or "").lower()
+    dev_type = _lower_word(device.get("type"))
+    protocol = _lower_word(device.get("protocol"))
     is_nvme = protocol == "nvme" or "nvme_smart_health_information_log" in data or dev_type == "nvme"
     interface = _interface(dev_type, protocol, is_nvme)
-    model = _str(data.get("model_name")) or _str(data.get("scsi_model_name"))
-    vendor = _str(data.get("scsi_vendor")) or _str(data.get("vendor"))
-    product = _str(data.get("scsi_product")) or _str(data.get("product"))
+    model = _first_str(data, "model_name", "scsi_model_name")
+    vendor = _first_str(data, "scsi_vendor", "vendor")
+    product = _first_str(data, "scsi_product", "product")
     if model is None and product:
         model = f"{vendor} {product}" if vendor else product
-    capacity = _int(_map(data.get("user_capacity")).get("bytes"))
+    capacity = _map(data.get("user_capacity")).get("bytes")
+    capacity = capacity if type(capacity) is int else _int(capacity)
     if capacity is None:
         capacity = _int(data.get("nvme_total_capacity"))
-    rotation = _int(data.get("rotation_rate"))
-    form = _map(data.get("form_factor"))
-    return DiskIdentity(
-        model=model,
-        serial=_str(data.get("serial_number")),
-        firmware=_str(data.get("firmware_version")) or _str(data.get("scsi_revision")) or _str(data.get("revision")),
-        capacity_bytes=capacity,
-        interface=interface,
-        device_type=classify_device_type(interface, rotation, model, is_nvme, attributes),
-        rotation_rpm=rotation,
-        form_factor=_str(form.get("name")),
-        vendor=vendor,
-        model_family=_str(data.get("model_family")),
+    rotation = data.get("rotation_rate")
+    rotation = rotation if type(rotation) is int else _int(rotation)
+    return fast_record(
+        DiskIdentity,
+        {
+            "model": model,
+            "serial": _first_str(data, "serial_number"),
+            "firmware": _first_str(data, "firmware_version", "scsi_revision", "revision"),
+            "capacity_bytes": capacity,
+            "interface": interface,
+            "device_type": classify_device_type(interface, rotation, model, is_nvme, attributes),
+            "rotation_rpm": rotation,
+            "form_factor": _first_str(_map(data.get("form_factor")), "name"),
+            "vendor": vendor,
+            "model_family": _first_str(data, "model_family"),
+        },
     )
+
+
+def _lower_word(value: Any) -> str:
+    """``(_str(value) or "").lower()``: the device type and protocol, compared lower-case."""
+    if type(value) is str:
+        return value.strip().lower()
+    return (_str(value) or "").lower()
 
 
 def _interface(dev_type: str, protocol: str, is_nvme: bool) -> str | None:
@@ -256,44 +296,100 @@ def _interface(dev_type: str, protocol: str, is_nvme: bool) -> str | None:
 
 
 def _attributes(data: Mapping[str, Any]) -> tuple[AtaAttribute, ...]:
-    # The hot loop of JSON parsing: plain-type fast paths first, the tolerant helpers as fallback.
-    table = _list(_map(data.get("ata_smart_attributes")).get("table"))
-    out = []
+    """The ATA attribute table, one record per row, in one pass.
+
+    The hot loop of JSON parsing (a SATA report has 20-30 rows). A row as smartctl writes it (int
+    id/value/worst/thresh, a non-empty name, ``raw`` and ``flags`` objects, an empty ``when_failed``)
+    is read with plain subscripts and type checks and its record built in one step; any other row
+    goes through ``_attribute_row``, the tolerant reading, which gives the same record for such a
+    row (tests/diagnostics/test_parsers_never_crash.py compares both).
+    """
+    table = _map(data.get("ata_smart_attributes")).get("table")
+    if type(table) is not list:
+        return ()
+    out: list[AtaAttribute] = []
+    append = out.append
     for row in table:
         if type(row) is not dict:
             continue
-        attr_id = row.get("id")
-        if type(attr_id) is not int:
-            attr_id = _int(attr_id)
-            if attr_id is None:
-                continue
-        name = row.get("name")
-        if type(name) is not str or not name:
-            name = _str(name) or "Unknown_Attribute"
-        value, worst, thresh = row.get("value"), row.get("worst"), row.get("thresh")
-        raw = row.get("raw")
-        if type(raw) is not dict:
-            raw = _EMPTY
-        raw_string = raw.get("string")
-        if type(raw_string) is not str:
-            raw_string = _str(raw_string) or ""
-        leading = _leading_digits(raw_string)
-        when = row.get("when_failed")
-        flags = row.get("flags")
-        out.append(
-            AtaAttribute(
-                id=attr_id,
-                name=name,
-                value=value if type(value) is int else _int(value),
-                worst=worst if type(worst) is int else _int(worst),
-                thresh=thresh if type(thresh) is int else _int(thresh),
-                raw=leading if leading is not None else _int(raw.get("value")),
-                raw_string=raw_string,
-                when_failed="" if not when else _when_failed(when),
-                prefailure=type(flags) is dict and bool(flags.get("prefailure")),
+        try:
+            attr_id, name, value, worst, thresh = row["id"], row["name"], row["value"], row["worst"], row["thresh"]
+            raw, flags, when = row["raw"], row["flags"], row["when_failed"]
+            raw_string, prefailure = raw["string"], flags["prefailure"]
+        except (KeyError, TypeError):  # a field missing, or raw/flags not an object
+            attr_id = None
+        if (
+            type(attr_id) is int
+            and type(value) is int
+            and type(worst) is int
+            and type(thresh) is int
+            and type(name) is str
+            and name
+            and type(raw) is dict
+            and type(flags) is dict
+            and type(raw_string) is str
+            and not when
+        ):
+            leading = _SMALL_INTS.get(raw_string)
+            if leading is None:
+                leading = _leading_digits(raw_string)
+                if leading is None:
+                    leading = _int(raw.get("value"))
+            attr = _new(AtaAttribute)  # fast_record inlined: this runs once per row
+            _set_dict(
+                attr,
+                "__dict__",
+                {
+                    "id": attr_id,
+                    "name": name,
+                    "value": value,
+                    "worst": worst,
+                    "thresh": thresh,
+                    "raw": leading,
+                    "raw_string": raw_string,
+                    "when_failed": "",
+                    "prefailure": bool(prefailure),
+                },
             )
-        )
+            append(attr)
+            continue
+        tolerant = _attribute_row(row)
+        if tolerant is not None:
+            append(tolerant)
     return tuple(out)
+
+
+def _attribute_row(row: dict[str, Any]) -> AtaAttribute | None:
+    """One attribute row read tolerantly: any field may be missing or of another JSON type."""
+    attr_id = _int(row.get("id"))
+    if attr_id is None:
+        return None
+    name = row.get("name")
+    if type(name) is not str or not name:
+        name = _str(name) or "Unknown_Attribute"
+    raw = row.get("raw")
+    if type(raw) is not dict:
+        raw = _EMPTY
+    raw_string = raw.get("string")
+    if type(raw_string) is not str:
+        raw_string = _str(raw_string) or ""
+    leading = _leading_digits(raw_string)
+    when = row.get("when_failed")
+    flags = row.get("flags")
+    return fast_record(
+        AtaAttribute,
+        {
+            "id": attr_id,
+            "name": name,
+            "value": _int(row.get("value")),
+            "worst": _int(row.get("worst")),
+            "thresh": _int(row.get("thresh")),
+            "raw": leading if leading is not None else _int(raw.get("value")),
+            "raw_string": raw_string,
+            "when_failed": "" if not when else _when_failed(when),
+            "prefailure": type(flags) is dict and bool(flags.get("prefailure")),
+        },
+    )
 
 
 def _when_failed(value: Any) -> str:
@@ -312,6 +408,11 @@ _DIGITS = re.compile(r"\s*(\d{1,24})")
 _MAX_DIGITS = 24
 
 
+#: Raw strings of small counts (most raw values are '0' or a few digits) and their value: one dict
+#: lookup instead of a digit test and an int conversion per row.
+_SMALL_INTS: dict[str, int] = {str(n): n for n in range(1000)}
+
+
 def _leading_digits(text: str) -> int | None:
     if text.isdigit() and len(text) <= _MAX_DIGITS:
         return int(text)
@@ -323,20 +424,38 @@ def _nvme(data: Mapping[str, Any]) -> NvmeHealth | None:
     log = data.get("nvme_smart_health_information_log")
     if type(log) is not dict:
         return None
-    return NvmeHealth(
-        critical_warning=_int(log.get("critical_warning")),
-        temperature_c=_int(log.get("temperature")),
-        available_spare=_int(log.get("available_spare")),
-        available_spare_threshold=_int(log.get("available_spare_threshold")),
-        percentage_used=_int(log.get("percentage_used")),
-        data_units_read=_int(log.get("data_units_read")),
-        data_units_written=_int(log.get("data_units_written")),
-        power_cycles=_int(log.get("power_cycles")),
-        power_on_hours=_int(log.get("power_on_hours")),
-        unsafe_shutdowns=_int(log.get("unsafe_shutdowns")),
-        media_errors=_int(log.get("media_errors")),
-        num_err_log_entries=_int(log.get("num_err_log_entries")),
-    )
+    values = {}
+    for field, key in _NVME_FIELDS:
+        value = log.get(key)
+        values[field] = value if type(value) is int else _int(value)
+    return fast_record(NvmeHealth, values)
+
+
+#: NvmeHealth fields (in declaration order) and the smartctl JSON keys of the health log they come from.
+_NVME_FIELDS = (
+    ("critical_warning", "critical_warning"),
+    ("temperature_c", "temperature"),
+    ("available_spare", "available_spare"),
+    ("available_spare_threshold", "available_spare_threshold"),
+    ("percentage_used", "percentage_used"),
+    ("data_units_read", "data_units_read"),
+    ("data_units_written", "data_units_written"),
+    ("power_cycles", "power_cycles"),
+    ("power_on_hours", "power_on_hours"),
+    ("unsafe_shutdowns", "unsafe_shutdowns"),
+    ("media_errors", "media_errors"),
+    ("num_err_log_entries", "num_err_log_entries"),
+)
+
+
+#: Top-level keys ``_scsi`` reads: a report with none of them has no SCSI section.
+_SCSI_KEYS = (
+    "scsi_error_counter_log",
+    "scsi_start_stop_cycle_counter",
+    "scsi_grown_defect_list",
+    "scsi_percentage_used_endurance_indicator",
+    "scsi_pending_defects",
+)
 
 
 def _scsi(data: Mapping[str, Any]) -> ScsiHealth | None:
@@ -374,21 +493,28 @@ def _scsi(data: Mapping[str, Any]) -> ScsiHealth | None:
     )
 
 
+#: smartctl -j writes the SCSI self-test log as top-level keys scsi_self_test_0 … _19 (SPC-5: 20 entries).
+_SCSI_SELF_TEST_KEYS = tuple(f"scsi_self_test_{index}" for index in range(20))
+
+
 def _self_tests(data: Mapping[str, Any]) -> tuple[SelfTestEntry, ...]:
-    log = _map(data.get("ata_smart_self_test_log"))
-    for key in ("extended", "standard"):
-        table = _list(_map(log.get(key)).get("table"))
-        if table:
-            return tuple(e for e in (_ata_test(row) for row in table) if e is not None)
+    log = data.get("ata_smart_self_test_log")
+    if type(log) is dict:
+        for key in ("extended", "standard"):
+            table = _list(_map(log.get(key)).get("table"))
+            if table:
+                return _entries(_ata_test, table)
     nvme_table = _list(_map(data.get("nvme_self_test_log")).get("table"))
     if nvme_table:
-        return tuple(e for e in (_nvme_test(row) for row in nvme_table) if e is not None)
+        return _entries(_nvme_test, nvme_table)
     last = _last_self_test(data)
     if last is not None:
         return (last,)
+    if data.keys().isdisjoint(_SCSI_SELF_TEST_KEYS):
+        return ()
     scsi = []
-    for index in range(20):
-        row = data.get(f"scsi_self_test_{index}")
+    for key in _SCSI_SELF_TEST_KEYS:
+        row = data.get(key)
         if type(row) is dict:
             entry = _scsi_test(row)
             if entry is not None:
@@ -396,13 +522,32 @@ def _self_tests(data: Mapping[str, Any]) -> tuple[SelfTestEntry, ...]:
     return tuple(scsi)
 
 
+def _entries(read: Callable[[Any], SelfTestEntry | None], table: list[Any]) -> tuple[SelfTestEntry, ...]:
+    out = []
+    for row in table:
+        entry = read(row)
+        if entry is not None:
+            out.append(entry)
+    return tuple(out)
+
+
 def _ata_test(row: Any) -> SelfTestEntry | None:
+    # A log holds up to 21 rows (ATA SMART self-test log): plain-type fast paths as in _attributes.
     if type(row) is not dict:
         return None
-    status = _map(row.get("status"))
-    code = _int(status.get("value"))
+    status = row.get("status")
+    if type(status) is not dict:
+        status = _EMPTY
+    code = status.get("value")
+    if type(code) is not int:
+        code = _int(code)
     nibble = (code >> 4) if code is not None else None
-    text = _str(status.get("string")) or ""
+    text = status.get("string")
+    text = text.strip() if type(text) is str else _str(text) or ""
+    kind = row.get("type")
+    test_type = kind.get("string") if type(kind) is dict else None
+    test_type = (test_type.strip() if type(test_type) is str else _str(test_type)) or "unknown"
+    hours, lba, remaining = row.get("lifetime_hours"), row.get("lba"), status.get("remaining_percent")
     failure = _ATA_SELFTEST_FAILURES.get(nibble) if nibble is not None else None
     if nibble is None and "fail" in text.lower():
         failure = text
@@ -413,14 +558,17 @@ def _ata_test(row: Any) -> SelfTestEntry | None:
         passed = True
     else:
         passed = None
-    return SelfTestEntry(
-        test_type=_str(_map(row.get("type")).get("string")) or "unknown",
-        status=text,
-        passed=passed,
-        failure=failure,
-        lifetime_hours=_int(row.get("lifetime_hours")),
-        lba_of_first_error=_int(row.get("lba")),
-        remaining_percent=_int(status.get("remaining_percent")),
+    return fast_record(
+        SelfTestEntry,
+        {
+            "test_type": test_type,
+            "status": text,
+            "passed": passed,
+            "failure": failure,
+            "lifetime_hours": hours if type(hours) is int else _int(hours),
+            "lba_of_first_error": None if lba is None else _int(lba),
+            "remaining_percent": None if remaining is None else _int(remaining),
+        },
     )
 
 
@@ -468,7 +616,9 @@ def _device_statistics_endurance(data: Mapping[str, Any]) -> int | None:
 
 
 def _ata_error_count(data: Mapping[str, Any]) -> int | None:
-    log = _map(data.get("ata_smart_error_log"))
+    log = data.get("ata_smart_error_log")
+    if type(log) is not dict:
+        return None
     for key in ("extended", "summary"):
         count = _int(_map(log.get(key)).get("count"))
         if count is not None:
@@ -478,6 +628,8 @@ def _ata_error_count(data: Mapping[str, Any]) -> int | None:
 
 def _last_self_test(data: Mapping[str, Any]) -> SelfTestEntry | None:
     """Without a self-test log, the SMART data's 'previous self-test' status still tells a failure."""
+    if "ata_smart_data" not in data:
+        return None
     status = _map(_map(_map(data.get("ata_smart_data")).get("self_test")).get("status"))
     code = _int(status.get("value"))
     failure = _ATA_SELFTEST_FAILURES.get(code >> 4) if code is not None and code >= 0 else None
@@ -489,3 +641,188 @@ def _last_self_test(data: Mapping[str, Any]) -> SelfTestEntry | None:
         passed=False,
         failure=failure,
     )
+
+
+# --- Fast decoding of the usual smartctl JSON shape (msgspec) -------------------------------------
+#
+# ``orjson.loads`` builds a Python object for every value of the document, yet the parser reads a
+# small part of it: most of a SATA report is the attribute table, whose rows carry a ``flags`` object
+# of eight fields of which one is read, and sections never read (log directory, SCT tables, error log
+# entries, PHY counters…). msgspec decodes into ``Struct`` types declaring only the fields read and
+# skips the rest without building objects. The types are strict (no coercion, as ``_attributes``'s
+# fast path requires): a document of any other shape fails validation and the caller takes the
+# orjson path, so both paths give the same record (tests/diagnostics/test_json_fast_path.py).
+
+
+class _AttrFlags(msgspec.Struct, gc=False):
+    prefailure: bool
+
+
+class _AttrRaw(msgspec.Struct, gc=False):
+    string: str
+    value: Any = None
+
+
+class _AttrRow(msgspec.Struct, gc=False):
+    id: int
+    name: str
+    value: int
+    worst: int
+    thresh: int
+    when_failed: str
+    flags: _AttrFlags
+    raw: _AttrRaw
+
+
+class _AttrSection(msgspec.Struct, gc=False):
+    table: list[_AttrRow]
+
+
+class _ErrorLogPart(msgspec.Struct, gc=False):
+    count: Any = msgspec.UNSET
+
+
+class _ErrorLog(msgspec.Struct, gc=False):
+    extended: _ErrorLogPart | msgspec.UnsetType = msgspec.UNSET
+    summary: _ErrorLogPart | msgspec.UnsetType = msgspec.UNSET
+
+
+class _AtaSmartData(msgspec.Struct, gc=False):
+    self_test: Any = msgspec.UNSET
+
+
+#: Top-level keys read as plain JSON values, by this module and by ``diagnostics.detect``
+#: (``kind`` tells a relife checklist, ``json_format_version`` a smartctl document).
+_PLAIN_KEYS = (
+    "smartctl",
+    "json_format_version",
+    "kind",
+    "devices",
+    "device",
+    "model_name",
+    "scsi_model_name",
+    "scsi_vendor",
+    "vendor",
+    "scsi_product",
+    "product",
+    "serial_number",
+    "firmware_version",
+    "scsi_revision",
+    "revision",
+    "user_capacity",
+    "nvme_total_capacity",
+    "rotation_rate",
+    "form_factor",
+    "model_family",
+    "smart_support",
+    "smart_status",
+    "power_on_time",
+    "power_cycle_count",
+    "temperature",
+    "nvme_smart_health_information_log",
+    "nvme_self_test_log",
+    "ata_smart_self_test_log",
+    "ata_device_statistics",
+    "scsi_nonmedium_error",
+    *_SCSI_KEYS,
+    *_SCSI_SELF_TEST_KEYS,
+)
+
+_Report: Any = msgspec.defstruct(
+    "_Report",
+    [
+        *((key, Any, msgspec.UNSET) for key in _PLAIN_KEYS),
+        ("ata_smart_attributes", _AttrSection | msgspec.UnsetType, msgspec.UNSET),
+        ("ata_smart_error_log", _ErrorLog | msgspec.UnsetType, msgspec.UNSET),
+        ("ata_smart_data", _AtaSmartData | msgspec.UnsetType, msgspec.UNSET),
+    ],
+    gc=False,
+)
+_decode_report = msgspec.json.Decoder(_Report).decode
+_astuple = msgspec.structs.astuple
+_UNSET = msgspec.UNSET
+
+
+def load_fast(data: bytes) -> tuple[dict[str, Any], tuple[AtaAttribute, ...]] | None:
+    """The top-level keys the parser reads (as ``orjson.loads`` gives them) and the ATA attribute
+    table, or None when ``data`` is not the usual shape: the caller then uses ``orjson.loads``.
+
+    Non-ASCII documents take the orjson path: msgspec does not check the UTF-8 of the strings it
+    skips, and a document orjson refuses as UTF-8 is read as latin-1 text. One difference remains,
+    on numbers no smartctl writes: orjson refuses a whole document holding a float literal out of
+    range (``1e400``) and reads integers beyond 64 bits as floats, where msgspec skips the former
+    when the field is not read and keeps the latter as exact ints. Checking for them costs as much
+    as the decoding saves (a regex or ``bytes.translate`` pass over the document), so such
+    hand-made documents are graded here where orjson's path refuses them or rounds the number.
+    """
+    if not data.isascii():
+        return None
+    try:
+        report = _decode_report(data)
+    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+        return None
+    values = _astuple(report)
+    doc = {key: value for key, value in zip(_PLAIN_KEYS, values, strict=False) if value is not _UNSET}
+    attributes: tuple[AtaAttribute, ...] = ()
+    section = report.ata_smart_attributes
+    if section is not _UNSET:
+        doc["ata_smart_attributes"] = section
+        attributes = _attribute_structs(section.table)
+    log = report.ata_smart_error_log
+    if log is not _UNSET:
+        doc["ata_smart_error_log"] = {
+            key: {} if part.count is _UNSET else {"count": part.count}
+            for key in ("extended", "summary")
+            if (part := getattr(log, key)) is not _UNSET
+        }
+    smart_data = report.ata_smart_data
+    if smart_data is not _UNSET:
+        doc["ata_smart_data"] = {} if smart_data.self_test is _UNSET else {"self_test": smart_data.self_test}
+    return doc, attributes
+
+
+def _attribute_structs(table: list[_AttrRow]) -> tuple[AtaAttribute, ...]:
+    """``_attributes`` for rows decoded by msgspec (the types already checked)."""
+    out: list[AtaAttribute] = []
+    append = out.append
+    for row in table:
+        name, raw_string = row.name, row.raw.string
+        if not name or row.when_failed:
+            tolerant = _attribute_row(
+                {
+                    "id": row.id,
+                    "name": name,
+                    "value": row.value,
+                    "worst": row.worst,
+                    "thresh": row.thresh,
+                    "raw": {"string": raw_string, "value": row.raw.value},
+                    "flags": {"prefailure": row.flags.prefailure},
+                    "when_failed": row.when_failed,
+                }
+            )
+            if tolerant is not None:
+                append(tolerant)
+            continue
+        leading = _SMALL_INTS.get(raw_string)
+        if leading is None:
+            leading = _leading_digits(raw_string)
+            if leading is None:
+                leading = _int(row.raw.value)
+        attr = _new(AtaAttribute)
+        _set_dict(
+            attr,
+            "__dict__",
+            {
+                "id": row.id,
+                "name": name,
+                "value": row.value,
+                "worst": row.worst,
+                "thresh": row.thresh,
+                "raw": leading,
+                "raw_string": raw_string,
+                "when_failed": "",
+                "prefailure": row.flags.prefailure,
+            },
+        )
+        append(attr)
+    return tuple(out)

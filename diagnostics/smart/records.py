@@ -11,9 +11,9 @@ This module also holds the small number helpers both parsers share.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 #: Raw values above this are vendor-packed bit fields (several 16-bit counters in the 48-bit raw
 #: field, e.g. Seagate 1/7/195, SandForce ECC counters), not counts: smartmontools wiki
@@ -26,6 +26,53 @@ PACKED_RAW_ABOVE = 0xFFFF_FFFF
 GUESSED_NAME_PREFIX = "Unknown_"
 
 TEMPERATURE_ATTRIBUTE_IDS = frozenset({190, 194, 231})  # 231 is temperature on some HDDs only
+
+
+_V = TypeVar("_V")
+
+
+def _count(index: dict[int, AtaAttribute], attr_id: int, name_parts: tuple[str, ...]) -> int | None:
+    """Attribute ``attr_id``'s raw count when its name contains one of ``name_parts`` (the id alone
+    is not enough: vendors reuse ids for other meanings)."""
+    attr = index.get(attr_id)
+    if attr is None:
+        return None
+    lowered = attr.name.lower()
+    for part in name_parts:
+        if part in lowered:
+            # attr.count, inlined (the properties cost more than the test)
+            raw = attr.raw
+            if raw is None or raw > PACKED_RAW_ABOVE or attr.name.startswith(GUESSED_NAME_PREFIX):
+                return None
+            return raw
+    return None
+
+
+class cached(Generic[_V]):
+    """``functools.cached_property`` without its lock: computed on first access and stored in the
+    instance ``__dict__``, where later lookups find it before this (non-data) descriptor. Python
+    3.11's ``cached_property`` takes a class-wide ``RLock`` on every first access, which costs more
+    than most of the values cached here; records are immutable, so a race computes the same value
+    twice at worst."""
+
+    def __init__(self, func: Callable[[Any], _V]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> cached[_V]: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _V: ...
+    def __get__(self, instance: object | None, owner: type | None = None) -> _V | cached[_V]:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.name] = value
+        return value
 
 
 @dataclass(frozen=True)
@@ -137,6 +184,26 @@ class ScsiHealth:
         return sum(values)
 
 
+class _AtaCount:
+    """A count ``DiskHealth`` reads from its ATA attributes. The first read of any of them calls
+    ``DiskHealth._read_counts``, which stores all of them in the instance ``__dict__``, where later
+    reads find them before this (non-data) descriptor: one call instead of one per count."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _AtaCount: ...
+    @overload
+    def __get__(self, instance: DiskHealth, owner: type | None = None) -> int | None: ...
+    def __get__(self, instance: DiskHealth | None, owner: type | None = None) -> int | _AtaCount | None:
+        if instance is None:
+            return self
+        instance._read_counts()
+        value: int | None = instance.__dict__[self.name]
+        return value
+
+
 @dataclass(frozen=True)
 class DiskHealth:
     """One drive's SMART data, normalised from smartctl JSON or text output."""
@@ -156,48 +223,46 @@ class DiskHealth:
     endurance_used_percent: int | None = None  # ATA device statistics 'Percentage Used Endurance'
     ata_error_count: int | None = None  # ATA error log: errors the drive recorded over its life
 
-    @cached_property
+    @cached
     def _attribute_index(self) -> dict[int, AtaAttribute]:
-        # cached_property writes the instance __dict__ directly, so it works on a frozen dataclass
-        # and stays out of eq/repr (those use the declared fields only). First occurrence wins.
-        index: dict[int, AtaAttribute] = {}
-        for attr in self.attributes:
-            index.setdefault(attr.id, attr)
-        return index
+        # Stored in the instance __dict__ (works on a frozen dataclass; eq/repr use the declared
+        # fields only). First occurrence wins: built from the end, earlier rows overwrite later ones.
+        return {attr.id: attr for attr in reversed(self.attributes)}
 
     def attribute(self, attr_id: int) -> AtaAttribute | None:
         return self._attribute_index.get(attr_id)
 
-    def _count(self, attr_id: int, *name_parts: str) -> int | None:
-        attr = self.attribute(attr_id)
-        if attr is None or (name_parts and not any(p in attr.name.lower() for p in name_parts)):
-            return None
-        return attr.count
+    # Counts read from the ATA attributes (``_AtaCount``): the first read of any of them reads all.
+    reallocated_sectors = _AtaCount()
+    pending_sectors = _AtaCount()
+    offline_uncorrectable = _AtaCount()
+    reported_uncorrectable = _AtaCount()
+    load_cycles = _AtaCount()  # SMART 193, else the SCSI load/unload counter
 
-    @cached_property
-    def reallocated_sectors(self) -> int | None:
-        return self._count(5, "realloc", "retired")
+    def _read_counts(self) -> None:
+        if not self.attributes:  # NVMe, SCSI: no ATA counts
+            load_cycles = self.scsi.load_unload_cycles if self.scsi is not None else None
+            self.__dict__.update(
+                reallocated_sectors=None,
+                pending_sectors=None,
+                offline_uncorrectable=None,
+                reported_uncorrectable=None,
+                load_cycles=load_cycles,
+            )
+            return
+        index = self._attribute_index
+        load_cycles = _count(index, 193, ("load",))
+        if load_cycles is None and self.scsi is not None:
+            load_cycles = self.scsi.load_unload_cycles
+        self.__dict__.update(
+            reallocated_sectors=_count(index, 5, ("realloc", "retired")),
+            pending_sectors=_count(index, 197, ("pending",)),
+            offline_uncorrectable=_count(index, 198, ("uncorrect",)),
+            reported_uncorrectable=_count(index, 187, ("uncorrect",)),
+            load_cycles=load_cycles,
+        )
 
-    @cached_property
-    def pending_sectors(self) -> int | None:
-        return self._count(197, "pending")
-
-    @cached_property
-    def offline_uncorrectable(self) -> int | None:
-        return self._count(198, "uncorrect")
-
-    @cached_property
-    def reported_uncorrectable(self) -> int | None:
-        return self._count(187, "uncorrect")
-
-    @cached_property
-    def load_cycles(self) -> int | None:
-        count = self._count(193, "load")
-        if count is None and self.scsi is not None:
-            return self.scsi.load_unload_cycles
-        return count
-
-    @cached_property
+    @cached
     def has_health_data(self) -> bool:
         return bool(
             self.smart_passed is not None
@@ -298,14 +363,3 @@ def classify_device_type(
 _SSD_MODEL_RE = re.compile(r"\bSSD|SSD\b|Solid State|\bMZ[0-9A-Z]", re.IGNORECASE)
 _SSD_NAME_RE = re.compile("|".join(map(re.escape, _SSD_NAMES)))
 _MECHANICAL_NAME_RE = re.compile("^(?:" + "|".join(map(re.escape, _MECHANICAL_NAMES)) + ")$", re.MULTILINE)
-
-_T = TypeVar("_T")
-
-
-def fast_record(cls: type[_T], values: dict[str, Any]) -> _T:
-    """Build a frozen record from a complete field dict in one step, skipping the generated
-    ``__init__`` (which sets each field through ``object.__setattr__``): the parsers' hot loops
-    build thousands of attribute rows. ``values`` must name every field of ``cls``."""
-    record = object.__new__(cls)
-    record.__dict__.update(values)
-    return record

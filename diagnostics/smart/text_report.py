@@ -28,6 +28,7 @@ import functools
 import re
 
 from diagnostics.errors import ParseError
+from diagnostics.models import fast_record
 from diagnostics.smart.records import (
     AtaAttribute,
     DiskHealth,
@@ -36,7 +37,6 @@ from diagnostics.smart.records import (
     ScsiHealth,
     SelfTestEntry,
     classify_device_type,
-    fast_record,
     parse_int,
     plausible_hours,
 )

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 import marshmallow as ma
 import orjson
 from flask import Flask, Response, current_app
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from marketplace.errors import DomainError
@@ -142,6 +142,18 @@ def integrity_error_response(error: IntegrityError) -> Response:
     )
 
 
+def data_error_response(error: DataError) -> Response:
+    # The database refused a value the schemas let through (a number beyond its column's range,
+    # a text longer than its column on PostgreSQL): the client's input, not our bug.
+    log.info("data error: %s", error.orig)
+    return problem_response(
+        422,
+        "Invalid input",
+        "A value is out of range or too long for its field.",
+        type_slug="validation-error",
+    )
+
+
 def operational_error_response(error: OperationalError) -> Response:
     log.warning("database unavailable: %s", error.orig)
     return problem_response(
@@ -157,5 +169,6 @@ def register(app: Flask) -> None:
     app.register_error_handler(DomainError, domain_error_response)
     app.register_error_handler(IntegrityError, integrity_error_response)
     app.register_error_handler(OperationalError, operational_error_response)
+    app.register_error_handler(DataError, data_error_response)
     # HTTPException, including the InternalServerError Flask makes of a bug, goes through
     # Api.handle_http_exception (see smorest.Api), which calls http_exception_response.

@@ -40,9 +40,23 @@ class OrjsonFlaskParser(FlaskParser):
         if not data:
             return core.missing
         try:
-            return orjson.loads(data)
+            loaded = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             problems.raise_bad_json(str(exc))
+        if b"\\u0000" in data and _contains_nul(loaded):
+            problems.raise_bad_json("strings may not contain NUL (\\u0000) characters")
+        return loaded
+
+
+def _contains_nul(value: Any) -> bool:
+    """NUL cannot be stored in PostgreSQL text; refuse it at the door rather than fail later."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False
 
 
 class Blueprint(flask_smorest.Blueprint):

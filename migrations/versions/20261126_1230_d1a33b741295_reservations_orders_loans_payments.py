@@ -1,7 +1,7 @@
 """reservations orders loans payments
 
 Revision ID: d1a33b741295
-Revises: 5484d837d44c
+Revises: f42bd115202e
 Create Date: 2026-11-26 11:56:30.351400
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 import marketplace.db
 
 revision: str = "d1a33b741295"
-down_revision: str | Sequence[str] | None = "5484d837d44c"
+down_revision: str | Sequence[str] | None = "f42bd115202e"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

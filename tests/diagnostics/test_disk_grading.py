@@ -501,6 +501,18 @@ def test_ssd_wear_attribute_boundaries() -> None:
     assert worn.remaining_life.basis == "ata.233_Media_Wearout_Indicator"
 
 
+@pytest.mark.parametrize("marker", policy.SSD_WEAR_NAME_MARKERS)
+def test_every_wear_marker_is_read(marker: str) -> None:
+    # The scan skips names without 'Wear' or 'Life' before trying the markers' pattern.
+    disk = DiskHealth(
+        "smartctl-json",
+        SSD,
+        smart_passed=True,
+        attributes=(attr(9, "Power_On_Hours", 10), attr(231, f"Vendor_{marker}", 0, value=40)),
+    )
+    assert policy.ssd_life_left_attribute(disk) == (40, f"231_Vendor_{marker}")
+
+
 # --- unknown and limited data -------------------------------------------------------------------------------
 def test_a_record_without_health_data_is_unknown_c() -> None:
     result = assess_disk(DiskHealth("smartctl-json", HDD, power_on_hours=100))

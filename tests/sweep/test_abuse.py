@@ -61,3 +61,16 @@ def test_json_responses_carry_integers_beyond_64_bits(app: Flask) -> None:
     value = 2**70 + 1  # raw SMART counters (e.g. NVMe data units) can be this large
     with app.app_context():
         assert str(value) in app.json.dumps({"v": value})
+
+
+def test_nul_characters_are_refused_before_the_database(client: FlaskClient) -> None:
+    response = client.post("/api/v1/tokens", json={"email": "a\u0000@example.org", "password": "x\u0000y"})
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    assert client.get("/api/v1/impact?version=a%00b").status_code == 400
+
+
+def test_numbers_beyond_the_column_range_are_422_not_500(client: FlaskClient) -> None:
+    response = client.get("/api/v1/impact?organisation_id=2147483648")
+    assert response.status_code in {200, 422}
+    assert response.mimetype in {"application/json", "application/problem+json"}

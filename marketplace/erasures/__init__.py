@@ -1,0 +1,1 @@
+"""Data erasure records per disk, the erasure certificate and the listable check."""

@@ -1,0 +1,52 @@
+"""Data erasure records: one per disk and erasure run (NIST SP 800-88 r1 / IEEE 2883-2022)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import Base, TimestampMixin, intpk
+from marketplace.devices.models import Device
+
+
+class ErasureMethod(enum.StrEnum):
+    """NIST SP 800-88 r1 §2.5 sanitisation categories (IEEE 2883-2022 uses the same three)."""
+
+    CLEAR = "clear"
+    PURGE = "purge"
+    DESTROY = "destroy"
+
+
+class ErasureStandard(enum.StrEnum):
+    NIST_800_88_R1 = "nist-sp-800-88-r1"
+    IEEE_2883_2022 = "ieee-2883-2022"
+
+
+class Erasure(TimestampMixin, Base):
+    __tablename__ = "erasures"
+    __table_args__ = (
+        sa.Index("ix_erasures_device_id_disk_serial", "device_id", "disk_serial"),
+        sa.CheckConstraint("finished_at >= started_at", name="finished_after_started"),
+    )
+
+    id: Mapped[intpk]
+    device_id: Mapped[int] = mapped_column(sa.ForeignKey("devices.id", ondelete="CASCADE"))
+    disk_serial: Mapped[str] = mapped_column(sa.String(120))
+    disk_model: Mapped[str | None] = mapped_column(sa.String(200))
+    method: Mapped[ErasureMethod]
+    standard: Mapped[ErasureStandard]
+    tool: Mapped[str] = mapped_column(sa.String(120))
+    tool_version: Mapped[str | None] = mapped_column(sa.String(64))
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime]
+    verified: Mapped[bool]
+    verification_method: Mapped[str | None] = mapped_column(sa.String(200))
+    operator: Mapped[str | None] = mapped_column(sa.String(120))
+    recorded_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: The report whose disks this erasure was matched against.
+    report_id: Mapped[int | None] = mapped_column(sa.ForeignKey("diagnostic_reports.id", ondelete="SET NULL"))
+
+    device: Mapped[Device] = relationship()

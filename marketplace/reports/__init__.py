@@ -1,0 +1,1 @@
+"""Diagnostics reports: raw files uploaded for a device, graded on the server."""

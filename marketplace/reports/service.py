@@ -1,0 +1,671 @@
+"""Diagnostics use cases: upload raw reports, record a checklist, read the history, re-grade.
+
+Rules decided here:
+
+* **The server grades.** Every uploaded file is parsed and graded with ``diagnostics.read_report``;
+  a grade sent by a client is never read. One unreadable file refuses the whole upload (422 naming
+  the file, ``errors = {"files.<n>": ["<filename>: <reason>"]}``) and nothing is stored.
+* **Limits.** At most ``MAX_FILES`` files per request (422) and ``MAX_FILE_BYTES`` per file (413).
+* **Duplicates.** The same set of files (same SHA-256s) sent again for the same device is the same
+  report: the existing report comes back with ``duplicate: true`` and status 200, nothing is written.
+  A bench that lost the answer to its first upload and retries gets a success, not an error.
+* **Current components.** The device is assessed over its *current* components: the disks of its
+  latest report that holds disks (a bench scan sends every disk at once, so a replaced disk drops
+  out), the batteries of its latest report that holds a battery, and its latest checklist. Their raw
+  files are re-read with the current policy (a stored grade is never trusted either).
+* **Diagnosed** (registered/in_repair → diagnosed) when the checklist is in, records at least one
+  pass or fail, and the automatic reports the device kind needs are in: a disk for laptops,
+  desktops and servers, and a battery for laptops. A screen, phone, tablet or "other" is diagnosed
+  by its checklist alone. A required report is waived when the checklist records the part itself
+  (item ``storage`` for the disk, ``battery`` for the battery, with any result: ``na`` says the
+  device has none, ``fail`` that it is dead or missing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload, undefer
+
+import diagnostics
+from diagnostics import ComponentReport, DeviceAssessment, ParseError
+from marketplace.api.pagination import decode_cursor, encode_cursor
+from marketplace.db import utcnow
+from marketplace.devices import lifecycle
+from marketplace.devices.models import Device, DeviceKind, DeviceState, EventKind
+from marketplace.devices.passport import record_event
+from marketplace.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
+from marketplace.members.access import (
+    BENCH_ROLES,
+    SCOPE_DIAGNOSTICS_UPLOAD,
+    Principal,
+    require_org_role,
+    require_principal,
+)
+from marketplace.members.models import Role, TokenKind
+from marketplace.reports.models import DiagnosticFile, DiagnosticReport, ReportKind
+
+#: Largest file accepted in an upload. The biggest real ``smartctl -x -j`` of a SAS drive with full
+#: logs is a few hundred kB and a Windows battery report HTML 1-2 MB; 5 MiB leaves room for both.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+#: Files per upload: one per disk plus a battery report; a 12-bay server stays well below.
+MAX_FILES = 16
+MAX_FILENAME_CHARS = 255
+
+CHECKLIST_FILENAME = "checklist.json"
+CHECKLIST_CONTENT_TYPE = "application/json"
+
+#: Automatic reports each device kind needs before it counts as diagnosed (see module docstring).
+REQUIRED_COMPONENTS: Mapping[DeviceKind, frozenset[str]] = {
+    DeviceKind.LAPTOP: frozenset({"disk", "battery"}),
+    DeviceKind.DESKTOP: frozenset({"disk"}),
+    DeviceKind.SERVER: frozenset({"disk"}),
+}
+#: Checklist item that stands for a required component when its report cannot be produced.
+WAIVER_ITEMS: Mapping[str, str] = {"disk": "storage", "battery": "battery"}
+#: States from which a complete diagnosis moves the device to ``diagnosed``.
+BECOMES_DIAGNOSED = frozenset({DeviceState.REGISTERED, DeviceState.IN_REPAIR})
+READ_ROLES = frozenset(Role)
+
+
+class FileTooLarge(DomainError):
+    status = 413
+    title = "File too large"
+    type_slug = "payload-too-large"
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Whether the device counts as diagnosed, and what is still missing if not."""
+
+    complete: bool
+    missing: tuple[str, ...]
+
+
+@dataclass
+class ReportResult:
+    """A report as the API shows it, with the device's assessment and diagnosis status."""
+
+    report: DiagnosticReport
+    duplicate: bool = False
+    diagnosis: Diagnosis | None = None
+    device: Device | None = None
+
+    @property
+    def findings(self) -> list[dict[str, Any]]:
+        return report_findings(self.report)
+
+    def __getattr__(self, name: str) -> Any:
+        # The output schema reads the report's own columns straight through the result.
+        if name == "report":
+            raise AttributeError(name)
+        return getattr(self.report, name)
+
+
+@dataclass
+class Page:
+    items: list[DiagnosticReport]
+    next_cursor: str | None
+
+
+@dataclass
+class CurrentComponents:
+    """The device's current component reports (re-read from the raw files) and where they came from."""
+
+    reports: list[ComponentReport] = field(default_factory=list)
+    disk_report: DiagnosticReport | None = None
+    battery_report: DiagnosticReport | None = None
+    checklist_report: DiagnosticReport | None = None
+
+    def of_kind(self, kind: str) -> list[ComponentReport]:
+        return [r for r in self.reports if r.component.value == kind]
+
+
+# --- access ---------------------------------------------------------------------------------------
+
+
+def _device_for_upload(session: Session, principal: Principal | None, device_id: int) -> Device:
+    """Lister/technician/admin of the device's organisation, staff, or a bench token of that
+    organisation with the diagnostics:upload scope. Outsiders get 404 (devices are private)."""
+    principal = require_principal(principal)
+    # Row lock (PostgreSQL): two uploads for one device take turns instead of one failing on the
+    # device's version column. SQLite already serialises writing requests (BEGIN IMMEDIATE).
+    device = session.get(Device, device_id, with_for_update=True)
+    if principal.token_kind is TokenKind.BENCH:
+        if device is None or not principal.is_member_of(device.organisation_id):
+            raise NotFound("No such device.")
+        if not principal.has_scope(SCOPE_DIAGNOSTICS_UPLOAD):
+            raise Forbidden("This bench token lacks the diagnostics:upload scope.")
+        return device
+    if device is None:
+        require_org_role(principal, -1, BENCH_ROLES, what="device")  # 401/403 for bad tokens, else 404
+        raise NotFound("No such device.")
+    require_org_role(principal, device.organisation_id, BENCH_ROLES, what="device")
+    return device
+
+
+def device_for_reading(session: Session, principal: Principal | None, device_id: int) -> Device:
+    """Any member of the device's organisation, or staff; others get 404."""
+    device = session.get(Device, device_id)
+    if device is None:
+        require_org_role(principal, -1, READ_ROLES, what="device")
+        raise NotFound("No such device.")
+    require_org_role(principal, device.organisation_id, READ_ROLES, what="device")
+    return device
+
+
+# --- upload ---------------------------------------------------------------------------------------
+
+
+def upload_files(
+    session: Session, principal: Principal | None, device_id: int, files: Sequence[UploadedFile]
+) -> ReportResult:
+    """Store and grade raw diagnostics files for a device (see the module docstring)."""
+    device = _device_for_upload(session, principal, device_id)
+    _check_limits(files)
+    parsed = [_read(index, f) for index, f in enumerate(files, start=1)]
+    for position, (upload, (_fmt, components)) in enumerate(zip(files, parsed, strict=True), start=1):
+        for component in components:
+            checked_kind = component.identity.get("device_kind")
+            if component.component.value == "manual" and checked_kind != device.kind.value:
+                raise ValidationFailed(
+                    f"File {position} ({upload.filename}) is a checklist for a {checked_kind}; "
+                    f"the device is a {device.kind.value}. Nothing was stored.",
+                    errors={f"files.{position}": [f"{upload.filename}: checklist for a {checked_kind}"]},
+                )
+    # A bench may send its checklist file with the other reports (relife-bench checklist / upload):
+    # an upload made only of checklists is a manual report, like POST /checklist.
+    only_checklists = all(c.component.value == "manual" for _fmt, components in parsed for c in components)
+    kind = ReportKind.MANUAL if only_checklists else ReportKind.AUTO
+    return _record(session, require_principal(principal), device, kind, files, parsed)
+
+
+def record_checklist(
+    session: Session, principal: Principal | None, device_id: int, doc: Mapping[str, Any]
+) -> ReportResult:
+    """Record a technician's functional checklist as a report of kind ``manual``.
+
+    The document is stored as the raw JSON file of the report (so ``regrade`` re-reads it like
+    any other file). ``device_kind`` defaults to the device's kind and must match it.
+    """
+    device = _device_for_upload(session, principal, device_id)
+    doc = {"kind": "relife-checklist", "device_kind": device.kind.value, **doc}
+    if doc["device_kind"] != device.kind.value:
+        raise ValidationFailed(
+            f"This checklist is for a {doc['device_kind']}, the device is a {device.kind.value}.",
+            errors={"device_kind": [f"Must be {device.kind.value} (the device's kind)."]},
+        )
+    content = orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    upload = UploadedFile(CHECKLIST_FILENAME, CHECKLIST_CONTENT_TYPE, content)
+    try:
+        component = diagnostics.grade_checklist(doc, CHECKLIST_FILENAME)
+    except ParseError as exc:
+        raise ValidationFailed(
+            f"The checklist cannot be graded: {exc.reason}", errors={"items": [exc.reason]}
+        ) from None
+    return _record(
+        session, require_principal(principal), device, ReportKind.MANUAL, [upload], [(component.format, (component,))]
+    )
+
+
+def _check_limits(files: Sequence[UploadedFile]) -> None:
+    if not files:
+        raise ValidationFailed("Send at least one file in the multipart field 'files'.", errors={"files": ["No file."]})
+    if len(files) > MAX_FILES:
+        raise ValidationFailed(
+            f"At most {MAX_FILES} files per upload (got {len(files)}).",
+            errors={"files": [f"At most {MAX_FILES} files per upload."]},
+        )
+    too_big = {
+        f"files.{n}": [f"{f.filename}: {len(f.content)} bytes, limit {MAX_FILE_BYTES}"]
+        for n, f in enumerate(files, start=1)
+        if len(f.content) > MAX_FILE_BYTES
+    }
+    if too_big:
+        raise FileTooLarge(
+            f"Each file may hold at most {MAX_FILE_BYTES} bytes ({MAX_FILE_BYTES // (1024 * 1024)} MiB).",
+            errors=too_big,
+        )
+
+
+def _read(position: int, upload: UploadedFile) -> tuple[str, tuple[ComponentReport, ...]]:
+    try:
+        components = diagnostics.read_report(upload.content, upload.filename)
+    except ParseError as exc:
+        raise ValidationFailed(
+            f"File {position} ({upload.filename}) cannot be read: {exc.reason}. Nothing was stored.",
+            errors={f"files.{position}": [f"{upload.filename}: {exc.reason}"]},
+        ) from None
+    formats = sorted({c.format for c in components})
+    return ",".join(formats), components
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with NUL characters removed from every string: PostgreSQL's JSONB (and text)
+    cannot hold U+0000, and raw vendor bytes in old smartctl outputs can decode to it."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, Mapping):
+        return {json_safe(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def files_digest(contents: Iterable[bytes]) -> str:
+    digests = sorted(hashlib.sha256(c).hexdigest() for c in contents)
+    return hashlib.sha256("\n".join(digests).encode()).hexdigest()
+
+
+def _record(
+    session: Session,
+    principal: Principal,
+    device: Device,
+    kind: ReportKind,
+    files: Sequence[UploadedFile],
+    parsed: Sequence[tuple[str, tuple[ComponentReport, ...]]],
+) -> ReportResult:
+    digest = files_digest(f.content for f in files)
+    existing = session.scalar(
+        sa.select(DiagnosticReport).where(
+            DiagnosticReport.device_id == device.id,
+            DiagnosticReport.kind == kind,
+            DiagnosticReport.files_digest == digest,
+        )
+    )
+    if existing is not None:
+        return ReportResult(existing, duplicate=True, diagnosis=diagnosis_of(session, device), device=device)
+    if device.state not in lifecycle.DIAGNOSABLE:
+        raise InvalidState(
+            f"A {device.state.value} device is not in its organisation's hands: diagnostics cannot be recorded."
+        )
+
+    report = DiagnosticReport(
+        device=device,
+        kind=kind,
+        uploaded_by_user_id=principal.user_id,
+        uploaded_by_token_id=principal.token_id,
+        files_digest=digest,
+        policy=diagnostics.POLICY_VERSION,
+        grade="",
+        health="",
+        assessment={},
+    )
+    for position, (upload, (fmt, components)) in enumerate(zip(files, parsed, strict=True), start=1):
+        report.files.append(
+            DiagnosticFile(
+                position=position,
+                filename=_clean_filename(upload.filename) or f"file-{position}",
+                content_type=(upload.content_type or "application/octet-stream")[:127],
+                size=len(upload.content),
+                sha256=hashlib.sha256(upload.content).hexdigest(),
+                content=upload.content,
+                format=fmt[:64],
+                components=json_safe([c.to_dict() for c in components]),
+            )
+        )
+    session.add(report)
+    session.flush()
+
+    current = current_components(session, device)
+    assessment = diagnostics.assess_device(current.reports)
+    _set_report_assessment(report, assessment)
+    diagnosis = _diagnosis(device, current)
+    changes = apply_assessment(device, assessment)
+    device.diagnosed_at = utcnow()
+    state_from = None
+    if diagnosis.complete and device.state in BECOMES_DIAGNOSED:
+        state_from = lifecycle.transition(device, DeviceState.DIAGNOSED)
+    record_event(
+        session,
+        device,
+        EventKind.DIAGNOSED if kind is ReportKind.AUTO else EventKind.CHECKED,
+        principal,
+        changes=changes,
+        data=_event_data(report, assessment, diagnosis),
+        state_from=state_from,
+    )
+    session.flush()
+    return ReportResult(report, diagnosis=diagnosis, device=device)
+
+
+def _clean_filename(name: str) -> str:
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"\r\n')
+    return name[:MAX_FILENAME_CHARS]
+
+
+# --- current components, assessment, device update -------------------------------------------------
+
+
+def _reports_of(session: Session, device: Device, up_to_id: int | None = None) -> list[DiagnosticReport]:
+    query = sa.select(DiagnosticReport).where(DiagnosticReport.device_id == device.id)
+    if up_to_id is not None:
+        query = query.where(DiagnosticReport.id <= up_to_id)
+    return list(session.scalars(query.order_by(DiagnosticReport.id.desc())))
+
+
+def _has_component(report: DiagnosticReport, component: str) -> bool:
+    return any(c.get("component") == component for f in report.files for c in f.components)
+
+
+def select_current(reports_newest_first: Sequence[DiagnosticReport]) -> CurrentComponents:
+    """Pick the reports that hold the device's current disks, batteries and checklist (no parsing)."""
+    current = CurrentComponents()
+    for report in reports_newest_first:
+        if current.disk_report is None and _has_component(report, "disk"):
+            current.disk_report = report
+        if current.battery_report is None and _has_component(report, "battery"):
+            current.battery_report = report
+        if current.checklist_report is None and _has_component(report, "manual"):
+            current.checklist_report = report
+        if current.disk_report and current.battery_report and current.checklist_report:
+            break
+    return current
+
+
+def parse_components(
+    current: CurrentComponents, reader: Callable[[DiagnosticFile], tuple[ComponentReport, ...]] | None = None
+) -> CurrentComponents:
+    """Fill ``current.reports`` by re-reading the raw files of the selected reports."""
+    read = reader or read_stored_file
+    wanted = (
+        (current.disk_report, "disk"),
+        (current.battery_report, "battery"),
+        (current.checklist_report, "manual"),
+    )
+    for report, component in wanted:
+        if report is None:
+            continue
+        for stored in report.files:
+            current.reports.extend(c for c in read(stored) if c.component.value == component)
+    return current
+
+
+def read_stored_file(stored: DiagnosticFile) -> tuple[ComponentReport, ...]:
+    try:
+        return diagnostics.read_report(stored.content, stored.filename)
+    except ParseError:
+        # A file that the policy of its day could read but this one cannot: keep nothing from it
+        # rather than a made-up grade (the regrade command reports such files).
+        return ()
+
+
+def current_components(session: Session, device: Device, up_to_id: int | None = None) -> CurrentComponents:
+    return parse_components(select_current(_reports_of(session, device, up_to_id)))
+
+
+def current_disks(session: Session, device: Device) -> tuple[DiagnosticReport | None, list[dict[str, Any]]]:
+    """The disks of the device's latest report that holds disks: (report, [identity dict]).
+
+    Read from the stored component JSON (no re-parse): identity does not depend on the policy."""
+    current = select_current(_reports_of(session, device))
+    if current.disk_report is None:
+        return None, []
+    disks = [
+        dict(c.get("identity") or {})
+        for f in current.disk_report.files
+        for c in f.components
+        if c.get("component") == "disk"
+    ]
+    return current.disk_report, disks
+
+
+def _diagnosis(device: Device, current: CurrentComponents) -> Diagnosis:
+    missing: list[str] = []
+    checklist = current.of_kind("manual")
+    items: Mapping[str, Any] = {}
+    if not checklist:
+        missing.append("checklist")
+    else:
+        check = checklist[0]
+        items = check.measurements.get("items") or {}
+        if check.assessment.health is diagnostics.Health.UNKNOWN:
+            missing.append("checklist (no item recorded as pass or fail)")
+    for component in sorted(REQUIRED_COMPONENTS.get(device.kind, frozenset())):
+        if not current.of_kind(component) and WAIVER_ITEMS[component] not in items:
+            missing.append(component)
+    return Diagnosis(complete=not missing, missing=tuple(missing))
+
+
+def diagnosis_of(session: Session, device: Device) -> Diagnosis:
+    return _diagnosis(device, current_components(session, device))
+
+
+def _set_report_assessment(report: DiagnosticReport, assessment: DeviceAssessment) -> None:
+    report.assessment = json_safe(assessment.to_dict())
+    report.grade = assessment.grade.value
+    report.health = assessment.health.value
+    report.policy = assessment.policy
+
+
+def _battery_health_pct(assessment: DeviceAssessment) -> float | None:
+    """The worst battery's health (full charge over design capacity, %), for the catalogue."""
+    values: list[float] = []
+    for component in assessment.components:
+        value = component.measurements.get("health_percent")
+        if component.component.value == "battery" and isinstance(value, int | float):
+            values.append(float(value))
+    return min(values) if values else None
+
+
+def device_fields(assessment: DeviceAssessment) -> dict[str, Any]:
+    life = json_safe(assessment.to_dict()["remaining_life"])
+    return {
+        "grade": assessment.grade.value,
+        "health": assessment.health.value,
+        "battery_health_pct": _battery_health_pct(assessment),
+        "remaining_life": life,
+        "grading_policy": assessment.policy,
+    }
+
+
+def apply_assessment(device: Device, assessment: DeviceAssessment) -> dict[str, list[Any]]:
+    """Set the device's denormalised grade fields; returns the changes ``{field: [old, new]}``."""
+    changes: dict[str, list[Any]] = {}
+    for name, value in device_fields(assessment).items():
+        old = getattr(device, name)
+        if old != value:
+            changes[name] = [old, value]
+            setattr(device, name, value)
+    return changes
+
+
+def _event_data(report: DiagnosticReport, assessment: DeviceAssessment, diagnosis: Diagnosis) -> dict[str, Any]:
+    """The passport's view of a report: grades and finding codes, never serials or evidence."""
+    return {
+        "report_id": report.id,
+        "report_kind": report.kind.value,
+        "grade": assessment.grade.value,
+        "health": assessment.health.value,
+        "policy": assessment.policy,
+        "findings": sorted({f.code for f in assessment.findings} | {f["code"] for f in report_findings(report)}),
+        "components": [
+            {"component": c.component.value, "grade": c.assessment.grade.value, "health": c.assessment.health.value}
+            for c in assessment.components
+        ],
+        "diagnosis_complete": diagnosis.complete,
+    }
+
+
+def report_findings(report: DiagnosticReport) -> list[dict[str, Any]]:
+    """Every finding of the report's own components, with the file and component they belong to."""
+    out: list[dict[str, Any]] = []
+    for stored in report.files:
+        for component in stored.components:
+            for finding in component.get("findings") or []:
+                out.append({**finding, "file": stored.position, "component": component.get("component")})
+    return out
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+
+def list_reports(
+    session: Session, principal: Principal | None, device_id: int, *, limit: int, cursor: str | None
+) -> Page:
+    """The device's reports, newest first, keyset-paginated on the id."""
+    device = device_for_reading(session, principal, device_id)
+    query = sa.select(DiagnosticReport).where(DiagnosticReport.device_id == device.id)
+    if cursor:
+        (last_id,) = decode_cursor(cursor, length=1)
+        if not isinstance(last_id, int) or isinstance(last_id, bool) or not 0 < last_id < 2**31:
+            raise ValidationFailed("The cursor is not valid.", errors={"cursor": ["Invalid cursor."]})
+        query = query.where(DiagnosticReport.id < last_id)
+    query = query.options(selectinload(DiagnosticReport.files))
+    rows = list(session.scalars(query.order_by(DiagnosticReport.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, encode_cursor([rows[-1].id]) if more and rows else None)
+
+
+def get_report(session: Session, principal: Principal | None, report_id: int) -> ReportResult:
+    report = session.get(DiagnosticReport, report_id)
+    if report is None:
+        require_org_role(principal, -1, READ_ROLES, what="report")
+        raise NotFound("No such report.")
+    require_org_role(principal, report.device.organisation_id, READ_ROLES, what="report")
+    return ReportResult(report, device=report.device)
+
+
+def get_file(session: Session, principal: Principal | None, report_id: int, position: int) -> DiagnosticFile:
+    result = get_report(session, principal, report_id)
+    stored = session.scalar(
+        sa.select(DiagnosticFile)
+        .options(undefer(DiagnosticFile.content))
+        .where(DiagnosticFile.report_id == result.report.id, DiagnosticFile.position == position)
+    )
+    if stored is None:
+        raise NotFound(f"Report {report_id} has no file {position}.")
+    return stored
+
+
+# --- re-grading -----------------------------------------------------------------------------------
+
+
+@dataclass
+class RegradeOutcome:
+    reports: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    devices_changed: int = 0
+    unreadable: list[str] = field(default_factory=list)
+
+
+def _signature(assessment: Mapping[str, Any]) -> tuple[Any, ...]:
+    codes = sorted(f.get("code") for f in assessment.get("findings") or [])
+    components = [
+        (c.get("component"), c.get("grade"), c.get("health"), sorted(f.get("code") for f in c.get("findings") or []))
+        for c in assessment.get("components") or []
+    ]
+    return (assessment.get("grade"), assessment.get("health"), codes, components)
+
+
+def device_ids_to_regrade(session: Session, device_id: int | None = None) -> list[int]:
+    query = sa.select(DiagnosticReport.device_id).distinct().order_by(DiagnosticReport.device_id)
+    if device_id is not None:
+        query = query.where(DiagnosticReport.device_id == device_id)
+    return list(session.scalars(query))
+
+
+def regrade_device(session: Session, device_id: int, outcome: RegradeOutcome) -> None:
+    """Re-read every stored file of one device with the current policy.
+
+    Each report whose assessment changes keeps the old one in ``history``; the device's fields
+    follow its current components, and a ``regraded`` passport event records a change of the
+    device's grade or health. Running it again with the same policy changes nothing.
+    """
+    # Row lock on PostgreSQL: two machines re-grading at once take turns per device, and the
+    # second finds nothing left to change.
+    device = session.get(Device, device_id, with_for_update=True, populate_existing=True)
+    if device is None:
+        return
+    reports = list(reversed(_reports_of(session, device)))  # oldest first
+    cache: dict[int, tuple[ComponentReport, ...]] = {}
+
+    def reader(stored: DiagnosticFile) -> tuple[ComponentReport, ...]:
+        if stored.id not in cache:
+            try:
+                cache[stored.id] = diagnostics.read_report(stored.content, stored.filename)
+            except ParseError as exc:
+                outcome.unreadable.append(f"report {stored.report_id} file {stored.position}: {exc.reason}")
+                cache[stored.id] = ()
+        return cache[stored.id]
+
+    now = utcnow()
+    latest: DeviceAssessment | None = None
+    for index, report in enumerate(reports):
+        outcome.reports += 1
+        for stored in report.files:
+            stored.components = json_safe([c.to_dict() for c in reader(stored)]) or stored.components
+        current = parse_components(select_current(list(reversed(reports[: index + 1]))), reader)
+        if not current.reports:
+            outcome.unchanged += 1
+            continue
+        assessment = diagnostics.assess_device(current.reports)
+        latest = assessment
+        new = json_safe(assessment.to_dict())
+        if _signature(new) == _signature(report.assessment):
+            # Same grades and findings (perhaps under a newer policy version): nothing to record.
+            if report.policy != assessment.policy:
+                _set_report_assessment(report, assessment)
+            outcome.unchanged += 1
+            continue
+        report.history = [
+            *report.history,
+            {
+                "policy": report.policy,
+                "grade": report.grade,
+                "health": report.health,
+                "assessment": report.assessment,
+                "regraded_at": now.isoformat(),
+            },
+        ]
+        _set_report_assessment(report, assessment)
+        report.regraded_at = now
+        outcome.changed += 1
+    if latest is None:
+        return
+    before = (device.grade, device.health)
+    fields = device_fields(latest)
+    if any(getattr(device, k) != v for k, v in fields.items()):
+        changes = apply_assessment(device, latest)
+        if (device.grade, device.health) != before or changes:
+            outcome.devices_changed += 1
+            record_event(
+                session,
+                device,
+                EventKind.REGRADED,
+                None,
+                changes=changes,
+                data={
+                    "grade": latest.grade.value,
+                    "health": latest.health.value,
+                    "policy": latest.policy,
+                    "findings": sorted({f.code for f in latest.findings}),
+                },
+            )
+    session.flush()
+
+
+def regrade_all(
+    session: Session, device_ids: Sequence[int], *, on_device: Callable[[int], None] | None = None
+) -> RegradeOutcome:
+    outcome = RegradeOutcome()
+    for device_id in device_ids:
+        regrade_device(session, device_id, outcome)
+        if on_device is not None:
+            on_device(device_id)
+    return outcome
