@@ -7,9 +7,12 @@ could not be read / a probe could not run / an upload failed, 2 on usage errors 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -308,12 +311,12 @@ def _scan_disks(
         _say(f"disks: {s.name} skipped: {s.reason}")
     if not disks:
         _say("disks: no SMART-capable disk found (smartctl --scan-open lists none)")
-    for disk in disks:
-        if selftest:
-            outcome = _selftest_with_bar(smart_probe, smartctl, disk, selftest)
+    if selftest and disks:
+        for disk, outcome in zip(disks, _run_selftests(smart_probe, smartctl, disks, selftest), strict=True):
             _say(f"{disk.name}: {selftest} self-test {outcome.status.replace('_', ' ')}: {outcome.message}")
             if outcome.status in {"error", "timeout", "busy"}:  # asked for and not done: say so in the exit status
                 problems.append(f"{disk.name}: {selftest} self-test {outcome.status}: {outcome.message}")
+    for disk in disks:
         try:
             raw = smart_probe.read_disk(smartctl, disk)
         except ProbeError as exc:
@@ -328,21 +331,46 @@ def _scan_disks(
     return results, problems, raw_files
 
 
-def _selftest_with_bar(smart_probe: Any, smartctl: Any, disk: Any, kind: str) -> Any:
-    if _quiet():
-        return smart_probe.run_selftest(smartctl, disk, kind)
-    with click.progressbar(length=100, label=f"{disk.name} {kind} self-test", file=sys.stderr) as bar:
-        done = [0]
+def _run_selftests(smart_probe: Any, smartctl: Any, disks: Sequence[Any], kind: str) -> list[Any]:
+    """Self-test every disk at once (a drive tests itself; a long test takes hours per drive, so a
+    server's disks are not tested one after the other), with one progress bar for all of them."""
+    lock = threading.Lock()
+    state: dict[str, tuple[float, float | None]] = {d.name: (0.0, None) for d in disks}
 
+    def run(disk: Any) -> Any:
         def on_progress(percent: float, seconds_left: float | None) -> None:
-            step = int(percent) - done[0]
-            if seconds_left is not None:
-                bar.label = f"{disk.name} {kind} self-test, ~{_duration(seconds_left)} left"
-            if step > 0:
-                bar.update(step)
-                done[0] += step
+            with lock:
+                state[disk.name] = (percent, seconds_left)
 
-        return smart_probe.run_selftest(smartctl, disk, kind, on_progress=on_progress)
+        try:
+            return smart_probe.run_selftest(smartctl, disk, kind, on_progress=on_progress)
+        except Exception as exc:  # the outcome says it; other disks go on
+            return smart_probe.SelfTestOutcome(disk, kind, "error", str(exc), None)
+        finally:
+            with lock:
+                state[disk.name] = (100.0, 0.0)
+
+    label = f"{kind} self-test on {len(disks)} disk(s)"
+    with contextlib.ExitStack() as stack, ThreadPoolExecutor(max_workers=len(disks)) as pool:
+        futures = [pool.submit(run, disk) for disk in disks]
+        bar = None
+        if not _quiet():
+            bar = stack.enter_context(click.progressbar(length=100 * len(disks), label=label, file=sys.stderr))
+        shown = 0
+        pending = set(futures)
+        while pending:
+            _done, pending = wait(pending, timeout=1.0)
+            if bar is None:
+                continue
+            with lock:
+                total = int(sum(p for p, _ in state.values()))
+                lefts = [left for _, left in state.values() if left is not None]
+            if lefts:
+                bar.label = f"{label}, ~{_duration(max(lefts))} left"
+            if total > shown:
+                bar.update(total - shown)
+                shown = total
+        return [f.result() for f in futures]
 
 
 def _graded_raw(source: str, content: bytes, filename: str) -> Graded:

@@ -28,8 +28,10 @@ from typing import Any
 import orjson
 
 from diagnostics.errors import ParseError
+from diagnostics.grading.disk import grade_disk, is_replaceable
 from diagnostics.manual import CHECKLIST_KIND, grade_checklist
-from diagnostics.models import ComponentKind, ComponentReport
+from diagnostics.models import ComponentKind, ComponentReport, fast_record
+from diagnostics.smart.json_report import parse_smartctl_json
 
 #: ``ComponentReport.format`` values produced here (battery formats come from the battery parsers).
 SMARTCTL_JSON = "smartctl-json"
@@ -41,6 +43,7 @@ CHECKLIST = CHECKLIST_KIND
 MAX_INPUT_BYTES = 32 * 1024 * 1024
 
 _UTF16_SNIFF = 64
+_JSON_SPACE = b" \t\r\n"  # RFC 8259 whitespace
 # A git symlink checked out as a plain file holds just the target path (the pySMART corpus has some).
 _LINK_TEXT = re.compile(r"[\w.@,+()\[\]-]*/?[\w.@,+()\[\]/-]+")
 _MAX_LINK_CHARS = 1024  # bytes looked at to recognise BOM-less UTF-16
@@ -113,12 +116,13 @@ def read_report(data: bytes, source: str) -> tuple[ComponentReport, ...]:
 
 def read_report_strict(data: bytes, source: str) -> tuple[ComponentReport, ...]:
     """``read_report`` without the safety net: unexpected exceptions propagate (for tests)."""
-    if not isinstance(data, bytes | bytearray | memoryview):
+    if type(data) is not bytes and not isinstance(data, bytearray | memoryview):
         raise ParseError(source, f"expected the file's bytes, got {type(data).__name__}")
     data = bytes(data)
     if len(data) > MAX_INPUT_BYTES:
         raise ParseError(source, f"file too large ({len(data)} bytes; limit {MAX_INPUT_BYTES})")
-    if data.lstrip(b" \t\r\n")[:1] == b"{":
+    first = data[:1]
+    if first == b"{" or (first in _JSON_SPACE and data.lstrip(_JSON_SPACE)[:1] == b"{"):
         # Fast path for the preferred format (smartctl -j is UTF-8 JSON): orjson reads the bytes
         # directly, no decoding copy. Anything it refuses takes the general path below.
         try:
@@ -130,8 +134,6 @@ def read_report_strict(data: bytes, source: str) -> tuple[ComponentReport, ...]:
                 if doc.get("kind") == CHECKLIST:
                     return (grade_checklist(doc, source),)
                 if _is_smartctl_json(doc):
-                    from diagnostics.smart.json_report import parse_smartctl_json
-
                     return (_disk_report(parse_smartctl_json(doc, source), SMARTCTL_JSON),)
 
     text = decode_text(data).rstrip("\x00")
@@ -178,8 +180,6 @@ def _read_json(text: str, stripped: str, source: str) -> tuple[ComponentReport, 
         if doc.get("kind") == CHECKLIST:
             return (grade_checklist(doc, source),)
         if _is_smartctl_json(doc):
-            from diagnostics.smart.json_report import parse_smartctl_json
-
             return (_disk_report(parse_smartctl_json(doc, source), SMARTCTL_JSON),)
 
     battery_format = _battery_module().detect_battery_format(text)
@@ -187,9 +187,8 @@ def _read_json(text: str, stripped: str, source: str) -> tuple[ComponentReport, 
         return _battery_reports(text, source, battery_format)
     raise ParseError(
         source,
-        "JSON document is neither smartctl -j output (no smartctl, device or SMART keys), a known battery "
-        "report, "
-        'nor a relife checklist ("kind": "relife-checklist")',
+        "JSON document is neither smartctl -j output (no smartctl, device or SMART keys), "
+        'a known battery report, nor a relife checklist ("kind": "relife-checklist")',
     )
 
 
@@ -219,16 +218,18 @@ def _is_smartctl_json(doc: dict[str, Any]) -> bool:
 
 
 def _disk_report(disk: Any, fmt: str) -> ComponentReport:
-    from diagnostics.grading import disk as grading  # keep `import diagnostics` light
-
-    return ComponentReport(
-        component=ComponentKind.DISK,
-        format=fmt,
-        identity=grading.disk_identity(disk),
-        measurements=grading.disk_measurements(disk),
-        assessment=grading.assess_disk(disk),
-        replaceable=grading.is_replaceable(disk),
-        record=disk,
+    assessment, identity, measurements = grade_disk(disk)
+    return fast_record(
+        ComponentReport,
+        {
+            "component": ComponentKind.DISK,
+            "format": fmt,
+            "identity": identity,
+            "measurements": measurements,
+            "assessment": assessment,
+            "replaceable": is_replaceable(disk),
+            "record": disk,
+        },
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,11 @@ from marketplace.config import Config
 BLUEPRINT_MODULES = (
     "marketplace.system.routes",
     "marketplace.members.routes",
+    "marketplace.devices.routes",
     "marketplace.reports.routes",
     "marketplace.erasures.routes",
     "marketplace.listings.routes",
+    "marketplace.impact.routes",
 )
 
 API_TITLE = "Relife API"
@@ -25,7 +28,7 @@ API_VERSION = "1.0.0"
 
 
 def create_app(config: Config | None = None) -> Flask:
-    from marketplace import cli, http, models_registry
+    from marketplace import cli, http, logsafe, models_registry
     from marketplace.api import context, problems
     from marketplace.api.smorest import Api
     from marketplace.db import make_engine, make_session_factory, sqlite_url_for_path
@@ -41,6 +44,9 @@ def create_app(config: Config | None = None) -> Flask:
         SECRET_KEY=config.secret_key,
         TESTING=config.testing,
         MAX_CONTENT_LENGTH=config.max_content_length,
+        # Multipart bodies: at most this many parts (files + fields), each non-file field this big.
+        MAX_FORM_PARTS=config.max_form_parts,
+        MAX_FORM_MEMORY_SIZE=1024 * 1024,
         RELIFE=config,
         API_TITLE=API_TITLE,
         API_VERSION=API_VERSION,
@@ -61,6 +67,8 @@ def create_app(config: Config | None = None) -> Flask:
         window_seconds=config.login_window_seconds,
         storage_uri=config.redis_url or "memory://",
     )
+    logsafe.install(app.logger)
+    logsafe.install(logging.getLogger("marketplace"))
     http.register(app, config)
     api = Api(app)
     api.spec.components.security_scheme(

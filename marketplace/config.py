@@ -33,7 +33,7 @@ class Config:
     # Request bodies above this are refused with 413 (diagnostics files are a few hundred kB at most;
     # CSV imports of 100 k rows stay well below it).
     max_content_length: int = 32 * 1024 * 1024
-    max_json_depth: int = 64
+    max_form_parts: int = 200
     token_ttl_days: int = 30
     bench_token_ttl_days: int = 365
     # Login throttling: failed attempts per account, and all attempts per client address.

@@ -8,6 +8,7 @@ import orjson
 from flask import Flask, Response, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SessionInterface
+from werkzeug.routing import IntegerConverter, Map
 
 from marketplace.config import Config
 
@@ -19,6 +20,16 @@ SECURITY_HEADERS = {
 }
 
 
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in our routes means a database id: 1 to 2**31-1 (PostgreSQL ``integer``).
+    Anything else matches no route (404) instead of overflowing in the database driver."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 class OrjsonProvider(DefaultJSONProvider):
     """orjson for request parsing (depth limit, strict UTF-8) and fast responses."""
 
@@ -27,7 +38,11 @@ class OrjsonProvider(DefaultJSONProvider):
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         option = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS
-        return orjson.dumps(obj, default=self.default, option=option).decode()
+        try:
+            return orjson.dumps(obj, default=self.default, option=option).decode()
+        except orjson.JSONEncodeError:
+            # orjson refuses integers beyond 64 bits, which raw SMART counters can hold.
+            return super().dumps(obj, **kwargs)
 
 
 class NoCookieSession(SessionInterface):
@@ -44,7 +59,15 @@ class NoCookieSession(SessionInterface):
 def register(app: Flask, config: Config) -> None:
     app.json = OrjsonProvider(app)
     app.session_interface = NoCookieSession()
+    app.url_map.converters["int"] = IdConverter
     origins = set(config.cors_origins)
+
+    @app.before_request
+    def _parse_multipart_early() -> None:
+        # Parse multipart bodies up front so that their limits (MAX_FORM_PARTS, sizes) apply to
+        # every endpoint, including those that would otherwise never read the form.
+        if request.mimetype == "multipart/form-data":
+            _ = request.files
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -10,6 +10,7 @@ MODEL_MODULES = (
     "marketplace.listings.models",
     "marketplace.reports.models",
     "marketplace.erasures.models",
+    "marketplace.impact.models",
 )
 
 

@@ -135,8 +135,10 @@ def mah_to_mwh(mah: float | None, voltage_mv: float | None) -> float | None:
     return round(mah * voltage_mv / 1000.0, 1)
 
 
-def positive(value: float | None) -> float | None:
-    """Capacities of 0 (or the ACPI 'unknown' 0xFFFFFFFF) say nothing: None."""
-    if value is None or value <= 0 or value >= 0xFFFF_FFFF:
+def positive(value: float | None, *, zero: bool = False) -> float | None:
+    """A capacity, voltage or percentage; None for the ACPI 'unknown' 0xFFFFFFFF, negatives, and 0
+    unless ``zero``: a design capacity of 0 says nothing, but a *full-charge* capacity of 0 next to a
+    real design capacity is a pack that no longer holds charge, and must not read as "no data"."""
+    if value is None or value < 0 or value >= 0xFFFF_FFFF or (value == 0 and not zero):
         return None
     return value

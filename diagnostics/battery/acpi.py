@@ -69,7 +69,7 @@ def _record(number: str, entry: dict[str, str | float | None]) -> BatteryHealth:
     state = entry.get("state")
     in_mwh = same_unit and isinstance(unit, str) and unit.lower() == "mwh"
     design_value = positive(design) if isinstance(design, float) and same_unit else None
-    full_value = positive(full) if isinstance(full, float) and same_unit else None
+    full_value = positive(full, zero=True) if isinstance(full, float) and same_unit else None
     return BatteryHealth(
         source_format=FORMAT,
         name=f"Battery {number}",

@@ -29,13 +29,13 @@ def looks_like(text: str) -> bool:
     )
 
 
-def _capacity(value: str | None) -> tuple[float | None, str | None]:
+def _capacity(value: str | None, *, zero: bool = False) -> tuple[float | None, str | None]:
     if not value:
         return None, None
     match = re.search(r"(\d+)\s*(mAh|mWh)", value, re.IGNORECASE)
     if not match:
         return None, None
-    return positive(float(match.group(1))), match.group(2).lower()
+    return positive(float(match.group(1)), zero=zero), match.group(2).lower()
 
 
 def parse(text: str, source: str) -> tuple[BatteryHealth, ...]:
@@ -50,7 +50,7 @@ def parse(text: str, source: str) -> tuple[BatteryHealth, ...]:
     if state is not None and state.lower() == "not present":
         raise ParseError(source, "no battery present (acpiconf: State: not present)")
     design, design_unit = _capacity(fields.get("design capacity"))
-    full, full_unit = _capacity(fields.get("last full capacity"))
+    full, full_unit = _capacity(fields.get("last full capacity"), zero=True)
     voltage = positive(decimal(fields.get("design voltage")))
     design_mwh = full_mwh = design_mah = full_mah = None
     if design_unit == "mwh":

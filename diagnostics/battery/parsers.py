@@ -27,6 +27,7 @@ Parser = Callable[[str, str], tuple[BatteryHealth, ...]]
 _FORMATS: tuple[tuple[str, Callable[[str], bool], Parser], ...] = (
     (windows_report.FORMAT_XML, windows_report.looks_like_xml, windows_report.parse_xml),
     (windows_report.FORMAT_HTML, windows_report.looks_like_html, windows_report.parse_html),
+    (macos.FORMAT_PROFILER_JSON, macos.looks_like_profiler_json, macos.parse_profiler_json),
     (macos.FORMAT_IOREG, macos.looks_like_ioreg, macos.parse_ioreg),
     (macos.FORMAT_PROFILER, macos.looks_like_profiler, macos.parse_profiler),
     (tlp.FORMAT, tlp.looks_like, tlp.parse),

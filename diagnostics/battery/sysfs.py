@@ -84,7 +84,7 @@ def parse(text: str, source: str) -> tuple[BatteryHealth, ...]:
         batteries.append(_record(name, attrs))
     if not batteries:
         what = ", ".join(others) if others else "no power supply"
-        raise ParseError(source, f"no battery present (sysfs lists {what})")
+        raise ParseError(source, f"no battery present (sysfs lists only: {what})")
     return tuple(batteries)
 
 
@@ -126,18 +126,18 @@ def _read_files(text: str) -> list[tuple[str | None, dict[str, str]]]:
     return [(folder if folder != "BAT" else None, attrs) for folder, attrs in by_dir.items()]
 
 
-def _micro(attrs: dict[str, str], key: str) -> float | None:
+def _micro(attrs: dict[str, str], key: str, *, zero: bool = False) -> float | None:
     value = decimal(attrs.get(key))
-    return positive(round(value / 1000.0, 1)) if value is not None else None
+    return positive(round(value / 1000.0, 1), zero=zero) if value is not None else None
 
 
 def _record(name: str | None, attrs: dict[str, str]) -> BatteryHealth:
     notes = []
     voltage = _micro(attrs, "voltage_min_design")
     design_mwh = _micro(attrs, "energy_full_design")
-    full_mwh = _micro(attrs, "energy_full")
+    full_mwh = _micro(attrs, "energy_full", zero=True)
     design_mah = _micro(attrs, "charge_full_design")
-    full_mah = _micro(attrs, "charge_full")
+    full_mah = _micro(attrs, "charge_full", zero=True)
     if design_mwh is None and design_mah is not None:
         design_mwh = mah_to_mwh(design_mah, voltage)
         full_mwh = mah_to_mwh(full_mah, voltage)

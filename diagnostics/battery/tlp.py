@@ -62,13 +62,13 @@ def parse(text: str, source: str) -> tuple[BatteryHealth, ...]:
     return tuple(_record(name, attrs) for name, attrs in batteries.items())
 
 
-def _value(attrs: dict[str, str], *keys: str) -> tuple[float | None, str | None]:
+def _value(attrs: dict[str, str], *keys: str, zero: bool = False) -> tuple[float | None, str | None]:
     for key in keys:
         raw = attrs.get(key)
         if raw is None:
             continue
         unit = _UNIT.search(raw)
-        return positive(decimal(raw)), unit.group(1).lower() if unit else None
+        return positive(decimal(raw), zero=zero), unit.group(1).lower() if unit else None
     return None, None
 
 
@@ -76,7 +76,7 @@ def _record(name: str, attrs: dict[str, str]) -> BatteryHealth:
     voltage, _ = _value(attrs, "voltage_min_design", "design_voltage")
     design_mwh = full_mwh = design_mah = full_mah = None
     design, design_unit = _value(attrs, "energy_full_design", "design_capacity", "charge_full_design")
-    full, full_unit = _value(attrs, "energy_full", "last_full_capacity", "charge_full")
+    full, full_unit = _value(attrs, "energy_full", "last_full_capacity", "charge_full", zero=True)
     if design_unit == "mwh" or (design_unit is None and "energy_full_design" in attrs):
         design_mwh = design
     else:

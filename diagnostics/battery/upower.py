@@ -59,7 +59,7 @@ def parse(text: str, source: str) -> tuple[BatteryHealth, ...]:
         batteries.append(_record(fields))
     if not batteries:
         what = ", ".join(sorted(set(skipped))) or "nothing"
-        raise ParseError(source, f"no battery present (upower lists {what})")
+        raise ParseError(source, f"no battery present (upower lists only: {what})")
     return tuple(batteries)
 
 
@@ -94,11 +94,11 @@ def _read_block(block: str) -> tuple[str | None, dict[str, str]]:
     return kind, fields
 
 
-def _wh_to_mwh(text: str | None) -> float | None:
+def _wh_to_mwh(text: str | None, *, zero: bool = False) -> float | None:
     value = decimal(text)
     if value is None:
         return None
-    return positive(round(value * 1000.0, 1))
+    return positive(round(value * 1000.0, 1), zero=zero)
 
 
 def _record(fields: dict[str, str]) -> BatteryHealth:
@@ -112,6 +112,9 @@ def _record(fields: dict[str, str]) -> BatteryHealth:
         native = native.rstrip("/").rsplit("/", 1)[-1]
     present = fields.get("present")
     capacity = decimal(fields.get("capacity"))
+    design = _wh_to_mwh(fields.get("energy-full-design"))
+    if design is None:
+        capacity = None  # upower derives "capacity" from the design energy: without it, it means nothing
     return BatteryHealth(
         source_format=FORMAT,
         present=present is None or present.lower() in _TRUE,
@@ -121,8 +124,8 @@ def _record(fields: dict[str, str]) -> BatteryHealth:
         serial=clean(fields.get("serial")),
         chemistry=chemistry(fields.get("technology")),
         chemistry_raw=clean(fields.get("technology")),
-        design_capacity_mwh=_wh_to_mwh(fields.get("energy-full-design")),
-        full_charge_capacity_mwh=_wh_to_mwh(fields.get("energy-full")),
+        design_capacity_mwh=design,
+        full_charge_capacity_mwh=_wh_to_mwh(fields.get("energy-full"), zero=True),
         cycle_count=cycle_count,
         cycle_count_raw=raw_cycles,
         state=clean(fields.get("state")),

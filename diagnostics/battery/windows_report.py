@@ -105,8 +105,15 @@ class _Tables(HTMLParser):
 
 def parse_html(text: str, source: str) -> tuple[BatteryHealth, ...]:
     collector = _Tables()
+    # Only the machine table and the "Installed batteries" section matter: skip the <head> (its
+    # script holds the usage graphs' data) and everything after the second <h2>, which makes a
+    # 150 kB report ~20x faster to read.
+    lower = text.lower()
+    start = max(lower.find("<body"), 0)
+    first_heading = lower.find("<h2", start)
+    second_h2 = lower.find("<h2", first_heading + 3) if first_heading != -1 else -1
     try:
-        collector.feed(text)
+        collector.feed(text[start : second_h2 if second_h2 != -1 else len(text)])
         collector.close()
     except (AssertionError, ValueError) as exc:  # html.parser raises these on broken markup
         raise ParseError(source, f"unreadable HTML: {exc}") from None
@@ -171,7 +178,7 @@ def _batteries_from_table(table: list[list[str]], host: str | None, source: str)
                 chemistry=chemistry(cell("CHEMISTRY")),
                 chemistry_raw=clean(cell("CHEMISTRY")),
                 design_capacity_mwh=positive(float(design)) if design is not None else None,
-                full_charge_capacity_mwh=positive(float(full)) if full is not None else None,
+                full_charge_capacity_mwh=positive(float(full), zero=True) if full is not None else None,
                 cycle_count=cycles(raw_cycles),
                 cycle_count_raw=raw_cycles,
                 host_model=host,
@@ -244,7 +251,7 @@ def parse_xml(text: str, source: str) -> tuple[BatteryHealth, ...]:
                 chemistry=chemistry(text_of("Chemistry")),
                 chemistry_raw=clean(text_of("Chemistry")),
                 design_capacity_mwh=positive(float(design)) if design is not None else None,
-                full_charge_capacity_mwh=positive(float(full)) if full is not None else None,
+                full_charge_capacity_mwh=positive(float(full), zero=True) if full is not None else None,
                 cycle_count=cycles(raw_cycles),
                 cycle_count_raw=raw_cycles,
                 manufacture_date=clean(text_of("ManufactureDate")),

@@ -43,9 +43,9 @@ SOURCE_POLICY = "Relife grading policy (DESIGN §2.3)"
 SOURCE_KERNEL = "Linux kernel power-supply ABI (Documentation/ABI/testing/sysfs-class-power: health)"
 
 HEALTHY_MIN_PERCENT = 80.0
-"""At or above: healthy. The end-of-life line used by EU 2023/1670 (80 % after 800 cycles), by
-Apple (80 % at the rated cycle count; "Service Recommended" below it) and by the refurbished market
-(Back Market and most French reconditioners guarantee >= 80 %)."""
+"""At or above: healthy. The end-of-life line used by EU 2023/1670 (80 % after 800 cycles,
+SOURCE_EU), by Apple (batteries designed to keep 80 % at their rated cycle count, SOURCE_APPLE)
+and by the refurbished market, whose battery guarantees are usually stated as >= 80 % of new."""
 
 FAILING_BELOW_PERCENT = 40.0
 """Below: failing. Less than 40 % of design capacity leaves a laptop well under two hours of use and
@@ -62,6 +62,11 @@ CAPACITY_ABOVE_DESIGN_NOTE_PERCENT = 105.0
 """Full charge more than 5 % above design: reported as an info finding (gauge calibration or a
 higher-capacity replacement pack); the health is clamped at 100 % either way."""
 
+CAPACITY_IMPLAUSIBLE_PERCENT = 130.0
+"""A full charge more than 30 % above design is not a battery, it is a gauge fault or a unit mix-up
+(a design capacity left at a placeholder, mAh against mWh): cells are sold at their minimum rated
+capacity and measure at most a few percent above it. Such a ratio says nothing about health."""
+
 REPORTED_MISMATCH_POINTS = 2.0
 """When a tool prints its own capacity percentage and it differs from full/design by more than two
 points (upower clamps energy_full to the design value but computes its percentage from charge), the
@@ -69,8 +74,9 @@ lower figure is kept: a grade must not rest on the more flattering of two readin
 
 RATED_CYCLES_LAPTOP = 500
 """Cycles to 80 % assumed for a laptop Li-ion/Li-polymer pack that does not state its own rating:
-Dell, HP and Lenovo rate standard packs at 300-1000 cycles (HP Long Life 1000); 500 is the
-conservative middle, below Apple's 1000 (SOURCE_APPLE) and EU 2023/1670's 800 for phones (SOURCE_EU)."""
+PC makers' battery datasheets commonly give 300-1000 cycles for standard and long-life packs; 500
+is the conservative middle, below Apple's 1000 (SOURCE_APPLE) and EU 2023/1670's 800 for phones
+(SOURCE_EU). A pack that reports its own design cycle count (macOS DesignCycleCount9C) overrides it."""
 
 RATED_CYCLES_APPLE = 1000
 """Apple's rated cycle count for Mac laptops since 2009 (SOURCE_APPLE)."""
@@ -87,16 +93,24 @@ promised a healthy battery without a measurement (the finding says to measure it
 # Linux sysfs HEALTH values: include/linux/power_supply.h (SOURCE_KERNEL).
 _CONDITION_HEALTH = {
     "normal": Health.HEALTHY,
-    "good": Health.HEALTHY,
+    "good": Health.HEALTHY,  # system_profiler -json and sysfs say "Good" where the text says "Normal"
+    "fair": Health.WORN,
+    "poor": Health.WORN,
     "replace soon": Health.WORN,
     "replace now": Health.WORN,
     "service recommended": Health.WORN,
     "check battery": Health.WORN,
     "service battery": Health.FAILING,
+    # The same verdicts as a French macOS prints them.
+    "remplacer bientôt": Health.WORN,
+    "remplacer maintenant": Health.WORN,
+    "maintenance recommandée": Health.WORN,
+    "réparer la batterie": Health.FAILING,
     "dead": Health.FAILING,
     "unspecified failure": Health.FAILING,
     "over voltage": Health.FAILING,
 }
+_IMPLAUSIBLE = "implausible full/design ratio"
 _HEALTH_RANK = {Health.UNKNOWN: -1, Health.HEALTHY: 0, Health.WORN: 1, Health.FAILING: 2}
 
 
@@ -119,6 +133,8 @@ def _capacity(b: BatteryHealth) -> _Capacity:
             basis = f"full_charge/design ({unit})"
             break
     reported = b.reported_health_percent
+    if ratio is not None and ratio > CAPACITY_IMPLAUSIBLE_PERCENT:
+        return _Capacity(None, ratio, _IMPLAUSIBLE)
     if ratio is None:
         if reported is None:
             return _Capacity(None, None, None)
@@ -212,6 +228,22 @@ def assess_battery(b: BatteryHealth) -> Assessment:
                 )
             )
 
+    if capacity.basis == _IMPLAUSIBLE:
+        findings.append(
+            Finding(
+                "battery.capacity_implausible",
+                Severity.WARNING,
+                f"Full charge reads {capacity.ratio_percent:g} % of design: a gauge fault or a unit mix-up, "
+                "not a health figure. Measure the battery with another tool.",
+                {
+                    "attribute": "full_charge_over_design_percent",
+                    "value": capacity.ratio_percent,
+                    "threshold": CAPACITY_IMPLAUSIBLE_PERCENT,
+                },
+                SOURCE_POLICY,
+            )
+        )
+
     condition_health = _CONDITION_HEALTH.get((b.condition or "").lower())
     if condition_health is not None:
         if percent is None and condition_health is Health.HEALTHY:
@@ -261,7 +293,7 @@ def assess_battery(b: BatteryHealth) -> Assessment:
             )
         )
 
-    if health is Health.UNKNOWN:
+    if health is Health.UNKNOWN and capacity.basis != _IMPLAUSIBLE:
         findings.append(
             Finding(
                 "battery.no_capacity_data",
@@ -297,22 +329,29 @@ def _grade(health: Health, percent: float | None, cycle_count: int | None, rated
 
 
 def _remaining_life(b: BatteryHealth, percent: float | None, rated: int, rated_source: str) -> RemainingLife | None:
+    """Share of rated life left: cycles left of the rating (when the pack counts them), capped by the
+    capacity still above the 80 % end-of-life line (linear fade from 100 %)."""
     capacity_left = None
     if percent is not None:
         span = 100.0 - HEALTHY_MIN_PERCENT
         capacity_left = round(max(0.0, min(100.0, 100.0 * (percent - HEALTHY_MIN_PERCENT) / span)), 1)
+    past_end = (
+        f"; below the {HEALTHY_MIN_PERCENT:g} % end of rated life: usable with a shorter runtime "
+        f"until it fails below {FAILING_BELOW_PERCENT:g} %"
+        if percent is not None and percent < HEALTHY_MIN_PERCENT
+        else ""
+    )
     if b.cycle_count is not None:
-        cycles_left = max(0, rated - b.cycle_count)
-        share = round(100.0 * cycles_left / rated, 1)
+        share = round(100.0 * max(0, rated - b.cycle_count) / rated, 1)
         detail = f"{b.cycle_count} of {rated} rated cycles used ({rated_source})"
         if capacity_left is not None and capacity_left < share:
             share = capacity_left
-            detail += f"; capacity already {percent:g} %, closer to the {HEALTHY_MIN_PERCENT:g} % end of life"
+            detail += f"; capacity already {percent:g} % of design, the closer limit"
         return RemainingLife(
             basis="battery.cycles_vs_rated",
             percent=share,
             years=round(share / 100.0 * rated / CYCLES_PER_YEAR, 1),
-            detail=detail + f"; years at {CYCLES_PER_YEAR} cycles a year",
+            detail=f"{detail}; years at {CYCLES_PER_YEAR} cycles a year{past_end}",
         )
     if capacity_left is not None:
         return RemainingLife(
@@ -320,8 +359,8 @@ def _remaining_life(b: BatteryHealth, percent: float | None, rated: int, rated_s
             percent=capacity_left,
             years=None,
             detail=(
-                f"{percent:g} % of design capacity; share left of the fade from 100 % to the "
-                f"{HEALTHY_MIN_PERCENT:g} % end of life (no cycle count reported)"
+                f"{percent:g} % of design capacity: share left of the fade from 100 % to the "
+                f"{HEALTHY_MIN_PERCENT:g} % end of life (no cycle count reported){past_end}"
             ),
         )
     return None

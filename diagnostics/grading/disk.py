@@ -21,11 +21,11 @@ counts; NVMe error-log entry counts and SAS corrected-ECC counters are not error
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
 from typing import Any
 
 from diagnostics.grading.policy import POLICY_VERSION
-from diagnostics.models import Assessment, Finding, Grade, Health, RemainingLife, Severity
+from diagnostics.models import Assessment, Finding, Grade, Health, RemainingLife, Severity, fast_record
 from diagnostics.smart.records import AtaAttribute, DiskHealth, SelfTestEntry
 
 # --- sources -------------------------------------------------------------------------------------
@@ -79,6 +79,14 @@ SRC_ATA_ERROR_LOG = (
     "smartctl(8) -l error: the ATA error log records commands the drive failed (e.g. UNC reads); the count "
     "is lifetime and may be old, so it is reported, and the counters above decide the health"
 )
+SRC_OLD_AGE = (
+    "smartmontools smartctl(8) on attribute TYPE: a Pre-fail attribute at its threshold means imminent "
+    "failure; an Old_age attribute at its threshold means the end of the product's design life"
+)
+SRC_CRUCIAL_PENDING = (
+    "smartmontools drivedb (Crucial/Micron MX500 and BX: 197 Current_Pending_ECC_Cnt) and widely reported "
+    "MX500 firmware behaviour: the count toggles 0/1 during background NAND refresh without data loss"
+)
 SRC_POLICY = "Relife grading policy (DESIGN §2.3)"
 
 # --- thresholds ----------------------------------------------------------------------------------
@@ -89,6 +97,9 @@ REALLOCATED_SECTORS_WORN_MAX = 10
 #: SMART 187 counts reads the drive could not correct and reported to the host (data was lost at the
 #: time). A few is worn; more is failing (SRC_BACKBLAZE_2014, SRC_BACKBLAZE_2016).
 REPORTED_UNCORRECTABLE_WORN_MAX = 3
+#: A single pending block on Crucial/Micron SSDs (197 Current_Pending_ECC_Cnt) is the firmware quirk
+#: of SRC_CRUCIAL_PENDING when nothing else is wrong: worn (re-test), not failing.
+CRUCIAL_PENDING_QUIRK_COUNT = 1
 #: SSD retired/reallocated blocks (SMART 5 on an SSD): up to this many is routine NAND management
 #: (SRC_FLASH_FIELD), reported only; up to the second bound worn; beyond it failing.
 SSD_RETIRED_BLOCKS_INFO_MAX = 10
@@ -150,37 +161,63 @@ SSD_WEAR_NAME_MARKERS = (
 
 def assess_disk(disk: DiskHealth) -> Assessment:
     """Health, grade, findings and remaining life of one disk (see the module docstring)."""
+    return _assess(disk, ssd_wear_used_percent(disk))
+
+
+def grade_disk(disk: DiskHealth) -> tuple[Assessment, dict[str, Any], dict[str, Any]]:
+    """``assess_disk``, ``disk_identity`` and ``disk_measurements`` of one disk at once, sharing
+    the SSD wear reading the assessment and the measurements both need."""
+    wear = ssd_wear_used_percent(disk)
+    return _assess(disk, wear), disk_identity(disk), _measurements(disk, wear)
+
+
+def _assess(disk: DiskHealth, wear: tuple[int, str] | None) -> Assessment:
     findings: list[Finding] = []
     very_worn: list[str] = []
-    findings += _overall(disk)
-    findings += _ata_attributes(disk)
-    findings += _self_tests(disk)
-    findings += _nvme(disk)
-    findings += _scsi(disk)
-    findings += _age(disk, very_worn)
-    findings += _load_cycles(disk, very_worn)
-    findings += _ssd_wear(disk, very_worn)
-    findings += _temperature(disk)
+    if disk.smart_passed is False:
+        findings += _overall(disk)
+    if disk.attributes or disk.ata_error_count:
+        findings += _ata_attributes(disk, very_worn)
+    if disk.self_tests:
+        findings += _self_tests(disk)
+    if disk.nvme is not None:
+        findings += _nvme(disk)
+    if disk.scsi is not None:
+        findings += _scsi(disk)
+    if disk.power_on_hours is not None and disk.power_on_hours > WORN_POWER_ON_HOURS:
+        findings += _age(disk, very_worn)
+    if disk.load_cycles:
+        findings += _load_cycles(disk, very_worn)
+    if disk.identity.device_type == "hdd":
+        wear = None  # the policy reads no SSD wear on a spinning drive
+    elif wear is not None:
+        findings += _ssd_wear(wear, very_worn)
+    if disk.temperature_c is not None:
+        findings += _temperature(disk)
 
-    severities = {f.severity for f in findings}
     if not disk.has_health_data:
         health = Health.UNKNOWN
-    elif Severity.CRITICAL in severities:
-        health = Health.FAILING
-    elif Severity.WARNING in severities:
-        health = Health.WORN
     else:
-        health = Health.HEALTHY
+        severities = [f.severity for f in findings]  # a list: enum hashing is slow, `in` checks identity first
+        if Severity.CRITICAL in severities:
+            health = Health.FAILING
+        elif Severity.WARNING in severities:
+            health = Health.WORN
+        else:
+            health = Health.HEALTHY
     limited = _limited_data(disk)
     if limited is not None:
         findings.append(limited)
-    grade = _grade(disk, health, very_worn, limited is not None, findings)
-    return Assessment(
-        health=health,
-        grade=grade,
-        findings=tuple(findings),
-        remaining_life=_remaining_life(disk, health),
-        policy=POLICY_VERSION,
+    grade = _grade(disk, health, very_worn, limited is not None, findings, wear)
+    return fast_record(
+        Assessment,
+        {
+            "health": health,
+            "grade": grade,
+            "findings": tuple(findings),
+            "remaining_life": _remaining_life(disk, health, wear),
+            "policy": POLICY_VERSION,
+        },
     )
 
 
@@ -197,8 +234,11 @@ def _finding(
     evidence: dict[str, Any] = {"attribute": attribute, "value": value}
     if threshold is not None:
         evidence["threshold"] = threshold
-    evidence.update({k: v for k, v in extra.items() if v is not None})
-    return Finding(code=code, severity=severity, message=message, evidence=evidence, source=source)
+    if extra:
+        evidence.update({k: v for k, v in extra.items() if v is not None})
+    return fast_record(
+        Finding, {"code": code, "severity": severity, "message": message, "evidence": evidence, "source": source}
+    )
 
 
 # --- rules ---------------------------------------------------------------------------------------
@@ -219,21 +259,44 @@ def _overall(disk: DiskHealth) -> list[Finding]:
 
 
 def _is_temperature(attr: AtaAttribute) -> bool:
-    return "temp" in attr.name.lower() or attr.id in {190, 194}
+    return attr.id in _TEMPERATURE_IDS or "emp" in attr.name
 
 
-def _ata_attributes(disk: DiskHealth) -> list[Finding]:
+#: Temperature attributes (smartmontools drivedb: 190 Airflow_Temperature_Cel, 194 Temperature_Celsius).
+_TEMPERATURE_IDS = frozenset({190, 194})
+
+
+def _ata_attributes(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
     out: list[Finding] = []
     for attr in disk.attributes:
+        thresh = attr.thresh
+        if not attr.when_failed and (
+            not thresh or attr.value is None or (attr.value > thresh and (attr.worst or 255) > thresh)
+        ):
+            continue  # the common case: nothing at or below a threshold, now or in the past
         if _is_temperature(attr):
             continue
-        if attr.failing_now:
+        if attr.failing_now and attr.prefailure:
             out.append(
                 _finding(
                     "ata.attribute_failing_now",
                     Severity.CRITICAL,
-                    f"Attribute {attr.id} {attr.name} is at or below its vendor threshold now.",
+                    f"Pre-failure attribute {attr.id} {attr.name} is at or below its vendor threshold now.",
                     SRC_SMARTCTL,
+                    f"{attr.id} {attr.name}",
+                    attr.value,
+                    attr.thresh,
+                )
+            )
+        elif attr.failing_now:
+            very_worn.append(f"attribute {attr.id}")
+            out.append(
+                _finding(
+                    "ata.attribute_end_of_life",
+                    Severity.WARNING,
+                    f"Old-age attribute {attr.id} {attr.name} reached its vendor threshold: the end of its "
+                    "design life, not an imminent failure.",
+                    SRC_OLD_AGE,
                     f"{attr.id} {attr.name}",
                     attr.value,
                     attr.thresh,
@@ -251,31 +314,30 @@ def _ata_attributes(disk: DiskHealth) -> list[Finding]:
                     attr.thresh,
                 )
             )
-    out += _count_rule(
-        disk.pending_sectors,
-        disk.attribute(197),
-        "ata.pending_sectors",
-        0,
-        "sectors are waiting to be remapped: they could not be read",
-        SRC_GOOGLE_2007,
-    )
-    out += _count_rule(
-        disk.offline_uncorrectable,
-        disk.attribute(198),
-        "ata.offline_uncorrectable",
-        0,
-        "sectors could not be read during the offline scan",
-        SRC_GOOGLE_2007,
-    )
-    out += _count_rule(
-        disk.reported_uncorrectable,
-        disk.attribute(187),
-        "ata.reported_uncorrectable",
-        REPORTED_UNCORRECTABLE_WORN_MAX,
-        "uncorrectable errors were reported to the host",
-        SRC_BACKBLAZE_2014,
-    )
-    if disk.identity.device_type == "ssd":
+    # Each count rule below finds nothing when its count is None or 0 (the common case): skip the call.
+    if disk.pending_sectors:
+        out += _pending(disk)
+    if disk.offline_uncorrectable:
+        out += _count_rule(
+            disk.offline_uncorrectable,
+            disk.attribute(198),
+            "ata.offline_uncorrectable",
+            0,
+            "sectors could not be read during the offline scan",
+            SRC_GOOGLE_2007,
+        )
+    if disk.reported_uncorrectable:
+        out += _count_rule(
+            disk.reported_uncorrectable,
+            disk.attribute(187),
+            "ata.reported_uncorrectable",
+            REPORTED_UNCORRECTABLE_WORN_MAX,
+            "uncorrectable errors were reported to the host",
+            SRC_BACKBLAZE_2014,
+        )
+    if not disk.reallocated_sectors:
+        pass
+    elif disk.identity.device_type == "ssd":
         out += _ssd_retired_blocks(disk)
     else:
         out += _count_rule(
@@ -310,6 +372,34 @@ def _ata_attributes(disk: DiskHealth) -> list[Finding]:
             )
         )
     return out
+
+
+def _pending(disk: DiskHealth) -> list[Finding]:
+    attr = disk.attribute(197)
+    count = disk.pending_sectors
+    if (
+        attr is not None
+        and count == CRUCIAL_PENDING_QUIRK_COUNT
+        and attr.name == "Current_Pending_ECC_Cnt"
+        and not disk.offline_uncorrectable
+        and not disk.reported_uncorrectable
+    ):
+        return [
+            _finding(
+                "ata.pending_sectors",
+                Severity.WARNING,
+                "1 pending ECC block on a Crucial/Micron SSD with no uncorrectable error: this firmware "
+                "counts a block under background refresh; re-read SMART after a minute of idle.",
+                SRC_CRUCIAL_PENDING,
+                f"{attr.id} {attr.name}",
+                count,
+                0,
+            )
+        ]
+    return _count_rule(
+        count, attr, "ata.pending_sectors", 0, "sectors are waiting to be remapped: they could not be read",
+        SRC_GOOGLE_2007,
+    )  # fmt: skip
 
 
 def _ssd_retired_blocks(disk: DiskHealth) -> list[Finding]:
@@ -422,7 +512,7 @@ def _nvme(disk: DiskHealth) -> list[Finding]:
         return []
     out: list[Finding] = []
     warning = nvme.critical_warning or 0
-    for bit, meaning in NVME_WARNING_BITS.items():
+    for bit, meaning in NVME_WARNING_BITS.items() if warning else ():
         if warning & bit:
             out.append(
                 _finding(
@@ -623,17 +713,22 @@ def ssd_life_left_attribute(disk: DiskHealth) -> tuple[int, str] | None:
     """The lowest 'life left' normalised value among the known wear attributes, with its name."""
     best: tuple[int, str] | None = None
     for attr in disk.attributes:
-        if attr.value is None or attr.value > 100:
+        name = attr.name
+        if "Wear" not in name and "Life" not in name:  # every marker has one: a cheap test first
             continue
-        if any(marker in attr.name for marker in SSD_WEAR_NAME_MARKERS) and (best is None or attr.value < best[0]):
-            best = (attr.value, f"{attr.id}_{attr.name}")
+        value = attr.value
+        if value is None or value > 100:  # normalised percentages only
+            continue
+        if (best is None or value < best[0]) and _WEAR_NAMES.search(name):
+            best = (value, f"{attr.id}_{name}")
     return best
 
 
-def _ssd_wear(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
-    if disk.identity.device_type == "hdd":
-        return []
-    wear = ssd_wear_used_percent(disk)
+#: SSD_WEAR_NAME_MARKERS as one pattern (SRC_SSD_WEAR).
+_WEAR_NAMES = re.compile("|".join(re.escape(marker) for marker in SSD_WEAR_NAME_MARKERS))
+
+
+def _ssd_wear(wear: tuple[int, str] | None, very_worn: list[str]) -> list[Finding]:
     if wear is None:
         return []
     used, basis = wear
@@ -714,7 +809,14 @@ def _limited_data(disk: DiskHealth) -> Finding | None:
 A_COMPATIBLE_CODES = frozenset({"disk.temperature", "nvme.error_log_entries", "nvme.temperature_warning"})
 
 
-def _grade(disk: DiskHealth, health: Health, very_worn: list[str], limited: bool, findings: list[Finding]) -> Grade:
+def _grade(
+    disk: DiskHealth,
+    health: Health,
+    very_worn: list[str],
+    limited: bool,
+    findings: list[Finding],
+    wear: tuple[int, str] | None,
+) -> Grade:
     if health is Health.FAILING:
         return Grade.F
     if health is Health.WORN:
@@ -723,7 +825,6 @@ def _grade(disk: DiskHealth, health: Health, very_worn: list[str], limited: bool
         return Grade.C
     if limited or disk.power_on_hours is None or disk.power_on_hours > NEARLY_NEW_MAX_HOURS:
         return Grade.B
-    wear = ssd_wear_used_percent(disk)
     if wear is not None and wear[0] > NEARLY_NEW_MAX_WEAR_PERCENT:
         return Grade.B
     if any(f.code not in A_COMPATIBLE_CODES for f in findings):
@@ -731,33 +832,47 @@ def _grade(disk: DiskHealth, health: Health, very_worn: list[str], limited: bool
     return Grade.A
 
 
-def _remaining_life(disk: DiskHealth, health: Health) -> RemainingLife | None:
+#: The remaining life of every failing drive (records are immutable: one shared instance).
+_FAILING_LIFE = RemainingLife(
+    basis="disk.failing", percent=0.0, years=0.0, detail="data at risk now: replace the drive"
+)
+
+
+def _remaining_life(disk: DiskHealth, health: Health, wear: tuple[int, str] | None) -> RemainingLife | None:
     if health is Health.FAILING:
-        return RemainingLife(basis="disk.failing", percent=0.0, years=0.0, detail="data at risk now: replace the drive")
-    wear = ssd_wear_used_percent(disk) if disk.identity.device_type != "hdd" else None
+        return _FAILING_LIFE
     if wear is not None:
         used, basis = wear
-        left = float(max(0, 100 - used))
+        left = float(min(100, max(0, 100 - used)))
         years: float | None = None
         hours = disk.power_on_hours
         detail = f"{used}% of rated endurance used"
         if hours and hours >= MIN_HOURS_TO_EXTRAPOLATE and used > 0:
             years = min(MAX_ESTIMATED_YEARS, hours / used * left / HOURS_PER_YEAR)
             detail += "; years at the same duty cycle so far"
-        return RemainingLife(
-            basis=basis, percent=left, years=round(years, 1) if years is not None else None, detail=detail
+        return fast_record(
+            RemainingLife,
+            {
+                "basis": basis,
+                "percent": left,
+                "years": round(years, 1) if years is not None else None,
+                "detail": detail,
+            },
         )
     if disk.identity.device_type in {"hdd", "unknown"} and disk.power_on_hours is not None and not disk.nvme:
         hours = disk.power_on_hours
         left_hours = max(0, HDD_SERVICE_LIFE_HOURS - hours)
-        return RemainingLife(
-            basis="hdd.age_vs_afr",
-            percent=round(100.0 * left_hours / HDD_SERVICE_LIFE_HOURS, 1),
-            years=round(left_hours / HOURS_PER_YEAR, 1),
-            detail=(
-                f"{hours} h of a {HDD_SERVICE_LIFE_HOURS} h (6-year continuous) service life; "
-                "failure rates rise with age"
-            ),
+        return fast_record(
+            RemainingLife,
+            {
+                "basis": "hdd.age_vs_afr",
+                "percent": round(100.0 * left_hours / HDD_SERVICE_LIFE_HOURS, 1),
+                "years": round(left_hours / HOURS_PER_YEAR, 1),
+                "detail": (
+                    f"{hours} h of a {HDD_SERVICE_LIFE_HOURS} h (6-year continuous) service life; "
+                    "failure rates rise with age"
+                ),
+            },
         )
     return None
 
@@ -782,7 +897,10 @@ def disk_identity(disk: DiskHealth) -> dict[str, Any]:
 
 def disk_measurements(disk: DiskHealth) -> dict[str, Any]:
     """JSON-serialisable measurements: the counts the policy reads plus the raw tables."""
-    wear = ssd_wear_used_percent(disk)
+    return _measurements(disk, ssd_wear_used_percent(disk))
+
+
+def _measurements(disk: DiskHealth, wear: tuple[int, str] | None) -> dict[str, Any]:
     nvme = disk.nvme
     scsi = disk.scsi
     return {
@@ -797,8 +915,9 @@ def disk_measurements(disk: DiskHealth) -> dict[str, Any]:
         "load_cycles": disk.load_cycles,
         "ssd_wear_used_percent": wear[0] if wear else None,
         "ssd_wear_basis": wear[1] if wear else None,
-        "nvme": _asdict(nvme) if nvme is not None else None,
-        "scsi": _asdict(scsi) if scsi is not None else None,
+        # NvmeHealth and ScsiHealth keep exactly their fields in __dict__, in declaration order.
+        "nvme": dict(nvme.__dict__) if nvme is not None else None,
+        "scsi": dict(scsi.__dict__) if scsi is not None else None,
         "self_tests": [
             {
                 "type": t.test_type,
@@ -810,26 +929,10 @@ def disk_measurements(disk: DiskHealth) -> dict[str, Any]:
             }
             for t in disk.self_tests
         ],
-        "attributes": [
-            {
-                "id": a.id,
-                "name": a.name,
-                "value": a.value,
-                "worst": a.worst,
-                "thresh": a.thresh,
-                "raw": a.raw,
-                "raw_string": a.raw_string,
-                "when_failed": a.when_failed or None,
-                "prefailure": a.prefailure,
-            }
-            for a in disk.attributes
-        ],
+        # Attribute records keep exactly their fields in __dict__ (frozen dataclasses without
+        # cached properties): a C-level copy is the cheapest JSON-ready row.
+        "attributes": [dict(a.__dict__) for a in disk.attributes],
     }
-
-
-def _asdict(record: object) -> dict[str, Any]:
-    fields: Mapping[str, Any] = getattr(record, "__dataclass_fields__", {})
-    return {name: getattr(record, name) for name in fields}
 
 
 def is_replaceable(disk: DiskHealth) -> bool:

@@ -15,11 +15,14 @@ info-only output (``-i``) that holds no health data.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import orjson
+
 from diagnostics.errors import ParseError
+from diagnostics.models import fast_record
 from diagnostics.smart.records import (
     AtaAttribute,
     DiskHealth,
@@ -40,7 +43,7 @@ _EXIT_DISK_FAILING = 1 << 3
 
 # ATA self-test status high nibble (ATA ACS-3 §7.44 "SMART EXECUTE OFFLINE IMMEDIATE", the status
 # byte smartctl decodes in ataprint.cpp): 3..8 are failures, 7 a read failure.
-_ATA_SELFTEST_FAILURES = {
+_ATA_SELFTEST_FAILURES: dict[int, str] = {
     3: "fatal error",
     4: "unknown failure",
     5: "electrical failure",
@@ -72,8 +75,10 @@ def parse_smartctl_json(doc: bytes | str | Mapping[str, Any], source: str) -> Di
 
 
 def _load(doc: bytes | str | Mapping[str, Any], source: str) -> Mapping[str, Any]:
-    if isinstance(doc, Mapping):
+    if type(doc) is dict:
         return doc
+    if isinstance(doc, Mapping):
+        return dict(doc)
     if isinstance(doc, bytes | bytearray):
         try:
             doc = bytes(doc).decode("utf-8-sig")
@@ -82,19 +87,27 @@ def _load(doc: bytes | str | Mapping[str, Any], source: str) -> Mapping[str, Any
     if not isinstance(doc, str):
         raise ParseError(source, f"expected JSON text or a mapping, got {type(doc).__name__}")
     try:
-        data = json.loads(doc)
-    except (ValueError, RecursionError) as exc:
+        data = orjson.loads(doc)
+    except (orjson.JSONDecodeError, RecursionError) as exc:
         raise ParseError(source, f"not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise ParseError(source, "JSON top level is not an object, so not a smartctl report")
     return data
 
 
+_EMPTY: Mapping[str, Any] = {}
+_new = object.__new__
+_set_dict = object.__setattr__
+
+
 def _map(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    # Decoded JSON holds plain dicts: a type check is much cheaper than an ABC isinstance.
+    return value if type(value) is dict else _EMPTY
 
 
 def _int(value: Any) -> int | None:
+    if type(value) is int:
+        return value
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
@@ -115,6 +128,17 @@ def _str(value: Any) -> str | None:
     return None
 
 
+def _first_str(data: Mapping[str, Any], *keys: str) -> str | None:
+    """``_str`` of the first of ``keys`` that gives one (``_str(a) or _str(b) …`` in one call)."""
+    for key in keys:
+        value = data.get(key)
+        if value is not None:
+            text = _str(value)
+            if text:
+                return text
+    return None
+
+
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
@@ -123,34 +147,39 @@ def _parse(data: Mapping[str, Any], source: str) -> DiskHealth:
     smartctl = _map(data.get("smartctl"))
     if "devices" in data and not any(k in data for k in ("device", "model_name", "smart_status")):
         raise ParseError(source, "smartctl --scan output lists devices, holds no health data")
-    attributes = _attributes(data)
+    # Sections are read only when present: a report has a few of them (ATA, NVMe or SCSI).
+    attributes = _attributes(data) if "ata_smart_attributes" in data else ()
     identity = _identity(data, attributes)
-    nvme = _nvme(data)
-    scsi = _scsi(data)
+    nvme = _nvme(data) if "nvme_smart_health_information_log" in data else None
+    scsi = None if data.keys().isdisjoint(_SCSI_KEYS) else _scsi(data)
     self_tests = _self_tests(data)
-    status = _map(data.get("smart_status"))
-    passed = status.get("passed")
+    passed = _map(data.get("smart_status")).get("passed")
     smart_passed = passed if isinstance(passed, bool) else None
-    exit_status = _int(smartctl.get("exit_status"))
-    if smart_passed is None and exit_status is not None and exit_status & _EXIT_DISK_FAILING:
-        smart_passed = False
-    power_on = _map(data.get("power_on_time"))
-    temperature = _map(data.get("temperature"))
-    health = DiskHealth(
-        source_format=SOURCE_FORMAT,
-        identity=identity,
-        smartctl_version=_version(smartctl),
-        smart_supported=_smart_supported(data),
-        smart_passed=smart_passed,
-        power_on_hours=plausible_hours(_int(power_on.get("hours"))),
-        power_cycles=_int(data.get("power_cycle_count")),
-        temperature_c=_int(temperature.get("current")),
-        attributes=attributes,
-        nvme=nvme,
-        scsi=scsi,
-        self_tests=self_tests,
-        endurance_used_percent=_device_statistics_endurance(data),
-        ata_error_count=_ata_error_count(data),
+    if smart_passed is None:
+        exit_status = _int(smartctl.get("exit_status"))
+        if exit_status is not None and exit_status & _EXIT_DISK_FAILING:
+            smart_passed = False
+    hours = _map(data.get("power_on_time")).get("hours")
+    cycles = data.get("power_cycle_count")
+    temperature = _map(data.get("temperature")).get("current")
+    health = fast_record(
+        DiskHealth,
+        {
+            "source_format": SOURCE_FORMAT,
+            "identity": identity,
+            "smartctl_version": _version(smartctl),
+            "smart_supported": _smart_supported(data.get("smart_support")),
+            "smart_passed": smart_passed,
+            "power_on_hours": plausible_hours(hours if type(hours) is int else _int(hours)),
+            "power_cycles": cycles if type(cycles) is int else _int(cycles),
+            "temperature_c": temperature if type(temperature) is int else _int(temperature),
+            "attributes": attributes,
+            "nvme": nvme,
+            "scsi": scsi,
+            "self_tests": self_tests,
+            "endurance_used_percent": (_device_statistics_endurance(data) if "ata_device_statistics" in data else None),
+            "ata_error_count": _ata_error_count(data) if "ata_smart_error_log" in data else None,
+        },
     )
     if not health.has_health_data:
         raise ParseError(source, _no_health_reason(data, smartctl))
@@ -161,13 +190,13 @@ def _no_health_reason(data: Mapping[str, Any], smartctl: Mapping[str, Any]) -> s
     errors = [
         _str(m.get("string"))
         for m in _list(smartctl.get("messages"))
-        if isinstance(m, Mapping) and m.get("severity") == "error"
+        if (type(m) is dict) and m.get("severity") == "error"
     ]
     errors = [e for e in errors if e]
     if errors and not any(k in data for k in ("model_name", "serial_number", "device")):
         return f"smartctl reported an error and no device data: {errors[0]}"
     support = data.get("smart_support")
-    if isinstance(support, Mapping) and support.get("available") is False:
+    if (type(support) is dict) and support.get("available") is False:
         return "device lacks SMART capability: no health data"
     if errors:
         return f"no health data (smartctl: {errors[0]})"
@@ -184,47 +213,59 @@ def _no_health_reason(data: Mapping[str, Any], smartctl: Mapping[str, Any]) -> s
 
 def _version(smartctl: Mapping[str, Any]) -> str | None:
     version = _list(smartctl.get("version"))
+    if len(version) == 2 and type(version[0]) is int and type(version[1]) is int:
+        return f"{version[0]}.{version[1]}"  # [7, 3] as smartctl writes it
     parts = [str(v) for v in version if isinstance(v, int)]
     return ".".join(parts) or None
 
 
-def _smart_supported(data: Mapping[str, Any]) -> bool | None:
-    support = data.get("smart_support")
+def _smart_supported(support: Any) -> bool | None:
     if isinstance(support, bool):
         return support
-    if isinstance(support, Mapping) and isinstance(support.get("available"), bool):
+    if (type(support) is dict) and isinstance(support.get("available"), bool):
         return bool(support["available"])
     return None
 
 
 def _identity(data: Mapping[str, Any], attributes: tuple[AtaAttribute, ...]) -> DiskIdentity:
     device = _map(data.get("device"))
-    dev_type = (_str(device.get("type")) or "").lower()
-    protocol = (_str(device.get("protocol")) or "").lower()
+    dev_type = _lower_word(device.get("type"))
+    protocol = _lower_word(device.get("protocol"))
     is_nvme = protocol == "nvme" or "nvme_smart_health_information_log" in data or dev_type == "nvme"
     interface = _interface(dev_type, protocol, is_nvme)
-    model = _str(data.get("model_name")) or _str(data.get("scsi_model_name"))
-    vendor = _str(data.get("scsi_vendor")) or _str(data.get("vendor"))
-    product = _str(data.get("scsi_product")) or _str(data.get("product"))
+    model = _first_str(data, "model_name", "scsi_model_name")
+    vendor = _first_str(data, "scsi_vendor", "vendor")
+    product = _first_str(data, "scsi_product", "product")
     if model is None and product:
         model = f"{vendor} {product}" if vendor else product
-    capacity = _int(_map(data.get("user_capacity")).get("bytes"))
+    capacity = _map(data.get("user_capacity")).get("bytes")
+    capacity = capacity if type(capacity) is int else _int(capacity)
     if capacity is None:
         capacity = _int(data.get("nvme_total_capacity"))
-    rotation = _int(data.get("rotation_rate"))
-    form = _map(data.get("form_factor"))
-    return DiskIdentity(
-        model=model,
-        serial=_str(data.get("serial_number")),
-        firmware=_str(data.get("firmware_version")) or _str(data.get("scsi_revision")) or _str(data.get("revision")),
-        capacity_bytes=capacity,
-        interface=interface,
-        device_type=classify_device_type(interface, rotation, model, is_nvme, attributes),
-        rotation_rpm=rotation,
-        form_factor=_str(form.get("name")),
-        vendor=vendor,
-        model_family=_str(data.get("model_family")),
+    rotation = data.get("rotation_rate")
+    rotation = rotation if type(rotation) is int else _int(rotation)
+    return fast_record(
+        DiskIdentity,
+        {
+            "model": model,
+            "serial": _first_str(data, "serial_number"),
+            "firmware": _first_str(data, "firmware_version", "scsi_revision", "revision"),
+            "capacity_bytes": capacity,
+            "interface": interface,
+            "device_type": classify_device_type(interface, rotation, model, is_nvme, attributes),
+            "rotation_rpm": rotation,
+            "form_factor": _first_str(_map(data.get("form_factor")), "name"),
+            "vendor": vendor,
+            "model_family": _first_str(data, "model_family"),
+        },
     )
+
+
+def _lower_word(value: Any) -> str:
+    """``(_str(value) or "").lower()``: the device type and protocol, compared lower-case."""
+    if type(value) is str:
+        return value.strip().lower()
+    return (_str(value) or "").lower()
 
 
 def _interface(dev_type: str, protocol: str, is_nvme: bool) -> str | None:
@@ -246,30 +287,103 @@ def _interface(dev_type: str, protocol: str, is_nvme: bool) -> str | None:
 
 
 def _attributes(data: Mapping[str, Any]) -> tuple[AtaAttribute, ...]:
-    table = _list(_map(data.get("ata_smart_attributes")).get("table"))
-    out = []
+    """The ATA attribute table, one record per row, in one pass.
+
+    The hot loop of JSON parsing (a SATA report has 20-30 rows). A row as smartctl writes it (int
+    id/value/worst/thresh, a non-empty name, ``raw`` and ``flags`` objects, an empty ``when_failed``)
+    is read with plain subscripts and type checks and its record built in one step; any other row
+    goes through ``_attribute_row``, the tolerant reading, which gives the same record for such a
+    row (tests/diagnostics/test_parsers_never_crash.py compares both).
+    """
+    table = _map(data.get("ata_smart_attributes")).get("table")
+    if type(table) is not list:
+        return ()
+    out: list[AtaAttribute] = []
+    append = out.append
     for row in table:
-        if not isinstance(row, Mapping) or _int(row.get("id")) is None:
+        if type(row) is not dict:
             continue
-        raw = _map(row.get("raw"))
-        raw_string = _str(raw.get("string")) or ""
-        raw_value = _int(raw.get("value"))
-        leading = _leading_digits(raw_string)
-        flags = _map(row.get("flags"))
-        out.append(
-            AtaAttribute(
-                id=_int(row.get("id")) or 0,
-                name=_str(row.get("name")) or "Unknown_Attribute",
-                value=_int(row.get("value")),
-                worst=_int(row.get("worst")),
-                thresh=_int(row.get("thresh")),
-                raw=leading if leading is not None else raw_value,
-                raw_string=raw_string,
-                when_failed=_when_failed(row.get("when_failed")),
-                prefailure=bool(flags.get("prefailure")),
-            )
-        )
+        try:
+            attr_id, name, value, worst, thresh = row["id"], row["name"], row["value"], row["worst"], row["thresh"]
+            raw, flags = row["raw"], row["flags"]
+        except KeyError:
+            attr = _attribute_row(row)
+            if attr is not None:
+                append(attr)
+            continue
+        if (
+            type(attr_id) is int
+            and type(value) is int
+            and type(worst) is int
+            and type(thresh) is int
+            and type(name) is str
+            and name
+            and type(raw) is dict
+            and type(flags) is dict
+            and not row.get("when_failed")
+        ):
+            raw_string = raw.get("string")
+            if type(raw_string) is str:
+                leading = _SMALL_INTS.get(raw_string)
+                if leading is None:
+                    leading = _leading_digits(raw_string)
+                    if leading is None:
+                        leading = _int(raw.get("value"))
+                attr = _new(AtaAttribute)  # fast_record inlined: this runs once per row
+                _set_dict(
+                    attr,
+                    "__dict__",
+                    {
+                        "id": attr_id,
+                        "name": name,
+                        "value": value,
+                        "worst": worst,
+                        "thresh": thresh,
+                        "raw": leading,
+                        "raw_string": raw_string,
+                        "when_failed": "",
+                        "prefailure": bool(flags.get("prefailure")),
+                    },
+                )
+                append(attr)
+                continue
+        attr = _attribute_row(row)
+        if attr is not None:
+            append(attr)
     return tuple(out)
+
+
+def _attribute_row(row: dict[str, Any]) -> AtaAttribute | None:
+    """One attribute row read tolerantly: any field may be missing or of another JSON type."""
+    attr_id = _int(row.get("id"))
+    if attr_id is None:
+        return None
+    name = row.get("name")
+    if type(name) is not str or not name:
+        name = _str(name) or "Unknown_Attribute"
+    raw = row.get("raw")
+    if type(raw) is not dict:
+        raw = _EMPTY
+    raw_string = raw.get("string")
+    if type(raw_string) is not str:
+        raw_string = _str(raw_string) or ""
+    leading = _leading_digits(raw_string)
+    when = row.get("when_failed")
+    flags = row.get("flags")
+    return fast_record(
+        AtaAttribute,
+        {
+            "id": attr_id,
+            "name": name,
+            "value": _int(row.get("value")),
+            "worst": _int(row.get("worst")),
+            "thresh": _int(row.get("thresh")),
+            "raw": leading if leading is not None else _int(raw.get("value")),
+            "raw_string": raw_string,
+            "when_failed": "" if not when else _when_failed(when),
+            "prefailure": type(flags) is dict and bool(flags.get("prefailure")),
+        },
+    )
 
 
 def _when_failed(value: Any) -> str:
@@ -282,33 +396,60 @@ def _when_failed(value: Any) -> str:
     return "" if lowered in {"", "-"} else text
 
 
+_DIGITS = re.compile(r"\s*(\d{1,24})")
+#: 48-bit raw fields have at most 15 decimal digits; longer runs are not counts (and Python refuses
+#: to convert more than 4300 digits anyway).
+_MAX_DIGITS = 24
+
+
+#: Raw strings of small counts (most raw values are '0' or a few digits) and their value: one dict
+#: lookup instead of a digit test and an int conversion per row.
+_SMALL_INTS: dict[str, int] = {str(n): n for n in range(1000)}
+
+
 def _leading_digits(text: str) -> int | None:
-    digits = ""
-    for ch in text.strip():
-        if not ch.isdigit():
-            break
-        digits += ch
-    return int(digits) if digits else None
+    if text.isdigit() and len(text) <= _MAX_DIGITS:
+        return int(text)
+    m = _DIGITS.match(text)
+    return int(m.group(1)) if m else None
 
 
 def _nvme(data: Mapping[str, Any]) -> NvmeHealth | None:
     log = data.get("nvme_smart_health_information_log")
-    if not isinstance(log, Mapping):
+    if type(log) is not dict:
         return None
-    return NvmeHealth(
-        critical_warning=_int(log.get("critical_warning")),
-        temperature_c=_int(log.get("temperature")),
-        available_spare=_int(log.get("available_spare")),
-        available_spare_threshold=_int(log.get("available_spare_threshold")),
-        percentage_used=_int(log.get("percentage_used")),
-        data_units_read=_int(log.get("data_units_read")),
-        data_units_written=_int(log.get("data_units_written")),
-        power_cycles=_int(log.get("power_cycles")),
-        power_on_hours=_int(log.get("power_on_hours")),
-        unsafe_shutdowns=_int(log.get("unsafe_shutdowns")),
-        media_errors=_int(log.get("media_errors")),
-        num_err_log_entries=_int(log.get("num_err_log_entries")),
-    )
+    values = {}
+    for field, key in _NVME_FIELDS:
+        value = log.get(key)
+        values[field] = value if type(value) is int else _int(value)
+    return fast_record(NvmeHealth, values)
+
+
+#: NvmeHealth fields (in declaration order) and the smartctl JSON keys of the health log they come from.
+_NVME_FIELDS = (
+    ("critical_warning", "critical_warning"),
+    ("temperature_c", "temperature"),
+    ("available_spare", "available_spare"),
+    ("available_spare_threshold", "available_spare_threshold"),
+    ("percentage_used", "percentage_used"),
+    ("data_units_read", "data_units_read"),
+    ("data_units_written", "data_units_written"),
+    ("power_cycles", "power_cycles"),
+    ("power_on_hours", "power_on_hours"),
+    ("unsafe_shutdowns", "unsafe_shutdowns"),
+    ("media_errors", "media_errors"),
+    ("num_err_log_entries", "num_err_log_entries"),
+)
+
+
+#: Top-level keys ``_scsi`` reads: a report with none of them has no SCSI section.
+_SCSI_KEYS = (
+    "scsi_error_counter_log",
+    "scsi_start_stop_cycle_counter",
+    "scsi_grown_defect_list",
+    "scsi_percentage_used_endurance_indicator",
+    "scsi_pending_defects",
+)
 
 
 def _scsi(data: Mapping[str, Any]) -> ScsiHealth | None:
@@ -346,32 +487,61 @@ def _scsi(data: Mapping[str, Any]) -> ScsiHealth | None:
     )
 
 
+#: smartctl -j writes the SCSI self-test log as top-level keys scsi_self_test_0 … _19 (SPC-5: 20 entries).
+_SCSI_SELF_TEST_KEYS = tuple(f"scsi_self_test_{index}" for index in range(20))
+
+
 def _self_tests(data: Mapping[str, Any]) -> tuple[SelfTestEntry, ...]:
-    log = _map(data.get("ata_smart_self_test_log"))
-    for key in ("extended", "standard"):
-        table = _list(_map(log.get(key)).get("table"))
-        if table:
-            return tuple(e for e in (_ata_test(row) for row in table) if e is not None)
+    log = data.get("ata_smart_self_test_log")
+    if type(log) is dict:
+        for key in ("extended", "standard"):
+            table = _list(_map(log.get(key)).get("table"))
+            if table:
+                return _entries(_ata_test, table)
     nvme_table = _list(_map(data.get("nvme_self_test_log")).get("table"))
     if nvme_table:
-        return tuple(e for e in (_nvme_test(row) for row in nvme_table) if e is not None)
+        return _entries(_nvme_test, nvme_table)
+    last = _last_self_test(data)
+    if last is not None:
+        return (last,)
+    if data.keys().isdisjoint(_SCSI_SELF_TEST_KEYS):
+        return ()
     scsi = []
-    for index in range(20):
-        row = data.get(f"scsi_self_test_{index}")
-        if isinstance(row, Mapping):
+    for key in _SCSI_SELF_TEST_KEYS:
+        row = data.get(key)
+        if type(row) is dict:
             entry = _scsi_test(row)
             if entry is not None:
                 scsi.append(entry)
     return tuple(scsi)
 
 
+def _entries(read: Callable[[Any], SelfTestEntry | None], table: list[Any]) -> tuple[SelfTestEntry, ...]:
+    out = []
+    for row in table:
+        entry = read(row)
+        if entry is not None:
+            out.append(entry)
+    return tuple(out)
+
+
 def _ata_test(row: Any) -> SelfTestEntry | None:
-    if not isinstance(row, Mapping):
+    # A log holds up to 21 rows (ATA SMART self-test log): plain-type fast paths as in _attributes.
+    if type(row) is not dict:
         return None
-    status = _map(row.get("status"))
-    code = _int(status.get("value"))
+    status = row.get("status")
+    if type(status) is not dict:
+        status = _EMPTY
+    code = status.get("value")
+    if type(code) is not int:
+        code = _int(code)
     nibble = (code >> 4) if code is not None else None
-    text = _str(status.get("string")) or ""
+    text = status.get("string")
+    text = text.strip() if type(text) is str else _str(text) or ""
+    kind = row.get("type")
+    test_type = kind.get("string") if type(kind) is dict else None
+    test_type = (test_type.strip() if type(test_type) is str else _str(test_type)) or "unknown"
+    hours, lba, remaining = row.get("lifetime_hours"), row.get("lba"), status.get("remaining_percent")
     failure = _ATA_SELFTEST_FAILURES.get(nibble) if nibble is not None else None
     if nibble is None and "fail" in text.lower():
         failure = text
@@ -382,19 +552,22 @@ def _ata_test(row: Any) -> SelfTestEntry | None:
         passed = True
     else:
         passed = None
-    return SelfTestEntry(
-        test_type=_str(_map(row.get("type")).get("string")) or "unknown",
-        status=text,
-        passed=passed,
-        failure=failure,
-        lifetime_hours=_int(row.get("lifetime_hours")),
-        lba_of_first_error=_int(row.get("lba")),
-        remaining_percent=_int(status.get("remaining_percent")),
+    return fast_record(
+        SelfTestEntry,
+        {
+            "test_type": test_type,
+            "status": text,
+            "passed": passed,
+            "failure": failure,
+            "lifetime_hours": hours if type(hours) is int else _int(hours),
+            "lba_of_first_error": None if lba is None else _int(lba),
+            "remaining_percent": None if remaining is None else _int(remaining),
+        },
     )
 
 
 def _nvme_test(row: Any) -> SelfTestEntry | None:
-    if not isinstance(row, Mapping):
+    if type(row) is not dict:
         return None
     result = _map(row.get("self_test_result"))
     code = _int(result.get("value"))
@@ -437,9 +610,28 @@ def _device_statistics_endurance(data: Mapping[str, Any]) -> int | None:
 
 
 def _ata_error_count(data: Mapping[str, Any]) -> int | None:
-    log = _map(data.get("ata_smart_error_log"))
+    log = data.get("ata_smart_error_log")
+    if type(log) is not dict:
+        return None
     for key in ("extended", "summary"):
         count = _int(_map(log.get(key)).get("count"))
         if count is not None:
             return count
     return None
+
+
+def _last_self_test(data: Mapping[str, Any]) -> SelfTestEntry | None:
+    """Without a self-test log, the SMART data's 'previous self-test' status still tells a failure."""
+    if "ata_smart_data" not in data:
+        return None
+    status = _map(_map(_map(data.get("ata_smart_data")).get("self_test")).get("status"))
+    code = _int(status.get("value"))
+    failure = _ATA_SELFTEST_FAILURES.get(code >> 4) if code is not None and code >= 0 else None
+    if failure is None:
+        return None
+    return SelfTestEntry(
+        test_type="previous self-test",
+        status=_str(status.get("string")) or failure,
+        passed=False,
+        failure=failure,
+    )

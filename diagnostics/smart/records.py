@@ -11,7 +11,9 @@ This module also holds the small number helpers both parsers share.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, overload
 
 #: Raw values above this are vendor-packed bit fields (several 16-bit counters in the 48-bit raw
 #: field, e.g. Seagate 1/7/195, SandForce ECC counters), not counts: smartmontools wiki
@@ -20,9 +22,57 @@ PACKED_RAW_ABOVE = 0xFFFF_FFFF
 
 #: Attribute names smartctl prints when it does not know the drive's attribute meaning
 #: (smartmontools ``drivedb.h`` default presets): their raw values cannot be interpreted.
-GUESSED_NAME_MARKERS = ("Unknown_Attribute", "Unknown_SSD_Attribute", "Unknown_HDD_Attribute")
+#: (Unknown_Attribute, Unknown_SSD_Attribute, Unknown_HDD_Attribute, Unknown_Apple_Attrib …).
+GUESSED_NAME_PREFIX = "Unknown_"
 
 TEMPERATURE_ATTRIBUTE_IDS = frozenset({190, 194, 231})  # 231 is temperature on some HDDs only
+
+
+_V = TypeVar("_V")
+
+
+def _count(index: dict[int, AtaAttribute], attr_id: int, name_parts: tuple[str, ...]) -> int | None:
+    """Attribute ``attr_id``'s raw count when its name contains one of ``name_parts`` (the id alone
+    is not enough: vendors reuse ids for other meanings)."""
+    attr = index.get(attr_id)
+    if attr is None:
+        return None
+    lowered = attr.name.lower()
+    for part in name_parts:
+        if part in lowered:
+            # attr.count, inlined (the properties cost more than the test)
+            raw = attr.raw
+            if raw is None or raw > PACKED_RAW_ABOVE or attr.name.startswith(GUESSED_NAME_PREFIX):
+                return None
+            return raw
+    return None
+
+
+class cached(Generic[_V]):
+    """``functools.cached_property`` without its lock: computed on first access and stored in the
+    instance ``__dict__``, where later lookups find it before this (non-data) descriptor. Python
+    3.11's ``cached_property`` takes a class-wide ``RLock`` on every first access, which costs more
+    than most of the values cached here; records are immutable, so a race computes the same value
+    twice at worst."""
+
+    def __init__(self, func: Callable[[Any], _V]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> cached[_V]: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _V: ...
+    def __get__(self, instance: object | None, owner: type | None = None) -> _V | cached[_V]:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.name] = value
+        return value
 
 
 @dataclass(frozen=True)
@@ -66,7 +116,7 @@ class AtaAttribute:
 
     @property
     def name_is_guessed(self) -> bool:
-        return self.name.startswith("Unknown_") or any(m in self.name for m in GUESSED_NAME_MARKERS)
+        return self.name.startswith(GUESSED_NAME_PREFIX)
 
     @property
     def count(self) -> int | None:
@@ -134,6 +184,26 @@ class ScsiHealth:
         return sum(values)
 
 
+class _AtaCount:
+    """A count ``DiskHealth`` reads from its ATA attributes. The first read of any of them calls
+    ``DiskHealth._read_counts``, which stores all of them in the instance ``__dict__``, where later
+    reads find them before this (non-data) descriptor: one call instead of one per count."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _AtaCount: ...
+    @overload
+    def __get__(self, instance: DiskHealth, owner: type | None = None) -> int | None: ...
+    def __get__(self, instance: DiskHealth | None, owner: type | None = None) -> int | _AtaCount | None:
+        if instance is None:
+            return self
+        instance._read_counts()
+        value: int | None = instance.__dict__[self.name]
+        return value
+
+
 @dataclass(frozen=True)
 class DiskHealth:
     """One drive's SMART data, normalised from smartctl JSON or text output."""
@@ -152,44 +222,47 @@ class DiskHealth:
     self_tests: tuple[SelfTestEntry, ...] = ()  # most recent first
     endurance_used_percent: int | None = None  # ATA device statistics 'Percentage Used Endurance'
     ata_error_count: int | None = None  # ATA error log: errors the drive recorded over its life
-    notes: tuple[str, ...] = field(default=())  # parser remarks (e.g. skipped malformed lines)
+
+    @cached
+    def _attribute_index(self) -> dict[int, AtaAttribute]:
+        # Stored in the instance __dict__ (works on a frozen dataclass; eq/repr use the declared
+        # fields only). First occurrence wins: built from the end, earlier rows overwrite later ones.
+        return {attr.id: attr for attr in reversed(self.attributes)}
 
     def attribute(self, attr_id: int) -> AtaAttribute | None:
-        for attr in self.attributes:
-            if attr.id == attr_id:
-                return attr
-        return None
+        return self._attribute_index.get(attr_id)
 
-    def _count(self, attr_id: int, *name_parts: str) -> int | None:
-        attr = self.attribute(attr_id)
-        if attr is None or (name_parts and not any(p in attr.name.lower() for p in name_parts)):
-            return None
-        return attr.count
+    # Counts read from the ATA attributes (``_AtaCount``): the first read of any of them reads all.
+    reallocated_sectors = _AtaCount()
+    pending_sectors = _AtaCount()
+    offline_uncorrectable = _AtaCount()
+    reported_uncorrectable = _AtaCount()
+    load_cycles = _AtaCount()  # SMART 193, else the SCSI load/unload counter
 
-    @property
-    def reallocated_sectors(self) -> int | None:
-        return self._count(5, "realloc", "retired")
+    def _read_counts(self) -> None:
+        if not self.attributes:  # NVMe, SCSI: no ATA counts
+            load_cycles = self.scsi.load_unload_cycles if self.scsi is not None else None
+            self.__dict__.update(
+                reallocated_sectors=None,
+                pending_sectors=None,
+                offline_uncorrectable=None,
+                reported_uncorrectable=None,
+                load_cycles=load_cycles,
+            )
+            return
+        index = self._attribute_index
+        load_cycles = _count(index, 193, ("load",))
+        if load_cycles is None and self.scsi is not None:
+            load_cycles = self.scsi.load_unload_cycles
+        self.__dict__.update(
+            reallocated_sectors=_count(index, 5, ("realloc", "retired")),
+            pending_sectors=_count(index, 197, ("pending",)),
+            offline_uncorrectable=_count(index, 198, ("uncorrect",)),
+            reported_uncorrectable=_count(index, 187, ("uncorrect",)),
+            load_cycles=load_cycles,
+        )
 
-    @property
-    def pending_sectors(self) -> int | None:
-        return self._count(197, "pending")
-
-    @property
-    def offline_uncorrectable(self) -> int | None:
-        return self._count(198, "uncorrect")
-
-    @property
-    def reported_uncorrectable(self) -> int | None:
-        return self._count(187, "uncorrect")
-
-    @property
-    def load_cycles(self) -> int | None:
-        count = self._count(193, "load")
-        if count is None and self.scsi is not None:
-            return self.scsi.load_unload_cycles
-        return count
-
-    @property
+    @cached
     def has_health_data(self) -> bool:
         return bool(
             self.smart_passed is not None
@@ -224,7 +297,7 @@ def parse_int(text: str | None) -> int | None:
             digits += group
         else:
             break
-    if not digits.isdigit():
+    if not digits.isdigit() or len(digits) > 30:  # no smartctl count has more digits
         return None
     return sign * int(digits)
 
@@ -277,11 +350,16 @@ def classify_device_type(
         return "nvme"
     if rotation_rpm is not None:
         return "ssd" if rotation_rpm == 0 else "hdd"
-    if model and re.search(r"\bSSD|SSD\b|Solid State|\bMZ[0-9A-Z]", model, re.IGNORECASE):
+    if model and _SSD_MODEL_RE.search(model):
         return "ssd"
-    names = [a.name for a in attributes]
-    if any(marker in name for name in names for marker in _SSD_NAMES):
+    names = "\n".join(a.name for a in attributes)
+    if _SSD_NAME_RE.search(names):
         return "ssd"
-    if any(name in _MECHANICAL_NAMES for name in names):
+    if _MECHANICAL_NAME_RE.search(names):
         return "hdd"
     return "unknown"
+
+
+_SSD_MODEL_RE = re.compile(r"\bSSD|SSD\b|Solid State|\bMZ[0-9A-Z]", re.IGNORECASE)
+_SSD_NAME_RE = re.compile("|".join(map(re.escape, _SSD_NAMES)))
+_MECHANICAL_NAME_RE = re.compile("^(?:" + "|".join(map(re.escape, _MECHANICAL_NAMES)) + ")$", re.MULTILINE)

@@ -16,14 +16,19 @@ output, ``smartctl --scan``/``--scan-open`` listings, ``-d test`` type probes, `
 banners, pySMART replay links (a file holding only a path to another capture), SCSI log pages
 (``-l background``/``-l sasphy``), info-only output and devices without SMART (RAID volumes).
 
-It is a hand-written line scanner (no pySMART): one pass over the lines, a few anchored regexes.
+It is hand-written (no pySMART) and works section by section: literal ``str.find`` locates each
+table or key line, one multi-line regex reads the attribute table and the ATA self-test log, and
+only the identity/health region is split into lines. Every pattern is linear in its input (no
+nested lazy groups), and rows longer than any smartctl prints are ignored.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 
 from diagnostics.errors import ParseError
+from diagnostics.models import fast_record
 from diagnostics.smart.records import (
     AtaAttribute,
     DiskHealth,
@@ -45,27 +50,18 @@ _SIGNATURES = re.compile(
     re.MULTILINE,
 )
 _VERSION = re.compile(r"^smartctl (?:version )?(pre-)?(\d+\.\d+)", re.MULTILINE)
-_KEY_VALUE = re.compile(r"^([A-Za-z][A-Za-z0-9 /()\-_.'&,]{0,70}?)\s*:\s+(\S.*)$")
-_ATTR_ROW = re.compile(
-    r"^\s*(\d{1,3})\s+(\S+)\s+(0x[0-9a-fA-F]{4}|[A-Z+-]{5,8})\s+"
-    r"(\d{1,3}|---)\s+(\d{1,3}|---)\s+(\d{1,3}|---)\s*(.*)$"
-)
 # Self-test rows are split on runs of 2+ spaces rather than matched with nested lazy groups, so a
 # hostile line costs linear time (the columns are separated by at least two spaces in every version).
 _ROW_NUMBER = re.compile(r"^#\s*(\d+)\s+")
-_ATA_TAIL = re.compile(r"\s(\d{1,3})%\s+(\S+)(?:\s+(\S+))?$")
 _COLUMNS = re.compile(r"\s{2,}")
 _NVME_ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+")
 #: Table rows longer than this are not smartctl's (its widest row is ~120 characters).
 _MAX_ROW = 400
-_SCSI_COUNTER = re.compile(r"^(read|write|verify):\s+(.*)$")
 _SCAN_LINE = re.compile(r"^\S+(?: \S+)*? -d \S+ # ")
 _PROBE_LINE = re.compile(r"Device of type '[^']*' \[[^\]]*\] (?:detected|opened)|Device open changed type")
 _FAILED_WORDS = ("fail", "error")
 _WHEN_FAILED = {"-": "", "FAILING_NOW": "FAILING_NOW", "NOW": "FAILING_NOW", "In_the_past": "In_the_past"}
 _WHEN_FAILED["Past"] = "In_the_past"
-_TYPES = {"Pre-fail", "Old_age"}
-_UPDATED = {"Always", "Offline"}
 
 
 def looks_like_smartctl_text(text: str) -> bool:
@@ -92,141 +88,170 @@ def _refuse_early(text: str, source: str) -> None:
     stripped = text.strip()
     if not stripped:
         raise ParseError(source, "empty input")
-    lines = [line for line in stripped.splitlines() if line.strip()]
-    if len(lines) == 1 and "\n" not in stripped and re.fullmatch(r"(\.\./|\./|_)\S*", stripped):
+    if "\n" not in stripped and re.fullmatch(r"(\.\./|\./|_)\S*", stripped):
         raise ParseError(
             source,
             f"holds only a pySMART replay link to another capture ({stripped[:80]}), no smartctl output",
         )
-    body = [ln for ln in lines if not ln.startswith(("smartctl ", "Copyright", "Home page"))]
-    if body and all(len(ln) <= _MAX_ROW * 4 and _SCAN_LINE.match(ln) for ln in body):
-        raise ParseError(source, "smartctl --scan output lists devices, holds no health data")
-    if body and all(_PROBE_LINE.search(ln) for ln in body):
-        raise ParseError(source, "smartctl -d test output only probes the device type, holds no health data")
+    if "=== START OF " not in text[:8000]:
+        # Listings and probes are short and have no section header: look at their lines.
+        lines = [line for line in stripped.splitlines() if line.strip()]
+        body = [ln for ln in lines if not ln.startswith(("smartctl ", "Copyright", "Home page"))]
+        if body and all(len(ln) <= _MAX_ROW * 4 and _SCAN_LINE.match(ln) for ln in body):
+            raise ParseError(source, "smartctl --scan output lists devices, holds no health data")
+        if body and all(_PROBE_LINE.search(ln) for ln in body):
+            raise ParseError(source, "smartctl -d test output only probes the device type, holds no health data")
     if not looks_like_smartctl_text(text):
         raise ParseError(source, "not smartctl output (no smartctl banner, section or table found)")
 
 
+#: The "Key: value" lines the record is built from (information section, health verdict, NVMe
+#: SMART/Health log, SCSI counters); any other line is skipped without further work.
+_WANTED_KEYS = frozenset(
+    {
+        "device model", "model number", "model", "product", "vendor", "serial number", "firmware version",
+        "revision", "user capacity", "total nvm capacity", "namespace 1 size/capacity", "rotation rate",
+        "form factor", "model family", "transport protocol", "ata version is", "sata version is",
+        "smart support is", "smart overall-health self-assessment test result", "smart health status",
+        "critical warning", "temperature", "available spare", "available spare threshold", "percentage used",
+        "data units read", "data units written", "power cycles", "power on hours", "unsafe shutdowns",
+        "media and data integrity errors", "error information log entries", "elements in grown defect list",
+        "percentage used endurance indicator", "non-medium error count", "accumulated start-stop cycles",
+        "specified cycle count over device lifetime", "accumulated load-unload cycles",
+        "specified load-unload count over device lifetime", "current drive temperature",
+        "accumulated power on time, hours", "pending defect count",
+    }
+)  # fmt: skip
+#: Without an ATA attribute table (NVMe, SCSI) the key lines sit in the first few kilobytes.
+_KEY_REGION = 16_000
+_ATTR_ROWS = re.compile(
+    r"^[ \t]*(\d{1,3})[ \t]+(\S+)[ \t]+(0x[0-9a-fA-F]{4}|[A-Z+-]{5,8})[ \t]+"
+    r"(\d{1,3}|---)[ \t]+(\d{1,3}|---)[ \t]+(\d{1,3}|---)"
+    r"(?:[ \t]+(?:Pre-fail|Old_age))?(?:[ \t]+(?:Always|Offline))?"
+    r"(?:[ \t]+(-|FAILING_NOW|In_the_past|NOW|Past)(?=[ \t]+\S))?"
+    r"[ \t]*((\d{0,24})[^\n]{0,300})$",  # 48-bit raw fields have at most 15 digits
+    re.MULTILINE,
+)
+_COUNTER_ROWS = re.compile(r"^(read|write|verify):[ \t]+([^\n]*)$", re.MULTILINE)
+_ERROR_COUNT = re.compile(r"[ \t]*(\d+)")
+
+
+def _block(text: str, start: int) -> str:
+    """From ``start`` to the next blank line: one smartctl table."""
+    end = text.find("\n\n", start)
+    return text[start:] if end < 0 else text[start:end]
+
+
+def _line_at(text: str, index: int) -> str:
+    start = text.rfind("\n", 0, index) + 1
+    end = text.find("\n", index)
+    return text[start:] if end < 0 else text[start:end]
+
+
+def _key_values(region: str) -> dict[str, str]:
+    info: dict[str, str] = {}
+    for line in region.split("\n"):
+        if not line[:1].isalpha():  # continuation lines of capability text start with tabs
+            continue
+        key, sep, value = line.partition(":")
+        if sep:
+            key = key.strip().lower()
+            if key in _WANTED_KEYS and key not in info:
+                info[key] = value.strip()
+    return info
+
+
 def _parse(text: str, source: str) -> DiskHealth:
     _refuse_early(text, source)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    version_match = _VERSION.search(text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    version_match = _VERSION.search(text, 0, 2000)
     version = version_match.group(2) if version_match else None
 
-    info: dict[str, str] = {}
-    attributes: list[AtaAttribute] = []
-    ata_tests: list[SelfTestEntry] = []
-    nvme_tests: list[SelfTestEntry] = []
-    scsi_tests: list[SelfTestEntry] = []
+    header = text.find("ID# ATTRIBUTE")
+    if header >= 0:
+        # ATA: identity and verdict come before the capability text ('General SMART Values').
+        general = text.find("\nGeneral SMART Values", 0, header)
+        info = _key_values(text[: general if general >= 0 else header])
+    else:
+        info = _key_values(text[:_KEY_REGION])
+    attributes: tuple[AtaAttribute, ...] = ()
+    after = 0
+    if header >= 0:
+        table = _block(text, header)
+        attributes = tuple(_attribute_from(m) for m in _ATTR_ROWS.finditer(table))
+        after = header + len(table)
+
+    self_tests: tuple[SelfTestEntry, ...] = ()
+    found = text.find("Test_Description", after)
+    if found >= 0:
+        head_line = _line_at(text, found)
+        nvme_layout = "Power_on_Hours" in head_line or "Failing_LBA" in head_line
+        rows_text = _block(text, text.find("\n", found) + 1)
+        if nvme_layout:
+            self_tests = tuple(e for e in map(_nvme_selftest, rows_text.split("\n")) if e)
+        else:
+            self_tests = tuple(map(_ata_selftest_from, _ATA_TEST_ROWS.finditer(rows_text)))
+    elif header < 0:
+        found = text.find("\nNum  Test ")
+        if found >= 0:
+            rows = _block(text, text.find("\n", found + 1) + 1).split("\n")
+            self_tests = tuple(e for e in map(_scsi_selftest, rows) if e is not None)
+
+    if not self_tests and header >= 0:
+        self_tests = _last_self_test(text, header)
+
     scsi_counters: dict[str, list[str]] = {}
+    if header < 0:
+        found = max(text.find("rror counter log"), text.find("rror Counter log"))
+        if found >= 0:
+            for row in _COUNTER_ROWS.finditer(_block(text, found)):
+                scsi_counters[row.group(1)] = row.group(2).split()
+        for marker, key in (
+            ("Accumulated power on time", "accumulated power on time"),
+            ("number of hours powered up =", "number of hours powered up"),
+            ("Current temperature =", "current drive temperature"),
+        ):
+            found = text.find(marker)
+            if found >= 0 and key not in info:
+                info[key] = _line_at(text, found)[found - text.rfind("\n", 0, found) - 1 + len(marker) :]
+
     endurance: int | None = None
-    section = ""
-    for raw_line in text.split("\n"):
-        line = raw_line.rstrip()
-        if not line:
-            if section in {"attrs", "ata_tests", "nvme_tests", "scsi_tests", "counters"}:
-                section = ""
-            continue
-        first = line[0]
-        if first in "INE":  # cheap gate: table headers start with 'ID#', 'Num', 'Error'
-            if line.startswith("ID# ATTRIBUTE"):
-                section = "attrs"
-                continue
-            if line.startswith(("Num  Test_Description", "Num Test_Description")):
-                section = "nvme_tests" if "Power_on_Hours" in line or "Failing_LBA" in line else "ata_tests"
-                continue
-            if line.startswith(("Num  Test", "Num Test")):
-                section = "scsi_tests"
-                continue
-            if line.startswith(("Error counter log", "Error Counter log")):
-                section = "counters"
-                continue
-        if section == "attrs":
-            attr = _attribute(line)
-            if attr is not None:
-                attributes.append(attr)
-                continue
-            section = ""
-        elif section == "ata_tests":
-            entry = _ata_selftest(line)
-            if entry is not None:
-                ata_tests.append(entry)
-            continue
-        elif section == "nvme_tests":
-            entry = _nvme_selftest(line)
-            if entry is not None:
-                nvme_tests.append(entry)
-            continue
-        elif section == "scsi_tests":
-            entry = _scsi_selftest(line)
-            if entry is not None:
-                scsi_tests.append(entry)
-            continue
-        elif section == "counters":
-            m = _SCSI_COUNTER.match(line.strip())
-            if m:
-                scsi_counters[m.group(1)] = m.group(2).split()
-            continue
-        if "Percentage Used Endurance Indicator" in line and endurance is None:
-            endurance = _devstat_value(line)
-            continue
-        stripped = line.lstrip()
-        if not stripped[:1].isalpha():  # error-log registers, temperature history, table bodies
-            continue
-        kv = _KEY_VALUE.match(stripped) if ":" in line and len(line) <= _MAX_ROW else None
-        if kv:
-            key = kv.group(1).strip().lower()
-            info.setdefault(key, kv.group(2))
-        elif stripped.startswith("Accumulated power on time"):
-            info.setdefault("accumulated power on time", line)
-        elif "number of hours powered up" in line:
-            info.setdefault("number of hours powered up", line.split("=", 1)[-1])
-        elif stripped.startswith("Pending defect count:"):
-            info.setdefault("pending defect count", line.split(":", 1)[1])
-        elif stripped.startswith("Current temperature ="):
-            info.setdefault("current drive temperature", line.split("=", 1)[-1])
+    found = text.find("Percentage Used Endurance Indicator", after)
+    if header >= 0 and found >= 0:
+        parts = _line_at(text, found).split()
+        if len(parts) >= 4 and parts[0].startswith("0x"):
+            endurance = parse_int(parts[3])
+    error_count: int | None = None
+    if header >= 0:
+        found = text.find("Error Count:", after)  # 'ATA Error Count:' / 'Device Error Count:'
+        m = _ERROR_COUNT.match(text, found + 12) if found >= 0 else None
+        if m:
+            error_count = int(m.group(1))
+        elif text.find("No Errors Logged", after) >= 0:
+            error_count = 0
+    return _build(text, source, version, info, attributes, self_tests, scsi_counters, endurance, error_count)
 
-    return _build(
-        text,
-        source,
-        version,
-        info,
-        tuple(attributes),
-        tuple(ata_tests or scsi_tests or nvme_tests),
-        scsi_counters,
-        endurance,
+
+def _attribute_from(m: re.Match[str]) -> AtaAttribute:
+    attr_id, name, flag, value, worst, thresh, when, raw_string, leading = m.groups()
+    return fast_record(
+        AtaAttribute,
+        {
+            "id": int(attr_id),
+            "name": name,
+            "value": None if value == "---" else int(value),
+            "worst": None if worst == "---" else int(worst),
+            "thresh": None if thresh == "---" else int(thresh),
+            "raw": int(leading) if leading else None,
+            "raw_string": raw_string.rstrip(),
+            "when_failed": _WHEN_FAILED[when] if when else "",
+            "prefailure": bool(int(flag, 16) & 1) if flag[1] == "x" else flag[0] == "P",
+        },
     )
 
 
-def _attribute(line: str) -> AtaAttribute | None:
-    m = _ATTR_ROW.match(line) if len(line) <= _MAX_ROW else None
-    if m is None:
-        return None
-    attr_id, name, flag, value, worst, thresh, rest = m.groups()
-    tokens = rest.split()
-    when_failed = ""
-    if tokens and tokens[0] in _TYPES:
-        tokens.pop(0)
-    if tokens and tokens[0] in _UPDATED:
-        tokens.pop(0)
-    if tokens and tokens[0] in _WHEN_FAILED and len(tokens) > 1:
-        when_failed = _WHEN_FAILED[tokens.pop(0)]
-    raw_string = " ".join(tokens)
-    leading = re.match(r"\d+", raw_string)
-    prefailure = bool(int(flag, 16) & 1) if flag.startswith("0x") else flag.startswith("P")
-    return AtaAttribute(
-        id=int(attr_id),
-        name=name,
-        value=None if value == "---" else int(value),
-        worst=None if worst == "---" else int(worst),
-        thresh=None if thresh == "---" else int(thresh),
-        raw=int(leading.group(0)) if leading else None,
-        raw_string=raw_string,
-        when_failed=when_failed,
-        prefailure=prefailure,
-    )
-
-
+@functools.lru_cache(maxsize=256)
 def _classify_status(status: str) -> tuple[bool | None, str | None]:
     lowered = status.lower()
     if "progress" in lowered or "abort" in lowered or "interrupt" in lowered:
@@ -244,36 +269,63 @@ def _classify_status(status: str) -> tuple[bool | None, str | None]:
 
 
 def _split_description(head: str) -> tuple[str, str] | None:
-    parts = _COLUMNS.split(head.strip(), maxsplit=1)
-    if len(parts) == 2:
-        return parts[0], parts[1]
+    head = head.strip()
+    gap = head.find("  ")
+    if gap > 0:
+        return head[:gap], head[gap:].strip()
     words = head.split()
     if len(words) < 3:
         return None
     return " ".join(words[:2]), " ".join(words[2:])
 
 
+#: One ATA self-test row. Description and status are runs of single-spaced words, so the split at
+#: the first double space is unique and the match stays linear in the row length.
+_ATA_TEST_ROWS = re.compile(
+    r"^#[ \t]*\d+[ \t]+(\S+(?: \S+)*)[ \t]{2,}(\S+(?: \S+)*?)[ \t]+(\d{1,3})%[ \t]+(\d+|-)[ \t]*(\S*)",
+    re.MULTILINE,
+)
+
+
+def _ata_selftest_from(m: re.Match[str]) -> SelfTestEntry:
+    test_type, status, remaining, hours, lba = m.groups()
+    passed, failure = _classify_status(status)
+    return fast_record(
+        SelfTestEntry,
+        {
+            "test_type": test_type,
+            "status": status,
+            "passed": passed,
+            "failure": failure,
+            "lifetime_hours": int(hours) if hours != "-" else None,
+            "lba_of_first_error": _lba(lba) if lba else None,
+            "remaining_percent": int(remaining),
+        },
+    )
+
+
 def _ata_selftest(line: str) -> SelfTestEntry | None:
-    line = line.strip()
-    number = _ROW_NUMBER.match(line)
-    if number is None or len(line) > _MAX_ROW:
+    # '# 2  Extended offline    Completed: read failure       90%      2524         174132'
+    if not line.startswith("#") or len(line) > _MAX_ROW:
         return None
-    tail = _ATA_TAIL.search(line, number.end())
-    if tail is None:
+    percent = line.rfind("%")
+    head, _, remaining = line[:percent].rpartition(" ")
+    tail = line[percent + 1 :].split()
+    number = _ROW_NUMBER.match(head)
+    if percent < 0 or not remaining.isdigit() or not tail or number is None:
         return None
-    split = _split_description(line[number.end() : tail.start()])
+    split = _split_description(head[number.end() :])
     if split is None:
         return None
     test_type, status = split
-    remaining, hours, lba = tail.groups()
     passed, failure = _classify_status(status)
     return SelfTestEntry(
         test_type=test_type.strip(),
         status=status.strip(),
         passed=passed,
         failure=failure,
-        lifetime_hours=parse_int(hours),
-        lba_of_first_error=_lba(lba or ""),
+        lifetime_hours=int(tail[0]) if tail[0].isdigit() else None,
+        lba_of_first_error=_lba(tail[1]) if len(tail) > 1 else None,
         remaining_percent=int(remaining),
     )
 
@@ -340,14 +392,6 @@ def _lba(text: str) -> int | None:
         return None
 
 
-def _devstat_value(line: str) -> int | None:
-    # '0x07  0x008  1               3  N--  Percentage Used Endurance Indicator'
-    parts = line.split()
-    if len(parts) >= 4 and parts[0].startswith("0x") and parts[1].startswith("0x"):
-        return parse_int(parts[3])
-    return None
-
-
 def _build(
     text: str,
     source: str,
@@ -357,6 +401,7 @@ def _build(
     self_tests: tuple[SelfTestEntry, ...],
     scsi_counters: dict[str, list[str]],
     endurance: int | None,
+    error_count: int | None,
 ) -> DiskHealth:
     nvme = _nvme(info)
     scsi = _scsi(info, scsi_counters)
@@ -366,7 +411,7 @@ def _build(
         source_format=SOURCE_FORMAT,
         identity=identity,
         smartctl_version=version,
-        smart_supported=_smart_supported(text),
+        smart_supported=_smart_supported(info),
         smart_passed=smart_passed,
         power_on_hours=plausible_hours(_power_on_hours(info, attributes, nvme, self_tests)),
         power_cycles=_power_cycles(info, attributes, nvme),
@@ -376,7 +421,7 @@ def _build(
         scsi=scsi,
         self_tests=self_tests,
         endurance_used_percent=endurance,
-        ata_error_count=_ata_error_count(text, attributes),
+        ata_error_count=error_count,
     )
     if not health.has_health_data:
         raise ParseError(source, _no_health_reason(text, info, health))
@@ -397,11 +442,11 @@ def _no_health_reason(text: str, info: dict[str, str], health: DiskHealth) -> st
     return "smartctl output without health data (no health verdict, attributes or logs)"
 
 
-def _smart_supported(text: str) -> bool | None:
-    m = re.search(r"^SMART support is:\s+(\w+)", text, re.MULTILINE)
-    if m is None:
+def _smart_supported(info: dict[str, str]) -> bool | None:
+    value = info.get("smart support is")
+    if value is None:
         return None
-    return m.group(1).lower() == "available"
+    return value.lower().startswith("available")
 
 
 def _smart_passed(info: dict[str, str]) -> bool | None:
@@ -454,12 +499,12 @@ def _identity(text: str, info: dict[str, str], attributes: tuple[AtaAttribute, .
 
 
 def _interface(text: str, info: dict[str, str], is_nvme: bool) -> str | None:
-    head = text[:4000]
-    if re.search(r"megaraid", head, re.IGNORECASE):
+    head = text[:600]
+    if "megaraid" in head.lower():
         return "megaraid"
-    if re.search(r"-d (?:usb|snt|jmb)|\[USB|USB bridge", head):
+    if "-d usb" in head or "-d snt" in head or "-d jmb" in head or "[USB" in head:
         return "usb"
-    if re.search(r"-d sat\b|\[SAT\]", head):
+    if "-d sat" in head or "[SAT]" in head:
         return "sat"
     if is_nvme:
         return "nvme"
@@ -554,9 +599,7 @@ def _power_on_hours(
             return attr.raw
     accumulated = info.get("accumulated power on time") or info.get("accumulated power on time, hours")
     if accumulated:
-        m = re.search(r"(\d[\d,.]*):\d\d", accumulated)
-        if m:
-            return parse_int(m.group(1))
+        return parse_int(accumulated)
     powered = info.get("number of hours powered up")
     if powered:
         return parse_int(powered)
@@ -589,10 +632,23 @@ def _temperature(info: dict[str, str], attributes: tuple[AtaAttribute, ...], nvm
     return None
 
 
-def _ata_error_count(text: str, attributes: tuple[AtaAttribute, ...]) -> int | None:
-    m = re.search(r"^(?:ATA Error Count|Device Error Count):\s+(\d+)", text, re.MULTILINE)
-    if m:
-        return int(m.group(1))
-    if attributes and re.search(r"^No Errors Logged", text, re.MULTILINE):
-        return 0
-    return None
+#: ATA self-test execution status, high nibble (ATA ACS-3 SMART READ DATA byte 363): failures only.
+_EXECUTION_FAILURES = {
+    3: "fatal error",
+    4: "unknown failure",
+    5: "electrical failure",
+    6: "servo failure",
+    7: "read failure",
+    8: "handling damage",
+}
+_EXECUTION_STATUS = re.compile(r"\(\s*(\d{1,3})\)")
+
+
+def _last_self_test(text: str, end: int) -> tuple[SelfTestEntry, ...]:
+    """Without a self-test log, 'Self-test execution status' still tells a failed previous test."""
+    found = text.find("Self-test execution status:", 0, end)
+    m = _EXECUTION_STATUS.search(text, found, found + 60) if found >= 0 else None
+    failure = _EXECUTION_FAILURES.get(int(m.group(1)) >> 4) if m else None
+    if failure is None:
+        return ()
+    return (SelfTestEntry("previous self-test", f"Completed: {failure}", False, failure),)

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import functools
+import http
 from collections.abc import Callable
 from typing import Any
 
@@ -17,8 +18,10 @@ import flask_smorest
 import marshmallow as ma
 import orjson
 from flask import Response
+from flask_smorest.utils import prepare_response
 from webargs import core
 from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from marketplace.api import problems
@@ -35,7 +38,7 @@ class OrjsonFlaskParser(FlaskParser):
         # Without a multi-valued field, each field reads the first value of its key: a plain
         # dict gives the same, without a proxy lookup per field (the catalogue search has 19).
         multi = (ma.fields.List, ma.fields.Tuple, *self.KNOWN_MULTI_FIELDS)
-        if not any(isinstance(field, multi) for field in schema.fields.values()):
+        if isinstance(multidict, MultiDict) and not any(isinstance(f, multi) for f in schema.fields.values()):
             return multidict.to_dict()
         return super()._makeproxy(multidict, schema, **kwargs)
 
@@ -60,6 +63,18 @@ class Blueprint(flask_smorest.Blueprint):
 
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = problems.ProblemSchema
+
+    def _register_responses(self) -> None:
+        """Document every error response as ``application/problem+json``, as it is served."""
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, problems.PROBLEM_MIMETYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Problem details (RFC 9457)", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, problems.PROBLEM_MIMETYPE)
+        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         return problems.http_exception_response(error)

@@ -49,6 +49,7 @@ class Device(TimestampMixin, Base):
     __table_args__ = (
         sa.UniqueConstraint("organisation_id", "asset_tag"),
         sa.Index("ix_devices_organisation_id_serial", "organisation_id", "serial"),
+        sa.Index("ix_devices_organisation_id_id", "organisation_id", "id"),
         sa.CheckConstraint("version >= 1", name="version_positive"),
     )
 
@@ -72,6 +73,8 @@ class Device(TimestampMixin, Base):
     grading_policy: Mapped[str | None] = mapped_column(sa.String(32))
     diagnosed_at: Mapped[dt.datetime | None]
     warranty_until: Mapped[dt.date | None]
+    #: How a retired device left the cluster (method, recycler, certificate, WEEE category).
+    disposal: Mapped[dict[str, Any] | None]
     #: Optimistic concurrency: every update bumps it; PATCH must send the current one (If-Match).
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -82,6 +85,22 @@ class Device(TimestampMixin, Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class DeviceTagSequence(Base):
+    """The last asset-tag number handed out per organisation (``RLF-000123``).
+
+    Incremented with one ``INSERT … ON CONFLICT DO UPDATE … RETURNING``: the row lock it takes
+    (PostgreSQL) or the write lock (SQLite) serialises concurrent creations in one organisation,
+    and a rolled-back creation gives its number back.
+    """
+
+    __tablename__ = "device_tag_sequences"
+
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_value: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class EventKind(enum.StrEnum):
@@ -98,6 +117,7 @@ class EventKind(enum.StrEnum):
     DONATED = "donated"
     LENT = "lent"
     RETURNED = "returned"
+    REPAIR_STARTED = "repair_started"
     REPAIRED = "repaired"
     REGRADED = "regraded"
     RETIRED = "retired"
@@ -128,3 +148,15 @@ class DeviceEvent(Base):
     public: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     device: Mapped[Device] = relationship(back_populates="events")
+
+
+@sa.event.listens_for(DeviceEvent, "before_update")
+@sa.event.listens_for(DeviceEvent, "before_delete")
+def _passport_is_append_only(_mapper: Any, _connection: Any, target: DeviceEvent) -> None:
+    """A passport event, once written, is never changed nor removed through the ORM (a device's
+    history is evidence: for a buyer, for décret 2022-190's "reconditionné", for the WEEE trail)."""
+    raise PassportIsAppendOnly(f"Passport event {target.id} cannot be changed or deleted.")
+
+
+class PassportIsAppendOnly(RuntimeError):
+    """A bug: code tried to rewrite a device's history."""

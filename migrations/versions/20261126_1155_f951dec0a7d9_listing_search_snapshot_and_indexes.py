@@ -5,7 +5,7 @@ sort keys, and text search: pg_trgm (GIN) on PostgreSQL, an FTS5 trigram table k
 triggers on SQLite (declared here only: migrate.include_object keeps autogenerate off it).
 
 Revision ID: f951dec0a7d9
-Revises: f42bd115202e
+Revises: f42bd115202e, 5484d837d44c
 Create Date: 2026-11-26 11:55:37.208227
 """
 
@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql
 import marketplace.db
 
 revision: str = "f951dec0a7d9"
-down_revision: str | Sequence[str] | None = "f42bd115202e"
+down_revision: str | Sequence[str] | None = ("f42bd115202e", "5484d837d44c")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -7,6 +7,7 @@ pin one behaviour each.
 from __future__ import annotations
 
 import contextlib
+import plistlib
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,26 @@ def test_upower_cycle_count_not_supported_is_none_and_kept_raw(cycles: str) -> N
     battery = one(UPOWER_FR.format(cycles=cycles))
     assert battery.cycle_count is None
     assert battery.cycle_count_raw == cycles
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        UPOWER_FR.format(cycles="N/A").replace("53,4052 Wh", "0 Wh"),
+        "POWER_SUPPLY_NAME=BAT0\nPOWER_SUPPLY_ENERGY_FULL_DESIGN=57020000\nPOWER_SUPPLY_ENERGY_FULL=0\n",
+        "Battery 0: Unknown, 0%\nBattery 0: design capacity 4400 mAh, last full capacity 0 mAh = 0%\n",
+    ],
+    ids=["upower", "sysfs", "acpi"],
+)
+def test_a_zero_full_charge_capacity_is_kept_not_taken_for_missing(text: str) -> None:
+    battery = one(text)
+    assert 0.0 in (battery.full_charge_capacity_mwh, battery.full_charge_capacity_mah)
+    assert battery.has_health_data
+
+
+def test_a_zero_design_capacity_is_missing() -> None:
+    with pytest.raises(ParseError, match="no battery health data"):
+        parse_batteries("POWER_SUPPLY_NAME=BAT0\nPOWER_SUPPLY_ENERGY_FULL_DESIGN=0\nPOWER_SUPPLY_ENERGY_FULL=0\n", "t")
 
 
 def test_upower_dump_skips_display_device_line_power_and_peripherals() -> None:
@@ -461,6 +482,74 @@ def test_ioreg_battery_not_installed_is_refused() -> None:
         parse_batteries('    "BatteryInstalled" = No\n    "CycleCount" = 0\n', "i")
 
 
+def test_ioreg_plist_form() -> None:
+    entry = {
+        "AppleRawMaxCapacity": 8747,
+        "NominalChargeCapacity": 8900,
+        "DesignCapacity": 8579,
+        "MaxCapacity": 100,
+        "CycleCount": 112,
+        "BatteryInstalled": True,
+        "IsCharging": False,
+        "PermanentFailureStatus": 0,
+        "BatteryData": {"CycleCount": 112, "DesignCapacity": 8579},
+    }
+    battery = one(plistlib.dumps([entry]).decode())
+    assert (battery.design_capacity_mah, battery.full_charge_capacity_mah) == (8579.0, 8747.0)
+    assert (battery.cycle_count, battery.state, battery.permanent_failure) == (112, "discharging", False)
+
+
+def test_ioreg_plist_with_entities_is_a_parse_error() -> None:
+    text = (
+        '<?xml version="1.0"?><!DOCTYPE plist [<!ENTITY a "aaaa">]><plist version="1.0"><dict>'
+        "<key>DesignCapacity</key><string>&a;</string></dict></plist>"
+    )
+    with pytest.raises(ParseError, match="plist"):
+        parse_batteries(text, "i.plist")
+
+
+def test_ioreg_lowest_measured_capacity_is_kept() -> None:
+    battery = one(APPLE_SILICON_IOREG.replace("{failure}", "0"))
+    assert battery.notes == ("full-charge capacity from AppleRawMaxCapacity",)
+
+
+def test_ioreg_l_dump_reads_only_the_battery_block() -> None:
+    text = '+-o IOUSBHostDevice  <class IOUSBHostDevice>\n    {\n      "Manufacturer" = "Logitech"\n    }\n' + sample(
+        "ioreg_intel_macbook_air_2012.txt"
+    )
+    assert one(text).manufacturer == "SMP"
+
+
+_SP_JSON = """{
+  "SPPowerDataType" : [
+    {
+      "_name" : "spbattery_information",
+      "sppower_battery_charge_info" : {"sppower_battery_state_of_charge" : 77},
+      "sppower_battery_health_info" : {
+        "sppower_battery_cycle_count" : 253,
+        "sppower_battery_health" : "%s",
+        "sppower_battery_health_maximum_capacity" : "84%%"
+      },
+      "sppower_battery_model_info" : {"sppower_battery_device_name" : "bq40z651"}
+    },
+    {"_name" : "sppower_information"}
+  ]
+}"""
+
+
+def test_system_profiler_json() -> None:
+    battery = one(_SP_JSON % "Good")
+    assert battery.source_format == "macos-system-profiler-json"
+    assert (battery.cycle_count, battery.reported_health_percent, battery.condition) == (253, 84.0, "Good")
+    assert battery.model == "bq40z651"
+    assert detect_battery_format(_SP_JSON % "Good") == "macos-system-profiler-json"
+
+
+def test_system_profiler_json_of_a_desktop_mac_is_refused() -> None:
+    with pytest.raises(ParseError, match="no battery present"):
+        parse_batteries('{"SPPowerDataType": [{"_name": "sppower_information"}]}', "sp.json")
+
+
 def _profiler(condition: str, extra: str = "") -> str:
     return (
         "Power:\n\n    Battery Information:\n\n      Model Information:\n          Manufacturer: SMP\n"
@@ -507,3 +596,9 @@ def test_truncated_reports_parse_or_raise_parse_error(path: Path) -> None:
         for piece in (data[:cut], data[cut:]):
             with contextlib.suppress(ParseError):
                 parse_batteries(piece, path.name)
+
+
+def test_upower_capacity_without_design_energy_is_not_a_health_figure() -> None:
+    text = UPOWER_FR.format(cycles="N/A").replace("    energy-full-design:  57,532 Wh\n", "")
+    with pytest.raises(ParseError, match="no battery health data"):
+        parse_batteries(text, "u")

@@ -451,3 +451,33 @@ def test_json_lines_carry_integers_beyond_64_bits() -> None:
     from diagnostics.cli import json_line
 
     assert json_line({"data_units_read": 2**80}) == '{"data_units_read":' + str(2**80) + "}"
+
+
+def test_scan_selftests_all_disks_at_once(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from diagnostics.smart import probe
+    from tests.diagnostics.test_probe import scripted_smartctl
+
+    drives = scripted_smartctl("Completed without error", devices=("/dev/sda", "/dev/sdb"), together=True)
+    monkeypatch.setattr(probe, "replay_smartctl", lambda _folder: drives)
+    monkeypatch.setattr(probe, "_sleep", lambda _s: None)
+    result = runner.invoke(cli, ["scan", "--replay", str(tmp_path), "--selftest", "short", "--no-battery", "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert "/dev/sda: short self-test passed" in result.stderr
+    assert "/dev/sdb: short self-test passed" in result.stderr
+    assert [line["file"] for line in json_lines(result.stdout)] == ["/dev/sda", "/dev/sdb"]
+
+
+def test_python_m_diagnostics_runs_the_cli(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"\x00\x01\x02")
+    ok = subprocess.run([sys.executable, "-m", "diagnostics", "grade", str(UPOWER), "--json"], capture_output=True)
+    assert ok.returncode == 0, ok.stderr
+    assert json_lines(ok.stdout.decode())[0]["component"] == "battery"
+    failed = subprocess.run([sys.executable, "-m", "diagnostics", "grade", str(bad), "--json"], capture_output=True)
+    assert failed.returncode == 1
+    assert b"Traceback" not in failed.stderr
+    usage = subprocess.run([sys.executable, "-m", "diagnostics", "grade"], capture_output=True)
+    assert usage.returncode == 2

@@ -257,6 +257,32 @@ def test_attribute_failing_now_is_failing() -> None:
     assert "ata.attribute_failing_now" in codes(result, Severity.CRITICAL)
 
 
+def test_old_age_attribute_at_threshold_is_end_of_life_not_failure() -> None:
+    tired = attr(193, "Load_Cycle_Count", 650_000, value=50, thresh=50, when_failed="FAILING_NOW")
+    result = assess_disk(hdd(attributes=healthy_hdd_attributes(a193=tired)))
+    assert (result.health, result.grade) == (Health.WORN, Grade.D)
+    assert "ata.attribute_end_of_life" in codes(result, Severity.WARNING)
+
+
+def test_crucial_single_pending_ecc_block_is_a_retest_not_a_failure() -> None:
+    def crucial(pending: int, uncorrectable: int = 0) -> DiskHealth:
+        return DiskHealth(
+            "smartctl-json",
+            SSD,
+            smart_passed=True,
+            power_on_hours=9000,
+            attributes=(
+                attr(197, "Current_Pending_ECC_Cnt", pending),
+                attr(187, "Reported_Uncorrect", uncorrectable),
+                attr(202, "Percent_Lifetime_Remain", 3, value=97, thresh=1),
+            ),
+        )
+
+    assert assess_disk(crucial(1)).health is Health.WORN
+    assert assess_disk(crucial(2)).health is Health.FAILING
+    assert assess_disk(crucial(1, uncorrectable=5)).health is Health.FAILING
+
+
 def test_old_tables_without_when_failed_use_value_at_or_below_threshold() -> None:
     at_threshold = attr(10, "Spin_Retry_Count", 0, value=51, thresh=51, prefailure=True)
     above = attr(10, "Spin_Retry_Count", 0, value=52, thresh=51, prefailure=True)
@@ -475,6 +501,18 @@ def test_ssd_wear_attribute_boundaries() -> None:
     assert worn.remaining_life.basis == "ata.233_Media_Wearout_Indicator"
 
 
+@pytest.mark.parametrize("marker", policy.SSD_WEAR_NAME_MARKERS)
+def test_every_wear_marker_is_read(marker: str) -> None:
+    # The scan skips names without 'Wear' or 'Life' before trying the markers' pattern.
+    disk = DiskHealth(
+        "smartctl-json",
+        SSD,
+        smart_passed=True,
+        attributes=(attr(9, "Power_On_Hours", 10), attr(231, f"Vendor_{marker}", 0, value=40)),
+    )
+    assert policy.ssd_life_left_attribute(disk) == (40, f"231_Vendor_{marker}")
+
+
 # --- unknown and limited data -------------------------------------------------------------------------------
 def test_a_record_without_health_data_is_unknown_c() -> None:
     result = assess_disk(DiskHealth("smartctl-json", HDD, power_on_hours=100))
@@ -520,3 +558,16 @@ def test_every_threshold_constant_has_a_sourced_comment() -> None:
         if " = " in line and name.isupper() and not name.startswith("SRC_") and not line.startswith(" "):
             context = "\n".join(lines[max(0, index - 4) : index])
             assert "#:" in context or "SRC_" in context, f"{name} lacks a comment citing its source"
+
+
+def test_failed_previous_self_test_counts_without_a_log() -> None:
+    doc = copy.deepcopy(corpus_json("scrutiny/smart-megaraid0.json"))
+    doc.pop("ata_smart_self_test_log", None)
+    doc["ata_smart_data"]["self_test"]["status"] = {
+        "value": 121,
+        "string": "completed: read failure",
+        "passed": False,
+    }
+    result = assess_disk(parse_smartctl_json(doc, "doc"))
+    assert result.health is Health.FAILING
+    assert "selftest.read_failure" in codes(result)

@@ -151,13 +151,13 @@ def test_corpus_files_in_other_encodings(path: Path) -> None:
 
 
 def test_read_report_turns_any_bug_into_a_parse_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    from diagnostics.grading import disk
+    from diagnostics import detect
 
     def broken(_disk: object) -> None:
         raise KeyError("oops")
 
     data = next(p.read_bytes() for p in JSON_FILES if _grades(p.read_bytes()))
-    monkeypatch.setattr(disk, "assess_disk", broken)
+    monkeypatch.setattr(detect, "grade_disk", broken)  # the grading step read_report runs
     with pytest.raises(ParseError, match="internal error while reading it"):
         read_report(data, "x.json")
     with pytest.raises(KeyError):

@@ -4,6 +4,7 @@ standing for /sys/class/power_supply, and once the real smartctl binary."""
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -106,27 +107,34 @@ DONE_LOG = (
 )
 
 
-def scripted_smartctl(status: str, left: str = "00", lba: str = "-") -> Any:
-    """A replaying Smartctl whose drive runs a short test: two polls in progress, then a log entry."""
+def scripted_smartctl(
+    status: str, left: str = "00", lba: str = "-", devices: tuple[str, ...] = ("/dev/sdau",), together: bool = False
+) -> Any:
+    """A replaying Smartctl whose ATA drives each run a short test: two polls in progress, then a log
+    entry with ``status``. With ``together``, a drive's test only starts once every drive's has
+    (a barrier): run one after the other, the tests would fail."""
     base = type(probe.replay_smartctl(ATA))
+    barrier = threading.Barrier(len(devices), timeout=10) if together else None
 
     class Scripted(base):  # type: ignore[misc, valid-type]
         def __init__(self) -> None:
             super().__init__()
-            self.started = False
-            self.polls = 0
+            self.polls: dict[str, int] = {}
 
         def call_raw(self, params: list[str]) -> tuple[bytes, int]:
             if params == ["--scan-open"]:
-                return b"/dev/sdau -d ata # /dev/sdau, ATA device\n", 0
+                return "".join(f"{d} -d ata # {d}, ATA device\n" for d in devices).encode(), 0
+            device = params[-1]
             if "-t" in params:
-                self.started = True
+                if barrier is not None:
+                    barrier.wait()
+                self.polls[device] = 0
                 eta = time.strftime("%a %b %d %H:%M:%S %Y", time.localtime(time.time() + 120))
                 return (f"Testing has begun.\nPlease wait 2 minutes.\nTest will complete after {eta}\n").encode(), 0
-            if "--all" in params and self.started:
-                self.polls += 1
-                if self.polls <= 2:
-                    return RUNNING.format(left=90 if self.polls == 1 else 40).encode(), 0
+            if "--all" in params and device in self.polls:
+                self.polls[device] += 1
+                if self.polls[device] <= 2:
+                    return RUNNING.format(left=90 if self.polls[device] == 1 else 40).encode(), 0
                 log = DONE_LOG.format(status=status, left=left, lba=lba)
                 text = ATA_ALL.replace(
                     "SMART Self-test log structure revision number 1\n"
@@ -134,6 +142,8 @@ def scripted_smartctl(status: str, left: str = "00", lba: str = "-") -> Any:
                     log,
                 )
                 return text.encode(), 0
+            if "--all" in params:
+                return ATA_ALL.encode(), 0
             return super().call_raw(params)
 
     return Scripted()

@@ -245,3 +245,13 @@ def test_ssd_endurance_from_device_statistics() -> None:
     disk = parse_smartctl_text(text, "ssd.txt")
     assert disk.identity.device_type == "ssd"
     assert disk.endurance_used_percent == 85
+
+
+def test_failed_previous_self_test_counts_without_a_log() -> None:
+    text = X_BRIEF.split("SMART Extended Self-test Log")[0].replace(
+        "SMART Attributes Data Structure",
+        "Self-test execution status:      ( 121)\tThe previous self-test completed having\n"
+        "\t\t\t\t\tthe read element of the test failed.\n\nSMART Attributes Data Structure",
+    )
+    disk = parse_smartctl_text(text, "x.txt")
+    assert [t.failure for t in disk.self_tests] == ["read failure"]

@@ -1,0 +1,773 @@
+"""Devices: register, read, update, repair and retire an organisation's devices.
+
+Plain functions with the session passed in; they flush, never commit, and raise DomainError.
+Every change writes its passport event (``passport.record_event``) in the same transaction,
+and every state change goes through ``lifecycle.transition``.
+
+Who may do what (staff may do everything):
+
+- read (get, list, passport in full): any member of the owning organisation;
+- write (create, update, retire): its admins and listers;
+- repairs: its admins, listers and technicians;
+- anyone else gets 404 for a device (its existence is not revealed); bench tokens only upload
+  diagnostics (403 here).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from marketplace.api.pagination import decode_cursor, encode_cursor
+from marketplace.devices import lifecycle
+from marketplace.devices.models import (
+    CosmeticGrade,
+    Device,
+    DeviceEvent,
+    DeviceKind,
+    DeviceState,
+    DeviceTagSequence,
+    EventKind,
+)
+from marketplace.devices.passport import record_event
+from marketplace.devices.specs import validate_specs
+from marketplace.errors import (
+    Conflict,
+    Forbidden,
+    InvalidState,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    ValidationFailed,
+)
+from marketplace.listings.models import Listing, ListingStatus, Visibility
+from marketplace.members.access import BENCH_ROLES, INVENTORY_ROLES, SCOPE_API, Principal, require_user
+from marketplace.members.models import ApiToken, Organisation, Role, User
+
+#: Server-generated asset tags: ``RLF-000123``, numbered per organisation.
+ASSET_TAG_PREFIX = "RLF-"
+ASSET_TAG_DIGITS = 6
+
+#: Device fields a PATCH may change. State, grade and health have their own paths
+#: (lifecycle endpoints, diagnostics); organisation and version never change by PATCH.
+UPDATABLE_FIELDS = ("kind", "make", "model", "serial", "asset_tag", "specs", "cosmetic_grade", "location", "notes")
+
+#: Fields whose values stay out of the public passport (identifiers, internal notes, where
+#: the device sits in the owner's premises).
+PRIVATE_FIELDS = frozenset({"serial", "asset_tag", "notes", "location"})
+
+__all__ = [
+    "ASSET_TAG_PREFIX",
+    "PRIVATE_FIELDS",
+    "DevicePage",
+    "PassportPage",
+    "can_read_device",
+    "complete_repair",
+    "create_device",
+    "find_device_for_upsert",
+    "format_asset_tag",
+    "get_device",
+    "get_passport",
+    "list_devices",
+    "lock_organisation_devices",
+    "redact",
+    "retire_device",
+    "start_repair",
+    "update_device",
+    "validate_specs",
+]
+
+
+# --- access -----------------------------------------------------------------------------------
+
+
+def _require_role(principal: Principal, organisation_id: int, allowed: frozenset[Role], action: str) -> None:
+    """Staff and the allowed roles pass; other members of the organisation get 403; outsiders
+    get 404 (the device is private: whether it exists is not revealed)."""
+    if principal.is_staff or principal.has_role(organisation_id, allowed):
+        return
+    if principal.is_member_of(organisation_id):
+        raise Forbidden(f"Your role in this organisation does not allow you to {action}.")
+    raise NotFound("No such device.")
+
+
+def _load_device(session: Session, principal: Principal, device_id: int) -> Device:
+    device = session.get(Device, device_id)
+    if device is None or not (principal.is_staff or principal.is_member_of(device.organisation_id)):
+        raise NotFound("No such device.")
+    return device
+
+
+def can_read_device(principal: Principal | None, device: Device) -> bool:
+    """Whether the caller sees the device in full (members of its organisation and staff)."""
+    return (
+        principal is not None
+        and principal.user_id is not None
+        and (principal.is_staff or principal.is_member_of(device.organisation_id))
+    )
+
+
+# --- asset tags -------------------------------------------------------------------------------
+
+
+def format_asset_tag(number: int) -> str:
+    return f"{ASSET_TAG_PREFIX}{number:0{ASSET_TAG_DIGITS}d}"
+
+
+def _bump_sequence(session: Session, organisation_id: int, step: int) -> int:
+    """Add ``step`` (0 or 1) to the organisation's sequence row and return its value.
+
+    ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` locks the row until the transaction ends
+    (PostgreSQL; SQLite holds the database write lock), even with ``step`` 0: device creations in
+    one organisation are serialised from there on, so two never get the same number, nor pass
+    the serial and asset tag checks together; a rolled-back creation gives its number back.
+    """
+    table = cast(sa.Table, DeviceTagSequence.__table__)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(table)
+        .values(organisation_id=organisation_id, last_value=step)
+        .on_conflict_do_update(index_elements=[table.c.organisation_id], set_={"last_value": table.c.last_value + step})
+        .returning(table.c.last_value)
+    )
+    return int(session.execute(statement).scalar_one())
+
+
+def lock_organisation_devices(session: Session, organisation_id: int) -> None:
+    """Serialise device creation in the organisation until the transaction ends (see above)."""
+    _bump_sequence(session, organisation_id, 0)
+
+
+def _next_tag_number(session: Session, organisation_id: int) -> int:
+    return _bump_sequence(session, organisation_id, 1)
+
+
+def _asset_tag_taken(session: Session, organisation_id: int, asset_tag: str, *, exclude_id: int | None = None) -> bool:
+    query = sa.select(Device.id).where(Device.organisation_id == organisation_id, Device.asset_tag == asset_tag)
+    if exclude_id is not None:
+        query = query.where(Device.id != exclude_id)
+    return session.scalar(query.limit(1)) is not None
+
+
+def _generate_asset_tag(session: Session, organisation_id: int) -> str:
+    # A user may have taken a tag of our form by hand (e.g. in an import): skip those numbers.
+    while True:
+        tag = format_asset_tag(_next_tag_number(session, organisation_id))
+        if not _asset_tag_taken(session, organisation_id, tag):
+            return tag
+
+
+def _asset_tag_conflict(asset_tag: str) -> Conflict:
+    return Conflict(
+        f"The asset tag {asset_tag} is already used in this organisation.",
+        errors={"asset_tag": ["Already used in this organisation."]},
+    )
+
+
+def _serial_taken(session: Session, organisation_id: int, serial: str, *, exclude_id: int | None = None) -> bool:
+    query = sa.select(Device.id).where(Device.organisation_id == organisation_id, Device.serial == serial)
+    if exclude_id is not None:
+        query = query.where(Device.id != exclude_id)
+    return session.scalar(query.limit(1)) is not None
+
+
+def _serial_conflict() -> Conflict:
+    return Conflict(
+        "A device with this serial number is already registered in this organisation.",
+        errors={"serial": ["Already registered in this organisation."]},
+    )
+
+
+#: Column lengths (PostgreSQL enforces them; the service checks first so the importer, which
+#: calls it without the API schemas, gets a field error rather than a database error).
+MAX_LENGTHS = {"make": 120, "model": 200, "serial": 120, "asset_tag": 64, "location": 200, "notes": 5000}
+
+
+def _clean_text(value: str | None, field: str, *, required: bool = False) -> str | None:
+    if value is None:
+        if required:
+            raise ValidationFailed(f"{field} is required.", errors={field: ["Missing data for required field."]})
+        return None
+    value = str(value).strip()
+    if not value:
+        if required:
+            raise ValidationFailed(f"{field} must not be blank.", errors={field: ["Must not be blank."]})
+        return None
+    limit = MAX_LENGTHS.get(field)
+    if limit is not None and len(value) > limit:
+        raise ValidationFailed(f"{field} is too long.", errors={field: [f"Longer than maximum length {limit}."]})
+    return value
+
+
+def _as_cosmetic_grade(value: CosmeticGrade | str | None) -> CosmeticGrade | None:
+    if value is None:
+        return None
+    try:
+        return CosmeticGrade(value)
+    except ValueError:
+        allowed = ", ".join(g.value for g in CosmeticGrade)
+        raise ValidationFailed(
+            "Unknown cosmetic grade.", errors={"cosmetic_grade": [f"Must be one of: {allowed}."]}
+        ) from None
+
+
+# --- create / find ----------------------------------------------------------------------------
+
+
+def create_device(
+    session: Session,
+    principal: Principal | None,
+    *,
+    organisation_id: int,
+    kind: DeviceKind | str,
+    make: str,
+    model: str,
+    serial: str,
+    asset_tag: str | None = None,
+    specs: Mapping[str, Any] | None = None,
+    cosmetic_grade: CosmeticGrade | str | None = None,
+    location: str | None = None,
+    notes: str | None = None,
+    source_event: EventKind = EventKind.REGISTERED,
+) -> Device:
+    """Register a device in ``organisation_id`` (admins and listers of it, staff).
+
+    The asset tag is generated (``RLF-000123``) when absent; a given tag already used in the
+    organisation, or a serial already registered there, is a 409. The passport gets a
+    ``source_event`` event (``imported`` for the bulk importer) with every field as a change.
+    """
+    principal = require_user(principal)
+    if session.get(Organisation, organisation_id) is None:
+        if principal.is_staff:
+            raise ValidationFailed("No such organisation.", errors={"organisation_id": ["Unknown organisation."]})
+        raise Forbidden("You may not register devices for this organisation.")
+    if not (principal.is_staff or principal.has_role(organisation_id, INVENTORY_ROLES)):
+        raise Forbidden("Only the organisation's admins and listers register devices.")
+
+    kind = _as_kind(kind)
+    clean_specs = validate_specs(kind, specs)
+    clean_make = _clean_text(make, "make", required=True)
+    clean_model = _clean_text(model, "model", required=True)
+    clean_serial = _clean_text(serial, "serial", required=True)
+    assert clean_make is not None and clean_model is not None and clean_serial is not None
+    grade = _as_cosmetic_grade(cosmetic_grade)
+    tag = _clean_text(asset_tag, "asset_tag")
+
+    lock_organisation_devices(session, organisation_id)
+    if _serial_taken(session, organisation_id, clean_serial):
+        raise _serial_conflict()
+    if tag is not None and _asset_tag_taken(session, organisation_id, tag):
+        raise _asset_tag_conflict(tag)
+    if tag is None:
+        tag = _generate_asset_tag(session, organisation_id)
+
+    device = Device(
+        organisation_id=organisation_id,
+        kind=kind,
+        make=clean_make,
+        model=clean_model,
+        serial=clean_serial,
+        asset_tag=tag,
+        specs=clean_specs,
+        cosmetic_grade=grade,
+        location=_clean_text(location, "location"),
+        notes=_clean_text(notes, "notes"),
+        state=DeviceState.REGISTERED,
+    )
+    try:
+        # A concurrent creation may have taken the same tag since the check above: the
+        # savepoint keeps the caller's transaction usable and the unique constraint decides.
+        with session.begin_nested():
+            session.add(device)
+            session.flush()
+    except IntegrityError:
+        raise _asset_tag_conflict(tag) from None
+    event = record_event(
+        session,
+        device,
+        source_event,
+        principal,
+        organisation_id=organisation_id,
+        changes={field: (None, value) for field, value in _snapshot(device).items() if value not in (None, {}, "")},
+        public=True,
+    )
+    event.state_to = device.state.value
+    session.flush()
+    return device
+
+
+def find_device_for_upsert(
+    session: Session, organisation_id: int, serial: str | None = None, asset_tag: str | None = None
+) -> Device | None:
+    """The organisation's device with this asset tag or serial (for the bulk importer's upsert).
+
+    No access check: the caller has checked that the principal may write in the organisation.
+    A tag and a serial that name two different devices are a 409 naming both fields.
+    """
+    serial = (serial or "").strip() or None
+    asset_tag = (asset_tag or "").strip() or None
+    by_tag = by_serial = None
+    if asset_tag is not None:
+        by_tag = session.scalar(
+            sa.select(Device).where(Device.organisation_id == organisation_id, Device.asset_tag == asset_tag)
+        )
+    if serial is not None:
+        by_serial = session.scalar(
+            sa.select(Device)
+            .where(Device.organisation_id == organisation_id, Device.serial == serial)
+            .order_by(Device.id)
+            .limit(1)
+        )
+    if by_tag is not None and by_serial is not None and by_tag.id != by_serial.id:
+        raise Conflict(
+            "The asset tag and the serial number belong to two different devices.",
+            errors={
+                "asset_tag": [f"Belongs to device {by_tag.id}."],
+                "serial": [f"Belongs to device {by_serial.id}."],
+            },
+        )
+    return by_tag or by_serial
+
+
+def _as_kind(kind: DeviceKind | str) -> DeviceKind:
+    try:
+        return DeviceKind(kind)
+    except ValueError:
+        raise ValidationFailed("Unknown device kind.", errors={"kind": [f"Not a device kind: {kind}."]}) from None
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _snapshot(device: Device) -> dict[str, Any]:
+    return {field: _plain(getattr(device, field)) for field in UPDATABLE_FIELDS}
+
+
+# --- read -------------------------------------------------------------------------------------
+
+
+def get_device(session: Session, principal: Principal | None, device_id: int) -> Device:
+    principal = require_user(principal)
+    return _load_device(session, principal, device_id)
+
+
+@dataclass(frozen=True)
+class DevicePage:
+    items: list[Device]
+    next_cursor: str | None
+
+
+def list_devices(
+    session: Session,
+    principal: Principal | None,
+    *,
+    organisation_id: int | None = None,
+    kind: DeviceKind | None = None,
+    state: DeviceState | None = None,
+    grade: str | None = None,
+    cosmetic_grade: CosmeticGrade | None = None,
+    q: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> DevicePage:
+    """The caller's organisations' devices (all of them for staff), newest first."""
+    principal = require_user(principal)
+    query = sa.select(Device)
+    if organisation_id is not None:
+        if not (principal.is_staff or principal.is_member_of(organisation_id)):
+            raise Forbidden("You are not a member of this organisation.")
+        query = query.where(Device.organisation_id == organisation_id)
+    elif not principal.is_staff:
+        query = query.where(Device.organisation_id.in_(sorted(principal.organisation_ids)))
+    if kind is not None:
+        query = query.where(Device.kind == kind)
+    if state is not None:
+        query = query.where(Device.state == state)
+    if grade is not None:
+        query = query.where(Device.grade == grade)
+    if cosmetic_grade is not None:
+        query = query.where(Device.cosmetic_grade == cosmetic_grade)
+    if q is not None and q.strip():
+        term = q.strip()
+        query = query.where(
+            sa.or_(
+                *(
+                    column.icontains(term, autoescape=True)
+                    for column in (Device.make, Device.model, Device.serial, Device.asset_tag)
+                )
+            )
+        )
+    if cursor is not None:
+        (last_id,) = decode_cursor(cursor, length=1)
+        if not isinstance(last_id, int):
+            raise ValidationFailed("The cursor is not valid.", errors={"cursor": ["Invalid cursor."]})
+        query = query.where(Device.id < last_id)
+    rows = list(session.scalars(query.order_by(Device.id.desc()).limit(limit + 1)))
+    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+    return DevicePage(rows[:limit], next_cursor)
+
+
+# --- update -----------------------------------------------------------------------------------
+
+
+def _check_version(device: Device, expected_version: int | None) -> None:
+    if expected_version is None:
+        raise PreconditionRequired(
+            "Send the version you read in an If-Match header (the ETag of GET /devices/{id}).",
+            headers={"ETag": f'"{device.version}"'},
+        )
+    if expected_version != device.version:
+        raise PreconditionFailed(
+            f"The device has changed since you read it (version {device.version}, not {expected_version}); "
+            "read it again and re-apply your change.",
+            headers={"ETag": f'"{device.version}"'},
+        )
+
+
+def _flush_versioned(session: Session, device: Device) -> None:
+    """Flush a change; a concurrent update that committed first (the versioned UPDATE then
+    matches no row) is a lost update refused as 412, not applied."""
+    try:
+        session.flush()
+    except StaleDataError:
+        raise PreconditionFailed("The device was changed by someone else meanwhile; read it again.") from None
+
+
+def update_device(
+    session: Session,
+    principal: Principal | None,
+    device_id: int,
+    changes: Mapping[str, Any],
+    *,
+    expected_version: int | None,
+) -> Device:
+    """Apply ``changes`` (fields of ``UPDATABLE_FIELDS``) if ``expected_version`` is current.
+
+    ``specs`` replaces the whole specs document and is validated for the (new) kind; changing
+    the kind re-validates the current specs. One ``updated`` event lists each changed field
+    from → to; an event whose changes are all private (serial, asset tag, notes, location) is
+    left out of the public passport.
+    """
+    principal = require_user(principal)
+    device = _load_device(session, principal, device_id)
+    _require_role(principal, device.organisation_id, INVENTORY_ROLES, "change devices")
+    _check_version(device, expected_version)
+    unknown = sorted(set(changes) - set(UPDATABLE_FIELDS))
+    if unknown:
+        raise ValidationFailed("These fields cannot be changed.", errors={k: ["Cannot be changed."] for k in unknown})
+    if device.state is DeviceState.RETIRED:
+        raise InvalidState("A retired device cannot be changed (allowed from retired: none).")
+
+    before = _snapshot(device)
+    new: dict[str, Any] = {}
+    if "kind" in changes:
+        new["kind"] = _as_kind(changes["kind"])
+    kind = new.get("kind", device.kind)
+    if "specs" in changes or "kind" in new:
+        new["specs"] = validate_specs(kind, changes.get("specs", device.specs))
+    for field in ("make", "model", "serial"):
+        if field in changes:
+            new[field] = _clean_text(changes[field], field, required=True)
+    for field in ("location", "notes"):
+        if field in changes:
+            new[field] = _clean_text(changes[field], field)
+    if "cosmetic_grade" in changes:
+        new["cosmetic_grade"] = _as_cosmetic_grade(changes["cosmetic_grade"])
+    if "asset_tag" in changes:
+        tag = _clean_text(changes["asset_tag"], "asset_tag", required=True)
+        assert tag is not None
+        if tag != device.asset_tag and _asset_tag_taken(session, device.organisation_id, tag, exclude_id=device.id):
+            raise _asset_tag_conflict(tag)
+        new["asset_tag"] = tag
+    if "serial" in new and _serial_taken(session, device.organisation_id, new["serial"], exclude_id=device.id):
+        raise _serial_conflict()
+
+    after = {**before, **{field: _plain(value) for field, value in new.items()}}
+    diff = {field: (before[field], after[field]) for field in UPDATABLE_FIELDS if before[field] != after[field]}
+    if not diff:
+        return device
+    try:
+        # The savepoint opens before the change so that a refused flush leaves the caller's
+        # transaction usable (the importer updates many devices in one). It must also be
+        # opened before any change is pending: begin_nested() flushes what is.
+        with session.begin_nested():
+            for field in diff:
+                setattr(device, field, new[field])
+            session.flush()
+    except StaleDataError:
+        # A concurrent update committed first: the versioned UPDATE matched no row.
+        raise PreconditionFailed("The device was changed by someone else meanwhile; read it again.") from None
+    except IntegrityError:
+        raise _asset_tag_conflict(new.get("asset_tag", device.asset_tag)) from None
+    record_event(
+        session,
+        device,
+        EventKind.UPDATED,
+        principal,
+        changes=diff,
+        public=not set(diff) <= PRIVATE_FIELDS,
+    )
+    session.flush()
+    return device
+
+
+# --- lifecycle: repairs and retirement ----------------------------------------------------------
+
+
+def _refuse_while_listed(device: Device, action: str) -> None:
+    if device.state in {DeviceState.LISTED, DeviceState.RESERVED}:
+        raise InvalidState(
+            f"A {device.state.value} device cannot be {action}: withdraw its listing first "
+            f"(allowed from {device.state.value}: "
+            f"{', '.join(sorted(s.value for s in lifecycle.ALLOWED[device.state]))})."
+        )
+
+
+def start_repair(
+    session: Session,
+    principal: Principal | None,
+    device_id: int,
+    *,
+    parts: Sequence[str] = (),
+    notes: str | None = None,
+    expected_version: int | None = None,
+) -> Device:
+    """Send the device to repair (→ ``in_repair``), with the parts to replace (technicians too)."""
+    principal = require_user(principal)
+    device = _load_device(session, principal, device_id)
+    _require_role(principal, device.organisation_id, BENCH_ROLES, "record repairs")
+    if expected_version is not None:
+        _check_version(device, expected_version)
+    _refuse_while_listed(device, "sent to repair")
+    previous = lifecycle.transition(device, DeviceState.IN_REPAIR)
+    _flush_versioned(session, device)
+    data: dict[str, Any] = {"parts": [p.strip() for p in parts if p.strip()]}
+    if notes and notes.strip():
+        data["notes"] = notes.strip()
+    record_event(session, device, EventKind.REPAIR_STARTED, principal, data=data, state_from=previous)
+    session.flush()
+    return device
+
+
+def complete_repair(
+    session: Session,
+    principal: Principal | None,
+    device_id: int,
+    *,
+    parts: Sequence[str] = (),
+    notes: str | None = None,
+    return_to: DeviceState | None = None,
+    expected_version: int | None = None,
+) -> Device:
+    """End a repair with a ``repaired`` event listing the parts replaced.
+
+    The device goes back to ``diagnosed`` when it has a server grade (its diagnostics still
+    stand), else to ``registered``; ``return_to`` may ask for ``registered`` to have it
+    diagnosed again (e.g. after a disk swap).
+    """
+    principal = require_user(principal)
+    device = _load_device(session, principal, device_id)
+    _require_role(principal, device.organisation_id, BENCH_ROLES, "record repairs")
+    if expected_version is not None:
+        _check_version(device, expected_version)
+    if device.state is not DeviceState.IN_REPAIR:
+        raise InvalidState(
+            f"Only a device in repair can be repaired; this one is {device.state.value} "
+            f"(allowed from {device.state.value}: "
+            f"{', '.join(sorted(s.value for s in lifecycle.ALLOWED[device.state])) or 'none'})."
+        )
+    if return_to is None:
+        return_to = DeviceState.DIAGNOSED if device.grade is not None else DeviceState.REGISTERED
+    if return_to not in {DeviceState.DIAGNOSED, DeviceState.REGISTERED}:
+        raise ValidationFailed(
+            "A repaired device goes back to registered or diagnosed.",
+            errors={"return_to": ["Must be one of: registered, diagnosed."]},
+        )
+    if return_to is DeviceState.DIAGNOSED and device.grade is None:
+        raise InvalidState(
+            "This device has no diagnostics yet: it goes back to registered (allowed from in_repair: "
+            "diagnosed once graded, registered, retired).",
+            errors={"return_to": ["The device has not been diagnosed."]},
+        )
+    previous = lifecycle.transition(device, return_to)
+    _flush_versioned(session, device)
+    data: dict[str, Any] = {"parts": [p.strip() for p in parts if p.strip()]}
+    if notes and notes.strip():
+        data["notes"] = notes.strip()
+    record_event(session, device, EventKind.REPAIRED, principal, data=data, state_from=previous)
+    session.flush()
+    return device
+
+
+def retire_device(
+    session: Session,
+    principal: Principal | None,
+    device_id: int,
+    *,
+    disposal: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> Device:
+    """Retire the device (→ ``retired``) with its disposal record (admins and listers)."""
+    principal = require_user(principal)
+    device = _load_device(session, principal, device_id)
+    _require_role(principal, device.organisation_id, INVENTORY_ROLES, "retire devices")
+    if expected_version is not None:
+        _check_version(device, expected_version)
+    _refuse_while_listed(device, "retired")
+    record = {key: value for key, value in disposal.items() if value is not None}
+    previous = lifecycle.transition(device, DeviceState.RETIRED)
+    device.disposal = record
+    _flush_versioned(session, device)
+    record_event(session, device, EventKind.RETIRED, principal, data={"disposal": record}, state_from=previous)
+    session.flush()
+    return device
+
+
+# --- passport -----------------------------------------------------------------------------------
+
+#: Keys left out of event data in the public passport, wherever they are nested: identifiers
+#: (serials of the device and its disks), people (operators, emails) and internal remarks.
+PRIVATE_DATA_KEYS = frozenset(
+    {
+        "serial",
+        "serials",
+        "disk_serial",
+        "asset_tag",
+        "notes",
+        "note",
+        "location",
+        "operator",
+        "email",
+        "user_id",
+        "actor",
+        "token",
+        "token_id",
+        "certificate_ref",
+        "imei",
+        "mac",
+        "wwn",
+    }
+)
+
+
+def _is_private_key(key: str) -> bool:
+    lowered = key.lower()
+    return lowered in PRIVATE_DATA_KEYS or lowered.endswith(("serial", "_email", "_notes"))
+
+
+def redact(value: Any) -> Any:
+    """``value`` without private keys, at any depth (event data come from every domain)."""
+    if isinstance(value, Mapping):
+        return {k: redact(v) for k, v in value.items() if not _is_private_key(str(k))}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class PassportPage:
+    view: str  # "full" or "public"
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def _visible_listing_exists(session: Session, principal: Principal | None, device: Device) -> bool:
+    visibilities = [Visibility.PUBLIC]
+    if principal is not None and principal.user_id is not None and principal.organisation_ids:
+        visibilities.append(Visibility.MEMBERS)
+    query = sa.select(Listing.id).where(
+        Listing.device_id == device.id,
+        Listing.organisation_id == device.organisation_id,
+        Listing.status == ListingStatus.ACTIVE,
+        Listing.visibility.in_(visibilities),
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
+def get_passport(
+    session: Session,
+    principal: Principal | None,
+    device_id: int,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> PassportPage:
+    """The device's passport, oldest event first.
+
+    Members of the owning organisation and staff read it in full. Anyone else, anonymous
+    included, reads the public view only while the device has an active listing they can see
+    (public, or members-only and they belong to an organisation): public events only, without
+    private fields or actor identities. Otherwise 404.
+    """
+    if principal is not None and (principal.user_id is None or not principal.has_scope(SCOPE_API)):
+        require_user(principal)  # bench tokens: 403
+    device = session.get(Device, device_id)
+    if device is None:
+        raise NotFound("No such device.")
+    full = can_read_device(principal, device)
+    if not full and not _visible_listing_exists(session, principal, device):
+        raise NotFound("No such device.")
+
+    query = sa.select(DeviceEvent).where(DeviceEvent.device_id == device.id)
+    if not full:
+        query = query.where(DeviceEvent.public.is_(True))
+    if cursor is not None:
+        (last_id,) = decode_cursor(cursor, length=1)
+        if not isinstance(last_id, int):
+            raise ValidationFailed("The cursor is not valid.", errors={"cursor": ["Invalid cursor."]})
+        query = query.where(DeviceEvent.id > last_id)
+    events = list(session.scalars(query.order_by(DeviceEvent.id).limit(limit + 1)))
+    next_cursor = encode_cursor([events[limit - 1].id]) if len(events) > limit else None
+    events = events[:limit]
+
+    org_ids = {e.actor_organisation_id for e in events if e.actor_organisation_id is not None}
+    org_names: dict[int, str] = dict(
+        session.execute(sa.select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))).all()
+    )
+    user_names: dict[int, str] = {}
+    token_names: dict[int, str | None] = {}
+    if full:
+        user_ids = {e.actor_user_id for e in events if e.actor_user_id is not None}
+        user_names = dict(session.execute(sa.select(User.id, User.display_name).where(User.id.in_(user_ids))).all())
+        token_ids = {e.actor_token_id for e in events if e.actor_token_id is not None and e.actor_user_id is None}
+        token_names = dict(
+            session.execute(sa.select(ApiToken.id, ApiToken.name).where(ApiToken.id.in_(token_ids))).all()
+        )
+
+    items: list[dict[str, Any]] = []
+    for event in events:
+        organisation_name = org_names.get(event.actor_organisation_id or 0)
+        item: dict[str, Any] = {
+            "id": event.id,
+            "kind": event.kind,
+            "occurred_at": event.occurred_at,
+            "state_from": event.state_from,
+            "state_to": event.state_to,
+        }
+        if full:
+            item["changes"] = dict(event.changes)
+            item["data"] = dict(event.data)
+            item["public"] = event.public
+            item["actor"] = {
+                "user_id": event.actor_user_id,
+                "name": user_names.get(event.actor_user_id or 0),
+                "token_id": event.actor_token_id,
+                "bench_token": token_names.get(event.actor_token_id or 0),
+                "organisation_id": event.actor_organisation_id,
+                "organisation_name": organisation_name,
+            }
+        else:
+            item["changes"] = {k: v for k, v in event.changes.items() if k not in PRIVATE_FIELDS}
+            item["data"] = redact(event.data)
+            item["actor"] = {"organisation_name": organisation_name}
+        items.append(item)
+    return PassportPage("full" if full else "public", items, next_cursor)
