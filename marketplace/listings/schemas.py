@@ -13,6 +13,10 @@ from marketplace.listings.models import GRADE_RANKS, ListingMode, ListingStatus,
 from marketplace.members.models import OrganisationKind
 
 _MAX_CENTS = 100_000_000  # one million euros: anything above is a typo
+#: Database ids are PostgreSQL ``integer``s: a larger number is no id, and a 422 rather than a 500.
+_ID = ma.validate.Range(min=1, max=2**31 - 1)
+#: Search text: printable characters only (a NUL cannot reach PostgreSQL or SQLite's FTS5 parser).
+_TEXT = ma.validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="Control characters are not allowed.")
 DONATION_KINDS_DOC = "donation: organisation kinds it may go to (default: nonprofit, public_body, university)"
 _POSTCODE = ma.validate.Regexp(r"^\d{5}$", error="Five digits.")
 
@@ -41,7 +45,7 @@ class _ListingTermsSchema(Schema):
 
 
 class ListingCreateSchema(_ListingTermsSchema):
-    device_id = ma.fields.Integer(required=True)
+    device_id = ma.fields.Integer(required=True, validate=_ID)
     mode = ma.fields.Enum(ListingMode, by_value=True, required=True)
 
 
@@ -108,18 +112,24 @@ class ListingFilterArgsSchema(Schema):
     )
     cosmetic_grade = ma.fields.Enum(CosmeticGrade, by_value=True)
     price_min = ma.fields.Integer(
-        validate=ma.validate.Range(min=0), metadata={"description": "Cents; loans and donations count as 0"}
+        validate=ma.validate.Range(min=0, max=2**31 - 1),
+        metadata={"description": "Cents; loans and donations count as 0"},
     )
-    price_max = ma.fields.Integer(validate=ma.validate.Range(min=0))
+    price_max = ma.fields.Integer(validate=ma.validate.Range(min=0, max=2**31 - 1))
     ram_min = ma.fields.Float(validate=ma.validate.Range(min=0), metadata={"description": "GB"})
     storage_min = ma.fields.Float(validate=ma.validate.Range(min=0), metadata={"description": "GB"})
-    cpu = ma.fields.String(validate=ma.validate.Length(min=1, max=100), metadata={"description": "Text in the CPU"})
+    cpu = ma.fields.String(
+        validate=[ma.validate.Length(min=1, max=100), _TEXT], metadata={"description": "Text in the CPU"}
+    )
     battery_min = ma.fields.Float(validate=ma.validate.Range(min=0, max=100), metadata={"description": "%"})
-    department = ma.fields.String(validate=ma.validate.Length(min=2, max=3))
+    department = ma.fields.String(
+        validate=ma.validate.Regexp(r"^(\d{2,3}|2[AB])$", error="A French department code (69, 2A, 974)."),
+    )
     organisation_kind = ma.fields.Enum(OrganisationKind, by_value=True)
-    organisation_id = ma.fields.Integer()
+    organisation_id = ma.fields.Integer(validate=_ID)
     q = ma.fields.String(
-        validate=ma.validate.Length(min=1, max=200), metadata={"description": "Words found in make, model or CPU"}
+        validate=[ma.validate.Length(min=1, max=200), _TEXT],
+        metadata={"description": "Words found in make, model or CPU"},
     )
     status = ma.fields.Enum(
         ListingStatus,

@@ -623,7 +623,7 @@ def _cursor_term(sort_name: str, sort: _Sort, cursor: str) -> _Term:
             "The cursor belongs to another sort order.", errors={"cursor": ["Made for sort=" + str(values[0])]}
         )
     keys = values[1:]
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in keys):
+    if not all(isinstance(v, int) and not isinstance(v, bool) and -(2**31) <= v < 2**31 for v in keys):
         raise ValidationFailed("The cursor is not valid.", errors={"cursor": ["Invalid cursor."]})
     names = [f"after_{i}" for i in range(len(keys))]
 

@@ -114,6 +114,7 @@ def test_loan_and_donation_terms(client: FlaskClient, world: World, make_device:
         ({"mode": "sale", "price_cents": 1, "postcode": "6900"}, "postcode"),
         ({"mode": "sale", "price_cents": 1, "serial": "x"}, "serial"),
         ({"mode": "barter"}, "mode"),
+        ({"mode": "sale", "price_cents": 1, "device_id": 2**31}, "device_id"),
     ],
 )
 def test_invalid_terms_are_refused_and_nothing_changes(

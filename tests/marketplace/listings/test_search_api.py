@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from marketplace.api.pagination import encode_cursor
 from marketplace.devices.models import CosmeticGrade, DeviceKind
 from marketplace.listings import service
 from tests.marketplace.listings.conftest import MakeDevice, World
@@ -196,14 +197,28 @@ def test_limit_and_cursor_validation(client: FlaskClient, catalogue: list[dict[s
     assert response.status_code == 422 and "limit" in response.json["errors"]
     assert client.get(f"/api/v1/listings?limit={service.MAX_PAGE_SIZE}").status_code == 200
     assert client.get("/api/v1/listings?limit=0").status_code == 422
-    for cursor in ("garbage", "WyJwcmljZSIsICJ4Il0", "W10"):
+    too_big = encode_cursor(["price", 0, 2**40])
+    for cursor in ("garbage", "WyJwcmljZSIsICJ4Il0", "W10", too_big):
         response = client.get(f"/api/v1/listings?sort=price&cursor={cursor}")
         assert response.status_code == 422 and "cursor" in response.json["errors"], cursor
     # A cursor of one sort order is refused by another.
     cursor = client.get("/api/v1/listings?sort=price&limit=1").json["next_cursor"]
     response = client.get(f"/api/v1/listings?sort=grade&cursor={cursor}")
     assert response.status_code == 422 and "cursor" in response.json["errors"]
-    for query in ("sort=cheapest", "min_grade=E", "kind=toaster", "unknown=1", "price_min=-1", "status=sold"):
+    for query in (
+        "sort=cheapest",
+        "min_grade=E",
+        "kind=toaster",
+        "unknown=1",
+        "price_min=-1",
+        "price_max=99999999999",
+        "organisation_id=2147483648",
+        "q=ab%00cd",
+        "cpu=%1b",
+        "department=6",
+        "department=ABC",
+        "status=sold",
+    ):
         assert client.get(f"/api/v1/listings?{query}").status_code == 422, query
 
 
