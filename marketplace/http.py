@@ -8,10 +8,10 @@ import orjson
 from flask import Flask, Response, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SessionInterface
-from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, Map
 
 from marketplace.config import Config
+from marketplace.errors import ValidationFailed
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -65,9 +65,14 @@ def register(app: Flask, config: Config) -> None:
 
     @app.before_request
     def _refuse_nul_in_query() -> None:
-        # NUL cannot be stored or compared in PostgreSQL text; no field of ours needs it.
+        # NUL cannot be stored or compared in PostgreSQL text; no field of ours needs it. Named
+        # per parameter, like a NUL in a JSON body (see api.smorest).
         if b"%00" in request.query_string or b"\x00" in request.query_string:
-            raise BadRequest("The query string may not contain NUL characters.")
+            names = sorted({key for key, value in request.args.items(multi=True) if "\x00" in key + value})
+            raise ValidationFailed(
+                "Text may not contain NUL characters.",
+                errors={name or "_query": ["NUL characters are not allowed."] for name in names or [""]},
+            )
 
     @app.before_request
     def _parse_multipart_early() -> None:
