@@ -30,10 +30,11 @@ def visible_listing(session: Session, principal: Principal | None, listing_id: i
         raise NotFound("No such listing.")
     if principal is not None and (principal.is_staff or principal.is_member_of(listing.organisation_id)):
         return listing
-    if listing.status is not ListingStatus.ACTIVE:
-        raise NotFound("No such listing.")
     if listing.visibility is Visibility.MEMBERS and (principal is None or not principal.organisation_ids):
         raise NotFound("No such listing.")
+    if listing.status is not ListingStatus.ACTIVE:
+        # The caller could see it while it was on offer: say it is gone (DESIGN §3.6: 409).
+        raise Conflict("This listing is no longer available (sold, given, lent out or withdrawn).")
     return listing
 
 
