@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict
 
 from marketplace.api.context import current_principal, current_session
 from marketplace.api.smorest import Blueprint, OrjsonFlaskParser
-from marketplace.imports import schemas, service
+from marketplace.imports import export, schemas, service
 
 
 class MultipartParser(OrjsonFlaskParser):
@@ -51,4 +52,20 @@ class DeviceImport(MethodView):
             data=form["file"].read(),
             fmt=form["format"],
             dry_run=query["dry_run"],
+        )
+
+
+@blp.route("/devices/export")
+class DeviceExport(MethodView):
+    @blp.arguments(schemas.ExportQueryArgsSchema, location="query")
+    @blp.response(200, description="The inventory as a native CSV (re-imports unchanged)", content_type="text/csv")
+    @blp.alt_response(403, description="Your role in the organisation does not allow exports")
+    @blp.alt_response(404, description="No such organisation (or not yours)")
+    def get(self, args: dict[str, Any]) -> Response:
+        """Export an organisation's devices as CSV (cells neutralised against formula injection)"""
+        text = export.export_devices_csv(current_session(), current_principal(), args["organisation_id"])
+        return Response(
+            text,
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="relife-devices-{args["organisation_id"]}.csv"'},
         )

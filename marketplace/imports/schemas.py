@@ -33,6 +33,10 @@ class ImportFormSchema(Schema):
     )
 
 
+class ExportQueryArgsSchema(Schema):
+    organisation_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=MAX_ID))
+
+
 class RowErrorSchema(Schema):
     row = ma.fields.Integer(metadata={"description": "Line in the file (the header is line 1)."})
     field = ma.fields.String()
