@@ -467,9 +467,40 @@ def _plain(value: Any) -> Any:
     return value.value if isinstance(value, Visibility | ListingMode) else value
 
 
+def _ensure_no_live_commitment(session: Session, listing: Listing) -> None:
+    """A listing someone holds, has ordered or has booked a loan on cannot be withdrawn: the
+    member would be left with a hold, an order or a loan on nothing."""
+    from marketplace.loans.models import ACTIVE_STATUSES as LOAN_ACTIVE
+    from marketplace.loans.models import Loan
+    from marketplace.orders.models import Order, OrderStatus
+    from marketplace.reservations.models import Reservation, ReservationStatus
+
+    now = utcnow()
+    live = {
+        "hold": sa.select(Reservation.id).where(
+            Reservation.listing_id == listing.id,
+            Reservation.status == ReservationStatus.ACTIVE,
+            Reservation.expires_at > now,
+        ),
+        "order": sa.select(Order.id).where(
+            Order.device_id == listing.device_id, Order.status.in_((OrderStatus.PENDING, OrderStatus.CONFIRMED))
+        ),
+        "loan": sa.select(Loan.id).where(
+            Loan.device_id == listing.device_id, Loan.status.in_(LOAN_ACTIVE), Loan.end_date > now.date()
+        ),
+    }
+    found = [name for name, query in live.items() if session.scalar(query.limit(1)) is not None]
+    if found:
+        raise InvalidState(
+            f"The listing cannot be withdrawn while a {' and a '.join(found)} on it is live.",
+            errors={"listing": [f"Live {name}." for name in found]},
+        )
+
+
 def withdraw_listing(session: Session, principal: Principal | None, listing_id: int) -> dict[str, Any]:
     listing = _load_listing_as_lister(session, principal, listing_id)
     _ensure_editable(listing)
+    _ensure_no_live_commitment(session, listing)
     device = listing.device
     previous = lifecycle.transition(device, DeviceState.DIAGNOSED)
     listing.status = ListingStatus.WITHDRAWN

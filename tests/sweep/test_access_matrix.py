@@ -74,8 +74,8 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
     ("POST", "/api/v1/loans/{loan}/return", {"condition_notes": "fine"}, (401, 403, 409, 403, 409, 404, 403, 409)),
     ("POST", "/api/v1/loans/{loan}/cancel", None, (401, 403, 200, 403, 409, 404, 403, 409)),
     ("DELETE", "/api/v1/reservations/{reservation}", None, (401, 404, 404, 404, 404, 404, 403, 204)),
-    # The lister withdraws; then it is withdrawn (409).
-    ("DELETE", "/api/v1/listings/{listing_members}", None, (404, 403, 200, 403, 409, 403, 404, 409)),
+    # B's admin holds it (above): while the hold is live, nobody may withdraw it (409).
+    ("DELETE", "/api/v1/listings/{listing_members}", None, (404, 403, 409, 403, 409, 403, 404, 409)),
     ("DELETE", "/api/v1/organisations/{a}/tokens/{token}", None, (401, 403, 403, 403, 204, 403, 403, 204)),
 ]  # fmt: skip
 

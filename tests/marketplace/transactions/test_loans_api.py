@@ -292,3 +292,26 @@ def test_who_may_do_what_on_a_loan(client: FlaskClient, db_session: Session, wor
     problem(client.post(f"{base}/extend", json={"end": day(4)}, headers=world.lister.headers), 403)
     problem(client.post(f"{base}/handover", headers=world.lister.headers), 409)  # starts tomorrow
     assert client.get(base, headers=world.lister.headers).get_json() == loan  # nothing changed
+
+
+def test_a_listing_with_a_booked_loan_or_a_live_hold_cannot_be_withdrawn(
+    client: FlaskClient, db_session: Session, world: World
+) -> None:
+    listing = loan_listing(db_session, world, deposit_cents=None)
+    assert borrow(client, world.member, listing.id, 1, 3).status_code == 201
+    refused = client.delete(f"/api/v1/listings/{listing.id}", headers=world.lister.headers)
+    assert "loan" in problem(refused, 409)["detail"]
+    assert client.get(f"/api/v1/listings/{listing.id}", headers=world.lister.headers).json["status"] == "active"
+
+    sale = make_listing(db_session, world.seller["id"], price_cents=5_000)
+    held = client.post(f"/api/v1/listings/{sale.id}/reservations", json={}, headers=world.public_buyer.headers)
+    assert held.status_code == 201
+    refused = client.delete(f"/api/v1/listings/{sale.id}", headers=world.lister.headers)
+    assert "hold" in problem(refused, 409)["detail"]
+    assert client.delete(
+        f"/api/v1/reservations/{held.get_json()['id']}", headers=world.public_buyer.headers
+    ).status_code in {
+        200,
+        204,
+    }
+    assert client.delete(f"/api/v1/listings/{sale.id}", headers=world.lister.headers).status_code == 200
