@@ -8,21 +8,10 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from marketplace.members.identifiers import luhn_complete
+
 _counter = itertools.count(1)
 PASSWORD = "correct horse battery"
-
-
-def luhn_complete(prefix: str) -> str:
-    """Append the check digit that makes ``prefix`` + digit pass Luhn."""
-    for digit in "0123456789":
-        candidate = prefix + digit
-        total = 0
-        for index, char in enumerate(reversed(candidate)):
-            value = int(char) * (2 if index % 2 else 1)
-            total += value - 9 if value > 9 else value
-        if total % 10 == 0:
-            return candidate
-    raise AssertionError("unreachable")
 
 
 def new_siret() -> str:

@@ -23,6 +23,7 @@ from marketplace.api.context import database
 from marketplace.demo.catalogue import DEVICES, ORGS, PEOPLE, DemoDevice, DemoOrg
 from marketplace.devices.models import Device
 from marketplace.members import service as members
+from marketplace.members.identifiers import luhn_complete
 from marketplace.members.models import Organisation
 
 DEMO_PASSWORD = "relife-demo-2026"  # noqa: S105 - published demo credentials
@@ -32,18 +33,6 @@ Echo = Callable[[str], None]
 
 class DemoError(RuntimeError):
     """A demo request was refused: the message carries the API's problem details."""
-
-
-def luhn_complete(prefix: str) -> str:
-    for digit in "0123456789":
-        candidate = prefix + digit
-        total = 0
-        for index, char in enumerate(reversed(candidate)):
-            value = int(char) * (2 if index % 2 else 1)
-            total += value - 9 if value > 9 else value
-        if total % 10 == 0:
-            return candidate
-    raise AssertionError("unreachable")
 
 
 def siret_for(org: DemoOrg) -> str:

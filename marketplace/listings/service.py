@@ -40,6 +40,7 @@ from marketplace.listings.models import (
     ListingStatus,
     Visibility,
 )
+from marketplace.loans.availability import booked_for_loan
 from marketplace.members.access import INVENTORY_ROLES, Principal, require_org_role, require_user
 from marketplace.members.identifiers import department_of
 from marketplace.members.models import Organisation, OrganisationKind
@@ -470,26 +471,21 @@ def _plain(value: Any) -> Any:
 def _ensure_no_live_commitment(session: Session, listing: Listing) -> None:
     """A listing someone holds, has ordered or has booked a loan on cannot be withdrawn: the
     member would be left with a hold, an order or a loan on nothing."""
-    from marketplace.loans.models import ACTIVE_STATUSES as LOAN_ACTIVE
-    from marketplace.loans.models import Loan
     from marketplace.orders.models import Order, OrderStatus
-    from marketplace.reservations.models import Reservation, ReservationStatus
+    from marketplace.reservations.service import live_hold
 
     now = utcnow()
     live = {
-        "hold": sa.select(Reservation.id).where(
-            Reservation.listing_id == listing.id,
-            Reservation.status == ReservationStatus.ACTIVE,
-            Reservation.expires_at > now,
-        ),
-        "order": sa.select(Order.id).where(
-            Order.device_id == listing.device_id, Order.status.in_((OrderStatus.PENDING, OrderStatus.CONFIRMED))
-        ),
-        "loan": sa.select(Loan.id).where(
-            Loan.device_id == listing.device_id, Loan.status.in_(LOAN_ACTIVE), Loan.end_date > now.date()
-        ),
+        "hold": live_hold(session, listing.id, now) is not None,
+        "order": session.scalar(
+            sa.select(Order.id)
+            .where(Order.device_id == listing.device_id, Order.status.in_((OrderStatus.PENDING, OrderStatus.CONFIRMED)))
+            .limit(1)
+        )
+        is not None,
+        "loan": booked_for_loan(session, listing.device_id, now.date()),
     }
-    found = [name for name, query in live.items() if session.scalar(query.limit(1)) is not None]
+    found = [name for name, is_live in live.items() if is_live]
     if found:
         raise InvalidState(
             f"The listing cannot be withdrawn while a {' and a '.join(found)} on it is live.",

@@ -23,6 +23,11 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+def luhn_complete(prefix: str) -> str:
+    """``prefix`` followed by the check digit that makes it pass Luhn (to build valid SIRETs)."""
+    return next(prefix + digit for digit in "0123456789" if luhn_valid(prefix + digit))
+
+
 def normalise_siret(raw: str) -> str:
     return re.sub(r"[\s.\-]", "", raw)
 

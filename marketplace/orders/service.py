@@ -42,8 +42,7 @@ from marketplace.errors import (
     ValidationFailed,
 )
 from marketplace.listings.models import Listing, ListingMode, ListingStatus
-from marketplace.loans.models import ACTIVE_STATUSES as LOAN_ACTIVE
-from marketplace.loans.models import Loan
+from marketplace.loans.availability import booked_for_loan
 from marketplace.members.access import INVENTORY_ROLES, Principal, require_user
 from marketplace.members.models import Organisation, OrganisationKind
 from marketplace.orders.models import InvoiceCounter, Order, OrderStatus, PaymentMethod, PaymentStatus
@@ -120,17 +119,6 @@ def next_invoice_number(session: Session, year: int) -> str:
     return f"RLF-{year}-{counter.last_number:06d}"
 
 
-def live_loans_block(session: Session, device_id: int, today: dt.date) -> bool:
-    return (
-        session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Loan)
-            .where(Loan.device_id == device_id, Loan.status.in_(LOAN_ACTIVE), Loan.end_date > today)
-        )
-        or 0
-    ) > 0
-
-
 def create_order(
     session: Session,
     principal: Principal | None,
@@ -168,7 +156,7 @@ def create_order(
     assert listing is not None
     if listing.status is not ListingStatus.ACTIVE or device.state is not DeviceState.LISTED:
         raise Conflict("This listing is no longer available.")
-    if live_loans_block(session, device.id, now.date()):
+    if booked_for_loan(session, device.id, now.date()):
         raise Conflict("This device is booked for a loan; it cannot be sold meanwhile.")
     buyer = session.get(Organisation, reservation.organisation_id)
     seller = session.get(Organisation, listing.organisation_id)

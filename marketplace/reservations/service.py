@@ -17,6 +17,7 @@ from marketplace.db import utcnow
 from marketplace.devices.models import DeviceState
 from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.listings.models import Listing, ListingMode, ListingStatus, Visibility
+from marketplace.loans.availability import booked_for_loan
 from marketplace.members.access import Principal, require_user
 from marketplace.reservations import locks
 from marketplace.reservations.models import HOLD, Reservation, ReservationStatus
@@ -72,17 +73,6 @@ def live_hold(session: Session, listing_id: int, now: dt.datetime) -> Reservatio
     ).first()
 
 
-def _booked_for_loan(session: Session, device_id: int, today: dt.date) -> bool:
-    from marketplace.loans.models import ACTIVE_STATUSES, Loan
-
-    count = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Loan)
-        .where(Loan.device_id == device_id, Loan.status.in_(ACTIVE_STATUSES), Loan.end_date > today)
-    )
-    return bool(count)
-
-
 def create_reservation(
     session: Session,
     principal: Principal | None,
@@ -104,7 +94,7 @@ def create_reservation(
     session.refresh(listing)
     if listing.status is not ListingStatus.ACTIVE or device.state is not DeviceState.LISTED:
         raise Conflict("This listing is no longer available.")
-    if _booked_for_loan(session, device.id, now.date()):
+    if booked_for_loan(session, device.id, now.date()):
         raise Conflict("This device is booked for a loan; it cannot be reserved for sale meanwhile.")
     held = live_hold(session, listing.id, now)
     if held is not None:
