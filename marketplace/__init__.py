@@ -36,7 +36,7 @@ def create_app(config: Config | None = None) -> Flask:
     from marketplace import cli, http, logsafe, models_registry
     from marketplace.api import context, problems
     from marketplace.api.smorest import Api
-    from marketplace.db import make_engine, make_session_factory, sqlite_url_for_path
+    from marketplace.db import make_engine, make_read_engine, make_session_factory, sqlite_url_for_path
     from marketplace.members.throttle import LoginThrottle
     from marketplace.system.routes import SWAGGER_UI_URL, assets_blp
 
@@ -65,6 +65,7 @@ def create_app(config: Config | None = None) -> Flask:
     models_registry.import_all()
     engine = make_engine(config.database_url or "")
     app.extensions["relife.engine"] = engine
+    app.extensions["relife.read_engine"] = make_read_engine(engine)
     app.extensions["relife.db"] = context.DatabaseState(factory=make_session_factory(engine))
     app.extensions["relife.throttle"] = LoginThrottle(
         failures_per_account=config.login_failures_per_account,

@@ -149,6 +149,31 @@ def _configure_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
+def make_read_engine(engine: Engine) -> Engine:
+    """The engine of read-only views that run one statement and write nothing (the catalogue search).
+
+    PostgreSQL: a second pool on the same database whose connections are in autocommit from the
+    start, so a request takes one and gives it back with no BEGIN/ROLLBACK round trips and no
+    isolation-level switching (switching per request cost more than the parse of the query). One
+    statement still reads one consistent snapshot. Disposed along with ``engine``. SQLite: the
+    engine itself (connections are opened per use there anyway).
+    """
+    if engine.dialect.name != "postgresql":
+        return engine
+    reader = make_engine(
+        engine.url.render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+        # Nothing to reset: an autocommit connection is never left inside a transaction.
+        pool_reset_on_return=None,
+    )
+
+    @event.listens_for(engine, "engine_disposed")
+    def _dispose_reader(_engine: Engine) -> None:
+        reader.dispose()
+
+    return reader
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 

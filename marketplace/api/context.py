@@ -53,18 +53,16 @@ def current_session() -> Session:
 
 def current_read_connection() -> Connection:
     """A connection for a read-only view that runs one query and writes nothing (the catalogue
-    search): no ORM session around it, and autocommit on PostgreSQL, so no BEGIN and COMMIT round
-    trips either. Within a request that already has a session (and in tests), that session's
-    connection, so the view sees the same transaction."""
+    search): no ORM session around it, and from the read engine (``db.make_read_engine``:
+    autocommit on PostgreSQL), so no BEGIN and ROLLBACK round trips either. Within a request that
+    already has a session (and in tests), that session's connection, so the view sees the same
+    transaction."""
     if g.get("_relife_session") is not None or database().override is not None:
         return current_session().connection()
     connection: Connection | None = g.get("_relife_read_connection")
     if connection is None:
-        engine: Engine = current_app.extensions["relife.engine"]
-        connection = engine.connect()
-        if engine.dialect.name == "postgresql":
-            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        g._relife_read_connection = connection
+        engine: Engine = current_app.extensions["relife.read_engine"]
+        connection = g._relife_read_connection = engine.connect()
     return connection
 
 

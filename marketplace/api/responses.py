@@ -15,4 +15,5 @@ from flask import Response
 
 
 def json_response(payload: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(payload), status=status, mimetype="application/json")
+    # content_type rather than mimetype: werkzeug then has no content type to work out per response.
+    return Response(orjson.dumps(payload), status=status, content_type="application/json")
