@@ -180,7 +180,7 @@ def _parse(text: str, source: str) -> DiskHealth:
     after = 0
     if header >= 0:
         table = _block(text, header)
-        attributes = tuple(map(_attribute_from, _ATTR_ROWS.finditer(table)))
+        attributes = _attributes(table)
         after = header + len(table)
 
     self_tests: tuple[SelfTestEntry, ...] = ()
@@ -192,7 +192,7 @@ def _parse(text: str, source: str) -> DiskHealth:
         if nvme_layout:
             self_tests = tuple(e for e in map(_nvme_selftest, rows_text.split("\n")) if e)
         else:
-            self_tests = tuple(map(_ata_selftest_from, _ATA_TEST_ROWS.finditer(rows_text)))
+            self_tests = _ata_selftests(rows_text)
     elif header < 0:
         found = text.find("\nNum  Test ")
         if found >= 0:
@@ -235,12 +235,12 @@ def _parse(text: str, source: str) -> DiskHealth:
 
 
 #: Every VALUE/WORST/THRESH column as smartctl prints it (one to three ASCII digits, or ``---``)
-#: and every ID → its value; the WHEN_FAILED group (None when absent) and the flag column → what
+#: and every ID → its value; the WHEN_FAILED column (``""`` when absent) and the flag column → what
 #: the record holds. Lookups replace int() calls and conditionals; anything else (non-ASCII digits
 #: the pattern's ``\d`` accepts, an unseen flag) takes ``_attribute_slow``.
 _COLUMN_INTS: dict[str, int | None] = {f"{i:0{width}d}": i for width in (1, 2, 3) for i in range(10**width)}
 _COLUMN_INTS["---"] = None
-_WHEN_COLUMN: dict[str | None, str] = {None: ""}
+_WHEN_COLUMN: dict[str, str] = {"": ""}
 _WHEN_COLUMN.update(_WHEN_FAILED)
 #: The leading digits of a raw value (``""`` when it has none) → their value, for the small ones.
 _LEADING_INTS: dict[str, int | None] = {str(i): i for i in range(1000)}
@@ -252,34 +252,45 @@ _PREFAILURE: dict[str, bool] = {"PO----": True, "-O----": False}
 for _flag in range(0x100):
     _PREFAILURE[f"0x{_flag:04x}"] = bool(_flag & 1)
 del _flag
+#: One attribute-table row as ``_ATTR_ROWS.findall`` gives it (unmatched groups are ``""``).
+_AttributeRow = tuple[str, str, str, str, str, str, str, str, str]
 
 
-def _attribute_from(m: re.Match[str]) -> AtaAttribute:
-    attr_id, name, flag, value, worst, thresh, when, raw_string, leading = m.groups()
-    raw = _LEADING_INTS.get(leading, _NOT_SMALL)
-    if raw is _NOT_SMALL:
-        raw = int(leading)
-    try:
-        values = {
-            "id": _COLUMN_INTS[attr_id],
-            "name": name,
-            "value": _COLUMN_INTS[value],
-            "worst": _COLUMN_INTS[worst],
-            "thresh": _COLUMN_INTS[thresh],
-            "raw": raw,
-            "raw_string": raw_string.rstrip(),
-            "when_failed": _WHEN_COLUMN[when],
-            "prefailure": _PREFAILURE[flag],
-        }
-    except KeyError:
-        return _attribute_slow(m)
-    attr = _new(AtaAttribute)  # fast_record, inlined: one call less per row
-    _set_dict(attr, "__dict__", values)
-    return attr
+def _attributes(table: str) -> tuple[AtaAttribute, ...]:
+    """The rows of one attribute table. This loop runs for every row of every ATA report, so it is
+    written for speed: ``findall`` hands over plain tuples (no match objects), the row is built in
+    the loop (no call per row) and its record gets its ``__dict__`` in one step (``fast_record``,
+    inlined)."""
+    rows: list[AtaAttribute] = []
+    append = rows.append
+    for row in _ATTR_ROWS.findall(table):
+        attr_id, name, flag, value, worst, thresh, when, raw_string, leading = row
+        raw = _LEADING_INTS.get(leading, _NOT_SMALL)
+        if raw is _NOT_SMALL:
+            raw = int(leading)
+        try:
+            values = {
+                "id": _COLUMN_INTS[attr_id],
+                "name": name,
+                "value": _COLUMN_INTS[value],
+                "worst": _COLUMN_INTS[worst],
+                "thresh": _COLUMN_INTS[thresh],
+                "raw": raw,
+                "raw_string": raw_string.rstrip(),
+                "when_failed": _WHEN_COLUMN[when],
+                "prefailure": _PREFAILURE[flag],
+            }
+        except KeyError:
+            append(_attribute_slow(row))
+            continue
+        attr = _new(AtaAttribute)
+        _set_dict(attr, "__dict__", values)
+        append(attr)
+    return tuple(rows)
 
 
-def _attribute_slow(m: re.Match[str]) -> AtaAttribute:
-    attr_id, name, flag, value, worst, thresh, when, raw_string, leading = m.groups()
+def _attribute_slow(row: _AttributeRow) -> AtaAttribute:
+    attr_id, name, flag, value, worst, thresh, when, raw_string, leading = row
     return fast_record(
         AtaAttribute,
         {
@@ -332,47 +343,29 @@ _ATA_TEST_ROWS = re.compile(
 )
 
 
-def _ata_selftest_from(m: re.Match[str]) -> SelfTestEntry:
-    test_type, status, remaining, hours, lba = m.groups()
-    passed, failure = _classify_status(status)
-    return fast_record(
-        SelfTestEntry,
-        {
-            "test_type": test_type,
-            "status": status,
-            "passed": passed,
-            "failure": failure,
-            "lifetime_hours": int(hours) if hours != "-" else None,
-            "lba_of_first_error": _lba(lba) if lba else None,
-            "remaining_percent": int(remaining),
-        },
-    )
-
-
-def _ata_selftest(line: str) -> SelfTestEntry | None:
-    # '# 2  Extended offline    Completed: read failure       90%      2524         174132'
-    if not line.startswith("#") or len(line) > _MAX_ROW:
-        return None
-    percent = line.rfind("%")
-    head, _, remaining = line[:percent].rpartition(" ")
-    tail = line[percent + 1 :].split()
-    number = _ROW_NUMBER.match(head)
-    if percent < 0 or not remaining.isdigit() or not tail or number is None:
-        return None
-    split = _split_description(head[number.end() :])
-    if split is None:
-        return None
-    test_type, status = split
-    passed, failure = _classify_status(status)
-    return SelfTestEntry(
-        test_type=test_type.strip(),
-        status=status.strip(),
-        passed=passed,
-        failure=failure,
-        lifetime_hours=int(tail[0]) if tail[0].isdigit() else None,
-        lba_of_first_error=_lba(tail[1]) if len(tail) > 1 else None,
-        remaining_percent=int(remaining),
-    )
+def _ata_selftests(rows_text: str) -> tuple[SelfTestEntry, ...]:
+    """The rows of an ATA self-test log, built in one loop over ``findall``'s tuples (as
+    ``_attributes``: no match objects, no call per row)."""
+    entries: list[SelfTestEntry] = []
+    append = entries.append
+    for test_type, status, remaining, hours, lba in _ATA_TEST_ROWS.findall(rows_text):
+        passed, failure = _classify_status(status)
+        entry = _new(SelfTestEntry)
+        _set_dict(
+            entry,
+            "__dict__",
+            {
+                "test_type": test_type,
+                "status": status,
+                "passed": passed,
+                "failure": failure,
+                "lifetime_hours": int(hours) if hours != "-" else None,
+                "lba_of_first_error": _lba(lba) if lba and lba != "-" else None,
+                "remaining_percent": int(remaining),
+            },
+        )
+        append(entry)
+    return tuple(entries)
 
 
 def _scsi_selftest(line: str) -> SelfTestEntry | None:
