@@ -285,6 +285,8 @@ def parse_int(text: str | None) -> int | None:
     """
     if not text:
         return None
+    if text.isdecimal():  # a plain count (what \d matches, so the same digits): no search needed
+        return int(text) if len(text) <= 30 else None
     m = _INT_RE.search(text)
     if m is None:
         return None
