@@ -275,6 +275,9 @@ class DiskHealth:
 
 _INT_RE = re.compile(r"[-+]?\d[\d,.' \u00a0\u202f]*")
 _INT_SEPARATORS = re.compile(r"[,.' \u00a0\u202f]")
+#: Leading digits that ``_INT_RE`` would take whole: only separators, then no digit, follow them (the
+#: separators are trailing ones ``parse_int`` strips). Possessive, so no backtracking into '1,234'.
+_PLAIN_LEADING_INT = re.compile(r"(\d++)[,.' \u00a0\u202f]*+(?!\d)")
 
 
 def parse_int(text: str | None) -> int | None:
@@ -287,6 +290,10 @@ def parse_int(text: str | None) -> int | None:
         return None
     if text.isdecimal():  # a plain count (what \d matches, so the same digits): no search needed
         return int(text) if len(text) <= 30 else None
+    plain = _PLAIN_LEADING_INT.match(text)
+    if plain is not None:  # '100%', '36 Celsius': the digits are the whole token
+        digits = plain.group(1)
+        return int(digits) if len(digits) <= 30 else None
     m = _INT_RE.search(text)
     if m is None:
         return None

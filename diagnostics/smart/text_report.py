@@ -218,8 +218,8 @@ def _parse(text: str, source: str) -> DiskHealth:
                 info[key] = _line_at(text, found)[found - text.rfind("\n", 0, found) - 1 + len(marker) :]
 
     endurance: int | None = None
-    found = text.find("Percentage Used Endurance Indicator", after)
-    if header >= 0 and found >= 0:
+    found = text.find("Percentage Used Endurance Indicator", after) if header >= 0 else -1
+    if found >= 0:
         parts = _line_at(text, found).split()
         if len(parts) >= 4 and parts[0].startswith("0x"):
             endurance = parse_int(parts[3])
@@ -505,22 +505,17 @@ def _smart_passed(info: dict[str, str]) -> bool | None:
     return None
 
 
-def _first(info: dict[str, str], *keys: str) -> str | None:
-    for key in keys:
-        value = info.get(key)
-        if value is not None and value.strip():
-            return value.strip()
-    return None
-
-
 def _identity(text: str, info: dict[str, str], attributes: tuple[AtaAttribute, ...], *, is_nvme: bool) -> DiskIdentity:
-    vendor = _first(info, "vendor")
-    product = _first(info, "product")
-    model = _first(info, "device model", "model number", "model")
+    # ``_key_values`` stores stripped values, so "the first key with a non-blank value" is a chain
+    # of ``or``s ending in None (a blank value is "").
+    get = info.get
+    vendor = get("vendor") or None
+    product = get("product") or None
+    model = get("device model") or get("model number") or get("model") or None
     if model is None and product:
         model = f"{vendor} {product}" if vendor and not product.startswith(vendor) else product
-    capacity_text = _first(info, "user capacity", "total nvm capacity", "namespace 1 size/capacity")
-    rotation_text = _first(info, "rotation rate")
+    capacity_text = get("user capacity") or get("total nvm capacity") or get("namespace 1 size/capacity")
+    rotation_text = get("rotation rate")
     rotation: int | None = None
     if rotation_text:
         rotation = 0 if "solid state" in rotation_text.lower() else parse_int(rotation_text)
@@ -529,15 +524,15 @@ def _identity(text: str, info: dict[str, str], attributes: tuple[AtaAttribute, .
         DiskIdentity,
         {
             "model": model,
-            "serial": _first(info, "serial number", "serial number"),
-            "firmware": _first(info, "firmware version", "revision"),
+            "serial": get("serial number") or None,
+            "firmware": get("firmware version") or get("revision") or None,
             "capacity_bytes": parse_int(capacity_text) if capacity_text else None,
             "interface": interface,
             "device_type": classify_device_type(interface, rotation, model, is_nvme, attributes),
             "rotation_rpm": rotation,
-            "form_factor": _first(info, "form factor"),
+            "form_factor": get("form factor") or None,
             "vendor": vendor,
-            "model_family": _first(info, "model family"),
+            "model_family": get("model family") or None,
         },
     )
 
@@ -562,10 +557,7 @@ def _interface(text: str, info: dict[str, str], is_nvme: bool) -> str | None:
 def _nvme(info: dict[str, str]) -> NvmeHealth | None:
     if "percentage used" not in info and "available spare" not in info:
         return None
-
-    def num(key: str) -> int | None:
-        return parse_int(info.get(key))
-
+    get = info.get
     warning = info.get("critical warning")
     critical: int | None = None
     if warning:
@@ -578,17 +570,17 @@ def _nvme(info: dict[str, str]) -> NvmeHealth | None:
         NvmeHealth,
         {
             "critical_warning": critical,
-            "temperature_c": num("temperature"),
-            "available_spare": num("available spare"),
-            "available_spare_threshold": num("available spare threshold"),
-            "percentage_used": num("percentage used"),
-            "data_units_read": num("data units read"),
-            "data_units_written": num("data units written"),
-            "power_cycles": num("power cycles"),
-            "power_on_hours": num("power on hours"),
-            "unsafe_shutdowns": num("unsafe shutdowns"),
-            "media_errors": num("media and data integrity errors"),
-            "num_err_log_entries": num("error information log entries"),
+            "temperature_c": parse_int(get("temperature")),
+            "available_spare": parse_int(get("available spare")),
+            "available_spare_threshold": parse_int(get("available spare threshold")),
+            "percentage_used": parse_int(get("percentage used")),
+            "data_units_read": parse_int(get("data units read")),
+            "data_units_written": parse_int(get("data units written")),
+            "power_cycles": parse_int(get("power cycles")),
+            "power_on_hours": parse_int(get("power on hours")),
+            "unsafe_shutdowns": parse_int(get("unsafe shutdowns")),
+            "media_errors": parse_int(get("media and data integrity errors")),
+            "num_err_log_entries": parse_int(get("error information log entries")),
         },
     )
 
