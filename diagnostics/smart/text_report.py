@@ -67,10 +67,10 @@ _WHEN_FAILED["Past"] = "In_the_past"
 
 def looks_like_smartctl_text(text: str) -> bool:
     """True when ``text`` carries a smartctl banner, section header or table header."""
-    head = text[:20000]
-    if "=== START OF " in head[:4000] or head.startswith("smartctl "):
+    # Bounded finds rather than slices: a slice copies up to 20 kB on every call.
+    if text.find("=== START OF ", 0, 4000) >= 0 or text.startswith("smartctl "):
         return True
-    return bool(_SIGNATURES.search(head))
+    return bool(_SIGNATURES.search(text, 0, 20000))
 
 
 def parse_smartctl_text(text: str, source: str) -> DiskHealth:
@@ -94,7 +94,7 @@ def _refuse_early(text: str, source: str) -> None:
             source,
             f"holds only a pySMART replay link to another capture ({stripped[:80]}), no smartctl output",
         )
-    if "=== START OF " not in text[:8000]:
+    if text.find("=== START OF ", 0, 8000) < 0:
         # Listings and probes are short and have no section header: look at their lines.
         lines = [line for line in stripped.splitlines() if line.strip()]
         body = [ln for ln in lines if not ln.startswith(("smartctl ", "Copyright", "Home page"))]
@@ -204,7 +204,8 @@ def _parse(text: str, source: str) -> DiskHealth:
 
     scsi_counters: dict[str, list[str]] = {}
     if header < 0:
-        found = max(text.find("rror counter log"), text.find("rror Counter log"))
+        # Both spellings end in "ounter log": one scan when there is neither (NVMe).
+        found = max(text.find("rror counter log"), text.find("rror Counter log")) if "ounter log" in text else -1
         if found >= 0:
             for row in _COUNTER_ROWS.finditer(_block(text, found)):
                 scsi_counters[row.group(1)] = row.group(2).split()
