@@ -22,6 +22,7 @@ that never fails (old smartctl 5.x outputs carry raw vendor bytes in model strin
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from typing import Any
 
@@ -143,7 +144,7 @@ def read_report_strict(data: bytes, source: str) -> tuple[ComponentReport, ...]:
                     return (_disk_report(parse_smartctl_json(doc, source), SMARTCTL_JSON),)
 
     text = decode_text(data).rstrip("\x00")
-    if not text.strip():
+    if not text or text.isspace():  # what `not text.strip()` says, without copying the text
         raise ParseError(source, "empty file")
     if "\x00" in text:
         raise ParseError(source, "binary data (NUL bytes), not a text or JSON report")
@@ -260,6 +261,7 @@ def _battery_reports(text: str, source: str, battery_format: str) -> tuple[Compo
     )
 
 
+@functools.cache  # an import statement costs a call into importlib on every run; this runs twice a report
 def _smart_text_module() -> Any:
     # Imported on first use: the text parser may load pySMART, which rewrites os.environ["LANG"]
     # at import; `import diagnostics` must stay free of that side effect.

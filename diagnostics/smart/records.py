@@ -273,8 +273,12 @@ class DiskHealth:
         )
 
 
-_INT_RE = re.compile(r"[-+]?\d[\d,.' \u00a0\u202f]*")
-_INT_SEPARATORS = re.compile(r"[,.' \u00a0\u202f]")
+#: A leading integer: optional sign, a run of digits, then the groups of exactly three digits that
+#: each follow one thousands separator (locale: ',', '.', "'", spaces). The first separator not
+#: followed by exactly three digits ends it (a decimal mark, or text). Possessive: one pass, no
+#: backtracking.
+_INT_RE = re.compile(r"([-+]?)(\d++)((?:[,.' \u00a0\u202f]\d{3}(?!\d))*+)")
+_DROP_SEPARATORS = str.maketrans("", "", ",.' \u00a0\u202f")
 
 
 def parse_int(text: str | None) -> int | None:
@@ -285,25 +289,17 @@ def parse_int(text: str | None) -> int | None:
     """
     if not text:
         return None
+    if text.isdecimal():  # a plain count (what \d matches, so the same digits): no search needed
+        return int(text) if len(text) <= 30 else None
     m = _INT_RE.search(text)
     if m is None:
         return None
-    token = m.group(0).rstrip(",. '\u00a0\u202f")
-    sign = -1 if token.startswith("-") else 1
-    token = token.lstrip("+-")
-    if token.isdigit():  # no separator: the common case, without the split
-        digits = token
-    else:
-        groups = _INT_SEPARATORS.split(token)
-        digits = groups[0]
-        for group in groups[1:]:
-            if len(group) == 3 and group.isdigit():
-                digits += group
-            else:
-                break
-    if not digits.isdigit() or len(digits) > 30:  # no smartctl count has more digits
+    sign, digits, groups = m.groups()
+    if groups:
+        digits += groups.translate(_DROP_SEPARATORS)
+    if len(digits) > 30:  # no smartctl count has more digits
         return None
-    return sign * int(digits)
+    return -int(digits) if sign == "-" else int(digits)
 
 
 #: No drive has been powered for 17 years straight; a larger Power_On_Hours raw value is a unit the

@@ -67,10 +67,10 @@ _WHEN_FAILED["Past"] = "In_the_past"
 
 def looks_like_smartctl_text(text: str) -> bool:
     """True when ``text`` carries a smartctl banner, section header or table header."""
-    head = text[:20000]
-    if "=== START OF " in head[:4000] or head.startswith("smartctl "):
+    # Bounded finds rather than slices: a slice copies up to 20 kB on every call.
+    if text.find("=== START OF ", 0, 4000) >= 0 or text.startswith("smartctl "):
         return True
-    return bool(_SIGNATURES.search(head))
+    return bool(_SIGNATURES.search(text, 0, 20000))
 
 
 def parse_smartctl_text(text: str, source: str) -> DiskHealth:
@@ -94,7 +94,7 @@ def _refuse_early(text: str, source: str) -> None:
             source,
             f"holds only a pySMART replay link to another capture ({stripped[:80]}), no smartctl output",
         )
-    if "=== START OF " not in text[:8000]:
+    if text.find("=== START OF ", 0, 8000) < 0:
         # Listings and probes are short and have no section header: look at their lines.
         lines = [line for line in stripped.splitlines() if line.strip()]
         body = [ln for ln in lines if not ln.startswith(("smartctl ", "Copyright", "Home page"))]
@@ -180,7 +180,7 @@ def _parse(text: str, source: str) -> DiskHealth:
     after = 0
     if header >= 0:
         table = _block(text, header)
-        attributes = tuple(map(_attribute_from, _ATTR_ROWS.finditer(table)))
+        attributes = _attributes(table)
         after = header + len(table)
 
     self_tests: tuple[SelfTestEntry, ...] = ()
@@ -192,7 +192,7 @@ def _parse(text: str, source: str) -> DiskHealth:
         if nvme_layout:
             self_tests = tuple(e for e in map(_nvme_selftest, rows_text.split("\n")) if e)
         else:
-            self_tests = tuple(map(_ata_selftest_from, _ATA_TEST_ROWS.finditer(rows_text)))
+            self_tests = _ata_selftests(rows_text)
     elif header < 0:
         found = text.find("\nNum  Test ")
         if found >= 0:
@@ -204,7 +204,8 @@ def _parse(text: str, source: str) -> DiskHealth:
 
     scsi_counters: dict[str, list[str]] = {}
     if header < 0:
-        found = max(text.find("rror counter log"), text.find("rror Counter log"))
+        # Both spellings end in "ounter log": one scan when there is neither (NVMe).
+        found = max(text.find("rror counter log"), text.find("rror Counter log")) if "ounter log" in text else -1
         if found >= 0:
             for row in _COUNTER_ROWS.finditer(_block(text, found)):
                 scsi_counters[row.group(1)] = row.group(2).split()
@@ -218,8 +219,8 @@ def _parse(text: str, source: str) -> DiskHealth:
                 info[key] = _line_at(text, found)[found - text.rfind("\n", 0, found) - 1 + len(marker) :]
 
     endurance: int | None = None
-    found = text.find("Percentage Used Endurance Indicator", after)
-    if header >= 0 and found >= 0:
+    found = text.find("Percentage Used Endurance Indicator", after) if header >= 0 else -1
+    if found >= 0:
         parts = _line_at(text, found).split()
         if len(parts) >= 4 and parts[0].startswith("0x"):
             endurance = parse_int(parts[3])
@@ -235,12 +236,12 @@ def _parse(text: str, source: str) -> DiskHealth:
 
 
 #: Every VALUE/WORST/THRESH column as smartctl prints it (one to three ASCII digits, or ``---``)
-#: and every ID → its value; the WHEN_FAILED group (None when absent) and the flag column → what
+#: and every ID → its value; the WHEN_FAILED column (``""`` when absent) and the flag column → what
 #: the record holds. Lookups replace int() calls and conditionals; anything else (non-ASCII digits
 #: the pattern's ``\d`` accepts, an unseen flag) takes ``_attribute_slow``.
 _COLUMN_INTS: dict[str, int | None] = {f"{i:0{width}d}": i for width in (1, 2, 3) for i in range(10**width)}
 _COLUMN_INTS["---"] = None
-_WHEN_COLUMN: dict[str | None, str] = {None: ""}
+_WHEN_COLUMN: dict[str, str] = {"": ""}
 _WHEN_COLUMN.update(_WHEN_FAILED)
 #: The leading digits of a raw value (``""`` when it has none) → their value, for the small ones.
 _LEADING_INTS: dict[str, int | None] = {str(i): i for i in range(1000)}
@@ -252,34 +253,45 @@ _PREFAILURE: dict[str, bool] = {"PO----": True, "-O----": False}
 for _flag in range(0x100):
     _PREFAILURE[f"0x{_flag:04x}"] = bool(_flag & 1)
 del _flag
+#: One attribute-table row as ``_ATTR_ROWS.findall`` gives it (unmatched groups are ``""``).
+_AttributeRow = tuple[str, str, str, str, str, str, str, str, str]
 
 
-def _attribute_from(m: re.Match[str]) -> AtaAttribute:
-    attr_id, name, flag, value, worst, thresh, when, raw_string, leading = m.groups()
-    raw = _LEADING_INTS.get(leading, _NOT_SMALL)
-    if raw is _NOT_SMALL:
-        raw = int(leading)
-    try:
-        values = {
-            "id": _COLUMN_INTS[attr_id],
-            "name": name,
-            "value": _COLUMN_INTS[value],
-            "worst": _COLUMN_INTS[worst],
-            "thresh": _COLUMN_INTS[thresh],
-            "raw": raw,
-            "raw_string": raw_string.rstrip(),
-            "when_failed": _WHEN_COLUMN[when],
-            "prefailure": _PREFAILURE[flag],
-        }
-    except KeyError:
-        return _attribute_slow(m)
-    attr = _new(AtaAttribute)  # fast_record, inlined: one call less per row
-    _set_dict(attr, "__dict__", values)
-    return attr
+def _attributes(table: str) -> tuple[AtaAttribute, ...]:
+    """The rows of one attribute table. This loop runs for every row of every ATA report, so it is
+    written for speed: ``findall`` hands over plain tuples (no match objects), the row is built in
+    the loop (no call per row) and its record gets its ``__dict__`` in one step (``fast_record``,
+    inlined)."""
+    rows: list[AtaAttribute] = []
+    append = rows.append
+    for row in _ATTR_ROWS.findall(table):
+        attr_id, name, flag, value, worst, thresh, when, raw_string, leading = row
+        raw = _LEADING_INTS.get(leading, _NOT_SMALL)
+        if raw is _NOT_SMALL:
+            raw = int(leading)
+        try:
+            values = {
+                "id": _COLUMN_INTS[attr_id],
+                "name": name,
+                "value": _COLUMN_INTS[value],
+                "worst": _COLUMN_INTS[worst],
+                "thresh": _COLUMN_INTS[thresh],
+                "raw": raw,
+                "raw_string": raw_string.rstrip(),
+                "when_failed": _WHEN_COLUMN[when],
+                "prefailure": _PREFAILURE[flag],
+            }
+        except KeyError:
+            append(_attribute_slow(row))
+            continue
+        attr = _new(AtaAttribute)
+        _set_dict(attr, "__dict__", values)
+        append(attr)
+    return tuple(rows)
 
 
-def _attribute_slow(m: re.Match[str]) -> AtaAttribute:
-    attr_id, name, flag, value, worst, thresh, when, raw_string, leading = m.groups()
+def _attribute_slow(row: _AttributeRow) -> AtaAttribute:
+    attr_id, name, flag, value, worst, thresh, when, raw_string, leading = row
     return fast_record(
         AtaAttribute,
         {
@@ -332,47 +344,29 @@ _ATA_TEST_ROWS = re.compile(
 )
 
 
-def _ata_selftest_from(m: re.Match[str]) -> SelfTestEntry:
-    test_type, status, remaining, hours, lba = m.groups()
-    passed, failure = _classify_status(status)
-    return fast_record(
-        SelfTestEntry,
-        {
-            "test_type": test_type,
-            "status": status,
-            "passed": passed,
-            "failure": failure,
-            "lifetime_hours": int(hours) if hours != "-" else None,
-            "lba_of_first_error": _lba(lba) if lba else None,
-            "remaining_percent": int(remaining),
-        },
-    )
-
-
-def _ata_selftest(line: str) -> SelfTestEntry | None:
-    # '# 2  Extended offline    Completed: read failure       90%      2524         174132'
-    if not line.startswith("#") or len(line) > _MAX_ROW:
-        return None
-    percent = line.rfind("%")
-    head, _, remaining = line[:percent].rpartition(" ")
-    tail = line[percent + 1 :].split()
-    number = _ROW_NUMBER.match(head)
-    if percent < 0 or not remaining.isdigit() or not tail or number is None:
-        return None
-    split = _split_description(head[number.end() :])
-    if split is None:
-        return None
-    test_type, status = split
-    passed, failure = _classify_status(status)
-    return SelfTestEntry(
-        test_type=test_type.strip(),
-        status=status.strip(),
-        passed=passed,
-        failure=failure,
-        lifetime_hours=int(tail[0]) if tail[0].isdigit() else None,
-        lba_of_first_error=_lba(tail[1]) if len(tail) > 1 else None,
-        remaining_percent=int(remaining),
-    )
+def _ata_selftests(rows_text: str) -> tuple[SelfTestEntry, ...]:
+    """The rows of an ATA self-test log, built in one loop over ``findall``'s tuples (as
+    ``_attributes``: no match objects, no call per row)."""
+    entries: list[SelfTestEntry] = []
+    append = entries.append
+    for test_type, status, remaining, hours, lba in _ATA_TEST_ROWS.findall(rows_text):
+        passed, failure = _classify_status(status)
+        entry = _new(SelfTestEntry)
+        _set_dict(
+            entry,
+            "__dict__",
+            {
+                "test_type": test_type,
+                "status": status,
+                "passed": passed,
+                "failure": failure,
+                "lifetime_hours": int(hours) if hours != "-" else None,
+                "lba_of_first_error": _lba(lba) if lba and lba != "-" else None,
+                "remaining_percent": int(remaining),
+            },
+        )
+        append(entry)
+    return tuple(entries)
 
 
 def _scsi_selftest(line: str) -> SelfTestEntry | None:
@@ -512,22 +506,17 @@ def _smart_passed(info: dict[str, str]) -> bool | None:
     return None
 
 
-def _first(info: dict[str, str], *keys: str) -> str | None:
-    for key in keys:
-        value = info.get(key)
-        if value is not None and value.strip():
-            return value.strip()
-    return None
-
-
 def _identity(text: str, info: dict[str, str], attributes: tuple[AtaAttribute, ...], *, is_nvme: bool) -> DiskIdentity:
-    vendor = _first(info, "vendor")
-    product = _first(info, "product")
-    model = _first(info, "device model", "model number", "model")
+    # ``_key_values`` stores stripped values, so "the first key with a non-blank value" is a chain
+    # of ``or``s ending in None (a blank value is "").
+    get = info.get
+    vendor = get("vendor") or None
+    product = get("product") or None
+    model = get("device model") or get("model number") or get("model") or None
     if model is None and product:
         model = f"{vendor} {product}" if vendor and not product.startswith(vendor) else product
-    capacity_text = _first(info, "user capacity", "total nvm capacity", "namespace 1 size/capacity")
-    rotation_text = _first(info, "rotation rate")
+    capacity_text = get("user capacity") or get("total nvm capacity") or get("namespace 1 size/capacity")
+    rotation_text = get("rotation rate")
     rotation: int | None = None
     if rotation_text:
         rotation = 0 if "solid state" in rotation_text.lower() else parse_int(rotation_text)
@@ -536,15 +525,15 @@ def _identity(text: str, info: dict[str, str], attributes: tuple[AtaAttribute, .
         DiskIdentity,
         {
             "model": model,
-            "serial": _first(info, "serial number", "serial number"),
-            "firmware": _first(info, "firmware version", "revision"),
+            "serial": get("serial number") or None,
+            "firmware": get("firmware version") or get("revision") or None,
             "capacity_bytes": parse_int(capacity_text) if capacity_text else None,
             "interface": interface,
             "device_type": classify_device_type(interface, rotation, model, is_nvme, attributes),
             "rotation_rpm": rotation,
-            "form_factor": _first(info, "form factor"),
+            "form_factor": get("form factor") or None,
             "vendor": vendor,
-            "model_family": _first(info, "model family"),
+            "model_family": get("model family") or None,
         },
     )
 
@@ -569,10 +558,7 @@ def _interface(text: str, info: dict[str, str], is_nvme: bool) -> str | None:
 def _nvme(info: dict[str, str]) -> NvmeHealth | None:
     if "percentage used" not in info and "available spare" not in info:
         return None
-
-    def num(key: str) -> int | None:
-        return parse_int(info.get(key))
-
+    get = info.get
     warning = info.get("critical warning")
     critical: int | None = None
     if warning:
@@ -585,17 +571,17 @@ def _nvme(info: dict[str, str]) -> NvmeHealth | None:
         NvmeHealth,
         {
             "critical_warning": critical,
-            "temperature_c": num("temperature"),
-            "available_spare": num("available spare"),
-            "available_spare_threshold": num("available spare threshold"),
-            "percentage_used": num("percentage used"),
-            "data_units_read": num("data units read"),
-            "data_units_written": num("data units written"),
-            "power_cycles": num("power cycles"),
-            "power_on_hours": num("power on hours"),
-            "unsafe_shutdowns": num("unsafe shutdowns"),
-            "media_errors": num("media and data integrity errors"),
-            "num_err_log_entries": num("error information log entries"),
+            "temperature_c": parse_int(get("temperature")),
+            "available_spare": parse_int(get("available spare")),
+            "available_spare_threshold": parse_int(get("available spare threshold")),
+            "percentage_used": parse_int(get("percentage used")),
+            "data_units_read": parse_int(get("data units read")),
+            "data_units_written": parse_int(get("data units written")),
+            "power_cycles": parse_int(get("power cycles")),
+            "power_on_hours": parse_int(get("power on hours")),
+            "unsafe_shutdowns": parse_int(get("unsafe shutdowns")),
+            "media_errors": parse_int(get("media and data integrity errors")),
+            "num_err_log_entries": parse_int(get("error information log entries")),
         },
     )
 
