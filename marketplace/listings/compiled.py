@@ -92,6 +92,8 @@ class CompiledQueries:
                 with self._lock:
                     if len(self._processors) < MAX_SHAPES:
                         self._processors[key] = processors
+        except dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(connection, exc, entry.sql, bound, cursor) from exc
         finally:
             cursor.close()
         if processors:
@@ -103,3 +105,16 @@ class CompiledQueries:
                 processed.append(values)
             return processed
         return rows
+
+
+def _wrapped(connection: Connection, error: Exception, sql: str, bound: Any, cursor: Any) -> sa.exc.DBAPIError:
+    """A driver error as SQLAlchemy would raise it from ``execute`` (``OperationalError`` → the
+    API's 503, ``DataError`` → 422…), the connection invalidated if the server is gone, so a
+    restarted database costs one failed request per pooled connection, not every request after."""
+    dialect = connection.dialect
+    disconnect = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
+    if disconnect:
+        connection.invalidate(error)
+    return sa.exc.DBAPIError.instance(
+        sql, bound, error, dialect.loaded_dbapi.Error, connection_invalidated=disconnect, dialect=dialect
+    )
