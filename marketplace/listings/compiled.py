@@ -107,7 +107,7 @@ class CompiledQueries:
         return rows
 
 
-def _wrapped(connection: Connection, error: Exception, sql: str, bound: Any, cursor: Any) -> sa.exc.DBAPIError:
+def _wrapped(connection: Connection, error: Any, sql: str, bound: Any, cursor: Any) -> sa.exc.StatementError:
     """A driver error as SQLAlchemy would raise it from ``execute`` (``OperationalError`` → the
     API's 503, ``DataError`` → 422…), the connection invalidated if the server is gone, so a
     restarted database costs one failed request per pooled connection, not every request after."""
@@ -115,6 +115,7 @@ def _wrapped(connection: Connection, error: Exception, sql: str, bound: Any, cur
     disconnect = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
     if disconnect:
         connection.invalidate(error)
-    return sa.exc.DBAPIError.instance(
+    wrapped: sa.exc.StatementError = sa.exc.DBAPIError.instance(
         sql, bound, error, dialect.loaded_dbapi.Error, connection_invalidated=disconnect, dialect=dialect
     )
+    return wrapped
