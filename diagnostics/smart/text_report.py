@@ -549,9 +549,11 @@ def _interface(text: str, info: dict[str, str], is_nvme: bool) -> str | None:
     head = text[:600]
     if "megaraid" in head.lower():
         return "megaraid"
-    if "-d usb" in head or "-d snt" in head or "-d jmb" in head or "[USB" in head:
+    # Few reports echo smartctl's command line: one search for "-d " spares four for its types.
+    options = "-d " in head
+    if (options and ("-d usb" in head or "-d snt" in head or "-d jmb" in head)) or "[USB" in head:
         return "usb"
-    if "-d sat" in head or "[SAT]" in head:
+    if (options and "-d sat" in head) or "[SAT]" in head:
         return "sat"
     if is_nvme:
         return "nvme"
