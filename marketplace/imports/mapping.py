@@ -278,97 +278,135 @@ def _echo(value: str) -> str:
     return neutralise(shown)
 
 
+#: Text cells and their longest accepted value, in the order their errors are reported.
+TEXT_LIMITS = (
+    *((name, MAX_LENGTHS[name]) for name in ("make", "model", "serial", "asset_tag", "location")),
+    ("notes", MAX_NOTES),
+)
+_GRADES = {grade: grade for grade in COSMETIC_GRADES}
+
+#: The spec cells of a row, as read: cpu, memory, storage, storage type, screen, year.
+_SpecCells = tuple[str | None, str | None, str | None, str | None, str | None, str | None]
+#: Specs converted from those cells, and the (field, message) of each cell refused.
+_SpecsOutcome = tuple[dict[str, Any], tuple[tuple[str, str], ...]]
+
+
+class Converter:
+    """``convert`` for the rows of one file, remembering what is a pure function of a few cells.
+
+    A fleet repeats the same few kinds, grades and hardware configurations, so the specs of a row
+    (cpu, memory, storage, screen, year: a pure function of those six cells) are converted once per
+    distinct set of cells and the dict is shared between the rows that have it: treat
+    ``DeviceInput.specs`` as read-only. Everything else is checked on every row."""
+
+    def __init__(self, fmt: ImportFormat, *, current_year: int) -> None:
+        self.fmt = fmt
+        self.current_year = current_year
+        self.bare_mib = fmt is ImportFormat.GLPI
+        self._specs: dict[_SpecCells, _SpecsOutcome] = {}
+
+    def __call__(self, row: SourceRow) -> DeviceInput | list[RowError]:
+        """Check and convert one row. Empty cells stay ``None``: on update they leave the field as is."""
+        cells = row.cells
+        line = row.line
+        if "__error__" in cells:
+            return [RowError(line, "row", cells["__error__"])]
+        get = cells.get
+        make, model, serial, asset_tag = get("make"), get("model"), get("serial"), get("asset_tag")
+        location, notes = get("location"), get("notes")
+        errors = [
+            RowError(line, name, f"Longer than {limit} characters.")
+            for name, limit in TEXT_LIMITS
+            if (value := get(name)) is not None and len(value) > limit
+        ]
+
+        kind = None
+        if (raw_kind := get("kind")) is not None:
+            kind = kind_of(raw_kind)
+            if kind is None:
+                message = f"Unknown device kind {_echo(raw_kind)!r}; expected one of {', '.join(KINDS)}."
+                errors.append(RowError(line, "kind", message))
+        grade = None
+        if (raw_grade := get("cosmetic_grade")) is not None:
+            grade = _GRADES.get(raw_grade.lower())
+            if grade is None:
+                message = f"Unknown cosmetic grade {_echo(raw_grade)!r}; expected one of {', '.join(COSMETIC_GRADES)}."
+                errors.append(RowError(line, "cosmetic_grade", message))
+
+        raw_ram = get("ram_gb")
+        if raw_ram is None:
+            raw_ram = get("ram")
+        raw_storage = get("storage_gb")
+        if raw_storage is None:
+            raw_storage = get("storage")
+        key = (get("cpu"), raw_ram, raw_storage, get("storage_type"), get("screen_in"), get("year"))
+        outcome = self._specs.get(key)
+        if outcome is None:
+            outcome = self._specs[key] = self._convert_specs(*key)
+        specs, refused = outcome
+        if refused:
+            errors.extend(RowError(line, name, message) for name, message in refused)
+
+        if errors:
+            return errors
+        if serial is None and asset_tag is None:
+            return [RowError(line, "serial", "A serial number or an asset tag is needed to match the device.")]
+        return DeviceInput(line, kind, make, model, serial, asset_tag, grade, location, notes, specs)
+
+    def _convert_specs(
+        self,
+        cpu: str | None,
+        raw_ram: str | None,
+        raw_storage: str | None,
+        storage_type: str | None,
+        screen: str | None,
+        raw_year: str | None,
+    ) -> _SpecsOutcome:
+        specs: dict[str, Any] = {}
+        refused: list[tuple[str, str]] = []
+        if cpu is not None:
+            value = first_value(cpu)
+            if len(value) > MAX_LENGTHS["cpu"]:
+                refused.append(("cpu", f"Longer than {MAX_LENGTHS['cpu']} characters."))
+            elif value:
+                specs["cpu"] = value
+        if raw_ram is not None:
+            ram = ram_gb(raw_ram, bare_unit_mib=self.bare_mib)
+            if ram is None or ram <= 0 or ram > 65536:
+                refused.append(("ram_gb", f"Not a memory size: {_echo(raw_ram)!r} (e.g. 8, 8 GB, 8192 MB, 8 Go)."))
+            else:
+                specs["ram_gb"] = ram
+        if raw_storage is not None:
+            storage = storage_gb(raw_storage, bare_unit_mib=self.bare_mib)
+            if storage is None or storage < 0 or storage > 10_000_000:
+                message = f"Not a storage size: {_echo(raw_storage)!r} (e.g. 256, 512 GB, 1 TB)."
+                refused.append(("storage_gb", message))
+            elif storage > 0:
+                specs["storage_gb"] = storage
+                technology = _STORAGE.match(first_value(raw_storage))
+                if technology and technology.group(3) and storage_type is None:
+                    specs["storage_type"] = technology.group(3).lower()
+        if storage_type is not None:
+            # Checked against the devices domain's list by ``validate_specs``.
+            specs["storage_type"] = storage_type.lower()
+        if screen is not None:
+            inches = screen_inches(screen)
+            if inches is None:
+                refused.append(("screen_in", f"Not a screen diagonal in inches: {_echo(screen)!r}."))
+            else:
+                specs["screen_in"] = inches
+        if raw_year is not None:
+            year = year_of(raw_year)
+            if year is None or year > self.current_year + 1:
+                refused.append(("year", f"Not a year: {_echo(raw_year)!r}."))
+            else:
+                specs["year"] = year
+        return specs, tuple(refused)
+
+
 def convert(row: SourceRow, fmt: ImportFormat, *, current_year: int) -> DeviceInput | list[RowError]:
-    """Check and convert one row. Empty cells stay ``None``: on update they leave the field as is."""
-    cells = row.cells
-    line = row.line
-    errors: list[RowError] = []
-    if "__error__" in cells:
-        return [RowError(line, "row", cells["__error__"])]
-    out = DeviceInput(line=line)
-    bare_mib = fmt is ImportFormat.GLPI
-
-    for name in ("make", "model", "serial", "asset_tag", "location"):
-        value = cells.get(name)
-        if value is None:
-            continue
-        if len(value) > MAX_LENGTHS[name]:
-            errors.append(RowError(line, name, f"Longer than {MAX_LENGTHS[name]} characters."))
-            continue
-        setattr(out, name, value)
-    if (notes := cells.get("notes")) is not None:
-        if len(notes) > MAX_NOTES:
-            errors.append(RowError(line, "notes", f"Longer than {MAX_NOTES} characters."))
-        else:
-            out.notes = notes
-
-    if (raw_kind := cells.get("kind")) is not None:
-        kind = kind_of(raw_kind)
-        if kind is None:
-            errors.append(
-                RowError(line, "kind", f"Unknown device kind {_echo(raw_kind)!r}; expected one of {', '.join(KINDS)}.")
-            )
-        else:
-            out.kind = kind
-
-    if (grade := cells.get("cosmetic_grade")) is not None:
-        if grade.lower() not in COSMETIC_GRADES:
-            errors.append(
-                RowError(
-                    line,
-                    "cosmetic_grade",
-                    f"Unknown cosmetic grade {_echo(grade)!r}; expected one of {', '.join(COSMETIC_GRADES)}.",
-                )
-            )
-        else:
-            out.cosmetic_grade = grade.lower()
-
-    specs = out.specs
-    if (cpu := cells.get("cpu")) is not None:
-        value = first_value(cpu)
-        if len(value) > MAX_LENGTHS["cpu"]:
-            errors.append(RowError(line, "cpu", f"Longer than {MAX_LENGTHS['cpu']} characters."))
-        elif value:
-            specs["cpu"] = value
-    raw_ram = cells.get("ram_gb", cells.get("ram"))
-    if raw_ram is not None:
-        ram = ram_gb(raw_ram, bare_unit_mib=bare_mib)
-        if ram is None or ram <= 0 or ram > 65536:
-            message = f"Not a memory size: {_echo(raw_ram)!r} (e.g. 8, 8 GB, 8192 MB, 8 Go)."
-            errors.append(RowError(line, "ram_gb", message))
-        else:
-            specs["ram_gb"] = ram
-    raw_storage = cells.get("storage_gb", cells.get("storage"))
-    if raw_storage is not None:
-        storage = storage_gb(raw_storage, bare_unit_mib=bare_mib)
-        if storage is None or storage < 0 or storage > 10_000_000:
-            errors.append(
-                RowError(line, "storage_gb", f"Not a storage size: {_echo(raw_storage)!r} (e.g. 256, 512 GB, 1 TB).")
-            )
-        elif storage > 0:
-            specs["storage_gb"] = storage
-            technology = _STORAGE.match(first_value(raw_storage))
-            if technology and technology.group(3) and "storage_type" not in cells:
-                specs["storage_type"] = technology.group(3).lower()
-    if (storage_type := cells.get("storage_type")) is not None:
-        # Checked against the devices domain's list by ``validate_specs``.
-        specs["storage_type"] = storage_type.lower()
-    if (screen := cells.get("screen_in")) is not None:
-        inches = screen_inches(screen)
-        if inches is None:
-            errors.append(RowError(line, "screen_in", f"Not a screen diagonal in inches: {_echo(screen)!r}."))
-        else:
-            specs["screen_in"] = inches
-    if (raw_year := cells.get("year")) is not None:
-        year = year_of(raw_year)
-        if year is None or year > current_year + 1:
-            errors.append(RowError(line, "year", f"Not a year: {_echo(raw_year)!r}."))
-        else:
-            specs["year"] = year
-
-    if out.serial is None and out.asset_tag is None and not errors:
-        errors.append(RowError(line, "serial", "A serial number or an asset tag is needed to match the device."))
-    return errors or out
+    """Check and convert one row (a ``Converter`` for one row; an import keeps one for the file)."""
+    return Converter(fmt, current_year=current_year)(row)
 
 
 def required_for_create(item: DeviceInput) -> list[RowError]:
