@@ -7,9 +7,10 @@ gives a ``RowError`` naming the field; nothing is guessed silently.
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -283,7 +284,27 @@ TEXT_LIMITS = (
     *((name, MAX_LENGTHS[name]) for name in ("make", "model", "serial", "asset_tag", "location")),
     ("notes", MAX_NOTES),
 )
+_MAX_MAKE, _MAX_MODEL, _MAX_SERIAL, _MAX_TAG, _MAX_LOCATION = (limit for _name, limit in TEXT_LIMITS[:5])
 _GRADES = {grade: grade for grade in COSMETIC_GRADES}
+#: The cells a row is converted from, in the order ``Converter`` reads them. GLPI and Snipe-IT
+#: files name the memory and storage columns ``ram`` and ``storage`` (see ``formats``).
+CELLS = (
+    "make",
+    "model",
+    "serial",
+    "asset_tag",
+    "location",
+    "notes",
+    "kind",
+    "cosmetic_grade",
+    "cpu",
+    "ram_gb",
+    "storage_gb",
+    "storage_type",
+    "screen_in",
+    "year",
+)
+_OTHER_NAMES = {"ram_gb": "ram", "storage_gb": "storage"}
 
 #: The spec cells of a row, as read: cpu, memory, storage, storage type, screen, year.
 _SpecCells = tuple[str | None, str | None, str | None, str | None, str | None, str | None]
@@ -297,49 +318,99 @@ class Converter:
     A fleet repeats the same few kinds, grades and hardware configurations, so the specs of a row
     (cpu, memory, storage, screen, year: a pure function of those six cells) are converted once per
     distinct set of cells and the dict is shared between the rows that have it: treat
-    ``DeviceInput.specs`` as read-only. Everything else is checked on every row."""
+    ``DeviceInput.specs`` as read-only. Everything else is checked on every row.
 
-    def __init__(self, fmt: ImportFormat, *, current_year: int) -> None:
+    Given the file's ``columns``, it also converts the raw records of ``ParsedFile.records``
+    (``record``), picking its cells by index instead of building each row's dict of cells."""
+
+    def __init__(self, fmt: ImportFormat, *, current_year: int, columns: Mapping[int, str] | None = None) -> None:
         self.fmt = fmt
         self.current_year = current_year
         self.bare_mib = fmt is ImportFormat.GLPI
         self._specs: dict[_SpecCells, _SpecsOutcome] = {}
+        self._columns = dict(columns or {})
+        self._pick: Callable[[list[str]], tuple[str, ...]] | None = None
+        self._pad = False
+        if columns:
+            index = {name: i for i, name in columns.items()}
+            if not any(name in index and other in index for name, other in _OTHER_NAMES.items()):
+                # A cell the file lacks is read from an empty cell appended to each record (the
+                # last one: a record may have more cells than the header has known columns).
+                picks = [index.get(name, index.get(_OTHER_NAMES.get(name, name), -1)) for name in CELLS]
+                self._pad = -1 in picks
+                self._pick = operator.itemgetter(*picks)
 
     def __call__(self, row: SourceRow) -> DeviceInput | list[RowError]:
         """Check and convert one row. Empty cells stay ``None``: on update they leave the field as is."""
         cells = row.cells
-        line = row.line
         if "__error__" in cells:
-            return [RowError(line, "row", cells["__error__"])]
+            return [RowError(row.line, "row", cells["__error__"])]
         get = cells.get
-        make, model, serial, asset_tag = get("make"), get("model"), get("serial"), get("asset_tag")
-        location, notes = get("location"), get("notes")
-        errors = [
-            RowError(line, name, f"Longer than {limit} characters.")
-            for name, limit in TEXT_LIMITS
-            if (value := get(name)) is not None and len(value) > limit
-        ]
+        values = [get(name) for name in CELLS]
+        for position, name in ((9, "ram_gb"), (10, "storage_gb")):
+            if values[position] is None:
+                values[position] = get(_OTHER_NAMES[name])
+        return self._convert(row.line, values)
+
+    def record(self, line: int, record: list[str] | str) -> DeviceInput | list[RowError]:
+        """``self(row)`` for the ``SourceRow`` of one of ``ParsedFile.records`` (this converter
+        made with the file's columns)."""
+        if isinstance(record, str):
+            return [RowError(line, "row", record)]
+        if self._pick is None:
+            cells = {name: value for i, name in self._columns.items() if (value := record[i].strip())}
+            return self(SourceRow(line, cells))
+        if self._pad:
+            record.append("")
+        return self._convert(line, [cell.strip() or None for cell in self._pick(record)])
+
+    def _convert(self, line: int, values: list[str | None]) -> DeviceInput | list[RowError]:
+        """The cells in ``CELLS`` order, stripped, ``None`` when empty."""
+        (
+            make,
+            model,
+            serial,
+            asset_tag,
+            location,
+            notes,
+            raw_kind,
+            raw_grade,
+            cpu,
+            raw_ram,
+            raw_storage,
+            storage_type,
+            screen,
+            raw_year,
+        ) = values
+        errors: list[RowError] = []
+        if (
+            (make is not None and len(make) > _MAX_MAKE)
+            or (model is not None and len(model) > _MAX_MODEL)
+            or (serial is not None and len(serial) > _MAX_SERIAL)
+            or (asset_tag is not None and len(asset_tag) > _MAX_TAG)
+            or (location is not None and len(location) > _MAX_LOCATION)
+            or (notes is not None and len(notes) > MAX_NOTES)
+        ):
+            errors = [
+                RowError(line, name, f"Longer than {limit} characters.")
+                for (name, limit), value in zip(TEXT_LIMITS, values, strict=False)
+                if value is not None and len(value) > limit
+            ]
 
         kind = None
-        if (raw_kind := get("kind")) is not None:
+        if raw_kind is not None:
             kind = kind_of(raw_kind)
             if kind is None:
                 message = f"Unknown device kind {_echo(raw_kind)!r}; expected one of {', '.join(KINDS)}."
                 errors.append(RowError(line, "kind", message))
         grade = None
-        if (raw_grade := get("cosmetic_grade")) is not None:
+        if raw_grade is not None:
             grade = _GRADES.get(raw_grade.lower())
             if grade is None:
                 message = f"Unknown cosmetic grade {_echo(raw_grade)!r}; expected one of {', '.join(COSMETIC_GRADES)}."
                 errors.append(RowError(line, "cosmetic_grade", message))
 
-        raw_ram = get("ram_gb")
-        if raw_ram is None:
-            raw_ram = get("ram")
-        raw_storage = get("storage_gb")
-        if raw_storage is None:
-            raw_storage = get("storage")
-        key = (get("cpu"), raw_ram, raw_storage, get("storage_type"), get("screen_in"), get("year"))
+        key = (cpu, raw_ram, raw_storage, storage_type, screen, raw_year)
         outcome = self._specs.get(key)
         if outcome is None:
             outcome = self._specs[key] = self._convert_specs(*key)
