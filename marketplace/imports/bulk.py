@@ -28,13 +28,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from marketplace.devices.models import Device, DeviceEvent, DeviceTagSequence
+from marketplace.devices.models import Device, DeviceEvent, DeviceState, DeviceTagSequence
 from marketplace.devices.service import format_asset_tag
 
 _DEVICES = cast(sa.Table, Device.__table__)
 _EVENTS = cast(sa.Table, DeviceEvent.__table__)
-DEVICE_COLUMNS = (
-    "organisation_id",
+#: A new device as the importer gives it: the columns that differ from row to row.
+NEW_DEVICE_COLUMNS = (
+    "id",
     "kind",
     "make",
     "model",
@@ -44,29 +45,37 @@ DEVICE_COLUMNS = (
     "cosmetic_grade",
     "location",
     "notes",
-    "state",
-    "version",
-    "created_at",
-    "updated_at",
 )
-EVENT_COLUMNS = (
-    "device_id",
-    "kind",
-    "occurred_at",
-    "actor_user_id",
-    "actor_token_id",
-    "actor_organisation_id",
-    "changes",
-    "data",
-    "public",
-)
+#: The columns every new device of one import shares, added by the writer.
+DEVICE_CONSTANTS = ("organisation_id", "state", "version", "created_at", "updated_at")
+#: A passport event as the importer gives it (``changes`` and ``data`` as JSON text).
+EVENT_COLUMNS = ("device_id", "kind", "changes", "data")
+#: The columns every event of one import shares, added by the writer.
+EVENT_CONSTANTS = ("occurred_at", "actor_user_id", "actor_token_id", "actor_organisation_id", "public")
 UPDATE_COLUMNS = ("kind", "make", "model", "serial", "asset_tag", "specs", "cosmetic_grade", "location", "notes")
-#: A new device's row: its id, then ``DEVICE_COLUMNS``.
-NEW_DEVICE_COLUMNS = ("id", *DEVICE_COLUMNS)
 
 
-def _insert_sql(table: str, columns: tuple[str, ...], mark: str) -> str:
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"  # noqa: S608
+def _sqlite_literal(value: Any) -> str:
+    """A constant of the import as a SQLite literal, stored as the bound value would be."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"no SQLite literal for {type(value).__name__}")
+
+
+def _insert_sql(table: str, columns: tuple[str, ...], constants: dict[str, Any], postgres: bool) -> str:
+    """INSERT of ``columns`` bound per row; on SQLite the ``constants`` are literals of the
+    statement (binding the same five values on every row cost ~1 µs per row, 0.1 s per 100 k),
+    PostgreSQL gets them in each COPY row instead."""
+    if postgres:
+        return f"COPY {table} ({', '.join((*columns, *constants))}) FROM STDIN"
+    values = ", ".join(["?"] * len(columns) + [_sqlite_literal(v) for v in constants.values()])
+    return f"INSERT INTO {table} ({', '.join((*columns, *constants))}) VALUES ({values})"  # noqa: S608
 
 
 def json_text(value: Any) -> str:
@@ -75,18 +84,37 @@ def json_text(value: Any) -> str:
 
 
 class Writer:
-    """Statements for one session's dialect, with the batch's timestamp in its stored form."""
+    """Statements of one import for the session's dialect: the organisation, the actor and the
+    time (in its stored form) are the same for every row written."""
 
-    def __init__(self, session: Session, now: dt.datetime) -> None:
+    def __init__(
+        self,
+        session: Session,
+        now: dt.datetime,
+        *,
+        organisation_id: int,
+        actor: tuple[int | None, int | None],
+    ) -> None:
         self.session = session
         dialect = session.get_bind().dialect
         self.postgres = dialect.name == "postgresql"
         mark = "%s" if dialect.paramstyle in ("format", "pyformat") else "?"
         processor = _DEVICES.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
         self.stamp = processor(now) if processor else now
-        # S608: statements built from this module's constant column names; every value is bound.
-        self.insert_devices_sql = _insert_sql("devices", NEW_DEVICE_COLUMNS, mark)
-        self.insert_events_sql = _insert_sql("device_events", EVENT_COLUMNS, mark)
+        device_constants = dict(
+            zip(
+                DEVICE_CONSTANTS,
+                (organisation_id, DeviceState.REGISTERED.value, 1, self.stamp, self.stamp),
+                strict=True,
+            )
+        )
+        event_constants = dict(zip(EVENT_CONSTANTS, (self.stamp, *actor, organisation_id, True), strict=True))
+        #: What PostgreSQL's COPY rows end with.
+        self.device_constants = tuple(device_constants.values())
+        self.event_constants = tuple(event_constants.values())
+        # S608: statements built from this module's constant column names and the literals above.
+        self.insert_devices_sql = _insert_sql("devices", NEW_DEVICE_COLUMNS, device_constants, self.postgres)
+        self.insert_events_sql = _insert_sql("device_events", EVENT_COLUMNS, event_constants, self.postgres)
         assignments = ", ".join(f"{name} = {mark}" for name in UPDATE_COLUMNS)
         self.update_devices_sql = (
             f"UPDATE devices SET {assignments}, version = version + 1, "  # noqa: S608
@@ -97,18 +125,17 @@ class Writer:
         result = self.session.connection().exec_driver_sql(sql, rows)
         return int(result.rowcount)
 
-    def _copy(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    def _copy(self, statement: str, rows: list[tuple[Any, ...]], constants: tuple[Any, ...]) -> None:
         """PostgreSQL ``COPY … FROM STDIN`` (psycopg's copy, in this transaction): several times
         faster than any INSERT. Driver errors are raised as SQLAlchemy's, like any statement's."""
         connection = self.session.connection()
         driver = connection.connection.driver_connection
         dbapi = connection.dialect.loaded_dbapi
         assert driver is not None
-        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
         try:
             with driver.cursor() as cursor, cursor.copy(statement) as copy:
                 for row in rows:
-                    copy.write_row(row)
+                    copy.write_row(row + constants)
         except dbapi.IntegrityError as exc:
             raise IntegrityError(statement, None, exc) from exc
         except dbapi.Error as exc:
@@ -143,7 +170,7 @@ class Writer:
     def insert_devices(self, rows: list[tuple[Any, ...]]) -> None:
         """Insert checked devices, given as ``NEW_DEVICE_COLUMNS`` tuples (ids from ``new_device_ids``)."""
         if self.postgres:
-            self._copy("devices", NEW_DEVICE_COLUMNS, rows)
+            self._copy(self.insert_devices_sql, rows, self.device_constants)
         else:
             self._executemany(self.insert_devices_sql, rows)
 
@@ -168,9 +195,10 @@ class Writer:
         )
 
     def insert_events(self, rows: list[tuple[Any, ...]]) -> None:
-        """Passport events, given as ``EVENT_COLUMNS`` tuples (changes and data as JSON text)."""
+        """Public passport events by the import's actor, at its time, given as ``EVENT_COLUMNS``
+        tuples (changes and data as JSON text)."""
         if self.postgres:
-            self._copy("device_events", EVENT_COLUMNS, rows)
+            self._copy(self.insert_events_sql, rows, self.event_constants)
         else:
             self._executemany(self.insert_events_sql, rows)
 

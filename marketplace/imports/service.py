@@ -34,7 +34,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
-from marketplace.devices.models import Device, DeviceKind, DeviceState, EventKind
+from marketplace.devices.models import Device, DeviceKind, EventKind
 from marketplace.devices.specs import validate_specs
 from marketplace.errors import DomainError, NotFound, ValidationFailed
 from marketplace.imports import bulk
@@ -213,15 +213,15 @@ def _run(
         by_tag[device.values["asset_tag"]] = device
 
     plans: list[_Plan] = []
-    converter = Converter(fmt, current_year=now.year)
+    converter = Converter(fmt, current_year=now.year, columns=parsed.columns)
     check_specs = _SpecsChecker()
     seen_serials: dict[str, int] = {}
     seen_tags: dict[str, int] = {}
     seen_devices: dict[int, int] = {}
     rows = 0
-    for row in parsed.rows:
+    for line, record in parsed.records:
         rows += 1
-        item = converter(row)
+        item = converter.record(line, record)
         if isinstance(item, list):
             report.add_errors(item)
             continue
@@ -343,7 +343,13 @@ def _plan_row(
     if tag is not None:
         seen_tags[tag] = line
     if target is None:
-        return _plan_create(item, check_specs)
+        # _plan_create, inlined: most rows of a big import are new devices.
+        if serial is None or item.kind is None or item.make is None or item.model is None:
+            return required_for_create(item)
+        specs = check_specs.shared(line, item.kind, item.specs)
+        if isinstance(specs, list):
+            return specs
+        return _Create(item, specs)
     seen_devices[target.id] = line
     return _plan_update(item, target, check_specs)
 
@@ -400,15 +406,6 @@ class _SpecsChecker:
         if entry is None or entry[0] is not specs:
             entry = self.by_identity[(kind, id(specs))] = (specs, self._outcome(kind, specs))
         return self._result(line, entry[1])
-
-
-def _plan_create(item: DeviceInput, check_specs: _SpecsChecker) -> _Create | list[RowError]:
-    if item.serial is None or item.kind is None or item.make is None or item.model is None:
-        return required_for_create(item)
-    specs = check_specs.shared(item.line, item.kind, item.specs)
-    if isinstance(specs, list):
-        return specs
-    return _Create(item, specs)
 
 
 def _plan_update(item: DeviceInput, target: _Existing, check_specs: _SpecsChecker) -> _Update | list[RowError] | None:
@@ -470,12 +467,12 @@ class _Writer:
         tags_in_use: Callable[[], set[str]],
     ) -> None:
         self.session = session
-        self.bulk = bulk.Writer(session, now)
+        user_id = actor.user_id if actor else None
+        token_id = (actor.token_id or None) if actor else None
+        self.bulk = bulk.Writer(session, now, organisation_id=organisation_id, actor=(user_id, token_id))
         self.tags_in_use = tags_in_use
         self._taken_tags: set[str] | None = None
         self.organisation_id = organisation_id
-        self.user_id = actor.user_id if actor else None
-        self.token_id = (actor.token_id or None) if actor else None
         #: ``{"source": "import", "format": …, "row": N}`` as orjson writes it, up to N.
         self.data_prefix = '{"source":"import","format":' + bulk.json_text(fmt.value) + ',"row":'
         self.texts = _JsonTexts()
@@ -512,16 +509,16 @@ class _Writer:
                     updated += 1
         return created, updated, errors
 
-    def _specs_texts(self, specs: dict[str, Any]) -> tuple[str, str]:
+    def _specs_texts(self, specs: dict[str, Any]) -> tuple[dict[str, Any], str, str]:
         entry = self.specs_texts.get(id(specs))
         if entry is None or entry[0] is not specs:
             changes = bulk.json_text({f"specs.{key}": (None, value) for key, value in specs.items()})[1:-1]
             entry = self.specs_texts[id(specs)] = (specs, bulk.json_text(specs), "," + changes if changes else "")
-        return entry[1], entry[2]
+        return entry
 
     def _write_batch(self, batch: list[_Plan]) -> int:
         creates = [p for p in batch if isinstance(p, _Create)]
-        updates = [p for p in batch if isinstance(p, _Update)]
+        updates = [p for p in batch if isinstance(p, _Update)] if len(creates) < len(batch) else []
         untagged = [p for p in creates if p.item.asset_tag is None and p.generated_tag is None]
         if untagged:
             if self._taken_tags is None:
@@ -529,21 +526,20 @@ class _Writer:
             tags = bulk.generate_tags(self.session, self.organisation_id, len(untagged), self._taken_tags)
             for plan, new_tag in zip(untagged, tags, strict=True):
                 plan.generated_tag = new_tag
-        stamp = self.bulk.stamp
-        organisation_id = self.organisation_id
-        actor = (self.user_id, self.token_id, organisation_id)
         data_prefix = self.data_prefix
         events: list[tuple[Any, ...]] = []
         if creates:
             devices: list[tuple[Any, ...]] = []
-            registered = DeviceState.REGISTERED.value
             imported = EventKind.IMPORTED.value
             texts = self.texts
-            specs_texts = self._specs_texts
+            specs_texts = self.specs_texts
             dumps = orjson.dumps
             for device_id, plan in zip(self.bulk.new_device_ids(len(creates)), creates, strict=True):
                 item = plan.item
-                specs_json, specs_changes = specs_texts(plan.specs)
+                specs = plan.specs
+                entry = specs_texts.get(id(specs))
+                if entry is None or entry[0] is not specs:
+                    entry = self._specs_texts(specs)
                 tag = item.asset_tag
                 generated = ""
                 if tag is None:
@@ -561,28 +557,23 @@ class _Writer:
                 changes = (
                     f'{{"kind":[null,{texts[item.kind]}],"make":[null,{texts[item.make]}],'
                     f'"model":[null,{texts[item.model]}],"serial":[null,{dumps(item.serial).decode()}]'
-                    f"{optional}{specs_changes}{generated}}}"
+                    f"{optional}{entry[2]}{generated}}}"
                 )
                 devices.append(
                     (
                         device_id,
-                        organisation_id,
                         item.kind,
                         item.make,
                         item.model,
                         item.serial,
                         tag,
-                        specs_json,
+                        entry[1],
                         item.cosmetic_grade,
                         item.location,
                         item.notes,
-                        registered,
-                        1,
-                        stamp,
-                        stamp,
                     )
                 )
-                events.append((device_id, imported, stamp, *actor, changes, f"{data_prefix}{item.line}}}", True))
+                events.append((device_id, imported, changes, f"{data_prefix}{item.line}}}"))
             self.bulk.insert_devices(devices)
         if updates:
             rows = [{**p.values, "specs": p.specs, "id": p.existing.id, "version": p.existing.version} for p in updates]
@@ -590,16 +581,7 @@ class _Writer:
                 raise _Conflict
             updated = EventKind.UPDATED.value
             events.extend(
-                (
-                    p.existing.id,
-                    updated,
-                    stamp,
-                    *actor,
-                    bulk.json_text(p.changes),
-                    f"{data_prefix}{p.line}}}",
-                    True,
-                )
-                for p in updates
+                (p.existing.id, updated, bulk.json_text(p.changes), f"{data_prefix}{p.line}}}") for p in updates
             )
         if events:
             self.bulk.insert_events(events)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import orjson
@@ -10,8 +11,8 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from marketplace.devices.models import Device, DeviceEvent, DeviceKind
-from marketplace.imports import service
+from marketplace.devices.models import Device, DeviceEvent, DeviceKind, DeviceState, EventKind
+from marketplace.imports import bulk, service
 from marketplace.imports.cli import principal_for_email
 from marketplace.imports.formats import ImportFormat
 from tests.api_helpers import create_org
@@ -239,3 +240,75 @@ def test_created_passport_changes_are_the_json_of_the_changes_dict(db_session: S
             assert stored.changes == orjson.dumps(expected).decode()
             assert stored.data == orjson.dumps(expected_data).decode()
     assert found[1][0].specs == {"size_in": 23.8, "year": 2020}
+
+
+def test_constants_of_an_import_are_stored_as_bound_values_would_be(db_session: Session, org: Org) -> None:
+    """On SQLite the organisation, state, version, actor, time and ``public`` of every row are
+    literals of the INSERT, not parameters: the stored values and their types are those of a device
+    and an event the ORM writes, and they read back the same."""
+    now = dt.datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=dt.UTC)
+    principal = principal_for_email(db_session, org.admin.email)
+    report = service.run_import(
+        db_session, principal, organisation_id=org.id, data=rows(1), fmt=ImportFormat.NATIVE, dry_run=False, now=now
+    )
+    assert report.created == 1
+    imported = db_session.scalar(sa.select(Device).where(Device.serial == "SN-1"))
+    assert imported is not None
+    event = db_session.scalar(sa.select(DeviceEvent).where(DeviceEvent.device_id == imported.id))
+    assert event is not None
+    assert (imported.organisation_id, imported.state, imported.version) == (org.id, DeviceState.REGISTERED, 1)
+    assert imported.created_at == imported.updated_at == event.occurred_at == now
+    assert (event.actor_user_id, event.actor_token_id, event.actor_organisation_id) == (org.admin.user_id, None, org.id)
+    assert event.public is True
+
+    by_orm = Device(
+        organisation_id=org.id,
+        kind=DeviceKind.LAPTOP,
+        make="HP",
+        model="X",
+        serial="ORM",
+        asset_tag="ORM",
+        specs={},
+        created_at=now,
+        updated_at=now,
+    )
+    db_session.add(by_orm)
+    db_session.flush()
+    db_session.add(
+        DeviceEvent(
+            device_id=by_orm.id,
+            kind=EventKind.IMPORTED,
+            occurred_at=now,
+            actor_user_id=org.admin.user_id,
+            actor_organisation_id=org.id,
+            changes={},
+            data={},
+        )
+    )
+    db_session.flush()
+    columns = "organisation_id, state, version, created_at, updated_at"
+    events = "occurred_at, actor_user_id, actor_token_id, actor_organisation_id, public"
+    if db_session.get_bind().dialect.name == "sqlite":
+        columns = ", ".join(f"typeof({c}), {c}" for c in columns.split(", "))
+        events = ", ".join(f"typeof({c}), {c}" for c in events.split(", "))
+
+    def stored(sql: str, device_id: int) -> tuple[Any, ...]:
+        return tuple(db_session.execute(sa.text(sql), {"id": device_id}).one())
+
+    device_sql = f"SELECT {columns} FROM devices WHERE id = :id"  # noqa: S608 - test's own column names
+    event_sql = f"SELECT {events} FROM device_events WHERE device_id = :id"  # noqa: S608
+    assert stored(device_sql, imported.id) == stored(device_sql, by_orm.id)
+    assert stored(event_sql, imported.id) == stored(event_sql, by_orm.id)
+
+
+@pytest.mark.parametrize(
+    ("value", "literal"),
+    [(None, "NULL"), (True, "1"), (False, "0"), (42, "42"), ("it's", "'it''s'"), ("2026-03-04", "'2026-03-04'")],
+)
+def test_sqlite_literals(value: Any, literal: str) -> None:
+    assert bulk._sqlite_literal(value) == literal
+
+
+def test_sqlite_literals_refuse_other_types() -> None:
+    with pytest.raises(TypeError):
+        bulk._sqlite_literal(1.5)
