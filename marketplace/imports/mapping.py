@@ -362,10 +362,10 @@ class Converter:
             return self(SourceRow(line, cells))
         if self._pad:
             record.append("")
-        return self._convert(line, [cell.strip() or None for cell in self._pick(record)])
+        return self._convert(line, list(map(str.strip, self._pick(record))))
 
-    def _convert(self, line: int, values: list[str | None]) -> DeviceInput | list[RowError]:
-        """The cells in ``CELLS`` order, stripped, ``None`` when empty."""
+    def _convert(self, line: int, values: list[str] | list[str | None]) -> DeviceInput | list[RowError]:
+        """The cells in ``CELLS`` order, stripped; an empty cell is ``""`` or ``None``."""
         (
             make,
             model,
@@ -384,27 +384,27 @@ class Converter:
         ) = values
         errors: list[RowError] = []
         if (
-            (make is not None and len(make) > _MAX_MAKE)
-            or (model is not None and len(model) > _MAX_MODEL)
-            or (serial is not None and len(serial) > _MAX_SERIAL)
-            or (asset_tag is not None and len(asset_tag) > _MAX_TAG)
-            or (location is not None and len(location) > _MAX_LOCATION)
-            or (notes is not None and len(notes) > MAX_NOTES)
+            (make and len(make) > _MAX_MAKE)
+            or (model and len(model) > _MAX_MODEL)
+            or (serial and len(serial) > _MAX_SERIAL)
+            or (asset_tag and len(asset_tag) > _MAX_TAG)
+            or (location and len(location) > _MAX_LOCATION)
+            or (notes and len(notes) > MAX_NOTES)
         ):
             errors = [
                 RowError(line, name, f"Longer than {limit} characters.")
                 for (name, limit), value in zip(TEXT_LIMITS, values, strict=False)
-                if value is not None and len(value) > limit
+                if value and len(value) > limit
             ]
 
         kind = None
-        if raw_kind is not None:
+        if raw_kind:
             kind = kind_of(raw_kind)
             if kind is None:
                 message = f"Unknown device kind {_echo(raw_kind)!r}; expected one of {', '.join(KINDS)}."
                 errors.append(RowError(line, "kind", message))
         grade = None
-        if raw_grade is not None:
+        if raw_grade:
             grade = _GRADES.get(raw_grade.lower())
             if grade is None:
                 message = f"Unknown cosmetic grade {_echo(raw_grade)!r}; expected one of {', '.join(COSMETIC_GRADES)}."
@@ -413,16 +413,27 @@ class Converter:
         key = (cpu, raw_ram, raw_storage, storage_type, screen, raw_year)
         outcome = self._specs.get(key)
         if outcome is None:
-            outcome = self._specs[key] = self._convert_specs(*key)
+            outcome = self._specs[key] = self._convert_specs(*(cell or None for cell in key))
         specs, refused = outcome
         if refused:
             errors.extend(RowError(line, name, message) for name, message in refused)
 
         if errors:
             return errors
-        if serial is None and asset_tag is None:
+        if not serial and not asset_tag:
             return [RowError(line, "serial", "A serial number or an asset tag is needed to match the device.")]
-        return DeviceInput(line, kind, make, model, serial, asset_tag, grade, location, notes, specs)
+        return DeviceInput(
+            line,
+            kind,
+            make or None,
+            model or None,
+            serial or None,
+            asset_tag or None,
+            grade,
+            location or None,
+            notes or None,
+            specs,
+        )
 
     def _convert_specs(
         self,

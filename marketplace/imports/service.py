@@ -405,7 +405,8 @@ class _SpecsChecker:
         entry = self.by_identity.get((kind, id(specs)))
         if entry is None or entry[0] is not specs:
             entry = self.by_identity[(kind, id(specs))] = (specs, self._outcome(kind, specs))
-        return self._result(line, entry[1])
+        clean = entry[1][0]
+        return clean if clean is not None else self._result(line, entry[1])
 
 
 def _plan_update(item: DeviceInput, target: _Existing, check_specs: _SpecsChecker) -> _Update | list[RowError] | None:
@@ -447,6 +448,18 @@ class _JsonTexts(dict[Any, str]):
         return text
 
 
+class _ChangeTexts(dict[str | None, str]):
+    """``,"<name>":[null,<value as JSON>]`` per value of a repeated optional field ("" for None)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__({None: ""})
+        self.prefix = f',"{name}":[null,'
+
+    def __missing__(self, value: str) -> str:
+        text = self[value] = f"{self.prefix}{bulk.json_text(value)}]"
+        return text
+
+
 class _Writer:
     """Writes planned rows, a batch per savepoint, as rows in their stored form.
 
@@ -476,6 +489,8 @@ class _Writer:
         #: ``{"source": "import", "format": …, "row": N}`` as orjson writes it, up to N.
         self.data_prefix = '{"source":"import","format":' + bulk.json_text(fmt.value) + ',"row":'
         self.texts = _JsonTexts()
+        self.grade_changes = _ChangeTexts("cosmetic_grade")
+        self.location_changes = _ChangeTexts("location")
         #: id(specs) → (specs, specs as JSON, its ``"specs.<key>":[null,value]`` changes, comma first).
         self.specs_texts: dict[int, tuple[dict[str, Any], str, str]] = {}
 
@@ -534,6 +549,8 @@ class _Writer:
             texts = self.texts
             specs_texts = self.specs_texts
             dumps = orjson.dumps
+            grades = self.grade_changes
+            locations = self.location_changes
             for device_id, plan in zip(self.bulk.new_device_ids(len(creates)), creates, strict=True):
                 item = plan.item
                 specs = plan.specs
@@ -541,23 +558,19 @@ class _Writer:
                 if entry is None or entry[0] is not specs:
                     entry = self._specs_texts(specs)
                 tag = item.asset_tag
-                generated = ""
                 if tag is None:
                     tag = plan.generated_tag
-                    generated = f',"asset_tag":[null,{dumps(tag).decode()}]'
-                    optional = ""
+                    given_tag = ""
+                    generated_tag = f',"asset_tag":[null,{dumps(tag).decode()}]'
                 else:
-                    optional = f',"asset_tag":[null,{dumps(tag).decode()}]'
-                if item.cosmetic_grade is not None:
-                    optional += f',"cosmetic_grade":[null,{texts[item.cosmetic_grade]}]'
-                if item.location is not None:
-                    optional += f',"location":[null,{texts[item.location]}]'
-                if item.notes is not None:
-                    optional += f',"notes":[null,{dumps(item.notes).decode()}]'
+                    given_tag = f',"asset_tag":[null,{dumps(tag).decode()}]'
+                    generated_tag = ""
+                notes = "" if item.notes is None else f',"notes":[null,{dumps(item.notes).decode()}]'
                 changes = (
                     f'{{"kind":[null,{texts[item.kind]}],"make":[null,{texts[item.make]}],'
                     f'"model":[null,{texts[item.model]}],"serial":[null,{dumps(item.serial).decode()}]'
-                    f"{optional}{entry[2]}{generated}}}"
+                    f"{given_tag}{grades[item.cosmetic_grade]}{locations[item.location]}{notes}{entry[2]}"
+                    f"{generated_tag}}}"
                 )
                 devices.append(
                     (
