@@ -405,7 +405,7 @@ class Converter:
                 errors.append(RowError(line, "kind", message))
         grade = None
         if raw_grade:
-            grade = _GRADES.get(raw_grade.lower())
+            grade = _GRADES.get(raw_grade) or _GRADES.get(raw_grade.lower())
             if grade is None:
                 message = f"Unknown cosmetic grade {_echo(raw_grade)!r}; expected one of {', '.join(COSMETIC_GRADES)}."
                 errors.append(RowError(line, "cosmetic_grade", message))

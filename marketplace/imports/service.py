@@ -219,9 +219,11 @@ def _run(
     seen_tags: dict[str, int] = {}
     seen_devices: dict[int, int] = {}
     rows = 0
+    convert = converter.record
+    planned = plans.append
     for line, record in parsed.records:
         rows += 1
-        item = converter.record(line, record)
+        item = convert(line, record)
         if isinstance(item, list):
             report.add_errors(item)
             continue
@@ -231,7 +233,7 @@ def _run(
         elif isinstance(plan, list):
             report.add_errors(plan)
         else:
-            plans.append(plan)
+            planned(plan)
         if progress is not None and rows % PROGRESS_EVERY == 0:
             progress("check", PROGRESS_EVERY, None)
     report.rows = rows
