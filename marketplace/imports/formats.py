@@ -1,8 +1,9 @@
 """Reading inventory CSV files: encoding, delimiter, and the column layouts we accept.
 
 Pure functions (no Flask, no database). ``read_rows(data, fmt)`` decodes the bytes, sniffs the
-delimiter, maps the header to our canonical field names and yields one ``SourceRow`` per data line,
-with the line number a spreadsheet would show (the header is line 1).
+delimiter, maps the header to our canonical field names and gives the records of the file lazily,
+each with the line number a spreadsheet would show (the header is line 1): ``ParsedFile.records``
+as read (the importer picks their cells by index), ``ParsedFile.rows`` as one ``SourceRow`` each.
 
 Encodings, in order: UTF-8 with a BOM (GLPI writes one "for Excel"), UTF-8, then Windows-1252 (what
 Excel on a French Windows saves as "CSV (séparateur: point-virgule)"), then Latin-1, which decodes

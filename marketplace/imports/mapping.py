@@ -143,6 +143,7 @@ class DeviceInput:
     cosmetic_grade: str | None = None
     location: str | None = None
     notes: str | None = None
+    #: Shared by the rows of a file with the same spec cells (see ``Converter``): read-only.
     specs: dict[str, Any] = field(default_factory=dict)
 
 

@@ -14,9 +14,12 @@ Semantics (``marketplace/imports/README.md`` has the user-facing version):
   (``session.begin_nested()``); when a batch fails (e.g. a device written meanwhile by someone else)
   it is rolled back and replayed row by row, each row in its own savepoint.
 
-Speed: the organisation's devices are read once (one query), the rows are planned in memory, and
-each batch is written with one multi-row INSERT … RETURNING for the devices, one for the passport
-events and one executemany UPDATE. The service never commits: the request or the command does.
+Speed: the organisation's devices are read once (one query); the file's records are converted by
+cell index (``Converter.record``, specs once per distinct set of spec cells) and planned in memory
+(``validate_specs`` once per distinct kind + specs); each batch is written through ``bulk``: the new
+devices with ids taken up front and their passport events as rows in stored form (the ``changes``
+JSON text assembled from pieces cached per value and per specs document), one statement each, and
+one executemany UPDATE. The service never commits: the request or the command does.
 """
 
 from __future__ import annotations
