@@ -2,12 +2,18 @@
 
 The checks are the devices domain's (``validate_specs``, required fields, unique asset tag and
 serial per organisation) and were applied by the importer before it calls these; here rows are
-only written, straight through the DBAPI's ``executemany`` with values already in their stored
-form (JSON text, the dialect's datetime form, enum values): SQLAlchemy's per-row bind processing
-costs more than the INSERT itself at 100 k rows. New ids are read back by asset tag (unique in the
-organisation) because SQLite cannot batch an ``INSERT … RETURNING`` whose rows must come back in
-order. Updates are guarded by the device's version, which they bump as the ORM's
-``version_id_col`` does, so a device changed meanwhile is never overwritten.
+only written, straight through the DBAPI (``executemany`` on SQLite, ``COPY … FROM STDIN`` on
+PostgreSQL), given as tuples in column order with values already in their stored form (JSON text,
+the dialect's datetime form, enum values): SQLAlchemy's per-row bind processing costs more than
+the INSERT itself at 100 k rows.
+
+New devices are inserted with their ids, taken first (``new_device_ids``): from the column's
+sequence on PostgreSQL, after the largest id on SQLite. So no statement has to read ids back (by
+asset tag, before: a query per 900 rows on SQLite, and on PostgreSQL a plan that degraded as the
+fresh table grew before autovacuum analysed it: 55 s of a 60 k-row import).
+
+Updates are guarded by the device's version, which they bump as the ORM's ``version_id_col``
+does, so a device changed meanwhile is never overwritten.
 """
 
 from __future__ import annotations
@@ -27,11 +33,9 @@ from marketplace.devices.service import format_asset_tag
 
 _DEVICES = cast(sa.Table, Device.__table__)
 _EVENTS = cast(sa.Table, DeviceEvent.__table__)
-#: Asset tags per ``IN (…)`` when reading back new ids (below SQLite's historical 999-variable limit).
-ID_QUERY_CHUNK = 900
-
-DEVICE_COLUMNS = (
-    "organisation_id",
+#: A new device as the importer gives it: the columns that differ from row to row.
+NEW_DEVICE_COLUMNS = (
+    "id",
     "kind",
     "make",
     "model",
@@ -41,50 +45,76 @@ DEVICE_COLUMNS = (
     "cosmetic_grade",
     "location",
     "notes",
-    "state",
-    "version",
-    "created_at",
-    "updated_at",
 )
-EVENT_COLUMNS = (
-    "device_id",
-    "kind",
-    "occurred_at",
-    "actor_user_id",
-    "actor_token_id",
-    "actor_organisation_id",
-    "changes",
-    "data",
-    "public",
-)
+#: The columns every new device of one import shares, added by the writer.
+DEVICE_CONSTANTS = ("organisation_id", "state", "version", "created_at", "updated_at")
+#: A passport event as the importer gives it (``changes`` and ``data`` as JSON text).
+EVENT_COLUMNS = ("device_id", "kind", "changes", "data")
+#: The columns every event of one import shares, added by the writer.
+EVENT_CONSTANTS = ("occurred_at", "actor_user_id", "actor_token_id", "actor_organisation_id", "public")
 UPDATE_COLUMNS = ("kind", "make", "model", "serial", "asset_tag", "specs", "cosmetic_grade", "location", "notes")
 
 
-#: A passport event to write: device id, event kind (its value), changes, data.
-EventRow = tuple[int, str, dict[str, Any], dict[str, Any]]
+def _sqlite_literal(value: Any) -> str:
+    """A constant of the import as a SQLite literal, stored as the bound value would be."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"no SQLite literal for {type(value).__name__}")
 
 
-def _insert_sql(table: str, columns: tuple[str, ...], mark: str) -> str:
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"  # noqa: S608
+def _insert_sql(table: str, columns: tuple[str, ...], constants: dict[str, Any], postgres: bool) -> str:
+    """INSERT of ``columns`` bound per row; on SQLite the ``constants`` are literals of the
+    statement (binding the same five values on every row cost ~1 µs per row, 0.1 s per 100 k),
+    PostgreSQL gets them in each COPY row instead."""
+    if postgres:
+        return f"COPY {table} ({', '.join((*columns, *constants))}) FROM STDIN"
+    values = ", ".join(["?"] * len(columns) + [_sqlite_literal(v) for v in constants.values()])
+    return f"INSERT INTO {table} ({', '.join((*columns, *constants))}) VALUES ({values})"  # noqa: S608
 
 
-def _json(value: Any) -> str:
+def json_text(value: Any) -> str:
+    """A JSON column's stored text (orjson's compact form, as the engine's serializer may differ)."""
     return orjson.dumps(value).decode()
 
 
 class Writer:
-    """Statements for one session's dialect, with the batch's timestamp in its stored form."""
+    """Statements of one import for the session's dialect: the organisation, the actor and the
+    time (in its stored form) are the same for every row written."""
 
-    def __init__(self, session: Session, now: dt.datetime) -> None:
+    def __init__(
+        self,
+        session: Session,
+        now: dt.datetime,
+        *,
+        organisation_id: int,
+        actor: tuple[int | None, int | None],
+    ) -> None:
         self.session = session
         dialect = session.get_bind().dialect
         self.postgres = dialect.name == "postgresql"
         mark = "%s" if dialect.paramstyle in ("format", "pyformat") else "?"
         processor = _DEVICES.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
         self.stamp = processor(now) if processor else now
-        # S608: statements built from this module's constant column names; every value is bound.
-        self.insert_devices_sql = _insert_sql("devices", DEVICE_COLUMNS, mark)
-        self.insert_events_sql = _insert_sql("device_events", EVENT_COLUMNS, mark)
+        device_constants = dict(
+            zip(
+                DEVICE_CONSTANTS,
+                (organisation_id, DeviceState.REGISTERED.value, 1, self.stamp, self.stamp),
+                strict=True,
+            )
+        )
+        event_constants = dict(zip(EVENT_CONSTANTS, (self.stamp, *actor, organisation_id, True), strict=True))
+        #: What PostgreSQL's COPY rows end with.
+        self.device_constants = tuple(device_constants.values())
+        self.event_constants = tuple(event_constants.values())
+        # S608: statements built from this module's constant column names and the literals above.
+        self.insert_devices_sql = _insert_sql("devices", NEW_DEVICE_COLUMNS, device_constants, self.postgres)
+        self.insert_events_sql = _insert_sql("device_events", EVENT_COLUMNS, event_constants, self.postgres)
         assignments = ", ".join(f"{name} = {mark}" for name in UPDATE_COLUMNS)
         self.update_devices_sql = (
             f"UPDATE devices SET {assignments}, version = version + 1, "  # noqa: S608
@@ -95,71 +125,54 @@ class Writer:
         result = self.session.connection().exec_driver_sql(sql, rows)
         return int(result.rowcount)
 
-    def _copy(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    def _copy(self, statement: str, rows: list[tuple[Any, ...]], constants: tuple[Any, ...]) -> None:
         """PostgreSQL ``COPY … FROM STDIN`` (psycopg's copy, in this transaction): several times
         faster than any INSERT. Driver errors are raised as SQLAlchemy's, like any statement's."""
         connection = self.session.connection()
         driver = connection.connection.driver_connection
         dbapi = connection.dialect.loaded_dbapi
         assert driver is not None
-        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
         try:
             with driver.cursor() as cursor, cursor.copy(statement) as copy:
                 for row in rows:
-                    copy.write_row(row)
+                    copy.write_row(row + constants)
         except dbapi.IntegrityError as exc:
             raise IntegrityError(statement, None, exc) from exc
         except dbapi.Error as exc:
             raise DBAPIError(statement, None, exc) from exc
 
-    def insert_devices(self, organisation_id: int, rows: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> list[int]:
-        """Insert checked devices, given as (column values, specs); return their ids in that order.
+    def new_device_ids(self, count: int) -> Sequence[int]:
+        """Ids for ``count`` new devices, in the order they will be inserted.
 
-        PostgreSQL: ids are drawn from the column's sequence first (one ``nextval`` query) and sent
-        with the rows through COPY. SQLite: executemany, then the new ids read back by asset tag.
-        (Reading back by asset tag on PostgreSQL degrades as the fresh table grows before
-        autovacuum has analysed it: the planner keeps scanning; 55 s of a 60 k-row import.)
+        PostgreSQL: drawn from the column's sequence (one ``nextval`` query), as any INSERT would.
+
+        SQLite: the ``count`` ids after the largest one, which is what SQLite gives a row inserted
+        without an id (``INTEGER PRIMARY KEY`` without AUTOINCREMENT: "one larger than the largest
+        ROWID in the table", sqlite.org/autoinc.html). Safe against concurrent writers because a
+        SQLite transaction is serializable: this read and the INSERT that follows are in one
+        transaction, and SQLite lets it write only if no other connection has committed since it
+        read (in WAL mode the upgrade to a write fails with SQLITE_BUSY_SNAPSHOT; with a rollback
+        journal our shared lock keeps the other writer from committing). Once it has written, the
+        transaction holds the database's write lock until it ends, so no one can insert devices in
+        between either. (Requests take that lock at BEGIN already: ``SQLITE_IMMEDIATE``.)
+        ``Session.execute`` autoflushes first, so devices pending in the session are counted.
         """
-        stamp = self.stamp
-        registered = DeviceState.REGISTERED.value
-        values = [
-            (
-                organisation_id,
-                row["kind"],
-                row["make"],
-                row["model"],
-                row["serial"],
-                row["asset_tag"],
-                _json(specs),
-                row["cosmetic_grade"],
-                row["location"],
-                row["notes"],
-                registered,
-                1,
-                stamp,
-                stamp,
-            )
-            for row, specs in rows
-        ]
         if self.postgres:
-            ids = list(
+            return list(
                 self.session.execute(
                     sa.text("SELECT nextval(pg_get_serial_sequence('devices', 'id')) FROM generate_series(1, :n)"),
-                    {"n": len(values)},
+                    {"n": count},
                 ).scalars()
             )
-            self._copy("devices", ("id", *DEVICE_COLUMNS), [(i, *v) for i, v in zip(ids, values, strict=True)])
-            return ids
-        self._executemany(self.insert_devices_sql, values)
-        tags = [row["asset_tag"] for row, _specs in rows]
-        found: dict[str, int] = {}
-        for start in range(0, len(tags), ID_QUERY_CHUNK):
-            chunk = tags[start : start + ID_QUERY_CHUNK]
-            query = sa.select(_DEVICES.c.asset_tag, _DEVICES.c.id).where(
-                _DEVICES.c.organisation_id == organisation_id, _DEVICES.c.asset_tag.in_(chunk)
-            )
-            found.update((tag, device_id) for tag, device_id in self.session.execute(query))
-        return [found[tag] for tag in tags]
+        largest = self.session.execute(sa.select(sa.func.max(_DEVICES.c.id))).scalar_one_or_none() or 0
+        return range(largest + 1, largest + 1 + count)
+
+    def insert_devices(self, rows: list[tuple[Any, ...]]) -> None:
+        """Insert checked devices, given as ``NEW_DEVICE_COLUMNS`` tuples (ids from ``new_device_ids``)."""
+        if self.postgres:
+            self._copy(self.insert_devices_sql, rows, self.device_constants)
+        else:
+            self._executemany(self.insert_devices_sql, rows)
 
     def update_devices(self, rows: Sequence[dict[str, Any]]) -> int:
         """Update devices by ``id`` if still at ``version``; return how many were updated."""
@@ -169,7 +182,7 @@ class Writer:
             [
                 (
                     *(row[name] for name in UPDATE_COLUMNS[:5]),
-                    _json(row["specs"]),
+                    json_text(row["specs"]),
                     row["cosmetic_grade"],
                     row["location"],
                     row["notes"],
@@ -181,17 +194,11 @@ class Writer:
             ],
         )
 
-    def insert_events(self, events: Sequence[EventRow], *, actor: tuple[int | None, int | None, int]) -> None:
-        """Public passport events ``(device_id, kind value, changes, data)`` by one actor
-        ``(user id, token id, organisation id)``, all at the batch's time."""
-        stamp = self.stamp
-        user_id, token_id, organisation_id = actor
-        rows = [
-            (device_id, kind, stamp, user_id, token_id, organisation_id, _json(changes), _json(data), True)
-            for device_id, kind, changes, data in events
-        ]
+    def insert_events(self, rows: list[tuple[Any, ...]]) -> None:
+        """Public passport events by the import's actor, at its time, given as ``EVENT_COLUMNS``
+        tuples (changes and data as JSON text)."""
         if self.postgres:
-            self._copy("device_events", EVENT_COLUMNS, rows)
+            self._copy(self.insert_events_sql, rows, self.event_constants)
         else:
             self._executemany(self.insert_events_sql, rows)
 

@@ -1,8 +1,9 @@
 """Reading inventory CSV files: encoding, delimiter, and the column layouts we accept.
 
 Pure functions (no Flask, no database). ``read_rows(data, fmt)`` decodes the bytes, sniffs the
-delimiter, maps the header to our canonical field names and yields one ``SourceRow`` per data line,
-with the line number a spreadsheet would show (the header is line 1).
+delimiter, maps the header to our canonical field names and gives the records of the file lazily,
+each with the line number a spreadsheet would show (the header is line 1): ``ParsedFile.records``
+as read (the importer picks their cells by index), ``ParsedFile.rows`` as one ``SourceRow`` each.
 
 Encodings, in order: UTF-8 with a BOM (GLPI writes one "for Excel"), UTF-8, then Windows-1252 (what
 Excel on a French Windows saves as "CSV (séparateur: point-virgule)"), then Latin-1, which decodes
@@ -268,12 +269,30 @@ def neutralise(value: str) -> str:
     return value
 
 
+#: A record of the file: the line where it starts and its cells (at least as many as the header
+#: has columns, not stripped), or the line and why the csv module could not read it.
+Record = tuple[int, list[str] | str]
+
+
 @dataclass(frozen=True)
 class ParsedFile:
     encoding: str
     delimiter: str
+    #: Column index → canonical field name.
     columns: dict[int, str]
-    rows: Iterator[SourceRow]
+    #: The non-blank records, read lazily (once: ``rows`` reads the same ones).
+    records: Iterator[Record]
+
+    @property
+    def rows(self) -> Iterator[SourceRow]:
+        """The records as ``SourceRow``: a readable one with its non-empty cells of known columns
+        (stripped), an unreadable one with only an ``__error__`` cell (reported on its line)."""
+        items = tuple(self.columns.items())
+        for line, record in self.records:
+            if isinstance(record, str):
+                yield SourceRow(line, {"__error__": record})
+            else:
+                yield SourceRow(line, {field: value for index, field in items if (value := record[index].strip())})
 
 
 def read_rows(data: bytes, fmt: ImportFormat) -> ParsedFile:
@@ -290,28 +309,24 @@ def read_rows(data: bytes, fmt: ImportFormat) -> ParsedFile:
     except (StopIteration, csv.Error) as exc:
         raise FileError(f"No readable header line: {exc}.") from exc
     columns = map_header(fmt, header)
-    return ParsedFile(encoding, delimiter, columns, _rows(reader, columns))
+    return ParsedFile(encoding, delimiter, columns, _records(reader, max(columns) + 1))
 
 
-def _rows(reader: Any, columns: dict[int, str]) -> Iterator[SourceRow]:
-    """Non-blank records as ``SourceRow``; a record the csv module cannot read becomes a row whose
-    only cell is ``__error__`` (reported on its line), and reading goes on after it."""
-    items = tuple(columns.items())
-    width = max(columns) + 1
+def _records(reader: Any, width: int) -> Iterator[Record]:
+    """The records that are not blank (every cell empty or spaces), padded to ``width`` cells; a
+    record the csv module cannot read is given as its error message, and reading goes on after it."""
     line = 2  # the line where the next record starts (reader.line_num counts physical lines read)
     while True:
         try:
             for record in reader:
                 start = line
                 line = reader.line_num + 1
+                if not ((record and record[0].strip()) or "".join(record).strip()):
+                    continue
                 if len(record) < width:
-                    if not "".join(record).strip():
-                        continue
-                    record = record + [""] * (width - len(record))
-                cells = {field: value for index, field in items if (value := record[index].strip())}
-                if cells or "".join(record).strip():
-                    yield SourceRow(start, cells)
+                    record += [""] * (width - len(record))
+                yield start, record
             return
         except csv.Error as exc:
-            yield SourceRow(line, {"__error__": f"Unreadable CSV line: {exc}."})
+            yield line, f"Unreadable CSV line: {exc}."
             line = reader.line_num + 1

@@ -7,9 +7,10 @@ gives a ``RowError`` naming the field; nothing is guessed silently.
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,6 +143,7 @@ class DeviceInput:
     cosmetic_grade: str | None = None
     location: str | None = None
     notes: str | None = None
+    #: Shared by the rows of a file with the same spec cells (see ``Converter``): read-only.
     specs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -278,97 +280,216 @@ def _echo(value: str) -> str:
     return neutralise(shown)
 
 
+#: Text cells and their longest accepted value, in the order their errors are reported.
+TEXT_LIMITS = (
+    *((name, MAX_LENGTHS[name]) for name in ("make", "model", "serial", "asset_tag", "location")),
+    ("notes", MAX_NOTES),
+)
+_MAX_MAKE, _MAX_MODEL, _MAX_SERIAL, _MAX_TAG, _MAX_LOCATION = (limit for _name, limit in TEXT_LIMITS[:5])
+_GRADES = {grade: grade for grade in COSMETIC_GRADES}
+#: The cells a row is converted from, in the order ``Converter`` reads them. GLPI and Snipe-IT
+#: files name the memory and storage columns ``ram`` and ``storage`` (see ``formats``).
+CELLS = (
+    "make",
+    "model",
+    "serial",
+    "asset_tag",
+    "location",
+    "notes",
+    "kind",
+    "cosmetic_grade",
+    "cpu",
+    "ram_gb",
+    "storage_gb",
+    "storage_type",
+    "screen_in",
+    "year",
+)
+_OTHER_NAMES = {"ram_gb": "ram", "storage_gb": "storage"}
+
+#: The spec cells of a row, as read: cpu, memory, storage, storage type, screen, year.
+_SpecCells = tuple[str | None, str | None, str | None, str | None, str | None, str | None]
+#: Specs converted from those cells, and the (field, message) of each cell refused.
+_SpecsOutcome = tuple[dict[str, Any], tuple[tuple[str, str], ...]]
+
+
+class Converter:
+    """``convert`` for the rows of one file, remembering what is a pure function of a few cells.
+
+    A fleet repeats the same few kinds, grades and hardware configurations, so the specs of a row
+    (cpu, memory, storage, screen, year: a pure function of those six cells) are converted once per
+    distinct set of cells and the dict is shared between the rows that have it: treat
+    ``DeviceInput.specs`` as read-only. Everything else is checked on every row.
+
+    Given the file's ``columns``, it also converts the raw records of ``ParsedFile.records``
+    (``record``), picking its cells by index instead of building each row's dict of cells."""
+
+    def __init__(self, fmt: ImportFormat, *, current_year: int, columns: Mapping[int, str] | None = None) -> None:
+        self.fmt = fmt
+        self.current_year = current_year
+        self.bare_mib = fmt is ImportFormat.GLPI
+        self._specs: dict[_SpecCells, _SpecsOutcome] = {}
+        self._columns = dict(columns or {})
+        self._pick: Callable[[list[str]], tuple[str, ...]] | None = None
+        self._pad = False
+        if columns:
+            index = {name: i for i, name in columns.items()}
+            if not any(name in index and other in index for name, other in _OTHER_NAMES.items()):
+                # A cell the file lacks is read from an empty cell appended to each record (the
+                # last one: a record may have more cells than the header has known columns).
+                picks = [index.get(name, index.get(_OTHER_NAMES.get(name, name), -1)) for name in CELLS]
+                self._pad = -1 in picks
+                self._pick = operator.itemgetter(*picks)
+
+    def __call__(self, row: SourceRow) -> DeviceInput | list[RowError]:
+        """Check and convert one row. Empty cells stay ``None``: on update they leave the field as is."""
+        cells = row.cells
+        if "__error__" in cells:
+            return [RowError(row.line, "row", cells["__error__"])]
+        get = cells.get
+        values = [get(name) for name in CELLS]
+        for position, name in ((9, "ram_gb"), (10, "storage_gb")):
+            if values[position] is None:
+                values[position] = get(_OTHER_NAMES[name])
+        return self._convert(row.line, values)
+
+    def record(self, line: int, record: list[str] | str) -> DeviceInput | list[RowError]:
+        """``self(row)`` for the ``SourceRow`` of one of ``ParsedFile.records`` (this converter
+        made with the file's columns)."""
+        if isinstance(record, str):
+            return [RowError(line, "row", record)]
+        if self._pick is None:
+            cells = {name: value for i, name in self._columns.items() if (value := record[i].strip())}
+            return self(SourceRow(line, cells))
+        if self._pad:
+            record.append("")
+        return self._convert(line, list(map(str.strip, self._pick(record))))
+
+    def _convert(self, line: int, values: list[str] | list[str | None]) -> DeviceInput | list[RowError]:
+        """The cells in ``CELLS`` order, stripped; an empty cell is ``""`` or ``None``."""
+        (
+            make,
+            model,
+            serial,
+            asset_tag,
+            location,
+            notes,
+            raw_kind,
+            raw_grade,
+            cpu,
+            raw_ram,
+            raw_storage,
+            storage_type,
+            screen,
+            raw_year,
+        ) = values
+        errors: list[RowError] = []
+        if (
+            (make and len(make) > _MAX_MAKE)
+            or (model and len(model) > _MAX_MODEL)
+            or (serial and len(serial) > _MAX_SERIAL)
+            or (asset_tag and len(asset_tag) > _MAX_TAG)
+            or (location and len(location) > _MAX_LOCATION)
+            or (notes and len(notes) > MAX_NOTES)
+        ):
+            errors = [
+                RowError(line, name, f"Longer than {limit} characters.")
+                for (name, limit), value in zip(TEXT_LIMITS, values, strict=False)
+                if value and len(value) > limit
+            ]
+
+        kind = None
+        if raw_kind:
+            kind = kind_of(raw_kind)
+            if kind is None:
+                message = f"Unknown device kind {_echo(raw_kind)!r}; expected one of {', '.join(KINDS)}."
+                errors.append(RowError(line, "kind", message))
+        grade = None
+        if raw_grade:
+            grade = _GRADES.get(raw_grade) or _GRADES.get(raw_grade.lower())
+            if grade is None:
+                message = f"Unknown cosmetic grade {_echo(raw_grade)!r}; expected one of {', '.join(COSMETIC_GRADES)}."
+                errors.append(RowError(line, "cosmetic_grade", message))
+
+        key = (cpu, raw_ram, raw_storage, storage_type, screen, raw_year)
+        outcome = self._specs.get(key)
+        if outcome is None:
+            outcome = self._specs[key] = self._convert_specs(*(cell or None for cell in key))
+        specs, refused = outcome
+        if refused:
+            errors.extend(RowError(line, name, message) for name, message in refused)
+
+        if errors:
+            return errors
+        if not serial and not asset_tag:
+            return [RowError(line, "serial", "A serial number or an asset tag is needed to match the device.")]
+        return DeviceInput(
+            line,
+            kind,
+            make or None,
+            model or None,
+            serial or None,
+            asset_tag or None,
+            grade,
+            location or None,
+            notes or None,
+            specs,
+        )
+
+    def _convert_specs(
+        self,
+        cpu: str | None,
+        raw_ram: str | None,
+        raw_storage: str | None,
+        storage_type: str | None,
+        screen: str | None,
+        raw_year: str | None,
+    ) -> _SpecsOutcome:
+        specs: dict[str, Any] = {}
+        refused: list[tuple[str, str]] = []
+        if cpu is not None:
+            value = first_value(cpu)
+            if len(value) > MAX_LENGTHS["cpu"]:
+                refused.append(("cpu", f"Longer than {MAX_LENGTHS['cpu']} characters."))
+            elif value:
+                specs["cpu"] = value
+        if raw_ram is not None:
+            ram = ram_gb(raw_ram, bare_unit_mib=self.bare_mib)
+            if ram is None or ram <= 0 or ram > 65536:
+                refused.append(("ram_gb", f"Not a memory size: {_echo(raw_ram)!r} (e.g. 8, 8 GB, 8192 MB, 8 Go)."))
+            else:
+                specs["ram_gb"] = ram
+        if raw_storage is not None:
+            storage = storage_gb(raw_storage, bare_unit_mib=self.bare_mib)
+            if storage is None or storage < 0 or storage > 10_000_000:
+                message = f"Not a storage size: {_echo(raw_storage)!r} (e.g. 256, 512 GB, 1 TB)."
+                refused.append(("storage_gb", message))
+            elif storage > 0:
+                specs["storage_gb"] = storage
+                technology = _STORAGE.match(first_value(raw_storage))
+                if technology and technology.group(3) and storage_type is None:
+                    specs["storage_type"] = technology.group(3).lower()
+        if storage_type is not None:
+            # Checked against the devices domain's list by ``validate_specs``.
+            specs["storage_type"] = storage_type.lower()
+        if screen is not None:
+            inches = screen_inches(screen)
+            if inches is None:
+                refused.append(("screen_in", f"Not a screen diagonal in inches: {_echo(screen)!r}."))
+            else:
+                specs["screen_in"] = inches
+        if raw_year is not None:
+            year = year_of(raw_year)
+            if year is None or year > self.current_year + 1:
+                refused.append(("year", f"Not a year: {_echo(raw_year)!r}."))
+            else:
+                specs["year"] = year
+        return specs, tuple(refused)
+
+
 def convert(row: SourceRow, fmt: ImportFormat, *, current_year: int) -> DeviceInput | list[RowError]:
-    """Check and convert one row. Empty cells stay ``None``: on update they leave the field as is."""
-    cells = row.cells
-    line = row.line
-    errors: list[RowError] = []
-    if "__error__" in cells:
-        return [RowError(line, "row", cells["__error__"])]
-    out = DeviceInput(line=line)
-    bare_mib = fmt is ImportFormat.GLPI
-
-    for name in ("make", "model", "serial", "asset_tag", "location"):
-        value = cells.get(name)
-        if value is None:
-            continue
-        if len(value) > MAX_LENGTHS[name]:
-            errors.append(RowError(line, name, f"Longer than {MAX_LENGTHS[name]} characters."))
-            continue
-        setattr(out, name, value)
-    if (notes := cells.get("notes")) is not None:
-        if len(notes) > MAX_NOTES:
-            errors.append(RowError(line, "notes", f"Longer than {MAX_NOTES} characters."))
-        else:
-            out.notes = notes
-
-    if (raw_kind := cells.get("kind")) is not None:
-        kind = kind_of(raw_kind)
-        if kind is None:
-            errors.append(
-                RowError(line, "kind", f"Unknown device kind {_echo(raw_kind)!r}; expected one of {', '.join(KINDS)}.")
-            )
-        else:
-            out.kind = kind
-
-    if (grade := cells.get("cosmetic_grade")) is not None:
-        if grade.lower() not in COSMETIC_GRADES:
-            errors.append(
-                RowError(
-                    line,
-                    "cosmetic_grade",
-                    f"Unknown cosmetic grade {_echo(grade)!r}; expected one of {', '.join(COSMETIC_GRADES)}.",
-                )
-            )
-        else:
-            out.cosmetic_grade = grade.lower()
-
-    specs = out.specs
-    if (cpu := cells.get("cpu")) is not None:
-        value = first_value(cpu)
-        if len(value) > MAX_LENGTHS["cpu"]:
-            errors.append(RowError(line, "cpu", f"Longer than {MAX_LENGTHS['cpu']} characters."))
-        elif value:
-            specs["cpu"] = value
-    raw_ram = cells.get("ram_gb", cells.get("ram"))
-    if raw_ram is not None:
-        ram = ram_gb(raw_ram, bare_unit_mib=bare_mib)
-        if ram is None or ram <= 0 or ram > 65536:
-            message = f"Not a memory size: {_echo(raw_ram)!r} (e.g. 8, 8 GB, 8192 MB, 8 Go)."
-            errors.append(RowError(line, "ram_gb", message))
-        else:
-            specs["ram_gb"] = ram
-    raw_storage = cells.get("storage_gb", cells.get("storage"))
-    if raw_storage is not None:
-        storage = storage_gb(raw_storage, bare_unit_mib=bare_mib)
-        if storage is None or storage < 0 or storage > 10_000_000:
-            errors.append(
-                RowError(line, "storage_gb", f"Not a storage size: {_echo(raw_storage)!r} (e.g. 256, 512 GB, 1 TB).")
-            )
-        elif storage > 0:
-            specs["storage_gb"] = storage
-            technology = _STORAGE.match(first_value(raw_storage))
-            if technology and technology.group(3) and "storage_type" not in cells:
-                specs["storage_type"] = technology.group(3).lower()
-    if (storage_type := cells.get("storage_type")) is not None:
-        # Checked against the devices domain's list by ``validate_specs``.
-        specs["storage_type"] = storage_type.lower()
-    if (screen := cells.get("screen_in")) is not None:
-        inches = screen_inches(screen)
-        if inches is None:
-            errors.append(RowError(line, "screen_in", f"Not a screen diagonal in inches: {_echo(screen)!r}."))
-        else:
-            specs["screen_in"] = inches
-    if (raw_year := cells.get("year")) is not None:
-        year = year_of(raw_year)
-        if year is None or year > current_year + 1:
-            errors.append(RowError(line, "year", f"Not a year: {_echo(raw_year)!r}."))
-        else:
-            specs["year"] = year
-
-    if out.serial is None and out.asset_tag is None and not errors:
-        errors.append(RowError(line, "serial", "A serial number or an asset tag is needed to match the device."))
-    return errors or out
+    """Check and convert one row (a ``Converter`` for one row; an import keeps one for the file)."""
+    return Converter(fmt, current_year=current_year)(row)
 
 
 def required_for_create(item: DeviceInput) -> list[RowError]:

@@ -14,9 +14,12 @@ Semantics (``marketplace/imports/README.md`` has the user-facing version):
   (``session.begin_nested()``); when a batch fails (e.g. a device written meanwhile by someone else)
   it is rolled back and replayed row by row, each row in its own savepoint.
 
-Speed: the organisation's devices are read once (one query), the rows are planned in memory, and
-each batch is written with one multi-row INSERT … RETURNING for the devices, one for the passport
-events and one executemany UPDATE. The service never commits: the request or the command does.
+Speed: the organisation's devices are read once (one query); the file's records are converted by
+cell index (``Converter.record``, specs once per distinct set of spec cells) and planned in memory
+(``validate_specs`` once per distinct kind + specs); each batch is written through ``bulk``: the new
+devices with ids taken up front and their passport events as rows in stored form (the ``changes``
+JSON text assembled from pieces cached per value and per specs document), one statement each, and
+one executemany UPDATE. The service never commits: the request or the command does.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
@@ -38,7 +42,7 @@ from marketplace.devices.specs import validate_specs
 from marketplace.errors import DomainError, NotFound, ValidationFailed
 from marketplace.imports import bulk
 from marketplace.imports.formats import FileError, ImportFormat, ParsedFile, neutralise, read_rows
-from marketplace.imports.mapping import DeviceInput, RowError, convert, required_for_create
+from marketplace.imports.mapping import Converter, DeviceInput, RowError, required_for_create
 from marketplace.members.access import INVENTORY_ROLES, Principal, require_org_role
 from marketplace.members.models import Organisation
 
@@ -51,11 +55,6 @@ MAX_REPORTED_ERRORS = 1000
 SCALAR_FIELDS = ("kind", "make", "model", "serial", "asset_tag", "cosmetic_grade", "location", "notes")
 
 _DEVICES = cast(sa.Table, Device.__table__)
-
-#: ``specs.<key>`` names of the passport changes, built once.
-SPEC_CHANGE_NAMES = {
-    key: f"specs.{key}" for key in ("cpu", "ram_gb", "storage_gb", "storage_type", "year", "screen_in")
-}
 
 #: ``progress(stage, advance, total)``: stage ``"check"`` (rows read and checked; total unknown) then
 #: ``"write"`` (rows written, out of ``total``).
@@ -100,13 +99,32 @@ class _Existing:
 
 
 @dataclass(slots=True)
-class _Plan:
+class _Create:
+    """A row that registers a new device."""
+
+    item: DeviceInput
+    #: Validated specs, shared between the rows with the same document: read-only.
+    specs: dict[str, Any]
+    #: Set when the batch is written if the row has no asset tag (kept if the batch is replayed).
+    generated_tag: str | None = None
+
+    @property
+    def line(self) -> int:
+        return self.item.line
+
+
+@dataclass(slots=True)
+class _Update:
+    """A row that changes a device of the organisation."""
+
     line: int
-    action: str  # "create" | "update"
     values: dict[str, Any]
     specs: dict[str, Any]
     changes: dict[str, list[Any]]
-    existing: _Existing | None = None
+    existing: _Existing
+
+
+_Plan = _Create | _Update
 
 
 def import_devices(
@@ -198,35 +216,40 @@ def _run(
         by_tag[device.values["asset_tag"]] = device
 
     plans: list[_Plan] = []
+    converter = Converter(fmt, current_year=now.year, columns=parsed.columns)
     check_specs = _SpecsChecker()
     seen_serials: dict[str, int] = {}
     seen_tags: dict[str, int] = {}
     seen_devices: dict[int, int] = {}
-    for row in parsed.rows:
-        report.rows += 1
-        item = convert(row, fmt, current_year=now.year)
+    rows = 0
+    convert = converter.record
+    planned = plans.append
+    for line, record in parsed.records:
+        rows += 1
+        item = convert(line, record)
         if isinstance(item, list):
             report.add_errors(item)
             continue
         plan = _plan_row(item, by_serial, by_tag, seen_serials, seen_tags, seen_devices, check_specs)
-        if isinstance(plan, list):
-            report.add_errors(plan)
-        elif plan is None:
+        if plan is None:
             report.unchanged += 1
+        elif isinstance(plan, list):
+            report.add_errors(plan)
         else:
-            plans.append(plan)
-        if progress is not None and report.rows % PROGRESS_EVERY == 0:
+            planned(plan)
+        if progress is not None and rows % PROGRESS_EVERY == 0:
             progress("check", PROGRESS_EVERY, None)
+    report.rows = rows
 
     if progress is not None and report.rows % PROGRESS_EVERY:
         progress("check", report.rows % PROGRESS_EVERY, None)
     if dry_run:
-        report.created = sum(1 for p in plans if p.action == "create")
+        report.created = sum(1 for p in plans if isinstance(p, _Create))
         report.updated = len(plans) - report.created
         report.errors.sort(key=lambda e: e.row)
         return report
 
-    writer = _Writer(session, actor, organisation_id, fmt, now, taken_tags=set(by_tag) | set(seen_tags))
+    writer = _Writer(session, actor, organisation_id, fmt, now, tags_in_use=lambda: set(by_tag) | set(seen_tags))
     for start in range(0, len(plans), BATCH_SIZE):
         batch = plans[start : start + BATCH_SIZE]
         created, updated, errors = writer.write(batch)
@@ -289,41 +312,49 @@ def _plan_row(
     check_specs: _SpecsChecker,
 ) -> _Plan | list[RowError] | None:
     line = item.line
-    if item.serial is not None and item.serial in seen_serials:
-        return [RowError(line, "serial", f"Same serial as row {seen_serials[item.serial]} of this file.")]
-    if item.asset_tag is not None and item.asset_tag in seen_tags:
-        return [RowError(line, "asset_tag", f"Same asset tag as row {seen_tags[item.asset_tag]} of this file.")]
+    serial = item.serial
+    tag = item.asset_tag
+    if serial is not None and serial in seen_serials:
+        return [RowError(line, "serial", f"Same serial as row {seen_serials[serial]} of this file.")]
+    if tag is not None and tag in seen_tags:
+        return [RowError(line, "asset_tag", f"Same asset tag as row {seen_tags[tag]} of this file.")]
 
     target: _Existing | None = None
-    if item.serial is not None:
-        matches = by_serial.get(item.serial, [])
-        if len(matches) > 1:
-            return [
-                RowError(line, "serial", "Several devices of this organisation have this serial; import by asset tag.")
-            ]
-        if matches:
+    if serial is not None:
+        matches = by_serial.get(serial)
+        if matches is not None:  # never an empty list
+            if len(matches) > 1:
+                message = "Several devices of this organisation have this serial; import by asset tag."
+                return [RowError(line, "serial", message)]
             target = matches[0]
-    if target is None and item.asset_tag is not None:
-        target = by_tag.get(item.asset_tag)
-    elif target is not None and item.asset_tag is not None:
-        holder = by_tag.get(item.asset_tag)
+    if target is None:
+        if tag is not None:
+            target = by_tag.get(tag)
+    elif tag is not None:
+        holder = by_tag.get(tag)
         if holder is not None and holder is not target:
             return [
                 RowError(
                     line,
                     "asset_tag",
-                    f"Asset tag {neutralise(item.asset_tag)!r} belongs to another device of this organisation.",
+                    f"Asset tag {neutralise(tag)!r} belongs to another device of this organisation.",
                 )
             ]
     if target is not None and target.id in seen_devices:
         return [RowError(line, "serial", f"Same device as row {seen_devices[target.id]} of this file.")]
 
-    if item.serial is not None:
-        seen_serials[item.serial] = line
-    if item.asset_tag is not None:
-        seen_tags[item.asset_tag] = line
+    if serial is not None:
+        seen_serials[serial] = line
+    if tag is not None:
+        seen_tags[tag] = line
     if target is None:
-        return _plan_create(item, check_specs)
+        # _plan_create, inlined: most rows of a big import are new devices.
+        if serial is None or item.kind is None or item.make is None or item.model is None:
+            return required_for_create(item)
+        specs = check_specs.shared(line, item.kind, item.specs)
+        if isinstance(specs, list):
+            return specs
+        return _Create(item, specs)
     seen_devices[target.id] = line
     return _plan_update(item, target, check_specs)
 
@@ -334,10 +365,15 @@ _SpecsOutcome = tuple[dict[str, Any] | None, dict[str, list[str]]]
 class _SpecsChecker:
     """``validate_specs`` of the devices domain, remembered per distinct (kind, specs) within one
     import: a fleet repeats the same few hundred configurations, and the check is a pure function
-    of its input, so each distinct document is validated once."""
+    of its input, so each distinct document is validated once.
+
+    ``shared`` looks a document up by identity first: the converter hands the same dict to every row
+    with the same spec cells, so most rows skip even building the sorted key."""
 
     def __init__(self) -> None:
         self.known: dict[tuple[str, tuple[tuple[str, Any], ...]], _SpecsOutcome] = {}
+        #: (kind, id(specs)) → (specs, outcome); the dict is kept so that its id is not reused.
+        self.by_identity: dict[tuple[str, int], tuple[dict[str, Any], _SpecsOutcome]] = {}
 
     def _check(self, kind: str, specs: dict[str, Any]) -> _SpecsOutcome:
         try:
@@ -345,7 +381,7 @@ class _SpecsChecker:
         except ValidationFailed as exc:
             return None, exc.errors or {"specs": [exc.detail]}
 
-    def __call__(self, line: int, kind: str, specs: dict[str, Any]) -> dict[str, Any] | list[RowError]:
+    def _outcome(self, kind: str, specs: dict[str, Any]) -> _SpecsOutcome:
         if kind == DeviceKind.SCREEN and "screen_in" in specs:
             # A screen's diagonal is its ``size_in`` in the devices domain's specs.
             specs = {**specs}
@@ -357,37 +393,28 @@ class _SpecsChecker:
                 outcome = self.known[key] = self._check(kind, specs)
         except TypeError:  # an unhashable value (a list): validate without remembering
             outcome = self._check(kind, specs)
+        return outcome
+
+    @staticmethod
+    def _result(line: int, outcome: _SpecsOutcome) -> dict[str, Any] | list[RowError]:
         clean, errors = outcome
         if clean is not None:
             return clean  # shared between rows with the same specs: read-only
         return [RowError(line, name, "; ".join(messages)) for name, messages in errors.items()]
 
+    def __call__(self, line: int, kind: str, specs: dict[str, Any]) -> dict[str, Any] | list[RowError]:
+        return self._result(line, self._outcome(kind, specs))
 
-def _plan_create(item: DeviceInput, check_specs: _SpecsChecker) -> _Plan | list[RowError]:
-    errors = required_for_create(item)
-    if errors:
-        return errors
-    assert item.kind is not None
-    specs = check_specs(item.line, item.kind, item.specs)
-    if isinstance(specs, list):
-        return specs
-    values = {
-        "kind": item.kind,
-        "make": item.make,
-        "model": item.model,
-        "serial": item.serial,
-        "asset_tag": item.asset_tag,
-        "cosmetic_grade": item.cosmetic_grade,
-        "location": item.location,
-        "notes": item.notes,
-    }
-    changes: dict[str, list[Any]] = {name: [None, value] for name, value in values.items() if value is not None}
-    for key, value in specs.items():
-        changes[SPEC_CHANGE_NAMES.get(key) or f"specs.{key}"] = [None, value]
-    return _Plan(item.line, "create", values, specs, changes)
+    def shared(self, line: int, kind: str, specs: dict[str, Any]) -> dict[str, Any] | list[RowError]:
+        """The same check for a dict that many rows share and nobody changes."""
+        entry = self.by_identity.get((kind, id(specs)))
+        if entry is None or entry[0] is not specs:
+            entry = self.by_identity[(kind, id(specs))] = (specs, self._outcome(kind, specs))
+        clean = entry[1][0]
+        return clean if clean is not None else self._result(line, entry[1])
 
 
-def _plan_update(item: DeviceInput, target: _Existing, check_specs: _SpecsChecker) -> _Plan | list[RowError] | None:
+def _plan_update(item: DeviceInput, target: _Existing, check_specs: _SpecsChecker) -> _Update | list[RowError] | None:
     values = dict(target.values)
     changes: dict[str, list[Any]] = {}
     for name in SCALAR_FIELDS:
@@ -408,7 +435,7 @@ def _plan_update(item: DeviceInput, target: _Existing, check_specs: _SpecsChecke
             changes[f"specs.{key}"] = [old, new]
     if not changes:
         return None
-    return _Plan(item.line, "update", values, specs, changes, existing=target)
+    return _Update(item.line, values, specs, changes, target)
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -418,7 +445,35 @@ class _Conflict(Exception):
     """A device changed between planning and writing (its version moved)."""
 
 
+class _JsonTexts(dict[Any, str]):
+    """JSON text of values that repeat (kinds, makes, models, grades, locations), made once each."""
+
+    def __missing__(self, value: Any) -> str:
+        text = self[value] = bulk.json_text(value)
+        return text
+
+
+class _ChangeTexts(dict[str | None, str]):
+    """``,"<name>":[null,<value as JSON>]`` per value of a repeated optional field ("" for None)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__({None: ""})
+        self.prefix = f',"{name}":[null,'
+
+    def __missing__(self, value: str) -> str:
+        text = self[value] = f"{self.prefix}{bulk.json_text(value)}]"
+        return text
+
+
 class _Writer:
+    """Writes planned rows, a batch per savepoint, as rows in their stored form.
+
+    A created device's passport ``changes`` are written as JSON text assembled from pieces: the
+    JSON of each repeated value and of each distinct specs document is made once, the serial and
+    asset tag per row; the text is the one ``orjson.dumps`` gives for the ``{field: [None, new]}``
+    dict (scalar fields in ``SCALAR_FIELDS`` order, then ``specs.<key>`` in the specs' order, then
+    a generated asset tag), which a test checks."""
+
     def __init__(
         self,
         session: Session,
@@ -427,17 +482,22 @@ class _Writer:
         fmt: ImportFormat,
         now: dt.datetime,
         *,
-        taken_tags: set[str],
+        tags_in_use: Callable[[], set[str]],
     ) -> None:
         self.session = session
-        self.bulk = bulk.Writer(session, now)
-        self.taken_tags = taken_tags
-        self.actor = actor
+        user_id = actor.user_id if actor else None
+        token_id = (actor.token_id or None) if actor else None
+        self.bulk = bulk.Writer(session, now, organisation_id=organisation_id, actor=(user_id, token_id))
+        self.tags_in_use = tags_in_use
+        self._taken_tags: set[str] | None = None
         self.organisation_id = organisation_id
-        self.fmt = fmt
-        self.now = now
-        self.user_id = actor.user_id if actor else None
-        self.token_id = (actor.token_id or None) if actor else None
+        #: ``{"source": "import", "format": …, "row": N}`` as orjson writes it, up to N.
+        self.data_prefix = '{"source":"import","format":' + bulk.json_text(fmt.value) + ',"row":'
+        self.texts = _JsonTexts()
+        self.grade_changes = _ChangeTexts("cosmetic_grade")
+        self.location_changes = _ChangeTexts("location")
+        #: id(specs) → (specs, specs as JSON, its ``"specs.<key>":[null,value]`` changes, comma first).
+        self.specs_texts: dict[int, tuple[dict[str, Any], str, str]] = {}
 
     def write(self, batch: list[_Plan]) -> tuple[int, int, list[RowError]]:
         try:
@@ -456,60 +516,101 @@ class _Writer:
                 errors.append(
                     RowError(
                         plan.line,
-                        "serial" if plan.action == "update" else "asset_tag",
+                        "serial" if isinstance(plan, _Update) else "asset_tag",
                         "Conflicts with a device written meanwhile in this organisation; import the file again.",
                     )
                 )
             except DomainError as exc:
                 errors.append(RowError(plan.line, next(iter(exc.errors), "row"), exc.detail))
             else:
-                if plan.action == "create":
+                if isinstance(plan, _Create):
                     created += 1
                 else:
                     updated += 1
         return created, updated, errors
 
-    def _event(self, device_id: int, plan: _Plan) -> bulk.EventRow:
-        kind = EventKind.IMPORTED.value if plan.action == "create" else EventKind.UPDATED.value
-        return device_id, kind, plan.changes, {"source": "import", "format": self.fmt.value, "row": plan.line}
+    def _specs_texts(self, specs: dict[str, Any]) -> tuple[dict[str, Any], str, str]:
+        entry = self.specs_texts.get(id(specs))
+        if entry is None or entry[0] is not specs:
+            changes = bulk.json_text({f"specs.{key}": (None, value) for key, value in specs.items()})[1:-1]
+            entry = self.specs_texts[id(specs)] = (specs, bulk.json_text(specs), "," + changes if changes else "")
+        return entry
 
     def _write_batch(self, batch: list[_Plan]) -> int:
-        creates = [p for p in batch if p.action == "create"]
-        updates = [p for p in batch if p.action == "update"]
-        events: list[bulk.EventRow] = []
-        untagged = [p for p in creates if p.values["asset_tag"] is None]
+        creates = [p for p in batch if isinstance(p, _Create)]
+        updates = [p for p in batch if isinstance(p, _Update)] if len(creates) < len(batch) else []
+        untagged = [p for p in creates if p.item.asset_tag is None and p.generated_tag is None]
         if untagged:
-            tags = bulk.generate_tags(self.session, self.organisation_id, len(untagged), self.taken_tags)
-            for plan, tag in zip(untagged, tags, strict=True):
-                plan.values["asset_tag"] = tag
-                plan.changes["asset_tag"] = [None, tag]
+            if self._taken_tags is None:
+                self._taken_tags = self.tags_in_use()
+            tags = bulk.generate_tags(self.session, self.organisation_id, len(untagged), self._taken_tags)
+            for plan, new_tag in zip(untagged, tags, strict=True):
+                plan.generated_tag = new_tag
+        data_prefix = self.data_prefix
+        events: list[tuple[Any, ...]] = []
         if creates:
-            ids = self.bulk.insert_devices(self.organisation_id, [(p.values, p.specs) for p in creates])
-            events.extend(self._event(device_id, p) for device_id, p in zip(ids, creates, strict=True))
+            devices: list[tuple[Any, ...]] = []
+            imported = EventKind.IMPORTED.value
+            texts = self.texts
+            specs_texts = self.specs_texts
+            dumps = orjson.dumps
+            grades = self.grade_changes
+            locations = self.location_changes
+            for device_id, plan in zip(self.bulk.new_device_ids(len(creates)), creates, strict=True):
+                item = plan.item
+                specs = plan.specs
+                entry = specs_texts.get(id(specs))
+                if entry is None or entry[0] is not specs:
+                    entry = self._specs_texts(specs)
+                tag = item.asset_tag
+                if tag is None:
+                    tag = plan.generated_tag
+                    given_tag = ""
+                    generated_tag = f',"asset_tag":[null,{dumps(tag).decode()}]'
+                else:
+                    given_tag = f',"asset_tag":[null,{dumps(tag).decode()}]'
+                    generated_tag = ""
+                notes = "" if item.notes is None else f',"notes":[null,{dumps(item.notes).decode()}]'
+                changes = (
+                    f'{{"kind":[null,{texts[item.kind]}],"make":[null,{texts[item.make]}],'
+                    f'"model":[null,{texts[item.model]}],"serial":[null,{dumps(item.serial).decode()}]'
+                    f"{given_tag}{grades[item.cosmetic_grade]}{locations[item.location]}{notes}{entry[2]}"
+                    f"{generated_tag}}}"
+                )
+                devices.append(
+                    (
+                        device_id,
+                        item.kind,
+                        item.make,
+                        item.model,
+                        item.serial,
+                        tag,
+                        entry[1],
+                        item.cosmetic_grade,
+                        item.location,
+                        item.notes,
+                    )
+                )
+                events.append((device_id, imported, changes, f"{data_prefix}{item.line}}}"))
+            self.bulk.insert_devices(devices)
         if updates:
-            rows = [
-                {
-                    **p.values,
-                    "specs": p.specs,
-                    "id": p.existing.id if p.existing else 0,
-                    "version": p.existing.version if p.existing else 0,
-                }
-                for p in updates
-            ]
+            rows = [{**p.values, "specs": p.specs, "id": p.existing.id, "version": p.existing.version} for p in updates]
             if self.bulk.update_devices(rows) != len(rows):
                 raise _Conflict
-            events.extend(self._event(p.existing.id, p) for p in updates if p.existing)
+            updated = EventKind.UPDATED.value
+            events.extend(
+                (p.existing.id, updated, bulk.json_text(p.changes), f"{data_prefix}{p.line}}}") for p in updates
+            )
         if events:
-            self.bulk.insert_events(events, actor=(self.user_id, self.token_id, self.organisation_id))
+            self.bulk.insert_events(events)
         return len(creates)
 
     def _write_one(self, plan: _Plan) -> None:
         """The slow path for one row of a failed batch: re-read the device, then write through the
         ORM (same checks, same passport event)."""
-        if plan.action == "create":
+        if isinstance(plan, _Create):
             self._write_batch([plan])
             return
-        assert plan.existing is not None
         device = self.session.get(Device, plan.existing.id, with_for_update=True)
         if device is None or device.version != plan.existing.version:
             raise _Conflict

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from marketplace.imports.formats import FileError, ImportFormat, decode, neutralise, read_rows, sniff_delimiter
-from marketplace.imports.mapping import DeviceInput, RowError, convert, kind_of, ram_gb, storage_gb
+from marketplace.imports.mapping import Converter, DeviceInput, RowError, convert, kind_of, ram_gb, storage_gb
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -200,3 +200,54 @@ def test_blank_lines_are_skipped_and_line_numbers_follow_the_file() -> None:
     results = rows_of(data, ImportFormat.NATIVE)
     assert isinstance(results[0], DeviceInput) and results[0].line == 3
     assert results[1] == [RowError(5, "ram_gb", "Not a memory size: 'nope' (e.g. 8, 8 GB, 8192 MB, 8 Go).")]
+
+
+#: Records the fast path must read like the rows: a cell past the header's known columns, a short
+#: record, blank and space-only lines, an over-long serial, an empty first cell, a stray quote.
+EDGE_CASES = (
+    b"asset_tag,serial,kind,make,model,cpu,ram_gb,storage_gb,year,state,grade\n"
+    b"A1,S1,laptop,Dell,X,i5,8,256,2018,registered,B\n"
+    b" A2 , S2 ,Laptops, HP ,Y,,16 GB,1 TB SSD,2019\n"
+    b"\n  ,  , ,\n"
+    b",,,,,,,,,only-unknown\n"
+    b"A3," + b"S" * 121 + b",tablet,Apple,iPad,,,,2030\n"
+    b',S4,phone,"Fair""phone",4,,,,\n'
+    b'A5,S5,laptop,Dell,"X\n' + b"A6,S6,desktop,HP,Z,,8,256,2018\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "fmt"),
+    [
+        ((SAMPLES / "native.csv").read_bytes(), ImportFormat.NATIVE),
+        ((SAMPLES / "glpi_en.csv").read_bytes(), ImportFormat.GLPI),
+        ((SAMPLES / "glpi_fr_cp1252.csv").read_bytes(), ImportFormat.GLPI),
+        ((SAMPLES / "snipeit.csv").read_bytes(), ImportFormat.SNIPEIT),
+        (EDGE_CASES, ImportFormat.NATIVE),
+        (
+            b"year;model;serial;asset_tag;kind;make;cpu;ram_gb;storage_gb;cosmetic_grade\n"
+            b"2018;X;S1;;laptop;Dell;;8;;good\n2019;Y;S2;T2;desktop;HP;i5;;512;scratched\n",
+            ImportFormat.NATIVE,
+        ),
+    ],
+    ids=["native", "glpi_en", "glpi_fr", "snipeit", "edge_cases", "optional_columns_missing"],
+)
+def test_records_convert_like_rows(data: bytes, fmt: ImportFormat) -> None:
+    """The importer converts ``ParsedFile.records`` by cell index; the outcome is the one of
+    ``convert`` on the ``SourceRow`` of each record, line numbers and errors included."""
+    expected = [(row.line, convert(row, fmt, current_year=2026)) for row in read_rows(data, fmt).rows]
+    parsed = read_rows(data, fmt)
+    converter = Converter(fmt, current_year=2026, columns=parsed.columns)
+    assert [(line, converter.record(line, record)) for line, record in parsed.records] == expected
+    assert len(expected) >= 2
+
+
+def test_records_with_both_names_of_a_column_fall_back_to_the_cells() -> None:
+    """Were a layout to map both ``ram_gb`` and ``ram``, the record path reads the cells like a row:
+    ``ram_gb`` first, ``ram`` when it is empty."""
+    columns = {0: "serial", 1: "ram_gb", 2: "ram"}
+    converter = Converter(ImportFormat.NATIVE, current_year=2026, columns=columns)
+    first = converter.record(2, ["S1", "", "16"])
+    second = converter.record(3, ["S2", "8", "16"])
+    assert isinstance(first, DeviceInput) and first.specs == {"ram_gb": 16}
+    assert isinstance(second, DeviceInput) and second.specs == {"ram_gb": 8}

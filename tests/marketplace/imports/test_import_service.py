@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+import orjson
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from marketplace.devices.models import Device, DeviceEvent, DeviceKind
-from marketplace.imports import service
+from marketplace.devices.models import Device, DeviceEvent, DeviceKind, DeviceState, EventKind
+from marketplace.imports import bulk, service
 from marketplace.imports.cli import principal_for_email
 from marketplace.imports.formats import ImportFormat
+from tests.api_helpers import create_org
 from tests.marketplace.imports.conftest import Org, device_count
 
 HEADER = b"asset_tag,serial,kind,make,model,cpu,ram_gb,storage_gb,year\n"
@@ -98,3 +102,213 @@ def test_error_list_is_capped_but_failures_are_all_counted(
     data = HEADER + b"".join(b"T%d,SN-%d,toaster,Dell,X,i5,8,256,2018\n" % (n, n) for n in range(10))
     report = run(db_session, org, data)
     assert (report.failed, len(report.errors), report.errors_truncated) == (10, 3, True)
+
+
+def events_by_device(session: Session, organisation_id: int) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """Serial of each device → (kind, changes) of its passport events, oldest first."""
+    query = (
+        sa.select(Device.serial, DeviceEvent.kind, DeviceEvent.changes)
+        .join(DeviceEvent, DeviceEvent.device_id == Device.id)
+        .where(Device.organisation_id == organisation_id)
+        .order_by(DeviceEvent.id)
+    )
+    out: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for serial, kind, changes in session.execute(query):
+        out.setdefault(serial, []).append((kind.value, changes))
+    return out
+
+
+def test_new_devices_get_fresh_ids_after_other_organisations_devices(
+    client: FlaskClient, db_session: Session, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New devices are inserted with ids taken up front (after the largest on SQLite): an import
+    into an organisation after another organisation's devices, then a second import that also
+    updates a device, in small batches, give every device its own id and every passport event
+    the right device; a device created afterwards through the ORM gets the next id."""
+    other = Org(create_org(client, org.admin)["id"], org.admin)
+    assert run(db_session, other, rows(1, 2, 3)).created == 3
+    other_ids = set(db_session.scalars(sa.select(Device.id).where(Device.organisation_id == other.id)))
+
+    monkeypatch.setattr(service, "BATCH_SIZE", 2)
+    assert run(db_session, org, rows(1, 2, 3)).created == 3  # same serials and tags, another organisation
+    changed = HEADER + b"T1,SN-1,laptop,Dell,Latitude 7490,i5,8,256,2018\n" + rows(4, 5).removeprefix(HEADER)
+    report = run(db_session, org, changed)
+    assert (report.created, report.updated, report.failed) == (2, 1, 0)
+
+    ids = dict(db_session.execute(sa.select(Device.serial, Device.id).where(Device.organisation_id == org.id)).all())
+    assert len(set(ids.values())) == 5 and not set(ids.values()) & other_ids
+    assert min(ids.values()) > max(other_ids)
+    events = events_by_device(db_session, org.id)
+    assert sorted(events) == ["SN-1", "SN-2", "SN-3", "SN-4", "SN-5"]
+    for serial, passport in events.items():
+        assert passport[0][0] == "imported" and passport[0][1]["serial"] == [None, serial]
+    assert events["SN-1"][1] == ("updated", {"model": ["Latitude 5490", "Latitude 7490"]})
+    assert len(events_by_device(db_session, other.id)) == 3
+
+    later = Device(
+        organisation_id=org.id, kind=DeviceKind.LAPTOP, make="HP", model="X", serial="ORM", asset_tag="ORM", specs={}
+    )
+    db_session.add(later)
+    db_session.flush()
+    assert later.id == max(ids.values()) + 1
+
+
+def test_a_replayed_batch_keeps_generated_tags_and_writes_each_event_once(db_session: Session, org: Org) -> None:
+    """A batch with an untagged row, an update and a row that conflicts fails, then is replayed row
+    by row: the untagged device keeps the tag generated for the failed batch (last in its changes),
+    the update and its event land once, the conflicting row is reported."""
+    run(db_session, org, rows(1))
+    data = (
+        HEADER + b",SN-NEW,laptop,Dell,Latitude 5490,i5,8,256,2018\n"
+        b"T1,SN-1,laptop,Dell,Latitude 7490,i5,8,256,2018\n"
+        b"T2,SN-2,laptop,Dell,Latitude 5490,i5,8,256,2018\n"
+    )
+
+    def someone_else_registers_t2(stage: str, advance: int, total: int | None) -> None:
+        if stage == "check":
+            device = Device(
+                organisation_id=org.id, kind=DeviceKind.LAPTOP, make="HP", model="X", serial="ELSE", asset_tag="T2"
+            )
+            db_session.add(device)
+            db_session.flush()
+
+    report = run(db_session, org, data, progress=someone_else_registers_t2)
+    assert (report.created, report.updated, report.failed) == (1, 1, 1)
+    assert [(e.row, e.field) for e in report.errors] == [(4, "asset_tag")]
+    new = db_session.scalar(sa.select(Device).where(Device.serial == "SN-NEW"))
+    assert new is not None and new.asset_tag.startswith("RLF-")
+    events = events_by_device(db_session, org.id)
+    ((kind, changes),) = events["SN-NEW"]
+    assert kind == "imported" and changes["asset_tag"] == [None, new.asset_tag]
+    if db_session.get_bind().dialect.name == "sqlite":  # jsonb keeps its own key order
+        assert list(changes)[-1] == "asset_tag"
+    assert events["SN-1"] == [events["SN-1"][0], ("updated", {"model": ["Latitude 5490", "Latitude 7490"]})]
+    assert "SN-2" not in events
+
+
+def old_changes(row: dict[str, Any], specs: dict[str, Any], generated_tag: str | None) -> dict[str, Any]:
+    """A created device's passport changes as the importer built them as a dict (before it wrote
+    their JSON text from pieces): scalar fields in order, specs in order, a generated tag last."""
+    changes = {name: [None, row[name]] for name in service.SCALAR_FIELDS if row.get(name) is not None}
+    changes.update({f"specs.{key}": [None, value] for key, value in specs.items()})
+    if generated_tag is not None:
+        changes["asset_tag"] = [None, generated_tag]
+    return changes
+
+
+def test_created_passport_changes_are_the_json_of_the_changes_dict(db_session: Session, org: Org) -> None:
+    """The changes text of an ``imported`` event, assembled from cached pieces, is exactly what
+    orjson writes for the ``{field: [None, value]}`` dict, also for quotes, backslashes, non-ASCII
+    text, notes, decimal specs and generated tags; ``data`` likewise."""
+    header = b"asset_tag,serial,kind,make,model,cpu,ram_gb,storage_gb,year,cosmetic_grade,location,screen_in,notes\n"
+    data = (
+        header
+        + (
+            '"T""1",SN\\1,laptop,Lenovo,"ThinkPad ""T480""",Intel Core i5,8,256,2018,good,Saint-Étienne,15.6,\n'
+            ',SN-2,screen,Iiyama,ProLite,,,,2020,,,23.8,"Écran rayé\tcoin ""gauche"" 😀"\n'
+            "T3,SN-3,desktop,HP,EliteDesk,,16 GB,1 TB,2019,fair,Lyon,,\n"
+        ).encode()
+    )
+    report = run(db_session, org, data)
+    assert (report.created, report.failed) == (3, 0), report.errors
+    query = (
+        sa.select(Device, DeviceEvent.id)
+        .join(DeviceEvent, DeviceEvent.device_id == Device.id)
+        .where(Device.organisation_id == org.id)
+        .order_by(Device.id)
+    )
+    found = db_session.execute(query).all()
+    assert [device.serial for device, _ in found] == ["SN\\1", "SN-2", "SN-3"]
+    rows_by_serial = {
+        "SN\\1": {"asset_tag": 'T"1', "cosmetic_grade": "good", "location": "Saint-Étienne"},
+        "SN-2": {"notes": 'Écran rayé\tcoin "gauche" 😀'},
+        "SN-3": {"asset_tag": "T3", "cosmetic_grade": "fair", "location": "Lyon"},
+    }
+    postgres = db_session.get_bind().dialect.name == "postgresql"
+    for line, (device, event_id) in zip((2, 3, 4), found, strict=True):
+        row = {"kind": device.kind.value, "make": device.make, "model": device.model, "serial": device.serial}
+        row.update(rows_by_serial[device.serial])
+        generated = device.asset_tag if "asset_tag" not in row else None
+        expected = old_changes(row, device.specs, generated)
+        stored = db_session.execute(
+            sa.text("SELECT changes, data FROM device_events WHERE id = :id"), {"id": event_id}
+        ).one()
+        expected_data = {"source": "import", "format": "native", "row": line}
+        if postgres:  # jsonb: same document, its own key order and spacing
+            assert (stored.changes, stored.data) == (expected, expected_data)
+        else:  # the very text orjson writes for the dict
+            assert stored.changes == orjson.dumps(expected).decode()
+            assert stored.data == orjson.dumps(expected_data).decode()
+    assert found[1][0].specs == {"size_in": 23.8, "year": 2020}
+
+
+def test_constants_of_an_import_are_stored_as_bound_values_would_be(db_session: Session, org: Org) -> None:
+    """On SQLite the organisation, state, version, actor, time and ``public`` of every row are
+    literals of the INSERT, not parameters: the stored values and their types are those of a device
+    and an event the ORM writes, and they read back the same."""
+    now = dt.datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=dt.UTC)
+    principal = principal_for_email(db_session, org.admin.email)
+    report = service.run_import(
+        db_session, principal, organisation_id=org.id, data=rows(1), fmt=ImportFormat.NATIVE, dry_run=False, now=now
+    )
+    assert report.created == 1
+    imported = db_session.scalar(sa.select(Device).where(Device.serial == "SN-1"))
+    assert imported is not None
+    event = db_session.scalar(sa.select(DeviceEvent).where(DeviceEvent.device_id == imported.id))
+    assert event is not None
+    assert (imported.organisation_id, imported.state, imported.version) == (org.id, DeviceState.REGISTERED, 1)
+    assert imported.created_at == imported.updated_at == event.occurred_at == now
+    assert (event.actor_user_id, event.actor_token_id, event.actor_organisation_id) == (org.admin.user_id, None, org.id)
+    assert event.public is True
+
+    by_orm = Device(
+        organisation_id=org.id,
+        kind=DeviceKind.LAPTOP,
+        make="HP",
+        model="X",
+        serial="ORM",
+        asset_tag="ORM",
+        specs={},
+        created_at=now,
+        updated_at=now,
+    )
+    db_session.add(by_orm)
+    db_session.flush()
+    db_session.add(
+        DeviceEvent(
+            device_id=by_orm.id,
+            kind=EventKind.IMPORTED,
+            occurred_at=now,
+            actor_user_id=org.admin.user_id,
+            actor_organisation_id=org.id,
+            changes={},
+            data={},
+        )
+    )
+    db_session.flush()
+    columns = "organisation_id, state, version, created_at, updated_at"
+    events = "occurred_at, actor_user_id, actor_token_id, actor_organisation_id, public"
+    if db_session.get_bind().dialect.name == "sqlite":
+        columns = ", ".join(f"typeof({c}), {c}" for c in columns.split(", "))
+        events = ", ".join(f"typeof({c}), {c}" for c in events.split(", "))
+
+    def stored(sql: str, device_id: int) -> tuple[Any, ...]:
+        return tuple(db_session.execute(sa.text(sql), {"id": device_id}).one())
+
+    device_sql = f"SELECT {columns} FROM devices WHERE id = :id"  # noqa: S608 - test's own column names
+    event_sql = f"SELECT {events} FROM device_events WHERE device_id = :id"  # noqa: S608
+    assert stored(device_sql, imported.id) == stored(device_sql, by_orm.id)
+    assert stored(event_sql, imported.id) == stored(event_sql, by_orm.id)
+
+
+@pytest.mark.parametrize(
+    ("value", "literal"),
+    [(None, "NULL"), (True, "1"), (False, "0"), (42, "42"), ("it's", "'it''s'"), ("2026-03-04", "'2026-03-04'")],
+)
+def test_sqlite_literals(value: Any, literal: str) -> None:
+    assert bulk._sqlite_literal(value) == literal
+
+
+def test_sqlite_literals_refuse_other_types() -> None:
+    with pytest.raises(TypeError):
+        bulk._sqlite_literal(1.5)
