@@ -14,6 +14,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.orm import Session
 
 from marketplace import migrate
+from marketplace.db import SQLITE_IMMEDIATE
 from marketplace.errors import DomainError
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
@@ -55,13 +56,18 @@ def db_revision(message: str, autogenerate: bool) -> None:
 
 
 @contextmanager
-def command_session() -> Iterator[Session]:
-    """A session for one command; the command commits. Tests point it at their session."""
+def command_session(*, write: bool = False) -> Iterator[Session]:
+    """A session for one command; the command commits. Tests point it at their session.
+
+    ``write``: take SQLite's write lock at BEGIN, as write requests do (``api.context``), so a
+    check-then-write command waits for other writers instead of failing at its first write."""
     state = current_app.extensions["relife.db"]
     if state.override is not None:
         yield state.override
         return
     session: Session = state.factory()
+    if write:
+        session.connection(execution_options={SQLITE_IMMEDIATE: True})
     try:
         yield session
     finally:

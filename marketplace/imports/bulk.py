@@ -154,7 +154,8 @@ class Writer:
         read (in WAL mode the upgrade to a write fails with SQLITE_BUSY_SNAPSHOT; with a rollback
         journal our shared lock keeps the other writer from committing). Once it has written, the
         transaction holds the database's write lock until it ends, so no one can insert devices in
-        between either. (Requests take that lock at BEGIN already: ``SQLITE_IMMEDIATE``.)
+        between either. (Requests and the import command take that lock at BEGIN already:
+        ``SQLITE_IMMEDIATE``, so they wait for other writers rather than fail.)
         ``Session.execute`` autoflushes first, so devices pending in the session are counted.
         """
         if self.postgres:

@@ -105,7 +105,7 @@ def import_devices_command(
     """Import devices from a CSV FILE into an organisation (upsert on serial, then asset tag)."""
     data = file.read()
     bars = _Bars(quiet, max(1, data.count(b"\n")))
-    with command_session() as session:
+    with command_session(write=not dry_run) as session:
         try:
             actor = principal_for_email(session, as_email) if as_email else None
             kwargs: dict[str, Any] = {
