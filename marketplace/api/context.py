@@ -72,15 +72,20 @@ def current_principal() -> Principal | None:
     if "_relife_principal" in g:
         principal: Principal | None = g._relife_principal
         return principal
-    header = request.headers.get("Authorization", "")
-    principal = None
-    if header:
-        scheme, _, secret = header.partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
-            raise Unauthorized("Use 'Authorization: Bearer <token>'.")
-        principal = members.authenticate(current_session(), secret.strip())
+    secret = bearer_secret(request.headers.get("Authorization", ""))
+    principal = members.authenticate(current_session(), secret) if secret else None
     g._relife_principal = principal
     return principal
+
+
+def bearer_secret(header: str) -> str | None:
+    """The token of an ``Authorization`` header value; None when there is none (anonymous)."""
+    if not header:
+        return None
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("Use 'Authorization: Bearer <token>'.")
+    return secret.strip()
 
 
 def client_address() -> str:
