@@ -140,10 +140,16 @@ def _first_str(data: Mapping[str, Any], *keys: str) -> str | None:
     """``_str`` of the first of ``keys`` that gives one (``_str(a) or _str(b) …`` in one call)."""
     for key in keys:
         value = data.get(key)
-        if value is not None:
-            text = _str(value)
-            if text:
-                return text
+        if value is None:
+            continue
+        if type(value) is str:  # what smartctl writes: _str's first case, without the call
+            value = value.strip()
+            if value:
+                return value
+            continue
+        text = _str(value)
+        if text:
+            return text
     return None
 
 
@@ -785,8 +791,10 @@ def _attribute_structs(table: list[_AttrRow]) -> tuple[AtaAttribute, ...]:
     """``_attributes`` for rows decoded by msgspec (the types already checked)."""
     out: list[AtaAttribute] = []
     append = out.append
+    small_int = _SMALL_INTS.get
     for row in table:
-        name, raw_string = row.name, row.raw.string
+        raw = row.raw
+        name, raw_string = row.name, raw.string
         if not name or row.when_failed:
             tolerant = _attribute_row(
                 {
@@ -795,7 +803,7 @@ def _attribute_structs(table: list[_AttrRow]) -> tuple[AtaAttribute, ...]:
                     "value": row.value,
                     "worst": row.worst,
                     "thresh": row.thresh,
-                    "raw": {"string": raw_string, "value": row.raw.value},
+                    "raw": {"string": raw_string, "value": raw.value},
                     "flags": {"prefailure": row.flags.prefailure},
                     "when_failed": row.when_failed,
                 }
@@ -803,11 +811,11 @@ def _attribute_structs(table: list[_AttrRow]) -> tuple[AtaAttribute, ...]:
             if tolerant is not None:
                 append(tolerant)
             continue
-        leading = _SMALL_INTS.get(raw_string)
+        leading = small_int(raw_string)
         if leading is None:
             leading = _leading_digits(raw_string)
             if leading is None:
-                leading = _int(row.raw.value)
+                leading = _int(raw.value)
         attr = _new(AtaAttribute)
         _set_dict(
             attr,
