@@ -177,6 +177,9 @@ def _parse(data: Mapping[str, Any], source: str, attributes: tuple[AtaAttribute,
     hours = _map(data.get("power_on_time")).get("hours")
     cycles = data.get("power_cycle_count")
     temperature = _map(data.get("temperature")).get("current")
+    # DiskHealth.has_health_data of this record, from the values at hand: stored with the fields
+    # (where the cached property would store it) instead of a descriptor call after building.
+    has_health_data = bool(smart_passed is not None or attributes or nvme is not None or scsi is not None or self_tests)
     health = fast_record(
         DiskHealth,
         {
@@ -194,9 +197,10 @@ def _parse(data: Mapping[str, Any], source: str, attributes: tuple[AtaAttribute,
             "self_tests": self_tests,
             "endurance_used_percent": (_device_statistics_endurance(data) if "ata_device_statistics" in data else None),
             "ata_error_count": _ata_error_count(data) if "ata_smart_error_log" in data else None,
+            "has_health_data": has_health_data,
         },
     )
-    if not health.has_health_data:
+    if not has_health_data:
         raise ParseError(source, _no_health_reason(data, smartctl))
     return health
 
