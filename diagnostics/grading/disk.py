@@ -948,5 +948,6 @@ def is_replaceable(disk: DiskHealth) -> bool:
     """Whether the drive can be swapped by a technician: 2.5"/3.5"/M.2/NVMe/SATA/SAS drives can;
     Apple's soldered NVMe storage (model 'APPLE SSD AP…', Apple silicon and T2 Macs) cannot.
     Unknown form factors count as replaceable."""
-    model = (disk.identity.model or "").upper()
-    return not (model.startswith("APPLE SSD AP") and disk.identity.device_type == "nvme")
+    identity = disk.identity
+    # The device type first: a string comparison, where upper-casing the model copies it.
+    return not (identity.device_type == "nvme" and (identity.model or "").upper().startswith("APPLE SSD AP"))

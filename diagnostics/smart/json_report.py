@@ -140,10 +140,16 @@ def _first_str(data: Mapping[str, Any], *keys: str) -> str | None:
     """``_str`` of the first of ``keys`` that gives one (``_str(a) or _str(b) …`` in one call)."""
     for key in keys:
         value = data.get(key)
-        if value is not None:
-            text = _str(value)
-            if text:
-                return text
+        if value is None:
+            continue
+        if type(value) is str:  # what smartctl writes: _str's first case, without the call
+            value = value.strip()
+            if value:
+                return value
+            continue
+        text = _str(value)
+        if text:
+            return text
     return None
 
 
@@ -171,6 +177,9 @@ def _parse(data: Mapping[str, Any], source: str, attributes: tuple[AtaAttribute,
     hours = _map(data.get("power_on_time")).get("hours")
     cycles = data.get("power_cycle_count")
     temperature = _map(data.get("temperature")).get("current")
+    # DiskHealth.has_health_data of this record, from the values at hand: stored with the fields
+    # (where the cached property would store it) instead of a descriptor call after building.
+    has_health_data = bool(smart_passed is not None or attributes or nvme is not None or scsi is not None or self_tests)
     health = fast_record(
         DiskHealth,
         {
@@ -188,9 +197,10 @@ def _parse(data: Mapping[str, Any], source: str, attributes: tuple[AtaAttribute,
             "self_tests": self_tests,
             "endurance_used_percent": (_device_statistics_endurance(data) if "ata_device_statistics" in data else None),
             "ata_error_count": _ata_error_count(data) if "ata_smart_error_log" in data else None,
+            "has_health_data": has_health_data,
         },
     )
-    if not health.has_health_data:
+    if not has_health_data:
         raise ParseError(source, _no_health_reason(data, smartctl))
     return health
 
@@ -785,8 +795,10 @@ def _attribute_structs(table: list[_AttrRow]) -> tuple[AtaAttribute, ...]:
     """``_attributes`` for rows decoded by msgspec (the types already checked)."""
     out: list[AtaAttribute] = []
     append = out.append
+    small_int = _SMALL_INTS.get
     for row in table:
-        name, raw_string = row.name, row.raw.string
+        raw = row.raw
+        name, raw_string = row.name, raw.string
         if not name or row.when_failed:
             tolerant = _attribute_row(
                 {
@@ -795,7 +807,7 @@ def _attribute_structs(table: list[_AttrRow]) -> tuple[AtaAttribute, ...]:
                     "value": row.value,
                     "worst": row.worst,
                     "thresh": row.thresh,
-                    "raw": {"string": raw_string, "value": row.raw.value},
+                    "raw": {"string": raw_string, "value": raw.value},
                     "flags": {"prefailure": row.flags.prefailure},
                     "when_failed": row.when_failed,
                 }
@@ -803,11 +815,11 @@ def _attribute_structs(table: list[_AttrRow]) -> tuple[AtaAttribute, ...]:
             if tolerant is not None:
                 append(tolerant)
             continue
-        leading = _SMALL_INTS.get(raw_string)
+        leading = small_int(raw_string)
         if leading is None:
             leading = _leading_digits(raw_string)
             if leading is None:
-                leading = _int(row.raw.value)
+                leading = _int(raw.value)
         attr = _new(AtaAttribute)
         _set_dict(
             attr,
