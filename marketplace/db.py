@@ -139,6 +139,10 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # A 64 MB page cache (the default is 2 MB): a bulk write (100 k imported devices and their
+        # passport events) then keeps its index pages in memory instead of spilling them to the
+        # WAL several times over; allocated only as used.
+        cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
     @event.listens_for(engine, "begin")
