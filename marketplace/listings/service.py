@@ -582,6 +582,20 @@ def _equal(column: sa.ColumnElement[Any], name: str, value: Any) -> _Term:
     return _Term(name, {name: stored}, lambda: column == _param(name, type_))
 
 
+def _fixed(column: sa.ColumnElement[Any], name: str, value: enum.Enum) -> _Term:
+    """An enum condition written into the SQL itself, its value part of the query's shape.
+
+    For ``status`` and ``visibility``: the search indexes are partial (``WHERE status =
+    'active'``), and a planner can use a partial index only when the query says so literally. With
+    a bound parameter, PostgreSQL's generic plan for a prepared statement (psycopg prepares a
+    statement run five times) and SQLite's plan ignore those indexes: at a million listings the
+    catalogue page went from index scans to a third of the throughput."""
+    stored = str(value.value)
+    if not stored.replace("_", "").isalpha():  # enum values only: nothing to quote or escape
+        raise ValueError(f"not a plain enum value: {stored!r}")
+    return _Term((name, stored), {}, lambda: column == sa.literal_column(f"'{stored}'"))
+
+
 def _compare(column: sa.ColumnElement[Any], name: str, value: Any, *, at_least: bool) -> _Term:
     def build() -> ColumnElement[bool]:
         bound = _param(name, sa.Float())
@@ -599,9 +613,9 @@ def _terms(dialect: str, principal: Principal | None, f: SearchFilters) -> list[
             )
         if not _is_owner(principal, f.organisation_id):
             raise Forbidden("Only the organisation's members see its past listings.")
-    terms = [_equal(_L.status, "status", f.status)]
+    terms = [_fixed(_L.status, "status", f.status)]
     if f.status is ListingStatus.ACTIVE and not _sees_members_only(principal):
-        terms.append(_equal(_L.visibility, "visibility", Visibility.PUBLIC))
+        terms.append(_fixed(_L.visibility, "visibility", Visibility.PUBLIC))
     for column, name in (
         (_L.kind, "kind"),
         (_L.mode, "mode"),
