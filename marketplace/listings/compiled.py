@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from threading import Lock
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.pool import PoolProxiedConnection
 
 #: Distinct shapes kept per process (filters, sorts, cursor: far fewer in practice).
 MAX_SHAPES = 1024
@@ -35,6 +36,40 @@ class _Entry:
     types: tuple[sa.types.TypeEngine[Any], ...]
     #: Values SQLAlchemy bound itself (e.g. SQLite's ``OFFSET ?`` after a LIMIT).
     defaults: Mapping[str, Any]
+
+
+class ReadConnection(Protocol):
+    """What ``fetch`` needs of a connection: ``sqlalchemy.Connection`` has it, and so does
+    ``PooledReader`` (a pooled DBAPI connection without the Connection object around it)."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    @property
+    def connection(self) -> PoolProxiedConnection: ...
+
+    def invalidate(self, exception: BaseException | None = None) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PooledReader:
+    """A DBAPI connection from an engine's pool (``engine.raw_connection()``) and its dialect:
+    for a read of one statement, SQLAlchemy's ``Connection`` (events, execution options,
+    transaction state) costs more than checking out the connection itself. Close it to give the
+    connection back."""
+
+    dialect: Dialect
+    connection: PoolProxiedConnection
+
+    @classmethod
+    def checkout(cls, engine: Engine) -> PooledReader:
+        return cls(engine.dialect, engine.raw_connection())
+
+    def invalidate(self, exception: BaseException | None = None) -> None:
+        self.connection.invalidate(exception)
+
+    def close(self) -> None:
+        self.connection.close()
 
 
 class CompiledQueries:
@@ -62,7 +97,7 @@ class CompiledQueries:
 
     def fetch(
         self,
-        connection: Connection,
+        connection: ReadConnection,
         shape: Hashable,
         build: Callable[[], sa.Select[Any]],
         params: Mapping[str, Any],
@@ -107,7 +142,7 @@ class CompiledQueries:
         return rows
 
 
-def _wrapped(connection: Connection, error: Any, sql: str, bound: Any, cursor: Any) -> sa.exc.StatementError:
+def _wrapped(connection: ReadConnection, error: Any, sql: str, bound: Any, cursor: Any) -> sa.exc.StatementError:
     """A driver error as SQLAlchemy would raise it from ``execute`` (``OperationalError`` → the
     API's 503, ``DataError`` → 422…), the connection invalidated if the server is gone, so a
     restarted database costs one failed request per pooled connection, not every request after."""

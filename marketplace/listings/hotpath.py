@@ -31,6 +31,7 @@ from marketplace.api.context import bearer_secret, database
 from marketplace.api.fastload import FastLoader
 from marketplace.http import SECURITY_HEADERS
 from marketplace.listings import schemas, service
+from marketplace.listings.compiled import PooledReader
 from marketplace.members import service as members
 
 if TYPE_CHECKING:
@@ -68,8 +69,11 @@ class CatalogueHotPath:
         try:
             secret = bearer_secret(environ.get("HTTP_AUTHORIZATION", ""))
             if secret is None:
-                with self.app.extensions["relife.read_engine"].connect() as connection:
-                    page = service.search(connection, None, query)
+                reader = PooledReader.checkout(self.app.extensions["relife.read_engine"])
+                try:
+                    page = service.search(reader, None, query)
+                finally:
+                    reader.close()
             else:
                 with state.factory() as session:
                     principal = members.authenticate(session, secret)

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -31,7 +30,7 @@ from marketplace.devices.models import CosmeticGrade, Device, DeviceKind, Device
 from marketplace.erasures import service as erasures
 from marketplace.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from marketplace.listings import textsearch
-from marketplace.listings.compiled import CompiledQueries
+from marketplace.listings.compiled import CompiledQueries, ReadConnection
 from marketplace.listings.models import (
     GRADE_RANKS,
     UNGRADED_RANK,
@@ -681,7 +680,7 @@ def _cursor_term(sort_name: str, sort: _Sort, cursor: str) -> _Term:
 _PAGES = CompiledQueries()
 
 
-def search(connection: Connection, principal: Principal | None, query: SearchQuery) -> dict[str, Any]:
+def search(connection: ReadConnection, principal: Principal | None, query: SearchQuery) -> dict[str, Any]:
     """One page of the catalogue: ``{"items": [...], "next_cursor": ...}``, keyset-paginated.
 
     The hot path of the API: it reads through a plain connection (no ORM session: see
