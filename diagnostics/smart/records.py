@@ -285,7 +285,8 @@ def parse_int(text: str | None) -> int | None:
     """Leading integer of ``text``, tolerating the thousands separators smartctl prints by locale
     ('1,954,515', '1.954.515', '12 000 138 625 024', "1'234"). Returns None when there is none.
 
-    A single separator followed by other than three digits is a decimal mark ('38280,029' → 38280).
+    A separator followed by other than three digits is a decimal mark ('38280,02' → 38280,
+    '38280.5' → 38280); three digits after it read as a thousands group ('38280,029' → 38280029).
     """
     if not text:
         return None
