@@ -165,7 +165,7 @@ def _parse(data: Mapping[str, Any], source: str, attributes: tuple[AtaAttribute,
     if attributes is None:
         attributes = _attributes(data) if "ata_smart_attributes" in data else ()
     identity = _identity(data, attributes)
-    nvme = _nvme(data) if "nvme_smart_health_information_log" in data else None
+    nvme = _nvme(data.get("nvme_smart_health_information_log"))
     scsi = None if data.keys().isdisjoint(_SCSI_KEYS) else _scsi(data)
     self_tests = _self_tests(data)
     passed = _map(data.get("smart_status")).get("passed")
@@ -195,8 +195,8 @@ def _parse(data: Mapping[str, Any], source: str, attributes: tuple[AtaAttribute,
             "nvme": nvme,
             "scsi": scsi,
             "self_tests": self_tests,
-            "endurance_used_percent": (_device_statistics_endurance(data) if "ata_device_statistics" in data else None),
-            "ata_error_count": _ata_error_count(data) if "ata_smart_error_log" in data else None,
+            "endurance_used_percent": _device_statistics_endurance(data.get("ata_device_statistics")),
+            "ata_error_count": _ata_error_count(data.get("ata_smart_error_log")),
             "has_health_data": has_health_data,
         },
     )
@@ -248,34 +248,62 @@ def _smart_supported(support: Any) -> bool | None:
 
 def _identity(data: Mapping[str, Any], attributes: tuple[AtaAttribute, ...]) -> DiskIdentity:
     device = _map(data.get("device"))
-    dev_type = _lower_word(device.get("type"))
-    protocol = _lower_word(device.get("protocol"))
-    is_nvme = protocol == "nvme" or "nvme_smart_health_information_log" in data or dev_type == "nvme"
-    interface = _interface(dev_type, protocol, is_nvme)
-    model = _first_str(data, "model_name", "scsi_model_name")
-    vendor = _first_str(data, "scsi_vendor", "vendor")
-    product = _first_str(data, "scsi_product", "product")
-    if model is None and product:
-        model = f"{vendor} {product}" if vendor else product
     capacity = _map(data.get("user_capacity")).get("bytes")
     capacity = capacity if type(capacity) is int else _int(capacity)
     if capacity is None:
         capacity = _int(data.get("nvme_total_capacity"))
-    rotation = data.get("rotation_rate")
+    return _disk_identity(
+        dev_type=_lower_word(device.get("type")),
+        protocol=_lower_word(device.get("protocol")),
+        has_nvme_log="nvme_smart_health_information_log" in data,
+        model=_first_str(data, "model_name", "scsi_model_name"),
+        vendor=_first_str(data, "scsi_vendor", "vendor"),
+        product=_first_str(data, "scsi_product", "product"),
+        serial=_first_str(data, "serial_number"),
+        firmware=_first_str(data, "firmware_version", "scsi_revision", "revision"),
+        capacity=capacity,
+        rotation=data.get("rotation_rate"),
+        form_factor=_first_str(_map(data.get("form_factor")), "name"),
+        family=_first_str(data, "model_family"),
+        attributes=attributes,
+    )
+
+
+def _disk_identity(
+    *,
+    dev_type: str,
+    protocol: str,
+    has_nvme_log: bool,
+    model: str | None,
+    vendor: str | None,
+    product: str | None,
+    serial: str | None,
+    firmware: str | None,
+    capacity: int | None,
+    rotation: Any,
+    form_factor: str | None,
+    family: str | None,
+    attributes: tuple[AtaAttribute, ...],
+) -> DiskIdentity:
+    """The identity from the values read, by either path (the decoded mapping or ``_Report``)."""
+    is_nvme = protocol == "nvme" or has_nvme_log or dev_type == "nvme"
+    interface = _interface(dev_type, protocol, is_nvme)
+    if model is None and product:
+        model = f"{vendor} {product}" if vendor else product
     rotation = rotation if type(rotation) is int else _int(rotation)
     return fast_record(
         DiskIdentity,
         {
             "model": model,
-            "serial": _first_str(data, "serial_number"),
-            "firmware": _first_str(data, "firmware_version", "scsi_revision", "revision"),
+            "serial": serial,
+            "firmware": firmware,
             "capacity_bytes": capacity,
             "interface": interface,
             "device_type": classify_device_type(interface, rotation, model, is_nvme, attributes),
             "rotation_rpm": rotation,
-            "form_factor": _first_str(_map(data.get("form_factor")), "name"),
+            "form_factor": form_factor,
             "vendor": vendor,
-            "model_family": _first_str(data, "model_family"),
+            "model_family": family,
         },
     )
 
@@ -430,8 +458,7 @@ def _leading_digits(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _nvme(data: Mapping[str, Any]) -> NvmeHealth | None:
-    log = data.get("nvme_smart_health_information_log")
+def _nvme(log: Any) -> NvmeHealth | None:
     if type(log) is not dict:
         return None
     values = {}
@@ -508,23 +535,39 @@ _SCSI_SELF_TEST_KEYS = tuple(f"scsi_self_test_{index}" for index in range(20))
 
 
 def _self_tests(data: Mapping[str, Any]) -> tuple[SelfTestEntry, ...]:
-    log = data.get("ata_smart_self_test_log")
-    if type(log) is dict:
-        for key in ("extended", "standard"):
-            table = _list(_map(log.get(key)).get("table"))
-            if table:
-                return _entries(_ata_test, table)
-    nvme_table = _list(_map(data.get("nvme_self_test_log")).get("table"))
-    if nvme_table:
-        return _entries(_nvme_test, nvme_table)
-    last = _last_self_test(data)
-    if last is not None:
-        return (last,)
+    logged = _logged_self_tests(
+        data.get("ata_smart_self_test_log"),
+        data.get("nvme_self_test_log"),
+        _map(data.get("ata_smart_data")).get("self_test"),
+    )
+    if logged is not None:
+        return logged
     if data.keys().isdisjoint(_SCSI_SELF_TEST_KEYS):
         return ()
+    return _scsi_tests([data.get(key) for key in _SCSI_SELF_TEST_KEYS])
+
+
+def _logged_self_tests(ata_log: Any, nvme_log: Any, smart_data_self_test: Any) -> tuple[SelfTestEntry, ...] | None:
+    """The ATA or NVMe self-test log, else the SMART data's last self-test when it failed; None when
+    none of them says anything (the SCSI log, top-level keys, is read next)."""
+    if type(ata_log) is dict:
+        for key in ("extended", "standard"):
+            table = _list(_map(ata_log.get(key)).get("table"))
+            if table:
+                return _entries(_ata_test, table)
+    nvme_table = _list(_map(nvme_log).get("table"))
+    if nvme_table:
+        return _entries(_nvme_test, nvme_table)
+    last = _last_self_test(smart_data_self_test)
+    if last is not None:
+        return (last,)
+    return None
+
+
+def _scsi_tests(rows: list[Any]) -> tuple[SelfTestEntry, ...]:
+    """The SCSI self-test log, from the values of ``_SCSI_SELF_TEST_KEYS`` (None where absent)."""
     scsi = []
-    for key in _SCSI_SELF_TEST_KEYS:
-        row = data.get(key)
+    for row in rows:
         if type(row) is dict:
             entry = _scsi_test(row)
             if entry is not None:
@@ -615,8 +658,8 @@ def _scsi_test(row: Mapping[str, Any]) -> SelfTestEntry | None:
     )
 
 
-def _device_statistics_endurance(data: Mapping[str, Any]) -> int | None:
-    for page in _list(_map(data.get("ata_device_statistics")).get("pages")):
+def _device_statistics_endurance(statistics: Any) -> int | None:
+    for page in _list(_map(statistics).get("pages")):
         for entry in _list(_map(page).get("table")):
             entry = _map(entry)
             name = (_str(entry.get("name")) or "").lower()
@@ -625,8 +668,7 @@ def _device_statistics_endurance(data: Mapping[str, Any]) -> int | None:
     return None
 
 
-def _ata_error_count(data: Mapping[str, Any]) -> int | None:
-    log = data.get("ata_smart_error_log")
+def _ata_error_count(log: Any) -> int | None:
     if type(log) is not dict:
         return None
     for key in ("extended", "summary"):
@@ -636,11 +678,10 @@ def _ata_error_count(data: Mapping[str, Any]) -> int | None:
     return None
 
 
-def _last_self_test(data: Mapping[str, Any]) -> SelfTestEntry | None:
-    """Without a self-test log, the SMART data's 'previous self-test' status still tells a failure."""
-    if "ata_smart_data" not in data:
-        return None
-    status = _map(_map(_map(data.get("ata_smart_data")).get("self_test")).get("status"))
+def _last_self_test(self_test: Any) -> SelfTestEntry | None:
+    """Without a self-test log, the SMART data's 'previous self-test' status (``ata_smart_data``'s
+    ``self_test``) still tells a failure."""
+    status = _map(_map(self_test).get("status"))
     code = _int(status.get("value"))
     failure = _ATA_SELFTEST_FAILURES.get(code >> 4) if code is not None and code >= 0 else None
     if failure is None:
