@@ -599,10 +599,11 @@ def _logged_self_tests(ata_log: Any, nvme_log: Any, smart_data_self_test: Any) -
             table = _list(_map(ata_log.get(key)).get("table"))
             if table:
                 return _entries(_ata_test, table)
-    nvme_table = _list(_map(nvme_log).get("table"))
+    # Type checks before the calls: most reports lack one log or both (these run on every report).
+    nvme_table = _list(nvme_log.get("table")) if type(nvme_log) is dict else None
     if nvme_table:
         return _entries(_nvme_test, nvme_table)
-    last = _last_self_test(smart_data_self_test)
+    last = _last_self_test(smart_data_self_test) if type(smart_data_self_test) is dict else None
     if last is not None:
         return (last,)
     return None
@@ -753,9 +754,10 @@ class _AttrFlags(msgspec.Struct, gc=False):
     prefailure: bool
 
 
-class _AttrRaw(msgspec.Struct, gc=False):
-    string: str
+class _AttrRaw(msgspec.Struct, gc=False, kw_only=True):
+    # In smartctl's order: msgspec matches a key fastest when it is the field declared next.
     value: Any = None
+    string: str
 
 
 class _AttrRow(msgspec.Struct, gc=False):
@@ -933,6 +935,8 @@ def _text(value: Any) -> str | None:
     """``_first_str`` of one value (None, UNSET or a blank string give None)."""
     if type(value) is str:
         return value.strip() or None
+    if value is _UNSET:  # the usual other case (scsi_vendor in an ATA report…): no _str call
+        return None
     return _str(value)
 
 
