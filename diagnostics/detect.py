@@ -34,7 +34,7 @@ from diagnostics.errors import ParseError
 from diagnostics.grading.disk import grade_disk, is_replaceable
 from diagnostics.manual import CHECKLIST_KIND, grade_checklist
 from diagnostics.models import ComponentKind, ComponentReport, fast_record
-from diagnostics.smart.json_report import load_fast, parse_smartctl_json, parse_smartctl_report
+from diagnostics.smart.json_report import DecodedReport, load_fast, parse_smartctl_json, parse_smartctl_report
 
 #: ``ComponentReport.format`` values produced here (battery formats come from the battery parsers).
 SMARTCTL_JSON = "smartctl-json"
@@ -229,7 +229,7 @@ _smartctl_key_values = operator.attrgetter(*sorted(_SMARTCTL_KEYS))
 _NO_SMARTCTL_KEYS = (UNSET,) * len(_SMARTCTL_KEYS)
 
 
-def _is_smartctl_report(report: Any) -> bool:
+def _is_smartctl_report(report: DecodedReport) -> bool:
     """``_is_smartctl_json`` of a report ``load_fast`` decoded (UNSET marks a missing key)."""
     # A tuple of the same UNSET object compares equal by identity: the test of "no key present".
     if _smartctl_key_values(report) != _NO_SMARTCTL_KEYS:

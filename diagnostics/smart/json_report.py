@@ -80,7 +80,7 @@ def parse_smartctl_loaded(data: Mapping[str, Any], source: str) -> DiskHealth:
         raise _unexpected_structure(source, exc) from exc
 
 
-def parse_smartctl_report(report: _ReportFields, source: str) -> DiskHealth:
+def parse_smartctl_report(report: DecodedReport, source: str) -> DiskHealth:
     """``parse_smartctl_json`` of a document ``load_fast`` decoded."""
     try:
         return _parse_report(report, source)
@@ -748,6 +748,8 @@ def _last_self_test(self_test: Any) -> SelfTestEntry | None:
 # skips the rest without building objects. The types are strict (no coercion, as ``_attributes``'s
 # fast path requires): a document of any other shape fails validation and the caller takes the
 # orjson path, so both paths give the same record (tests/diagnostics/test_json_fast_path.py).
+# ``parse_smartctl_report`` reads the decoded Struct's fields directly (no dict is rebuilt for
+# ``_parse``) and hands them to the section readers and builders the orjson path uses.
 
 
 class _AttrFlags(msgspec.Struct, gc=False):
@@ -820,7 +822,7 @@ class _Temperature(msgspec.Struct, gc=False):
     current: Any = None
 
 
-class _ReportFields(msgspec.Struct, gc=False):
+class DecodedReport(msgspec.Struct, gc=False):
     """The top-level keys the parser reads (UNSET when missing), and ``json_format_version`` and
     ``kind``, which ``diagnostics.detect`` reads; ``_Report`` adds the SCSI self-test log's keys."""
 
@@ -865,11 +867,11 @@ class _ReportFields(msgspec.Struct, gc=False):
 
 
 _Report = cast(
-    "type[_ReportFields]",
+    "type[DecodedReport]",
     msgspec.defstruct(
         "_Report",
         [(key, Any, msgspec.UNSET) for key in _SCSI_SELF_TEST_KEYS],
-        bases=(_ReportFields,),
+        bases=(DecodedReport,),
         gc=False,
     ),
 )
@@ -877,7 +879,7 @@ _decode_report = msgspec.json.Decoder(_Report).decode
 _UNSET = msgspec.UNSET
 
 
-def load_fast(data: bytes) -> _ReportFields | None:
+def load_fast(data: bytes) -> DecodedReport | None:
     """The top-level keys the parser reads, decoded into a ``_Report`` for ``parse_smartctl_report``,
     or None when ``data`` is not the usual shape: the caller then uses ``orjson.loads``.
 
@@ -897,7 +899,7 @@ def load_fast(data: bytes) -> _ReportFields | None:
         return None
 
 
-def _parse_report(report: _ReportFields, source: str) -> DiskHealth:
+def _parse_report(report: DecodedReport, source: str) -> DiskHealth:
     """``_parse`` of a ``_Report``: the same reading, from the decoded fields rather than a dict
     (building one and reading it back cost about a third of the parse)."""
     smartctl = _map(report.smartctl)
@@ -940,7 +942,7 @@ def _text(value: Any) -> str | None:
     return _str(value)
 
 
-def _report_identity(report: _ReportFields, attributes: tuple[AtaAttribute, ...]) -> DiskIdentity:
+def _report_identity(report: DecodedReport, attributes: tuple[AtaAttribute, ...]) -> DiskIdentity:
     device, capacity, form_factor = report.device, report.user_capacity, report.form_factor
     size = None if capacity is _UNSET else capacity.bytes
     size = size if type(size) is int else _int(size)
@@ -967,7 +969,7 @@ _scsi_sections = attrgetter(*_SCSI_KEYS)
 _NO_SCSI_SECTION = (_UNSET,) * len(_SCSI_KEYS)
 
 
-def _report_scsi(report: _ReportFields) -> ScsiHealth | None:
+def _report_scsi(report: DecodedReport) -> ScsiHealth | None:
     sections = _scsi_sections(report)
     # A tuple of the same UNSET object compares equal by identity, element by element: the cheap
     # test for the usual case, a report without SCSI sections.
@@ -983,7 +985,7 @@ _scsi_self_test_rows = attrgetter(*_SCSI_SELF_TEST_KEYS)
 _NO_SCSI_SELF_TEST = (_UNSET,) * len(_SCSI_SELF_TEST_KEYS)
 
 
-def _report_self_tests(report: _ReportFields) -> tuple[SelfTestEntry, ...]:
+def _report_self_tests(report: DecodedReport) -> tuple[SelfTestEntry, ...]:
     smart_data = report.ata_smart_data
     logged = _logged_self_tests(
         report.ata_smart_self_test_log,
@@ -1008,7 +1010,7 @@ def _report_error_count(log: _ErrorLog | msgspec.UnsetType) -> int | None:
     return None
 
 
-def _report_identity_keys(report: _ReportFields) -> dict[str, Any]:
+def _report_identity_keys(report: DecodedReport) -> dict[str, Any]:
     """The keys ``_no_health_reason`` reads, as the decoded mapping holds them (refusals only)."""
     data = {
         key: value
