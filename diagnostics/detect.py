@@ -23,16 +23,18 @@ from __future__ import annotations
 
 import codecs
 import functools
+import operator
 import re
 from typing import Any
 
 import orjson
+from msgspec import UNSET
 
 from diagnostics.errors import ParseError
 from diagnostics.grading.disk import grade_disk, is_replaceable
 from diagnostics.manual import CHECKLIST_KIND, grade_checklist
 from diagnostics.models import ComponentKind, ComponentReport, fast_record
-from diagnostics.smart.json_report import load_fast, parse_smartctl_json, parse_smartctl_loaded
+from diagnostics.smart.json_report import DecodedReport, load_fast, parse_smartctl_json, parse_smartctl_report
 
 #: ``ComponentReport.format`` values produced here (battery formats come from the battery parsers).
 SMARTCTL_JSON = "smartctl-json"
@@ -127,11 +129,9 @@ def read_report_strict(data: bytes, source: str) -> tuple[ComponentReport, ...]:
         # Fast path for the preferred format (smartctl -j is UTF-8 JSON): msgspec decodes only the
         # fields the parser reads (json_report.load_fast), orjson the rest of the shapes, both from
         # the bytes (no decoding copy). Anything orjson refuses takes the general path below.
-        fast = load_fast(data)
-        if fast is not None:
-            doc, attributes = fast
-            if "kind" not in doc and _is_smartctl_json(doc):
-                return (_disk_report(parse_smartctl_loaded(doc, source, attributes), SMARTCTL_JSON),)
+        report = load_fast(data)
+        if report is not None and report.kind is UNSET and _is_smartctl_report(report):
+            return (_disk_report(parse_smartctl_report(report, source), SMARTCTL_JSON),)
         try:
             doc = orjson.loads(data)
         except orjson.JSONDecodeError:
@@ -222,6 +222,20 @@ def _is_smartctl_json(doc: dict[str, Any]) -> bool:
         return True
     device = doc.get("device")
     return isinstance(device, dict) and ("protocol" in device or "type" in device)
+
+
+#: The values of _SMARTCTL_KEYS in json_report.load_fast's decoded report (all are fields of it).
+_smartctl_key_values = operator.attrgetter(*sorted(_SMARTCTL_KEYS))
+_NO_SMARTCTL_KEYS = (UNSET,) * len(_SMARTCTL_KEYS)
+
+
+def _is_smartctl_report(report: DecodedReport) -> bool:
+    """``_is_smartctl_json`` of a report ``load_fast`` decoded (UNSET marks a missing key)."""
+    # A tuple of the same UNSET object compares equal by identity: the test of "no key present".
+    if _smartctl_key_values(report) != _NO_SMARTCTL_KEYS:
+        return True
+    device = report.device
+    return device is not UNSET and (device.protocol is not UNSET or device.type is not UNSET)
 
 
 def _disk_report(disk: Any, fmt: str) -> ComponentReport:

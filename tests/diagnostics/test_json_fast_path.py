@@ -74,7 +74,7 @@ def test_numbers_no_smartctl_writes_are_the_one_documented_difference() -> None:
         orjson.loads(doc)
     fast = detect.load_fast(b'{"power_cycle_count": 123456789012345678901234}')
     assert fast is not None
-    assert fast[0]["power_cycle_count"] == 123456789012345678901234
+    assert fast.power_cycle_count == 123456789012345678901234
 
 
 #: What smartctl can write: integers within 64 bits and finite floats. Beyond that, the two paths
@@ -108,4 +108,47 @@ def test_mutated_corpus_json_same_on_both_paths(data: st.DataObject) -> None:
     raw = json.dumps(doc).encode()
     with pytest.MonkeyPatch.context() as monkeypatch:
         fast, slow = _both(raw, monkeypatch)
+    assert fast == slow
+
+
+@FUZZ
+@given(st.data())
+def test_corpus_json_with_keys_removed_same_on_both_paths(data: st.DataObject) -> None:
+    # The fast path reads a missing key as UNSET (top level) or a field default (the objects it
+    # decodes into Structs: device, user_capacity, smart_status, …): both must read as `.get` does.
+    path = data.draw(st.sampled_from(JSON_FILES), label="file")
+    doc = orjson.loads(path.read_bytes())
+    paths = [p for p in _paths(doc) if p]
+    for _ in range(data.draw(st.integers(1, 6), label="removals")):
+        target = data.draw(st.sampled_from(paths), label="path")
+        parent = doc
+        try:
+            for key in target[:-1]:
+                parent = parent[key]
+            del parent[target[-1]]
+        except (KeyError, IndexError, TypeError):
+            continue
+    raw = json.dumps(doc).encode()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, slow = _both(raw, monkeypatch)
+    assert fast == slow
+
+
+@pytest.mark.parametrize(
+    "key", ["device", "user_capacity", "form_factor", "smart_status", "power_on_time", "temperature"]
+)
+@pytest.mark.parametrize("value", [None, [], {}, "x", 1, {"other": 1}])
+def test_objects_read_as_structs_same_on_both_paths(key: str, value: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = {
+        "smartctl": {"version": [7, 3], "exit_status": 0},
+        "device": {"type": "sat", "protocol": "ATA"},
+        "model_name": " Disk ",
+        "user_capacity": {"bytes": 500107862016},
+        "form_factor": {"name": "2.5 inches"},
+        "smart_status": {"passed": True},
+        "power_on_time": {"hours": 1234},
+        "temperature": {"current": 31},
+        key: value,
+    }
+    fast, slow = _both(json.dumps(doc).encode(), monkeypatch)
     assert fast == slow
