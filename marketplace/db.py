@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
 
 import orjson
 import sqlalchemy as sa
@@ -20,7 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.orm import Session as Session
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, PoolProxiedConnection
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -176,6 +177,41 @@ def make_read_engine(engine: Engine) -> Engine:
         reader.dispose()
 
     return reader
+
+
+class ReadConnection(Protocol):
+    """What a one-statement read on the raw DBAPI cursor needs (``listings.compiled``): a dialect,
+    the pooled DBAPI connection, and invalidation when the server is gone. ``sqlalchemy.Connection``
+    has it (a request's session, tests), and so does ``PooledReader``."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    @property
+    def connection(self) -> PoolProxiedConnection: ...
+
+    def invalidate(self, exception: BaseException | None = None) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PooledReader:
+    """A DBAPI connection from an engine's pool (``engine.raw_connection()``) and its dialect:
+    for a read of one statement, SQLAlchemy's ``Connection`` (events, execution options,
+    transaction state) costs more than checking out the connection itself. Close it to give the
+    connection back."""
+
+    dialect: Dialect
+    connection: PoolProxiedConnection
+
+    @classmethod
+    def checkout(cls, engine: Engine) -> PooledReader:
+        return cls(engine.dialect, engine.raw_connection())
+
+    def invalidate(self, exception: BaseException | None = None) -> None:
+        self.connection.invalidate(exception)
+
+    def close(self) -> None:
+        self.connection.close()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
-from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from marketplace.api import problems
-from marketplace.db import SQLITE_IMMEDIATE
+from marketplace.db import SQLITE_IMMEDIATE, PooledReader, ReadConnection
 from marketplace.errors import DomainError, Unauthorized
 from marketplace.members import service as members
 from marketplace.members.access import Principal
@@ -51,19 +50,18 @@ def current_session() -> Session:
     return session
 
 
-def current_read_connection() -> Connection:
+def current_read_connection() -> ReadConnection:
     """A connection for a read-only view that runs one query and writes nothing (the catalogue
-    search): no ORM session around it, and from the read engine (``db.make_read_engine``:
-    autocommit on PostgreSQL), so no BEGIN and ROLLBACK round trips either. Within a request that
-    already has a session (and in tests), that session's connection, so the view sees the same
-    transaction."""
+    search): a pooled DBAPI connection of the read engine (``db.make_read_engine``: autocommit on
+    PostgreSQL), with no ORM session or BEGIN and ROLLBACK round trips around it; given back at
+    teardown. Within a request that already has a session (and in tests), that session's
+    connection, so the view sees the same transaction."""
     if g.get("_relife_session") is not None or database().override is not None:
         return current_session().connection()
-    connection: Connection | None = g.get("_relife_read_connection")
-    if connection is None:
-        engine: Engine = current_app.extensions["relife.read_engine"]
-        connection = g._relife_read_connection = engine.connect()
-    return connection
+    reader: PooledReader | None = g.get("_relife_read_connection")
+    if reader is None:
+        reader = g._relife_read_connection = PooledReader.checkout(current_app.extensions["relife.read_engine"])
+    return reader
 
 
 def current_principal() -> Principal | None:
@@ -114,9 +112,9 @@ def teardown(_exc: BaseException | None) -> None:
     # ``g`` belongs to the app context, which outlives the request when one was pushed around
     # it (CLI commands, tests): the caller must not leak into the next request.
     g.pop("_relife_principal", None)
-    connection: Connection | None = g.pop("_relife_read_connection", None)
-    if connection is not None:
-        connection.close()
+    reader: PooledReader | None = g.pop("_relife_read_connection", None)
+    if reader is not None:
+        reader.close()
     session: Session | None = g.pop("_relife_session", None)
     if session is not None:
         session.rollback()

@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from threading import Lock
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.engine import Dialect
+
+from marketplace.db import ReadConnection
 
 #: Distinct shapes kept per process (filters, sorts, cursor: far fewer in practice).
 MAX_SHAPES = 1024
@@ -36,40 +37,6 @@ class _Entry:
     types: tuple[sa.types.TypeEngine[Any], ...]
     #: Values SQLAlchemy bound itself (e.g. SQLite's ``OFFSET ?`` after a LIMIT).
     defaults: Mapping[str, Any]
-
-
-class ReadConnection(Protocol):
-    """What ``fetch`` needs of a connection: ``sqlalchemy.Connection`` has it, and so does
-    ``PooledReader`` (a pooled DBAPI connection without the Connection object around it)."""
-
-    @property
-    def dialect(self) -> Dialect: ...
-
-    @property
-    def connection(self) -> PoolProxiedConnection: ...
-
-    def invalidate(self, exception: BaseException | None = None) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class PooledReader:
-    """A DBAPI connection from an engine's pool (``engine.raw_connection()``) and its dialect:
-    for a read of one statement, SQLAlchemy's ``Connection`` (events, execution options,
-    transaction state) costs more than checking out the connection itself. Close it to give the
-    connection back."""
-
-    dialect: Dialect
-    connection: PoolProxiedConnection
-
-    @classmethod
-    def checkout(cls, engine: Engine) -> PooledReader:
-        return cls(engine.dialect, engine.raw_connection())
-
-    def invalidate(self, exception: BaseException | None = None) -> None:
-        self.connection.invalidate(exception)
-
-    def close(self) -> None:
-        self.connection.close()
 
 
 class CompiledQueries:

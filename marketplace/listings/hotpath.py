@@ -29,9 +29,9 @@ from flask import Flask
 
 from marketplace.api.context import bearer_secret, database
 from marketplace.api.fastload import FastLoader
+from marketplace.db import PooledReader
 from marketplace.http import SECURITY_HEADERS
 from marketplace.listings import schemas, service
-from marketplace.listings.compiled import PooledReader
 from marketplace.members import service as members
 
 if TYPE_CHECKING:

@@ -25,13 +25,13 @@ from sqlalchemy.sql.elements import ColumnElement
 import diagnostics
 from diagnostics.models import Finding
 from marketplace.api.pagination import decode_cursor, encode_cursor
-from marketplace.db import utcnow
+from marketplace.db import ReadConnection, utcnow
 from marketplace.devices import lifecycle, passport
 from marketplace.devices.models import CosmeticGrade, Device, DeviceKind, DeviceState, EventKind
 from marketplace.erasures import service as erasures
 from marketplace.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from marketplace.listings import textsearch
-from marketplace.listings.compiled import CompiledQueries, ReadConnection
+from marketplace.listings.compiled import CompiledQueries
 from marketplace.listings.models import (
     GRADE_RANKS,
     UNGRADED_RANK,
