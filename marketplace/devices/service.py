@@ -79,6 +79,7 @@ __all__ = [
     "list_devices",
     "lock_organisation_devices",
     "redact",
+    "registration_changes",
     "retire_device",
     "start_repair",
     "update_device",
@@ -296,7 +297,7 @@ def create_device(
         source_event,
         principal,
         organisation_id=organisation_id,
-        changes={field: (None, value) for field, value in _snapshot(device).items() if value not in (None, {}, "")},
+        changes=registration_changes(device),
         public=True,
     )
     event.state_to = device.state.value
@@ -350,6 +351,12 @@ def _plain(value: Any) -> Any:
 
 def _snapshot(device: Device) -> dict[str, Any]:
     return {field: _plain(getattr(device, field)) for field in UPDATABLE_FIELDS}
+
+
+def registration_changes(device: Device) -> dict[str, tuple[None, Any]]:
+    """The passport changes of a device's first event (``registered``, or ``imported``): each of
+    its set fields from nothing, specs as one document, in ``UPDATABLE_FIELDS`` order."""
+    return {field: (None, value) for field, value in _snapshot(device).items() if value not in (None, {}, "")}
 
 
 # --- read -------------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ DEVICE_CONSTANTS = ("organisation_id", "state", "version", "created_at", "update
 #: A passport event as the importer gives it (``changes`` and ``data`` as JSON text).
 EVENT_COLUMNS = ("device_id", "kind", "changes", "data")
 #: The columns every event of one import shares, added by the writer.
-EVENT_CONSTANTS = ("occurred_at", "actor_user_id", "actor_token_id", "actor_organisation_id", "public")
+EVENT_CONSTANTS = ("occurred_at", "actor_user_id", "actor_token_id", "actor_organisation_id", "state_to", "public")
 UPDATE_COLUMNS = ("kind", "make", "model", "serial", "asset_tag", "specs", "cosmetic_grade", "location", "notes")
 
 
@@ -108,13 +108,13 @@ class Writer:
                 strict=True,
             )
         )
-        event_constants = dict(zip(EVENT_CONSTANTS, (self.stamp, *actor, organisation_id, True), strict=True))
+        self.event_actor = (self.stamp, *actor, organisation_id)
+        #: (state_to, public) → the INSERT of such events and its constants (``_event_statement``).
+        self.event_statements: dict[tuple[str | None, bool], tuple[str, tuple[Any, ...]]] = {}
         #: What PostgreSQL's COPY rows end with.
         self.device_constants = tuple(device_constants.values())
-        self.event_constants = tuple(event_constants.values())
         # S608: statements built from this module's constant column names and the literals above.
         self.insert_devices_sql = _insert_sql("devices", NEW_DEVICE_COLUMNS, device_constants, self.postgres)
-        self.insert_events_sql = _insert_sql("device_events", EVENT_COLUMNS, event_constants, self.postgres)
         assignments = ", ".join(f"{name} = {mark}" for name in UPDATE_COLUMNS)
         self.update_devices_sql = (
             f"UPDATE devices SET {assignments}, version = version + 1, "  # noqa: S608
@@ -195,13 +195,22 @@ class Writer:
             ],
         )
 
-    def insert_events(self, rows: list[tuple[Any, ...]]) -> None:
-        """Public passport events by the import's actor, at its time, given as ``EVENT_COLUMNS``
-        tuples (changes and data as JSON text)."""
+    def _event_statement(self, state_to: str | None, public: bool) -> tuple[str, tuple[Any, ...]]:
+        found = self.event_statements.get((state_to, public))
+        if found is None:
+            constants = dict(zip(EVENT_CONSTANTS, (*self.event_actor, state_to, public), strict=True))
+            statement = _insert_sql("device_events", EVENT_COLUMNS, constants, self.postgres)
+            found = self.event_statements[(state_to, public)] = (statement, tuple(constants.values()))
+        return found
+
+    def insert_events(self, rows: list[tuple[Any, ...]], *, state_to: str | None, public: bool) -> None:
+        """Passport events by the import's actor, at its time, given as ``EVENT_COLUMNS`` tuples
+        (changes and data as JSON text), all with this ``state_to`` and ``public``."""
+        statement, constants = self._event_statement(state_to, public)
         if self.postgres:
-            self._copy(self.insert_events_sql, rows, self.event_constants)
+            self._copy(statement, rows, constants)
         else:
-            self._executemany(self.insert_events_sql, rows)
+            self._executemany(statement, rows)
 
 
 def reserve_tag_numbers(session: Session, organisation_id: int, count: int) -> range:

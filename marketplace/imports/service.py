@@ -6,8 +6,11 @@ Semantics (``marketplace/imports/README.md`` has the user-facing version):
   with its asset tag. No match → a new device (kind, make, model and serial required). A match →
   the non-empty cells update the device; an empty cell leaves its field as it is.
 - Rows whose cells already equal the device are ``unchanged``: re-importing a file writes nothing.
-- Every created device gets an ``imported`` passport event, every updated one an ``updated`` event,
-  with the field changes ``{field: [old, new]}`` (specs per key, ``specs.ram_gb``).
+- Every created device gets an ``imported`` passport event, the one a device registered through
+  the devices service gets (``devices.service.registration_changes``: each set field from ``None``,
+  specs as one document, ``state_to`` registered). Every updated device gets an ``updated`` event
+  with the field changes ``{field: [old, new]}``, specs per key (``specs.ram_gb``), public unless it
+  changes private fields only, as the devices service decides.
 - ``dry_run`` runs every check and returns the same report, writing nothing.
 - A bad row is reported (row = line in the file, field, message) and skipped; it never stops the
   good ones and never leaves half a device: writes go in batches inside a savepoint
@@ -37,7 +40,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
-from marketplace.devices.models import Device, DeviceKind, EventKind
+from marketplace.devices.models import Device, DeviceKind, DeviceState, EventKind
+from marketplace.devices.service import PRIVATE_FIELDS
 from marketplace.devices.specs import validate_specs
 from marketplace.errors import DomainError, NotFound, ValidationFailed
 from marketplace.imports import bulk
@@ -470,9 +474,8 @@ class _Writer:
 
     A created device's passport ``changes`` are written as JSON text assembled from pieces: the
     JSON of each repeated value and of each distinct specs document is made once, the serial and
-    asset tag per row; the text is the one ``orjson.dumps`` gives for the ``{field: [None, new]}``
-    dict (scalar fields in ``SCALAR_FIELDS`` order, then ``specs.<key>`` in the specs' order, then
-    a generated asset tag), which a test checks."""
+    asset tag per row; the text is the one ``orjson.dumps`` gives for the device's
+    ``registration_changes``, which a test checks."""
 
     def __init__(
         self,
@@ -496,7 +499,7 @@ class _Writer:
         self.texts = _JsonTexts()
         self.grade_changes = _ChangeTexts("cosmetic_grade")
         self.location_changes = _ChangeTexts("location")
-        #: id(specs) → (specs, specs as JSON, its ``"specs.<key>":[null,value]`` changes, comma first).
+        #: id(specs) → (specs, specs as JSON, its ``,"specs":[null,…]`` change).
         self.specs_texts: dict[int, tuple[dict[str, Any], str, str]] = {}
 
     def write(self, batch: list[_Plan]) -> tuple[int, int, list[RowError]]:
@@ -532,8 +535,8 @@ class _Writer:
     def _specs_texts(self, specs: dict[str, Any]) -> tuple[dict[str, Any], str, str]:
         entry = self.specs_texts.get(id(specs))
         if entry is None or entry[0] is not specs:
-            changes = bulk.json_text({f"specs.{key}": (None, value) for key, value in specs.items()})[1:-1]
-            entry = self.specs_texts[id(specs)] = (specs, bulk.json_text(specs), "," + changes if changes else "")
+            text = bulk.json_text(specs)
+            entry = self.specs_texts[id(specs)] = (specs, text, f',"specs":[null,{text}]' if specs else "")
         return entry
 
     def _write_batch(self, batch: list[_Plan]) -> int:
@@ -547,8 +550,8 @@ class _Writer:
             for plan, new_tag in zip(untagged, tags, strict=True):
                 plan.generated_tag = new_tag
         data_prefix = self.data_prefix
-        events: list[tuple[Any, ...]] = []
         if creates:
+            events: list[tuple[Any, ...]] = []
             devices: list[tuple[Any, ...]] = []
             imported = EventKind.IMPORTED.value
             texts = self.texts
@@ -565,17 +568,12 @@ class _Writer:
                 tag = item.asset_tag
                 if tag is None:
                     tag = plan.generated_tag
-                    given_tag = ""
-                    generated_tag = f',"asset_tag":[null,{dumps(tag).decode()}]'
-                else:
-                    given_tag = f',"asset_tag":[null,{dumps(tag).decode()}]'
-                    generated_tag = ""
                 notes = "" if item.notes is None else f',"notes":[null,{dumps(item.notes).decode()}]'
                 changes = (
                     f'{{"kind":[null,{texts[item.kind]}],"make":[null,{texts[item.make]}],'
-                    f'"model":[null,{texts[item.model]}],"serial":[null,{dumps(item.serial).decode()}]'
-                    f"{given_tag}{grades[item.cosmetic_grade]}{locations[item.location]}{notes}{entry[2]}"
-                    f"{generated_tag}}}"
+                    f'"model":[null,{texts[item.model]}],"serial":[null,{dumps(item.serial).decode()}],'
+                    f'"asset_tag":[null,{dumps(tag).decode()}]{entry[2]}{grades[item.cosmetic_grade]}'
+                    f"{locations[item.location]}{notes}}}"
                 )
                 devices.append(
                     (
@@ -593,16 +591,22 @@ class _Writer:
                 )
                 events.append((device_id, imported, changes, f"{data_prefix}{item.line}}}"))
             self.bulk.insert_devices(devices)
+            self.bulk.insert_events(events, state_to=DeviceState.REGISTERED.value, public=True)
         if updates:
             rows = [{**p.values, "specs": p.specs, "id": p.existing.id, "version": p.existing.version} for p in updates]
             if self.bulk.update_devices(rows) != len(rows):
                 raise _Conflict
             updated = EventKind.UPDATED.value
-            events.extend(
-                (p.existing.id, updated, bulk.json_text(p.changes), f"{data_prefix}{p.line}}}") for p in updates
-            )
-        if events:
-            self.bulk.insert_events(events)
+            # Like the devices service's updates: an event that only changes private fields (serial,
+            # asset tag, location, notes) stays out of the public passport.
+            for public in (True, False):
+                events = [
+                    (p.existing.id, updated, bulk.json_text(p.changes), f"{data_prefix}{p.line}}}")
+                    for p in updates
+                    if (not p.changes.keys() <= PRIVATE_FIELDS) is public
+                ]
+                if events:
+                    self.bulk.insert_events(events, state_to=None, public=public)
         return len(creates)
 
     def _write_one(self, plan: _Plan) -> None:

@@ -67,8 +67,8 @@ def test_import_then_reimport_creates_no_duplicates(client: FlaskClient, db_sess
     screen = db_session.scalar(sa.select(Device).where(Device.serial == "CN0XYZ7426"))
     assert screen is not None and screen.specs == {"size_in": 24, "year": 2020}
     (event,) = db_session.scalars(sa.select(DeviceEvent).where(DeviceEvent.device_id == laptop.id)).all()
-    assert event.kind is EventKind.IMPORTED
-    assert event.changes["serial"] == [None, "PF1ABCDE"] and event.changes["specs.ram_gb"] == [None, 16]
+    assert event.kind is EventKind.IMPORTED and event.state_to == "registered"
+    assert event.changes["serial"] == [None, "PF1ABCDE"] and event.changes["specs"] == [None, laptop.specs]
     assert event.data == {"source": "import", "format": "native", "row": 2}
     assert event.actor_user_id == org.admin.user_id and event.actor_organisation_id == org.id
 

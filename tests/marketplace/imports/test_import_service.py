@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from marketplace.devices.models import Device, DeviceEvent, DeviceKind, DeviceState, EventKind
+from marketplace.devices.service import registration_changes
 from marketplace.imports import bulk, service
 from marketplace.imports.cli import principal_for_email
 from marketplace.imports.formats import ImportFormat
@@ -155,7 +156,7 @@ def test_new_devices_get_fresh_ids_after_other_organisations_devices(
 
 def test_a_replayed_batch_keeps_generated_tags_and_writes_each_event_once(db_session: Session, org: Org) -> None:
     """A batch with an untagged row, an update and a row that conflicts fails, then is replayed row
-    by row: the untagged device keeps the tag generated for the failed batch (last in its changes),
+    by row: the untagged device keeps the tag generated for the failed batch (also in its passport),
     the update and its event land once, the conflicting row is reported."""
     run(db_session, org, rows(1))
     data = (
@@ -180,26 +181,19 @@ def test_a_replayed_batch_keeps_generated_tags_and_writes_each_event_once(db_ses
     events = events_by_device(db_session, org.id)
     ((kind, changes),) = events["SN-NEW"]
     assert kind == "imported" and changes["asset_tag"] == [None, new.asset_tag]
-    if db_session.get_bind().dialect.name == "sqlite":  # jsonb keeps its own key order
-        assert list(changes)[-1] == "asset_tag"
+    assert changes == as_stored(registration_changes(new))
     assert events["SN-1"] == [events["SN-1"][0], ("updated", {"model": ["Latitude 5490", "Latitude 7490"]})]
     assert "SN-2" not in events
 
 
-def old_changes(row: dict[str, Any], specs: dict[str, Any], generated_tag: str | None) -> dict[str, Any]:
-    """A created device's passport changes as the importer built them as a dict (before it wrote
-    their JSON text from pieces): scalar fields in order, specs in order, a generated tag last."""
-    changes = {name: [None, row[name]] for name in service.SCALAR_FIELDS if row.get(name) is not None}
-    changes.update({f"specs.{key}": [None, value] for key, value in specs.items()})
-    if generated_tag is not None:
-        changes["asset_tag"] = [None, generated_tag]
-    return changes
+def as_stored(changes: dict[str, tuple[Any, Any]]) -> dict[str, list[Any]]:
+    return {field: list(values) for field, values in changes.items()}
 
 
-def test_created_passport_changes_are_the_json_of_the_changes_dict(db_session: Session, org: Org) -> None:
+def test_created_passport_changes_are_those_of_a_registration(db_session: Session, org: Org) -> None:
     """The changes text of an ``imported`` event, assembled from cached pieces, is exactly what
-    orjson writes for the ``{field: [None, value]}`` dict, also for quotes, backslashes, non-ASCII
-    text, notes, decimal specs and generated tags; ``data`` likewise."""
+    orjson writes for the devices service's ``registration_changes`` of the device, also for quotes,
+    backslashes, non-ASCII text, notes, decimal specs and generated tags; ``data`` likewise."""
     header = b"asset_tag,serial,kind,make,model,cpu,ram_gb,storage_gb,year,cosmetic_grade,location,screen_in,notes\n"
     data = (
         header
@@ -226,10 +220,14 @@ def test_created_passport_changes_are_the_json_of_the_changes_dict(db_session: S
     }
     postgres = db_session.get_bind().dialect.name == "postgresql"
     for line, (device, event_id) in zip((2, 3, 4), found, strict=True):
-        row = {"kind": device.kind.value, "make": device.make, "model": device.model, "serial": device.serial}
-        row.update(rows_by_serial[device.serial])
-        generated = device.asset_tag if "asset_tag" not in row else None
-        expected = old_changes(row, device.specs, generated)
+        given = rows_by_serial[device.serial]
+        assert given.get("asset_tag", device.asset_tag) == device.asset_tag
+        assert (device.cosmetic_grade and device.cosmetic_grade.value, device.location, device.notes) == (
+            given.get("cosmetic_grade"),
+            given.get("location"),
+            given.get("notes"),
+        )
+        expected = as_stored(registration_changes(device))
         stored = db_session.execute(
             sa.text("SELECT changes, data FROM device_events WHERE id = :id"), {"id": event_id}
         ).one()
@@ -243,7 +241,7 @@ def test_created_passport_changes_are_the_json_of_the_changes_dict(db_session: S
 
 
 def test_constants_of_an_import_are_stored_as_bound_values_would_be(db_session: Session, org: Org) -> None:
-    """On SQLite the organisation, state, version, actor, time and ``public`` of every row are
+    """On SQLite the organisation, state, version, actor, time, ``state_to`` and ``public`` of every row are
     literals of the INSERT, not parameters: the stored values and their types are those of a device
     and an event the ORM writes, and they read back the same."""
     now = dt.datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=dt.UTC)
@@ -281,13 +279,14 @@ def test_constants_of_an_import_are_stored_as_bound_values_would_be(db_session: 
             occurred_at=now,
             actor_user_id=org.admin.user_id,
             actor_organisation_id=org.id,
+            state_to=DeviceState.REGISTERED.value,
             changes={},
             data={},
         )
     )
     db_session.flush()
     columns = "organisation_id, state, version, created_at, updated_at"
-    events = "occurred_at, actor_user_id, actor_token_id, actor_organisation_id, public"
+    events = "occurred_at, actor_user_id, actor_token_id, actor_organisation_id, state_to, public"
     if db_session.get_bind().dialect.name == "sqlite":
         columns = ", ".join(f"typeof({c}), {c}" for c in columns.split(", "))
         events = ", ".join(f"typeof({c}), {c}" for c in events.split(", "))
@@ -312,3 +311,61 @@ def test_sqlite_literals(value: Any, literal: str) -> None:
 def test_sqlite_literals_refuse_other_types() -> None:
     with pytest.raises(TypeError):
         bulk._sqlite_literal(1.5)
+
+
+def test_updates_of_private_fields_only_stay_out_of_the_public_passport(db_session: Session, org: Org) -> None:
+    """As for an edit through the devices API: an ``updated`` event that only moves or renames the
+    device (location, asset tag, serial, notes) is private; one that changes its specs is public.
+    The ``imported`` event is public and enters the device into the lifecycle."""
+    header = b"asset_tag,serial,kind,make,model,cpu,ram_gb,storage_gb,year,location\n"
+    run(
+        db_session,
+        org,
+        header + b"T1,SN-1,laptop,Dell,X,i5,8,256,2018,Lyon\nT2,SN-2,laptop,Dell,X,i5,8,256,2018,Lyon\n",
+    )
+    report = run(db_session, org, header + b"T1,SN-1,,,,,,,,Grenoble\nT2,SN-2,,,,,16,,,Grenoble\n")
+    assert report.updated == 2
+    query = (
+        sa.select(Device.serial, DeviceEvent.kind, DeviceEvent.public, DeviceEvent.state_to, DeviceEvent.changes)
+        .join(DeviceEvent, DeviceEvent.device_id == Device.id)
+        .where(Device.organisation_id == org.id)
+        .order_by(Device.serial, DeviceEvent.id)
+    )
+    assert [(r.serial, r.kind.value, r.public, r.state_to) for r in db_session.execute(query)] == [
+        ("SN-1", "imported", True, "registered"),
+        ("SN-1", "updated", False, None),
+        ("SN-2", "imported", True, "registered"),
+        ("SN-2", "updated", True, None),
+    ]
+    last = db_session.execute(query).all()[-1]
+    assert last.changes == {"location": ["Lyon", "Grenoble"], "specs.ram_gb": [8, 16]}
+
+
+def test_a_failed_batch_of_new_devices_is_replayed_with_its_generated_tags(db_session: Session, org: Org) -> None:
+    """A batch of new devices fails (an asset tag taken meanwhile) and is replayed row by row: the
+    untagged device keeps the tag generated for the failed batch, in its row and its passport."""
+    data = HEADER + b",SN-NEW,laptop,Dell,X,i5,8,256,2018\nT2,SN-2,laptop,Dell,X,i5,8,256,2018\n"
+
+    def someone_else_registers_t2(stage: str, advance: int, total: int | None) -> None:
+        if stage == "check":
+            db_session.add(
+                Device(organisation_id=org.id, kind=DeviceKind.LAPTOP, make="HP", model="X", serial="E", asset_tag="T2")
+            )
+            db_session.flush()
+
+    tags_generated: list[str] = []
+    generate = bulk.generate_tags
+
+    def recording(*args: Any) -> list[str]:
+        tags_generated.extend(tags := generate(*args))
+        return tags
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bulk, "generate_tags", recording)
+        report = run(db_session, org, data, progress=someone_else_registers_t2)
+    assert (report.created, report.failed) == (1, 1)
+    assert [(e.row, e.field) for e in report.errors] == [(3, "asset_tag")]
+    new = db_session.scalar(sa.select(Device).where(Device.serial == "SN-NEW"))
+    assert new is not None and tags_generated == [new.asset_tag]
+    ((kind, changes),) = events_by_device(db_session, org.id)["SN-NEW"]
+    assert kind == "imported" and changes == as_stored(registration_changes(new))
