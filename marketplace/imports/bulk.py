@@ -18,14 +18,17 @@ does, so a device changed meanwhile is never overwritten.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+import itertools
+import sqlite3
+from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from marketplace.devices.models import Device, DeviceEvent, DeviceState, DeviceTagSequence
@@ -71,11 +74,47 @@ def _sqlite_literal(value: Any) -> str:
 def _insert_sql(table: str, columns: tuple[str, ...], constants: dict[str, Any], postgres: bool) -> str:
     """INSERT of ``columns`` bound per row; on SQLite the ``constants`` are literals of the
     statement (binding the same five values on every row cost ~1 µs per row, 0.1 s per 100 k),
-    PostgreSQL gets them in each COPY row instead."""
+    PostgreSQL gets them in each COPY row instead. SQLite's is the head of a multi-row INSERT: its
+    ``VALUES`` are followed by one ``(…)`` group per row (see ``_SqliteInsert``)."""
     if postgres:
         return f"COPY {table} ({', '.join((*columns, *constants))}) FROM STDIN"
-    values = ", ".join(["?"] * len(columns) + [_sqlite_literal(v) for v in constants.values()])
-    return f"INSERT INTO {table} ({', '.join((*columns, *constants))}) VALUES ({values})"  # noqa: S608
+    return f"INSERT INTO {table} ({', '.join((*columns, *constants))}) VALUES "  # noqa: S608
+
+
+class _SqliteInsert:
+    """Rows inserted into SQLite by INSERTs of up to ``SQLITE_ROWS_PER_INSERT`` rows each.
+
+    A statement with many ``VALUES`` groups is bound and stepped once for all its rows, where
+    ``executemany`` resets, binds and steps the statement once per row (the technique of
+    SQLAlchemy's "insertmanyvalues"): for 100 k devices, 20-25 % less time. Fewer rows per
+    statement when this SQLite allows fewer bound variables (999 before 3.32)."""
+
+    def __init__(self, head: str, group: str) -> None:
+        self.head = head
+        self.group = group
+        self.width = group.count("?")
+        self.statements: dict[int, str] = {}
+
+    def statement(self, rows: int) -> str:
+        found = self.statements.get(rows)
+        if found is None:
+            found = self.statements[rows] = self.head + ", ".join([self.group] * rows)
+        return found
+
+    def run(self, cursor: Any, rows: list[tuple[Any, ...]], variable_limit: int) -> None:
+        per = max(1, min(SQLITE_ROWS_PER_INSERT, variable_limit // self.width))
+        for start in range(0, len(rows), per):
+            part = rows[start : start + per]
+            cursor.execute(self.statement(len(part)), list(itertools.chain.from_iterable(part)))
+
+
+#: See ``_SqliteInsert``: 100 to 250 rows per statement measured alike, 10 rows gained nothing.
+SQLITE_ROWS_PER_INSERT = 100
+
+
+def _sqlite_insert(table: str, columns: tuple[str, ...], constants: dict[str, Any]) -> _SqliteInsert:
+    group = "(" + ", ".join(["?"] * len(columns) + [_sqlite_literal(v) for v in constants.values()]) + ")"
+    return _SqliteInsert(_insert_sql(table, columns, constants, postgres=False), group)
 
 
 def json_text(value: Any) -> str:
@@ -110,11 +149,14 @@ class Writer:
         )
         self.event_actor = (self.stamp, *actor, organisation_id)
         #: (state_to, public) → the INSERT of such events and its constants (``_event_statement``).
-        self.event_statements: dict[tuple[str | None, bool], tuple[str, tuple[Any, ...]]] = {}
+        self.event_statements: dict[tuple[str | None, bool], tuple[str, tuple[Any, ...], _SqliteInsert | None]] = {}
         #: What PostgreSQL's COPY rows end with.
         self.device_constants = tuple(device_constants.values())
         # S608: statements built from this module's constant column names and the literals above.
         self.insert_devices_sql = _insert_sql("devices", NEW_DEVICE_COLUMNS, device_constants, self.postgres)
+        self.insert_devices_sqlite = (
+            None if self.postgres else _sqlite_insert("devices", NEW_DEVICE_COLUMNS, device_constants)
+        )
         assignments = ", ".join(f"{name} = {mark}" for name in UPDATE_COLUMNS)
         self.update_devices_sql = (
             f"UPDATE devices SET {assignments}, version = version + 1, "  # noqa: S608
@@ -125,21 +167,34 @@ class Writer:
         result = self.session.connection().exec_driver_sql(sql, rows)
         return int(result.rowcount)
 
-    def _copy(self, statement: str, rows: list[tuple[Any, ...]], constants: tuple[Any, ...]) -> None:
-        """PostgreSQL ``COPY … FROM STDIN`` (psycopg's copy, in this transaction): several times
-        faster than any INSERT. Driver errors are raised as SQLAlchemy's, like any statement's."""
+    @contextlib.contextmanager
+    def _driver(self, statement: str) -> Iterator[Any]:
+        """The DBAPI connection of the session's transaction; its errors are raised as
+        SQLAlchemy's (IntegrityError, OperationalError …), like any statement's."""
         connection = self.session.connection()
         driver = connection.connection.driver_connection
         dbapi = connection.dialect.loaded_dbapi
         assert driver is not None
         try:
-            with driver.cursor() as cursor, cursor.copy(statement) as copy:
-                for row in rows:
-                    copy.write_row(row + constants)
-        except dbapi.IntegrityError as exc:
-            raise IntegrityError(statement, None, exc) from exc
+            yield driver
         except dbapi.Error as exc:
-            raise DBAPIError(statement, None, exc) from exc
+            raise DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
+
+    def _copy(self, statement: str, rows: list[tuple[Any, ...]], constants: tuple[Any, ...]) -> None:
+        """PostgreSQL ``COPY … FROM STDIN`` (psycopg's copy, in this transaction): several times
+        faster than any INSERT."""
+        with self._driver(statement) as driver, driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row + constants)
+
+    def _insert(self, insert: _SqliteInsert, rows: list[tuple[Any, ...]]) -> None:
+        """SQLite: multi-row INSERTs (``_SqliteInsert``), in this transaction."""
+        with self._driver(insert.head) as driver:
+            cursor = driver.cursor()
+            try:
+                insert.run(cursor, rows, driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+            finally:
+                cursor.close()
 
     def new_device_ids(self, count: int) -> Sequence[int]:
         """Ids for ``count`` new devices, in the order they will be inserted.
@@ -173,7 +228,8 @@ class Writer:
         if self.postgres:
             self._copy(self.insert_devices_sql, rows, self.device_constants)
         else:
-            self._executemany(self.insert_devices_sql, rows)
+            assert self.insert_devices_sqlite is not None
+            self._insert(self.insert_devices_sqlite, rows)
 
     def update_devices(self, rows: Sequence[dict[str, Any]]) -> int:
         """Update devices by ``id`` if still at ``version``; return how many were updated."""
@@ -195,22 +251,26 @@ class Writer:
             ],
         )
 
-    def _event_statement(self, state_to: str | None, public: bool) -> tuple[str, tuple[Any, ...]]:
+    def _event_statement(self, state_to: str | None, public: bool) -> tuple[str, tuple[Any, ...], _SqliteInsert | None]:
         found = self.event_statements.get((state_to, public))
         if found is None:
             constants = dict(zip(EVENT_CONSTANTS, (*self.event_actor, state_to, public), strict=True))
-            statement = _insert_sql("device_events", EVENT_COLUMNS, constants, self.postgres)
-            found = self.event_statements[(state_to, public)] = (statement, tuple(constants.values()))
+            found = self.event_statements[(state_to, public)] = (
+                _insert_sql("device_events", EVENT_COLUMNS, constants, self.postgres),
+                tuple(constants.values()),
+                None if self.postgres else _sqlite_insert("device_events", EVENT_COLUMNS, constants),
+            )
         return found
 
     def insert_events(self, rows: list[tuple[Any, ...]], *, state_to: str | None, public: bool) -> None:
         """Passport events by the import's actor, at its time, given as ``EVENT_COLUMNS`` tuples
         (changes and data as JSON text), all with this ``state_to`` and ``public``."""
-        statement, constants = self._event_statement(state_to, public)
+        statement, constants, sqlite_insert = self._event_statement(state_to, public)
         if self.postgres:
             self._copy(statement, rows, constants)
         else:
-            self._executemany(statement, rows)
+            assert sqlite_insert is not None
+            self._insert(sqlite_insert, rows)
 
 
 def reserve_tag_numbers(session: Session, organisation_id: int, count: int) -> range:

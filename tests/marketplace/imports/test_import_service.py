@@ -369,3 +369,35 @@ def test_a_failed_batch_of_new_devices_is_replayed_with_its_generated_tags(db_se
     assert new is not None and tags_generated == [new.asset_tag]
     ((kind, changes),) = events_by_device(db_session, org.id)["SN-NEW"]
     assert kind == "imported" and changes == as_stored(registration_changes(new))
+
+
+@pytest.mark.parametrize("rows_per_insert", [1, 3, 100])
+def test_multi_row_inserts_store_every_row_alike(
+    db_session: Session, org: Org, monkeypatch: pytest.MonkeyPatch, rows_per_insert: int
+) -> None:
+    """SQLite gets INSERTs of several rows each: every row lands with its own values, whatever the
+    number of rows per statement and the remainder of the last one."""
+    monkeypatch.setattr(bulk, "SQLITE_ROWS_PER_INSERT", rows_per_insert)
+    report = run(db_session, org, rows(*range(1, 8)))
+    assert report.created == 7
+    query = sa.select(Device.serial, Device.asset_tag).where(Device.organisation_id == org.id).order_by(Device.id)
+    assert [tuple(r) for r in db_session.execute(query)] == [(f"SN-{n}", f"T{n}") for n in range(1, 8)]
+    events = events_by_device(db_session, org.id)
+    assert [changes["serial"] for n in range(1, 8) for _kind, changes in events[f"SN-{n}"]] == [
+        [None, f"SN-{n}"] for n in range(1, 8)
+    ]
+
+
+def test_multi_row_inserts_keep_under_the_bound_variable_limit() -> None:
+    """With an SQLite that allows few bound variables (999 before 3.32), statements hold fewer rows."""
+    insert = bulk._sqlite_insert("devices", ("id", "serial"), {"version": 1})
+    executed: list[tuple[str, list[Any]]] = []
+
+    class Cursor:
+        def execute(self, sql: str, params: list[Any]) -> None:
+            assert sql.count("?") == len(params) <= 5
+            executed.append((sql, params))
+
+    insert.run(Cursor(), [(n, f"S{n}") for n in range(5)], variable_limit=5)
+    assert [params for _sql, params in executed] == [[0, "S0", 1, "S1"], [2, "S2", 3, "S3"], [4, "S4"]]
+    assert executed[0][0] == "INSERT INTO devices (id, serial, version) VALUES (?, ?, 1), (?, ?, 1)"
