@@ -2,10 +2,10 @@
 
 The checks are the devices domain's (``validate_specs``, required fields, unique asset tag and
 serial per organisation) and were applied by the importer before it calls these; here rows are
-only written, straight through the DBAPI (``executemany`` on SQLite, ``COPY … FROM STDIN`` on
-PostgreSQL), given as tuples in column order with values already in their stored form (JSON text,
-the dialect's datetime form, enum values): SQLAlchemy's per-row bind processing costs more than
-the INSERT itself at 100 k rows.
+only written, straight through the DBAPI (INSERTs of many rows each on SQLite, ``COPY … FROM
+STDIN`` on PostgreSQL), given as tuples in column order with values already in their stored form
+(JSON text, the dialect's datetime form, enum values): SQLAlchemy's per-row bind processing costs
+more than the INSERT itself at 100 k rows.
 
 New devices are inserted with their ids, taken first (``new_device_ids``): from the column's
 sequence on PostgreSQL, after the largest id on SQLite. So no statement has to read ids back (by
@@ -71,28 +71,26 @@ def _sqlite_literal(value: Any) -> str:
     raise TypeError(f"no SQLite literal for {type(value).__name__}")
 
 
-def _insert_sql(table: str, columns: tuple[str, ...], constants: dict[str, Any], postgres: bool) -> str:
-    """INSERT of ``columns`` bound per row; on SQLite the ``constants`` are literals of the
-    statement (binding the same five values on every row cost ~1 µs per row, 0.1 s per 100 k),
-    PostgreSQL gets them in each COPY row instead. SQLite's is the head of a multi-row INSERT: its
-    ``VALUES`` are followed by one ``(…)`` group per row (see ``_SqliteInsert``)."""
-    if postgres:
-        return f"COPY {table} ({', '.join((*columns, *constants))}) FROM STDIN"
-    return f"INSERT INTO {table} ({', '.join((*columns, *constants))}) VALUES "  # noqa: S608
+def _copy_sql(table: str, columns: tuple[str, ...], constants: dict[str, Any]) -> str:
+    """PostgreSQL: COPY of ``columns`` then ``constants``, which each row ends with."""
+    return f"COPY {table} ({', '.join((*columns, *constants))}) FROM STDIN"
 
 
 class _SqliteInsert:
-    """Rows inserted into SQLite by INSERTs of up to ``SQLITE_ROWS_PER_INSERT`` rows each.
+    """SQLite: rows inserted by INSERTs of up to ``SQLITE_ROWS_PER_INSERT`` rows each, the
+    ``constants`` written as literals of the statement (binding the same five values on every row
+    cost ~1 µs per row, 0.1 s per 100 k).
 
     A statement with many ``VALUES`` groups is bound and stepped once for all its rows, where
     ``executemany`` resets, binds and steps the statement once per row (the technique of
     SQLAlchemy's "insertmanyvalues"): for 100 k devices, 20-25 % less time. Fewer rows per
     statement when this SQLite allows fewer bound variables (999 before 3.32)."""
 
-    def __init__(self, head: str, group: str) -> None:
-        self.head = head
-        self.group = group
-        self.width = group.count("?")
+    def __init__(self, table: str, columns: tuple[str, ...], constants: dict[str, Any]) -> None:
+        # S608: statements built from this module's constant column names and literals.
+        self.head = f"INSERT INTO {table} ({', '.join((*columns, *constants))}) VALUES "  # noqa: S608
+        self.group = "(" + ", ".join(["?"] * len(columns) + [_sqlite_literal(v) for v in constants.values()]) + ")"
+        self.width = len(columns)
         self.statements: dict[int, str] = {}
 
     def statement(self, rows: int) -> str:
@@ -111,10 +109,8 @@ class _SqliteInsert:
 #: See ``_SqliteInsert``: 100 to 250 rows per statement measured alike, 10 rows gained nothing.
 SQLITE_ROWS_PER_INSERT = 100
 
-
-def _sqlite_insert(table: str, columns: tuple[str, ...], constants: dict[str, Any]) -> _SqliteInsert:
-    group = "(" + ", ".join(["?"] * len(columns) + [_sqlite_literal(v) for v in constants.values()]) + ")"
-    return _SqliteInsert(_insert_sql(table, columns, constants, postgres=False), group)
+#: How one kind of row is written: a COPY (PostgreSQL) or multi-row INSERTs (SQLite).
+_Statement = str | _SqliteInsert
 
 
 def json_text(value: Any) -> str:
@@ -148,15 +144,11 @@ class Writer:
             )
         )
         self.event_actor = (self.stamp, *actor, organisation_id)
-        #: (state_to, public) → the INSERT of such events and its constants (``_event_statement``).
-        self.event_statements: dict[tuple[str | None, bool], tuple[str, tuple[Any, ...], _SqliteInsert | None]] = {}
+        #: (state_to, public) → how such events are written, and the constants of their rows.
+        self.event_statements: dict[tuple[str | None, bool], tuple[_Statement, tuple[Any, ...]]] = {}
+        self.devices_statement = self._statement("devices", NEW_DEVICE_COLUMNS, device_constants)
         #: What PostgreSQL's COPY rows end with.
         self.device_constants = tuple(device_constants.values())
-        # S608: statements built from this module's constant column names and the literals above.
-        self.insert_devices_sql = _insert_sql("devices", NEW_DEVICE_COLUMNS, device_constants, self.postgres)
-        self.insert_devices_sqlite = (
-            None if self.postgres else _sqlite_insert("devices", NEW_DEVICE_COLUMNS, device_constants)
-        )
         assignments = ", ".join(f"{name} = {mark}" for name in UPDATE_COLUMNS)
         self.update_devices_sql = (
             f"UPDATE devices SET {assignments}, version = version + 1, "  # noqa: S608
@@ -196,6 +188,17 @@ class Writer:
             finally:
                 cursor.close()
 
+    def _statement(self, table: str, columns: tuple[str, ...], constants: dict[str, Any]) -> _Statement:
+        if self.postgres:
+            return _copy_sql(table, columns, constants)
+        return _SqliteInsert(table, columns, constants)
+
+    def _write(self, statement: _Statement, rows: list[tuple[Any, ...]], constants: tuple[Any, ...]) -> None:
+        if isinstance(statement, _SqliteInsert):
+            self._insert(statement, rows)
+        else:
+            self._copy(statement, rows, constants)
+
     def new_device_ids(self, count: int) -> Sequence[int]:
         """Ids for ``count`` new devices, in the order they will be inserted.
 
@@ -225,11 +228,7 @@ class Writer:
 
     def insert_devices(self, rows: list[tuple[Any, ...]]) -> None:
         """Insert checked devices, given as ``NEW_DEVICE_COLUMNS`` tuples (ids from ``new_device_ids``)."""
-        if self.postgres:
-            self._copy(self.insert_devices_sql, rows, self.device_constants)
-        else:
-            assert self.insert_devices_sqlite is not None
-            self._insert(self.insert_devices_sqlite, rows)
+        self._write(self.devices_statement, rows, self.device_constants)
 
     def update_devices(self, rows: Sequence[dict[str, Any]]) -> int:
         """Update devices by ``id`` if still at ``version``; return how many were updated."""
@@ -251,26 +250,16 @@ class Writer:
             ],
         )
 
-    def _event_statement(self, state_to: str | None, public: bool) -> tuple[str, tuple[Any, ...], _SqliteInsert | None]:
-        found = self.event_statements.get((state_to, public))
-        if found is None:
-            constants = dict(zip(EVENT_CONSTANTS, (*self.event_actor, state_to, public), strict=True))
-            found = self.event_statements[(state_to, public)] = (
-                _insert_sql("device_events", EVENT_COLUMNS, constants, self.postgres),
-                tuple(constants.values()),
-                None if self.postgres else _sqlite_insert("device_events", EVENT_COLUMNS, constants),
-            )
-        return found
-
     def insert_events(self, rows: list[tuple[Any, ...]], *, state_to: str | None, public: bool) -> None:
         """Passport events by the import's actor, at its time, given as ``EVENT_COLUMNS`` tuples
         (changes and data as JSON text), all with this ``state_to`` and ``public``."""
-        statement, constants, sqlite_insert = self._event_statement(state_to, public)
-        if self.postgres:
-            self._copy(statement, rows, constants)
-        else:
-            assert sqlite_insert is not None
-            self._insert(sqlite_insert, rows)
+        found = self.event_statements.get((state_to, public))
+        if found is None:
+            constants = dict(zip(EVENT_CONSTANTS, (*self.event_actor, state_to, public), strict=True))
+            statement = self._statement("device_events", EVENT_COLUMNS, constants)
+            found = self.event_statements[(state_to, public)] = (statement, tuple(constants.values()))
+        statement, constants_of_rows = found
+        self._write(statement, rows, constants_of_rows)
 
 
 def reserve_tag_numbers(session: Session, organisation_id: int, count: int) -> range:

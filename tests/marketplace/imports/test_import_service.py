@@ -390,7 +390,7 @@ def test_multi_row_inserts_store_every_row_alike(
 
 def test_multi_row_inserts_keep_under_the_bound_variable_limit() -> None:
     """With an SQLite that allows few bound variables (999 before 3.32), statements hold fewer rows."""
-    insert = bulk._sqlite_insert("devices", ("id", "serial"), {"version": 1})
+    insert = bulk._SqliteInsert("devices", ("id", "serial"), {"version": 1})
     executed: list[tuple[str, list[Any]]] = []
 
     class Cursor:
