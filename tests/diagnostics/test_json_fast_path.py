@@ -5,6 +5,7 @@ corpus documents with values replaced by arbitrary JSON (the shapes the fast pat
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -90,25 +91,37 @@ smartctl_values = st.recursive(
 )
 
 
-@FUZZ
-@given(st.data())
-def test_mutated_corpus_json_same_on_both_paths(data: st.DataObject) -> None:
+def _edited_corpus_file(data: st.DataObject, most: int, edit: Callable[[Any, Any], None]) -> bytes:
+    """A corpus JSON file with 1 to ``most`` of its keys or items edited (``edit(parent, key)``);
+    an edit whose path an earlier one broke is skipped."""
     path = data.draw(st.sampled_from(JSON_FILES), label="file")
     doc = orjson.loads(path.read_bytes())
     paths = [p for p in _paths(doc) if p]
-    for _ in range(data.draw(st.integers(1, 4), label="mutations")):
+    for _ in range(data.draw(st.integers(1, most), label="edits")):
         target = data.draw(st.sampled_from(paths), label="path")
         parent = doc
         try:
             for key in target[:-1]:
                 parent = parent[key]
-            parent[target[-1]] = data.draw(smartctl_values, label="value")
+            edit(parent, target[-1])
         except (KeyError, IndexError, TypeError):
             continue
-    raw = json.dumps(doc).encode()
+    return json.dumps(doc).encode()
+
+
+def _assert_same_on_both_paths(raw: bytes) -> None:
     with pytest.MonkeyPatch.context() as monkeypatch:
         fast, slow = _both(raw, monkeypatch)
     assert fast == slow
+
+
+@FUZZ
+@given(st.data())
+def test_mutated_corpus_json_same_on_both_paths(data: st.DataObject) -> None:
+    def replace(parent: Any, key: Any) -> None:
+        parent[key] = data.draw(smartctl_values, label="value")
+
+    _assert_same_on_both_paths(_edited_corpus_file(data, 4, replace))
 
 
 @FUZZ
@@ -116,22 +129,10 @@ def test_mutated_corpus_json_same_on_both_paths(data: st.DataObject) -> None:
 def test_corpus_json_with_keys_removed_same_on_both_paths(data: st.DataObject) -> None:
     # The fast path reads a missing key as UNSET (top level) or a field default (the objects it
     # decodes into Structs: device, user_capacity, smart_status, …): both must read as `.get` does.
-    path = data.draw(st.sampled_from(JSON_FILES), label="file")
-    doc = orjson.loads(path.read_bytes())
-    paths = [p for p in _paths(doc) if p]
-    for _ in range(data.draw(st.integers(1, 6), label="removals")):
-        target = data.draw(st.sampled_from(paths), label="path")
-        parent = doc
-        try:
-            for key in target[:-1]:
-                parent = parent[key]
-            del parent[target[-1]]
-        except (KeyError, IndexError, TypeError):
-            continue
-    raw = json.dumps(doc).encode()
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        fast, slow = _both(raw, monkeypatch)
-    assert fast == slow
+    def remove(parent: Any, key: Any) -> None:
+        del parent[key]
+
+    _assert_same_on_both_paths(_edited_corpus_file(data, 6, remove))
 
 
 @pytest.mark.parametrize(

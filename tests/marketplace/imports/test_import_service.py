@@ -33,27 +33,27 @@ def run(session: Session, org: Org, data: bytes, **kwargs: Any) -> service.Impor
     )
 
 
+def registers_meanwhile(session: Session, org: Org, serial: str, asset_tag: str) -> service.Progress:
+    """A progress callback: someone else registers a device in the organisation between the
+    import's checks and its writes."""
+
+    def progress(stage: str, advance: int, total: int | None) -> None:
+        if stage == "check":
+            device = Device(
+                organisation_id=org.id, kind=DeviceKind.LAPTOP, make="HP", model="X", serial=serial, asset_tag=asset_tag
+            )
+            session.add(device)
+            session.flush()
+
+    return progress
+
+
 def test_a_batch_that_fails_is_replayed_row_by_row(db_session: Session, org: Org) -> None:
     """A device registered by someone else between the checks and the writes (here from the
     progress callback) makes the batch fail on the unique asset tag; the other rows still land,
     each with its passport event, and the conflicting row is reported."""
 
-    def someone_else_registers_t2(stage: str, advance: int, total: int | None) -> None:
-        if stage == "check":
-            db_session.add(
-                Device(
-                    organisation_id=org.id,
-                    kind=DeviceKind.LAPTOP,
-                    make="HP",
-                    model="Other",
-                    serial="SOMEONE-ELSE",
-                    asset_tag="T2",
-                    specs={},
-                )
-            )
-            db_session.flush()
-
-    report = run(db_session, org, rows(1, 2, 3), progress=someone_else_registers_t2)
+    report = run(db_session, org, rows(1, 2, 3), progress=registers_meanwhile(db_session, org, "SOMEONE-ELSE", "T2"))
     assert (report.created, report.failed) == (2, 1)
     assert [(e.row, e.field) for e in report.errors] == [(3, "asset_tag")]
     assert "written meanwhile" in report.errors[0].message
@@ -165,15 +165,7 @@ def test_a_replayed_batch_keeps_generated_tags_and_writes_each_event_once(db_ses
         b"T2,SN-2,laptop,Dell,Latitude 5490,i5,8,256,2018\n"
     )
 
-    def someone_else_registers_t2(stage: str, advance: int, total: int | None) -> None:
-        if stage == "check":
-            device = Device(
-                organisation_id=org.id, kind=DeviceKind.LAPTOP, make="HP", model="X", serial="ELSE", asset_tag="T2"
-            )
-            db_session.add(device)
-            db_session.flush()
-
-    report = run(db_session, org, data, progress=someone_else_registers_t2)
+    report = run(db_session, org, data, progress=registers_meanwhile(db_session, org, "ELSE", "T2"))
     assert (report.created, report.updated, report.failed) == (1, 1, 1)
     assert [(e.row, e.field) for e in report.errors] == [(4, "asset_tag")]
     new = db_session.scalar(sa.select(Device).where(Device.serial == "SN-NEW"))
@@ -346,13 +338,6 @@ def test_a_failed_batch_of_new_devices_is_replayed_with_its_generated_tags(db_se
     untagged device keeps the tag generated for the failed batch, in its row and its passport."""
     data = HEADER + b",SN-NEW,laptop,Dell,X,i5,8,256,2018\nT2,SN-2,laptop,Dell,X,i5,8,256,2018\n"
 
-    def someone_else_registers_t2(stage: str, advance: int, total: int | None) -> None:
-        if stage == "check":
-            db_session.add(
-                Device(organisation_id=org.id, kind=DeviceKind.LAPTOP, make="HP", model="X", serial="E", asset_tag="T2")
-            )
-            db_session.flush()
-
     tags_generated: list[str] = []
     generate = bulk.generate_tags
 
@@ -362,7 +347,7 @@ def test_a_failed_batch_of_new_devices_is_replayed_with_its_generated_tags(db_se
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(bulk, "generate_tags", recording)
-        report = run(db_session, org, data, progress=someone_else_registers_t2)
+        report = run(db_session, org, data, progress=registers_meanwhile(db_session, org, "E", "T2"))
     assert (report.created, report.failed) == (1, 1)
     assert [(e.row, e.field) for e in report.errors] == [(3, "asset_tag")]
     new = db_session.scalar(sa.select(Device).where(Device.serial == "SN-NEW"))
