@@ -40,7 +40,7 @@ import orjson
 from diagnostics import POLICY_VERSION, ParseError, read_report
 from diagnostics.detect import decode_text
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / "tests" / "corpus"
 JSON_RATIO_TARGET = 3.0
 PYSMART_SPEEDUP_TARGET = 20.0
 

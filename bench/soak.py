@@ -50,9 +50,9 @@ from diagnostics.manual import EXPECTED_ITEMS  # noqa: E402
 from diagnostics.upload import UploadFile, encode_multipart  # noqa: E402
 from marketplace import migrate  # noqa: E402
 from marketplace.members.identifiers import luhn_complete  # noqa: E402
+from tests.corpus_path import CORPUS  # noqa: E402
 from tests.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe  # noqa: E402
 
-CORPUS = next(p for p in (REPO.parent / "shared" / "corpus", Path("/work/shared/corpus")) if p.is_dir())
 PASSWORD = "soak-password-2026"  # noqa: S105
 _sirets = itertools.count(1)
 

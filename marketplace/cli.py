@@ -17,8 +17,6 @@ from marketplace import migrate
 from marketplace.db import SQLITE_IMMEDIATE
 from marketplace.errors import DomainError
 
-DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
-
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 
 
@@ -121,17 +119,18 @@ def housekeeping_command() -> None:
 @click.option(
     "--corpus",
     type=click.Path(file_okay=False, path_type=Path),
-    default=lambda: str(DEFAULT_CORPUS),
-    show_default="../shared/corpus beside the repository",
+    default=None,
+    show_default="the reports shipped with the demo module",
     help="Folder of real smartctl and battery reports the demo devices are graded from.",
 )
 @with_appcontext
-def seed_demo_command(corpus: Path) -> None:
+def seed_demo_command(corpus: Path | None) -> None:
     """Build the demo cluster through the real API (harmless when already seeded)."""
-    from marketplace.demo.seed import DemoError, seed_demo
+    from marketplace.demo.seed import DEMO_REPORTS, DemoError, seed_demo
 
     try:
-        summary = seed_demo(current_app._get_current_object(), corpus, lambda m: click.echo(m, err=True))  # type: ignore[attr-defined]
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        summary = seed_demo(app, corpus or DEMO_REPORTS, lambda m: click.echo(m, err=True))
     except DemoError as exc:
         raise click.ClickException(str(exc)) from exc
     if summary is None:

@@ -3,7 +3,7 @@
 Everything goes through one seam, a pySMART ``Smartctl`` object (``generic_call(params)``), so that
 tests replay saved outputs instead of touching disks: ``replay_smartctl(folder)`` answers each call
 from the file named like pySMART's own test data ("_" + the smartctl arguments joined by "_", with
-"/" and ":" turned into "_"; see ../shared/corpus/smart/MANIFEST.tsv).
+"/" and ":" turned into "_"; see the test corpus's smart/MANIFEST.tsv).
 
 * ``discover`` lists the disks: ``smartctl --scan-open -j`` (smartmontools ≥ 7), or the text form
   pySMART's ``DeviceList`` reads (``/dev/sda -d sat # /dev/sda [SAT], ATA device``). Devices that

@@ -1,7 +1,8 @@
 """The demo cluster: organisations, people and devices, each device graded from REAL reports
-of ``../shared/corpus`` (smartctl and battery outputs collected from public sources).
+(smartctl and battery outputs collected from public sources, shipped in ``reports/`` beside this
+module with a MANIFEST naming each file's source).
 
-Paths are relative to the corpus folder. Makes and models are chosen to match the reports
+Paths are relative to that folder (the same layout as the test corpus). Makes and models are chosen to match the reports
 (a laptop's battery report names the laptop it came from).
 """
 

@@ -26,6 +26,8 @@ from marketplace.members import service as members
 from marketplace.members.identifiers import luhn_complete
 from marketplace.members.models import Organisation
 
+#: The real reports the demo devices are graded from: package data of this module (see its MANIFEST.tsv).
+DEMO_REPORTS = Path(__file__).resolve().parent / "reports"
 DEMO_PASSWORD = "relife-demo-2026"  # noqa: S105 - published demo credentials
 STAFF_EMAIL = "staff@relife.example"
 Echo = Callable[[str], None]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from tests.corpus_path import CORPUS
 
-# ../shared/corpus next to the repository: real outputs collected from public sources (see its MANIFEST.tsv).
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+__all__ = ["CORPUS"]

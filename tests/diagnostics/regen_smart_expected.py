@@ -17,8 +17,8 @@ from diagnostics.grading.disk import assess_disk, disk_identity, disk_measuremen
 from diagnostics.smart.json_report import parse_smartctl_json
 from diagnostics.smart.records import DiskHealth
 from diagnostics.smart.text_report import parse_smartctl_text
+from tests.corpus_path import SMART_CORPUS
 
-SMART_CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "smart"
 EXPECTED = Path(__file__).resolve().parent / "expected" / "smart"
 
 _MEASUREMENT_KEYS = (

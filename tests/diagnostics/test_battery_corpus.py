@@ -1,4 +1,4 @@
-"""Every battery report in ../shared/corpus/battery (and in samples/battery) parses to the reviewed
+"""Every battery report in tests/corpus/battery (and in samples/battery) parses to the reviewed
 expectation stored in expected/, or is refused with the reviewed reason.
 
 A new input file without an expectation fails. To draft expectations for new files, run
@@ -19,9 +19,10 @@ import pytest
 from diagnostics.battery.parsers import detect_battery_format, parse_batteries
 from diagnostics.errors import ParseError
 from diagnostics.grading.battery import assess_battery, battery_identity, battery_measurements
+from tests.corpus_path import BATTERY_CORPUS
 
 HERE = Path(__file__).resolve().parent
-CORPUS = HERE.parents[1].parent / "shared" / "corpus" / "battery"
+CORPUS = BATTERY_CORPUS
 SAMPLES = HERE / "samples" / "battery"
 EXPECTED = HERE / "expected" / "battery"
 EXPECTED_SAMPLES = HERE / "expected" / "battery-samples"

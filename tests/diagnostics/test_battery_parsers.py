@@ -16,9 +16,10 @@ from diagnostics.battery import dmidecode
 from diagnostics.battery.parsers import FORMATS, detect_battery_format, parse_batteries
 from diagnostics.battery.records import BatteryHealth
 from diagnostics.errors import ParseError
+from tests.corpus_path import BATTERY_CORPUS
 
 SAMPLES = Path(__file__).resolve().parent / "samples" / "battery"
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "battery"
+CORPUS = BATTERY_CORPUS
 
 
 def sample(name: str) -> str:

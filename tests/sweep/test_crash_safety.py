@@ -23,12 +23,10 @@ from marketplace import create_app, migrate
 from marketplace.config import Config
 from marketplace.db import make_engine
 from tests.api_helpers import Actor, add_member, create_org, register
+from tests.corpus_path import CORPUS
 from tests.dbutil import fresh_database
 
 REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO.parent / "shared" / "corpus"
-if not CORPUS.is_dir():
-    CORPUS = Path("/work/shared/corpus")
 
 
 @pytest.fixture

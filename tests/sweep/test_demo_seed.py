@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from marketplace import create_app, migrate
-from marketplace.cli import DEFAULT_CORPUS
 from marketplace.config import Config
 from marketplace.demo.catalogue import DEVICES, ORGS
 from tests.dbutil import fresh_database
-
-pytestmark = pytest.mark.skipif(not DEFAULT_CORPUS.is_dir(), reason="../shared/corpus is not beside the repository")
 
 
 def test_seed_demo_builds_a_cluster_with_impact_and_is_idempotent(tmp_path: Path) -> None:

@@ -17,8 +17,8 @@ from diagnostics.manual import EXPECTED_ITEMS
 from diagnostics.upload import UploadFile, encode_multipart
 from marketplace.devices.models import Device, DeviceKind
 from tests.api_helpers import Actor, add_member, auth, create_org, register
+from tests.corpus_path import CORPUS
 
-CORPUS = Path("/work/shared/corpus")
 NVME_JSON = CORPUS / "smart/scrutiny/smart-nvme.json"  # healthy NVMe, serial BTNH93710FS91P0B
 NVME_SERIAL = "BTNH93710FS91P0B"
 FAILING_ATA_TEXT = (
