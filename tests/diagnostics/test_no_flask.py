@@ -33,3 +33,33 @@ def test_public_api_is_declared() -> None:
     assert callable(diagnostics.read_report)
     assert callable(diagnostics.assess_device)
     assert callable(diagnostics.grade_checklist)
+
+
+def test_the_bench_needs_only_the_base_dependencies() -> None:
+    """``pip install relife`` (no extra) is the bench install: every third-party module that
+    ``diagnostics`` imports, anywhere, must come from a base dependency, never from the server extra."""
+    import ast
+    import re
+    import tomllib
+    from importlib.metadata import packages_distributions
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    project = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    base = {re.split(r"[<>=!\[ ;]", spec, maxsplit=1)[0].lower() for spec in project["dependencies"]}
+    server = {
+        re.split(r"[<>=!\[ ;]", spec, maxsplit=1)[0].lower() for spec in project["optional-dependencies"]["server"]
+    }
+    assert "flask" in server and not base & server
+
+    imported: set[str] = set()
+    for path in (repo / "diagnostics").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"diagnostics", "__future__"}
+    owners = packages_distributions()
+    needed = {dist.lower() for name in third_party for dist in owners.get(name, [name])}
+    assert third_party and needed <= base, needed - base
