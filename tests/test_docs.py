@@ -134,7 +134,9 @@ def spec_paths(docs_app: Flask) -> dict[str, set[str]]:
 # --- API paths ------------------------------------------------------------------------------------
 
 PATH_CHARS = r"[A-Za-z0-9_{}.\-/$]"
-NAMED_PATH = re.compile(rf"(?:\b((?:{'|'.join(METHODS)})(?:/(?:{'|'.join(METHODS)}))*)\s+)?(?:https?://[^/\s`]+|\$\w+)?(/api/v1/{PATH_CHARS}*)")
+NAMED_PATH = re.compile(
+    rf"(?:\b((?:{'|'.join(METHODS)})(?:/(?:{'|'.join(METHODS)}))*)\s+)?(?:https?://[^/\s`]+|\$\w+)?(/api/v1/{PATH_CHARS}*)"
+)
 
 
 def shape(path: str) -> str:
@@ -199,7 +201,7 @@ def test_the_path_finder_sees_methods_curl_and_placeholders() -> None:
     text = (
         "`GET/PATCH /api/v1/devices/{id}` and\n\n"
         "    curl -s -X POST $RELIFE/api/v1/devices/$DEVICE/erasures \\\n      -d '{}'\n\n"
-        "    curl -s -F file=@x.csv \"$RELIFE/api/v1/devices/import?dry_run=true\"\n"
+        '    curl -s -F file=@x.csv "$RELIFE/api/v1/devices/import?dry_run=true"\n'
     )
     found = {(m, shape(p)) for m, p in named_paths(text)}
     assert found == {
@@ -338,7 +340,12 @@ def defined_here(module: ModuleType) -> dict[str, Any]:
     tree = ast.parse(Path(module.__file__ or "").read_text(encoding="utf-8"))
     names = set()
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        else:
+            continue
         names |= {t.id for t in targets if isinstance(t, ast.Name) and t.id.isupper()}
     return {name: getattr(module, name) for name in names}
 
@@ -389,6 +396,10 @@ def test_every_constant_in_the_policy_tables_has_the_value_written() -> None:
     assert not wrong, wrong
 
 
+def is_threshold(value: Any) -> bool:
+    return isinstance(value, int | float | enum.Enum) and not isinstance(value, bool)
+
+
 @pytest.mark.parametrize("module_name", ["diagnostics.grading.disk", "diagnostics.grading.battery"])
 def test_every_threshold_and_source_is_on_the_policy_page(module_name: str) -> None:
     named = {name for line in code_lines(policy_text()) for name in re.findall(r"\b[A-Z][A-Z0-9_]+\b", line)}
@@ -397,7 +408,7 @@ def test_every_threshold_and_source_is_on_the_policy_page(module_name: str) -> N
         name
         for name, value in defined_here(module).items()
         if not name.startswith("_")
-        and (isinstance(value, int | float | enum.Enum) and not isinstance(value, bool) or name.startswith(("SRC_", "SOURCE")))
+        and (is_threshold(value) or name.startswith(("SRC_", "SOURCE")))
         and name not in named
     ]
     assert not missing, f"{module_name} constants missing from docs/grading-policy.md: {missing}"
