@@ -1,6 +1,6 @@
 """The documentation stays true to the code (sqlite-utils checks its docs with tests; so do we).
 
-Read: ``README.md`` and every Markdown file under ``docs/``. Checked:
+Read: ``README.md``, every Markdown file under ``docs/`` and ``marketplace/imports/README.md``. Checked:
 
 * every ``/api/v1/...`` path they name exists in the app's OpenAPI document, with the method when one is
   written before it (``POST /api/v1/devices``) or given to curl (``-X``, or ``-d``/``-F`` for POST);
@@ -50,7 +50,8 @@ NOT_IN_SPEC = {"/api/v1/openapi.json", "/api/v1/docs"}
 
 
 def doc_files() -> list[Path]:
-    return [REPO / "README.md", *sorted(DOCS.rglob("*.md"))]
+    """The README, the product docs, and the import notes the guides send readers to."""
+    return [REPO / "README.md", *sorted(DOCS.rglob("*.md")), REPO / "marketplace" / "imports" / "README.md"]
 
 
 def rel(path: Path) -> str:
