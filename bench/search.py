@@ -12,9 +12,12 @@ One asyncio load generator (``--connections`` keep-alive connections on 127.0.0.
 anonymous catalogue queries: filters, the four sorts, second pages through a cursor) drives each
 server in turn, alternating over ``--rounds`` rounds. Both servers must give identical bodies for
 every query of the mix before timing starts. The last stdout line is one JSON object:
-``{"rows", "relife_rps", "raw_rps", "ratio", "relife_p50_ms", "relife_p99_ms", "db_page_ms"}``
-with ``ratio = relife_rps / raw_rps`` and ``db_page_ms`` the median EXPLAIN ANALYZE execution time
-of a filtered, sorted keyset page (not the first). The database is dropped at the end.
+``{"rows", "relife_rps", "raw_rps", "ratio", "relife_p50_ms", "relife_p99_ms", "db_page_ms",
+"relife_304_rps"}`` with ``ratio = relife_rps / raw_rps``, ``db_page_ms`` the median EXPLAIN ANALYZE
+execution time of a filtered, sorted keyset page (not the first), and ``relife_304_rps`` Relife's
+rate on the same mix when every request revalidates a page it already has (``If-None-Match`` with
+the page's ``ETag``: a cache or browser coming back; answered ``304`` without a body). The database
+is dropped at the end.
 """
 
 from __future__ import annotations
@@ -49,7 +52,8 @@ import raw_search  # noqa: E402
 from marketplace import migrate  # noqa: E402
 from marketplace.config import normalise_database_url  # noqa: E402
 
-RATIO_TARGET = 0.8
+RATIO_TARGET = 0.6
+P99_TARGET_MS = 50.0
 DB_PAGE_TARGET_MS = 2.0
 
 KINDS = [("laptop", 55), ("desktop", 20), ("screen", 10), ("phone", 6), ("tablet", 4), ("server", 3), ("other", 2)]
@@ -402,7 +406,7 @@ def wait_ready(port: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            status, _ = asyncio.run(fetch_once(port, PATH + "?limit=1"))
+            status, _body, _etag = asyncio.run(fetch_once(port, PATH + "?limit=1"))
             if status == 200:
                 return
         except OSError:
@@ -411,18 +415,22 @@ def wait_ready(port: int, timeout: float = 30.0) -> None:
     raise RuntimeError(f"server on port {port} did not start")
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, str]:
+    """(status, body, ETag or "") of one response; a 304 has no body."""
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
     length = 0
+    etag = ""
     for line in head.split(b"\r\n"):
         if line[:15].lower() == b"content-length:":
             length = int(line[15:])
+        elif line[:5].lower() == b"etag:":
+            etag = line[5:].strip().decode()
     body = await reader.readexactly(length)
-    return status, body
+    return status, body, etag
 
 
-async def fetch_once(port: int, target: str) -> tuple[int, bytes]:
+async def fetch_once(port: int, target: str) -> tuple[int, bytes, str]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
     await writer.drain()
@@ -431,10 +439,14 @@ async def fetch_once(port: int, target: str) -> tuple[int, bytes]:
     return result
 
 
-async def load(port: int, targets: list[str], seconds: float, connections: int) -> tuple[int, int, list[float]]:
+async def load(
+    port: int, targets: list[str], seconds: float, connections: int, etags: list[str] | None = None, expect: int = 200
+) -> tuple[int, int, list[float]]:
     """``connections`` keep-alive clients, each sending the next query of the mix as soon as the
-    previous answer is in, for ``seconds``. Returns (ok responses, errors, latencies in s)."""
-    requests = [f"GET {t} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode() for t in targets]
+    previous answer is in, for ``seconds``; with ``etags``, each request revalidates its target's
+    page (``If-None-Match``). Returns (answers with status ``expect``, others, latencies in s)."""
+    extra = [f"If-None-Match: {etag}\r\n" for etag in etags] if etags else [""] * len(targets)
+    requests = [f"GET {t} HTTP/1.1\r\nHost: 127.0.0.1\r\n{x}\r\n".encode() for t, x in zip(targets, extra, strict=True)]
     latencies: list[float] = []
     counts = [0, 0]
     deadline = time.perf_counter() + seconds
@@ -447,9 +459,9 @@ async def load(port: int, targets: list[str], seconds: float, connections: int) 
             if started >= deadline:
                 break
             writer.write(requests[n % len(requests)])
-            status, _ = await _read_response(reader)
+            status, _body, _etag = await _read_response(reader)
             latencies.append(time.perf_counter() - started)
-            counts[0 if status == 200 else 1] += 1
+            counts[0 if status == expect else 1] += 1
             n += 1
         writer.close()
 
@@ -460,7 +472,7 @@ async def load(port: int, targets: list[str], seconds: float, connections: int) 
 def build_targets(port: int) -> list[str]:
     targets = [f"{PATH}?{q}" for q in QUERIES]
     for q in QUERIES:  # second pages, through the cursor of the first
-        _status, body = asyncio.run(fetch_once(port, f"{PATH}?{q}"))
+        _status, body, _etag = asyncio.run(fetch_once(port, f"{PATH}?{q}"))
         cursor = orjson.loads(body)["next_cursor"]
         if cursor:
             targets.append(f"{PATH}?{q}&cursor={cursor}")
@@ -527,6 +539,18 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"  round {round_no + 1} {label}: {ok / elapsed:,.0f} req/s ({errors} errors)")
         if totals["relife"][1] or totals["raw"][1]:
             raise RuntimeError(f"errors during the load: {totals}")
+
+        etags = [asyncio.run(fetch_once(relife_port, target))[2] for target in targets]
+        revalidated_rps = None
+        if all(etags):  # a version of Relife without ETags (a "before" run) has no figure here
+            t0 = time.perf_counter()
+            not_modified, other, _latencies = asyncio.run(
+                load(relife_port, targets, args.seconds / 2, args.connections, etags=etags, expect=304)
+            )
+            if other:
+                raise RuntimeError(f"{other} revalidations were not answered 304")
+            revalidated_rps = not_modified / (time.perf_counter() - t0)
+            log(f"  relife revalidations: {revalidated_rps:,.0f} req/s, all 304")
         relife_rps = totals["relife"][0] / totals["relife"][2]
         raw_rps = totals["raw"][0] / totals["raw"][2]
         relife_latencies.sort()
@@ -538,9 +562,11 @@ def main(argv: list[str] | None = None) -> int:
             "relife_p50_ms": round(relife_latencies[len(relife_latencies) // 2] * 1000, 2),
             "relife_p99_ms": round(relife_latencies[int(len(relife_latencies) * 0.99)] * 1000, 2),
             "db_page_ms": round(page_ms, 3),
+            "relife_304_rps": None if revalidated_rps is None else round(revalidated_rps, 1),
         }
         log(
             f"targets: ratio >= {RATIO_TARGET} ({'met' if result['ratio'] >= RATIO_TARGET else 'NOT met'}), "
+            f"p99 <= {P99_TARGET_MS} ms ({'met' if result['relife_p99_ms'] <= P99_TARGET_MS else 'NOT met'}), "
             f"db_page_ms <= {DB_PAGE_TARGET_MS} ({'met' if page_ms <= DB_PAGE_TARGET_MS else 'NOT met'})"
         )
         print(orjson.dumps(result).decode(), flush=True)

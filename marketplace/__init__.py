@@ -37,7 +37,6 @@ def create_app(config: Config | None = None) -> Flask:
     from marketplace.api import context, problems
     from marketplace.api.smorest import Api
     from marketplace.db import make_engine, make_read_engine, make_session_factory, sqlite_url_for_path
-    from marketplace.listings import hotpath
     from marketplace.members.throttle import LoginThrottle
     from marketplace.system.routes import SWAGGER_UI_URL, assets_blp
 
@@ -87,7 +86,6 @@ def create_app(config: Config | None = None) -> Flask:
     problems.register(app)
     context.register(app)
     cli.register(app)
-    hotpath.install(app)  # in front of Flask: the catalogue search's plain requests (see its docstring)
     return app
 
 

@@ -88,10 +88,14 @@ def register(app: Flask, config: Config) -> None:
         # As ``setdefault`` per header, with one pass over the response's headers instead of four.
         present = {key.lower() for key, _value in response.headers.items()}
         response.headers.extend([(k, v) for k, lower, v in _SECURITY_HEADER_ITEMS if lower not in present])
+        if not origins:
+            return response
+        # With CORS on, the answer depends on Origin whether or not this one was allowed: a shared
+        # cache must not give a page without Access-Control-Allow-Origin to an allowed origin.
+        response.vary.add("Origin")
         origin = request.environ.get("HTTP_ORIGIN")
         if origin and ("*" in origins or origin in origins):
             response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Vary"] = "Origin"
             response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Idempotency-Key, If-Match"
             response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH, PUT, DELETE, OPTIONS"
         return response

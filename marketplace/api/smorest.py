@@ -25,7 +25,6 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from marketplace.api import problems
-from marketplace.api.fastload import FastLoader
 from marketplace.errors import ValidationFailed
 
 
@@ -36,18 +35,6 @@ class Schema(ma.Schema):
 
 
 class OrjsonFlaskParser(FlaskParser):
-    def parse(self, argmap: Any, req: Any = None, *, location: str | None = None, **kwargs: Any) -> Any:
-        # Query strings in their plain form skip marshmallow's per-field machinery (see fastload);
-        # anything else, errors included, takes webargs' and marshmallow's own path.
-        if location == "query" and kwargs.get("validate") is None and isinstance(argmap, ma.Schema):
-            loader = _fast_loader(argmap)
-            if loader is not None:
-                request = req if req is not None else self.get_default_request()
-                loaded = loader.load(request.args.to_dict())
-                if loaded is not None:
-                    return loaded
-        return super().parse(argmap, req, location=location, **kwargs)
-
     def _makeproxy(self, multidict: Any, schema: ma.Schema, **kwargs: Any) -> Any:
         # Without a multi-valued field, each field reads the first value of its key: a plain
         # dict gives the same, without a proxy lookup per field (the catalogue search has 19).
@@ -72,22 +59,6 @@ class OrjsonFlaskParser(FlaskParser):
                 errors={path or "_schema": ["NUL characters are not allowed."] for path in paths},
             )
         return loaded
-
-
-#: Schema instances remembered with their fast loader (one per decorated view in practice).
-MAX_FAST_LOADERS = 1000
-_FAST_LOADERS: dict[int, tuple[ma.Schema, FastLoader | None]] = {}
-
-
-def _fast_loader(schema: ma.Schema) -> FastLoader | None:
-    """The schema instance's fast loader, built on first use (decorators hold their schema for the
-    process's life; the instance is kept with its loader so its id is never reused)."""
-    entry = _FAST_LOADERS.get(id(schema))
-    if entry is None:
-        entry = (schema, FastLoader.for_schema(schema))
-        if len(_FAST_LOADERS) < MAX_FAST_LOADERS:
-            _FAST_LOADERS[id(schema)] = entry
-    return entry[1]
 
 
 def _nul_paths(value: Any, path: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Compiled SQL per query shape, run on the DBAPI cursor: the catalogue search's hot path.
+"""Compiled SQL per query shape, run on the DBAPI cursor: how the catalogue search stays fast.
 
 A search page is one SELECT whose *shape* (which filters, which sort, a cursor or not) takes a few
 dozen forms, while its values change every request. Building a SQLAlchemy statement, computing its

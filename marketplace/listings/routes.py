@@ -8,6 +8,7 @@ import marshmallow as ma
 from flask import Response
 from flask.views import MethodView
 
+from marketplace.api.caching import conditional
 from marketplace.api.context import current_principal, current_read_connection, current_session
 from marketplace.api.responses import json_response
 from marketplace.api.smorest import Blueprint
@@ -20,17 +21,20 @@ blp = Blueprint("listings", __name__, url_prefix="/api/v1", description="The cat
 class Listings(MethodView):
     @blp.arguments(schemas.ListingQueryArgsSchema(), location="query", as_kwargs=False, unknown=ma.RAISE)
     @blp.response(200, schemas.ListingPageSchema)
+    @blp.alt_response(304, description="Not modified: the page matching `If-None-Match` is still current")
     @blp.alt_response(422, description="Invalid filter, cursor, or limit above its maximum")
     def get(self, query: service.SearchQuery) -> Response:
         """Search the catalogue: anonymous callers see public listings, members also members-only ones
 
         Keyset-paginated: pass a page's `next_cursor` as `cursor` (with the same filters and sort).
+        Cacheable: anonymous pages are public for a short time (`Cache-Control`), every page has an
+        `ETag`, and `If-None-Match` with a current one answers 304.
         """
-        # The hot path: the service returns the documented shape as plain dicts; orjson writes it.
         # The caller first: a token lookup opens the request's session, whose connection the
         # search then shares instead of taking a second one from the pool.
         principal = current_principal()
-        return json_response(service.search(current_read_connection(), principal, query))
+        page = json_response(service.search(current_read_connection(), principal, query))
+        return conditional(page, anonymous=principal is None)
 
     @blp.arguments(schemas.ListingCreateSchema)
     @blp.response(201, schemas.ListingSchema)
@@ -45,9 +49,15 @@ class Listings(MethodView):
 class ListingFacets(MethodView):
     @blp.arguments(schemas.ListingFilterArgsSchema(), location="query", as_kwargs=False, unknown=ma.RAISE)
     @blp.response(200, schemas.FacetsSchema)
-    def get(self, filters: service.SearchFilters) -> dict[str, Any]:
-        """Counts per kind, mode, grade and department for the same filters as the search"""
-        return service.facets(current_session(), current_principal(), filters)
+    @blp.alt_response(304, description="Not modified: the counts matching `If-None-Match` are still current")
+    def get(self, filters: service.SearchFilters) -> Response:
+        """Counts per kind, mode, grade and department for the same filters as the search
+
+        Cached like the search (`ETag`, `Cache-Control`, 304 on `If-None-Match`).
+        """
+        principal = current_principal()
+        counts = json_response(service.facets(current_session(), principal, filters))
+        return conditional(counts, anonymous=principal is None)
 
 
 @blp.route("/listings/<int:listing_id>")

@@ -692,7 +692,7 @@ _PAGES = CompiledQueries()
 def search(connection: ReadConnection, principal: Principal | None, query: SearchQuery) -> dict[str, Any]:
     """One page of the catalogue: ``{"items": [...], "next_cursor": ...}``, keyset-paginated.
 
-    The hot path of the API: it reads through a plain connection (no ORM session: see
+    The most-read operation of the API: it reads through a plain connection (no ORM session: see
     ``api.context.current_read_connection``), the query is compiled once per shape
     (``compiled.CompiledQueries``) and its rows become the documented dicts directly.
     """

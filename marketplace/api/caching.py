@@ -1,0 +1,38 @@
+"""HTTP caching of catalogue reads: validators, freshness, conditional answers.
+
+The anonymous catalogue (search pages and facet counts) is the same for every anonymous caller, so
+browsers, a reverse proxy or a CDN may keep it for ``PUBLIC_MAX_AGE`` seconds, then revalidate with
+``If-None-Match`` and get a bodiless ``304`` while nothing changed.
+
+When a cached page is stale: its ``ETag`` is a hash of the body, so a page changes validator exactly
+when what it shows changes: a listing created, withdrawn or closed, its terms edited, or its
+device's snapshot refreshed (grade, specs, battery, place). A shared cache may serve a page up to
+``PUBLIC_MAX_AGE`` seconds after such a change; that is the bound on staleness we accept for an
+anonymous catalogue (a reservation or an order always re-checks the listing in the database).
+
+A signed-in member's answer depends on their token (members-only listings): it is ``private``
+and revalidated on every use, never kept by a shared cache. Every answer carries
+``Vary: Authorization`` so that no cache hands one caller's page to another.
+"""
+
+from __future__ import annotations
+
+from flask import Response, request
+
+#: Seconds a browser or shared cache may reuse an anonymous catalogue answer without asking again.
+PUBLIC_MAX_AGE = 30
+
+
+def conditional(response: Response, *, anonymous: bool) -> Response:
+    """Give a successful read its validator and caching policy; answer 304 when the caller's
+    ``If-None-Match`` still matches."""
+    response.add_etag()
+    response.vary.add("Authorization")
+    if anonymous:
+        response.cache_control.public = True
+        response.cache_control.max_age = PUBLIC_MAX_AGE
+    else:
+        response.cache_control.private = True
+        response.cache_control.no_cache = True
+    response.make_conditional(request)  # 304 and no body when If-None-Match matches
+    return response
