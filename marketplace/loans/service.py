@@ -108,8 +108,7 @@ def create_loan(
     if deposit and gateway is None:
         raise ServiceUnavailable(DEPOSITS_NOT_CONFIGURED)
 
-    device = locks.lock_device(session, listing.device_id)
-    session.refresh(listing)
+    device, listing = locks.lock_listing(session, listing.id)
     if listing.status is not ListingStatus.ACTIVE or device.state not in {DeviceState.LISTED, DeviceState.ON_LOAN}:
         raise Conflict("This listing is no longer available.")
     if session.scalar(

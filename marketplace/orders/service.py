@@ -145,15 +145,13 @@ def create_order(
     reservation = session.get(Reservation, reservation_id)
     if reservation is None or reservation.user_id != principal.user_id:
         raise NotFound("No such reservation of yours.")
-    device = locks.lock_device(session, reservation.device_id)
+    device, listing = locks.lock_listing(session, reservation.listing_id)
     # Under the lock: a concurrent retry of this very request may have committed meanwhile.
     if (done := _replay(_by_key(session, principal.user_id, key), fingerprint)) is not None:
         return done
     session.refresh(reservation)
     if not reservation.is_live(now):
         raise Conflict("This reservation has ended (expired, cancelled or already ordered); reserve again.")
-    listing = session.get(Listing, reservation.listing_id, populate_existing=True)
-    assert listing is not None
     if listing.status is not ListingStatus.ACTIVE or device.state is not DeviceState.LISTED:
         raise Conflict("This listing is no longer available.")
     if booked_for_loan(session, device.id, now.date()):

@@ -90,8 +90,7 @@ def create_reservation(
             "Loan listings are borrowed for a period: POST /api/v1/listings/{id}/loans.",
             errors={"listing_id": ["This listing is for loans."]},
         )
-    device = locks.lock_device(session, listing.device_id)
-    session.refresh(listing)
+    device, listing = locks.lock_listing(session, listing.id)
     if listing.status is not ListingStatus.ACTIVE or device.state is not DeviceState.LISTED:
         raise Conflict("This listing is no longer available.")
     if booked_for_loan(session, device.id, now.date()):
