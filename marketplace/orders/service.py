@@ -159,7 +159,8 @@ def create_order(
     buyer = session.get(Organisation, reservation.organisation_id)
     seller = session.get(Organisation, listing.organisation_id)
     assert buyer is not None and seller is not None
-    amount = _check_payment(listing, buyer, seller, payment, gateway)
+    # The terms the hold froze (reservations.models), not the listing's of this moment.
+    amount = _check_payment(reservation, buyer, seller, payment, gateway)
 
     order = Order(
         reservation_id=reservation.id,
@@ -175,8 +176,8 @@ def create_order(
         payment_status=PaymentStatus.PENDING,
         amount_cents=amount,
         platform_fee_cents=0,
-        currency=listing.currency,
-        warranty_months=listing.warranty_months,
+        currency=reservation.currency,
+        warranty_months=reservation.warranty_months,
         created_at=now,
     )
     session.add(order)
@@ -216,40 +217,40 @@ def create_order(
 
 
 def _check_payment(
-    listing: Listing,
+    terms: Reservation,
     buyer: Organisation,
     seller: Organisation,
     payment: PaymentMethod,
     gateway: PaymentGateway | None,
 ) -> int:
     if payment is PaymentMethod.DONATION:
-        if listing.mode is not ListingMode.DONATION:
+        if terms.mode is not ListingMode.DONATION:
             raise ValidationFailed(
                 "Only donation listings are given away.", errors={"payment": ["This listing is for sale."]}
             )
-        eligible = listing.eligible_kinds or [k.value for k in DEFAULT_DONATION_KINDS]
+        eligible = terms.eligible_kinds or [k.value for k in DEFAULT_DONATION_KINDS]
         if buyer.kind.value not in eligible:
             raise Forbidden(f"This donation is for {', '.join(eligible)} organisations; yours is a {buyer.kind.value}.")
         return 0
-    if listing.mode is not ListingMode.SALE:
+    if terms.mode is not ListingMode.SALE:
         raise ValidationFailed(
             "This listing is a donation: order it with payment 'donation'.",
             errors={"payment": ["Use 'donation' for this listing."]},
         )
-    assert listing.price_cents is not None
+    assert terms.price_cents is not None
     if payment is PaymentMethod.INVOICE:
         if not buyer.invoice_allowed:
             raise Forbidden("Your organisation does not pay by invoice; pay by card.")
-        return listing.price_cents
+        return terms.price_cents
     if gateway is None:
         raise ServiceUnavailable(CARD_NOT_CONFIGURED)
     if not seller.stripe_account_id:
         raise Conflict("The seller has no Stripe account to be paid on; ask them, or pay by invoice.")
-    if listing.price_cents < 50:
+    if terms.price_cents < 50:
         raise ValidationFailed("Card payments start at 0.50 €.", errors={"payment": ["Amount too small for a card."]})
     if not gateway.retrieve_account(seller.stripe_account_id).charges_enabled:
         raise Conflict("The seller's Stripe account cannot take payments yet; pay by invoice or try later.")
-    return listing.price_cents
+    return terms.price_cents
 
 
 def _confirm_sale(

@@ -1,5 +1,8 @@
 """Reservations: a 30-minute hold on a listed device, one live hold per listing.
 
+A hold freezes the listing's terms of the moment (``Reservation.freeze_terms``): the order made
+from it charges the held price, whatever the seller changed meanwhile.
+
 A hold is live while ``status = 'active' AND expires_at > now``, so an expired hold stops
 counting the instant it expires: no job needs to run. Creating a hold locks the device row (see
 ``locks``) and, under that lock, marks the listing's expired holds ``expired`` before inserting
@@ -119,6 +122,9 @@ def create_reservation(
         expires_at=now + HOLD,
         created_at=now,
     )
+    # Read under the listing's lock: a price change either committed before (and this hold takes
+    # the new price) or waits for this hold (and the order keeps the price held here).
+    reservation.freeze_terms(listing)
     session.add(reservation)
     session.flush()
     return reservation
