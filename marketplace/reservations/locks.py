@@ -64,8 +64,17 @@ def lock_listing(session: Session, listing_id: int) -> tuple[Device, Listing]:
 
 def lock_member(session: Session, organisation_id: int) -> Organisation:
     """Lock the acting organisation's row (after the device and listing): its caps on live holds
-    and bookings are counted and written under it, so parallel requests cannot overshoot them."""
-    organisation = lock(session, Organisation, organisation_id)
+    and bookings are counted and written under it, so parallel requests cannot overshoot them.
+
+    ``FOR NO KEY UPDATE`` on PostgreSQL: two holds of one organisation take turns, but rows that
+    merely reference the organisation (their foreign keys take ``FOR KEY SHARE``) do not wait."""
+    stmt = (
+        sa.select(Organisation)
+        .where(Organisation.id == organisation_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    organisation = session.execute(stmt).scalar_one_or_none()
     if organisation is None:
         raise NotFound("No such organisation.")
     return organisation

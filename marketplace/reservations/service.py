@@ -18,12 +18,16 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
 from marketplace.devices.models import DeviceState
-from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from marketplace.errors import Conflict, Forbidden, LimitReached, NotFound, ValidationFailed
 from marketplace.listings.models import Listing, ListingMode, ListingStatus, Visibility
 from marketplace.loans.availability import booked_for_loan
 from marketplace.members.access import Principal, require_user
 from marketplace.reservations import locks
 from marketplace.reservations.models import HOLD, Reservation, ReservationStatus
+
+#: Live holds one member organisation may have at once. A hold lasts 30 minutes while its member
+#: pays; more than this at once is not a purchase in progress but devices kept from other members.
+MAX_LIVE_HOLDS_PER_ORGANISATION = 5
 
 
 def visible_listing(session: Session, principal: Principal | None, listing_id: int) -> Listing:
@@ -101,6 +105,7 @@ def create_reservation(
     held = live_hold(session, listing.id, now)
     if held is not None:
         raise Conflict(f"This listing is held by another member until {held.expires_at.isoformat()}.")
+    _check_hold_cap(session, buyer_org, now)
     # Expired holds of this listing stop being 'active' rows before the new one goes in.
     session.execute(
         sa.update(Reservation)
@@ -128,6 +133,27 @@ def create_reservation(
     session.add(reservation)
     session.flush()
     return reservation
+
+
+def _check_hold_cap(session: Session, organisation_id: int, now: dt.datetime) -> None:
+    """Under the organisation's lock (after the device's and the listing's): parallel holds of one
+    organisation are counted one after the other, so the cap holds under any concurrency."""
+    locks.lock_member(session, organisation_id)
+    live = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Reservation)
+        .where(
+            Reservation.organisation_id == organisation_id,
+            Reservation.status == ReservationStatus.ACTIVE,
+            Reservation.expires_at > now,
+        )
+    )
+    if (live or 0) >= MAX_LIVE_HOLDS_PER_ORGANISATION:
+        raise LimitReached(
+            f"Your organisation already holds {live} listings, the most one member may hold at once "
+            f"({MAX_LIVE_HOLDS_PER_ORGANISATION}); order or release one of them first.",
+            errors={"organisation_id": [f"At most {MAX_LIVE_HOLDS_PER_ORGANISATION} live holds at once."]},
+        )
 
 
 def get_reservation(session: Session, principal: Principal | None, reservation_id: int) -> Reservation:

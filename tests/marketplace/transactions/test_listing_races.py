@@ -46,6 +46,7 @@ from marketplace.devices.models import Device, DeviceKind, DeviceState
 from marketplace.listings.models import Listing, ListingMode, ListingStatus
 from marketplace.loans.models import Loan, LoanStatus
 from marketplace.reservations.models import Reservation, ReservationStatus
+from marketplace.reservations.service import MAX_LIVE_HOLDS_PER_ORGANISATION
 from tests.api_helpers import Actor, create_org, register
 from tests.dbutil import fresh_database
 from tests.marketplace.reports.helpers import NVME_JSON
@@ -326,3 +327,23 @@ def test_a_listing_racing_a_diagnostics_upload_of_its_device_is_never_a_500(live
             )
             assert active in (0, 1)
     print("listing vs upload:", dict(outcomes))
+
+
+def test_one_member_holding_many_listings_at_once_stops_at_the_cap(live: Live) -> None:
+    """The cap on live holds is counted under the member organisation's lock: parallel holds of
+    one organisation on different listings (different device locks) cannot overshoot it."""
+    buyer = live.buyers[0]
+    outcomes: Counter[int] = Counter()
+    for _ in range(ROUNDS // 2):
+        with live.session() as session:
+            listings = [make_listing(session, live.seller["id"]).id for _ in range(MAX_LIVE_HOLDS_PER_ORGANISATION + 3)]
+
+        def attempt(i: int, listings: list[int] = listings) -> int:
+            return live.call("POST", f"/api/v1/listings/{listings[i]}/reservations", buyer, {})[0]
+
+        statuses = race(len(listings), attempt)
+        outcomes.update(statuses)
+        assert sorted(statuses) == [201] * MAX_LIVE_HOLDS_PER_ORGANISATION + [409] * 3, statuses
+        for listing_id in listings:
+            _release_holds(live, listing_id)
+    print("hold cap:", dict(outcomes))
