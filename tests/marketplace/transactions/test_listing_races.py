@@ -347,3 +347,31 @@ def test_one_member_holding_many_listings_at_once_stops_at_the_cap(live: Live) -
         for listing_id in listings:
             _release_holds(live, listing_id)
     print("hold cap:", dict(outcomes))
+
+
+def test_a_listing_racing_a_repair_of_its_device_one_wins_the_other_gets_409(live: Live) -> None:
+    """Device lifecycle writes take the device's lock too: the later request reads the state the
+    first left (409 naming it), instead of losing on the device's version column (412)."""
+    outcomes: Counter[str] = Counter()
+    for _ in range(ROUNDS):
+        device_id = _listable_device(live)
+
+        def attempt(i: int, device_id: int = device_id) -> tuple[str, int]:
+            if i == 0:
+                body = {"device_id": device_id, "mode": "sale", "price_cents": 5000}
+                return "list", live.call("POST", "/api/v1/listings", live.seller_admin, body)[0]
+            path = f"/api/v1/devices/{device_id}/repairs"
+            return "repair", live.call("POST", path, live.seller_admin, {"parts": ["screen"]})[0]
+
+        results = race(2, attempt)
+        outcomes.update(f"{what} {status}" for what, status in results)
+        assert sorted(status for _, status in results) == [201, 409], results
+        with live.session() as session:
+            state = session.scalar(sa.select(Device.state).where(Device.id == device_id))
+            active = session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Listing)
+                .where(Listing.device_id == device_id, Listing.status == ListingStatus.ACTIVE)
+            )
+        assert (state, active) in {(DeviceState.LISTED, 1), (DeviceState.IN_REPAIR, 0)}, (state, active)
+    print("listing vs repair:", dict(outcomes))
