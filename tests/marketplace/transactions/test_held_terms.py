@@ -7,6 +7,7 @@ next hold takes the new terms.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -87,3 +88,25 @@ def test_a_donation_narrowed_under_a_hold_still_goes_to_its_holder(
     response = order(client, world.nonprofit_member, held["id"], "donation")
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["amount_cents"] == 0
+
+
+def test_a_booked_loan_keeps_the_deposit_it_was_booked_with(
+    client: FlaskClient, db_session: Session, world: World, fake_stripe: FakeStripe
+) -> None:
+    """Loans are not held but booked: the booking itself carries its terms (deposit, period)."""
+    listing = make_listing(
+        db_session, world.seller["id"], mode=ListingMode.LOAN, min_days=1, max_days=10, deposit_cents=10_000
+    )
+    start, end = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=d) for d in (1, 4))
+    booked = client.post(
+        f"/api/v1/listings/{listing.id}/loans",
+        json={"start": start.isoformat(), "end": end.isoformat()},
+        headers=world.member.headers,
+    )
+    assert booked.status_code == 201, booked.get_json()
+    loan = booked.get_json()
+    patch(client, world, listing.id, deposit_cents=50_000, max_days=2)
+    again = client.get(f"/api/v1/loans/{loan['id']}", headers=world.member.headers).get_json()
+    assert again["deposit"]["cents"] == 10_000 and (again["start"], again["end"]) == (loan["start"], loan["end"])
+    (params, _key), *_ = fake_stripe.calls("POST", "/v1/payment_intents")[-1:]
+    assert params["amount"] == "10000"
