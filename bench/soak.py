@@ -8,14 +8,16 @@ STRIPE_WEBHOOK_SECRET set, seeds a few organisations, devices (graded from real 
 checklist, erasure of each disk) and listings of each mode through the real API, then runs
 ``--clients`` client threads for ``--seconds``: catalogue search, reserve (409 when held is a
 normal outcome) then order (invoice, donation, or card paid through the fake's signed webhook) or
-release, loans of random periods (409 on overlap), diagnostics uploads of corpus files.
+release, loans of random periods (409 on overlap), diagnostics uploads of corpus files, and
+sellers withdrawing an offer (409 while held or booked) and listing the device again.
 
 Progress on stderr. The last stdout line is one JSON object:
 ``{"seconds","requests","errors","conflicts","p50_ms","p99_ms","by_kind":{...},"invariants":{...}}``
 — errors are 5xx and unexpected statuses (must be 0), conflicts the expected 409s; the invariants
 are counted afterwards in SQL (each must be 0): a device sold twice, overlapping loans, a device
 both sold and on loan, a paid card order without exactly one processed ``payment_intent.succeeded``
-event. Exit status 1 on any error or broken invariant.
+event, a live hold or a booked loan on a withdrawn listing. Exit status 1 on any error or broken
+invariant.
 """
 
 from __future__ import annotations
@@ -279,7 +281,7 @@ class Client(threading.Thread):
         return status, payload
 
     def run(self) -> None:
-        actions = [self.search] * 5 + [self.buy] * 3 + [self.borrow, self.upload]
+        actions = [self.search] * 5 + [self.buy] * 3 + [self.borrow, self.upload, self.withdraw_and_relist]
         while time.monotonic() < self.until:
             self.random.choice(actions)()
 
@@ -349,6 +351,31 @@ class Client(threading.Thread):
             ["asso", "mairie"])], {"start": start.isoformat(), "end": end.isoformat()},
         )  # fmt: skip
 
+    def withdraw_and_relist(self) -> None:
+        """The seller takes an offer back while members may be holding or booking it (409 when one
+        is), then lists the device again: the race behind the withdrawn-listing invariant."""
+        pool = self.random.choice(["sale", "loan"])
+        with self.world.lock:
+            if not self.world.listings[pool]:
+                return
+            listing = self.random.choice(self.world.listings[pool])
+            self.world.listings[pool].remove(listing)
+        status, card = self.http.call("GET", f"/api/v1/listings/{listing}")
+        owners = {org_id: key for key, org_id in self.world.orgs.items()}
+        token = self.world.tokens[owners[card["organisation"]["id"]]] if status == 200 else None
+        if token is not None:
+            status, card = self.timed("withdraw", {200, 409}, "DELETE", f"/api/v1/listings/{listing}", token)
+        if token is None or status != 200:  # sold meanwhile, or held / booked: stays on offer
+            with self.world.lock:
+                self.world.listings[pool].append(listing)
+            return
+        body = {"device_id": card["device_id"], "mode": pool, "visibility": "public"}
+        body["price_cents"] = card["price_cents"]
+        status, created = self.timed("relist", {201}, "POST", "/api/v1/listings", token, body)
+        if status == 201:
+            with self.world.lock:
+                self.world.listings[pool].append(created["id"])
+
     def upload(self) -> None:
         device, owner = self.random.choice(self.world.inventory)
         files = self.random.sample(self.uploads, 2)
@@ -381,6 +408,13 @@ INVARIANTS = {
         SELECT count(*) FROM stripe_events e
         WHERE e.type = 'payment_intent.succeeded' AND NOT EXISTS
           (SELECT 1 FROM orders o WHERE o.stripe_payment_intent_id = e.object_id AND o.payment_status = 'paid')""",
+    # Issue 20, class 3: a withdrawal and a hold or a booking of one listing are decided under the
+    # device-then-listing lock order, so a withdrawn listing never keeps a taker.
+    "live_hold_or_booked_loan_on_withdrawn_listing": """
+        SELECT (SELECT count(*) FROM reservations r JOIN listings li ON li.id = r.listing_id
+                WHERE li.status = 'withdrawn' AND r.status = 'active' AND r.expires_at > now())
+             + (SELECT count(*) FROM loans l JOIN listings li ON li.id = l.listing_id
+                WHERE li.status = 'withdrawn' AND l.status = 'booked')""",
 }
 
 

@@ -62,6 +62,14 @@ class InvalidState(Conflict):
     type_slug = "invalid-state"
 
 
+class LimitReached(Conflict):
+    """A member already takes as much as one member may at once (holds, bookings): the detail
+    names the limit; ending one of theirs makes room."""
+
+    title = "Limit reached"
+    type_slug = "limit-reached"
+
+
 class PreconditionFailed(DomainError):
     status = 412
     title = "Precondition failed"

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from marketplace.api import problems
 from marketplace.db import SQLITE_IMMEDIATE, PooledReader, ReadConnection
@@ -102,6 +103,9 @@ def finish_request(response: Response) -> Response:
     except IntegrityError as exc:
         session.rollback()
         return problems.integrity_error_response(exc)
+    except StaleDataError as exc:
+        session.rollback()
+        return problems.stale_data_response(exc)
     except DomainError as exc:  # raised by a flush-time check at commit
         session.rollback()
         return problems.domain_error_response(exc)

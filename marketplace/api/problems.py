@@ -2,7 +2,9 @@
 
 Handled here and nowhere else: ``DomainError`` (raised by services), webargs/marshmallow
 validation (422), werkzeug ``HTTPException`` (404, 405, 413, …, and the 500 Flask makes of an
-unhandled exception when exceptions do not propagate) and ``IntegrityError`` (409).
+unhandled exception when exceptions do not propagate), ``IntegrityError`` (409) and
+``StaleDataError`` (409: a versioned row changed under the request; the backstop of the lock
+order in ``reservations.locks``, never the way a race is meant to be decided).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import marshmallow as ma
 import orjson
 from flask import Flask, Response, current_app
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from marketplace.errors import DomainError
@@ -142,6 +145,18 @@ def integrity_error_response(error: IntegrityError) -> Response:
     )
 
 
+def stale_data_response(error: StaleDataError) -> Response:
+    # A versioned UPDATE matched no row: another request changed the row first. The loser of a
+    # race gets a 409 it can retry after reading again, never a 500.
+    log.warning("stale data (a write path without its row lock?): %s", error)
+    return problem_response(
+        409,
+        "Conflict",
+        "The record was changed by another request meanwhile; read it again and retry.",
+        type_slug="conflict",
+    )
+
+
 def data_error_response(error: DataError) -> Response:
     # The database refused a value the schemas let through (a number beyond its column's range,
     # a text longer than its column on PostgreSQL): the client's input, not our bug.
@@ -168,6 +183,7 @@ def operational_error_response(error: OperationalError) -> Response:
 def register(app: Flask) -> None:
     app.register_error_handler(DomainError, domain_error_response)
     app.register_error_handler(IntegrityError, integrity_error_response)
+    app.register_error_handler(StaleDataError, stale_data_response)
     app.register_error_handler(OperationalError, operational_error_response)
     app.register_error_handler(DataError, data_error_response)
     # HTTPException, including the InternalServerError Flask makes of a bug, goes through

@@ -100,8 +100,11 @@ def _require_role(principal: Principal, organisation_id: int, allowed: frozenset
     raise NotFound("No such device.")
 
 
-def _load_device(session: Session, principal: Principal, device_id: int) -> Device:
-    device = session.get(Device, device_id)
+def _load_device(session: Session, principal: Principal, device_id: int, *, for_update: bool = True) -> Device:
+    """The device, for a write under its row lock (``reservations.locks``: the device first, like
+    listing, holds, orders and loans), so a change of state races none of them; reads pass
+    ``for_update=False``. The version check (If-Match) then compares with the committed version."""
+    device = session.get(Device, device_id, with_for_update=for_update, populate_existing=for_update)
     if device is None or not (principal.is_staff or principal.is_member_of(device.organisation_id)):
         raise NotFound("No such device.")
     return device
@@ -364,7 +367,7 @@ def registration_changes(device: Device) -> dict[str, tuple[None, Any]]:
 
 def get_device(session: Session, principal: Principal | None, device_id: int) -> Device:
     principal = require_user(principal)
-    return _load_device(session, principal, device_id)
+    return _load_device(session, principal, device_id, for_update=False)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from marketplace.erasures.models import Erasure, ErasureMethod, ErasureStandard
 from marketplace.errors import InvalidState, ValidationFailed
 from marketplace.members.access import BENCH_ROLES, Principal, require_org_role
 from marketplace.reports import service as reports
+from marketplace.reservations import locks
 
 #: States in which a device may be listed (after the other checks).
 LISTABLE_STATES = frozenset({DeviceState.DIAGNOSED, DeviceState.RETURNED})
@@ -71,6 +72,9 @@ def record_erasure(session: Session, principal: Principal | None, device_id: int
     """Record one erasure run on one disk of the device (see the module docstring)."""
     device = reports.device_for_reading(session, principal, device_id)
     principal = require_org_role(principal, device.organisation_id, BENCH_ROLES, what="device")
+    # The device's lock (``reservations.locks``): an erasure and a listing or an upload of the same
+    # device take turns, so a listing's erasure check sees a settled set of disks.
+    device = locks.lock_device(session, device.id)
     if device.state not in lifecycle.DIAGNOSABLE:
         raise InvalidState(f"A {device.state.value} device is not in its organisation's hands: no erasure now.")
     started_at: dt.datetime = data["started_at"]

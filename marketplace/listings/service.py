@@ -45,6 +45,7 @@ from marketplace.members.access import INVENTORY_ROLES, Principal, require_org_r
 from marketplace.members.identifiers import department_of
 from marketplace.members.models import Organisation, OrganisationKind
 from marketplace.reports import service as reports
+from marketplace.reservations import locks
 
 #: Largest page of search results; a larger ``limit`` is a 422, never a silent cap.
 MAX_PAGE_SIZE = 100
@@ -344,7 +345,9 @@ def create_listing(
     deposit_cents: int | None = None,
     eligible_kinds: Sequence[OrganisationKind] | None = None,
 ) -> dict[str, Any]:
-    device = _load_device_for_listing(session, principal, device_id)
+    # Under the device's lock (``reservations.locks``): of parallel listings of one device, or a
+    # listing and a diagnostics upload, the later one sees what the first did (409, not a clash).
+    device = locks.lock_device(session, _load_device_for_listing(session, principal, device_id).id)
     values: dict[str, Any] = {
         "price_cents": price_cents,
         "warranty_months": warranty_months,
@@ -424,7 +427,7 @@ def _ensure_editable(listing: Listing) -> None:
 def update_listing(
     session: Session, principal: Principal | None, listing_id: int, changes: Mapping[str, Any]
 ) -> dict[str, Any]:
-    listing = _load_listing_as_lister(session, principal, listing_id)
+    _device, listing = locks.lock_listing(session, _load_listing_as_lister(session, principal, listing_id).id)
     _ensure_editable(listing)
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
@@ -494,7 +497,9 @@ def _ensure_no_live_commitment(session: Session, listing: Listing) -> None:
 
 
 def withdraw_listing(session: Session, principal: Principal | None, listing_id: int) -> dict[str, Any]:
-    listing = _load_listing_as_lister(session, principal, listing_id)
+    # Under the device's then the listing's lock, like every hold, order and loan booking: a hold or
+    # a loan taken meanwhile is seen by the check below, and one taken after sees the withdrawal.
+    _device, listing = locks.lock_listing(session, _load_listing_as_lister(session, principal, listing_id).id)
     _ensure_editable(listing)
     _ensure_no_live_commitment(session, listing)
     device = listing.device

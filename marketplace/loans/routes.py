@@ -21,8 +21,17 @@ class ListingLoans(MethodView):
     @blp.arguments(schemas.LoanCreateSchema)
     @blp.response(201, schemas.LoanSchema)
     @blp.alt_response(404, description="No such listing")
-    @blp.alt_response(409, description="The period overlaps another loan, or the device is gone")
-    @blp.alt_response(422, description="Not a loan listing, or the period is outside its limits")
+    @blp.alt_response(
+        409,
+        description="The period overlaps another loan, or the device is gone; or your organisation already has "
+        f"{service.MAX_BOOKED_LOANS_PER_ORGANISATION} loans booked and not handed over (limit-reached)",
+    )
+    @blp.alt_response(
+        422,
+        description="Not a loan listing, or the period is outside its limits: the listing's min_days and max_days "
+        f"(max_days {service.DEFAULT_MAX_LOAN_DAYS} when it sets none), a start within "
+        f"{service.MAX_BOOKING_LEAD_DAYS} days",
+    )
     @blp.alt_response(503, description="A deposit is needed and card payments are not configured")
     def post(self, data: dict[str, Any], listing_id: int) -> Loan:
         """Borrow a device for [start, end); a deposit is secured by card when the listing asks one"""
@@ -83,6 +92,11 @@ class LoanReturn(MethodView):
     @blp.response(200, schemas.LoanSchema)
     @blp.alt_response(403, description="Only the lender records the return")
     @blp.alt_response(409, description="Not on loan")
+    @blp.alt_response(
+        422,
+        description="Damage above the deposit, or above "
+        f"{service.MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS} cents when the loan has no deposit",
+    )
     def post(self, data: dict[str, Any], loan_id: int) -> Loan:
         """Record the return: condition, photos, damage; the deposit is captured, partly or released"""
         return service.return_loan(current_session(), current_principal(), loan_id, gateway=current_gateway(), **data)

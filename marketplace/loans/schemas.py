@@ -9,6 +9,7 @@ import marshmallow as ma
 from marketplace.api.pagination import PageSchema, limit_field
 from marketplace.api.smorest import Schema
 from marketplace.loans.models import DepositKind, DepositStatus, LoanStatus
+from marketplace.loans.service import MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS
 
 
 class LoanCreateSchema(Schema):
@@ -33,7 +34,10 @@ class LoanReturnSchema(Schema):
     damage_cents = ma.fields.Integer(
         load_default=0,
         validate=ma.validate.Range(min=0, max=2**31 - 1),
-        metadata={"description": "Damage to charge on the deposit: 0 releases it, up to the deposit"},
+        metadata={
+            "description": "Damage to charge on the deposit: 0 releases it, up to the deposit; without a deposit "
+            f"it is recorded only, up to {MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS}"
+        },
     )
 
 

@@ -27,6 +27,7 @@ from marketplace.errors import (
     Conflict,
     Forbidden,
     InvalidState,
+    LimitReached,
     NotFound,
     PaymentError,
     ServiceUnavailable,
@@ -47,23 +48,44 @@ log = logging.getLogger(__name__)
 #: Card authorisations expire after about 7 days (https://docs.stripe.com/payments/place-a-hold-on-a-payment-method);
 #: a hold is used only when the loan ends within this many days, leaving a margin for late returns.
 HOLD_WINDOW_DAYS = 5
+
+# -- What one member may take (issue #20). Each limit is refused with a problem that names it. ----
+#: The longest loan of a listing that sets no ``max_days`` (a listing may set up to 365).
+DEFAULT_MAX_LOAN_DAYS = 90
+#: How far ahead a loan may start: a booking further out keeps a device's calendar from everyone
+#: for no present need (and 9999-12-31 is not a date anyone will return a laptop on).
+MAX_BOOKING_LEAD_DAYS = 180
+#: Loans booked and not yet handed over that one member organisation may have at once.
+MAX_BOOKED_LOANS_PER_ORGANISATION = 10
+#: The most a loan's damage can be without a deposit: a generous value for a retired device shared
+#: in the cluster (with a deposit the damage is at most the deposit, the only sum that can be
+#: charged). Above it, the figure is a typo, not a damage.
+MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS = 500_000
 DEPOSITS_NOT_CONFIGURED = (
     "This loan needs a card deposit, and card payments are not configured on this server (no STRIPE_API_KEY)."
 )
+
+
+def max_days_of(listing: Listing) -> int:
+    """The longest loan the listing allows: its own ``max_days``, else ``DEFAULT_MAX_LOAN_DAYS``."""
+    return listing.max_days if listing.max_days is not None else DEFAULT_MAX_LOAN_DAYS
 
 
 def _check_period(listing: Listing, start: dt.date, end: dt.date, today: dt.date) -> None:
     errors: dict[str, list[str]] = {}
     if start < today:
         errors["start"] = ["The loan cannot start in the past."]
+    elif (start - today).days > MAX_BOOKING_LEAD_DAYS:
+        errors["start"] = [f"A loan starts at most {MAX_BOOKING_LEAD_DAYS} days ahead."]
     if end <= start:
         errors["end"] = ["The end (exclusive) must be after the start."]
     else:
         days = (end - start).days
+        longest = max_days_of(listing)
         if listing.min_days is not None and days < listing.min_days:
             errors["end"] = [f"This listing lends for at least {listing.min_days} days."]
-        if listing.max_days is not None and days > listing.max_days:
-            errors["end"] = [f"This listing lends for at most {listing.max_days} days."]
+        if days > longest:
+            errors["end"] = [f"This listing lends for at most {longest} days."]
     if errors:
         raise ValidationFailed("The loan period is not possible for this listing.", errors=errors)
 
@@ -108,8 +130,7 @@ def create_loan(
     if deposit and gateway is None:
         raise ServiceUnavailable(DEPOSITS_NOT_CONFIGURED)
 
-    device = locks.lock_device(session, listing.device_id)
-    session.refresh(listing)
+    device, listing = locks.lock_listing(session, listing.id)
     if listing.status is not ListingStatus.ACTIVE or device.state not in {DeviceState.LISTED, DeviceState.ON_LOAN}:
         raise Conflict("This listing is no longer available.")
     if session.scalar(
@@ -122,6 +143,7 @@ def create_loan(
             f"The device is already lent from {taken.start_date.isoformat()} to {taken.end_date.isoformat()} "
             "(end exclusive); choose another period."
         )
+    _check_booking_cap(session, borrower)
     loan = Loan(
         listing_id=listing.id,
         device_id=device.id,
@@ -142,6 +164,23 @@ def create_loan(
         _secure_deposit(session, loan, gateway, today)
     session.flush()
     return loan
+
+
+def _check_booking_cap(session: Session, borrower: int) -> None:
+    """Under the borrower organisation's lock, taken after the device's and the listing's
+    (``reservations.locks``): parallel bookings of one member are counted one after the other."""
+    locks.lock_member(session, borrower)
+    booked = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Loan)
+        .where(Loan.borrower_organisation_id == borrower, Loan.status == LoanStatus.BOOKED)
+    )
+    if (booked or 0) >= MAX_BOOKED_LOANS_PER_ORGANISATION:
+        raise LimitReached(
+            f"Your organisation already has {booked} loans booked and not yet handed over, the most one "
+            f"member may have at once ({MAX_BOOKED_LOANS_PER_ORGANISATION}); cancel one or wait for a handover.",
+            errors={"organisation_id": [f"At most {MAX_BOOKED_LOANS_PER_ORGANISATION} booked loans at once."]},
+        )
 
 
 def _key(loan: Loan, what: str) -> str:
@@ -354,6 +393,12 @@ def return_loan(
             "Damage above the deposit cannot be charged here.",
             errors={"damage_cents": [f"At most the deposit, {loan.deposit_cents}."]},
         )
+    if not loan.deposit_cents and damage_cents > MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS:
+        raise ValidationFailed(
+            "This loan has no deposit: its damage is recorded, not charged, and cannot exceed the value "
+            f"a device is taken to have ({MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS} cents).",
+            errors={"damage_cents": [f"At most {MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS} without a deposit."]},
+        )
     if loan.deposit_cents and loan.deposit_status is DepositStatus.SECURED:
         if gateway is None:
             raise ServiceUnavailable(DEPOSITS_NOT_CONFIGURED)
@@ -443,9 +488,10 @@ def extend_loan(
         )
     listing = session.get(Listing, loan.listing_id)
     assert listing is not None
-    if listing.max_days is not None and (end - loan.start_date).days > listing.max_days:
+    if (end - loan.start_date).days > max_days_of(listing):
         raise ValidationFailed(
-            "Too long for this listing.", errors={"end": [f"This listing lends for at most {listing.max_days} days."]}
+            "Too long for this listing.",
+            errors={"end": [f"This listing lends for at most {max_days_of(listing)} days."]},
         )
     if loan.deposit_kind is DepositKind.HOLD and (end - now.date()).days > HOLD_WINDOW_DAYS:
         raise Conflict(

@@ -46,7 +46,10 @@ class Orders(MethodView):
     @blp.alt_response(422, description="Invalid body, or the key was used with another body")
     @blp.alt_response(503, description="Card payments are not configured")
     def post(self, headers: dict[str, Any], data: dict[str, Any]) -> Any:
-        """Order a reserved device: card (Stripe), invoice, or donation"""
+        """Order a reserved device: card (Stripe), invoice, or donation
+
+        The order takes the terms its reservation froze (price, warranty…), not the listing's of now.
+        """
         result = service.create_order(
             current_session(),
             current_principal(),

@@ -145,15 +145,13 @@ def create_order(
     reservation = session.get(Reservation, reservation_id)
     if reservation is None or reservation.user_id != principal.user_id:
         raise NotFound("No such reservation of yours.")
-    device = locks.lock_device(session, reservation.device_id)
+    device, listing = locks.lock_listing(session, reservation.listing_id)
     # Under the lock: a concurrent retry of this very request may have committed meanwhile.
     if (done := _replay(_by_key(session, principal.user_id, key), fingerprint)) is not None:
         return done
     session.refresh(reservation)
     if not reservation.is_live(now):
         raise Conflict("This reservation has ended (expired, cancelled or already ordered); reserve again.")
-    listing = session.get(Listing, reservation.listing_id, populate_existing=True)
-    assert listing is not None
     if listing.status is not ListingStatus.ACTIVE or device.state is not DeviceState.LISTED:
         raise Conflict("This listing is no longer available.")
     if booked_for_loan(session, device.id, now.date()):
@@ -161,7 +159,8 @@ def create_order(
     buyer = session.get(Organisation, reservation.organisation_id)
     seller = session.get(Organisation, listing.organisation_id)
     assert buyer is not None and seller is not None
-    amount = _check_payment(listing, buyer, seller, payment, gateway)
+    # The terms the hold froze (reservations.models), not the listing's of this moment.
+    amount = _check_payment(reservation, buyer, seller, payment, gateway)
 
     order = Order(
         reservation_id=reservation.id,
@@ -177,8 +176,8 @@ def create_order(
         payment_status=PaymentStatus.PENDING,
         amount_cents=amount,
         platform_fee_cents=0,
-        currency=listing.currency,
-        warranty_months=listing.warranty_months,
+        currency=reservation.currency,
+        warranty_months=reservation.warranty_months,
         created_at=now,
     )
     session.add(order)
@@ -218,40 +217,40 @@ def create_order(
 
 
 def _check_payment(
-    listing: Listing,
+    terms: Reservation,
     buyer: Organisation,
     seller: Organisation,
     payment: PaymentMethod,
     gateway: PaymentGateway | None,
 ) -> int:
     if payment is PaymentMethod.DONATION:
-        if listing.mode is not ListingMode.DONATION:
+        if terms.mode is not ListingMode.DONATION:
             raise ValidationFailed(
                 "Only donation listings are given away.", errors={"payment": ["This listing is for sale."]}
             )
-        eligible = listing.eligible_kinds or [k.value for k in DEFAULT_DONATION_KINDS]
+        eligible = terms.eligible_kinds or [k.value for k in DEFAULT_DONATION_KINDS]
         if buyer.kind.value not in eligible:
             raise Forbidden(f"This donation is for {', '.join(eligible)} organisations; yours is a {buyer.kind.value}.")
         return 0
-    if listing.mode is not ListingMode.SALE:
+    if terms.mode is not ListingMode.SALE:
         raise ValidationFailed(
             "This listing is a donation: order it with payment 'donation'.",
             errors={"payment": ["Use 'donation' for this listing."]},
         )
-    assert listing.price_cents is not None
+    assert terms.price_cents is not None
     if payment is PaymentMethod.INVOICE:
         if not buyer.invoice_allowed:
             raise Forbidden("Your organisation does not pay by invoice; pay by card.")
-        return listing.price_cents
+        return terms.price_cents
     if gateway is None:
         raise ServiceUnavailable(CARD_NOT_CONFIGURED)
     if not seller.stripe_account_id:
         raise Conflict("The seller has no Stripe account to be paid on; ask them, or pay by invoice.")
-    if listing.price_cents < 50:
+    if terms.price_cents < 50:
         raise ValidationFailed("Card payments start at 0.50 €.", errors={"payment": ["Amount too small for a card."]})
     if not gateway.retrieve_account(seller.stripe_account_id).charges_enabled:
         raise Conflict("The seller's Stripe account cannot take payments yet; pay by invoice or try later.")
-    return listing.price_cents
+    return terms.price_cents
 
 
 def _confirm_sale(

@@ -1,17 +1,27 @@
-"""Reservations: a member's 30-minute hold on a listed device while they order it."""
+"""Reservations: a member's 30-minute hold on a listed device while they order it.
+
+A hold freezes the terms it was taken on (issue #20): the listing's mode, price, currency,
+warranty and, for a donation, the organisation kinds it may go to are copied into the hold, and
+the order made from it uses these, not the listing's terms of the moment. A seller may still edit
+the listing while it is held (the next hold takes the new terms); the buyer pays what they were
+shown when they took the hold, which ``GET /reservations/{id}`` keeps showing.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, TimestampMixin, intpk
-from marketplace.listings.models import Listing
+from marketplace.listings.models import Listing, ListingMode
 
 HOLD = dt.timedelta(minutes=30)
+#: What a hold freezes of its listing (``Reservation.freeze_terms``).
+HELD_TERMS = ("mode", "price_cents", "currency", "warranty_months", "eligible_kinds")
 
 
 class ReservationStatus(enum.StrEnum):
@@ -47,8 +57,24 @@ class Reservation(TimestampMixin, Base):
     status: Mapped[ReservationStatus] = mapped_column(default=ReservationStatus.ACTIVE)
     expires_at: Mapped[dt.datetime]
     ended_at: Mapped[dt.datetime | None]
+    # --- The terms the hold was taken on (see the module docstring) ---------------------------
+    mode: Mapped[ListingMode]
+    price_cents: Mapped[int | None]
+    currency: Mapped[str] = mapped_column(sa.String(3), default="EUR", server_default="EUR")
+    warranty_months: Mapped[int | None]
+    eligible_kinds: Mapped[list[str] | None]
 
     listing: Mapped[Listing] = relationship()
+
+    def freeze_terms(self, listing: Listing) -> None:
+        """Copy the listing's terms of this moment into the hold."""
+        for name in HELD_TERMS:
+            value = getattr(listing, name)
+            setattr(self, name, list(value) if isinstance(value, list) else value)
+
+    @property
+    def terms(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in HELD_TERMS}
 
     def is_live(self, now: dt.datetime) -> bool:
         return self.status is ReservationStatus.ACTIVE and self.expires_at > now

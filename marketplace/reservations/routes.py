@@ -19,10 +19,18 @@ class ListingReservations(MethodView):
     @blp.arguments(schemas.ReservationCreateSchema)
     @blp.response(201, schemas.ReservationSchema)
     @blp.alt_response(404, description="No such listing")
-    @blp.alt_response(409, description="The listing is held by someone else, or gone")
+    @blp.alt_response(
+        409,
+        description="The listing is held by someone else, or gone; or your organisation already has "
+        f"{service.MAX_LIVE_HOLDS_PER_ORGANISATION} live holds (limit-reached)",
+    )
     @blp.alt_response(422, description="A loan listing, or the acting organisation is unclear")
     def post(self, data: dict[str, Any], listing_id: int) -> Reservation:
-        """Hold a listed device for 30 minutes while ordering it"""
+        """Hold a listed device for 30 minutes while ordering it
+
+        The hold freezes the listing's terms (price, currency, warranty, a donation's eligible kinds,
+        shown as `terms`): the order made from it uses them, whatever the seller changes meanwhile.
+        """
         return service.create_reservation(
             current_session(), current_principal(), listing_id, organisation_id=data["organisation_id"]
         )

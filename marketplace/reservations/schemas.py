@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from marketplace.api.smorest import Schema
+from marketplace.listings.models import ListingMode
 from marketplace.reservations.models import ReservationStatus
 
 
@@ -17,6 +18,16 @@ class ReservationCreateSchema(Schema):
     )
 
 
+class HeldTermsSchema(Schema):
+    """The listing's terms when the hold was taken: the order made from it uses these."""
+
+    mode = ma.fields.Enum(ListingMode, by_value=True)
+    price_cents = ma.fields.Integer(allow_none=True, metadata={"description": "sale: the price the order charges"})
+    currency = ma.fields.String()
+    warranty_months = ma.fields.Integer(allow_none=True)
+    eligible_kinds = ma.fields.List(ma.fields.String(), allow_none=True)
+
+
 class ReservationSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     listing_id = ma.fields.Integer()
@@ -26,6 +37,11 @@ class ReservationSchema(Schema):
     status = ma.fields.Method("_status", metadata={"description": "active, converted, cancelled or expired"})
     expires_at = ma.fields.AwareDateTime()
     created_at = ma.fields.AwareDateTime()
+    terms = ma.fields.Nested(
+        HeldTermsSchema,
+        dump_only=True,
+        metadata={"description": "The terms this hold froze: a later change of the listing does not apply to it"},
+    )
 
     def _status(self, reservation: object) -> str:
         from marketplace.reservations.service import effective_status

@@ -1,5 +1,8 @@
 """Reservations: a 30-minute hold on a listed device, one live hold per listing.
 
+A hold freezes the listing's terms of the moment (``Reservation.freeze_terms``): the order made
+from it charges the held price, whatever the seller changed meanwhile.
+
 A hold is live while ``status = 'active' AND expires_at > now``, so an expired hold stops
 counting the instant it expires: no job needs to run. Creating a hold locks the device row (see
 ``locks``) and, under that lock, marks the listing's expired holds ``expired`` before inserting
@@ -15,12 +18,16 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
 from marketplace.devices.models import DeviceState
-from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from marketplace.errors import Conflict, Forbidden, LimitReached, NotFound, ValidationFailed
 from marketplace.listings.models import Listing, ListingMode, ListingStatus, Visibility
 from marketplace.loans.availability import booked_for_loan
 from marketplace.members.access import Principal, require_user
 from marketplace.reservations import locks
 from marketplace.reservations.models import HOLD, Reservation, ReservationStatus
+
+#: Live holds one member organisation may have at once. A hold lasts 30 minutes while its member
+#: pays; more than this at once is not a purchase in progress but devices kept from other members.
+MAX_LIVE_HOLDS_PER_ORGANISATION = 5
 
 
 def visible_listing(session: Session, principal: Principal | None, listing_id: int) -> Listing:
@@ -90,8 +97,7 @@ def create_reservation(
             "Loan listings are borrowed for a period: POST /api/v1/listings/{id}/loans.",
             errors={"listing_id": ["This listing is for loans."]},
         )
-    device = locks.lock_device(session, listing.device_id)
-    session.refresh(listing)
+    device, listing = locks.lock_listing(session, listing.id)
     if listing.status is not ListingStatus.ACTIVE or device.state is not DeviceState.LISTED:
         raise Conflict("This listing is no longer available.")
     if booked_for_loan(session, device.id, now.date()):
@@ -99,6 +105,7 @@ def create_reservation(
     held = live_hold(session, listing.id, now)
     if held is not None:
         raise Conflict(f"This listing is held by another member until {held.expires_at.isoformat()}.")
+    _check_hold_cap(session, buyer_org, now)
     # Expired holds of this listing stop being 'active' rows before the new one goes in.
     session.execute(
         sa.update(Reservation)
@@ -120,9 +127,33 @@ def create_reservation(
         expires_at=now + HOLD,
         created_at=now,
     )
+    # Read under the listing's lock: a price change either committed before (and this hold takes
+    # the new price) or waits for this hold (and the order keeps the price held here).
+    reservation.freeze_terms(listing)
     session.add(reservation)
     session.flush()
     return reservation
+
+
+def _check_hold_cap(session: Session, organisation_id: int, now: dt.datetime) -> None:
+    """Under the organisation's lock (after the device's and the listing's): parallel holds of one
+    organisation are counted one after the other, so the cap holds under any concurrency."""
+    locks.lock_member(session, organisation_id)
+    live = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Reservation)
+        .where(
+            Reservation.organisation_id == organisation_id,
+            Reservation.status == ReservationStatus.ACTIVE,
+            Reservation.expires_at > now,
+        )
+    )
+    if (live or 0) >= MAX_LIVE_HOLDS_PER_ORGANISATION:
+        raise LimitReached(
+            f"Your organisation already holds {live} listings, the most one member may hold at once "
+            f"({MAX_LIVE_HOLDS_PER_ORGANISATION}); order or release one of them first.",
+            errors={"organisation_id": [f"At most {MAX_LIVE_HOLDS_PER_ORGANISATION} live holds at once."]},
+        )
 
 
 def get_reservation(session: Session, principal: Principal | None, reservation_id: int) -> Reservation:

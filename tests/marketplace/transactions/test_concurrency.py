@@ -30,7 +30,7 @@ from marketplace.config import Config
 from marketplace.db import make_engine
 from marketplace.devices.models import DeviceEvent, EventKind
 from marketplace.listings.models import ListingMode
-from marketplace.loans.models import ACTIVE_STATUSES, Loan
+from marketplace.loans.models import ACTIVE_STATUSES, Loan, LoanStatus
 from marketplace.members.models import Organisation
 from marketplace.orders.models import Order
 from marketplace.payments.models import StripeEvent
@@ -127,6 +127,7 @@ def test_members_reserving_one_listing_at_once_exactly_one_wins(committed: Commi
                 .where(Reservation.listing_id == listing.id, Reservation.status == ReservationStatus.ACTIVE)
             )
         assert live == 1
+        _end_round(committed, Reservation, Reservation.listing_id == listing.id, status=ReservationStatus.CANCELLED)
     assert outcomes == {201: ROUNDS, 409: ROUNDS * (N - 1)}
 
 
@@ -159,6 +160,15 @@ def test_overlapping_loan_requests_exactly_one_is_booked(committed: Committed) -
                 .where(Loan.listing_id == listing.id, Loan.status.in_(ACTIVE_STATUSES))
             )
         assert booked == 1
+        _end_round(committed, Loan, Loan.listing_id == listing.id, status=LoanStatus.CANCELLED)
+
+
+def _end_round(committed: Committed, model: Any, where: Any, **values: Any) -> None:
+    """End the round's winning hold or booking, so no buyer's caps on live holds and booked loans
+    (``reservations.service``, ``loans.service``) decide a later round."""
+    with committed.session() as session:
+        session.execute(sa.update(model).where(where).values(**values))
+        session.commit()
 
 
 def _card_order(committed: Committed, buyer: Actor) -> dict[str, Any]:

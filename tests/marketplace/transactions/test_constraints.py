@@ -30,10 +30,10 @@ def test_one_active_reservation_row_per_listing(db_session: Session, parties: tu
     listing = make_listing(db_session, seller)
     later = utcnow() + dt.timedelta(minutes=30)
     row = {"listing_id": listing.id, "device_id": listing.device_id, "organisation_id": buyer, "user_id": user}
-    db_session.add(Reservation(**row, expires_at=later))
+    db_session.add(Reservation(**row, expires_at=later, mode=ListingMode.SALE))
     db_session.flush()
     with db_session.begin_nested():
-        db_session.add(Reservation(**row, expires_at=later))
+        db_session.add(Reservation(**row, expires_at=later, mode=ListingMode.SALE))
         with pytest.raises(IntegrityError):
             db_session.flush()
 
