@@ -25,7 +25,7 @@ import re
 from typing import Any
 
 from diagnostics.grading.policy import POLICY_VERSION
-from diagnostics.models import Assessment, Finding, Grade, Health, RemainingLife, Severity, fast_record
+from diagnostics.models import Assessment, Finding, Grade, Health, RemainingLife, Severity
 from diagnostics.smart.records import AtaAttribute, DiskHealth, SelfTestEntry
 
 # --- sources -------------------------------------------------------------------------------------
@@ -218,15 +218,12 @@ def _assess(disk: DiskHealth, wear: tuple[int, str] | None) -> Assessment:
     if limited is not None:
         findings.append(limited)
     grade = _grade(disk, health, very_worn, limited is not None, findings, wear)
-    return fast_record(
-        Assessment,
-        {
-            "health": health,
-            "grade": grade,
-            "findings": tuple(findings),
-            "remaining_life": _remaining_life(disk, health, wear),
-            "policy": POLICY_VERSION,
-        },
+    return Assessment(
+        health=health,
+        grade=grade,
+        findings=tuple(findings),
+        remaining_life=_remaining_life(disk, health, wear),
+        policy=POLICY_VERSION,
     )
 
 
@@ -245,9 +242,7 @@ def _finding(
         evidence["threshold"] = threshold
     if extra:
         evidence.update({k: v for k, v in extra.items() if v is not None})
-    return fast_record(
-        Finding, {"code": code, "severity": severity, "message": message, "evidence": evidence, "source": source}
-    )
+    return Finding(code=code, severity=severity, message=message, evidence=evidence, source=source)
 
 
 # --- rules ---------------------------------------------------------------------------------------
@@ -859,29 +854,20 @@ def _remaining_life(disk: DiskHealth, health: Health, wear: tuple[int, str] | No
         if hours and hours >= MIN_HOURS_TO_EXTRAPOLATE and used > 0:
             years = min(MAX_ESTIMATED_YEARS, hours / used * left / HOURS_PER_YEAR)
             detail += "; years at the same duty cycle so far"
-        return fast_record(
-            RemainingLife,
-            {
-                "basis": basis,
-                "percent": left,
-                "years": round(years, 1) if years is not None else None,
-                "detail": detail,
-            },
+        return RemainingLife(
+            basis=basis, percent=left, years=round(years, 1) if years is not None else None, detail=detail
         )
     if disk.identity.device_type in {"hdd", "unknown"} and disk.power_on_hours is not None and not disk.nvme:
         hours = disk.power_on_hours
         left_hours = max(0, HDD_SERVICE_LIFE_HOURS - hours)
-        return fast_record(
-            RemainingLife,
-            {
-                "basis": "hdd.age_vs_afr",
-                "percent": round(100.0 * left_hours / HDD_SERVICE_LIFE_HOURS, 1),
-                "years": round(left_hours / HOURS_PER_YEAR, 1),
-                "detail": (
-                    f"{hours} h of a {HDD_SERVICE_LIFE_HOURS} h (6-year continuous) service life; "
-                    "failure rates rise with age"
-                ),
-            },
+        return RemainingLife(
+            basis="hdd.age_vs_afr",
+            percent=round(100.0 * left_hours / HDD_SERVICE_LIFE_HOURS, 1),
+            years=round(left_hours / HOURS_PER_YEAR, 1),
+            detail=(
+                f"{hours} h of a {HDD_SERVICE_LIFE_HOURS} h (6-year continuous) service life; "
+                "failure rates rise with age"
+            ),
         )
     return None
 
