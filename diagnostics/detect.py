@@ -23,18 +23,17 @@ from __future__ import annotations
 
 import codecs
 import functools
-import operator
 import re
 from typing import Any
 
 import orjson
-from msgspec import UNSET
 
 from diagnostics.errors import ParseError
 from diagnostics.grading.disk import grade_disk, is_replaceable
 from diagnostics.manual import CHECKLIST_KIND, grade_checklist
-from diagnostics.models import ComponentKind, ComponentReport, fast_record
-from diagnostics.smart.json_report import DecodedReport, load_fast, parse_smartctl_json, parse_smartctl_report
+from diagnostics.models import ComponentKind, ComponentReport
+from diagnostics.smart.json_report import parse_smartctl_json
+from diagnostics.smart.records import DiskHealth
 
 #: ``ComponentReport.format`` values produced here (battery formats come from the battery parsers).
 SMARTCTL_JSON = "smartctl-json"
@@ -89,15 +88,13 @@ def sniff_format(data: bytes) -> str | None:
                 doc = orjson.loads(stripped)
             except orjson.JSONDecodeError:
                 return None
-            if isinstance(doc, dict):
-                if doc.get("kind") == CHECKLIST:
-                    return CHECKLIST
-                if _is_smartctl_json(doc):
-                    return SMARTCTL_JSON
+            fmt = _json_format(doc)
+            if fmt is not None:
+                return fmt
         if _smart_text_module().looks_like_smartctl_text(text):
             return SMARTCTL_TEXT
-        fmt: str | None = _battery_module().detect_battery_format(text)
-        return fmt
+        battery: str | None = _battery_module().detect_battery_format(text)
+        return battery
     except Exception:  # a sniffer answers "don't know", it never fails
         return None
 
@@ -126,22 +123,16 @@ def read_report_strict(data: bytes, source: str) -> tuple[ComponentReport, ...]:
         raise ParseError(source, f"file too large ({len(data)} bytes; limit {MAX_INPUT_BYTES})")
     first = data[:1]
     if first == b"{" or (first in _JSON_SPACE and data.lstrip(_JSON_SPACE)[:1] == b"{"):
-        # Fast path for the preferred format (smartctl -j is UTF-8 JSON): msgspec decodes only the
-        # fields the parser reads (json_report.load_fast), orjson the rest of the shapes, both from
-        # the bytes (no decoding copy). Anything orjson refuses takes the general path below.
-        report = load_fast(data)
-        if report is not None and report.kind is UNSET and _is_smartctl_report(report):
-            return (_disk_report(parse_smartctl_report(report, source), SMARTCTL_JSON),)
+        # smartctl -j writes UTF-8 JSON: decode it from the bytes, without a text copy. What orjson
+        # refuses here (UTF-16, latin-1, a BOM) is decoded to text and read by _read_json below.
         try:
             doc = orjson.loads(data)
         except orjson.JSONDecodeError:
             pass
         else:
-            if isinstance(doc, dict):
-                if doc.get("kind") == CHECKLIST:
-                    return (grade_checklist(doc, source),)
-                if _is_smartctl_json(doc):
-                    return (_disk_report(parse_smartctl_json(doc, source), SMARTCTL_JSON),)
+            reports = _json_reports(doc, source)
+            if reports is not None:
+                return reports
 
     text = decode_text(data).rstrip("\x00")
     if not text or text.isspace():  # what `not text.strip()` says, without copying the text
@@ -183,12 +174,9 @@ def _read_json(text: str, stripped: str, source: str) -> tuple[ComponentReport, 
             return _battery_reports(text, source, battery_format)
         raise ParseError(source, f"invalid or truncated JSON ({exc})") from None
 
-    if isinstance(doc, dict):
-        if doc.get("kind") == CHECKLIST:
-            return (grade_checklist(doc, source),)
-        if _is_smartctl_json(doc):
-            return (_disk_report(parse_smartctl_json(doc, source), SMARTCTL_JSON),)
-
+    reports = _json_reports(doc, source)
+    if reports is not None:
+        return reports
     battery_format = _battery_module().detect_battery_format(text)
     if battery_format is not None:
         return _battery_reports(text, source, battery_format)
@@ -217,40 +205,41 @@ _SMARTCTL_KEYS = frozenset(
 )
 
 
-def _is_smartctl_json(doc: dict[str, Any]) -> bool:
+def _json_format(doc: Any) -> str | None:
+    """CHECKLIST or SMARTCTL_JSON for a decoded JSON document, or None (a battery format in JSON,
+    or anything else)."""
+    if not isinstance(doc, dict):
+        return None
+    if doc.get("kind") == CHECKLIST:
+        return CHECKLIST
     if not _SMARTCTL_KEYS.isdisjoint(doc):
-        return True
+        return SMARTCTL_JSON
     device = doc.get("device")
-    return isinstance(device, dict) and ("protocol" in device or "type" in device)
+    if isinstance(device, dict) and ("protocol" in device or "type" in device):
+        return SMARTCTL_JSON
+    return None
 
 
-#: The values of _SMARTCTL_KEYS in json_report.load_fast's decoded report (all are fields of it).
-_smartctl_key_values = operator.attrgetter(*sorted(_SMARTCTL_KEYS))
-_NO_SMARTCTL_KEYS = (UNSET,) * len(_SMARTCTL_KEYS)
+def _json_reports(doc: Any, source: str) -> tuple[ComponentReport, ...] | None:
+    """The reports of a checklist or a smartctl report, or None when ``doc`` is neither."""
+    fmt = _json_format(doc)
+    if fmt == CHECKLIST:
+        return (grade_checklist(doc, source),)
+    if fmt == SMARTCTL_JSON:
+        return (_disk_report(parse_smartctl_json(doc, source), SMARTCTL_JSON),)
+    return None
 
 
-def _is_smartctl_report(report: DecodedReport) -> bool:
-    """``_is_smartctl_json`` of a report ``load_fast`` decoded (UNSET marks a missing key)."""
-    # A tuple of the same UNSET object compares equal by identity: the test of "no key present".
-    if _smartctl_key_values(report) != _NO_SMARTCTL_KEYS:
-        return True
-    device = report.device
-    return device is not UNSET and (device.protocol is not UNSET or device.type is not UNSET)
-
-
-def _disk_report(disk: Any, fmt: str) -> ComponentReport:
+def _disk_report(disk: DiskHealth, fmt: str) -> ComponentReport:
     assessment, identity, measurements = grade_disk(disk)
-    return fast_record(
-        ComponentReport,
-        {
-            "component": ComponentKind.DISK,
-            "format": fmt,
-            "identity": identity,
-            "measurements": measurements,
-            "assessment": assessment,
-            "replaceable": is_replaceable(disk),
-            "record": disk,
-        },
+    return ComponentReport(
+        component=ComponentKind.DISK,
+        format=fmt,
+        identity=identity,
+        measurements=measurements,
+        assessment=assessment,
+        replaceable=is_replaceable(disk),
+        record=disk,
     )
 
 

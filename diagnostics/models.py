@@ -14,22 +14,7 @@ import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
-
-_T = TypeVar("_T")
-_new = object.__new__
-_set_dict = object.__setattr__
-
-
-def fast_record(cls: type[_T], values: dict[str, Any]) -> _T:
-    """Build a frozen dataclass record in one step: ``values`` becomes its ``__dict__``, skipping
-    the generated ``__init__``, which sets each field through ``object.__setattr__`` and costs
-    about twice as much. For the hot paths of parsing and grading, which build many records per
-    report. ``values`` must be a fresh dict naming every field of ``cls`` in declaration order
-    (``__dict__`` order is the order ``dict(record.__dict__)`` copies keep)."""
-    record = _new(cls)
-    _set_dict(record, "__dict__", values)
-    return record
+from typing import Any
 
 
 class Health(enum.StrEnum):

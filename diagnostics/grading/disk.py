@@ -25,8 +25,8 @@ import re
 from typing import Any
 
 from diagnostics.grading.policy import POLICY_VERSION
-from diagnostics.models import Assessment, Finding, Grade, Health, RemainingLife, Severity, fast_record
-from diagnostics.smart.records import AtaAttribute, DiskHealth, SelfTestEntry
+from diagnostics.models import Assessment, Finding, Grade, Health, RemainingLife, Severity
+from diagnostics.smart.records import AtaAttribute, DiskHealth, NvmeHealth, ScsiHealth, SelfTestEntry
 
 # --- sources -------------------------------------------------------------------------------------
 SRC_SMARTCTL = (
@@ -159,15 +159,6 @@ SSD_WEAR_NAME_MARKERS = (
 )
 
 
-#: Enum members read on every report, as module constants (not thresholds): an attribute of an Enum
-#: class costs several times a global lookup (EnumType.__getattr__ keeps CPython from caching it).
-_UNKNOWN, _FAILING, _WORN, _HEALTHY = Health.UNKNOWN, Health.FAILING, Health.WORN, Health.HEALTHY
-#: (see above)
-_CRITICAL, _WARNING = Severity.CRITICAL, Severity.WARNING
-#: (see above)
-_A, _B, _C, _D, _F = Grade.A, Grade.B, Grade.C, Grade.D, Grade.F
-
-
 def assess_disk(disk: DiskHealth) -> Assessment:
     """Health, grade, findings and remaining life of one disk (see the module docstring)."""
     return _assess(disk, ssd_wear_used_percent(disk))
@@ -181,53 +172,43 @@ def grade_disk(disk: DiskHealth) -> tuple[Assessment, dict[str, Any], dict[str, 
 
 
 def _assess(disk: DiskHealth, wear: tuple[int, str] | None) -> Assessment:
-    findings: list[Finding] = []
-    very_worn: list[str] = []
-    if disk.smart_passed is False:
-        findings += _overall(disk)
-    if disk.attributes or disk.ata_error_count:
-        findings += _ata_attributes(disk, very_worn)
-    if disk.self_tests:
-        findings += _self_tests(disk)
-    if disk.nvme is not None:
-        findings += _nvme(disk)
-    if disk.scsi is not None:
-        findings += _scsi(disk)
-    if disk.power_on_hours is not None and disk.power_on_hours > WORN_POWER_ON_HOURS:
-        findings += _age(disk, very_worn)
-    if disk.load_cycles:
-        findings += _load_cycles(disk, very_worn)
     if disk.identity.device_type == "hdd":
         wear = None  # the policy reads no SSD wear on a spinning drive
-    elif wear is not None:
-        findings += _ssd_wear(wear, very_worn)
-    if disk.temperature_c is not None:
-        findings += _temperature(disk)
-
-    if not disk.has_health_data:
-        health = _UNKNOWN
-    else:
-        severities = [f.severity for f in findings]  # a list: enum hashing is slow, `in` checks identity first
-        if _CRITICAL in severities:
-            health = _FAILING
-        elif _WARNING in severities:
-            health = _WORN
-        else:
-            health = _HEALTHY
+    very_worn: list[str] = []  # what makes a worn drive D rather than C
+    findings = [
+        *_overall(disk),
+        *_ata_attributes(disk, very_worn),
+        *_self_tests(disk),
+        *_nvme(disk),
+        *_scsi(disk),
+        *_age(disk, very_worn),
+        *_load_cycles(disk, very_worn),
+        *_ssd_wear(wear, very_worn),
+        *_temperature(disk),
+    ]
+    health = _health(disk, findings)
     limited = _limited_data(disk)
     if limited is not None:
         findings.append(limited)
-    grade = _grade(disk, health, very_worn, limited is not None, findings, wear)
-    return fast_record(
-        Assessment,
-        {
-            "health": health,
-            "grade": grade,
-            "findings": tuple(findings),
-            "remaining_life": _remaining_life(disk, health, wear),
-            "policy": POLICY_VERSION,
-        },
+    return Assessment(
+        health=health,
+        grade=_grade(disk, health, very_worn, limited is not None, findings, wear),
+        findings=tuple(findings),
+        remaining_life=_remaining_life(disk, health, wear),
+        policy=POLICY_VERSION,
     )
+
+
+def _health(disk: DiskHealth, findings: list[Finding]) -> Health:
+    """The worst severity decides (module docstring); unknown when the data says nothing."""
+    if not disk.has_health_data:
+        return Health.UNKNOWN
+    severities = {finding.severity for finding in findings}
+    if Severity.CRITICAL in severities:
+        return Health.FAILING
+    if Severity.WARNING in severities:
+        return Health.WORN
+    return Health.HEALTHY
 
 
 def _finding(
@@ -245,9 +226,7 @@ def _finding(
         evidence["threshold"] = threshold
     if extra:
         evidence.update({k: v for k, v in extra.items() if v is not None})
-    return fast_record(
-        Finding, {"code": code, "severity": severity, "message": message, "evidence": evidence, "source": source}
-    )
+    return Finding(code=code, severity=severity, message=message, evidence=evidence, source=source)
 
 
 # --- rules ---------------------------------------------------------------------------------------
@@ -278,13 +257,10 @@ _TEMPERATURE_IDS = frozenset({190, 194})
 def _ata_attributes(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
     out: list[Finding] = []
     for attr in disk.attributes:
-        thresh = attr.thresh
-        if not attr.when_failed and (
-            not thresh or attr.value is None or (attr.value > thresh and (attr.worst or 255) > thresh)
-        ):
-            continue  # the common case: nothing at or below a threshold, now or in the past
-        if _is_temperature(attr):
-            continue
+        if not attr.thresh and not attr.when_failed:
+            continue  # no vendor threshold and no smartctl verdict: nothing to fail (SRC_SMARTCTL)
+        if not (attr.failing_now or attr.failed_in_past) or _is_temperature(attr):
+            continue  # a temperature at its threshold is a hot moment, not a defect (SRC_TEMPERATURE)
         if attr.failing_now and attr.prefailure:
             out.append(
                 _finding(
@@ -323,30 +299,24 @@ def _ata_attributes(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
                     attr.thresh,
                 )
             )
-    # Each count rule below finds nothing when its count is None or 0 (the common case): skip the call.
-    if disk.pending_sectors:
-        out += _pending(disk)
-    if disk.offline_uncorrectable:
-        out += _count_rule(
-            disk.offline_uncorrectable,
-            disk.attribute(198),
-            "ata.offline_uncorrectable",
-            0,
-            "sectors could not be read during the offline scan",
-            SRC_GOOGLE_2007,
-        )
-    if disk.reported_uncorrectable:
-        out += _count_rule(
-            disk.reported_uncorrectable,
-            disk.attribute(187),
-            "ata.reported_uncorrectable",
-            REPORTED_UNCORRECTABLE_WORN_MAX,
-            "uncorrectable errors were reported to the host",
-            SRC_BACKBLAZE_2014,
-        )
-    if not disk.reallocated_sectors:
-        pass
-    elif disk.identity.device_type == "ssd":
+    out += _pending(disk)
+    out += _count_rule(
+        disk.offline_uncorrectable,
+        disk.attribute(198),
+        "ata.offline_uncorrectable",
+        0,
+        "sectors could not be read during the offline scan",
+        SRC_GOOGLE_2007,
+    )
+    out += _count_rule(
+        disk.reported_uncorrectable,
+        disk.attribute(187),
+        "ata.reported_uncorrectable",
+        REPORTED_UNCORRECTABLE_WORN_MAX,
+        "uncorrectable errors were reported to the host",
+        SRC_BACKBLAZE_2014,
+    )
+    if disk.identity.device_type == "ssd":
         out += _ssd_retired_blocks(disk)
     else:
         out += _count_rule(
@@ -406,9 +376,13 @@ def _pending(disk: DiskHealth) -> list[Finding]:
             )
         ]
     return _count_rule(
-        count, attr, "ata.pending_sectors", 0, "sectors are waiting to be remapped: they could not be read",
+        count,
+        attr,
+        "ata.pending_sectors",
+        0,
+        "sectors are waiting to be remapped: they could not be read",
         SRC_GOOGLE_2007,
-    )  # fmt: skip
+    )
 
 
 def _ssd_retired_blocks(disk: DiskHealth) -> list[Finding]:
@@ -521,7 +495,7 @@ def _nvme(disk: DiskHealth) -> list[Finding]:
         return []
     out: list[Finding] = []
     warning = nvme.critical_warning or 0
-    for bit, meaning in NVME_WARNING_BITS.items() if warning else ():
+    for bit, meaning in NVME_WARNING_BITS.items():
         if warning & bit:
             out.append(
                 _finding(
@@ -682,11 +656,11 @@ def _load_cycle_rating(disk: DiskHealth) -> int:
 
 
 def _load_cycles(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
-    if disk.identity.device_type in {"ssd", "nvme"}:
-        return []
     cycles = disk.load_cycles
+    if not cycles or disk.identity.device_type in {"ssd", "nvme"}:
+        return []
     rating = _load_cycle_rating(disk)
-    if not cycles or cycles <= rating:
+    if cycles <= rating:
         return []
     if cycles > 2 * rating:
         very_worn.append("load_cycles")
@@ -722,14 +696,13 @@ def ssd_life_left_attribute(disk: DiskHealth) -> tuple[int, str] | None:
     """The lowest 'life left' normalised value among the known wear attributes, with its name."""
     best: tuple[int, str] | None = None
     for attr in disk.attributes:
-        name = attr.name
-        if "Wear" not in name and "Life" not in name:  # every marker has one: a cheap test first
-            continue
         value = attr.value
         if value is None or value > 100:  # normalised percentages only
             continue
-        if (best is None or value < best[0]) and _WEAR_NAMES.search(name):
-            best = (value, f"{attr.id}_{name}")
+        if "Wear" not in attr.name and "Life" not in attr.name:  # every marker names one of them
+            continue
+        if _WEAR_NAMES.search(attr.name) and (best is None or value < best[0]):
+            best = (value, f"{attr.id}_{attr.name}")
     return best
 
 
@@ -826,19 +799,19 @@ def _grade(
     findings: list[Finding],
     wear: tuple[int, str] | None,
 ) -> Grade:
-    if health is _FAILING:
-        return _F
-    if health is _WORN:
-        return _D if very_worn else _C
-    if health is _UNKNOWN:
-        return _C
+    if health is Health.FAILING:
+        return Grade.F
+    if health is Health.WORN:
+        return Grade.D if very_worn else Grade.C
+    if health is Health.UNKNOWN:
+        return Grade.C
     if limited or disk.power_on_hours is None or disk.power_on_hours > NEARLY_NEW_MAX_HOURS:
-        return _B
+        return Grade.B
     if wear is not None and wear[0] > NEARLY_NEW_MAX_WEAR_PERCENT:
-        return _B
+        return Grade.B
     if any(f.code not in A_COMPATIBLE_CODES for f in findings):
-        return _B
-    return _A
+        return Grade.B
+    return Grade.A
 
 
 #: The remaining life of every failing drive (records are immutable: one shared instance).
@@ -848,7 +821,7 @@ _FAILING_LIFE = RemainingLife(
 
 
 def _remaining_life(disk: DiskHealth, health: Health, wear: tuple[int, str] | None) -> RemainingLife | None:
-    if health is _FAILING:
+    if health is Health.FAILING:
         return _FAILING_LIFE
     if wear is not None:
         used, basis = wear
@@ -859,29 +832,20 @@ def _remaining_life(disk: DiskHealth, health: Health, wear: tuple[int, str] | No
         if hours and hours >= MIN_HOURS_TO_EXTRAPOLATE and used > 0:
             years = min(MAX_ESTIMATED_YEARS, hours / used * left / HOURS_PER_YEAR)
             detail += "; years at the same duty cycle so far"
-        return fast_record(
-            RemainingLife,
-            {
-                "basis": basis,
-                "percent": left,
-                "years": round(years, 1) if years is not None else None,
-                "detail": detail,
-            },
+        return RemainingLife(
+            basis=basis, percent=left, years=round(years, 1) if years is not None else None, detail=detail
         )
     if disk.identity.device_type in {"hdd", "unknown"} and disk.power_on_hours is not None and not disk.nvme:
         hours = disk.power_on_hours
         left_hours = max(0, HDD_SERVICE_LIFE_HOURS - hours)
-        return fast_record(
-            RemainingLife,
-            {
-                "basis": "hdd.age_vs_afr",
-                "percent": round(100.0 * left_hours / HDD_SERVICE_LIFE_HOURS, 1),
-                "years": round(left_hours / HOURS_PER_YEAR, 1),
-                "detail": (
-                    f"{hours} h of a {HDD_SERVICE_LIFE_HOURS} h (6-year continuous) service life; "
-                    "failure rates rise with age"
-                ),
-            },
+        return RemainingLife(
+            basis="hdd.age_vs_afr",
+            percent=round(100.0 * left_hours / HDD_SERVICE_LIFE_HOURS, 1),
+            years=round(left_hours / HOURS_PER_YEAR, 1),
+            detail=(
+                f"{hours} h of a {HDD_SERVICE_LIFE_HOURS} h (6-year continuous) service life; "
+                "failure rates rise with age"
+            ),
         )
     return None
 
@@ -924,9 +888,8 @@ def _measurements(disk: DiskHealth, wear: tuple[int, str] | None) -> dict[str, A
         "load_cycles": disk.load_cycles,
         "ssd_wear_used_percent": wear[0] if wear else None,
         "ssd_wear_basis": wear[1] if wear else None,
-        # NvmeHealth and ScsiHealth keep exactly their fields in __dict__, in declaration order.
-        "nvme": dict(nvme.__dict__) if nvme is not None else None,
-        "scsi": dict(scsi.__dict__) if scsi is not None else None,
+        "nvme": _fields(nvme) if nvme is not None else None,
+        "scsi": _fields(scsi) if scsi is not None else None,
         "self_tests": [
             {
                 "type": t.test_type,
@@ -938,10 +901,14 @@ def _measurements(disk: DiskHealth, wear: tuple[int, str] | None) -> dict[str, A
             }
             for t in disk.self_tests
         ],
-        # Attribute records keep exactly their fields in __dict__ (frozen dataclasses without
-        # cached properties): a C-level copy is the cheapest JSON-ready row.
-        "attributes": [dict(a.__dict__) for a in disk.attributes],
+        "attributes": [_fields(a) for a in disk.attributes],
     }
+
+
+def _fields(record: AtaAttribute | NvmeHealth | ScsiHealth) -> dict[str, Any]:
+    """``dataclasses.asdict`` of a record of plain values, without its deep copy: the dataclass
+    constructor stores exactly the fields, in order, in the instance ``__dict__``."""
+    return vars(record).copy()
 
 
 def is_replaceable(disk: DiskHealth) -> bool:
@@ -949,5 +916,4 @@ def is_replaceable(disk: DiskHealth) -> bool:
     Apple's soldered NVMe storage (model 'APPLE SSD AP…', Apple silicon and T2 Macs) cannot.
     Unknown form factors count as replaceable."""
     identity = disk.identity
-    # The device type first: a string comparison, where upper-casing the model copies it.
     return not (identity.device_type == "nvme" and (identity.model or "").upper().startswith("APPLE SSD AP"))

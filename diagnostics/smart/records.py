@@ -110,9 +110,11 @@ class AtaAttribute:
 
     @property
     def failed_in_past(self) -> bool:
+        """smartctl's rule: worst value at or below a non-zero threshold. A worst of 0 (or none) reads
+        as not kept by the drive rather than as a past failure: some firmware leaves WORST at 0."""
         if self.when_failed:
             return self.when_failed.lower().startswith("in_the_past")
-        return bool(self.thresh) and self.worst is not None and self.worst <= (self.thresh or 0)
+        return bool(self.thresh) and bool(self.worst) and (self.worst or 0) <= (self.thresh or 0)
 
     @property
     def name_is_guessed(self) -> bool:

@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
 
 from diagnostics.errors import ParseError
-from diagnostics.models import fast_record
 from diagnostics.smart.records import (
     AtaAttribute,
     DiskHealth,
@@ -240,77 +238,28 @@ def _parse(text: str, source: str) -> DiskHealth:
     return _build(text, source, version, info, attributes, self_tests, scsi_counters, endurance, error_count)
 
 
-#: Every VALUE/WORST/THRESH column as smartctl prints it (one to three ASCII digits, or ``---``)
-#: and every ID → its value; the WHEN_FAILED column (``""`` when absent) and the flag column → what
-#: the record holds. Lookups replace int() calls and conditionals; anything else (non-ASCII digits
-#: the pattern's ``\d`` accepts, an unseen flag) takes ``_attribute_slow``.
-_COLUMN_INTS: dict[str, int | None] = {f"{i:0{width}d}": i for width in (1, 2, 3) for i in range(10**width)}
-_COLUMN_INTS["---"] = None
-_WHEN_COLUMN: dict[str, str] = {"": ""}
-_WHEN_COLUMN.update(_WHEN_FAILED)
-#: The leading digits of a raw value (``""`` when it has none) → their value, for the small ones.
-_LEADING_INTS: dict[str, int | None] = {str(i): i for i in range(1000)}
-_LEADING_INTS[""] = None
-_NOT_SMALL: Any = object()
-_new = object.__new__
-_set_dict = object.__setattr__
-_PREFAILURE: dict[str, bool] = {"PO----": True, "-O----": False}
-for _flag in range(0x100):
-    _PREFAILURE[f"0x{_flag:04x}"] = bool(_flag & 1)
-del _flag
-#: One attribute-table row as ``_ATTR_ROWS.findall`` gives it (unmatched groups are ``""``).
-_AttributeRow = tuple[str, str, str, str, str, str, str, str, str]
-
-
 def _attributes(table: str) -> tuple[AtaAttribute, ...]:
-    """The rows of one attribute table. This loop runs for every row of every ATA report, so it is
-    written for speed: ``findall`` hands over plain tuples (no match objects), the row is built in
-    the loop (no call per row) and its record gets its ``__dict__`` in one step (``fast_record``,
-    inlined)."""
-    rows: list[AtaAttribute] = []
-    append = rows.append
-    for row in _ATTR_ROWS.findall(table):
-        attr_id, name, flag, value, worst, thresh, when, raw_string, leading = row
-        raw = _LEADING_INTS.get(leading, _NOT_SMALL)
-        if raw is _NOT_SMALL:
-            raw = int(leading)
-        try:
-            values = {
-                "id": _COLUMN_INTS[attr_id],
-                "name": name,
-                "value": _COLUMN_INTS[value],
-                "worst": _COLUMN_INTS[worst],
-                "thresh": _COLUMN_INTS[thresh],
-                "raw": raw,
-                "raw_string": raw_string.rstrip(),
-                "when_failed": _WHEN_COLUMN[when],
-                "prefailure": _PREFAILURE[flag],
-            }
-        except KeyError:
-            append(_attribute_slow(row))
-            continue
-        attr = _new(AtaAttribute)
-        _set_dict(attr, "__dict__", values)
-        append(attr)
-    return tuple(rows)
-
-
-def _attribute_slow(row: _AttributeRow) -> AtaAttribute:
-    attr_id, name, flag, value, worst, thresh, when, raw_string, leading = row
-    return fast_record(
-        AtaAttribute,
-        {
-            "id": int(attr_id),
-            "name": name,
-            "value": None if value == "---" else int(value),
-            "worst": None if worst == "---" else int(worst),
-            "thresh": None if thresh == "---" else int(thresh),
-            "raw": int(leading) if leading else None,
-            "raw_string": raw_string.rstrip(),
-            "when_failed": _WHEN_FAILED[when] if when else "",
-            "prefailure": bool(int(flag, 16) & 1) if flag[1] == "x" else flag[0] == "P",
-        },
+    """The rows of one attribute table (``_ATTR_ROWS``: ``findall`` gives each row's columns)."""
+    return tuple(
+        AtaAttribute(
+            id=int(attr_id),
+            name=name,
+            value=_column(value),
+            worst=_column(worst),
+            thresh=_column(thresh),
+            raw=int(leading) if leading else None,
+            raw_string=raw_string.rstrip(),
+            when_failed=_WHEN_FAILED[when] if when else "",
+            # The flag column: hex (bit 0 = pre-failure) or, with -f brief, letters ('P' = pre-failure).
+            prefailure=bool(int(flag, 16) & 1) if flag[1] == "x" else flag[0] == "P",
+        )
+        for attr_id, name, flag, value, worst, thresh, when, raw_string, leading in _ATTR_ROWS.findall(table)
     )
+
+
+def _column(text: str) -> int | None:
+    """A VALUE/WORST/THRESH column: one to three digits, or ``---`` where the drive gives none."""
+    return None if text == "---" else int(text)
 
 
 @functools.lru_cache(maxsize=256)
@@ -352,27 +301,21 @@ _ATA_TEST_ROWS = re.compile(
 
 
 def _ata_selftests(rows_text: str) -> tuple[SelfTestEntry, ...]:
-    """The rows of an ATA self-test log, built in one loop over ``findall``'s tuples (as
-    ``_attributes``: no match objects, no call per row)."""
+    """The rows of an ATA self-test log (``_ATA_TEST_ROWS``)."""
     entries: list[SelfTestEntry] = []
-    append = entries.append
     for test_type, status, remaining, hours, lba in _ATA_TEST_ROWS.findall(rows_text):
         passed, failure = _classify_status(status)
-        entry = _new(SelfTestEntry)
-        _set_dict(
-            entry,
-            "__dict__",
-            {
-                "test_type": test_type,
-                "status": status,
-                "passed": passed,
-                "failure": failure,
-                "lifetime_hours": int(hours) if hours != "-" else None,
-                "lba_of_first_error": _lba(lba) if lba and lba != "-" else None,
-                "remaining_percent": int(remaining),
-            },
+        entries.append(
+            SelfTestEntry(
+                test_type=test_type,
+                status=status,
+                passed=passed,
+                failure=failure,
+                lifetime_hours=int(hours) if hours != "-" else None,
+                lba_of_first_error=_lba(lba) if lba and lba != "-" else None,
+                remaining_percent=int(remaining),
+            )
         )
-        append(entry)
     return tuple(entries)
 
 
@@ -453,24 +396,21 @@ def _build(
     scsi = _scsi(info, scsi_counters)
     identity = _identity(text, info, attributes, is_nvme=nvme is not None or "model number" in info)
     smart_passed = _smart_passed(info)
-    health = fast_record(
-        DiskHealth,
-        {
-            "source_format": SOURCE_FORMAT,
-            "identity": identity,
-            "smartctl_version": version,
-            "smart_supported": _smart_supported(info),
-            "smart_passed": smart_passed,
-            "power_on_hours": plausible_hours(_power_on_hours(info, attributes, nvme, self_tests)),
-            "power_cycles": _power_cycles(info, attributes, nvme),
-            "temperature_c": _temperature(info, attributes, nvme),
-            "attributes": attributes,
-            "nvme": nvme,
-            "scsi": scsi,
-            "self_tests": self_tests,
-            "endurance_used_percent": endurance,
-            "ata_error_count": error_count,
-        },
+    health = DiskHealth(
+        source_format=SOURCE_FORMAT,
+        identity=identity,
+        smartctl_version=version,
+        smart_supported=_smart_supported(info),
+        smart_passed=smart_passed,
+        power_on_hours=plausible_hours(_power_on_hours(info, attributes, nvme, self_tests)),
+        power_cycles=_power_cycles(info, attributes, nvme),
+        temperature_c=_temperature(info, attributes, nvme),
+        attributes=attributes,
+        nvme=nvme,
+        scsi=scsi,
+        self_tests=self_tests,
+        endurance_used_percent=endurance,
+        ata_error_count=error_count,
     )
     if not health.has_health_data:
         raise ParseError(source, _no_health_reason(text, info, health))
@@ -528,20 +468,17 @@ def _identity(text: str, info: dict[str, str], attributes: tuple[AtaAttribute, .
     if rotation_text:
         rotation = 0 if "solid state" in rotation_text.lower() else parse_int(rotation_text)
     interface = _interface(text, info, is_nvme)
-    return fast_record(
-        DiskIdentity,
-        {
-            "model": model,
-            "serial": get("serial number") or None,
-            "firmware": get("firmware version") or get("revision") or None,
-            "capacity_bytes": parse_int(capacity_text) if capacity_text else None,
-            "interface": interface,
-            "device_type": classify_device_type(interface, rotation, model, is_nvme, attributes),
-            "rotation_rpm": rotation,
-            "form_factor": get("form factor") or None,
-            "vendor": vendor,
-            "model_family": get("model family") or None,
-        },
+    return DiskIdentity(
+        model=model,
+        serial=get("serial number") or None,
+        firmware=get("firmware version") or get("revision") or None,
+        capacity_bytes=parse_int(capacity_text) if capacity_text else None,
+        interface=interface,
+        device_type=classify_device_type(interface, rotation, model, is_nvme, attributes),
+        rotation_rpm=rotation,
+        form_factor=get("form factor") or None,
+        vendor=vendor,
+        model_family=get("model family") or None,
     )
 
 
@@ -576,22 +513,19 @@ def _nvme(info: dict[str, str]) -> NvmeHealth | None:
             critical = int(token, 16) if token.lower().startswith("0x") else int(token)
         except ValueError:
             critical = None
-    return fast_record(
-        NvmeHealth,
-        {
-            "critical_warning": critical,
-            "temperature_c": parse_int(get("temperature")),
-            "available_spare": parse_int(get("available spare")),
-            "available_spare_threshold": parse_int(get("available spare threshold")),
-            "percentage_used": parse_int(get("percentage used")),
-            "data_units_read": parse_int(get("data units read")),
-            "data_units_written": parse_int(get("data units written")),
-            "power_cycles": parse_int(get("power cycles")),
-            "power_on_hours": parse_int(get("power on hours")),
-            "unsafe_shutdowns": parse_int(get("unsafe shutdowns")),
-            "media_errors": parse_int(get("media and data integrity errors")),
-            "num_err_log_entries": parse_int(get("error information log entries")),
-        },
+    return NvmeHealth(
+        critical_warning=critical,
+        temperature_c=parse_int(get("temperature")),
+        available_spare=parse_int(get("available spare")),
+        available_spare_threshold=parse_int(get("available spare threshold")),
+        percentage_used=parse_int(get("percentage used")),
+        data_units_read=parse_int(get("data units read")),
+        data_units_written=parse_int(get("data units written")),
+        power_cycles=parse_int(get("power cycles")),
+        power_on_hours=parse_int(get("power on hours")),
+        unsafe_shutdowns=parse_int(get("unsafe shutdowns")),
+        media_errors=parse_int(get("media and data integrity errors")),
+        num_err_log_entries=parse_int(get("error information log entries")),
     )
 
 
@@ -608,24 +542,21 @@ def _scsi(info: dict[str, str], counters: dict[str, list[str]]) -> ScsiHealth | 
             return None
         return parse_int(fields[index])
 
-    return fast_record(
-        ScsiHealth,
-        {
-            "grown_defects": grown,
-            "read_uncorrected": counter("read", 6),
-            "write_uncorrected": counter("write", 6),
-            "verify_uncorrected": counter("verify", 6),
-            "read_corrected": counter("read", 3),
-            "write_corrected": counter("write", 3),
-            "verify_corrected": counter("verify", 3),
-            "non_medium_errors": parse_int(info.get("non-medium error count")),
-            "start_stop_cycles": parse_int(info.get("accumulated start-stop cycles")),
-            "start_stop_cycles_rated": parse_int(info.get("specified cycle count over device lifetime")),
-            "load_unload_cycles": parse_int(info.get("accumulated load-unload cycles")),
-            "load_unload_cycles_rated": parse_int(info.get("specified load-unload count over device lifetime")),
-            "percentage_used_endurance": endurance,
-            "pending_defects": pending,
-        },
+    return ScsiHealth(
+        grown_defects=grown,
+        read_uncorrected=counter("read", 6),
+        write_uncorrected=counter("write", 6),
+        verify_uncorrected=counter("verify", 6),
+        read_corrected=counter("read", 3),
+        write_corrected=counter("write", 3),
+        verify_corrected=counter("verify", 3),
+        non_medium_errors=parse_int(info.get("non-medium error count")),
+        start_stop_cycles=parse_int(info.get("accumulated start-stop cycles")),
+        start_stop_cycles_rated=parse_int(info.get("specified cycle count over device lifetime")),
+        load_unload_cycles=parse_int(info.get("accumulated load-unload cycles")),
+        load_unload_cycles_rated=parse_int(info.get("specified load-unload count over device lifetime")),
+        percentage_used_endurance=endurance,
+        pending_defects=pending,
     )
 
 

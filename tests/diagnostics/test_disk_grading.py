@@ -290,6 +290,13 @@ def test_old_tables_without_when_failed_use_value_at_or_below_threshold() -> Non
     assert assess_disk(hdd(attributes=healthy_hdd_attributes(a10=above))).health is Health.HEALTHY
 
 
+def test_worst_value_at_threshold_is_a_past_failure_unless_the_drive_keeps_no_worst() -> None:
+    past = attr(10, "Spin_Retry_Count", 0, value=100, worst=50, thresh=51, prefailure=True)
+    no_worst = attr(10, "Spin_Retry_Count", 0, value=100, worst=0, thresh=51, prefailure=True)
+    assert "ata.attribute_failed_in_past" in codes(assess_disk(hdd(attributes=healthy_hdd_attributes(a10=past))))
+    assert assess_disk(hdd(attributes=healthy_hdd_attributes(a10=no_worst))).health is Health.HEALTHY
+
+
 # --- vendor-packed raw values, guessed names, hot moments: not failing ---------------------------------
 def test_seagate_packed_raw_counters_are_not_errors() -> None:
     attributes = healthy_hdd_attributes(

@@ -7,6 +7,7 @@ net that turns a bug into a ParseError, so a KeyError/IndexError/ValueError anyw
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -117,22 +118,43 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return out
 
 
-@FUZZ
-@given(st.data())
-def test_real_smartctl_json_with_values_replaced(data: st.DataObject) -> None:
+def _edited_corpus_file(data: st.DataObject, most: int, edit: Callable[[Any, Any], None]) -> tuple[Path, bytes]:
+    """A corpus JSON file with 1 to ``most`` of its keys or items edited (``edit(parent, key)``);
+    an edit whose path an earlier one broke is skipped."""
     path = data.draw(st.sampled_from(JSON_FILES), label="file")
     doc = orjson.loads(path.read_bytes())
     paths = [p for p in _paths(doc) if p]
-    for _ in range(data.draw(st.integers(1, 4), label="mutations")):
+    for _ in range(data.draw(st.integers(1, most), label="edits")):
         target = data.draw(st.sampled_from(paths), label="path")
         parent = doc
         try:
             for key in target[:-1]:
                 parent = parent[key]
-            parent[target[-1]] = data.draw(json_values, label="value")
+            edit(parent, target[-1])
         except (KeyError, IndexError, TypeError):
             continue
-    only_parse_errors(json.dumps(doc).encode(), str(path))
+    return path, json.dumps(doc).encode()
+
+
+@FUZZ
+@given(st.data())
+def test_real_smartctl_json_with_values_replaced(data: st.DataObject) -> None:
+    def replace(parent: Any, key: Any) -> None:
+        parent[key] = data.draw(json_values, label="value")
+
+    path, edited = _edited_corpus_file(data, 4, replace)
+    only_parse_errors(edited, str(path))
+
+
+@FUZZ
+@given(st.data())
+def test_real_smartctl_json_with_keys_removed(data: st.DataObject) -> None:
+    # Older smartctl builds and other tools' excerpts leave sections and fields out.
+    def remove(parent: Any, key: Any) -> None:
+        del parent[key]
+
+    path, edited = _edited_corpus_file(data, 6, remove)
+    only_parse_errors(edited, str(path))
 
 
 @pytest.mark.parametrize("path", CORPUS_FILES, ids=lambda p: str(p.relative_to(CORPUS)))
