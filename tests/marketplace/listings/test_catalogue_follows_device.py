@@ -386,6 +386,11 @@ def test_a_sold_device_is_frozen_for_its_seller(client: FlaskClient, db_session:
     assert checked.status_code == 409, checked.json
     erased = erase(client, scene.org, scene.device.id, NVME_SERIAL)
     assert erased.status_code == 409, erased.json
+    header = "asset_tag,serial,kind,make,model,cpu,ram_gb,storage_gb,year\n"
+    row = f"{scene.device.asset_tag},{scene.device.serial},laptop,Dell,Latitude 9999,,,,\n"
+    imported = import_csv(client, scene, header + row)
+    assert imported.status_code == 200 and imported.json["failed"] == 1, imported.json
+    assert "sold" in imported.json["errors"][0]["message"]
 
     db_session.refresh(scene.device)
     assert scene.device.model == "Latitude 5490" and scene.device.version == version
