@@ -8,7 +8,8 @@ STRIPE_WEBHOOK_SECRET set, seeds a few organisations, devices (graded from real 
 checklist, erasure of each disk) and listings of each mode through the real API, then runs
 ``--clients`` client threads for ``--seconds``: catalogue search, reserve (409 when held is a
 normal outcome) then order (invoice, donation, or card paid through the fake's signed webhook) or
-release, loans of random periods (409 on overlap), diagnostics uploads of corpus files, and
+release, loans of random periods (409 on overlap), diagnostics uploads of corpus files, new disks
+reported by listed devices (their listing is suspended until the disk's erasure is recorded), and
 sellers withdrawing an offer (409 while held or booked) and listing the device again.
 
 Progress on stderr. The last stdout line is one JSON object:
@@ -16,7 +17,9 @@ Progress on stderr. The last stdout line is one JSON object:
 — errors are 5xx and unexpected statuses (must be 0), conflicts the expected 409s; the invariants
 are counted afterwards in SQL (each must be 0): a device sold twice, overlapping loans, a device
 both sold and on loan, a paid card order without exactly one processed ``payment_intent.succeeded``
-event, a live hold or a booked loan on a withdrawn listing. Exit status 1 on any error or broken
+event, a live hold or a booked loan on a withdrawn listing; and, with the service's own rules, an
+active listing whose device is not listable, a card whose grade, kind or specs differ from its
+device's (issue 20). Exit status 1 on any error or broken
 invariant.
 """
 
@@ -153,6 +156,9 @@ class World:
         self.inventory: list[tuple[int, str]] = []
         #: Listings someone has held: once sold they leave the catalogue (404 to other buyers).
         self.held: set[int] = set()
+        #: Listed devices (device id, owner key): the bench uploads a disk they never had to some,
+        #: which takes their listing out of the catalogue until that disk's erasure is recorded.
+        self.listed_devices: list[tuple[int, str]] = []
         self.lock = threading.Lock()
 
 
@@ -236,6 +242,7 @@ def seed(http: Http, world: World, engine: sa.Engine, fake: FakeStripe, devices:
         status, created = http.call("POST", "/api/v1/listings", token, listing)
         if status == 201:
             world.listings[mode].append(created["id"])
+            world.listed_devices.append((device["id"], owner))
         if index % 10 == 9:
             log(f"seeded {index + 1}/{devices} devices")
     log("listings: " + ", ".join(f"{mode} {len(ids)}" for mode, ids in world.listings.items()))
@@ -281,7 +288,9 @@ class Client(threading.Thread):
         return status, payload
 
     def run(self) -> None:
-        actions = [self.search] * 5 + [self.buy] * 3 + [self.borrow, self.upload, self.withdraw_and_relist]
+        actions = (
+            [self.search] * 5 + [self.buy] * 3 + [self.borrow, self.upload, self.new_disk, self.withdraw_and_relist]
+        )
         while time.monotonic() < self.until:
             self.random.choice(actions)()
 
@@ -327,8 +336,9 @@ class Client(threading.Thread):
         if self.random.random() < 0.2:  # changed their mind
             self.timed("release", {204}, "DELETE", f"/api/v1/reservations/{held['id']}", token)
             return
+        # 409: the listing was suspended meanwhile (a new unerased disk), which ends its holds.
         status, order = self.timed(
-            "order", {201}, "POST", "/api/v1/orders", token, {"reservation_id": held["id"], "payment": payment},
+            "order", {201, 409}, "POST", "/api/v1/orders", token, {"reservation_id": held["id"], "payment": payment},
             headers={"Idempotency-Key": uuid.uuid4().hex},
         )  # fmt: skip
         if status == 201:
@@ -385,6 +395,35 @@ class Client(threading.Thread):
             data=body, headers={"Content-Type": content_type},
         )  # fmt: skip
 
+    def new_disk(self) -> None:
+        """A listed device reports a disk it never had (its listing is suspended: issue 20), and half
+        the time its owner then records that disk's erasure (the listing comes back by itself).
+        409: the device was sold or is reserved meanwhile (it is no longer in its owner's hands)."""
+        if not self.world.listed_devices:
+            return
+        device, owner = self.random.choice(self.world.listed_devices)
+        disk = self.random.choice(self.uploads)
+        body, content_type = encode_multipart([UploadFile(disk.name, disk.read_bytes())])
+        status, report = self.timed(
+            "new_disk", {200, 201, 409}, "POST", f"/api/v1/devices/{device}/diagnostics", self.world.tokens[owner],
+            data=body, headers={"Content-Type": content_type},
+        )  # fmt: skip
+        if status not in {200, 201} or self.random.random() < 0.5:
+            return
+        now = dt.datetime.now(dt.UTC)
+        for file in report.get("files", []):
+            for component in file.get("components", []):
+                serial = (component.get("identity") or {}).get("serial")
+                if component.get("component") == "disk" and serial:
+                    # 409: sold or reserved meanwhile; 422: another upload replaced the disks meanwhile.
+                    self.timed(
+                        "erase", {201, 409, 422}, "POST", f"/api/v1/devices/{device}/erasures",
+                        self.world.tokens[owner],
+                        {"disk_serial": serial, "method": "purge", "standard": "nist-sp-800-88-r1", "tool": "nwipe",
+                         "started_at": (now - dt.timedelta(minutes=30)).isoformat(),
+                         "finished_at": (now - dt.timedelta(minutes=1)).isoformat(), "verified": True},
+                    )  # fmt: skip
+
 
 # -- invariants --------------------------------------------------------------------------------
 
@@ -421,6 +460,49 @@ INVARIANTS = {
 def check_invariants(engine: sa.Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {name: int(conn.execute(sa.text(sql)).scalar_one()) for name, sql in INVARIANTS.items()}
+
+
+#: Card fields that must equal what ``listings.service.sync_from_device`` makes of the device now.
+CARD_FIELDS = (
+    "kind", "make", "model", "cpu", "ram_gb", "storage_gb", "health", "grade", "grade_rank",
+    "cosmetic_grade", "battery_health_pct", "specs", "remaining_life", "search_text",
+)  # fmt: skip
+
+
+def catalogue_invariants(url: str) -> dict[str, int]:
+    """Issue 20's catalogue invariants, checked with the service's own code rather than a second
+    copy of its rules in SQL (listability reads the stored diagnostics files):
+
+    * ``active_listings_not_listable``: active listings whose device ``erasures.listing_problems``
+      finds fault with (an unerased disk, an F grade, incomplete diagnostics);
+    * ``cards_differing_from_device``: active or suspended listings whose card (grade, kind, specs,
+      make, model …) differs from what its device makes of it now.
+    """
+    from sqlalchemy.orm import Session
+
+    from marketplace.db import make_engine
+    from marketplace.devices.models import Device
+    from marketplace.erasures.service import listing_problems
+    from marketplace.listings.models import OPEN_STATUSES, Listing, ListingStatus
+    from marketplace.listings.service import sync_from_device
+
+    engine = make_engine(url)
+    not_listable = differing = 0
+    try:
+        with Session(engine) as session:
+            listings = session.scalars(sa.select(Listing).where(Listing.status.in_(OPEN_STATUSES))).all()
+            for listing in listings:
+                device = session.get(Device, listing.device_id)
+                assert device is not None
+                if listing.status is ListingStatus.ACTIVE and listing_problems(session, device):
+                    not_listable += 1
+                expected = Listing(mode=listing.mode, price_cents=listing.price_cents)
+                sync_from_device(expected, device, listing.organisation, [])
+                if any(getattr(expected, name) != getattr(listing, name) for name in CARD_FIELDS):
+                    differing += 1
+    finally:
+        engine.dispose()
+    return {"active_listings_not_listable": not_listable, "cards_differing_from_device": differing}
 
 
 def totals(engine: sa.Engine) -> dict[str, int]:
@@ -499,7 +581,7 @@ def main() -> int:
         elapsed = time.monotonic() - started
         for error in stats.errors[:20]:
             log(f"ERROR {error}")
-        invariants = check_invariants(engine)
+        invariants = {**check_invariants(engine), **catalogue_invariants(url)}
         latencies = sorted(stats.latencies)
         result = {
             "seconds": round(elapsed, 1),

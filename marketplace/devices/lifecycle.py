@@ -41,3 +41,16 @@ def transition(device: Device, target: DeviceState) -> DeviceState:
         )
     device.state = target
     return current
+
+
+def ensure_not_sold(device: Device) -> None:
+    """A sold device (a sale or donation confirmed, before or after handover) is frozen: it is what
+    the buyer bought, and once handed over it is no longer its seller's. It thaws only if it comes
+    back (a return or a cancelled order). Diagnostics and erasures are refused in this state too
+    (``DIAGNOSABLE``), even a bench's retry of an upload already stored."""
+    if device.state is DeviceState.SOLD:
+        raise InvalidState(
+            "This device is sold: it can no longer be changed by its former owner "
+            "(it thaws only if the order is cancelled or the device is returned).",
+            errors={"device": ["Sold: frozen."]},
+        )

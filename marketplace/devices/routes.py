@@ -53,7 +53,9 @@ class DeviceById(MethodView):
     @blp.response(200, schemas.DeviceSchema, headers=schemas.ETAG_HEADER)
     @blp.alt_response(403, description="Your role does not allow changing devices")
     @blp.alt_response(404, description="No such device, or not in your organisations")
-    @blp.alt_response(409, description="Asset tag or serial already used; retired device")
+    @blp.alt_response(
+        409, description="Asset tag or serial already used; retired or sold device; kind of a listed device"
+    )
     @blp.alt_response(412, description="If-Match is stale: the device changed since you read it")
     @blp.alt_response(428, description="If-Match missing")
     def patch(self, precondition: dict[str, Any], changes: dict[str, Any], device_id: int) -> Any:

@@ -48,6 +48,7 @@ from marketplace.errors import (
     PreconditionRequired,
     ValidationFailed,
 )
+from marketplace.listings import service as listings
 from marketplace.listings.models import Listing, ListingStatus, Visibility
 from marketplace.members.access import BENCH_ROLES, INVENTORY_ROLES, SCOPE_API, Principal, require_user
 from marketplace.members.models import ApiToken, Organisation, Role, User
@@ -476,6 +477,7 @@ def update_device(
         raise ValidationFailed("These fields cannot be changed.", errors={k: ["Cannot be changed."] for k in unknown})
     if device.state is DeviceState.RETIRED:
         raise InvalidState("A retired device cannot be changed (allowed from retired: none).")
+    lifecycle.ensure_not_sold(device)
 
     before = _snapshot(device)
     new: dict[str, Any] = {}
@@ -505,6 +507,8 @@ def update_device(
     diff = {field: (before[field], after[field]) for field in UPDATABLE_FIELDS if before[field] != after[field]}
     if not diff:
         return device
+    if "kind" in diff:
+        ensure_kind_may_change(session, device)
     try:
         # The savepoint opens before the change so that a refused flush leaves the caller's
         # transaction usable (the importer updates many devices in one). It must also be
@@ -527,7 +531,24 @@ def update_device(
         public=not set(diff) <= PRIVATE_FIELDS,
     )
     session.flush()
+    listings.follow_device(session, device, principal)
     return device
+
+
+#: States in which the device is promised to someone or offered: what it is may not change.
+COMMITTED_STATES = frozenset({DeviceState.LISTED, DeviceState.RESERVED, DeviceState.ON_LOAN, DeviceState.SOLD})
+
+
+def ensure_kind_may_change(session: Session, device: Device) -> None:
+    """A listed (or reserved, lent, sold) device keeps its kind: a buyer searched for a screen and
+    the listing's terms, checklist and required reports are those of its kind. Withdraw the listing,
+    correct the kind, have it diagnosed as what it is, and list it again."""
+    if device.state in COMMITTED_STATES or listings.open_listing(session, device.id) is not None:
+        raise InvalidState(
+            f"The kind of a {device.state.value} device cannot change while it is offered or promised "
+            "(withdraw its listing first).",
+            errors={"kind": [f"Cannot change while the device is {device.state.value}."]},
+        )
 
 
 # --- lifecycle: repairs and retirement ----------------------------------------------------------

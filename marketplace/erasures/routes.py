@@ -27,7 +27,7 @@ class DeviceErasures(MethodView):
     @blp.response(201, schemas.ErasureSchema)
     @blp.alt_response(403, description="Your role does not record erasures (lister, technician, admin do)")
     @blp.alt_response(404, description="No such device (or not yours)")
-    @blp.alt_response(409, description="The device is not in its organisation's hands")
+    @blp.alt_response(409, description="The device is not in its organisation's hands (sold: frozen)")
     @blp.alt_response(422, description="Unknown disk serial (the known ones are named) or bad times")
     def post(self, data: dict[str, Any], device_id: int) -> Erasure:
         """Record the erasure of one disk (matched by serial to the device's latest diagnostics)"""

@@ -3,10 +3,10 @@
 * A disk is named by its serial and must be one of the disks of the device's latest diagnostics
   (``reports.service.current_disks``): an unknown serial is a 422 that lists the known ones. Serials
   are compared ignoring case and surrounding spaces (tools print them differently).
-* ``ensure_listable`` is what the catalogue calls before listing a device: it must be diagnosed
-  (state ``diagnosed`` or ``returned``) and every current disk must have a *verified* erasure. For a
-  device that came back (``returned``), only erasures recorded after its latest return count: the
-  borrower or buyer may have put data on it.
+* ``listing_problems`` is the one rule of what may be offered (complete diagnostics, not graded F,
+  every current disk with a *verified* erasure); ``ensure_listable`` adds the state (``diagnosed``
+  or ``returned``) for a new listing. For a device that came back (``returned``), only erasures
+  recorded after its latest return count: the borrower or buyer may have put data on it.
 * Each record writes an ``erased`` passport event whose public part says the method and standard,
   never the serial or the operator.
 """
@@ -73,8 +73,11 @@ def record_erasure(session: Session, principal: Principal | None, device_id: int
     device = reports.device_for_reading(session, principal, device_id)
     principal = require_org_role(principal, device.organisation_id, BENCH_ROLES, what="device")
     # The device's lock (``reservations.locks``): an erasure and a listing or an upload of the same
-    # device take turns, so a listing's erasure check sees a settled set of disks.
+    # device take turns, so a listing's erasure check sees a settled set of disks, and an upload
+    # naming a new disk (which suspends the listing) cannot interleave with this erasure
+    # reinstating it from the disks it read before.
     device = locks.lock_device(session, device.id)
+    lifecycle.ensure_not_sold(device)
     if device.state not in lifecycle.DIAGNOSABLE:
         raise InvalidState(f"A {device.state.value} device is not in its organisation's hands: no erasure now.")
     started_at: dt.datetime = data["started_at"]
@@ -132,6 +135,12 @@ def record_erasure(session: Session, principal: Principal | None, device_id: int
             "tool": erasure.tool,
         },
     )
+    session.flush()
+    # The missing erasure of a suspended listing's disk brings it back (listings.service.follow_device);
+    # imported here because the listings service reads this module's rule.
+    from marketplace.listings.service import follow_device
+
+    follow_device(session, device, principal)
     return erasure
 
 
@@ -183,13 +192,56 @@ def certificate(session: Session, principal: Principal | None, device_id: int) -
     return Certificate(device=device, report_id=report_id, disks=statuses, generated_at=utcnow())
 
 
+#: Grades never offered: F is "not reusable without more than a part swap" (DESIGN §2.2).
+UNLISTABLE_GRADES = frozenset({"F"})
+
+
+def listing_problems(session: Session, device: Device) -> dict[str, list[str]]:
+    """What keeps ``device`` out of the catalogue, whatever its state: ``{field: [plain words]}``,
+    empty when it may be offered. THE rule of what is listable, used for a new listing
+    (``ensure_listable``, with the state), for every change of a listed device
+    (``listings.service.follow_device`` suspends or reinstates its listing) and before a handover:
+
+    * ``diagnosis``: its current diagnostics are complete (checklist with a result, and the automatic
+      reports its kind needs, ``reports.service.diagnosis_of``);
+    * ``grade``: its server grade is not F;
+    * ``disks``: every disk of its latest diagnostics has a verified erasure (after a return, one
+      recorded since).
+    """
+    problems: dict[str, list[str]] = {}
+    diagnosis = reports.diagnosis_of(session, device)
+    if not diagnosis.complete:
+        problems["diagnosis"] = [f"Diagnostics incomplete: missing {', '.join(diagnosis.missing)}."]
+    if device.grade in UNLISTABLE_GRADES:
+        problems["grade"] = [f"Graded {device.grade} by its diagnostics: not reusable as it is."]
+    _report_id, statuses = disk_statuses(session, device)
+    missing = [d.label for d in statuses if not d.erased]
+    if missing:
+        problems["disks"] = [f"{label}: no verified erasure" for label in missing]
+    return problems
+
+
+def describe_problems(problems: Mapping[str, Sequence[str]]) -> str:
+    """``listing_problems`` in one sentence for the seller."""
+    parts: list[str] = []
+    if "disks" in problems:
+        disks = [message.removesuffix(": no verified erasure") for message in problems["disks"]]
+        parts.append("every disk needs a verified erasure; missing for: " + ", ".join(disks))
+    if "grade" in problems:
+        parts.extend(message.rstrip(".") for message in problems["grade"])
+    if "diagnosis" in problems:
+        parts.extend(message.rstrip(".") for message in problems["diagnosis"])
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
+
+
 def ensure_listable(session: Session, device: Device) -> None:
     """Raise InvalidState (409) unless the device may be listed: diagnosed (state ``diagnosed`` or
-    ``returned``) and every disk of its latest diagnostics with a verified erasure.
+    ``returned``) and ``listing_problems`` empty.
 
-    The catalogue calls this before it lists a device; the problem names the disks still missing
-    one (``errors["disks"]``). A device without storage (a screen, a diskless thin client whose
-    checklist records ``storage: na``) needs no erasure.
+    The catalogue calls this before it lists a device; the problem names what is missing per
+    field (``errors["disks"]``: the disks without a verified erasure). A device without storage (a
+    screen, a diskless thin client whose checklist records ``storage: na``) needs no erasure.
     """
     if device.state not in LISTABLE_STATES:
         raise InvalidState(
@@ -197,14 +249,9 @@ def ensure_listable(session: Session, device: Device) -> None:
             "upload its diagnostics and functional checklist first.",
             errors={"state": [f"Is {device.state.value}; must be diagnosed or returned."]},
         )
-    _report_id, statuses = disk_statuses(session, device)
-    missing = [d for d in statuses if not d.erased]
-    if missing:
-        labels = [d.label for d in missing]
-        raise InvalidState(
-            "Every disk needs a verified erasure before the device is listed; missing for: " + ", ".join(labels) + ".",
-            errors={"disks": [f"{label}: no verified erasure" for label in labels]},
-        )
+    problems = listing_problems(session, device)
+    if problems:
+        raise InvalidState("The device cannot be listed: " + describe_problems(problems), errors=problems)
 
 
 def all_disks_erased(session: Session, device: Device) -> bool:

@@ -41,12 +41,14 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
 from marketplace.devices.models import Device, DeviceKind, DeviceState, EventKind
-from marketplace.devices.service import PRIVATE_FIELDS
+from marketplace.devices.service import COMMITTED_STATES, PRIVATE_FIELDS
 from marketplace.devices.specs import validate_specs
 from marketplace.errors import DomainError, NotFound, ValidationFailed
 from marketplace.imports import bulk
 from marketplace.imports.formats import FileError, ImportFormat, ParsedFile, neutralise, read_rows
 from marketplace.imports.mapping import Converter, DeviceInput, RowError, required_for_create
+from marketplace.listings.models import OPEN_STATUSES, Listing
+from marketplace.listings.service import follow_device
 from marketplace.members.access import INVENTORY_ROLES, Principal, require_org_role
 from marketplace.members.models import Organisation
 
@@ -100,6 +102,10 @@ class _Existing:
     version: int
     values: dict[str, Any]
     specs: dict[str, Any]
+    state: DeviceState = DeviceState.REGISTERED
+    #: Offered or promised (listed, reserved, lent, sold, or with an open listing): its kind is
+    #: fixed, and the catalogue follows what the import changes (``listings.service.follow_device``).
+    offered: bool = False
 
 
 @dataclass(slots=True)
@@ -262,6 +268,13 @@ def _run(
         report.add_errors(errors)
         if progress is not None:
             progress("write", len(batch), len(plans))
+    failed_lines = {e.row for e in report.errors} | report._failed_rows
+    for plan in plans:
+        if isinstance(plan, _Update) and plan.existing.offered and plan.line not in failed_lines:
+            # Written with Core statements: reload the device, then let the catalogue follow it.
+            written = session.get(Device, plan.existing.id, populate_existing=True)
+            if written is not None:
+                follow_device(session, written, actor)
     report.errors.sort(key=lambda e: e.row)
     return report
 
@@ -284,7 +297,15 @@ def _load_existing(session: Session, organisation_id: int) -> list[_Existing]:
             t.c.location,
             t.c.notes,
             t.c.specs,
+            t.c.state,
         ).where(t.c.organisation_id == organisation_id)
+    )
+    with_listing = set(
+        session.scalars(
+            sa.select(Listing.device_id).where(
+                Listing.organisation_id == organisation_id, Listing.status.in_(OPEN_STATUSES)
+            )
+        )
     )
     out = []
     for r in rows:
@@ -298,7 +319,9 @@ def _load_existing(session: Session, organisation_id: int) -> list[_Existing]:
             "location": r.location,
             "notes": r.notes,
         }
-        out.append(_Existing(r.id, r.version, values, dict(r.specs or {})))
+        state = DeviceState(r.state)
+        offered = state in COMMITTED_STATES or r.id in with_listing
+        out.append(_Existing(r.id, r.version, values, dict(r.specs or {}), state, offered))
     return out
 
 
@@ -439,6 +462,12 @@ def _plan_update(item: DeviceInput, target: _Existing, check_specs: _SpecsChecke
             changes[f"specs.{key}"] = [old, new]
     if not changes:
         return None
+    # The devices service's rules for a PATCH (``lifecycle.ensure_not_sold``, ``ensure_kind_may_change``).
+    if target.state is DeviceState.SOLD:
+        return [RowError(item.line, "serial", "This device is sold: it can no longer be changed.")]
+    if "kind" in changes and target.offered:
+        message = f"The kind of a {target.state.value} device cannot change while it is offered or promised."
+        return [RowError(item.line, "kind", message)]
     return _Update(item.line, values, specs, changes, target)
 
 

@@ -29,8 +29,16 @@ class ListingMode(enum.StrEnum):
 
 class ListingStatus(enum.StrEnum):
     ACTIVE = "active"  # on offer (a live reservation may hold it)
+    #: Out of the catalogue because its device stopped being listable (an unerased disk, a failing
+    #: grade, an incomplete diagnosis): ``suspended_reason`` says why; it comes back by itself once
+    #: the device is listable again (``service.follow_device``).
+    SUSPENDED = "suspended"
     CLOSED = "closed"  # sold / donated / ended
     WITHDRAWN = "withdrawn"
+
+
+#: Statuses of a listing that still belongs to its device (at most one per device).
+OPEN_STATUSES = (ListingStatus.ACTIVE, ListingStatus.SUSPENDED)
 
 
 class Visibility(enum.StrEnum):
@@ -108,6 +116,9 @@ class Listing(TimestampMixin, Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
     withdrawn_at: Mapped[dt.datetime | None]
+    #: Why the listing is suspended, in plain words for its seller (None unless suspended).
+    suspended_reason: Mapped[str | None] = mapped_column(sa.Text)
+    suspended_at: Mapped[dt.datetime | None]
 
     # --- Snapshot of the device and its owner, for search and result cards -----------------
     # Written only by ``service.sync_from_device``; never set from request data.

@@ -80,5 +80,5 @@ class ListingById(MethodView):
     @blp.alt_response(403, description="Not a lister of the listing's organisation")
     @blp.alt_response(409, description="The device is reserved or the listing is no longer active")
     def delete(self, listing_id: int) -> dict[str, Any]:
-        """Withdraw a listing: the device goes back to diagnosed"""
+        """Withdraw a listing (active or suspended): the device goes back to diagnosed"""
         return service.withdraw_listing(current_session(), current_principal(), listing_id)

@@ -97,6 +97,13 @@ class ListingSchema(Schema):
     updated_at = ma.fields.AwareDateTime()
     device = ma.fields.Nested(ListingDeviceSchema)
     organisation = ma.fields.Nested(ListingOrganisationSchema)
+    status_reason = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Why a suspended listing is out of the catalogue (seen by its organisation only: "
+            "others do not see suspended listings); null otherwise"
+        },
+    )
 
 
 class ListingPageSchema(Schema):

@@ -2,8 +2,12 @@
 
 Listing moves the device to ``listed`` and withdrawing moves it back to ``diagnosed``, through
 ``devices.lifecycle.transition``, each with its passport event. The listing row carries a
-snapshot of the device for the catalogue (``sync_from_device``); call ``sync_device_listing``
-after changing a listed device's grade, specs or findings so the catalogue follows.
+snapshot of the device for the catalogue (``sync_from_device``).
+
+Every writer of a device (PATCH, CSV import, diagnostics upload or checklist, re-grade, erasure,
+a return) calls ``follow_device`` in its own transaction: the one place where the catalogue
+follows the device, both its card and whether it may stay on offer (see there for the rules of
+suspension).
 
 Reads return plain dicts built from one Core select of exactly the columns a result shows (no
 ORM objects, no serial, no asset tag): the search endpoint serialises them straight to JSON.
@@ -11,6 +15,7 @@ ORM objects, no serial, no asset tag): the search endpoint serialises them strai
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import functools
 import re
@@ -34,6 +39,7 @@ from marketplace.listings import textsearch
 from marketplace.listings.compiled import CompiledQueries
 from marketplace.listings.models import (
     GRADE_RANKS,
+    OPEN_STATUSES,
     UNGRADED_RANK,
     Listing,
     ListingMode,
@@ -111,6 +117,7 @@ CARD_COLUMNS: tuple[sa.ColumnElement[Any], ...] = (
     _O.name.label("organisation_name"),
     _text(_L.organisation_kind),
     _O.department.label("organisation_department"),
+    _L.suspended_reason,
 )
 _CARD_FROM = sa.join(Listing.__table__, Organisation.__table__, _O.id == _L.organisation_id)
 
@@ -149,6 +156,7 @@ def card(r: Sequence[Any]) -> dict[str, Any]:
             "remaining_life": r[27],
         },
         "organisation": {"id": r[2], "name": r[28], "kind": r[29], "department": r[30]},
+        "status_reason": r[31],
     }
 
 
@@ -284,14 +292,90 @@ def sync_from_device(listing: Listing, device: Device, organisation: Organisatio
     listing.search_text = " ".join(p for p in (device.make, device.model, listing.cpu) if p).lower()[:600]
 
 
-def sync_device_listing(session: Session, device: Device) -> None:
-    """Refresh the active listing of ``device`` (if any) after its grade, specs or findings changed."""
-    listing = session.scalar(
-        sa.select(Listing).where(Listing.device_id == device.id, Listing.status == ListingStatus.ACTIVE)
+def open_listing(session: Session, device_id: int) -> Listing | None:
+    """The device's listing that is on offer or suspended (at most one: ``create_listing``)."""
+    return session.scalar(sa.select(Listing).where(Listing.device_id == device_id, Listing.status.in_(OPEN_STATUSES)))
+
+
+def follow_device(session: Session, device: Device, actor: Principal | None) -> None:
+    """Make the device's open listing follow a change of the device, in the caller's transaction.
+
+    Every writer of a device's fields, diagnostics or erasures calls this (devices, imports,
+    reports, erasures, orders and loans services): it is the one place where
+
+    * the catalogue card is refreshed from the device (kind, make, model, specs, grades, battery,
+      findings: ``sync_from_device``), so a search never filters on what the device no longer is;
+    * the listing leaves the catalogue when the device stops being listable
+      (``erasures.listing_problems``: an unerased disk, an F grade, incomplete diagnostics). It
+      becomes ``suspended``, with ``suspended_reason`` in plain words for its seller and an
+      ``unlisted`` passport event (``reason: suspended``, ``causes``: the fields at fault, never a
+      serial). The device keeps its state: it is still the listing's, promised to nobody new.
+    * a suspended listing comes back **by itself** (``listed`` event, ``reason: reinstated``) once
+      the device is listable again, e.g. after the missing erasure is recorded: the seller chose to
+      offer it, on terms that did not change, and the suspension was never their choice. A seller
+      who no longer wants it withdraws the suspended listing (``DELETE /listings/{id}``).
+
+    What a suspension does to the people already committed to the device (a rule a buyer can
+    live with: nobody pays for or takes away a device that is not listable, nobody loses money):
+
+    * a live reservation hold ends (``cancelled``): the member has not paid anything yet;
+    * orders stay as they are (a pending card payment may still complete), but the seller cannot
+      hand the device over while it is not listable (409); the buyer (or the seller) may cancel
+      for a full refund, as before any handover;
+    * booked loans stay booked, but their handover is refused while the listing is suspended; if
+      it comes back before the loan starts, the loan goes ahead as agreed.
+    """
+    listing = open_listing(session, device.id)
+    if listing is None:
+        return
+    sync_from_device(listing, device, listing.organisation, key_findings(session, device))
+    problems = erasures.listing_problems(session, device)
+    now = utcnow()
+    if problems:
+        reason = "Out of the catalogue: " + erasures.describe_problems(problems)
+        if listing.status is ListingStatus.ACTIVE:
+            listing.status = ListingStatus.SUSPENDED
+            listing.suspended_at = now
+            listing.updated_at = now
+            _end_live_holds(session, listing, now)
+            passport.record_event(
+                session,
+                device,
+                EventKind.UNLISTED,
+                actor,
+                organisation_id=listing.organisation_id,
+                data={"listing_id": listing.id, "reason": "suspended", "causes": sorted(problems)},
+            )
+        listing.suspended_reason = reason
+    elif listing.status is ListingStatus.SUSPENDED:
+        listing.status = ListingStatus.ACTIVE
+        listing.suspended_reason = None
+        listing.suspended_at = None
+        listing.updated_at = now
+        passport.record_event(
+            session,
+            device,
+            EventKind.LISTED,
+            actor,
+            organisation_id=listing.organisation_id,
+            data={"listing_id": listing.id, "reason": "reinstated"},
+        )
+    session.flush()
+
+
+def _end_live_holds(session: Session, listing: Listing, now: dt.datetime) -> None:
+    from marketplace.reservations.models import Reservation, ReservationStatus
+
+    session.execute(
+        sa.update(Reservation)
+        .where(
+            Reservation.listing_id == listing.id,
+            Reservation.status == ReservationStatus.ACTIVE,
+            Reservation.expires_at > now,
+        )
+        .values(status=ReservationStatus.CANCELLED, ended_at=now)
+        .execution_options(synchronize_session="fetch")
     )
-    if listing is not None:
-        sync_from_device(listing, device, listing.organisation, key_findings(session, device))
-        session.flush()
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -359,11 +443,15 @@ def create_listing(
     _check_mode_fields(mode, values)
     organisation = device.organisation
     place = _place(postcode, organisation)
-    active = session.scalar(
-        sa.select(Listing.id).where(Listing.device_id == device.id, Listing.status == ListingStatus.ACTIVE)
-    )
-    if active is not None:
-        raise InvalidState(f"This device is already listed (listing {active}).", errors={"device_id": ["Listed."]})
+    current = open_listing(session, device.id)
+    if current is not None:
+        if current.status is ListingStatus.SUSPENDED:
+            raise InvalidState(
+                f"This device's listing {current.id} is suspended; it comes back by itself once the device "
+                f"is listable again ({current.suspended_reason}), or withdraw it first.",
+                errors={"device_id": ["Listing suspended."]},
+            )
+        raise InvalidState(f"This device is already listed (listing {current.id}).", errors={"device_id": ["Listed."]})
     erasures.ensure_listable(session, device)
     if mode is ListingMode.DONATION:
         kinds = eligible_kinds or DEFAULT_DONATION_KINDS
@@ -418,7 +506,8 @@ def _load_listing_as_lister(session: Session, principal: Principal | None, listi
 
 
 def _ensure_editable(listing: Listing) -> None:
-    if listing.status is not ListingStatus.ACTIVE:
+    """Active and suspended listings may change their terms or be withdrawn; past ones not."""
+    if listing.status not in OPEN_STATUSES:
         raise InvalidState(f"This listing is {listing.status.value}; it can no longer change.")
     if listing.device.state is not DeviceState.LISTED:
         raise InvalidState(f"The device is {listing.device.state.value}; its listing cannot change now.")
@@ -506,6 +595,7 @@ def withdraw_listing(session: Session, principal: Principal | None, listing_id: 
     previous = lifecycle.transition(device, DeviceState.DIAGNOSED)
     listing.status = ListingStatus.WITHDRAWN
     listing.withdrawn_at = utcnow()
+    listing.suspended_reason = None
     passport.record_event(
         session,
         device,

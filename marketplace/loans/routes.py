@@ -80,7 +80,9 @@ class LoanById(MethodView):
 class LoanHandover(MethodView):
     @blp.response(200, schemas.LoanSchema)
     @blp.alt_response(403, description="Only the lender hands over")
-    @blp.alt_response(409, description="Not booked, not in its period, or the deposit is not secured")
+    @blp.alt_response(
+        409, description="Not booked, not in its period, the deposit is not secured, or the listing is suspended"
+    )
     def post(self, loan_id: int) -> Loan:
         """The lender hands the device over"""
         return service.hand_over(current_session(), current_principal(), loan_id, gateway=current_gateway())

@@ -33,6 +33,7 @@ from marketplace.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
+from marketplace.listings import service as listings
 from marketplace.listings.models import Listing, ListingMode, ListingStatus
 from marketplace.loans.models import ACTIVE_STATUSES, DepositKind, DepositStatus, Loan, LoanStatus
 from marketplace.members.access import INVENTORY_ROLES, Principal, require_user
@@ -355,6 +356,13 @@ def hand_over(
     session.refresh(loan)
     if loan.status is not LoanStatus.BOOKED:
         raise InvalidState(f"A {loan.status.value} loan cannot be handed over.")
+    listing = session.get(Listing, loan.listing_id)
+    if listing is not None and listing.status is ListingStatus.SUSPENDED:
+        # The loan stays booked: if the device is listable again before the period ends, it goes ahead.
+        raise InvalidState(
+            f"The device cannot be lent now: {listing.suspended_reason}",
+            errors={"listing": ["Suspended."]},
+        )
     if not loan.start_date <= now.date() < loan.end_date:
         raise InvalidState(f"This loan runs from {loan.start_date.isoformat()} to {loan.end_date.isoformat()}.")
     _refresh_deposit(session, loan, gateway)
@@ -422,6 +430,10 @@ def return_loan(
             session, device, EventKind.LISTED, principal, organisation_id=loan.lender_organisation_id,
             state_from=previous, data={"listing_id": listing.id, "after_loan": loan.id},
         )  # fmt: skip
+    # Back from a borrower: its disks need an erasure recorded since (erasures.listing_problems), so
+    # a listing with disks is suspended until the lender records one.
+    session.flush()
+    listings.follow_device(session, device, principal)
     return loan
 
 

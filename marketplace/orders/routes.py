@@ -86,7 +86,7 @@ class OrderCancel(MethodView):
 class OrderHandover(MethodView):
     @blp.response(200, schemas.OrderSchema)
     @blp.alt_response(403, description="Only the seller hands over")
-    @blp.alt_response(409, description="Not paid/confirmed")
+    @blp.alt_response(409, description="Not paid/confirmed, or the device stopped being listable (errors name why)")
     def post(self, order_id: int) -> Order:
         """The seller hands the device over: the 30-day return window and the warranty start"""
         return service.hand_over(current_session(), current_principal(), order_id)

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from marketplace.db import utcnow
 from marketplace.devices import lifecycle, passport
 from marketplace.devices.models import Device, DeviceState, EventKind
+from marketplace.erasures import service as erasures
 from marketplace.errors import (
     Conflict,
     DomainError,
@@ -41,6 +42,7 @@ from marketplace.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
+from marketplace.listings import service as listings
 from marketplace.listings.models import Listing, ListingMode, ListingStatus
 from marketplace.loans.availability import booked_for_loan
 from marketplace.members.access import INVENTORY_ROLES, Principal, require_user
@@ -264,6 +266,7 @@ def _confirm_sale(
         data={"order_id": order.id, "payment": order.payment.value},
     )  # fmt: skip
     listing.status = ListingStatus.CLOSED
+    listing.suspended_reason = None
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -307,6 +310,7 @@ def hand_over(session: Session, principal: Principal | None, order_id: int, *, n
     device = _lock_order(session, order)
     if order.status is not OrderStatus.CONFIRMED:
         raise InvalidState(f"A {order.status.value} order cannot be handed over (it must be confirmed/paid).")
+    _ensure_still_listable(session, device)
     order.status = OrderStatus.HANDED_OVER
     order.handed_over_at = now
     order.return_deadline = now + RETURN_WINDOW
@@ -319,6 +323,20 @@ def hand_over(session: Session, principal: Principal | None, order_id: int, *, n
         data={"handover": True, "order_id": order.id, "return_deadline": order.return_deadline.isoformat()},
     )  # fmt: skip
     return order
+
+
+def _ensure_still_listable(session: Session, device: Device) -> None:
+    """Nothing unerased or failing leaves: a device that stopped being listable after it was
+    ordered (e.g. re-graded F, listings.service.follow_device) is not handed over. The order stays,
+    so the buyer keeps the choice: wait until the seller puts it right, or cancel for a full refund."""
+    problems = erasures.listing_problems(session, device)
+    if problems:
+        raise InvalidState(
+            "The device cannot be handed over: "
+            + erasures.describe_problems(problems)
+            + " The buyer or the seller may cancel the order for a full refund.",
+            errors=problems,
+        )
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -433,7 +451,8 @@ def _cancel_intent_unless_paid(order: Order, gateway: PaymentGateway) -> Payment
 
 
 def _release_device(session: Session, order: Order, device: Device, actor: Principal | None, now: dt.datetime) -> None:
-    """Cancelled before handover: the device goes back on offer."""
+    """Cancelled before handover: the device goes back on offer, unless it stopped being listable
+    meanwhile (then its listing is suspended: ``listings.service.follow_device``)."""
     order.status = OrderStatus.CANCELLED
     order.cancelled_at = now
     listing = session.get(Listing, order.listing_id)
@@ -446,7 +465,10 @@ def _release_device(session: Session, order: Order, device: Device, actor: Princ
         session, device, EventKind.RELEASED, actor, organisation_id=order.seller_organisation_id,
         state_from=previous, data={"order_id": order.id, "cancelled": True},
     )  # fmt: skip
-    listing.status = ListingStatus.ACTIVE
+    if listing.status is ListingStatus.CLOSED:
+        listing.status = ListingStatus.ACTIVE
+    session.flush()
+    listings.follow_device(session, device, actor)
 
 
 def mark_paid(session: Session, principal: Principal | None, order_id: int, *, now: dt.datetime | None = None) -> Order:

@@ -59,7 +59,7 @@ class DeviceChecklist(MethodView):
         description="The same checklist was already recorded (duplicate=true)",
     )
     @blp.alt_response(404, description="No such device (or not yours)")
-    @blp.alt_response(409, description="The device is not in its organisation's hands")
+    @blp.alt_response(409, description="The device is not in its organisation's hands (sold: frozen, even for a retry)")
     def post(self, data: dict[str, Any], device_id: int) -> tuple[service.ReportResult, int]:
         """Record the technician's functional checklist (a report of kind manual, graded on the server)"""
         result = service.record_checklist(current_session(), current_principal(), device_id, data)

@@ -277,6 +277,7 @@ def _record(
     files: Sequence[UploadedFile],
     parsed: Sequence[tuple[str, tuple[ComponentReport, ...]]],
 ) -> ReportResult:
+    lifecycle.ensure_not_sold(device)
     digest = files_digest(f.content for f in files)
     existing = session.scalar(
         sa.select(DiagnosticReport).where(
@@ -338,7 +339,17 @@ def _record(
         state_from=state_from,
     )
     session.flush()
+    _follow(session, device, principal)
     return ReportResult(report, diagnosis=diagnosis, device=device)
+
+
+def _follow(session: Session, device: Device, actor: Principal | None) -> None:
+    """The catalogue follows the device's new diagnostics (card, and suspension when a new disk is
+    unerased, the grade fails or the checklist no longer covers it): ``listings.service.follow_device``.
+    Imported here: the listings service reads this module's assessments."""
+    from marketplace.listings.service import follow_device
+
+    follow_device(session, device, actor)
 
 
 def _clean_filename(name: str) -> str:
@@ -658,6 +669,7 @@ def regrade_device(session: Session, device_id: int, outcome: RegradeOutcome) ->
                 },
             )
     session.flush()
+    _follow(session, device, None)
 
 
 def regrade_all(

@@ -5,7 +5,7 @@ donation's eligible organisation kinds are copied from the listing into the rese
 order uses them. Existing holds take their listing's current terms.
 
 Revision ID: b7e4c2a9d513
-Revises: d1a33b741295
+Revises: b7d2e4c1a9f3
 Create Date: 2026-12-07 18:10:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "b7e4c2a9d513"
-down_revision: str | Sequence[str] | None = "d1a33b741295"
+down_revision: str | Sequence[str] | None = "b7d2e4c1a9f3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

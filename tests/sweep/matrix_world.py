@@ -15,6 +15,7 @@ from marketplace.db import utcnow
 from marketplace.devices.models import Device, DeviceKind, DeviceState
 from marketplace.listings.models import Listing, ListingMode, Visibility
 from tests.api_helpers import Actor, auth, create_org, register
+from tests.listable import add_checklist
 from tests.marketplace.reports.helpers import NVME_JSON, Org, make_org, make_staff, upload
 
 CALLERS = ("anonymous", "member", "lister", "technician", "admin", "admin_b", "bench", "staff")
@@ -60,7 +61,7 @@ def _listed_device(session: Session, org_id: int, mode: ListingMode, visibility:
         diagnosed_at=utcnow(),
     )
     session.add(device)
-    session.flush()
+    add_checklist(session, device)
     listing = Listing(
         device_id=device.id,
         organisation_id=org_id,

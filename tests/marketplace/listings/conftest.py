@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from marketplace.db import utcnow
 from marketplace.devices.models import CosmeticGrade, Device, DeviceKind, DeviceState
 from tests.api_helpers import Actor, add_member, create_org, register
+from tests.listable import add_checklist
 
 _serials = itertools.count(1)
 
@@ -46,7 +47,7 @@ MakeDevice = Callable[..., Device]
 
 @pytest.fixture
 def make_device(db_session: Session) -> MakeDevice:
-    """A device created directly in a listable state (diagnosed, no disk left to erase)."""
+    """A device created directly in a listable state (diagnosed by a checklist, no disk to erase)."""
 
     def make(organisation_id: int, **fields: Any) -> Device:
         n = next(_serials)
@@ -69,6 +70,7 @@ def make_device(db_session: Session) -> MakeDevice:
         values.update(fields)
         device = Device(**values)
         db_session.add(device)
+        add_checklist(db_session, device)
         # Commit (releases the test's savepoint): a rejected request rolls back to here, not before.
         db_session.commit()
         return device

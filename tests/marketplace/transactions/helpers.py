@@ -14,6 +14,7 @@ from marketplace.devices.models import Device, DeviceKind, DeviceState
 from marketplace.listings.models import Listing, ListingMode
 from marketplace.members.models import Organisation, User
 from tests.api_helpers import Actor, add_member, create_org, register
+from tests.listable import add_checklist
 
 _serial = itertools.count(1)
 
@@ -38,7 +39,7 @@ def make_listing(
         grade="B",
     )
     session.add(device)
-    session.flush()
+    add_checklist(session, device)
     if mode is not ListingMode.SALE and "price_cents" not in extra:
         price_cents = None
     listing = Listing(
