@@ -61,6 +61,14 @@ if os.path.isdir(_SHM):
 # TRUSTED_PROXIES=1 is set (werkzeug's ProxyFix): the login throttle counts per client, not per nginx.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
+# gunicorn 25+ opens a control socket for ``gunicornc`` at one path per user ($XDG_RUNTIME_DIR or
+# ~/.gunicorn/gunicorn.ctl), which two instances on one machine would take from each other: off,
+# unless RELIFE_CONTROL_SOCKET names one for this instance (e.g. /run/relife/gunicorn.ctl).
+if _control := os.environ.get("RELIFE_CONTROL_SOCKET"):
+    control_socket = _control
+else:
+    control_socket_disable = True
+
 # Logs on stderr/stdout: systemd's journal (or the container runtime) keeps them.
 accesslog = "-"
 errorlog = "-"

@@ -68,7 +68,6 @@ def servers(
     """The three gunicorns, started side by side (each takes seconds to import the app)."""
     tmp = tmp_path_factory.mktemp("production")
     with fresh_database(tmp, "production") as url:
-        migrate.upgrade(url)
         ports = Servers(app=stack.free_port(), other=stack.free_port(), plain=stack.free_port())
         common = {"REDIS_URL": redis_url, "TRUSTED_PROXIES": "1", "RELIFE_LOG_LEVEL": "warning"}
         commands = {
@@ -76,8 +75,10 @@ def servers(
             "other": (stack.gunicorn_command(ports.other), stack.app_env(url, WEB_CONCURRENCY="1", **common)),
             "plain": (stack.plain_gunicorn_command(ports.plain, WORKERS), stack.app_env(url)),
         }
+        # The app touches the database only when asked: the workers load it while the schema is built.
         procs = {name: stack.start(cmd, env, tmp / f"{name}.log") for name, (cmd, env) in commands.items()}
         try:
+            migrate.upgrade(url)
             for name, proc in procs.items():
                 port = getattr(ports, name)
                 stack.wait_ready(
