@@ -11,7 +11,9 @@ server of ``--database-url`` and dropped at the end):
 ``--slow`` connections send a request one byte every ``--interval`` seconds; meanwhile one client
 asks ``GET /api/v1/health`` then ``/api/v1/listings`` in turn for ``--seconds`` (each with a 2 s
 timeout, then 0.25 s apart). Progress on stderr; the last stdout line is one JSON object:
-``{"setup","slow","probes","answered","timeouts","p50_ms","max_ms","slow_cut_off","slow_cut_after_s"}``.
+``{"setup","slow","reconnect","probes","answered","timeouts","p50_ms","max_ms","slow_cut_off","slow_cut_after_s"}``
+(``slow_cut_off``: slow connections the server closed; ``slow_cut_after_s``: the shortest and
+longest time one had been open then). ``--reconnect`` replaces each one cut off by a new one.
 """
 
 from __future__ import annotations
@@ -39,11 +41,13 @@ def log(message: str) -> None:
     print(f"[slow {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def measure(url: str, attack_port: int, slow: int, interval: float, seconds: float) -> dict[str, object]:
+def measure(
+    url: str, attack_port: int, slow: int, interval: float, seconds: float, reconnect: bool
+) -> dict[str, object]:
     latencies: list[float] = []
     timeouts = 0
     paths = ("/api/v1/health", "/api/v1/listings?limit=5")
-    with stack.SlowClients(attack_port, slow, interval=interval) as clients:
+    with stack.SlowClients(attack_port, slow, interval=interval, reconnect=reconnect) as clients:
         time.sleep(min(2.0, interval * 2))  # let every slow connection reach a worker, if it can
         end = time.monotonic() + seconds
         n = 0
@@ -57,7 +61,7 @@ def measure(url: str, attack_port: int, slow: int, interval: float, seconds: flo
             if n % 10 == 0:
                 log(f"{n} probes: {len(latencies)} answered, {timeouts} not; slow still open: {clients.still_open}")
             time.sleep(0.25)
-        cut = [after for after in clients.closed_after if after is not None]
+        cut = list(clients.cuts)
     return {
         "probes": n,
         "answered": len(latencies),
@@ -75,6 +79,7 @@ def main() -> int:
     parser.add_argument("--slow", type=int, default=16, help="slow connections")
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between two bytes of a slow client")
     parser.add_argument("--seconds", type=float, default=20, help="how long to probe (at most 120)")
+    parser.add_argument("--reconnect", action="store_true", help="replace each slow client cut off by a new one")
     parser.add_argument("--database-url", help="a PostgreSQL server URL; a fresh SQLite file when absent")
     args = parser.parse_args()
     seconds = min(args.seconds, 120.0)
@@ -95,11 +100,15 @@ def main() -> int:
                     parser.error("nginx is not installed (apt-get install nginx)")
                 with stack.nginx(binary, Path(tmp) / "nginx", f"127.0.0.1:{port}") as front:
                     log(f"nginx on {front.url}; {args.slow} slow clients, one byte every {args.interval} s")
-                    result = measure(front.url, front.port, args.slow, args.interval, seconds)
+                    result = measure(front.url, front.port, args.slow, args.interval, seconds, args.reconnect)
             else:
                 log(f"{args.slow} slow clients straight to gunicorn, one byte every {args.interval} s")
-                result = measure(target, port, args.slow, args.interval, seconds)
-    print(json.dumps({"setup": args.setup, "slow": args.slow, "interval_s": args.interval, **result}))
+                result = measure(target, port, args.slow, args.interval, seconds, args.reconnect)
+    print(
+        json.dumps(
+            {"setup": args.setup, "slow": args.slow, "interval_s": args.interval, "reconnect": args.reconnect, **result}
+        )
+    )
     return 0
 
 

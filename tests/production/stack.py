@@ -35,6 +35,12 @@ NGINX_SITE = REPO / "deploy" / "nginx" / "relife.conf"
 PLACEHOLDERS = ("RELIFE_LISTEN", "RELIFE_SERVER_NAME", "RELIFE_UPSTREAM")
 # What a slow client sends, one byte per tick: a well-formed request that never finishes.
 SLOW_REQUEST = b"GET /api/v1/health HTTP/1.1\r\nHost: relife.test\r\nUser-Agent: slow\r\n" + b"X-Slow: " + b"a" * 4096
+# A slow upload: complete headers at once, then a body one byte per tick.
+SLOW_BODY_HEAD = (
+    b"POST /api/v1/users HTTP/1.1\r\nHost: relife.test\r\nContent-Type: application/json\r\n"
+    b"Content-Length: 100000\r\n\r\n"
+)
+SLOW_BODY = b'{"email": "' + b"a" * 99000
 
 
 def nginx_binary() -> str | None:
@@ -212,28 +218,34 @@ def nginx(binary: str, prefix: Path, upstream: str) -> Iterator[Nginx]:
 
 
 @dataclass
+class _Slow:
+    sock: socket.socket
+    opened_at: float
+    sent: int = 0
+
+
+@dataclass
 class SlowClients:
-    """``count`` connections to ``port``, each sending ``SLOW_REQUEST`` one byte every ``interval``
-    seconds from one background thread. ``closed_after[i]`` is when the server closed connection i
-    (seconds after it opened), None while it is still open."""
+    """``count`` connections to ``port``. Each sends ``head`` at once, then ``trickle`` one byte
+    every ``interval`` seconds, all from one background thread. ``cuts`` holds, for each connection
+    the server closed (or answered), how long it had been open. With ``reconnect``, a connection cut
+    off is replaced by a new one at once, as a determined attacker does."""
 
     port: int
     count: int
     interval: float = 1.0
-    opened_at: float = 0.0
-    closed_after: list[float | None] = field(default_factory=list)
-    _socks: list[socket.socket] = field(default_factory=list)
+    head: bytes = b""
+    trickle: bytes = SLOW_REQUEST
+    reconnect: bool = False
+    cuts: list[float] = field(default_factory=list)
+    _slots: list[_Slow | None] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+    _selector: selectors.BaseSelector = field(default_factory=selectors.DefaultSelector)
 
     def __enter__(self) -> SlowClients:
-        self.opened_at = time.monotonic()
-        for _ in range(self.count):
-            sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
-            sock.setblocking(False)
-            self._socks.append(sock)
-        self.closed_after = [None] * self.count
-        self._thread = threading.Thread(target=self._trickle, name="slow-clients", daemon=True)
+        self._slots = [self._connect(index) for index in range(self.count)]
+        self._thread = threading.Thread(target=self._run, name="slow-clients", daemon=True)
         self._thread.start()
         return self
 
@@ -241,12 +253,14 @@ class SlowClients:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        for sock in self._socks:
-            sock.close()
+        for slot in self._slots:
+            if slot is not None:
+                slot.sock.close()
+        self._selector.close()
 
     @property
     def still_open(self) -> int:
-        return sum(1 for when in self.closed_after if when is None)
+        return sum(1 for slot in self._slots if slot is not None)
 
     def wait_all_closed(self, seconds: float) -> bool:
         deadline = time.monotonic() + seconds
@@ -254,38 +268,47 @@ class SlowClients:
             time.sleep(0.1)
         return self.still_open == 0
 
-    def _trickle(self) -> None:
-        selector = selectors.DefaultSelector()
-        for index, sock in enumerate(self._socks):
-            selector.register(sock, selectors.EVENT_READ, index)
-        sent = 0
-        while not self._stop.is_set() and sent < len(SLOW_REQUEST):
-            byte = SLOW_REQUEST[sent : sent + 1]
-            for index, sock in enumerate(self._socks):
-                if self.closed_after[index] is None:
-                    try:
-                        sock.send(byte)
-                    except OSError:
-                        self._closed(index, selector, sock)
-            sent += 1
+    def _connect(self, index: int) -> _Slow:
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        if self.head:
+            sock.sendall(self.head)
+        sock.setblocking(False)
+        self._selector.register(sock, selectors.EVENT_READ, index)
+        return _Slow(sock, time.monotonic())
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for index, slot in enumerate(self._slots):
+                if slot is None or slot.sent >= len(self.trickle):
+                    continue
+                try:
+                    slot.sock.send(self.trickle[slot.sent : slot.sent + 1])
+                    slot.sent += 1
+                except OSError:
+                    self._cut(index)
             # Wait for the next tick, noticing at once any connection the server closes or answers.
             deadline = time.monotonic() + self.interval
             while not self._stop.is_set() and (left := deadline - time.monotonic()) > 0:
-                for key, _ in selector.select(timeout=min(left, 0.1)):
-                    index = key.data
+                for key, _ in self._selector.select(timeout=min(left, 0.1)):
                     try:
-                        data = self._socks[index].recv(4096)
+                        data = key.fileobj.recv(4096)  # type: ignore[union-attr]
                     except BlockingIOError:
                         continue
                     except OSError:
                         data = b""
                     # An answer (nginx's 408) or the end of the connection: either way, cut off.
                     if not data or data.startswith(b"HTTP/"):
-                        self._closed(index, selector, self._socks[index])
-        selector.close()
+                        self._cut(key.data)
 
-    def _closed(self, index: int, selector: selectors.BaseSelector, sock: socket.socket) -> None:
-        if self.closed_after[index] is None:
-            self.closed_after[index] = time.monotonic() - self.opened_at
-            with contextlib.suppress(KeyError, ValueError):
-                selector.unregister(sock)
+    def _cut(self, index: int) -> None:
+        slot = self._slots[index]
+        if slot is None:
+            return
+        self.cuts.append(time.monotonic() - slot.opened_at)
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(slot.sock)
+        slot.sock.close()
+        self._slots[index] = None
+        if self.reconnect and not self._stop.is_set():
+            with contextlib.suppress(OSError):
+                self._slots[index] = self._connect(index)
