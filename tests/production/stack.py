@@ -65,6 +65,15 @@ def render_site(values: Mapping[str, str]) -> str:
     return text
 
 
+def template_seconds(directive: str) -> float:
+    """The value, in seconds, of a ``directive 10s;`` line of the nginx template."""
+    text = NGINX_SITE.read_text(encoding="utf-8")
+    match = re.search(rf"^\s*{directive} (\d+)s;", text, re.MULTILINE)
+    if match is None:
+        raise ValueError(f"the nginx template sets no {directive} in seconds")
+    return float(match.group(1))
+
+
 def nginx_main_config(prefix: Path, site: Path) -> str:
     """What Debian's /etc/nginx/nginx.conf provides around a site, with every path in ``prefix``."""
     user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if os.geteuid() == 0 else ""

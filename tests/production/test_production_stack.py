@@ -26,7 +26,7 @@ from tests.production import stack
 pytestmark = pytest.mark.production
 
 # The template's client_header_timeout: a request's headers must all arrive within it.
-HEADER_TIMEOUT = 10.0
+HEADER_TIMEOUT = stack.template_seconds("client_header_timeout")
 # More slow connections than gunicorn has threads (2 workers × 8): straight to gunicorn, they would
 # take every thread.
 SLOW_CLIENTS = 24
