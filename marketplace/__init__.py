@@ -33,6 +33,8 @@ API_VERSION = "1.0.0"
 
 
 def create_app(config: Config | None = None) -> Flask:
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     from marketplace import cli, http, logsafe, models_registry
     from marketplace.api import context, problems
     from marketplace.api.smorest import Api
@@ -86,6 +88,11 @@ def create_app(config: Config | None = None) -> Flask:
     problems.register(app)
     context.register(app)
     cli.register(app)
+    if config.trusted_proxies:
+        # Outermost: every layer of the app sees the client's address and scheme, not the proxy's.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=config.trusted_proxies, x_proto=config.trusted_proxies
+        )
     return app
 
 

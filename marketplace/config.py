@@ -41,6 +41,10 @@ class Config:
     login_attempts_per_address: int = 30
     login_window_seconds: int = 15 * 60
     redis_url: str | None = None
+    # Reverse proxies in front that set X-Forwarded-For / X-Forwarded-Proto (nginx: 1). Zero trusts
+    # none: the client address is the TCP peer. Behind nginx it must be 1, or every client has
+    # nginx's address and shares one login-throttle budget.
+    trusted_proxies: int = 0
     stripe_api_key: str | None = None
     stripe_api_base: str | None = None
     stripe_webhook_secret: str | None = None
@@ -62,6 +66,8 @@ class Config:
             config.max_content_length = int(value)
         if value := env.get("REDIS_URL"):
             config.redis_url = value
+        if value := env.get("TRUSTED_PROXIES"):
+            config.trusted_proxies = int(value)
         config.stripe_api_key = env.get("STRIPE_API_KEY") or None
         config.stripe_api_base = env.get("STRIPE_API_BASE") or None
         config.stripe_webhook_secret = env.get("STRIPE_WEBHOOK_SECRET") or None
