@@ -49,6 +49,7 @@ from marketplace.reservations.models import Reservation, ReservationStatus
 from marketplace.reservations.service import MAX_LIVE_HOLDS_PER_ORGANISATION
 from tests.api_helpers import Actor, create_org, register
 from tests.dbutil import fresh_database
+from tests.listable import add_checklist
 from tests.marketplace.reports.helpers import NVME_JSON
 from tests.marketplace.transactions.helpers import make_listing
 
@@ -262,7 +263,7 @@ def test_withdrawal_racing_loans_never_leaves_a_booked_loan_on_a_withdrawn_listi
 
 
 def _listable_device(live: Live, kind: DeviceKind = DeviceKind.SCREEN) -> int:
-    """A diagnosed device that needs no erasure (no disk report yet): listable at once."""
+    """A diagnosed device that needs no erasure (a checklist, no disk report): listable at once."""
     with live.session() as session:
         n = time.monotonic_ns()
         device = Device(
@@ -270,6 +271,7 @@ def _listable_device(live: Live, kind: DeviceKind = DeviceKind.SCREEN) -> int:
             asset_tag=f"RACE-{n}", state=DeviceState.DIAGNOSED, grade="B", health="healthy",
         )  # fmt: skip
         session.add(device)
+        add_checklist(session, device)
         session.commit()
         return device.id
 
