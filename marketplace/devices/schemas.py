@@ -7,7 +7,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from marketplace.api.pagination import limit_field
+from marketplace.api.pagination import cursor_field, limit_field
 from marketplace.api.smorest import Schema
 from marketplace.devices.models import CosmeticGrade, DeviceKind, DeviceState, EventKind
 from marketplace.devices.specs import DESKTOP_FORM_FACTORS, PANEL_TYPES, STORAGE_TYPES
@@ -118,7 +118,7 @@ class DeviceQueryArgsSchema(Schema):
         validate=ma.validate.Length(min=1, max=100),
         metadata={"description": "Case-insensitive substring of make, model, serial or asset tag"},
     )
-    cursor = ma.fields.String(validate=ma.validate.Length(max=200))
+    cursor = cursor_field()
     limit = limit_field()
 
 
@@ -185,7 +185,7 @@ class RetireSchema(Schema):
 
 
 class PassportQueryArgsSchema(Schema):
-    cursor = ma.fields.String(validate=ma.validate.Length(max=200))
+    cursor = cursor_field()
     limit = limit_field()
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from marketplace.api.pagination import decode_cursor, encode_cursor
+from marketplace.api.pagination import decode_id_cursor, encode_cursor
 from marketplace.devices import lifecycle
 from marketplace.devices.models import (
     CosmeticGrade,
@@ -414,10 +414,7 @@ def list_devices(
             )
         )
     if cursor is not None:
-        (last_id,) = decode_cursor(cursor, length=1)
-        if not isinstance(last_id, int):
-            raise ValidationFailed("The cursor is not valid.", errors={"cursor": ["Invalid cursor."]})
-        query = query.where(Device.id < last_id)
+        query = query.where(Device.id < decode_id_cursor(cursor))
     rows = list(session.scalars(query.order_by(Device.id.desc()).limit(limit + 1)))
     next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
     return DevicePage(rows[:limit], next_cursor)
@@ -728,10 +725,7 @@ def get_passport(
     if not full:
         query = query.where(DeviceEvent.public.is_(True))
     if cursor is not None:
-        (last_id,) = decode_cursor(cursor, length=1)
-        if not isinstance(last_id, int):
-            raise ValidationFailed("The cursor is not valid.", errors={"cursor": ["Invalid cursor."]})
-        query = query.where(DeviceEvent.id > last_id)
+        query = query.where(DeviceEvent.id > decode_id_cursor(cursor))
     events = list(session.scalars(query.order_by(DeviceEvent.id).limit(limit + 1)))
     next_cursor = encode_cursor([events[limit - 1].id]) if len(events) > limit else None
     events = events[:limit]

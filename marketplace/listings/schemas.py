@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from marketplace.api.pagination import cursor_field
 from marketplace.api.smorest import Schema
 from marketplace.devices.models import CosmeticGrade, DeviceKind
 from marketplace.listings import service
@@ -148,7 +149,7 @@ class ListingQueryArgsSchema(ListingFilterArgsSchema):
         validate=ma.validate.OneOf(sorted(service.SORTS)),
         metadata={"description": "price, -price, grade (best first, then longest listed) or newest (default)"},
     )
-    cursor = ma.fields.String(validate=ma.validate.Length(max=500), metadata={"description": "next_cursor of a page"})
+    cursor = cursor_field()
     limit = ma.fields.Integer(
         load_default=service.DEFAULT_PAGE_SIZE,
         validate=ma.validate.Range(min=1, max=service.MAX_PAGE_SIZE),

@@ -666,14 +666,7 @@ def _terms(dialect: str, principal: Principal | None, f: SearchFilters) -> list[
 
 
 def _cursor_term(sort_name: str, sort: _Sort, cursor: str) -> _Term:
-    values = decode_cursor(cursor, length=len(sort.columns) + 1)
-    if values[0] != sort_name:
-        raise ValidationFailed(
-            "The cursor belongs to another sort order.", errors={"cursor": ["Made for sort=" + str(values[0])]}
-        )
-    keys = values[1:]
-    if not all(isinstance(v, int) and not isinstance(v, bool) and -(2**31) <= v < 2**31 for v in keys):
-        raise ValidationFailed("The cursor is not valid.", errors={"cursor": ["Invalid cursor."]})
+    keys = decode_cursor(cursor, keys=len(sort.columns), tag=sort_name)
     names = [f"after_{i}" for i in range(len(keys))]
 
     def build() -> ColumnElement[bool]:

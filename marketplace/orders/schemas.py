@@ -6,7 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from marketplace.api.pagination import PageSchema, limit_field
+from marketplace.api.pagination import PageSchema, cursor_field, limit_field
 from marketplace.api.smorest import Schema
 from marketplace.orders.models import OrderStatus, PaymentMethod, PaymentStatus
 
@@ -72,7 +72,7 @@ class OrderSchema(Schema):
 class OrderQueryArgsSchema(Schema):
     role = ma.fields.String(load_default=None, validate=ma.validate.OneOf(["buyer", "seller"]))
     status = ma.fields.Enum(OrderStatus, by_value=True, load_default=None)
-    cursor = ma.fields.String(load_default=None)
+    cursor = cursor_field(load_default=None)
     limit = limit_field()
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from werkzeug.datastructures import FileStorage
 
-from marketplace.api.pagination import limit_field
+from marketplace.api.pagination import cursor_field, limit_field
 from marketplace.api.smorest import Schema
 from marketplace.reports import service
 from marketplace.reports.models import DiagnosticFile, ReportKind
@@ -163,4 +163,4 @@ class DiagnosticReportListSchema(Schema):
 
 class ReportQueryArgsSchema(Schema):
     limit = limit_field()
-    cursor = Text(validate=ma.validate.Length(max=200))
+    cursor = cursor_field()

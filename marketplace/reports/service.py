@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, selectinload, undefer
 
 import diagnostics
 from diagnostics import ComponentReport, DeviceAssessment, ParseError
-from marketplace.api.pagination import decode_cursor, encode_cursor
+from marketplace.api.pagination import decode_id_cursor, encode_cursor
 from marketplace.db import utcnow
 from marketplace.devices import lifecycle
 from marketplace.devices.models import Device, DeviceKind, DeviceState, EventKind
@@ -520,10 +520,7 @@ def list_reports(
     device = device_for_reading(session, principal, device_id)
     query = sa.select(DiagnosticReport).where(DiagnosticReport.device_id == device.id)
     if cursor:
-        (last_id,) = decode_cursor(cursor, length=1)
-        if not isinstance(last_id, int) or isinstance(last_id, bool) or not 0 < last_id < 2**31:
-            raise ValidationFailed("The cursor is not valid.", errors={"cursor": ["Invalid cursor."]})
-        query = query.where(DiagnosticReport.id < last_id)
+        query = query.where(DiagnosticReport.id < decode_id_cursor(cursor))
     query = query.options(selectinload(DiagnosticReport.files))
     rows = list(session.scalars(query.order_by(DiagnosticReport.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
