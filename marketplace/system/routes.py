@@ -38,7 +38,8 @@ class Health(MethodView):
         try:
             current_session().execute(text("SELECT 1"))
         except SQLAlchemyError as exc:
-            raise ServiceUnavailable("The database is unreachable.") from exc
+            # Retry-After as on every other view when the database is down (problems.py).
+            raise ServiceUnavailable("The database is unreachable.", headers={"Retry-After": "5"}) from exc
         return {"status": "ok", "database": "ok"}
 
 
