@@ -122,7 +122,8 @@ class DeviceQueryArgsSchema(Schema):
     limit = limit_field()
 
 
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+#: ASCII digits only: ``\d`` takes any script's digits, which ``int()`` then reads too.
+_ETAG = re.compile(r'^\s*(?:W/)?"?([0-9]{1,9})"?\s*$')
 
 
 class IfMatchSchema(Schema):

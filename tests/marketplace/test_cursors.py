@@ -66,7 +66,9 @@ def assert_cursor_problem(response: Any) -> None:
 
 @pytest.mark.usefixtures("no_propagation")
 @pytest.mark.parametrize("cursor", BAD_CURSORS)
-@pytest.mark.parametrize("endpoint", ["/devices", "/orders", "/loans", "/devices/{id}/passport", "/devices/{id}/diagnostics"])
+@pytest.mark.parametrize(
+    "endpoint", ["/devices", "/orders", "/loans", "/devices/{id}/passport", "/devices/{id}/diagnostics"]
+)
 def test_a_cursor_the_server_did_not_make_is_a_422_problem(
     client: FlaskClient, org_with_device: tuple[Org, int], endpoint: str, cursor: str
 ) -> None:
