@@ -24,6 +24,7 @@ Rules decided here:
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -248,8 +249,36 @@ def _read(position: int, upload: UploadedFile) -> tuple[str, tuple[ComponentRepo
             f"File {position} ({upload.filename}) cannot be read: {exc.reason}. Nothing was stored.",
             errors={f"files.{position}": [f"{upload.filename}: {exc.reason}"]},
         ) from None
+    for component in components:
+        out_of_range = _non_finite_path(component.to_dict(), "")
+        if out_of_range is not None:
+            # A number too large for a float (a 400-digit capacity) became infinity: no database
+            # stores it in JSON, and it measures nothing. Refused here, naming the file, rather
+            # than by the database later with a problem that cannot say which file it was.
+            reason = f"a value is out of range ({component.component.value} {out_of_range})"
+            raise ValidationFailed(
+                f"File {position} ({upload.filename}) cannot be read: {reason}. Nothing was stored.",
+                errors={f"files.{position}": [f"{upload.filename}: {reason}"]},
+            )
     formats = sorted({c.format for c in components})
     return ",".join(formats), components
+
+
+def _non_finite_path(value: Any, path: str) -> str | None:
+    """The dotted path of the first infinite or NaN number in ``value``, or None."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else path or "value"
+    if isinstance(value, Mapping):
+        items: Iterable[tuple[Any, Any]] = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _non_finite_path(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 def json_safe(value: Any) -> Any:
