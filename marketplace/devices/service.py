@@ -37,7 +37,7 @@ from marketplace.devices.models import (
     DeviceTagSequence,
     EventKind,
 )
-from marketplace.devices.passport import record_event
+from marketplace.devices.passport import public_event, record_event
 from marketplace.devices.specs import validate_specs
 from marketplace.errors import (
     Conflict,
@@ -78,7 +78,6 @@ __all__ = [
     "get_passport",
     "list_devices",
     "lock_organisation_devices",
-    "redact",
     "registration_changes",
     "retire_device",
     "start_repair",
@@ -638,44 +637,6 @@ def retire_device(
 
 # --- passport -----------------------------------------------------------------------------------
 
-#: Keys left out of event data in the public passport, wherever they are nested: identifiers
-#: (serials of the device and its disks), people (operators, emails) and internal remarks.
-PRIVATE_DATA_KEYS = frozenset(
-    {
-        "serial",
-        "serials",
-        "disk_serial",
-        "asset_tag",
-        "notes",
-        "note",
-        "location",
-        "operator",
-        "email",
-        "user_id",
-        "actor",
-        "token",
-        "token_id",
-        "certificate_ref",
-        "imei",
-        "mac",
-        "wwn",
-    }
-)
-
-
-def _is_private_key(key: str) -> bool:
-    lowered = key.lower()
-    return lowered in PRIVATE_DATA_KEYS or lowered.endswith(("serial", "_email", "_notes"))
-
-
-def redact(value: Any) -> Any:
-    """``value`` without private keys, at any depth (event data come from every domain)."""
-    if isinstance(value, Mapping):
-        return {k: redact(v) for k, v in value.items() if not _is_private_key(str(k))}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
-
 
 @dataclass(frozen=True)
 class PassportPage:
@@ -730,45 +691,40 @@ def get_passport(
     next_cursor = encode_cursor([events[limit - 1].id]) if len(events) > limit else None
     events = events[:limit]
 
+    if not full:
+        # The public view: an allow-list per kind of event (``passport.PUBLIC_VIEWS``).
+        owner_name = session.scalar(sa.select(Organisation.name).where(Organisation.id == device.organisation_id))
+        public = [public_event(event, device.organisation_id, owner_name) for event in events]
+        return PassportPage("public", public, next_cursor)
+
     org_ids = {e.actor_organisation_id for e in events if e.actor_organisation_id is not None}
     org_names: dict[int, str] = dict(
         session.execute(sa.select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))).all()
     )
-    user_names: dict[int, str] = {}
-    token_names: dict[int, str | None] = {}
-    if full:
-        user_ids = {e.actor_user_id for e in events if e.actor_user_id is not None}
-        user_names = dict(session.execute(sa.select(User.id, User.display_name).where(User.id.in_(user_ids))).all())
-        token_ids = {e.actor_token_id for e in events if e.actor_token_id is not None and e.actor_user_id is None}
-        token_names = dict(
-            session.execute(sa.select(ApiToken.id, ApiToken.name).where(ApiToken.id.in_(token_ids))).all()
-        )
-
+    user_ids = {e.actor_user_id for e in events if e.actor_user_id is not None}
+    user_names = dict(session.execute(sa.select(User.id, User.display_name).where(User.id.in_(user_ids))).all())
+    token_ids = {e.actor_token_id for e in events if e.actor_token_id is not None and e.actor_user_id is None}
+    token_names = dict(session.execute(sa.select(ApiToken.id, ApiToken.name).where(ApiToken.id.in_(token_ids))).all())
     items: list[dict[str, Any]] = []
     for event in events:
-        organisation_name = org_names.get(event.actor_organisation_id or 0)
-        item: dict[str, Any] = {
-            "id": event.id,
-            "kind": event.kind,
-            "occurred_at": event.occurred_at,
-            "state_from": event.state_from,
-            "state_to": event.state_to,
-        }
-        if full:
-            item["changes"] = dict(event.changes)
-            item["data"] = dict(event.data)
-            item["public"] = event.public
-            item["actor"] = {
-                "user_id": event.actor_user_id,
-                "name": user_names.get(event.actor_user_id or 0),
-                "token_id": event.actor_token_id,
-                "bench_token": token_names.get(event.actor_token_id or 0),
-                "organisation_id": event.actor_organisation_id,
-                "organisation_name": organisation_name,
+        items.append(
+            {
+                "id": event.id,
+                "kind": event.kind,
+                "occurred_at": event.occurred_at,
+                "state_from": event.state_from,
+                "state_to": event.state_to,
+                "changes": dict(event.changes),
+                "data": dict(event.data),
+                "public": event.public,
+                "actor": {
+                    "user_id": event.actor_user_id,
+                    "name": user_names.get(event.actor_user_id or 0),
+                    "token_id": event.actor_token_id,
+                    "bench_token": token_names.get(event.actor_token_id or 0),
+                    "organisation_id": event.actor_organisation_id,
+                    "organisation_name": org_names.get(event.actor_organisation_id or 0),
+                },
             }
-        else:
-            item["changes"] = {k: v for k, v in event.changes.items() if k not in PRIVATE_FIELDS}
-            item["data"] = redact(event.data)
-            item["actor"] = {"organisation_name": organisation_name}
-        items.append(item)
-    return PassportPage("full" if full else "public", items, next_cursor)
+        )
+    return PassportPage("full", items, next_cursor)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import enum
 import functools
-import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,8 +53,6 @@ DEFAULT_DONATION_KINDS = (OrganisationKind.NONPROFIT, OrganisationKind.PUBLIC_BO
 #: At most this many findings are shown on a result card.
 MAX_KEY_FINDINGS = 5
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
-#: Spec keys never copied to the public catalogue, at any depth (identifiers of the hardware).
-_PRIVATE_SPEC_KEY = re.compile(r"serial|asset|uuid|mac_?addr|imei|wwn", re.IGNORECASE)
 
 SALE_FIELDS = frozenset({"price_cents", "warranty_months"})
 LOAN_FIELDS = frozenset({"min_days", "max_days", "deposit_cents"})
@@ -192,14 +189,6 @@ def get_listing(session: Session, principal: Principal | None, listing_id: int) 
 # --- the device snapshot -------------------------------------------------------------------
 
 
-def _public_specs(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _public_specs(v) for k, v in value.items() if not _PRIVATE_SPEC_KEY.search(str(k))}
-    if isinstance(value, list):
-        return [_public_specs(v) for v in value]
-    return value
-
-
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -275,7 +264,7 @@ def sync_from_device(listing: Listing, device: Device, organisation: Organisatio
     listing.grade_rank = GRADE_RANKS.get(device.grade or "", UNGRADED_RANK)
     listing.cosmetic_grade = device.cosmetic_grade
     listing.battery_health_pct = device.battery_health_pct
-    listing.specs = _public_specs(specs)
+    listing.specs = passport.public_specs(specs)  # as the public passport shows them
     listing.remaining_life = device.remaining_life
     listing.key_findings = findings[:MAX_KEY_FINDINGS]
     listing.organisation_kind = organisation.kind
