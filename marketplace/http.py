@@ -22,6 +22,19 @@ SECURITY_HEADERS = {
 
 _SECURITY_HEADER_ITEMS = [(key, key.lower(), value) for key, value in SECURITY_HEADERS.items()]
 
+#: Requests whose responses may be stored by a cache when anonymous (RFC 9110 §9.2.1 safe methods).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: ``Cache-Control`` of every response that may carry a secret or personal data (RFC 9111 §5.2.2.5).
+NO_STORE = ("Cache-Control", "no-store")
+
+
+def must_not_store(method: str, authorization: str | None) -> bool:
+    """Whether a response must say ``Cache-Control: no-store``: every response to a request with
+    credentials (``/me``, orders and loans with their payment client secret, bench tokens, …)
+    and every response to a write (``POST /tokens`` answers a new token to an anonymous
+    caller). Anonymous reads (the catalogue, the impact, the docs) stay cacheable."""
+    return bool(authorization) or method not in SAFE_METHODS
+
 
 class IdConverter(IntegerConverter):
     """``<int:…>`` in our routes means a database id: 1 to 2**31-1 (PostgreSQL ``integer``).
@@ -85,10 +98,15 @@ def register(app: Flask, config: Config) -> None:
 
     @app.after_request
     def _headers(response: Response) -> Response:
+        environ = request.environ
         # As ``setdefault`` per header, with one pass over the response's headers instead of four.
         present = {key.lower() for key, _value in response.headers.items()}
         response.headers.extend([(k, v) for k, lower, v in _SECURITY_HEADER_ITEMS if lower not in present])
-        origin = request.environ.get("HTTP_ORIGIN")
+        if must_not_store(request.method, environ.get("HTTP_AUTHORIZATION")):
+            # Replaces what a view or helper set (send_file's "no-cache, max-age=0" still lets a
+            # browser keep a member's raw diagnostics file on disk).
+            response.headers[NO_STORE[0]] = NO_STORE[1]
+        origin = environ.get("HTTP_ORIGIN")
         if origin and ("*" in origins or origin in origins):
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Vary"] = "Origin"

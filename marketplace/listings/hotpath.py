@@ -30,7 +30,7 @@ from flask import Flask
 from marketplace.api.context import bearer_secret, database
 from marketplace.api.fastload import FastLoader
 from marketplace.db import PooledReader
-from marketplace.http import SECURITY_HEADERS
+from marketplace.http import NO_STORE, SECURITY_HEADERS, must_not_store
 from marketplace.listings import schemas, service
 from marketplace.members import service as members
 
@@ -54,7 +54,10 @@ class CatalogueHotPath:
             and "HTTP_ORIGIN" not in environ
             and (body := self._answer(environ)) is not None
         ):
-            start_response("200 OK", [*_HEADERS[:1], ("Content-Length", str(len(body))), *_HEADERS[1:]])
+            headers = [*_HEADERS[:1], ("Content-Length", str(len(body))), *_HEADERS[1:]]
+            if must_not_store("GET", environ.get("HTTP_AUTHORIZATION")):
+                headers.append(NO_STORE)  # a member's page (members-only listings): as Flask says
+            start_response("200 OK", headers)
             return [body]
         return self.next_app(environ, start_response)
 

@@ -50,7 +50,7 @@ class Orders(MethodView):
         result = service.create_order(
             current_session(),
             current_principal(),
-            idempotency_key=headers["idempotency_key"],
+            idempotency_key=headers.get("idempotency_key"),
             reservation_id=data["reservation_id"],
             payment=data["payment"],
             gateway=current_gateway(),

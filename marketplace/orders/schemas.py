@@ -20,14 +20,31 @@ class OrderCreateSchema(Schema):
     payment = ma.fields.Enum(PaymentMethod, by_value=True, required=True)
 
 
+class _RequiredHeader(ma.fields.String):
+    """A header the operation requires, documented ``required: true``, whose absence the service
+    answers itself: a 400 problem, as the IETF Idempotency-Key draft asks, rather than webargs'
+    422. A missing header is simply left out of the loaded arguments."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=True, **kwargs)
+
+    def _validate_missing(self, value: Any) -> None:
+        if value is not ma.missing:
+            super()._validate_missing(value)
+
+
 class IdempotencyHeaderSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    idempotency_key = ma.fields.String(
+    idempotency_key = _RequiredHeader(
         data_key="Idempotency-Key",
-        load_default=None,
-        metadata={"description": "Required. Same key and body → the same order (200); same key, other body → 422."},
+        validate=ma.validate.Length(max=255),
+        metadata={
+            "description": "Required (a missing one is a 400 problem): a unique key per order, e.g. a UUID, "
+            "at most 255 characters. The same key and body again → the same order (200, "
+            "Idempotent-Replayed: true); the same key with another body → 422."
+        },
     )
 
 

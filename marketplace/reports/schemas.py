@@ -52,7 +52,9 @@ class DiagnosticsUploadSchema(Schema):
         load_default=list,
         metadata={
             "description": f"Raw smartctl (JSON or text) and battery reports, unchanged; at most "
-            f"{service.MAX_FILES} files of {service.MAX_FILE_BYTES // (1024 * 1024)} MiB each."
+            f"{service.MAX_FILES} files of {service.MAX_FILE_BYTES // (1024 * 1024)} MiB each. Any media type "
+            "(the server recognises each format from the content, not from its type or name); the type "
+            "given is stored and served back with the raw file."
         },
     )
 

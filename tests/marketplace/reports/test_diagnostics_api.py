@@ -248,6 +248,9 @@ def test_raw_files_come_back_byte_identical(client: FlaskClient, db_session: Ses
         assert response.status_code == 200
         assert response.data == content
         assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+        # Whatever type it was uploaded with (an HTML battery report), it never runs as our page.
+        assert response.headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
+        assert response.headers["Cache-Control"] == "no-store"  # a member's file
         assert hashlib.sha256(response.data).hexdigest() == report["files"][position - 1]["sha256"]
     response = client.get(f"/api/v1/diagnostics/{report['id']}/files/1", headers=org.member.headers)
     assert response.headers["Content-Type"] == "application/json"
