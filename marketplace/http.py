@@ -37,8 +37,11 @@ def must_not_store(method: str, authorization: str | None) -> bool:
 
 
 class IdConverter(IntegerConverter):
-    """``<int:…>`` in our routes means a database id: 1 to 2**31-1 (PostgreSQL ``integer``).
+    """``<int:…>`` in our routes means a database id: 1 to 2**31-1 (PostgreSQL ``integer``),
+    written with ASCII digits (werkzeug's ``\\d+`` also matches ``١``, which ``int()`` reads as 1).
     Anything else matches no route (404) instead of overflowing in the database driver."""
+
+    regex = "[0-9]+"
 
     def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min", 1)

@@ -204,3 +204,13 @@ def test_a_pickup_postcode_is_ascii_digits(client: FlaskClient, api_people: ApiP
     )
     assert response.status_code == 422
     assert list(response.get_json()["errors"]) == ["postcode"]
+
+
+def test_ids_in_paths_are_ascii_digits(client: FlaskClient, api_people: ApiPeople) -> None:
+    device = create_via_api(client, api_people)
+    headers = api_people.headers["lister"]
+    assert client.get(f"/api/v1/devices/{device['id']}", headers=headers).status_code == 200
+    for script in ("arabic-indic", "fullwidth"):
+        response = client.get(f"/api/v1/devices/{in_script(str(device['id']), script)}", headers=headers)
+        assert response.status_code == 404, script
+    assert client.get("/api/v1/devices/" + "1" * 5000, headers=headers).status_code == 404
