@@ -200,8 +200,10 @@ class PassportActorSchema(Schema):
 
 
 class PassportEventSchema(Schema):
-    """One event. The public view (listed devices, for non-members) has no serials, asset tag,
-    notes, locations, operators or actor identities: only the acting organisation's name."""
+    """One event. The public view (listed devices, for callers outside the owning organisation)
+    shows, per kind of event, only the fields its allow-list names (``devices.passport.PUBLIC_VIEWS``):
+    no serials, asset tag, notes, locations, operators, condition notes, photos, return reasons or
+    people; the actor only as the owning organisation's name (null for a buyer or borrower)."""
 
     id = ma.fields.Integer()
     kind = ma.fields.Enum(EventKind, by_value=True)

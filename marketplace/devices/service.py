@@ -60,8 +60,9 @@ ASSET_TAG_DIGITS = 6
 #: (lifecycle endpoints, diagnostics); organisation and version never change by PATCH.
 UPDATABLE_FIELDS = ("kind", "make", "model", "serial", "asset_tag", "specs", "cosmetic_grade", "location", "notes")
 
-#: Fields whose values stay out of the public passport (identifiers, internal notes, where
-#: the device sits in the owner's premises).
+#: Fields whose change alone keeps an ``updated`` event out of the public passport (identifiers,
+#: internal notes, where the device sits in the owner's premises). What a public event shows is
+#: decided by the allow-list ``passport.PUBLIC_VIEWS``.
 PRIVATE_FIELDS = frozenset({"serial", "asset_tag", "notes", "location"})
 
 __all__ = [
