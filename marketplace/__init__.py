@@ -40,7 +40,7 @@ def create_app(config: Config | None = None) -> Flask:
     from marketplace.api.smorest import Api
     from marketplace.db import make_engine, make_read_engine, make_session_factory, sqlite_url_for_path
     from marketplace.members.throttle import LoginThrottle
-    from marketplace.system.routes import SWAGGER_UI_URL, assets_blp
+    from marketplace.system.routes import SWAGGER_UI_CONFIG, SWAGGER_UI_URL, assets_blp
 
     config = config or Config.from_env()
     app = Flask(__name__, instance_relative_config=True)
@@ -62,6 +62,7 @@ def create_app(config: Config | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_URL,
+        OPENAPI_SWAGGER_UI_CONFIG=SWAGGER_UI_CONFIG,
         API_SPEC_OPTIONS=_spec_options(),
     )
     models_registry.import_all()

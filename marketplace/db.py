@@ -205,7 +205,14 @@ class PooledReader:
 
     @classmethod
     def checkout(cls, engine: Engine) -> PooledReader:
-        return cls(engine.dialect, engine.raw_connection())
+        dialect = engine.dialect
+        try:
+            return cls(dialect, engine.raw_connection())
+        except dialect.loaded_dbapi.Error as exc:
+            # What ``Engine.connect()`` raises in this case: the driver's error wrapped as
+            # SQLAlchemy's (``OperationalError`` when the server is down), which the API answers
+            # with a 503 problem like any other view, not with a 500 for an unknown exception.
+            raise sa.exc.DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
 
     def invalidate(self, exception: BaseException | None = None) -> None:
         self.connection.invalidate(exception)

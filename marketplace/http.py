@@ -22,10 +22,26 @@ SECURITY_HEADERS = {
 
 _SECURITY_HEADER_ITEMS = [(key, key.lower(), value) for key, value in SECURITY_HEADERS.items()]
 
+#: Requests whose responses may be stored by a cache when anonymous (RFC 9110 §9.2.1 safe methods).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: ``Cache-Control`` of every response that may carry a secret or personal data (RFC 9111 §5.2.2.5).
+NO_STORE = ("Cache-Control", "no-store")
+
+
+def must_not_store(method: str, authorization: str | None) -> bool:
+    """Whether a response must say ``Cache-Control: no-store``: every response to a request with
+    credentials (``/me``, orders and loans with their payment client secret, bench tokens, …)
+    and every response to a write (``POST /tokens`` answers a new token to an anonymous
+    caller). Anonymous reads (the catalogue, the impact, the docs) stay cacheable."""
+    return bool(authorization) or method not in SAFE_METHODS
+
 
 class IdConverter(IntegerConverter):
-    """``<int:…>`` in our routes means a database id: 1 to 2**31-1 (PostgreSQL ``integer``).
+    """``<int:…>`` in our routes means a database id: 1 to 2**31-1 (PostgreSQL ``integer``),
+    written with ASCII digits (werkzeug's ``\\d+`` also matches ``١``, which ``int()`` reads as 1).
     Anything else matches no route (404) instead of overflowing in the database driver."""
+
+    regex = "[0-9]+"
 
     def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min", 1)
@@ -85,15 +101,20 @@ def register(app: Flask, config: Config) -> None:
 
     @app.after_request
     def _headers(response: Response) -> Response:
+        environ = request.environ
         # As ``setdefault`` per header, with one pass over the response's headers instead of four.
         present = {key.lower() for key, _value in response.headers.items()}
         response.headers.extend([(k, v) for k, lower, v in _SECURITY_HEADER_ITEMS if lower not in present])
+        if must_not_store(request.method, environ.get("HTTP_AUTHORIZATION")):
+            # Replaces what a view or helper set (send_file's "no-cache, max-age=0" still lets a
+            # browser keep a member's raw diagnostics file on disk).
+            response.headers[NO_STORE[0]] = NO_STORE[1]
         if not origins:
             return response
         # With CORS on, the answer depends on Origin whether or not this one was allowed: a shared
         # cache must not give a page without Access-Control-Allow-Origin to an allowed origin.
         response.vary.add("Origin")
-        origin = request.environ.get("HTTP_ORIGIN")
+        origin = environ.get("HTTP_ORIGIN")
         if origin and ("*" in origins or origin in origins):
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, Idempotency-Key, If-Match"

@@ -10,9 +10,9 @@ device's snapshot refreshed (grade, specs, battery, place). A shared cache may s
 ``PUBLIC_MAX_AGE`` seconds after such a change; that is the bound on staleness we accept for an
 anonymous catalogue (a reservation or an order always re-checks the listing in the database).
 
-A signed-in member's answer depends on their token (members-only listings): it is ``private``
-and revalidated on every use, never kept by a shared cache. Every answer carries
-``Vary: Authorization`` so that no cache hands one caller's page to another.
+A signed-in member's answer depends on their token (members-only listings): like every answer to
+a request with credentials it is ``no-store`` (``http.must_not_store``), never kept by any cache.
+Every answer carries ``Vary: Authorization`` so that no cache hands one caller's page to another.
 """
 
 from __future__ import annotations
@@ -31,8 +31,5 @@ def conditional(response: Response, *, anonymous: bool) -> Response:
     if anonymous:
         response.cache_control.public = True
         response.cache_control.max_age = PUBLIC_MAX_AGE
-    else:
-        response.cache_control.private = True
-        response.cache_control.no_cache = True
     response.make_conditional(request)  # 304 and no body when If-None-Match matches
     return response

@@ -96,6 +96,10 @@ def http_exception_response(error: HTTPException) -> Response:
     headers: dict[str, str] = {}
     if "messages" in data:
         errors = flatten_messages(data["messages"])
+    # The exception's own protocol headers: ``Allow`` on a 405 (RFC 9110 §15.5.6 says it MUST be
+    # there), ``WWW-Authenticate`` on a 401, ``Retry-After`` on a 429/503, ``Content-Range`` on a
+    # 416. Only the body's type is ours (problem+json).
+    headers.update((k, v) for k, v in error.get_headers() if k.lower() != "content-type")
     if data.get("headers"):
         headers.update(data["headers"])
     if code == 422:

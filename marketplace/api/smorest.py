@@ -25,10 +25,11 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from marketplace.api import problems
+from marketplace.api.fields import AsciiNumbers
 from marketplace.errors import ValidationFailed
 
 
-class Schema(ma.Schema):
+class Schema(AsciiNumbers, ma.Schema):
     class Meta:
         unknown = ma.RAISE
         ordered = True

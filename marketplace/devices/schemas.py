@@ -7,7 +7,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from marketplace.api.pagination import limit_field
+from marketplace.api.pagination import cursor_field, limit_field
 from marketplace.api.smorest import Schema
 from marketplace.devices.models import CosmeticGrade, DeviceKind, DeviceState, EventKind
 from marketplace.devices.specs import DESKTOP_FORM_FACTORS, PANEL_TYPES, STORAGE_TYPES
@@ -118,11 +118,12 @@ class DeviceQueryArgsSchema(Schema):
         validate=ma.validate.Length(min=1, max=100),
         metadata={"description": "Case-insensitive substring of make, model, serial or asset tag"},
     )
-    cursor = ma.fields.String(validate=ma.validate.Length(max=200))
+    cursor = cursor_field()
     limit = limit_field()
 
 
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+#: ASCII digits only: ``\d`` takes any script's digits, which ``int()`` then reads too.
+_ETAG = re.compile(r'^\s*(?:W/)?"?([0-9]{1,9})"?\s*$')
 
 
 class IfMatchSchema(Schema):
@@ -185,7 +186,7 @@ class RetireSchema(Schema):
 
 
 class PassportQueryArgsSchema(Schema):
-    cursor = ma.fields.String(validate=ma.validate.Length(max=200))
+    cursor = cursor_field()
     limit = limit_field()
 
 
@@ -199,8 +200,10 @@ class PassportActorSchema(Schema):
 
 
 class PassportEventSchema(Schema):
-    """One event. The public view (listed devices, for non-members) has no serials, asset tag,
-    notes, locations, operators or actor identities: only the acting organisation's name."""
+    """One event. The public view (listed devices, for callers outside the owning organisation)
+    shows, per kind of event, only the fields its allow-list names (``devices.passport.PUBLIC_VIEWS``):
+    no serials, asset tag, notes, locations, operators, condition notes, photos, return reasons or
+    people; the actor only as the owning organisation's name (null for a buyer or borrower)."""
 
     id = ma.fields.Integer()
     kind = ma.fields.Enum(EventKind, by_value=True)

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from marketplace.api.pagination import decode_cursor, encode_cursor
+from marketplace.api.pagination import decode_id_cursor, encode_cursor
 from marketplace.devices import lifecycle
 from marketplace.devices.models import (
     CosmeticGrade,
@@ -37,7 +37,7 @@ from marketplace.devices.models import (
     DeviceTagSequence,
     EventKind,
 )
-from marketplace.devices.passport import record_event
+from marketplace.devices.passport import public_event, record_event
 from marketplace.devices.specs import validate_specs
 from marketplace.errors import (
     Conflict,
@@ -61,8 +61,9 @@ ASSET_TAG_DIGITS = 6
 #: (lifecycle endpoints, diagnostics); organisation and version never change by PATCH.
 UPDATABLE_FIELDS = ("kind", "make", "model", "serial", "asset_tag", "specs", "cosmetic_grade", "location", "notes")
 
-#: Fields whose values stay out of the public passport (identifiers, internal notes, where
-#: the device sits in the owner's premises).
+#: Fields whose change alone keeps an ``updated`` event out of the public passport (identifiers,
+#: internal notes, where the device sits in the owner's premises). What a public event shows is
+#: decided by the allow-list ``passport.PUBLIC_VIEWS``.
 PRIVATE_FIELDS = frozenset({"serial", "asset_tag", "notes", "location"})
 
 __all__ = [
@@ -79,7 +80,6 @@ __all__ = [
     "get_passport",
     "list_devices",
     "lock_organisation_devices",
-    "redact",
     "registration_changes",
     "retire_device",
     "start_repair",
@@ -418,10 +418,7 @@ def list_devices(
             )
         )
     if cursor is not None:
-        (last_id,) = decode_cursor(cursor, length=1)
-        if not isinstance(last_id, int):
-            raise ValidationFailed("The cursor is not valid.", errors={"cursor": ["Invalid cursor."]})
-        query = query.where(Device.id < last_id)
+        query = query.where(Device.id < decode_id_cursor(cursor))
     rows = list(session.scalars(query.order_by(Device.id.desc()).limit(limit + 1)))
     next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
     return DevicePage(rows[:limit], next_cursor)
@@ -665,44 +662,6 @@ def retire_device(
 
 # --- passport -----------------------------------------------------------------------------------
 
-#: Keys left out of event data in the public passport, wherever they are nested: identifiers
-#: (serials of the device and its disks), people (operators, emails) and internal remarks.
-PRIVATE_DATA_KEYS = frozenset(
-    {
-        "serial",
-        "serials",
-        "disk_serial",
-        "asset_tag",
-        "notes",
-        "note",
-        "location",
-        "operator",
-        "email",
-        "user_id",
-        "actor",
-        "token",
-        "token_id",
-        "certificate_ref",
-        "imei",
-        "mac",
-        "wwn",
-    }
-)
-
-
-def _is_private_key(key: str) -> bool:
-    lowered = key.lower()
-    return lowered in PRIVATE_DATA_KEYS or lowered.endswith(("serial", "_email", "_notes"))
-
-
-def redact(value: Any) -> Any:
-    """``value`` without private keys, at any depth (event data come from every domain)."""
-    if isinstance(value, Mapping):
-        return {k: redact(v) for k, v in value.items() if not _is_private_key(str(k))}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
-
 
 @dataclass(frozen=True)
 class PassportPage:
@@ -752,53 +711,45 @@ def get_passport(
     if not full:
         query = query.where(DeviceEvent.public.is_(True))
     if cursor is not None:
-        (last_id,) = decode_cursor(cursor, length=1)
-        if not isinstance(last_id, int):
-            raise ValidationFailed("The cursor is not valid.", errors={"cursor": ["Invalid cursor."]})
-        query = query.where(DeviceEvent.id > last_id)
+        query = query.where(DeviceEvent.id > decode_id_cursor(cursor))
     events = list(session.scalars(query.order_by(DeviceEvent.id).limit(limit + 1)))
     next_cursor = encode_cursor([events[limit - 1].id]) if len(events) > limit else None
     events = events[:limit]
+
+    if not full:
+        # The public view: an allow-list per kind of event (``passport.PUBLIC_VIEWS``).
+        owner_name = session.scalar(sa.select(Organisation.name).where(Organisation.id == device.organisation_id))
+        public = [public_event(event, device.organisation_id, owner_name) for event in events]
+        return PassportPage("public", public, next_cursor)
 
     org_ids = {e.actor_organisation_id for e in events if e.actor_organisation_id is not None}
     org_names: dict[int, str] = dict(
         session.execute(sa.select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))).all()
     )
-    user_names: dict[int, str] = {}
-    token_names: dict[int, str | None] = {}
-    if full:
-        user_ids = {e.actor_user_id for e in events if e.actor_user_id is not None}
-        user_names = dict(session.execute(sa.select(User.id, User.display_name).where(User.id.in_(user_ids))).all())
-        token_ids = {e.actor_token_id for e in events if e.actor_token_id is not None and e.actor_user_id is None}
-        token_names = dict(
-            session.execute(sa.select(ApiToken.id, ApiToken.name).where(ApiToken.id.in_(token_ids))).all()
-        )
-
+    user_ids = {e.actor_user_id for e in events if e.actor_user_id is not None}
+    user_names = dict(session.execute(sa.select(User.id, User.display_name).where(User.id.in_(user_ids))).all())
+    token_ids = {e.actor_token_id for e in events if e.actor_token_id is not None and e.actor_user_id is None}
+    token_names = dict(session.execute(sa.select(ApiToken.id, ApiToken.name).where(ApiToken.id.in_(token_ids))).all())
     items: list[dict[str, Any]] = []
     for event in events:
-        organisation_name = org_names.get(event.actor_organisation_id or 0)
-        item: dict[str, Any] = {
-            "id": event.id,
-            "kind": event.kind,
-            "occurred_at": event.occurred_at,
-            "state_from": event.state_from,
-            "state_to": event.state_to,
-        }
-        if full:
-            item["changes"] = dict(event.changes)
-            item["data"] = dict(event.data)
-            item["public"] = event.public
-            item["actor"] = {
-                "user_id": event.actor_user_id,
-                "name": user_names.get(event.actor_user_id or 0),
-                "token_id": event.actor_token_id,
-                "bench_token": token_names.get(event.actor_token_id or 0),
-                "organisation_id": event.actor_organisation_id,
-                "organisation_name": organisation_name,
+        items.append(
+            {
+                "id": event.id,
+                "kind": event.kind,
+                "occurred_at": event.occurred_at,
+                "state_from": event.state_from,
+                "state_to": event.state_to,
+                "changes": dict(event.changes),
+                "data": dict(event.data),
+                "public": event.public,
+                "actor": {
+                    "user_id": event.actor_user_id,
+                    "name": user_names.get(event.actor_user_id or 0),
+                    "token_id": event.actor_token_id,
+                    "bench_token": token_names.get(event.actor_token_id or 0),
+                    "organisation_id": event.actor_organisation_id,
+                    "organisation_name": org_names.get(event.actor_organisation_id or 0),
+                },
             }
-        else:
-            item["changes"] = {k: v for k, v in event.changes.items() if k not in PRIVATE_FIELDS}
-            item["data"] = redact(event.data)
-            item["actor"] = {"organisation_name": organisation_name}
-        items.append(item)
-    return PassportPage("full" if full else "public", items, next_cursor)
+        )
+    return PassportPage("full", items, next_cursor)

@@ -12,11 +12,13 @@ empty values dropped) or raises ``ValidationFailed``. No Flask here.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
 
+from marketplace.api.fields import AsciiNumbers
 from marketplace.devices.models import DeviceKind
 from marketplace.errors import ValidationFailed
 
@@ -46,6 +48,11 @@ def _choice(choices: tuple[str, ...]) -> ma.fields.String:
     return ma.fields.String(validate=ma.validate.OneOf(choices), allow_none=True)
 
 
+#: A whole number written in a CSV cell or a JSON string: ASCII digits (``str.isdigit`` also takes
+#: ``٨`` or ``８``, and ``int()`` reads them), and few enough that ``int()`` is cheap and bounded.
+_WHOLE = re.compile(r"-?[0-9]{1,15}")
+
+
 class WholeNumber(ma.fields.Integer):
     """An integer, also given as ``"8"`` or ``8.0`` (CSV imports); ``8.5`` is refused, not truncated."""
 
@@ -53,7 +60,7 @@ class WholeNumber(ma.fields.Integer):
         super().__init__(strict=True, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
             value = int(value.strip())
         elif isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -81,7 +88,7 @@ def _year() -> ma.fields.Integer:
     )
 
 
-class _SpecsSchema(ma.Schema):
+class _SpecsSchema(AsciiNumbers, ma.Schema):
     class Meta:
         unknown = ma.RAISE
         ordered = True

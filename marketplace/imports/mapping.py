@@ -118,8 +118,12 @@ KIND_WORDS = (
     ("tablette", "tablet"),
 )
 
-_NUMBER_UNIT = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*([a-zA-Zéèêô]*)\s*$")
-_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
+#: Numbers in cells: ASCII digits (``\d`` also matches ``٨`` or ``８``, which ``float()`` reads), at
+#: most 12 before the decimal mark, so a 400-digit cell is "not a size" rather than an infinite
+#: float that overflows on the way to an integer.
+_NUMBER = r"([0-9]{1,12}(?:[.,][0-9]{1,6})?)"
+_NUMBER_UNIT = re.compile(rf"^\s*{_NUMBER}\s*([a-zA-Zéèêô]*)\s*$")
+_YEAR = re.compile(r"(?<![0-9])(1[89][0-9][0-9]|20[0-9][0-9])(?![0-9])")
 _MULTI = re.compile(r"<br\s*/?>|\n|\$#\$|\$\$##\$\$", re.IGNORECASE)
 
 
@@ -242,7 +246,7 @@ def ram_gb(text: str, *, bare_unit_mib: bool) -> int | float | None:
     return _whole(value * factor)
 
 
-_STORAGE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*([a-zA-Z]*)(?:\s+(ssd|hdd|nvme|mixed))?\s*$", re.IGNORECASE)
+_STORAGE = re.compile(rf"^\s*{_NUMBER}\s*([a-zA-Z]*)(?:\s+(ssd|hdd|nvme|mixed))?\s*$", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=4096)

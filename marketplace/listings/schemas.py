@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from marketplace.api.pagination import cursor_field
 from marketplace.api.smorest import Schema
 from marketplace.devices.models import CosmeticGrade, DeviceKind
 from marketplace.listings import service
@@ -18,7 +19,8 @@ _ID = ma.validate.Range(min=1, max=2**31 - 1)
 #: Search text: printable characters only (a NUL cannot reach PostgreSQL or SQLite's FTS5 parser).
 _TEXT = ma.validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="Control characters are not allowed.")
 DONATION_KINDS_DOC = "donation: organisation kinds it may go to (default: nonprofit, public_body, university)"
-_POSTCODE = ma.validate.Regexp(r"^\d{5}$", error="Five digits.")
+#: ASCII digits: ``\d`` would also take other scripts' digits (``٦٩٠٠٧``), which no postcode has.
+_POSTCODE = ma.validate.Regexp(r"^[0-9]{5}$", error="Five digits (0-9).")
 
 
 class _ListingTermsSchema(Schema):
@@ -130,7 +132,7 @@ class ListingFilterArgsSchema(Schema):
     )
     battery_min = ma.fields.Float(validate=ma.validate.Range(min=0, max=100), metadata={"description": "%"})
     department = ma.fields.String(
-        validate=ma.validate.Regexp(r"^(\d{2,3}|2[AB])$", error="A French department code (69, 2A, 974)."),
+        validate=ma.validate.Regexp(r"^([0-9]{2,3}|2[AB])$", error="A French department code (69, 2A, 974)."),
     )
     organisation_kind = ma.fields.Enum(OrganisationKind, by_value=True)
     organisation_id = ma.fields.Integer(validate=_ID)
@@ -155,7 +157,7 @@ class ListingQueryArgsSchema(ListingFilterArgsSchema):
         validate=ma.validate.OneOf(sorted(service.SORTS)),
         metadata={"description": "price, -price, grade (best first, then longest listed) or newest (default)"},
     )
-    cursor = ma.fields.String(validate=ma.validate.Length(max=500), metadata={"description": "next_cursor of a page"})
+    cursor = cursor_field()
     limit = ma.fields.Integer(
         load_default=service.DEFAULT_PAGE_SIZE,
         validate=ma.validate.Range(min=1, max=service.MAX_PAGE_SIZE),

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import functools
-import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -61,8 +60,6 @@ DEFAULT_DONATION_KINDS = (OrganisationKind.NONPROFIT, OrganisationKind.PUBLIC_BO
 #: At most this many findings are shown on a result card.
 MAX_KEY_FINDINGS = 5
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
-#: Spec keys never copied to the public catalogue, at any depth (identifiers of the hardware).
-_PRIVATE_SPEC_KEY = re.compile(r"serial|asset|uuid|mac_?addr|imei|wwn", re.IGNORECASE)
 
 SALE_FIELDS = frozenset({"price_cents", "warranty_months"})
 LOAN_FIELDS = frozenset({"min_days", "max_days", "deposit_cents"})
@@ -201,14 +198,6 @@ def get_listing(session: Session, principal: Principal | None, listing_id: int) 
 # --- the device snapshot -------------------------------------------------------------------
 
 
-def _public_specs(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _public_specs(v) for k, v in value.items() if not _PRIVATE_SPEC_KEY.search(str(k))}
-    if isinstance(value, list):
-        return [_public_specs(v) for v in value]
-    return value
-
-
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -284,7 +273,7 @@ def sync_from_device(listing: Listing, device: Device, organisation: Organisatio
     listing.grade_rank = GRADE_RANKS.get(device.grade or "", UNGRADED_RANK)
     listing.cosmetic_grade = device.cosmetic_grade
     listing.battery_health_pct = device.battery_health_pct
-    listing.specs = _public_specs(specs)
+    listing.specs = passport.public_specs(specs)  # as the public passport shows them
     listing.remaining_life = device.remaining_life
     listing.key_findings = findings[:MAX_KEY_FINDINGS]
     listing.organisation_kind = organisation.kind
@@ -761,14 +750,7 @@ def _terms(dialect: str, principal: Principal | None, f: SearchFilters) -> list[
 
 
 def _cursor_term(sort_name: str, sort: _Sort, cursor: str) -> _Term:
-    values = decode_cursor(cursor, length=len(sort.columns) + 1)
-    if values[0] != sort_name:
-        raise ValidationFailed(
-            "The cursor belongs to another sort order.", errors={"cursor": ["Made for sort=" + str(values[0])]}
-        )
-    keys = values[1:]
-    if not all(isinstance(v, int) and not isinstance(v, bool) and -(2**31) <= v < 2**31 for v in keys):
-        raise ValidationFailed("The cursor is not valid.", errors={"cursor": ["Invalid cursor."]})
+    keys = decode_cursor(cursor, keys=len(sort.columns), tag=sort_name)
     names = [f"after_{i}" for i in range(len(keys))]
 
     def build() -> ColumnElement[bool]:

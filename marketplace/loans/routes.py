@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from marketplace.api.context import current_principal, current_session
-from marketplace.api.pagination import decode_cursor, encode_cursor
+from marketplace.api.pagination import decode_id_cursor, encode_cursor
 from marketplace.api.smorest import Blueprint
 from marketplace.loans import schemas, service
 from marketplace.loans.models import Loan
@@ -52,14 +52,14 @@ class Loans(MethodView):
     @blp.response(200, schemas.LoanListSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Your organisations' loans; overdue=true for those past their end and not returned"""
-        after = decode_cursor(args["cursor"], length=1)[0] if args["cursor"] else None
+        after = decode_id_cursor(args["cursor"]) if args["cursor"] else None
         items = service.list_loans(
             current_session(),
             current_principal(),
             overdue=args["overdue"],
             role=args["role"],
             status=args["status"],
-            after_id=after if isinstance(after, int) else None,
+            after_id=after,
             limit=args["limit"] + 1,
         )
         page = list(items[: args["limit"]])

@@ -6,7 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from marketplace.api.pagination import PageSchema, limit_field
+from marketplace.api.pagination import PageSchema, cursor_field, limit_field
 from marketplace.api.smorest import Schema
 from marketplace.loans.models import DepositKind, DepositStatus, LoanStatus
 from marketplace.loans.service import MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS
@@ -49,7 +49,7 @@ class LoanQueryArgsSchema(Schema):
     overdue = ma.fields.Boolean(load_default=False, metadata={"description": "Only loans past their end, not returned"})
     role = ma.fields.String(load_default=None, validate=ma.validate.OneOf(["lender", "borrower"]))
     status = ma.fields.Enum(LoanStatus, by_value=True, load_default=None)
-    cursor = ma.fields.String(load_default=None)
+    cursor = cursor_field(load_default=None)
     limit = limit_field()
 
 

@@ -7,12 +7,23 @@ from dataclasses import dataclass
 import marshmallow as ma
 
 from marketplace.api.smorest import Schema
+from marketplace.members import passwords
 from marketplace.members.models import Organisation, OrganisationKind, Role, TokenKind
 
 
 class UserCreateSchema(Schema):
     email = ma.fields.Email(required=True, validate=ma.validate.Length(max=254))
-    password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(max=1024))
+    password = ma.fields.String(
+        required=True,
+        load_only=True,
+        validate=ma.validate.Length(max=1024),
+        # Enforced by members.service.register_user (a 422 on ``password``); stated here for clients.
+        metadata={
+            "minLength": passwords.MIN_PASSWORD_LENGTH,
+            "description": f"At least {passwords.MIN_PASSWORD_LENGTH} characters (Unicode code points), at most "
+            "1024; any characters, no composition rules (NIST SP 800-63B). Stored only as an Argon2id hash.",
+        },
+    )
     display_name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
 
 
@@ -57,8 +68,27 @@ class BenchTokenCreateSchema(Schema):
 class OrganisationCreateSchema(Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
     kind = ma.fields.Enum(OrganisationKind, by_value=True, required=True)
-    siret = ma.fields.String(required=True, validate=ma.validate.Length(max=20))
-    postcode = ma.fields.String(required=True, validate=ma.validate.Length(max=5))
+    siret = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(max=20),
+        metadata={
+            "example": "73282932000074",
+            "description": "14 ASCII digits 0-9 (spaces, dots or hyphens between groups are removed), checked "
+            "as INSEE does, with python-stdnum: Luhn over the SIREN (digits 1-9) and over the SIRET, except "
+            "La Poste's establishments (SIREN 356000000), whose digits sum to a multiple of 5. A wrong one is "
+            "a 422 whose `errors.siret` names the wrong character or digit; one already registered is a 409.",
+        },
+    )
+    postcode = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(max=5),
+        metadata={
+            "pattern": "^[0-9]{5}$",
+            "example": "69007",
+            "description": "A French postcode: 5 ASCII digits 0-9 (other scripts' digits are refused); "
+            "the department is derived from it.",
+        },
+    )
     address = ma.fields.String(validate=ma.validate.Length(max=300), allow_none=True)
     city = ma.fields.String(validate=ma.validate.Length(max=120), allow_none=True)
     invoice_allowed = ma.fields.Boolean(allow_none=True)

@@ -24,7 +24,7 @@ from marketplace.members.access import (
     require_org_role,
     require_user,
 )
-from marketplace.members.identifiers import department_of, normalise_siret, siret_valid
+from marketplace.members.identifiers import InvalidIdentifier, check_postcode, check_siret
 from marketplace.members.models import (
     ApiToken,
     Membership,
@@ -206,13 +206,16 @@ def create_organisation(
     invoice_allowed: bool | None = None,
 ) -> Organisation:
     principal = require_user(principal)
-    siret = normalise_siret(siret)
     errors: dict[str, list[str]] = {}
-    if not siret_valid(siret):
-        errors["siret"] = ["Not a valid SIRET (14 digits with a valid check digit)."]
-    department = department_of(postcode)
-    if department is None:
-        errors["postcode"] = ["Not a valid French postcode (5 digits)."]
+    try:
+        siret = check_siret(siret)
+    except InvalidIdentifier as exc:
+        errors["siret"] = [f"Not a valid SIRET: {exc.reason}"]
+    department: str | None = None
+    try:
+        postcode, department = check_postcode(postcode)
+    except InvalidIdentifier as exc:
+        errors["postcode"] = [f"Not a valid French postcode: {exc.reason}"]
     if invoice_allowed and kind not in INVOICE_KINDS and not principal.is_staff:
         errors["invoice_allowed"] = ["Only public bodies and universities pay by invoice."]
     if errors:

@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from marketplace.api.context import current_principal, current_session
-from marketplace.api.pagination import decode_cursor, encode_cursor
+from marketplace.api.pagination import decode_id_cursor, encode_cursor
 from marketplace.api.smorest import Blueprint
 from marketplace.orders import schemas, service
 from marketplace.orders.models import Order
@@ -22,13 +22,13 @@ class Orders(MethodView):
     @blp.response(200, schemas.OrderListSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Your organisations' orders, as buyer or seller (all of them for staff)"""
-        after = decode_cursor(args["cursor"], length=1)[0] if args["cursor"] else None
+        after = decode_id_cursor(args["cursor"]) if args["cursor"] else None
         items = service.list_orders(
             current_session(),
             current_principal(),
             role=args["role"],
             status=args["status"],
-            after_id=after if isinstance(after, int) else None,
+            after_id=after,
             limit=args["limit"] + 1,
         )
         page = list(items[: args["limit"]])
@@ -53,7 +53,7 @@ class Orders(MethodView):
         result = service.create_order(
             current_session(),
             current_principal(),
-            idempotency_key=headers["idempotency_key"],
+            idempotency_key=headers.get("idempotency_key"),
             reservation_id=data["reservation_id"],
             payment=data["payment"],
             gateway=current_gateway(),

@@ -6,7 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from marketplace.api.pagination import PageSchema, limit_field
+from marketplace.api.pagination import PageSchema, cursor_field, limit_field
 from marketplace.api.smorest import Schema
 from marketplace.orders.models import OrderStatus, PaymentMethod, PaymentStatus
 
@@ -20,14 +20,31 @@ class OrderCreateSchema(Schema):
     payment = ma.fields.Enum(PaymentMethod, by_value=True, required=True)
 
 
+class _RequiredHeader(ma.fields.String):
+    """A header the operation requires, documented ``required: true``, whose absence the service
+    answers itself: a 400 problem, as the IETF Idempotency-Key draft asks, rather than webargs'
+    422. A missing header is simply left out of the loaded arguments."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=True, **kwargs)
+
+    def _validate_missing(self, value: Any) -> None:
+        if value is not ma.missing:
+            super()._validate_missing(value)
+
+
 class IdempotencyHeaderSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    idempotency_key = ma.fields.String(
+    idempotency_key = _RequiredHeader(
         data_key="Idempotency-Key",
-        load_default=None,
-        metadata={"description": "Required. Same key and body → the same order (200); same key, other body → 422."},
+        validate=ma.validate.Length(max=255),
+        metadata={
+            "description": "Required (a missing one is a 400 problem): a unique key per order, e.g. a UUID, "
+            "at most 255 characters. The same key and body again → the same order (200, "
+            "Idempotent-Replayed: true); the same key with another body → 422."
+        },
     )
 
 
@@ -72,7 +89,7 @@ class OrderSchema(Schema):
 class OrderQueryArgsSchema(Schema):
     role = ma.fields.String(load_default=None, validate=ma.validate.OneOf(["buyer", "seller"]))
     status = ma.fields.Enum(OrderStatus, by_value=True, load_default=None)
-    cursor = ma.fields.String(load_default=None)
+    cursor = cursor_field(load_default=None)
     limit = limit_field()
 
 

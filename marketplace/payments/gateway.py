@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
 import stripe
 
 from marketplace.errors import PaymentError, ServiceUnavailable
@@ -79,6 +80,42 @@ class EventInfo:
 
 class SignatureError(Exception):
     """The webhook's signature or payload does not verify."""
+
+
+class MalformedEvent(Exception):
+    """A correctly signed payload that is not a Stripe event (not an object, no ``id`` /
+    ``type`` / ``data.object``): nothing can be done with it, so nothing is recorded."""
+
+
+#: Longest event id or object id we accept (Stripe's are ~30 characters; our column holds 255).
+MAX_STRIPE_ID_LENGTH = 255
+
+
+def event_info(event: Any) -> EventInfo:
+    """The parts of a verified event payload we use, checked against the shape of Stripe's event
+    object (https://docs.stripe.com/api/events/object): ``id`` and ``type`` strings, ``data.object``
+    an object whose ``id``, when present, is a string. Anything else is ``MalformedEvent``."""
+    if not isinstance(event, Mapping):
+        raise MalformedEvent(f"the payload is a JSON {type(event).__name__}, not an event object")
+    for key in ("id", "type"):
+        value = event.get(key)
+        if not isinstance(value, str) or not value or len(value) > MAX_STRIPE_ID_LENGTH:
+            raise MalformedEvent(f"the event has no valid '{key}' (a non-empty string)")
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, Mapping) else None
+    if not isinstance(obj, Mapping):
+        raise MalformedEvent("the event has no 'data.object' object")
+    object_id = obj.get("id", "")
+    if not isinstance(object_id, str) or len(object_id) > MAX_STRIPE_ID_LENGTH:
+        raise MalformedEvent("'data.object.id' is not a string")
+    metadata = obj.get("metadata")
+    return EventInfo(
+        id=event["id"],
+        type=event["type"],
+        object_id=object_id,
+        object_type=str(obj.get("object") or ""),
+        metadata={str(k): str(v) for k, v in metadata.items()} if isinstance(metadata, Mapping) else {},
+    )
 
 
 class PaymentGateway(Protocol):
@@ -313,22 +350,20 @@ class StripeGateway:
     def construct_event(self, payload: bytes, signature_header: str | None) -> EventInfo:
         if not self.webhook_secret:
             raise SignatureError("no STRIPE_WEBHOOK_SECRET is configured to verify it")
+        # The SDK checks the signature on the raw body (what ``construct_event`` does first); the
+        # payload is then read as plain JSON and checked by ``event_info``: the SDK's own event
+        # construction fails with AttributeError/TypeError on a signed array or an event without
+        # ``data``, which would be a 500 rather than a 400.
         try:
-            event = self.client.construct_event(
-                payload, signature_header, self.webhook_secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
+            stripe.WebhookSignature.verify_header(
+                payload.decode("utf-8"), signature_header, self.webhook_secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
             )
+            event = orjson.loads(payload)
         except stripe.SignatureVerificationError as exc:
             raise SignatureError(str(exc)) from exc
-        except ValueError as exc:  # not JSON
+        except ValueError as exc:  # not UTF-8, not JSON
             raise SignatureError(f"invalid payload: {exc}") from exc
-        obj = event.data.object
-        return EventInfo(
-            id=event.id,
-            type=event.type,
-            object_id=str(getattr(obj, "id", "") or ""),
-            object_type=str(getattr(obj, "object", "") or ""),
-            metadata=_metadata(getattr(obj, "metadata", None)),
-        )
+        return event_info(event)
 
 
 def gateway_from_config(api_key: str | None, webhook_secret: str | None, api_base: str | None) -> StripeGateway | None:

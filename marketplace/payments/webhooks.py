@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from marketplace.errors import Conflict, DomainError, NotFound
 from marketplace.loans import service as loans
 from marketplace.orders import service as orders
-from marketplace.payments.gateway import EventInfo, PaymentGateway, SignatureError
+from marketplace.payments.gateway import EventInfo, MalformedEvent, PaymentGateway, SignatureError
 from marketplace.payments.models import StripeEvent
 from marketplace.reservations import locks
 
@@ -44,6 +44,15 @@ class BadSignature(DomainError):
     type_slug = "webhook-signature"
 
 
+class BadEvent(DomainError):
+    """Signed, but not an event we can act on: Stripe's retries would not change it, and nothing
+    is recorded (the event id may be missing)."""
+
+    status = 400
+    title = "Malformed webhook event"
+    type_slug = "webhook-event"
+
+
 def receive(session: Session, gateway: PaymentGateway | None, payload: bytes, signature: str | None) -> dict[str, str]:
     if gateway is None:
         # Not a server error: this server simply takes no Stripe events (Stripe retries anyway).
@@ -52,6 +61,12 @@ def receive(session: Session, gateway: PaymentGateway | None, payload: bytes, si
         event = gateway.construct_event(payload, signature)
     except SignatureError as exc:
         raise BadSignature(f"The Stripe-Signature does not verify this payload: {exc}") from exc
+    except MalformedEvent as exc:
+        raise BadEvent(f"The signed payload is not a Stripe event: {exc}.") from exc
+    if event.type in PAYMENT_INTENT_EVENTS | SETUP_INTENT_EVENTS and not event.object_id:
+        # Without the intent's id there is nothing to re-read from Stripe (the gateway would be
+        # asked for "" and answer an error that looks like an outage: a misleading 503).
+        raise BadEvent(f"A {event.type} event must carry its object's id in data.object.id.")
     if not locks.insert_ignore(
         session,
         StripeEvent,

@@ -80,8 +80,14 @@ class DiagnosticFileById(MethodView):
     @blp.doc(
         responses={
             "200": {
-                "description": "The raw file, byte-identical to the upload",
-                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+                "description": "The raw file, byte-identical to the upload, always as an attachment "
+                "(`Content-Disposition: attachment`, `X-Content-Type-Options: nosniff`, "
+                "`Content-Security-Policy: sandbox`). `Content-Type` is the media type the file was "
+                "uploaded with (`application/octet-stream` when it had none): typically "
+                "`application/json` (smartctl -j), `text/plain` (smartctl text, battery reports), "
+                "`text/html` or `application/xml` (Windows battery reports). `ETag` and `Repr-Digest` "
+                "carry its SHA-256.",
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
             }
         }
     )
@@ -98,6 +104,8 @@ class DiagnosticFileById(MethodView):
             max_age=0,
         )
         response.headers["Content-Type"] = stored.content_type
+        # Whatever its type (an uploaded HTML battery report), nothing of it ever runs from our origin.
+        response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
         response.headers["Repr-Digest"] = f"sha-256=:{_b64(stored.sha256)}:"
         return response
 

@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from werkzeug.datastructures import FileStorage
 
-from marketplace.api.pagination import limit_field
+from marketplace.api.pagination import cursor_field, limit_field
 from marketplace.api.smorest import Schema
 from marketplace.reports import service
 from marketplace.reports.models import DiagnosticFile, ReportKind
@@ -52,7 +52,9 @@ class DiagnosticsUploadSchema(Schema):
         load_default=list,
         metadata={
             "description": f"Raw smartctl (JSON or text) and battery reports, unchanged; at most "
-            f"{service.MAX_FILES} files of {service.MAX_FILE_BYTES // (1024 * 1024)} MiB each."
+            f"{service.MAX_FILES} files of {service.MAX_FILE_BYTES // (1024 * 1024)} MiB each. Any media type "
+            "(the server recognises each format from the content, not from its type or name); the type "
+            "given is stored and served back with the raw file."
         },
     )
 
@@ -163,4 +165,4 @@ class DiagnosticReportListSchema(Schema):
 
 class ReportQueryArgsSchema(Schema):
     limit = limit_field()
-    cursor = Text(validate=ma.validate.Length(max=200))
+    cursor = cursor_field()

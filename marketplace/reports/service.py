@@ -24,6 +24,7 @@ Rules decided here:
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +35,7 @@ from sqlalchemy.orm import Session, selectinload, undefer
 
 import diagnostics
 from diagnostics import ComponentReport, DeviceAssessment, ParseError
-from marketplace.api.pagination import decode_cursor, encode_cursor
+from marketplace.api.pagination import decode_id_cursor, encode_cursor
 from marketplace.db import utcnow
 from marketplace.devices import lifecycle
 from marketplace.devices.models import Device, DeviceKind, DeviceState, EventKind
@@ -248,8 +249,36 @@ def _read(position: int, upload: UploadedFile) -> tuple[str, tuple[ComponentRepo
             f"File {position} ({upload.filename}) cannot be read: {exc.reason}. Nothing was stored.",
             errors={f"files.{position}": [f"{upload.filename}: {exc.reason}"]},
         ) from None
+    for component in components:
+        out_of_range = _non_finite_path(component.to_dict(), "")
+        if out_of_range is not None:
+            # A number too large for a float (a 400-digit capacity) became infinity: no database
+            # stores it in JSON, and it measures nothing. Refused here, naming the file, rather
+            # than by the database later with a problem that cannot say which file it was.
+            reason = f"a value is out of range ({component.component.value} {out_of_range})"
+            raise ValidationFailed(
+                f"File {position} ({upload.filename}) cannot be read: {reason}. Nothing was stored.",
+                errors={f"files.{position}": [f"{upload.filename}: {reason}"]},
+            )
     formats = sorted({c.format for c in components})
     return ",".join(formats), components
+
+
+def _non_finite_path(value: Any, path: str) -> str | None:
+    """The dotted path of the first infinite or NaN number in ``value``, or None."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else path or "value"
+    if isinstance(value, Mapping):
+        items: Iterable[tuple[Any, Any]] = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _non_finite_path(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 def json_safe(value: Any) -> Any:
@@ -531,10 +560,7 @@ def list_reports(
     device = device_for_reading(session, principal, device_id)
     query = sa.select(DiagnosticReport).where(DiagnosticReport.device_id == device.id)
     if cursor:
-        (last_id,) = decode_cursor(cursor, length=1)
-        if not isinstance(last_id, int) or isinstance(last_id, bool) or not 0 < last_id < 2**31:
-            raise ValidationFailed("The cursor is not valid.", errors={"cursor": ["Invalid cursor."]})
-        query = query.where(DiagnosticReport.id < last_id)
+        query = query.where(DiagnosticReport.id < decode_id_cursor(cursor))
     query = query.options(selectinload(DiagnosticReport.files))
     rows = list(session.scalars(query.order_by(DiagnosticReport.id.desc()).limit(limit + 1)))
     more = len(rows) > limit

@@ -214,18 +214,6 @@ def test_retire(db_session: Session, people: OrgPeople) -> None:
         service.update_device(db_session, people.admin, device.id, {"location": "x"}, expected_version=device.version)
 
 
-def test_redact_drops_private_keys_at_any_depth() -> None:
-    data = {
-        "grade": "B",
-        "disks": [{"serial": "S1", "disk_serial": "S2", "model": "Samsung 860", "wwn_serial": "x"}],
-        "operator": "Jean",
-        "operator_email": "jean@example.org",
-        "erasure": {"method": "purge", "certificate_ref": "C-1", "notes": "second pass"},
-        "asset_tag": "IT-1",
-    }
-    assert service.redact(data) == {"grade": "B", "disks": [{"model": "Samsung 860"}], "erasure": {"method": "purge"}}
-
-
 def test_importer_event_kind_and_staff_errors(db_session: Session, people: OrgPeople) -> None:
     device = service.create_device(
         db_session,

@@ -191,7 +191,9 @@ def test_public_view_of_a_listed_device_is_redacted(
     assert "serial" not in body["items"][0]["changes"] and "asset_tag" not in body["items"][0]["changes"]
     assert body["items"][1]["changes"] == {"cosmetic_grade": ["good", "fair"]}
     assert body["items"][2]["data"] == {"parts": ["battery"]}
-    assert body["items"][4]["data"] == {"disks": [{"method": "purge", "standard": "NIST SP 800-88"}], "verified": True}
+    # An allow-list (passport.PUBLIC_VIEWS): of this hand-made erasure event, only ``verified`` is
+    # a key erasure events show; its unknown ``disks`` list stays private whatever it holds.
+    assert body["items"][4]["data"] == {"verified": True}
 
     # Another organisation's admin and staff-less users read the same public view.
     other = passport(client, history["id"], api_people.headers["other_admin"])

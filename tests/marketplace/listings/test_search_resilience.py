@@ -62,3 +62,28 @@ def test_the_read_pool_goes_with_the_engine(live_app: Flask) -> None:
     assert reader.pool.checkedin() == 1
     live_app.extensions["relife.engine"].dispose()
     assert reader.pool.checkedin() == 0
+
+
+UNREACHABLE = [
+    pytest.param("postgresql+psycopg://nobody@127.0.0.1:1/none", id="postgresql"),
+    pytest.param("sqlite:////nonexistent-relife-dir/relife.db", id="sqlite"),
+]
+
+
+@pytest.mark.parametrize("url", UNREACHABLE)
+@pytest.mark.parametrize(
+    "path", ["/api/v1/listings", "/api/v1/listings?kind=laptop&sort=price", "/api/v1/listings/facets", "/api/v1/health"]
+)
+def test_a_database_that_is_down_is_a_503_problem_on_the_search_as_on_facets_and_health(url: str, path: str) -> None:
+    """Issue 20, class 7: the anonymous search answered 500 when the database was down (the read
+    pool's checkout raised the driver's own error, which no handler maps), while the facets and
+    the health check said 503."""
+    app = create_app(Config(database_url=url, testing=True, secret_key="test-secret"))
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # a bug would be the 500 a client gets
+    try:
+        response = app.test_client().get(path)
+        assert response.status_code == 503, response.get_data()
+        assert response.mimetype == "application/problem+json"
+        assert response.headers["Retry-After"]
+    finally:
+        app.extensions["relife.engine"].dispose()

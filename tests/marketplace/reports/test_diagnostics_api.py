@@ -248,6 +248,9 @@ def test_raw_files_come_back_byte_identical(client: FlaskClient, db_session: Ses
         assert response.status_code == 200
         assert response.data == content
         assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+        # Whatever type it was uploaded with (an HTML battery report), it never runs as our page.
+        assert response.headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
+        assert response.headers["Cache-Control"] == "no-store"  # a member's file
         assert hashlib.sha256(response.data).hexdigest() == report["files"][position - 1]["sha256"]
     response = client.get(f"/api/v1/diagnostics/{report['id']}/files/1", headers=org.member.headers)
     assert response.headers["Content-Type"] == "application/json"
@@ -389,3 +392,41 @@ def test_nul_characters_never_reach_the_database(client: FlaskClient, db_session
     )
     assert response.status_code == 422
     assert set(response.json["errors"]) == {"technician", "items.0.note"}
+
+
+UEVENT = """POWER_SUPPLY_NAME=BAT0
+POWER_SUPPLY_TYPE=Battery
+POWER_SUPPLY_PRESENT=1
+POWER_SUPPLY_TECHNOLOGY=Li-poly
+POWER_SUPPLY_CHARGE_FULL_DESIGN=4474000
+POWER_SUPPLY_CHARGE_FULL=3750000
+POWER_SUPPLY_CHARGE_NOW=3692000
+POWER_SUPPLY_CAPACITY={capacity}
+POWER_SUPPLY_VOLTAGE_MIN_DESIGN=11400000
+"""
+
+
+@pytest.mark.parametrize("capacity", ["1" * 400, "9" * 310 + ".5"])
+def test_a_battery_value_beyond_any_float_is_refused_naming_the_file(
+    client: FlaskClient, db_session: Session, org: Org, capacity: str
+) -> None:
+    """Issue 20, class 7: ``POWER_SUPPLY_CAPACITY`` with 400 digits read as infinity; PostgreSQL's
+    JSONB refused it with a 422 that could not name the file (SQLite stored "Infinity")."""
+    device = make_device(db_session, org.id)
+    before = rows(db_session)
+    content = UEVENT.format(capacity=capacity).encode()
+    response = upload(client, device.id, org.bench_token, NVME_JSON, ("BAT0-uevent.txt", content))
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert "BAT0-uevent.txt" in response.json["detail"] and "Nothing was stored" in response.json["detail"]
+    assert response.json["errors"] == {
+        "files.2": ["BAT0-uevent.txt: a value is out of range (battery measurements.charge_percent)"]
+    }
+    assert rows(db_session) == before
+    # The same report with a plausible capacity is read and stored.
+    assert (
+        upload(
+            client, device.id, org.bench_token, ("BAT0-uevent.txt", UEVENT.format(capacity="98").encode())
+        ).status_code
+        == 201
+    )
