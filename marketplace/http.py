@@ -10,6 +10,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SessionInterface
 from werkzeug.routing import IntegerConverter, Map
 
+from marketplace.api.fields import MAX_ID
 from marketplace.config import Config
 from marketplace.errors import ValidationFailed
 
@@ -45,7 +46,7 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min", 1)
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
 
 

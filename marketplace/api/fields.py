@@ -12,6 +12,14 @@ from typing import Any
 
 import marshmallow as ma
 
+#: Database ids are PostgreSQL ``integer`` keys: 1 to 2**31-1. A larger one names nothing, and
+#: would overflow in the driver (a 500) if it reached a query.
+MAX_ID = 2**31 - 1
+#: The validator of every id a client sends (paths use ``http.IdConverter``, which reads MAX_ID).
+ID_RANGE = ma.validate.Range(min=1, max=MAX_ID)
+#: Amounts in cents and other non-negative quantities stored as ``integer``.
+INT32_AMOUNT = ma.validate.Range(min=0, max=MAX_ID)
+
 
 def ascii_digits_only(field: ma.fields.Field[Any]) -> None:
     """Make a number ``field`` refuse non-ASCII text (other fields are left as they are)."""

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from marketplace.api.fields import ID_RANGE
 from marketplace.api.smorest import Schema
 
 
 class ImpactQueryArgsSchema(Schema):
-    organisation_id = ma.fields.Integer(metadata={"description": "One organisation (as provider or recipient)"})
+    organisation_id = ma.fields.Integer(
+        validate=ID_RANGE, metadata={"description": "One organisation (as provider or recipient)"}
+    )
     from_ = ma.fields.Date(data_key="from", metadata={"description": "Start of the period (inclusive)"})
     to = ma.fields.Date(metadata={"description": "End of the period (exclusive)"})
     version = ma.fields.String(metadata={"description": "Factor table version (default: the newest)"})

@@ -18,6 +18,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
+from marketplace.api.fields import MAX_ID
 from marketplace.cli import command_session
 from marketplace.errors import DomainError
 from marketplace.imports import service
@@ -82,7 +83,7 @@ class _Bars:
 @click.option(
     "--organisation",
     "organisation_id",
-    type=click.IntRange(1, 2**31 - 1),
+    type=click.IntRange(1, MAX_ID),
     required=True,
     help="Id of the target organisation.",
 )

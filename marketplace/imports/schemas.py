@@ -5,11 +5,11 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_smorest.fields import Upload
 
+from marketplace.api.fields import ID_RANGE
 from marketplace.api.smorest import Schema
 from marketplace.imports.formats import ImportFormat
 
 #: Database ids are PostgreSQL ``integer``s; a larger one would overflow in the driver.
-MAX_ID = 2**31 - 1
 
 
 class ImportQueryArgsSchema(Schema):
@@ -28,13 +28,11 @@ class ImportFormSchema(Schema):
         required=True,
         metadata={"description": "native (documented CSV), glpi (Computers list export), snipeit (assets export)"},
     )
-    organisation_id = ma.fields.Integer(
-        required=True, strict=False, validate=ma.validate.Range(min=1, max=MAX_ID), metadata={"example": 1}
-    )
+    organisation_id = ma.fields.Integer(required=True, strict=False, validate=ID_RANGE, metadata={"example": 1})
 
 
 class ExportQueryArgsSchema(Schema):
-    organisation_id = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1, max=MAX_ID))
+    organisation_id = ma.fields.Integer(required=True, validate=ID_RANGE)
 
 
 class RowErrorSchema(Schema):

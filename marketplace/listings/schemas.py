@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from marketplace.api.fields import ID_RANGE, INT32_AMOUNT
 from marketplace.api.pagination import cursor_field
 from marketplace.api.smorest import Schema
 from marketplace.devices.models import CosmeticGrade, DeviceKind
@@ -15,7 +16,6 @@ from marketplace.members.models import OrganisationKind
 
 _MAX_CENTS = 100_000_000  # one million euros: anything above is a typo
 #: Database ids are PostgreSQL ``integer``s: a larger number is no id, and a 422 rather than a 500.
-_ID = ma.validate.Range(min=1, max=2**31 - 1)
 #: Search text: printable characters only (a NUL cannot reach PostgreSQL or SQLite's FTS5 parser).
 _TEXT = ma.validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="Control characters are not allowed.")
 DONATION_KINDS_DOC = "donation: organisation kinds it may go to (default: nonprofit, public_body, university)"
@@ -47,7 +47,7 @@ class _ListingTermsSchema(Schema):
 
 
 class ListingCreateSchema(_ListingTermsSchema):
-    device_id = ma.fields.Integer(required=True, validate=_ID)
+    device_id = ma.fields.Integer(required=True, validate=ID_RANGE)
     mode = ma.fields.Enum(ListingMode, by_value=True, required=True)
 
 
@@ -121,10 +121,10 @@ class ListingFilterArgsSchema(Schema):
     )
     cosmetic_grade = ma.fields.Enum(CosmeticGrade, by_value=True)
     price_min = ma.fields.Integer(
-        validate=ma.validate.Range(min=0, max=2**31 - 1),
+        validate=INT32_AMOUNT,
         metadata={"description": "Cents; loans and donations count as 0"},
     )
-    price_max = ma.fields.Integer(validate=ma.validate.Range(min=0, max=2**31 - 1))
+    price_max = ma.fields.Integer(validate=INT32_AMOUNT)
     ram_min = ma.fields.Float(validate=ma.validate.Range(min=0), metadata={"description": "GB"})
     storage_min = ma.fields.Float(validate=ma.validate.Range(min=0), metadata={"description": "GB"})
     cpu = ma.fields.String(
@@ -135,7 +135,7 @@ class ListingFilterArgsSchema(Schema):
         validate=ma.validate.Regexp(r"^([0-9]{2,3}|2[AB])$", error="A French department code (69, 2A, 974)."),
     )
     organisation_kind = ma.fields.Enum(OrganisationKind, by_value=True)
-    organisation_id = ma.fields.Integer(validate=_ID)
+    organisation_id = ma.fields.Integer(validate=ID_RANGE)
     q = ma.fields.String(
         validate=[ma.validate.Length(min=1, max=200), _TEXT],
         metadata={"description": "Words found in make, model or CPU"},

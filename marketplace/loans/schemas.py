@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from marketplace.api.fields import ID_RANGE, INT32_AMOUNT
 from marketplace.api.pagination import PageSchema, cursor_field, limit_field
 from marketplace.api.smorest import Schema
 from marketplace.loans.models import DepositKind, DepositStatus, LoanStatus
@@ -18,7 +19,7 @@ class LoanCreateSchema(Schema):
     organisation_id = ma.fields.Integer(
         load_default=None,
         allow_none=True,
-        validate=ma.validate.Range(min=1, max=2**31 - 1),
+        validate=ID_RANGE,
         metadata={"description": "Borrowing organisation, if you have several"},
     )
 
@@ -33,7 +34,7 @@ class LoanReturnSchema(Schema):
     )
     damage_cents = ma.fields.Integer(
         load_default=0,
-        validate=ma.validate.Range(min=0, max=2**31 - 1),
+        validate=INT32_AMOUNT,
         metadata={
             "description": "Damage to charge on the deposit: 0 releases it, up to the deposit; without a deposit "
             f"it is recorded only, up to {MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS}"

@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from marketplace.api.fields import ID_RANGE
 from marketplace.api.pagination import PageSchema, cursor_field, limit_field
 from marketplace.api.smorest import Schema
 from marketplace.orders.models import OrderStatus, PaymentMethod, PaymentStatus
@@ -14,7 +15,7 @@ from marketplace.orders.models import OrderStatus, PaymentMethod, PaymentStatus
 class OrderCreateSchema(Schema):
     reservation_id = ma.fields.Integer(
         required=True,
-        validate=ma.validate.Range(min=1, max=2**31 - 1),
+        validate=ID_RANGE,
         metadata={"description": "Your live reservation"},
     )
     payment = ma.fields.Enum(PaymentMethod, by_value=True, required=True)

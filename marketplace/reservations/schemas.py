@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from marketplace.api.fields import ID_RANGE
 from marketplace.api.smorest import Schema
 from marketplace.listings.models import ListingMode
 from marketplace.reservations.models import ReservationStatus
@@ -13,7 +14,7 @@ class ReservationCreateSchema(Schema):
     organisation_id = ma.fields.Integer(
         load_default=None,
         allow_none=True,
-        validate=ma.validate.Range(min=1, max=2**31 - 1),
+        validate=ID_RANGE,
         metadata={"description": "The buying organisation; needed only when you belong to several."},
     )
 

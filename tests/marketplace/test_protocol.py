@@ -236,3 +236,20 @@ def test_swagger_ui_works_under_its_csp_in_a_real_browser(live_docs: str) -> Non
             browser.close()
     assert violations == []
     assert requests and all(r.startswith(live_docs + "/") for r in requests), requests
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/impact?organisation_id=9223372036854775808",
+        "/api/v1/impact?organisation_id=2147483648",
+        "/api/v1/listings?organisation_id=2147483648",
+        "/api/v1/impact?organisation_id=0",
+    ],
+)
+def test_an_id_beyond_the_database_range_is_a_422_problem(client: FlaskClient, path: str) -> None:
+    """Found by the schemathesis sweep: an organisation id past 64 bits overflowed in the driver."""
+    response = client.get(path)
+    assert response.status_code == 422, response.get_data()
+    assert response.mimetype == "application/problem+json"
+    assert "organisation_id" in response.json["errors"]
