@@ -24,7 +24,7 @@ COLUMNS = (
     "l.warranty_months, l.min_days, l.max_days, l.deposit_cents, l.eligible_kinds, l.postcode, l.department, "
     "l.description, l.created_at, l.updated_at, l.kind, l.make, l.model, l.specs, l.health, l.grade, "
     "l.cosmetic_grade, l.battery_health_pct, l.key_findings, l.remaining_life, o.name, l.organisation_kind, "
-    "o.department"
+    "o.department, l.suspended_reason"
 )
 GRADES = {"A": 1, "B": 2, "C": 3, "D": 4, "F": 5}
 SORTS = {
@@ -111,6 +111,7 @@ def item(r: tuple[Any, ...]) -> dict[str, Any]:
             "remaining_life": r[27],
         },
         "organisation": {"id": r[2], "name": r[28], "kind": r[29], "department": r[30]},
+        "status_reason": r[31],
     }
 
 
