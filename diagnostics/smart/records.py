@@ -5,12 +5,12 @@ grading policy (``diagnostics.grading.disk``) is one pure function of a ``DiskHe
 input format. Fields are ``None`` where the report does not say; counts are plain integers taken
 from raw values only when the raw value is a plain count (see ``AtaAttribute.raw_count``).
 
-The records a report holds many of, or one of per protocol (ATA attribute rows, self-test entries,
-the NVMe and SCSI sections), are ``typing.NamedTuple``: immutable and typed like a frozen dataclass,
-but built by ``tuple.__new__`` in one allocation, where a frozen dataclass's ``__init__`` calls
+The records of plain values (ATA attribute rows, self-test entries, the identity, the NVMe and SCSI
+sections) are ``typing.NamedTuple``: immutable and typed like a frozen dataclass, but built by
+``tuple.__new__`` in one allocation, where a frozen dataclass's ``__init__`` calls
 ``object.__setattr__`` once per field (about three times the cost for a 9-field row, and a report
-has a dozen rows or more). ``DiskIdentity`` and ``DiskHealth`` (one each per report) stay frozen
-dataclasses; ``DiskHealth`` keeps derived values in its instance ``__dict__``.
+has a dozen rows or more). ``DiskHealth`` stays a frozen dataclass: it keeps the values it derives
+from its fields in its instance ``__dict__``.
 
 This module also holds the small number helpers both parsers share.
 """
@@ -82,8 +82,7 @@ class cached(Generic[_V]):
         return value
 
 
-@dataclass(frozen=True)
-class DiskIdentity:
+class DiskIdentity(NamedTuple):
     model: str | None = None
     serial: str | None = None
     firmware: str | None = None
