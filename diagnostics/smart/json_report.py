@@ -245,15 +245,15 @@ def _identity(data: Mapping[str, Any], attributes: tuple[AtaAttribute, ...]) -> 
     rotation = _int(data.get("rotation_rate"))
     return DiskIdentity(
         model=model,
-        serial=_first_str(data, "serial_number"),
+        serial=_str(data.get("serial_number")),
         firmware=_first_str(data, "firmware_version", "scsi_revision", "revision"),
         capacity_bytes=capacity,
         interface=interface,
         device_type=classify_device_type(interface, rotation, model, is_nvme, attributes),
         rotation_rpm=rotation,
-        form_factor=_first_str(_map(data.get("form_factor")), "name"),
+        form_factor=_str(_map(data.get("form_factor")).get("name")),
         vendor=vendor,
-        model_family=_first_str(data, "model_family"),
+        model_family=_str(data.get("model_family")),
     )
 
 
@@ -274,6 +274,12 @@ def _interface(dev_type: str, protocol: str, is_nvme: bool) -> str | None:
 
 
 # --- ATA ---------------------------------------------------------------------------------------------
+#: 48-bit raw fields have at most 15 decimal digits; longer runs are not counts (and Python refuses
+#: to convert more than 4300 digits anyway).
+_MAX_RAW_DIGITS = 24
+_LEADING_DIGITS = re.compile(r"\s*(\d{1,24})")
+
+
 def _attributes(section: Any) -> tuple[AtaAttribute, ...]:
     """The ATA attribute table (``ata_smart_attributes.table``), one record per readable row."""
     return tuple([attr for row in _list(_map(section).get("table")) if (attr := _attribute(row)) is not None])
@@ -310,13 +316,16 @@ def _attribute(row: Any) -> AtaAttribute | None:
     if type(raw_string) is not str:
         raw_string = _str(raw_string) or ""
     # The leading number of the raw string is what smartctl decoded ('35 (Min/Max 20/45)' → 35);
-    # the raw 48-bit value only when the string has none.
-    raw = _leading_digits(raw_string)
-    if raw is None:
-        raw = _int(raw_field.get("value"))
+    # the raw 48-bit value only when the string has none. Most raw strings are a plain count.
+    if raw_string.isdecimal() and len(raw_string) <= _MAX_RAW_DIGITS:
+        raw: int | None = int(raw_string)
+    else:
+        leading = _LEADING_DIGITS.match(raw_string)
+        raw = int(leading.group(1)) if leading else _int(raw_field.get("value"))
     when_failed = get("when_failed")
     when_failed = _when_failed(when_failed) if when_failed else ""
-    prefailure = bool(_map(get("flags")).get("prefailure"))
+    flags = get("flags")
+    prefailure = type(flags) is dict and bool(flags.get("prefailure"))
     # Positional, in field order (the local names are the field names): keyword arguments cost
     # a third of the row's construction.
     return AtaAttribute(attr_id, name, value, worst, thresh, raw, raw_string, when_failed, prefailure)
@@ -330,18 +339,6 @@ def _when_failed(value: Any) -> str:
     if lowered in {"past", "in_the_past"}:
         return "In_the_past"
     return "" if lowered in {"", "-"} else text
-
-
-#: 48-bit raw fields have at most 15 decimal digits; longer runs are not counts (and Python refuses
-#: to convert more than 4300 digits anyway).
-_DIGITS = re.compile(r"\s*(\d{1,24})")
-
-
-def _leading_digits(text: str) -> int | None:
-    if text.isdecimal() and len(text) <= 24:  # a plain count, the usual raw string: no regex needed
-        return int(text)
-    m = _DIGITS.match(text)
-    return int(m.group(1)) if m else None
 
 
 def _device_statistics_endurance(statistics: Any) -> int | None:
