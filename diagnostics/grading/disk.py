@@ -696,13 +696,14 @@ def ssd_life_left_attribute(disk: DiskHealth) -> tuple[int, str] | None:
     """The lowest 'life left' normalised value among the known wear attributes, with its name."""
     best: tuple[int, str] | None = None
     for attr in disk.attributes:
+        name = attr.name
+        if "Wear" not in name and "Life" not in name:  # every marker names one of them: most rows end here
+            continue
         value = attr.value
         if value is None or value > 100:  # normalised percentages only
             continue
-        if "Wear" not in attr.name and "Life" not in attr.name:  # every marker names one of them
-            continue
-        if _WEAR_NAMES.search(attr.name) and (best is None or value < best[0]):
-            best = (value, f"{attr.id}_{attr.name}")
+        if _WEAR_NAMES.search(name) and (best is None or value < best[0]):
+            best = (value, f"{attr.id}_{name}")
     return best
 
 

@@ -441,9 +441,8 @@ def _self_tests(data: Mapping[str, Any]) -> tuple[SelfTestEntry, ...]:
     return _entries(_scsi_test, [data.get(key) for key in _SCSI_SELF_TEST_KEYS])
 
 
-def _entries(read: Callable[[Mapping[str, Any]], SelfTestEntry | None], rows: list[Any]) -> tuple[SelfTestEntry, ...]:
-    entries = (read(row) for row in rows if isinstance(row, dict))
-    return tuple(entry for entry in entries if entry is not None)
+def _entries(read: Callable[[Mapping[str, Any]], SelfTestEntry], rows: list[Any]) -> tuple[SelfTestEntry, ...]:
+    return tuple([read(row) for row in rows if isinstance(row, dict)])
 
 
 def _ata_test(row: Mapping[str, Any]) -> SelfTestEntry:
