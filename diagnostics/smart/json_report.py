@@ -127,6 +127,8 @@ def _int(value: Any) -> int | None:
     """An integer from a JSON number, a boolean or a numeric string ('1,234' as some builds print it)."""
     if type(value) is int:  # what smartctl writes, so tested first
         return value
+    if value is None:  # a key smartctl did not write: the next most frequent case
+        return None
     if isinstance(value, int):  # bool: True reads as 1
         return int(value)
     if isinstance(value, float):
@@ -140,6 +142,8 @@ def _str(value: Any) -> str | None:
     """A non-blank string, stripped; numbers read as their text (a serial written as a number)."""
     if isinstance(value, str):
         return value.strip() or None
+    if value is None:  # a key smartctl did not write (most of the alternatives _first_str tries)
+        return None
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return None
