@@ -5,16 +5,18 @@ Parsers produce component records (``DiskHealth`` in ``diagnostics.smart.records
 ``Assessment``; ``ComponentReport`` bundles both with the detected format so that the
 CLI and the marketplace can serialise it with ``to_dict()``.
 
-All records are frozen dataclasses: a report, once parsed, never changes.
+All records are immutable: a report, once parsed, never changes. The small records a report
+builds several of (``Finding``, ``RemainingLife``, ``Assessment``) are ``typing.NamedTuple``,
+built in one allocation where a frozen dataclass's ``__init__`` calls ``object.__setattr__`` once
+per field; the reports themselves are frozen dataclasses.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Health(enum.StrEnum):
@@ -51,8 +53,7 @@ class ComponentKind(enum.StrEnum):
     MANUAL = "manual"  # a technician's functional checklist
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """One reason behind a grade.
 
     ``code`` is stable (``ata.pending_sectors``, ``nvme.media_errors``, ``battery.capacity_low`` …):
@@ -67,8 +68,7 @@ class Finding:
     source: str
 
 
-@dataclass(frozen=True)
-class RemainingLife:
+class RemainingLife(NamedTuple):
     """An estimate of the life left, always with the basis it rests on."""
 
     basis: str  # e.g. "nvme.percentage_used", "battery.cycles_vs_rated", "hdd.age_vs_afr"
@@ -77,8 +77,7 @@ class RemainingLife:
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class Assessment:
+class Assessment(NamedTuple):
     health: Health
     grade: Grade
     findings: tuple[Finding, ...]
@@ -106,9 +105,7 @@ class ComponentReport:
             "health": self.assessment.health.value,
             "grade": self.assessment.grade.value,
             "findings": [finding_to_dict(f) for f in self.assessment.findings],
-            "remaining_life": (
-                dataclasses.asdict(self.assessment.remaining_life) if self.assessment.remaining_life else None
-            ),
+            "remaining_life": (self.assessment.remaining_life._asdict() if self.assessment.remaining_life else None),
             "identity": dict(self.identity),
             "measurements": dict(self.measurements),
             "policy": self.assessment.policy,
@@ -132,7 +129,7 @@ class DeviceAssessment:
             "health": self.health.value,
             "grade": self.grade.value,
             "findings": [finding_to_dict(f) for f in self.findings],
-            "remaining_life": dataclasses.asdict(self.remaining_life) if self.remaining_life else None,
+            "remaining_life": self.remaining_life._asdict() if self.remaining_life else None,
             "policy": self.policy,
             "components": [c.to_dict() for c in self.components],
         }

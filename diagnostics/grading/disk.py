@@ -26,7 +26,7 @@ from typing import Any
 
 from diagnostics.grading.policy import POLICY_VERSION
 from diagnostics.models import Assessment, Finding, Grade, Health, RemainingLife, Severity
-from diagnostics.smart.records import AtaAttribute, DiskHealth, NvmeHealth, ScsiHealth, SelfTestEntry
+from diagnostics.smart.records import AtaAttribute, DiskHealth, SelfTestEntry
 
 # --- sources -------------------------------------------------------------------------------------
 SRC_SMARTCTL = (
@@ -339,7 +339,7 @@ def _ata_attributes(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
             )
         )
     crc = disk.attribute(199)
-    if crc is not None and crc.count and "crc" in crc.name.lower():
+    if crc is not None and crc.raw_count and "crc" in crc.name.lower():
         out.append(
             _finding(
                 "ata.crc_errors",
@@ -347,7 +347,7 @@ def _ata_attributes(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
                 "Interface CRC errors: a cable or connector problem, not the disk's media.",
                 SRC_SMARTCTL,
                 f"{crc.id} {crc.name}",
-                crc.count,
+                crc.raw_count,
             )
         )
     return out
@@ -696,13 +696,14 @@ def ssd_life_left_attribute(disk: DiskHealth) -> tuple[int, str] | None:
     """The lowest 'life left' normalised value among the known wear attributes, with its name."""
     best: tuple[int, str] | None = None
     for attr in disk.attributes:
+        name = attr.name
+        if "Wear" not in name and "Life" not in name:  # every marker names one of them: most rows end here
+            continue
         value = attr.value
         if value is None or value > 100:  # normalised percentages only
             continue
-        if "Wear" not in attr.name and "Life" not in attr.name:  # every marker names one of them
-            continue
-        if _WEAR_NAMES.search(attr.name) and (best is None or value < best[0]):
-            best = (value, f"{attr.id}_{attr.name}")
+        if _WEAR_NAMES.search(name) and (best is None or value < best[0]):
+            best = (value, f"{attr.id}_{name}")
     return best
 
 
@@ -888,8 +889,8 @@ def _measurements(disk: DiskHealth, wear: tuple[int, str] | None) -> dict[str, A
         "load_cycles": disk.load_cycles,
         "ssd_wear_used_percent": wear[0] if wear else None,
         "ssd_wear_basis": wear[1] if wear else None,
-        "nvme": _fields(nvme) if nvme is not None else None,
-        "scsi": _fields(scsi) if scsi is not None else None,
+        "nvme": nvme._asdict() if nvme is not None else None,
+        "scsi": scsi._asdict() if scsi is not None else None,
         "self_tests": [
             {
                 "type": t.test_type,
@@ -901,14 +902,24 @@ def _measurements(disk: DiskHealth, wear: tuple[int, str] | None) -> dict[str, A
             }
             for t in disk.self_tests
         ],
-        "attributes": [_fields(a) for a in disk.attributes],
+        # A dict display per row, from the row unpacked (which fails loudly if the record gains a
+        # field): ``_asdict`` (``dict(zip(...))``) costs half as much again, and a report has dozens
+        # of rows. test_disk_grading.py checks the keys against ``AtaAttribute._fields``.
+        "attributes": [
+            {
+                "id": attr_id,
+                "name": name,
+                "value": value,
+                "worst": worst,
+                "thresh": thresh,
+                "raw": raw,
+                "raw_string": raw_string,
+                "when_failed": when_failed,
+                "prefailure": prefailure,
+            }
+            for attr_id, name, value, worst, thresh, raw, raw_string, when_failed, prefailure in disk.attributes
+        ],
     }
-
-
-def _fields(record: AtaAttribute | NvmeHealth | ScsiHealth) -> dict[str, Any]:
-    """``dataclasses.asdict`` of a record of plain values, without its deep copy: the dataclass
-    constructor stores exactly the fields, in order, in the instance ``__dict__``."""
-    return vars(record).copy()
 
 
 def is_replaceable(disk: DiskHealth) -> bool:

@@ -127,6 +127,8 @@ def _int(value: Any) -> int | None:
     """An integer from a JSON number, a boolean or a numeric string ('1,234' as some builds print it)."""
     if type(value) is int:  # what smartctl writes, so tested first
         return value
+    if value is None:  # a key smartctl did not write: the next most frequent case
+        return None
     if isinstance(value, int):  # bool: True reads as 1
         return int(value)
     if isinstance(value, float):
@@ -140,6 +142,8 @@ def _str(value: Any) -> str | None:
     """A non-blank string, stripped; numbers read as their text (a serial written as a number)."""
     if isinstance(value, str):
         return value.strip() or None
+    if value is None:  # a key smartctl did not write (most of the alternatives _first_str tries)
+        return None
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return None
@@ -245,15 +249,15 @@ def _identity(data: Mapping[str, Any], attributes: tuple[AtaAttribute, ...]) -> 
     rotation = _int(data.get("rotation_rate"))
     return DiskIdentity(
         model=model,
-        serial=_first_str(data, "serial_number"),
+        serial=_str(data.get("serial_number")),
         firmware=_first_str(data, "firmware_version", "scsi_revision", "revision"),
         capacity_bytes=capacity,
         interface=interface,
         device_type=classify_device_type(interface, rotation, model, is_nvme, attributes),
         rotation_rpm=rotation,
-        form_factor=_first_str(_map(data.get("form_factor")), "name"),
+        form_factor=_str(_map(data.get("form_factor")).get("name")),
         vendor=vendor,
-        model_family=_first_str(data, "model_family"),
+        model_family=_str(data.get("model_family")),
     )
 
 
@@ -274,41 +278,61 @@ def _interface(dev_type: str, protocol: str, is_nvme: bool) -> str | None:
 
 
 # --- ATA ---------------------------------------------------------------------------------------------
+#: 48-bit raw fields have at most 15 decimal digits; longer runs are not counts (and Python refuses
+#: to convert more than 4300 digits anyway).
+_MAX_RAW_DIGITS = 24
+_LEADING_DIGITS = re.compile(r"\s*(\d{1,24})")
+
+
 def _attributes(section: Any) -> tuple[AtaAttribute, ...]:
     """The ATA attribute table (``ata_smart_attributes.table``), one record per readable row."""
-    rows = (_attribute(row) for row in _list(_map(section).get("table")))
-    return tuple(attr for attr in rows if attr is not None)
+    return tuple([attr for row in _list(_map(section).get("table")) if (attr := _attribute(row)) is not None])
 
 
 def _attribute(row: Any) -> AtaAttribute | None:
     """One attribute row; any field may be missing or of another JSON type. A row without an id is
-    skipped: the grading policy finds attributes by id."""
-    row = _map(row)
-    attr_id = _int(row.get("id"))
-    if attr_id is None:
+    skipped: the grading policy finds attributes by id.
+
+    The most frequent record of a report (a dozen to thirty rows), so each key is read once and the
+    number fields take ``_int`` only when they are not the plain integers smartctl writes."""
+    if type(row) is not dict:
         return None
-    name = row.get("name")
-    if not isinstance(name, str) or not name:
+    get = row.get
+    attr_id = get("id")
+    if type(attr_id) is not int:
+        attr_id = _int(attr_id)
+        if attr_id is None:
+            return None
+    name = get("name")
+    if type(name) is not str or not name:
         name = _str(name) or "Unknown_Attribute"
-    raw = _map(row.get("raw"))
-    raw_string = raw.get("string")
-    if not isinstance(raw_string, str):
+    value = get("value")
+    if type(value) is not int:
+        value = _int(value)
+    worst = get("worst")
+    if type(worst) is not int:
+        worst = _int(worst)
+    thresh = get("thresh")
+    if type(thresh) is not int:
+        thresh = _int(thresh)
+    raw_field = _map(get("raw"))
+    raw_string = raw_field.get("string")
+    if type(raw_string) is not str:
         raw_string = _str(raw_string) or ""
     # The leading number of the raw string is what smartctl decoded ('35 (Min/Max 20/45)' → 35);
-    # the raw 48-bit value only when the string has none.
-    leading = _leading_digits(raw_string)
-    when = row.get("when_failed")
-    return AtaAttribute(
-        id=attr_id,
-        name=name,
-        value=_int(row.get("value")),
-        worst=_int(row.get("worst")),
-        thresh=_int(row.get("thresh")),
-        raw=leading if leading is not None else _int(raw.get("value")),
-        raw_string=raw_string,
-        when_failed=_when_failed(when) if when else "",
-        prefailure=bool(_map(row.get("flags")).get("prefailure")),
-    )
+    # the raw 48-bit value only when the string has none. Most raw strings are a plain count.
+    if raw_string.isdecimal() and len(raw_string) <= _MAX_RAW_DIGITS:
+        raw: int | None = int(raw_string)
+    else:
+        leading = _LEADING_DIGITS.match(raw_string)
+        raw = int(leading.group(1)) if leading else _int(raw_field.get("value"))
+    when_failed = get("when_failed")
+    when_failed = _when_failed(when_failed) if when_failed else ""
+    flags = get("flags")
+    prefailure = type(flags) is dict and bool(flags.get("prefailure"))
+    # Positional, in field order (the local names are the field names): keyword arguments cost
+    # a third of the row's construction.
+    return AtaAttribute(attr_id, name, value, worst, thresh, raw, raw_string, when_failed, prefailure)
 
 
 def _when_failed(value: Any) -> str:
@@ -319,18 +343,6 @@ def _when_failed(value: Any) -> str:
     if lowered in {"past", "in_the_past"}:
         return "In_the_past"
     return "" if lowered in {"", "-"} else text
-
-
-#: 48-bit raw fields have at most 15 decimal digits; longer runs are not counts (and Python refuses
-#: to convert more than 4300 digits anyway).
-_DIGITS = re.compile(r"\s*(\d{1,24})")
-
-
-def _leading_digits(text: str) -> int | None:
-    if text.isdecimal() and len(text) <= 24:  # a plain count, the usual raw string: no regex needed
-        return int(text)
-    m = _DIGITS.match(text)
-    return int(m.group(1)) if m else None
 
 
 def _device_statistics_endurance(statistics: Any) -> int | None:
@@ -433,9 +445,8 @@ def _self_tests(data: Mapping[str, Any]) -> tuple[SelfTestEntry, ...]:
     return _entries(_scsi_test, [data.get(key) for key in _SCSI_SELF_TEST_KEYS])
 
 
-def _entries(read: Callable[[Mapping[str, Any]], SelfTestEntry | None], rows: list[Any]) -> tuple[SelfTestEntry, ...]:
-    entries = (read(row) for row in rows if isinstance(row, dict))
-    return tuple(entry for entry in entries if entry is not None)
+def _entries(read: Callable[[Mapping[str, Any]], SelfTestEntry], rows: list[Any]) -> tuple[SelfTestEntry, ...]:
+    return tuple([read(row) for row in rows if isinstance(row, dict)])
 
 
 def _ata_test(row: Mapping[str, Any]) -> SelfTestEntry:

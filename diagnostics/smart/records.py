@@ -1,9 +1,16 @@
 """Normalised disk records produced by both smartctl parsers (JSON and text).
 
-``parse_smartctl_json`` and ``parse_smartctl_text`` fill the same frozen dataclasses, so the
+``parse_smartctl_json`` and ``parse_smartctl_text`` fill the same immutable records, so the
 grading policy (``diagnostics.grading.disk``) is one pure function of a ``DiskHealth`` whatever the
 input format. Fields are ``None`` where the report does not say; counts are plain integers taken
-from raw values only when the raw value is a plain count (see ``AtaAttribute.count``).
+from raw values only when the raw value is a plain count (see ``AtaAttribute.raw_count``).
+
+The records of plain values (ATA attribute rows, self-test entries, the identity, the NVMe and SCSI
+sections) are ``typing.NamedTuple``: immutable and typed like a frozen dataclass, but built by
+``tuple.__new__`` in one allocation, where a frozen dataclass's ``__init__`` calls
+``object.__setattr__`` once per field (about three times the cost for a 9-field row, and a report
+has a dozen rows or more). ``DiskHealth`` stays a frozen dataclass: it keeps the values it derives
+from its fields in its instance ``__dict__``.
 
 This module also holds the small number helpers both parsers share.
 """
@@ -13,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, NamedTuple, TypeVar, overload
 
 #: Raw values above this are vendor-packed bit fields (several 16-bit counters in the 48-bit raw
 #: field, e.g. Seagate 1/7/195, SandForce ECC counters), not counts: smartmontools wiki
@@ -40,7 +47,7 @@ def _count(index: dict[int, AtaAttribute], attr_id: int, name_parts: tuple[str, 
     lowered = attr.name.lower()
     for part in name_parts:
         if part in lowered:
-            # attr.count, inlined (the properties cost more than the test)
+            # attr.raw_count, inlined (the properties cost more than the test)
             raw = attr.raw
             if raw is None or raw > PACKED_RAW_ABOVE or attr.name.startswith(GUESSED_NAME_PREFIX):
                 return None
@@ -75,8 +82,7 @@ class cached(Generic[_V]):
         return value
 
 
-@dataclass(frozen=True)
-class DiskIdentity:
+class DiskIdentity(NamedTuple):
     model: str | None = None
     serial: str | None = None
     firmware: str | None = None
@@ -89,8 +95,7 @@ class DiskIdentity:
     model_family: str | None = None
 
 
-@dataclass(frozen=True)
-class AtaAttribute:
+class AtaAttribute(NamedTuple):
     id: int
     name: str
     value: int | None
@@ -121,15 +126,15 @@ class AtaAttribute:
         return self.name.startswith(GUESSED_NAME_PREFIX)
 
     @property
-    def count(self) -> int | None:
-        """The raw value as an event count, or None when it is packed or not a plain number."""
+    def raw_count(self) -> int | None:
+        """The raw value as an event count, or None when it is packed or not a plain number.
+        (Not ``count``: that is ``tuple.count``.)"""
         if self.raw is None or self.raw > PACKED_RAW_ABOVE or self.name_is_guessed:
             return None
         return self.raw
 
 
-@dataclass(frozen=True)
-class SelfTestEntry:
+class SelfTestEntry(NamedTuple):
     test_type: str  # 'Short offline', 'Extended offline', 'Background long', …
     status: str  # as smartctl words it
     passed: bool | None  # True completed without error; False failed; None aborted/in progress
@@ -144,8 +149,7 @@ class SelfTestEntry:
         return "extended" in t or "long" in t
 
 
-@dataclass(frozen=True)
-class NvmeHealth:
+class NvmeHealth(NamedTuple):
     critical_warning: int | None = None
     temperature_c: int | None = None
     available_spare: int | None = None
@@ -160,8 +164,7 @@ class NvmeHealth:
     num_err_log_entries: int | None = None
 
 
-@dataclass(frozen=True)
-class ScsiHealth:
+class ScsiHealth(NamedTuple):
     grown_defects: int | None = None
     read_uncorrected: int | None = None
     write_uncorrected: int | None = None

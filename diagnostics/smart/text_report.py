@@ -596,8 +596,8 @@ def _power_cycles(info: dict[str, str], attributes: tuple[AtaAttribute, ...], nv
     if nvme is not None and nvme.power_cycles is not None:
         return nvme.power_cycles
     for attr in attributes:
-        if attr.id == 12 and attr.count is not None:
-            return attr.count
+        if attr.id == 12 and attr.raw_count is not None:
+            return attr.raw_count
     return parse_int(info.get("accumulated start-stop cycles"))
 
 

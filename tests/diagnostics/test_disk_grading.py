@@ -543,6 +543,17 @@ def test_identity_and_measurements_are_json_ready() -> None:
     assert data["measurements"]["self_tests"][0]["lba_of_first_error"] == 173893
 
 
+def test_measured_records_carry_every_field_of_their_record() -> None:
+    """The measurements spell out the attribute rows field by field: a field added to the record
+    must reach them."""
+    measurements = disk_measurements(hdd())
+    assert measurements["attributes"] == [a._asdict() for a in healthy_hdd_attributes()]
+    assert [list(row) for row in measurements["attributes"]] == [list(AtaAttribute._fields)] * 6
+    drive = nvme()
+    assert drive.nvme is not None
+    assert disk_measurements(drive)["nvme"] == drive.nvme._asdict()
+
+
 @pytest.mark.parametrize(
     ("identity", "replaceable"),
     [

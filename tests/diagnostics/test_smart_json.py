@@ -89,7 +89,7 @@ def test_a_row_as_smartctl_writes_it() -> None:
 def test_a_row_of_another_shape_reads_what_it_can(changes: dict[str, Any], expected: dict[str, Any]) -> None:
     attr = _row(**changes)
     assert attr is not None
-    assert attr.__dict__ == {**EXPECTED.__dict__, **expected}
+    assert attr._asdict() == {**EXPECTED._asdict(), **expected}
 
 
 @pytest.mark.parametrize("attr_id", [_MISSING, None, "id", [5]])
