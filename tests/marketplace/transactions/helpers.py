@@ -4,8 +4,11 @@ straight through the models (the listings API lives on another branch)."""
 from __future__ import annotations
 
 import itertools
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -107,3 +110,18 @@ def problem(response: Any, status: int) -> dict[str, Any]:
     body: dict[str, Any] = response.get_json()
     assert body["status"] == status and body["title"] and body["detail"]
     return body
+
+
+T = TypeVar("T")
+
+
+def race(n: int, fn: Callable[[int], T]) -> list[T]:
+    """Run ``fn(0..n-1)`` in ``n`` threads released together by a barrier."""
+    barrier = threading.Barrier(n)
+
+    def run(i: int) -> T:
+        barrier.wait(timeout=30)
+        return fn(i)
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return [f.result(timeout=120) for f in [pool.submit(run, i) for i in range(n)]]

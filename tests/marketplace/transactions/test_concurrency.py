@@ -10,14 +10,12 @@ unique indexes, the exclusion constraint and ON CONFLICT DO NOTHING decide.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -38,13 +36,12 @@ from marketplace.reservations.models import Reservation, ReservationStatus
 from tests.api_helpers import Actor, create_org, register
 from tests.dbutil import fresh_database
 from tests.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
-from tests.marketplace.transactions.helpers import make_listing
+from tests.marketplace.transactions.helpers import make_listing, race
 
 pytestmark = pytest.mark.concurrency
 
 ROUNDS = 20
 N = 8
-T = TypeVar("T")
 
 
 @dataclass
@@ -90,18 +87,6 @@ def committed(tmp_path_factory: pytest.TempPathFactory, stripe_server: FakeStrip
         yield Committed(app, engine, seller, buyers, stripe_server)
         engine.dispose()
         app.extensions["relife.engine"].dispose()
-
-
-def race(n: int, fn: Callable[[int], T]) -> list[T]:
-    """Run ``fn(0..n-1)`` in ``n`` threads released together by a barrier."""
-    barrier = threading.Barrier(n)
-
-    def run(i: int) -> T:
-        barrier.wait(timeout=30)
-        return fn(i)
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return [f.result(timeout=120) for f in [pool.submit(run, i) for i in range(n)]]
 
 
 def test_members_reserving_one_listing_at_once_exactly_one_wins(committed: Committed) -> None:

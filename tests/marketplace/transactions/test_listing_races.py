@@ -22,16 +22,14 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -51,14 +49,13 @@ from tests.api_helpers import Actor, create_org, register
 from tests.dbutil import fresh_database
 from tests.listable import add_checklist
 from tests.marketplace.reports.helpers import NVME_JSON
-from tests.marketplace.transactions.helpers import make_listing
+from tests.marketplace.transactions.helpers import make_listing, race
 
 pytestmark = pytest.mark.concurrency
 
 REPO = Path(__file__).resolve().parents[3]
 ROUNDS = 12
 N = 8
-T = TypeVar("T")
 
 
 @dataclass
@@ -144,18 +141,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
                 proc.wait(timeout=10)
             log.close()
             engine.dispose()
-
-
-def race(n: int, fn: Callable[[int], T]) -> list[T]:
-    """Run ``fn(0..n-1)`` in ``n`` threads released together by a barrier."""
-    barrier = threading.Barrier(n)
-
-    def run(i: int) -> T:
-        barrier.wait(timeout=30)
-        return fn(i)
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return [f.result(timeout=120) for f in [pool.submit(run, i) for i in range(n)]]
 
 
 def _live_holds_on_withdrawn(session: Session) -> int:
