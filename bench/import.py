@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 from marketplace import migrate
 from marketplace.config import normalise_database_url
 from marketplace.db import make_engine
+from marketplace.devices.codes import new_public_code
 from marketplace.imports import service
 from marketplace.imports.formats import ImportFormat
 from marketplace.members.access import SCOPE_API, Principal
@@ -52,8 +53,8 @@ from marketplace.members.models import Membership, Organisation, OrganisationKin
 
 TARGET_RATIO = 0.3
 RAW_INSERT = (
-    "INSERT INTO devices (organisation_id, kind, make, model, serial, asset_tag, specs, cosmetic_grade, "
-    "location, notes, state, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO devices (organisation_id, kind, make, model, serial, asset_tag, public_code, specs, cosmetic_grade, "
+    "location, notes, state, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 HEADER = (
     "asset_tag,serial,kind,make,model,cpu,ram_gb,storage_gb,year,cosmetic_grade,location,screen_in,storage_type,notes"
@@ -231,6 +232,7 @@ def raw_rows(data: bytes, organisation_id: int, now: dt.datetime, postgres: bool
                 r["model"],
                 r["serial"],
                 r["asset_tag"],
+                new_public_code(),
                 json.dumps(specs),
                 r["cosmetic_grade"] or None,
                 r["location"] or None,

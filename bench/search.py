@@ -51,6 +51,7 @@ import raw_search  # noqa: E402
 
 from marketplace import migrate  # noqa: E402
 from marketplace.config import normalise_database_url  # noqa: E402
+from marketplace.devices.codes import new_public_code  # noqa: E402
 
 RATIO_TARGET = 0.6
 P99_TARGET_MS = 50.0
@@ -197,8 +198,9 @@ def fill(conninfo: str, rows: int, seed: int = 6) -> None:
         chunk = 50_000
         with conn.cursor() as cur:
             with cur.copy(
-                "COPY devices (id, organisation_id, kind, make, model, serial, asset_tag, specs, cosmetic_grade,"
-                " state, health, grade, battery_health_pct, remaining_life, version, updated_at, created_at)"
+                "COPY devices (id, organisation_id, kind, make, model, serial, asset_tag, public_code, specs,"
+                " cosmetic_grade, state, health, grade, battery_health_pct, remaining_life, version, updated_at,"
+                " created_at)"
                 " FROM STDIN"
             ) as dcopy:
                 buffer = io.StringIO()
@@ -250,6 +252,7 @@ def fill(conninfo: str, rows: int, seed: int = 6) -> None:
                                 model,
                                 f"SN{i:010d}",
                                 f"AT{i:08d}",
+                                new_public_code(),
                                 specs_json,
                                 cosmetic,
                                 state,

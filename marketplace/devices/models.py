@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, TimestampMixin, UTCDateTime, intpk, utcnow
+from marketplace.devices.codes import new_public_code
 from marketplace.members.models import Organisation
 
 
@@ -50,6 +51,7 @@ class Device(TimestampMixin, Base):
         sa.UniqueConstraint("organisation_id", "asset_tag"),
         sa.Index("ix_devices_organisation_id_serial", "organisation_id", "serial"),
         sa.Index("ix_devices_organisation_id_id", "organisation_id", "id"),
+        sa.UniqueConstraint("public_code"),
         sa.CheckConstraint("version >= 1", name="version_positive"),
     )
 
@@ -60,6 +62,8 @@ class Device(TimestampMixin, Base):
     model: Mapped[str] = mapped_column(sa.String(200))
     serial: Mapped[str] = mapped_column(sa.String(120))
     asset_tag: Mapped[str] = mapped_column(sa.String(64))
+    #: What the label's QR code and the device's web page address carry (``/d/<public_code>``).
+    public_code: Mapped[str] = mapped_column(sa.String(16), default=new_public_code)
     specs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     cosmetic_grade: Mapped[CosmeticGrade | None]
     location: Mapped[str | None] = mapped_column(sa.String(200))

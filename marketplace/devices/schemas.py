@@ -85,6 +85,10 @@ class DeviceSchema(Schema):
     model = ma.fields.String()
     serial = ma.fields.String(metadata={"description": "Shown to the owning organisation only"})
     asset_tag = ma.fields.String()
+    public_code = ma.fields.String(
+        dump_only=True,
+        metadata={"description": "Unguessable code on the device's label; its page is /d/{public_code}"},
+    )
     specs = ma.fields.Dict()
     cosmetic_grade = ma.fields.Enum(CosmeticGrade, by_value=True, allow_none=True)
     location = ma.fields.String(allow_none=True)

@@ -44,6 +44,7 @@ NEW_DEVICE_COLUMNS = (
     "model",
     "serial",
     "asset_tag",
+    "public_code",
     "specs",
     "cosmetic_grade",
     "location",

@@ -40,6 +40,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
+from marketplace.devices.codes import new_public_code
 from marketplace.devices.models import Device, DeviceKind, DeviceState, EventKind
 from marketplace.devices.service import COMMITTED_STATES, PRIVATE_FIELDS
 from marketplace.devices.specs import validate_specs
@@ -612,6 +613,7 @@ class _Writer:
                         item.model,
                         item.serial,
                         tag,
+                        new_public_code(),
                         entry[1],
                         item.cosmetic_grade,
                         item.location,

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from marketplace.devices.codes import PATTERN, normalise_public_code
 from marketplace.devices.models import Device, DeviceEvent
 from tests.marketplace.devices.conftest import ApiPeople, create_via_api, laptop
 
@@ -148,6 +149,31 @@ def test_asset_tags_are_generated_and_unique_per_organisation(
         headers=api_people.headers["other_admin"],
     )
     assert generated.json["asset_tag"] == "RLF-000001"
+
+
+def test_each_device_gets_its_own_unguessable_public_code(client: FlaskClient, api_people: ApiPeople) -> None:
+    """The code on the label: not the serial or tag, distinct per device, and the client
+    cannot choose it (it is read-only)."""
+    created = [create_via_api(client, api_people) for _ in range(5)]
+    codes = [d["public_code"] for d in created]
+    assert len(set(codes)) == 5
+    for device in created:
+        assert PATTERN.fullmatch(device["public_code"])
+        assert device["public_code"] not in (device["serial"], device["asset_tag"])
+    response = client.post(
+        "/api/v1/devices",
+        json={"organisation_id": api_people.org_id, **laptop(), "public_code": "AAAAAAAAAA"},
+        headers=api_people.headers["lister"],
+    )
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("k7m2-p9xq-rt", "K7M2P9XQRT"), (" K7M2P9XQRT ", "K7M2P9XQRT"), ("K7M2P9XQR0", None), ("K7M2", None)],
+)
+def test_a_typed_public_code_is_read_leniently(typed: str, expected: str | None) -> None:
+    assert normalise_public_code(typed) == expected
 
 
 def _patch(client: FlaskClient, people: ApiPeople, device_id: int, body: dict[str, Any], etag: str | None) -> Any:

@@ -122,7 +122,11 @@ def test_new_devices_without_asset_tag_get_generated_tags(client: FlaskClient, d
     assert body["created"] == 2
     tags = db_session.scalars(sa.select(Device.asset_tag).where(Device.organisation_id == org.id)).all()
     assert sorted(tags) == ["RLF-000001", "RLF-000002"]
+    codes = db_session.scalars(sa.select(Device.public_code).where(Device.organisation_id == org.id)).all()
+    assert len(set(codes)) == 2, "bulk-imported devices get their own label codes too"
     assert upload(client, org.admin, org.id, data).json["unchanged"] == 2
+    again = db_session.scalars(sa.select(Device.public_code).where(Device.organisation_id == org.id)).all()
+    assert sorted(again) == sorted(codes), "a re-import keeps the codes already printed on labels"
 
 
 def test_same_serial_twice_in_a_file_is_refused_on_the_second_row(client: FlaskClient, org: Org) -> None:

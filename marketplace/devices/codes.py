@@ -1,0 +1,28 @@
+"""The public code of a device: what its label's QR code and its web page address carry.
+
+Short, so the QR code stays small enough to scan from a phone at arm's length; random, so
+nobody can walk the catalogue by counting (the numeric id) or learn a serial from a label.
+Ten symbols from an alphabet without look-alikes (no 0/O, 1/I/L, no U) give 31**10 ≈ 8e14
+codes: guessing one of a million devices takes about 8e8 tries on average.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+#: Upper-case, so a QR code can use its compact alphanumeric mode; no look-alike characters, so
+#: a code read aloud or typed from a label is unambiguous.
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+LENGTH = 10
+PATTERN = re.compile(rf"[{ALPHABET}]{{{LENGTH}}}")
+
+
+def new_public_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+
+
+def normalise_public_code(text: str) -> str | None:
+    """The code in ``text`` (as typed: any case, spaces or dashes), or None if it cannot be one."""
+    code = re.sub(r"[\s-]", "", text).upper()
+    return code if PATTERN.fullmatch(code) else None
