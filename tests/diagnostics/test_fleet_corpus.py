@@ -1,0 +1,95 @@
+"""The Windows and server disk corpora (CrystalDiskInfo, PowerShell, storcli …) grade to their
+reviewed expectations through ``read_report`` (what ``relife-bench grade`` and the upload endpoint
+run), and every corpus file has its manifest row and its expectation."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from diagnostics.detect import read_report_strict, sniff_format
+from tests.corpus_path import CORPUS, SMART_CORPUS
+from tests.corpus_sync import manifest_rows
+from tests.diagnostics.regen_fleet_expected import EXPECTED, SECTIONS, corpus_files, corpus_result, expected_path
+
+FILES = corpus_files()
+
+
+def _id(path: Path) -> str:
+    return path.relative_to(CORPUS).as_posix()
+
+
+def test_each_windows_and_server_text_format_has_a_real_sample() -> None:
+    sections = {path.relative_to(CORPUS).parts[0] for path in FILES}
+    assert {"crystaldiskinfo", "storcli", "powershell"} <= sections
+
+
+@pytest.mark.parametrize("path", FILES, ids=_id)
+def test_corpus_file_matches_reviewed_expectation(path: Path) -> None:
+    target = expected_path(path)
+    assert target.exists(), f"no reviewed expectation for {_id(path)}: run regen_fleet_expected and review it"
+    assert corpus_result(path) == json.loads(target.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("expected_file", sorted(EXPECTED.rglob("*.json")), ids=lambda p: p.name)
+def test_every_expectation_has_its_input(expected_file: Path) -> None:
+    assert (CORPUS / expected_file.relative_to(EXPECTED).as_posix()[: -len(".json")]).is_file()
+
+
+@pytest.mark.parametrize("section", [s for s in SECTIONS if (CORPUS / s).is_dir()])
+def test_the_manifest_names_every_file_and_its_source(section: str) -> None:
+    rows = manifest_rows(CORPUS / section / "MANIFEST.tsv")
+    on_disk = {p.relative_to(CORPUS / section).as_posix() for p in (CORPUS / section).rglob("*") if p.is_file()}
+    assert set(rows) == on_disk - {"MANIFEST.tsv"}
+    lines = (CORPUS / section / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines()
+    columns = next(line for line in lines if not line.startswith("#")).split("\t")
+    for row in rows.values():
+        fields = dict(zip(columns, row.split("\t"), strict=True))
+        assert fields["source_repo"].count("/") == 1, row
+        # a commit for repository files; an issue thread is named by its URL in source_path
+        assert re.fullmatch(r"[0-9a-f]{40}", fields["commit"]) or (
+            fields["commit"] == "issue-thread" and fields["source_path"].startswith("https://github.com/")
+        ), row
+        assert fields["license"], row
+
+
+def test_crystaldiskinfo_japanese_export_reads_every_disk() -> None:
+    path = CORPUS / "crystaldiskinfo" / "yakumo-saki_example_DiskInfo_excerpt.txt"
+    reports = read_report_strict(path.read_bytes(), path.name)
+    assert [r.identity["model"] for r in reports] == ["WDC WD30EFRX-68EUZN0", "WDC WD30EFRX-68AX9N0"]
+    first = reports[0].record
+    # 'Power On Hours : 62382 時間', 'Power On Count : 745 回', attribute 0xC1 raw 0x56
+    assert (first.power_on_hours, first.power_cycles, first.temperature_c) == (62382, 745, 40)
+    assert first.load_cycles == 0x56 and first.reallocated_sectors == 0 and first.smart_passed is True
+    assert first.identity.serial is None  # masked '***************'
+    assert first.identity.capacity_bytes == 5860533168 * 512
+    assert sniff_format(path.read_bytes()) == "crystaldiskinfo-text"
+
+
+def test_storcli_reads_each_physical_drive() -> None:
+    path = CORPUS / "storcli" / "checkmk_test_storcli_physical_disks_OUTPUT.txt"
+    reports = read_report_strict(path.read_bytes(), path.name)
+    assert [r.identity["device_type"] for r in reports] == ["ssd", "ssd", "hdd", "hdd"]
+    assert all(r.record.smart_passed is True and r.record.scsi.read_uncorrected == 0 for r in reports)
+    assert reports[2].record.temperature_c == 28
+    assert reports[3].identity["capacity_bytes"] == 0x575000000 * 512
+
+
+MEGARAID = sorted(
+    p for p in SMART_CORPUS.rglob("*megaraid,*") if p.is_file() and not p.read_bytes().startswith(b"../")
+)  # pySMART's listing tests hold replay links to the singletests files
+
+
+@pytest.mark.parametrize("path", MEGARAID, ids=lambda p: p.name)
+def test_smartctl_through_megaraid_already_grades(path: Path) -> None:
+    """The drives storcli lists, seen through ``smartctl -d megaraid,N``: the smartctl parsers read them."""
+    (report,) = read_report_strict(path.read_bytes(), path.name)
+    assert report.component.value == "disk"
+    assert report.record.has_health_data and report.record.smart_passed is not None
+
+
+def test_there_are_megaraid_smartctl_samples() -> None:
+    assert len(MEGARAID) >= 4
