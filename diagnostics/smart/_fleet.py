@@ -33,7 +33,13 @@ def count(text: str, where: str, source: str) -> int:
     else (empty, '1,5', '1.000,5', '12abc') raises ``ParseError`` naming ``where``."""
     stripped = text.strip()
     m = _COUNT.match(stripped)
-    if m is None or (m.end() < len(stripped) and not stripped[m.end()].isspace()):
+    rest = stripped[m.end() :].lstrip() if m is not None else ""
+    if (
+        m is None
+        or (m.end() < len(stripped) and not stripped[m.end()].isspace())
+        or rest[:1].isdigit()
+        or rest[:1] in {",", "."}
+    ):
         raise ParseError(source, f"{where}: {text.strip()[:40]!r} is not a whole number")
     digits = m.group(0).translate(_DIGITS_ONLY)
     negative = digits.startswith("-")
@@ -98,12 +104,15 @@ def json_object(value: Any, key: str, source: str) -> dict[str, Any]:
     return value
 
 
-def check_unique(identities: Iterable[tuple[str | None, str]], source: str, what: str = "disk") -> None:
+def check_unique(
+    identities: Iterable[tuple[str | None, str]], source: str, what: str = "disk", *, serials: bool = True
+) -> None:
     """Refuse a file that lists the same drive twice: ``identities`` are (serial or other unique
-    name, where it is). Unknown or masked serials ('****') are not compared."""
+    name, where it is). Unknown serials, and masked ones ('****', 'XXXX') when ``serials``, are not
+    compared."""
     seen: dict[str, str] = {}
     for key, where in identities:
-        if not key or set(key) <= {"*", " ", "X", "x", "0"}:
+        if not key or (serials and set(key) <= {"*", " ", "X", "x", "0"}):
             continue
         if key in seen:
             raise ParseError(source, f"{where}: {what} {key!r} is listed twice (first at {seen[key]})")

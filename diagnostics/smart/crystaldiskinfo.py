@@ -170,7 +170,9 @@ def parse_crystaldiskinfo(text: str, source: str) -> tuple[DiskHealth, ...]:
             numbers.append(m.group(1))
     if not starts:
         raise ParseError(source, "CrystalDiskInfo export lists no disk (no ' (01) model' section)")
-    _fleet.check_unique(((n, f"line {i + 1}") for n, i in zip(numbers, starts, strict=True)), source, "disk number")
+    _fleet.check_unique(
+        ((n, f"line {i + 1}") for n, i in zip(numbers, starts, strict=True)), source, "disk number", serials=False
+    )
     disks = []
     for position, start in enumerate(starts):
         end = starts[position + 1] - 1 if position + 1 < len(starts) else len(lines)

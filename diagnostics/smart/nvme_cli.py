@@ -37,10 +37,7 @@ def is_smart_log(doc: Any) -> bool:
 
 
 def is_error_log(doc: Any) -> bool:
-    if not isinstance(doc, dict) or "errors" not in doc:
-        return False
-    errors = doc["errors"]
-    return isinstance(errors, list) and (not errors or (isinstance(errors[0], dict) and "error_count" in errors[0]))
+    return isinstance(doc, dict) and isinstance(doc.get("errors"), list) and len(doc) <= 2
 
 
 def parse_smart_log(doc: Any, source: str) -> DiskHealth:

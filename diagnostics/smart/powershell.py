@@ -120,7 +120,7 @@ def parse_reliability_table(text: str, source: str) -> tuple[DiskHealth, ...]:
         ids.append((values["DeviceId"][0], f"line {offset}"))
     if not disks:
         raise ParseError(source, f"line {start + 2}: PowerShell table lists no disk")
-    _fleet.check_unique(ids, source, "DeviceId")
+    _fleet.check_unique(ids, source, "DeviceId", serials=False)
     return tuple(d for d, _ in disks)
 
 
@@ -129,7 +129,7 @@ def _check_unique_ids(disks: list[tuple[DiskHealth, str]], items: list[Any], sou
     for index, item in enumerate(items):
         device_id = item.get("DeviceId")
         ids.append((None if device_id is None else str(device_id), f"[{index}].DeviceId"))
-    _fleet.check_unique(ids, source, "DeviceId")
+    _fleet.check_unique(ids, source, "DeviceId", serials=False)
     _fleet.check_unique(((d.identity.serial, where) for d, where in disks), source)
 
 

@@ -40,13 +40,14 @@ def is_drive(doc: Any) -> bool:
 
 
 def is_drive_document(doc: Any) -> bool:
-    """A Drive, an expanded collection of Drives, or a list of Drives."""
+    """A Drive, a collection holding a Drive (or any ``Members`` object: a collection saved without
+    ``$expand``, which the parser explains), or a list holding a Drive."""
     if is_drive(doc):
         return True
-    members = doc.get("Members") if isinstance(doc, dict) else doc
-    if isinstance(members, list) and members:
-        return all(is_drive(m) for m in members if not (isinstance(m, dict) and set(m) <= {"@odata.id"}))
-    return False
+    if isinstance(doc, dict):
+        odata = doc.get("@odata.type")
+        return "Members" in doc or (isinstance(odata, str) and odata.startswith("#DriveCollection."))
+    return isinstance(doc, list) and any(is_drive(m) for m in doc)
 
 
 def parse_redfish_drives(doc: Any, source: str) -> tuple[DiskHealth, ...]:
