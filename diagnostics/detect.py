@@ -9,8 +9,8 @@ Input: the raw bytes of one file, exactly as a tool wrote it, and a ``source`` n
   (e.g. ``system_profiler -json``).
   Windows and server sources, one report per disk in the file: PowerShell
   ``Get-PhysicalDisk | Get-StorageReliabilityCounter | ConvertTo-Json`` (an object or a list),
-  nvme-cli ``smart-log -o json`` and ``error-log -o json``, Redfish ``Drive`` resources (one, a
-  ``$expand``-ed collection or a list).
+  nvme-cli ``smart-log -o json`` and ``error-log -o json``, ``storcli … show all J``, Redfish
+  ``Drive`` resources (one, a ``$expand``-ed collection or a list).
 * **smartctl text** (``-a``, ``-x``, ``-A``, smartmontools 5.x to 7.x) → one disk.
 * **Windows and server text exports** → one report per disk: CrystalDiskInfo ``DiskInfo.txt``,
   the PowerShell reliability counters' default table, Broadcom ``storcli /cX/eall/sall show all``.
@@ -50,6 +50,7 @@ POWERSHELL_TABLE = "powershell-reliability-table"
 NVME_SMART_LOG = "nvme-cli-smart-log"
 NVME_ERROR_LOG = "nvme-cli-error-log"
 STORCLI = "storcli-text"
+STORCLI_JSON = "storcli-json"
 REDFISH = "redfish-drive"
 CHECKLIST = CHECKLIST_KIND
 
@@ -254,9 +255,11 @@ def _json_format(doc: Any) -> str | None:
 
 def _fleet_json_format(doc: Any) -> str | None:
     """The Windows or server JSON disk format of ``doc`` (an object or a list), or None."""
-    from diagnostics.smart import nvme_cli, powershell, redfish
+    from diagnostics.smart import nvme_cli, powershell, redfish, storcli
 
     if isinstance(doc, dict):
+        if storcli.is_storcli_json(doc):
+            return STORCLI_JSON
         if nvme_cli.is_smart_log(doc):
             return NVME_SMART_LOG
         if nvme_cli.is_error_log(doc):
@@ -277,10 +280,12 @@ def _json_reports(doc: Any, source: str) -> tuple[ComponentReport, ...] | None:
         return (_disk_report(parse_smartctl_json(doc, source), SMARTCTL_JSON),)
     if fmt is None:
         return None
-    from diagnostics.smart import nvme_cli, powershell, redfish
+    from diagnostics.smart import nvme_cli, powershell, redfish, storcli
 
-    if fmt == NVME_SMART_LOG:
-        disks: tuple[DiskHealth, ...] = (nvme_cli.parse_smart_log(doc, source),)
+    if fmt == STORCLI_JSON:
+        disks: tuple[DiskHealth, ...] = storcli.parse_storcli_json(doc, source)
+    elif fmt == NVME_SMART_LOG:
+        disks = (nvme_cli.parse_smart_log(doc, source),)
     elif fmt == NVME_ERROR_LOG:
         disks = (nvme_cli.parse_error_log(doc, source),)
     elif fmt == REDFISH:

@@ -12,6 +12,12 @@ Read: ``Model``, ``SerialNumber``, ``Revision``, ``Manufacturer``, ``CapacityByt
 * ``PredictedMediaLifeLeftPercent`` → ``endurance_used_percent`` (100 − left) for SSDs only: BMCs
   fill it with 0 or 100 for spinning drives, where it means nothing.
 
+OEM counters BMCs add beside the standard properties are read when present, whatever the vendor
+key under ``Oem``: ``SmartData.PowerOnHours`` and ``SmartData.PowerCycleCount`` (Cisco CIMC),
+``MediaErrorCount`` → ``ScsiHealth.read_uncorrected`` and ``PredictiveFailureCount`` above 0 →
+``smart_passed`` False (the MegaRAID controller's counters, as in ``storcli``), Dell's
+``DellPhysicalDisk.PredictiveFailureState`` ``SmartAlertPresent`` → ``smart_passed`` False.
+
 Empty bays (``Status.State`` ``Absent``) are skipped. Refuses with ``ParseError`` naming the key:
 a document that is not a Drive, a drive listed twice (same serial), no drive at all, a value of
 the wrong type, a percentage outside 0-100.
@@ -23,7 +29,14 @@ from typing import Any
 
 from diagnostics.errors import ParseError
 from diagnostics.smart import _fleet
-from diagnostics.smart.records import DiskHealth, DiskIdentity, NvmeHealth, classify_device_type
+from diagnostics.smart.records import (
+    DiskHealth,
+    DiskIdentity,
+    NvmeHealth,
+    ScsiHealth,
+    classify_device_type,
+    plausible_hours,
+)
 
 SOURCE_FORMAT = "redfish-drive"
 
@@ -109,6 +122,9 @@ def _drive(drive: dict[str, Any], where: str, source: str) -> DiskHealth | None:
         rotation = round(rotation)
     if media == "SSD" and not rotation:
         rotation = 0
+    oem = _oem_counters(drive.get("Oem"), f"{where}.Oem", source)
+    if oem.get("predictive"):
+        passed = False
     is_nvme = protocol == "nvme"
     interface = {"sata": "ata", "sas": "scsi", "nvme": "nvme", "usb": "usb"}.get(protocol, protocol or None)
     endurance = 100 - life_left if life_left is not None and media == "SSD" else None
@@ -121,16 +137,46 @@ def _drive(drive: dict[str, Any], where: str, source: str) -> DiskHealth | None:
             firmware=_fleet.json_text(drive.get("Revision"), f"{where}.Revision", source),
             capacity_bytes=_fleet.json_count(drive.get("CapacityBytes"), f"{where}.CapacityBytes", source),
             interface=interface,
-            device_type=classify_device_type(interface, rotation if media else None, model, is_nvme),
+            device_type="hdd"
+            if media in {"HDD", "SMR"} and not is_nvme
+            else classify_device_type(interface, rotation if media else None, model, is_nvme),
             rotation_rpm=rotation if media else None,
             vendor=_fleet.json_text(drive.get("Manufacturer"), f"{where}.Manufacturer", source),
         ),
         smart_passed=passed,
+        power_on_hours=plausible_hours(oem.get("hours")),
+        power_cycles=oem.get("cycles"),
         endurance_used_percent=endurance,
         nvme=nvme,
+        scsi=ScsiHealth(read_uncorrected=oem["media_errors"]) if oem.get("media_errors") is not None else None,
     )
     if not disk.has_health_data:
         raise ParseError(
             source, f"{where}: no health data (no FailurePredicted, Status.Health or PredictedMediaLifeLeftPercent)"
         )
     return disk
+
+
+def _oem_counters(oem: Any, where: str, source: str) -> dict[str, int | None]:
+    """The vendor counters under ``Oem`` (see the module docstring); {} when there are none."""
+    if oem is None:
+        return {}
+    oem = _fleet.json_object(oem, where, source)
+    found: dict[str, int | None] = {}
+    for vendor, block in oem.items():
+        if not isinstance(block, dict):
+            continue
+        at = f"{where}.{vendor}"
+        smart = block.get("SmartData")
+        if isinstance(smart, dict):
+            found["hours"] = _fleet.json_count(smart.get("PowerOnHours"), f"{at}.SmartData.PowerOnHours", source)
+            found["cycles"] = _fleet.json_count(smart.get("PowerCycleCount"), f"{at}.SmartData.PowerCycleCount", source)
+        if "MediaErrorCount" in block:
+            found["media_errors"] = _fleet.json_count(block["MediaErrorCount"], f"{at}.MediaErrorCount", source)
+        if "PredictiveFailureCount" in block:
+            count = _fleet.json_count(block["PredictiveFailureCount"], f"{at}.PredictiveFailureCount", source)
+            found["predictive"] = 1 if count else found.get("predictive")
+        dell = block.get("DellPhysicalDisk")
+        if isinstance(dell, dict) and dell.get("PredictiveFailureState") == "SmartAlertPresent":
+            found["predictive"] = 1
+    return found

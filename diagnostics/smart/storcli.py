@@ -1,5 +1,5 @@
-"""Parse Broadcom/LSI ``storcli /cX/eall/sall show all`` text output into one ``DiskHealth`` per
-physical drive behind the MegaRAID controller.
+"""Parse Broadcom/LSI ``storcli /cX/eall/sall show all`` output (text, or JSON with the ``J``
+suffix) into one ``DiskHealth`` per physical drive behind the MegaRAID controller.
 
 Each drive has a block ``Drive /c0/e252/s0 :`` with its table row (EID:Slt DID State DG Size Intf
 Med … Model), then ``Drive /c0/e252/s0 State :`` (``Media Error Count``, ``Other Error Count``,
@@ -25,12 +25,14 @@ whole numbers.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from diagnostics.errors import ParseError
 from diagnostics.smart import _fleet
 from diagnostics.smart.records import DiskHealth, DiskIdentity, ScsiHealth, classify_device_type
 
 SOURCE_FORMAT = "storcli-text"
+JSON_FORMAT = "storcli-json"
 
 _DRIVE = re.compile(r"^Drive (/c\d+/e\d+/s\d+|/c\d+/s\d+) :\s*$")
 _SUBSECTION = re.compile(r"^Drive (/c\d+/(?:e\d+/)?s\d+) (State|Device attributes|Policies/Settings) :\s*$")
@@ -50,7 +52,7 @@ def looks_like_storcli(text: str) -> bool:
 def parse_storcli(text: str, source: str) -> tuple[DiskHealth, ...]:
     if not isinstance(text, str):
         raise ParseError(source, f"expected text, got {type(text).__name__}")
-    drives: dict[str, dict[str, tuple[str, int]]] = {}
+    drives: dict[str, dict[str, tuple[str, str]]] = {}
     first_line: dict[str, int] = {}
     current: str | None = None
     section = ""
@@ -73,7 +75,7 @@ def parse_storcli(text: str, source: str) -> tuple[DiskHealth, ...]:
                 drives[current] = {}
                 first_line[current] = number
             section = m.group(2)
-            drives[current][f"@{section}"] = ("", number)
+            drives[current][f"@{section}"] = ("", f"line {number}")
             continue
         if current is None:
             continue
@@ -81,31 +83,100 @@ def parse_storcli(text: str, source: str) -> tuple[DiskHealth, ...]:
         if section == "table":
             row = _ROW.match(line)
             if row and "@row" not in fields:
-                fields["@row"] = (line, number)
-                fields["@state"] = (row.group(4), number)
-                fields["@did"] = (row.group(3), number)
-                fields["@intf"] = (row.group(7), number)
-                fields["@med"] = (row.group(8), number)
+                fields["@row"] = (line, f"line {number}")
+                fields["@state"] = (row.group(4), f"line {number}")
+                fields["@did"] = (row.group(3), f"line {number}")
+                fields["@intf"] = (row.group(7), f"line {number}")
+                fields["@med"] = (row.group(8), f"line {number}")
             continue
         kv = _KV.match(line)
         if kv and section in {"State", "Device attributes"}:
-            fields.setdefault(kv.group(1), (kv.group(2), number))
+            fields.setdefault(kv.group(1), (kv.group(2), f"line {number}"))
     if not drives:
         raise ParseError(source, "storcli output lists no drive (no 'Drive /cX/eY/sZ' block)")
-    disks = [_drive(name, fields, first_line[name], source) for name, fields in drives.items()]
+    disks = [_drive(name, fields, f"line {first_line[name]}", source) for name, fields in drives.items()]
     _fleet.check_unique(((d.identity.serial, f"drive {n}") for d, n in zip(disks, drives, strict=True)), source)
     return tuple(disks)
 
 
-def _drive(name: str, fields: dict[str, tuple[str, int]], line: int, source: str) -> DiskHealth:
+def is_storcli_json(doc: Any) -> bool:
+    """``storcli /cX/eall/sall show all J``: {"Controllers": [{"Command Status": …, "Response Data": …}]}."""
+    if not isinstance(doc, dict) or set(doc) != {"Controllers"}:
+        return False
+    controllers = doc["Controllers"]
+    return isinstance(controllers, list) and any(isinstance(c, dict) and "Command Status" in c for c in controllers)
+
+
+def parse_storcli_json(doc: Any, source: str) -> tuple[DiskHealth, ...]:
+    """The same drives from storcli's JSON output (the ``J`` suffix), keys as in the text."""
+    controllers = doc.get("Controllers") if isinstance(doc, dict) else None
+    if not isinstance(controllers, list):
+        raise ParseError(source, "Controllers: expected the list of controllers")
+    disks: list[tuple[DiskHealth, str]] = []
+    seen: dict[str, str] = {}
+    for c_index, controller in enumerate(controllers):
+        where_c = f"Controllers[{c_index}]"
+        controller = _fleet.json_object(controller, where_c, source)
+        status = controller.get("Command Status")
+        if isinstance(status, dict) and status.get("Status") not in (None, "Success"):
+            reason = status.get("Description") or status.get("Detailed Status") or status.get("Status")
+            raise ParseError(source, f"{where_c}.Command Status: storcli failed ({str(reason)[:80]})")
+        data = _fleet.json_object(controller.get("Response Data", {}), f"{where_c}.Response Data", source)
+        for key, rows in data.items():
+            m = re.fullmatch(r"Drive (/c\d+/(?:e\d+/)?s\d+)", key)
+            if m is None:
+                continue
+            name = m.group(1)
+            where = f"{where_c}.Response Data.{key}"
+            if name in seen:
+                raise ParseError(source, f"{where}: drive {name} is listed twice (first at {seen[name]})")
+            seen[name] = where
+            fields = _json_fields(name, rows, data.get(f"{key} - Detailed Information"), where, source)
+            disks.append((_drive(name, fields, where, source, JSON_FORMAT), where))
+    if not disks:
+        raise ParseError(source, "storcli JSON lists no drive (no 'Drive /cX/eY/sZ' key in any Response Data)")
+    _fleet.check_unique(((d.identity.serial, w) for d, w in disks), source)
+    return tuple(d for d, _ in disks)
+
+
+def _json_fields(name: str, rows: Any, detail: Any, where: str, source: str) -> dict[str, tuple[str, str]]:
+    fields: dict[str, tuple[str, str]] = {}
+    if not isinstance(rows, list) or not rows:
+        raise ParseError(source, f"{where}: expected the drive's table row (a list of one object)")
+    row = _fleet.json_object(rows[0], f"{where}[0]", source)
+    for column, key in (("State", "@state"), ("DID", "@did"), ("Intf", "@intf"), ("Med", "@med")):
+        text = _fleet.json_text(row.get(column), f"{where}[0].{column}", source)
+        if text is not None:
+            fields[key] = (text, f"{where}[0].{column}")
+    if detail is None:
+        return fields
+    detail_where = f"{where} - Detailed Information"
+    detail = _fleet.json_object(detail, detail_where, source)
+    for section in ("State", "Device attributes"):
+        block = detail.get(f"Drive {name} {section}")
+        if block is None:
+            continue
+        block_where = f"{detail_where}.Drive {name} {section}"
+        block = _fleet.json_object(block, block_where, source)
+        fields[f"@{section}"] = ("", block_where)
+        for key, value in block.items():
+            text = _fleet.json_text(value, f"{block_where}.{key}", source) if not isinstance(value, list) else None
+            if text is not None:
+                fields[key] = (text, f"{block_where}")
+    return fields
+
+
+def _drive(
+    name: str, fields: dict[str, tuple[str, str]], where: str, source: str, fmt: str = SOURCE_FORMAT
+) -> DiskHealth:
     if "@State" not in fields:
-        raise ParseError(source, f"line {line}: drive {name} has no State section (truncated output?)")
+        raise ParseError(source, f"{where}: drive {name} has no State section (truncated output?)")
 
     def count(key: str) -> int | None:
         value = fields.get(key)
         if value is None:
             return None
-        return _fleet.optional_count(value[0], f"line {value[1]}: {key}", source)
+        return _fleet.optional_count(value[0], f"{value[1]}: {key}", source)
 
     def text(key: str) -> str | None:
         value = fields.get(key)
@@ -119,24 +190,24 @@ def _drive(name: str, fields: dict[str, tuple[str, int]], line: int, source: str
     if alert_field is not None:
         word = alert_field[0].strip().lower()
         if word not in {"yes", "no"}:
-            raise ParseError(source, f"line {alert_field[1]}: S.M.A.R.T alert flagged by drive is {alert_field[0]!r}")
+            raise ParseError(source, f"{alert_field[1]}: S.M.A.R.T alert flagged by drive is {alert_field[0]!r}")
         alert = word == "yes"
     state = text("@state")
     if alert is None and predictive is None and media is None:
-        raise ParseError(source, f"line {line}: drive {name} State section holds no counter (truncated output?)")
+        raise ParseError(source, f"{where}: drive {name} State section holds no counter (truncated output?)")
     failed = bool(alert) or bool(predictive) or state in _FAILED_STATES
     passed: bool | None = False if failed else (True if alert is False else None)
     temperature = fields.get("Drive Temperature")
     temp = None
     if temperature is not None and temperature[0][:1].isdigit():
-        temp = _fleet.count(temperature[0].split("C")[0], f"line {temperature[1]}: Drive Temperature", source)
+        temp = _fleet.count(temperature[0].split("C")[0], f"{temperature[1]}: Drive Temperature", source)
     interface = (text("@intf") or "").lower() or None
     medium = (text("@med") or "").upper()
     model = text("Model Number")
     size = _SIZE.search(text("Raw size") or "")
     rotation = 0 if medium == "SSD" else None
     return DiskHealth(
-        source_format=SOURCE_FORMAT,
+        source_format=fmt,
         identity=DiskIdentity(
             model=model,
             serial=text("SN"),

@@ -93,3 +93,26 @@ def test_smartctl_through_megaraid_already_grades(path: Path) -> None:
 
 def test_there_are_megaraid_smartctl_samples() -> None:
     assert len(MEGARAID) >= 4
+
+
+def test_storcli_json_reads_the_same_fields_as_the_text() -> None:
+    path = CORPUS / "storcli" / "prometheus-community_storcli_-cALL-eALL-sALL_show_all.json"
+    reports = read_report_strict(path.read_bytes(), path.name)
+    assert [r.identity["serial"] for r in reports] == ["20032656D641", "20032656D63C", "20032656D649", "20032656D5D1"]
+    assert {r.format for r in reports} == {"storcli-json"}
+    first = reports[0].record
+    assert (first.smart_passed, first.temperature_c, first.identity.firmware) == (True, 21, "D1MU004")
+    assert first.identity.capacity_bytes == 0x6FC81AB0 * 512 and first.identity.device_type == "ssd"
+
+
+def test_redfish_cisco_drive_reads_life_left_and_oem_counters() -> None:
+    ssd = CORPUS / "redfish" / "cisco_ucsc-c220-m5sx_MRAID_Drive1_ssd.json"
+    (report,) = read_report_strict(ssd.read_bytes(), ssd.name)
+    disk = report.record
+    assert disk.identity.serial == "S3LKNX0K800827" and disk.identity.device_type == "ssd"
+    assert disk.endurance_used_percent == 2  # PredictedMediaLifeLeftPercent 98
+    assert (disk.power_on_hours, disk.power_cycles) == (29661, 126)  # Oem.Cisco.SmartData
+    assert disk.smart_passed is True and disk.scsi.read_uncorrected == 0
+    hdd = CORPUS / "redfish" / "cisco_ucsc-c220-m5sx_MRAID_Drive2_sas_hdd.json"
+    (report,) = read_report_strict(hdd.read_bytes(), hdd.name)
+    assert report.record.endurance_used_percent is None and report.identity["device_type"] == "hdd"

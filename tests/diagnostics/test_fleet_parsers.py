@@ -344,3 +344,26 @@ def test_text_exports_with_lines_edited(text: str, data: st.DataObject) -> None:
 @given(st.sampled_from([CDI, STORCLI, POWERSHELL_TABLE, json.dumps(REDFISH_DRIVE)]), st.integers(0, 100_000))
 def test_any_truncation_is_a_parse_error_or_a_report(text: str, cut: int) -> None:
     _only_parse_errors(text.encode()[: cut % (len(text.encode()) + 1)])
+
+
+STORCLI_JSON = json.loads(
+    (CORPUS / "storcli" / "prometheus-community_storcli_-cALL-eALL-sALL_show_all.json").read_text(encoding="utf-8")
+)
+
+
+def test_storcli_json_bad_input_names_the_key() -> None:
+    data = STORCLI_JSON["Controllers"][0]["Response Data"]
+    doubled = {"Controllers": [STORCLI_JSON["Controllers"][0], STORCLI_JSON["Controllers"][0]]}
+    _refused(_doc(doubled), "drive /c0/e252/s0 is listed twice")
+    empty = {"Controllers": [{"Command Status": {"Status": "Success"}, "Response Data": {}}]}
+    _refused(_doc(empty), "lists no drive")
+    failed = {"Controllers": [{"Command Status": {"Status": "Failure", "Description": "No drive found!"}}]}
+    _refused(_doc(failed), "Controllers[0].Command Status", "No drive found")
+    cut = {k: v for k, v in data.items() if k != "Drive /c0/e252/s1 - Detailed Information"}
+    _refused(_doc({"Controllers": [dict(STORCLI_JSON["Controllers"][0], **{"Response Data": cut})]}), "no State")
+    state = data["Drive /c0/e252/s0 - Detailed Information"]["Drive /c0/e252/s0 State"]
+    state["Media Error Count"] = "1,5"
+    assert "Media Error Count" in _refused(_doc(STORCLI_JSON)).reason
+    state["Media Error Count"] = 0
+    data["Drive /c0/e252/s0"] = {"EID:Slt": "252:0"}
+    assert _refused(_doc(STORCLI_JSON)).reason.startswith("Controllers[0].Response Data.Drive /c0/e252/s0:")
