@@ -24,7 +24,8 @@ are skipped.
 
 Health Status maps to ``smart_passed``: Good → True, Bad → False (CrystalDiskInfo says Bad when an
 attribute is at or below its threshold, smartctl's FAILED), Caution and Unknown → None (Caution
-flags counts such as reallocated sectors, which the grading reads from the attributes itself).
+flags counts such as reallocated sectors, which the grading reads from the attributes itself);
+the words of other UI languages not in ``_HEALTH`` read as None.
 
 Refuses with ``ParseError`` naming the line: no disk section, a disk listed twice, a disk section
 without a health status or whose S.M.A.R.T. table is cut (truncated file), a disk list naming
@@ -54,8 +55,11 @@ _LIST_ROW = re.compile(r"^ \((\d{2,3})\) .+ : ")
 _RULE = re.compile(r"^-{20,}\s*$")
 _SECTION = re.compile(r"^-- (.+?) -+\s*$")
 _KEY_VALUE = re.compile(r"^\s*([^:]{1,40}?)\s+:\s?(.*)$")
-_ATA_ROW = re.compile(r"^([0-9A-F]{2})\s+([_\d]{3}|---)\s+([_\d]{3}|---)\s+([_\d]{3}|---)\s+([0-9A-F]{12})\s*(.*)$")
-_NVME_ROW = re.compile(r"^([0-9A-F]{2})\s+([0-9A-F]{14})\s*(.*)$")
+# Raw values are 6 bytes ('RawValues(6)') or, for some SSDs, 7 ('Raw Values (7)'): 12 or 14 hex digits.
+_ATA_ROW = re.compile(
+    r"^([0-9A-F]{2})\s+([_\d]{3}|---)\s+([_\d]{3}|---)\s+([_\d]{3}|---)\s+([0-9A-F]{12}(?:[0-9A-F]{2})?)\s*(.*)$"
+)
+_NVME_ROW = re.compile(r"^([0-9A-F]{2})\s+([0-9A-F]{12}(?:[0-9A-F]{2})?)\s*(.*)$")
 
 #: Key names as CrystalDiskInfo writes them (English in every UI language), with French aliases.
 _KEYS = {
@@ -84,8 +88,15 @@ _KEYS = {
     "état": "health",
 }
 
-#: Health Status words (English, French, Japanese as in the real exports) → smart_passed.
+#: Health Status words → smart_passed: English, French, and the UI languages of the corpus exports
+#: (Japanese, Russian). A word not listed reads as unknown (None), not as an error: CrystalDiskInfo has
+#: some thirty UI languages and the grading reads the attributes anyway.
 _HEALTH = {
+    "хорошо": True,
+    "тревога": None,
+    "внимание": None,
+    "плохо": False,
+    "неизвестно": None,
     "good": True,
     "bon": True,
     "正常": True,
@@ -266,8 +277,8 @@ def _record(
 
     health_text, health_line = values["health"]
     health_word = health_text.split("(")[0].strip().lower()
-    if health_word not in _HEALTH:
-        raise ParseError(source, f"line {health_line}: unknown Health Status {health_text!r}")
+    if not health_word:
+        raise ParseError(source, f"line {health_line}: empty Health Status")
     model = text("model")
     interface_text = (text("interface") or "").lower()
     is_nvme = bool(nvme_fields) or "nvm express" in interface_text or "nvme" in interface_text
@@ -306,7 +317,7 @@ def _record(
             rotation_rpm=rotation,
         ),
         smart_supported=True if attributes or nvme_fields else None,
-        smart_passed=_HEALTH[health_word],
+        smart_passed=_HEALTH.get(health_word),
         power_on_hours=plausible_hours(number("hours")),
         power_cycles=number("cycles"),
         temperature_c=temperature,

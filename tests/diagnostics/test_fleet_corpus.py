@@ -116,3 +116,24 @@ def test_redfish_cisco_drive_reads_life_left_and_oem_counters() -> None:
     hdd = CORPUS / "redfish" / "cisco_ucsc-c220-m5sx_MRAID_Drive2_sas_hdd.json"
     (report,) = read_report_strict(hdd.read_bytes(), hdd.name)
     assert report.record.endurance_used_percent is None and report.identity["device_type"] == "hdd"
+
+
+def test_crystaldiskinfo_nvme_table_in_a_russian_crlf_export() -> None:
+    path = CORPUS / "crystaldiskinfo" / "MrSteford_ScriptonitusUpdate_DiskInfo_ru_nvme.txt"
+    assert b"\r\n" in path.read_bytes()
+    (report,) = read_report_strict(path.read_bytes(), path.name)
+    disk = report.record
+    assert disk.identity.device_type == "nvme" and disk.identity.serial == "213658802371"
+    # ids 02, 05, 0E, 0F of the NVMe table: 0x141 K = 48 °C (the export's own 'Temperature : 48 C')
+    assert (disk.nvme.temperature_c, disk.nvme.percentage_used) == (48, 9) == (disk.temperature_c, 9)
+    assert (disk.nvme.media_errors, disk.nvme.num_err_log_entries, disk.power_on_hours) == (0, 9, 2949)
+    assert disk.smart_passed is True  # 'Хорошо (91 %)'
+
+
+def test_crystaldiskinfo_seven_byte_raw_values() -> None:
+    path = CORPUS / "crystaldiskinfo" / "bartello88_HDD_Tracking_DiskInfo_pl_ssd_hdd.txt"
+    ssd, hdd = read_report_strict(path.read_bytes(), path.name)
+    life_left = ssd.record.attribute(0xE7)
+    assert life_left is not None and (life_left.name, life_left.value, life_left.thresh) == ("SSD_Life_Left", 76, 10)
+    assert ssd.identity["device_type"] == "ssd" and ssd.record.power_on_hours == 44997
+    assert hdd.record.attribute(0xC7).raw == 0x6D and hdd.record.load_cycles == 0x534
