@@ -13,7 +13,8 @@ Input: the raw bytes of one file, exactly as a tool wrote it, and a ``source`` n
   ``Drive`` resources (one, a ``$expand``-ed collection or a list).
 * **smartctl text** (``-a``, ``-x``, ``-A``, smartmontools 5.x to 7.x) → one disk.
 * **Windows and server text exports** → one report per disk: CrystalDiskInfo ``DiskInfo.txt``,
-  the PowerShell reliability counters' default table, Broadcom ``storcli /cX/eall/sall show all``.
+  the PowerShell reliability counters' default table, Broadcom ``storcli /cX/eall/sall show all``,
+  nvme-cli's default ``smart-log`` text.
 * **battery reports** (sysfs, upower, acpi, tlp-stat, acpiconf, dmidecode, Windows battery report
   HTML/XML, macOS system_profiler/ioreg) → one report per battery in the file.
 
@@ -49,6 +50,7 @@ POWERSHELL_JSON = "powershell-reliability-json"
 POWERSHELL_TABLE = "powershell-reliability-table"
 NVME_SMART_LOG = "nvme-cli-smart-log"
 NVME_ERROR_LOG = "nvme-cli-error-log"
+NVME_SMART_LOG_TEXT = "nvme-cli-smart-log-text"
 STORCLI = "storcli-text"
 STORCLI_JSON = "storcli-json"
 REDFISH = "redfish-drive"
@@ -296,9 +298,12 @@ def _json_reports(doc: Any, source: str) -> tuple[ComponentReport, ...] | None:
 
 
 def _fleet_text_format(text: str) -> str | None:
-    """CRYSTALDISKINFO, POWERSHELL_TABLE or STORCLI when ``text`` looks like one, else None."""
-    from diagnostics.smart import crystaldiskinfo, powershell, storcli
+    """CRYSTALDISKINFO, POWERSHELL_TABLE, STORCLI or NVME_SMART_LOG_TEXT when ``text`` looks like
+    one, else None."""
+    from diagnostics.smart import crystaldiskinfo, nvme_cli, powershell, storcli
 
+    if nvme_cli.looks_like_smart_log_text(text):
+        return NVME_SMART_LOG_TEXT
     if crystaldiskinfo.looks_like_crystaldiskinfo(text):
         return CRYSTALDISKINFO
     if storcli.looks_like_storcli(text):
@@ -309,9 +314,11 @@ def _fleet_text_format(text: str) -> str | None:
 
 
 def _fleet_text_reports(text: str, source: str, fmt: str) -> tuple[ComponentReport, ...]:
-    from diagnostics.smart import crystaldiskinfo, powershell, storcli
+    from diagnostics.smart import crystaldiskinfo, nvme_cli, powershell, storcli
 
-    if fmt == CRYSTALDISKINFO:
+    if fmt == NVME_SMART_LOG_TEXT:
+        disks: tuple[DiskHealth, ...] = (nvme_cli.parse_smart_log_text(text, source),)
+    elif fmt == CRYSTALDISKINFO:
         disks = crystaldiskinfo.parse_crystaldiskinfo(text, source)
     elif fmt == STORCLI:
         disks = storcli.parse_storcli(text, source)

@@ -1,5 +1,6 @@
-"""Parse nvme-cli JSON output: ``nvme smart-log /dev/nvmeX -o json`` and ``nvme error-log
-/dev/nvmeX -o json`` into ``DiskHealth``.
+"""Parse nvme-cli output: ``nvme smart-log /dev/nvmeX -o json`` and ``nvme error-log /dev/nvmeX -o
+json`` into ``DiskHealth``, and the default text of ``nvme smart-log`` (``Smart Log for NVME
+device:…`` then ``key : value`` lines, counts with thousands separators, ``42 C (315 Kelvin)``).
 
 smart-log (NVMe base spec log page 02h) as nvme-cli 1.x and 2.x print it: ``critical_warning``
 (a number, or in 2.x with ``-H`` an object whose ``value`` is the number), ``temperature`` in
@@ -19,6 +20,8 @@ type, a fraction where a counter is due, an error log that is not a list of obje
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from typing import Any
 
 from diagnostics.errors import ParseError
@@ -26,6 +29,7 @@ from diagnostics.smart import _fleet
 from diagnostics.smart.records import DiskHealth, DiskIdentity, NvmeHealth, plausible_hours
 
 SMART_LOG_FORMAT = "nvme-cli-smart-log"
+SMART_LOG_TEXT_FORMAT = "nvme-cli-smart-log-text"
 ERROR_LOG_FORMAT = "nvme-cli-error-log"
 
 _KELVIN = 273
@@ -107,6 +111,62 @@ def parse_error_log(doc: Any, source: str) -> DiskHealth:
         raise ParseError(source, f"errors: entry with error_count {duplicate} is listed twice")
     nvme = NvmeHealth(num_err_log_entries=max(counts, default=0))
     return DiskHealth(source_format=ERROR_LOG_FORMAT, identity=_identity(), smart_supported=True, nvme=nvme)
+
+
+_TEXT_HEADER = re.compile(r"^Smart Log for NVME device:\s*(\S+)", re.MULTILINE)
+_TEXT_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_ .]*?)\s*:\s*(.*?)\s*$")
+#: Text keys (nvme-cli 1.x and 2.x) → the JSON key they print.
+_TEXT_KEYS = {
+    "critical_warning": "critical_warning",
+    "available_spare": "avail_spare",
+    "available_spare_threshold": "spare_thresh",
+    "percentage_used": "percent_used",
+    "data_units_read": "data_units_read",
+    "data_units_written": "data_units_written",
+    "power_cycles": "power_cycles",
+    "power_on_hours": "power_on_hours",
+    "unsafe_shutdowns": "unsafe_shutdowns",
+    "media_errors": "media_errors",
+    "num_err_log_entries": "num_err_log_entries",
+}
+_TEMPERATURE = re.compile(r"^(-?\d+)\s*°?\s*C\b(?:\s*\((\d+)\s*Kelvin\))?")
+
+
+def looks_like_smart_log_text(text: str) -> bool:
+    return _TEXT_HEADER.search(text, 0, 4000) is not None
+
+
+def parse_smart_log_text(text: str, source: str) -> DiskHealth:
+    """The default text of ``nvme smart-log``; every line is named by its number in errors."""
+    if not isinstance(text, str):
+        raise ParseError(source, f"expected text, got {type(text).__name__}")
+    doc: dict[str, Any] = {}
+    seen: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        m = _TEXT_LINE.match(line)
+        if m is None:
+            continue
+        key, value = m.group(1).strip().lower(), m.group(2)
+        if key == "temperature":
+            t = _TEMPERATURE.match(value)
+            if t is None:
+                raise ParseError(source, f"line {number}: temperature {value[:30]!r} is not 'N C'")
+            doc["temperature"] = int(t.group(2)) if t.group(2) else int(t.group(1)) + _KELVIN
+        elif key in _TEXT_KEYS:
+            if key in seen:
+                raise ParseError(source, f"line {number}: {key} is listed twice (first at line {seen[key]})")
+            seen[key] = number
+            value = value.rstrip("%").strip()
+            if value.lower().startswith("0x"):
+                try:
+                    doc[_TEXT_KEYS[key]] = int(value, 16)
+                except ValueError:
+                    raise ParseError(source, f"line {number}: {key} {value[:30]!r} is not a number") from None
+            else:
+                doc[_TEXT_KEYS[key]] = _fleet.count(value, f"line {number}: {key}", source)
+    if "critical_warning" not in doc or not _SMART_LOG_KEYS.intersection(doc):
+        raise ParseError(source, "nvme smart-log text without critical_warning and percentage_used (truncated?)")
+    return dataclasses.replace(parse_smart_log(doc, source), source_format=SMART_LOG_TEXT_FORMAT)
 
 
 def _identity() -> DiskIdentity:

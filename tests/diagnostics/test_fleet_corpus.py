@@ -24,7 +24,7 @@ def _id(path: Path) -> str:
 
 def test_each_windows_and_server_text_format_has_a_real_sample() -> None:
     sections = {path.relative_to(CORPUS).parts[0] for path in FILES}
-    assert {"crystaldiskinfo", "storcli", "powershell"} <= sections
+    assert {"crystaldiskinfo", "storcli", "powershell", "redfish", "nvme_cli"} <= sections
 
 
 @pytest.mark.parametrize("path", FILES, ids=_id)
@@ -137,3 +137,12 @@ def test_crystaldiskinfo_seven_byte_raw_values() -> None:
     assert life_left is not None and (life_left.name, life_left.value, life_left.thresh) == ("SSD_Life_Left", 76, 10)
     assert ssd.identity["device_type"] == "ssd" and ssd.record.power_on_hours == 44997
     assert hdd.record.attribute(0xC7).raw == 0x6D and hdd.record.load_cycles == 0x534
+
+
+def test_nvme_cli_smart_log_text_reads_the_health_log() -> None:
+    path = CORPUS / "nvme_cli" / "nvme-cli_issue1037_wd_2tb_smart-log.txt"
+    (report,) = read_report_strict(path.read_bytes(), path.name)
+    nvme = report.record.nvme
+    assert report.format == "nvme-cli-smart-log-text" and report.record.source_format == report.format
+    assert (nvme.temperature_c, nvme.percentage_used, nvme.data_units_read) == (42, 3, 201_526_305)
+    assert (nvme.num_err_log_entries, nvme.media_errors, report.record.power_on_hours) == (1, 0, 241)

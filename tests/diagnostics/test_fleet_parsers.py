@@ -25,6 +25,7 @@ from tests.corpus_path import CORPUS
 RULE = "-" * 76
 CDI = (CORPUS / "crystaldiskinfo" / "yakumo-saki_example_DiskInfo_excerpt.txt").read_text(encoding="utf-8")
 STORCLI = (CORPUS / "storcli" / "checkmk_test_storcli_physical_disks_OUTPUT.txt").read_text(encoding="utf-8")
+NVME_TEXT = (CORPUS / "nvme_cli" / "nvme-cli_issue1037_wd_2tb_smart-log.txt").read_text(encoding="utf-8")
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # --- hand-made documents (not corpus samples) ---------------------------------------------------------
@@ -156,6 +157,7 @@ def test_powershell_json_and_table() -> None:
         (POWERSHELL_TABLE.encode(), "powershell-reliability-table"),
         (STORCLI.encode(), "storcli-text"),
         (CDI.encode(), "crystaldiskinfo-text"),
+        (NVME_TEXT.encode(), "nvme-cli-smart-log-text"),
     ],
 )
 def test_the_upload_sniffer_names_every_new_format(data: bytes, fmt: str) -> None:
@@ -321,7 +323,7 @@ def test_documents_with_values_replaced(doc: dict[str, Any], data: st.DataObject
 
 
 @FUZZ
-@given(st.sampled_from([CDI, STORCLI, POWERSHELL_TABLE]), st.data())
+@given(st.sampled_from([CDI, STORCLI, POWERSHELL_TABLE, NVME_TEXT]), st.data())
 def test_text_exports_with_lines_edited(text: str, data: st.DataObject) -> None:
     lines = text.splitlines()
     for _ in range(data.draw(st.integers(1, 6), label="edits")):
@@ -341,7 +343,7 @@ def test_text_exports_with_lines_edited(text: str, data: st.DataObject) -> None:
 
 
 @FUZZ
-@given(st.sampled_from([CDI, STORCLI, POWERSHELL_TABLE, json.dumps(REDFISH_DRIVE)]), st.integers(0, 100_000))
+@given(st.sampled_from([CDI, STORCLI, POWERSHELL_TABLE, NVME_TEXT, json.dumps(REDFISH_DRIVE)]), st.integers(0, 100_000))
 def test_any_truncation_is_a_parse_error_or_a_report(text: str, cut: int) -> None:
     _only_parse_errors(text.encode()[: cut % (len(text.encode()) + 1)])
 
@@ -367,3 +369,11 @@ def test_storcli_json_bad_input_names_the_key() -> None:
     state["Media Error Count"] = 0
     data["Drive /c0/e252/s0"] = {"EID:Slt": "252:0"}
     assert _refused(_doc(STORCLI_JSON)).reason.startswith("Controllers[0].Response Data.Drive /c0/e252/s0:")
+
+
+def test_nvme_smart_log_text_bad_input_names_the_line() -> None:
+    _refused(NVME_TEXT.replace("201,526,305", "201.526,305"), "line 8: data_units_read")
+    _refused(NVME_TEXT.replace("3%", "3,5%"), "line 6: percentage_used")
+    _refused(NVME_TEXT + "media_errors : 0\n", "media_errors is listed twice")
+    _refused(NVME_TEXT.replace("42 C (315 Kelvin)", "hot"), "line 3: temperature")
+    _refused(NVME_TEXT[: NVME_TEXT.index("available_spare ")], "truncated")
