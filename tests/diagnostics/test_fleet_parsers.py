@@ -377,3 +377,16 @@ def test_nvme_smart_log_text_bad_input_names_the_line() -> None:
     _refused(NVME_TEXT + "media_errors : 0\n", "media_errors is listed twice")
     _refused(NVME_TEXT.replace("42 C (315 Kelvin)", "hot"), "line 3: temperature")
     _refused(NVME_TEXT[: NVME_TEXT.index("available_spare ")], "truncated")
+
+
+@FUZZ
+@given(st.data())
+def test_storcli_json_with_values_replaced(data: st.DataObject) -> None:
+    doc = json.loads(json.dumps(STORCLI_JSON))
+    response = doc["Controllers"][0]["Response Data"]
+    drive = data.draw(st.sampled_from(sorted(k for k in response if k.endswith("Detailed Information"))), label="drive")
+    blocks = response[drive]
+    block = blocks[data.draw(st.sampled_from(sorted(k for k in blocks if isinstance(blocks[k], dict))), label="block")]
+    for key in data.draw(st.lists(st.sampled_from(sorted(block)), min_size=1, max_size=3), label="keys"):
+        block[key] = data.draw(json_values, label=key)
+    _only_parse_errors(json.dumps(doc).encode())
