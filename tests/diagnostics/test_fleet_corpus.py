@@ -146,3 +146,13 @@ def test_nvme_cli_smart_log_text_reads_the_health_log() -> None:
     assert report.format == "nvme-cli-smart-log-text" and report.record.source_format == report.format
     assert (nvme.temperature_c, nvme.percentage_used, nvme.data_units_read) == (42, 3, 201_526_305)
     assert (nvme.num_err_log_entries, nvme.media_errors, report.record.power_on_hours) == (1, 0, 241)
+
+
+def test_crystaldiskinfo_9_usb_enclosure_and_packed_raw_values() -> None:
+    path = CORPUS / "crystaldiskinfo" / "ePaint_disk-info-parser_DiskInfo_en_excerpt.txt"
+    seagate, usb = read_report_strict(path.read_bytes(), path.name)
+    assert usb.identity["interface"] == "usb" and usb.identity["serial"] == "WD-WX31D770Y132"
+    assert (usb.record.power_on_hours, usb.record.load_cycles) == (48760, 0x62B4)
+    # Seagate packs several counters in the 48-bit raw field: 0xF0AA0000A649 is not a count
+    assert seagate.record.attribute(0xF0).raw_count is None
+    assert seagate.record.reported_uncorrectable == 0 and seagate.record.temperature_c == 32
