@@ -10,7 +10,7 @@ Read: ``README.md``, every Markdown file under ``docs/`` and ``marketplace/impor
 * ``docs/grading-policy.md``: each row of a table with ``constant`` and ``value`` columns names a
   constant of ``diagnostics`` holding that value; every threshold and source constant of the disk and
   battery policies is named on the page; the finding codes and remaining-life bases it names are the
-  ones the code emits, all of them; the checklist table matches ``EXPECTED_ITEMS`` and ``PART_SWAPS``.
+  ones the code emits, all of them; the checklist table matches ``EXPECTED_ITEMS``, ``PART_SWAPS`` and ``CAVEAT_ITEMS``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from flask.cli import FlaskGroup, ScriptInfo
 
 import diagnostics
 from diagnostics.cli import cli as bench_cli
-from diagnostics.manual import EXPECTED_ITEMS, PART_SWAPS
+from diagnostics.manual import CAVEAT_ITEMS, EXPECTED_ITEMS, PART_SWAPS
 from marketplace import create_app
 from marketplace.config import Config
 
@@ -431,5 +431,7 @@ def test_the_policy_page_names_exactly_the_finding_codes_the_code_emits() -> Non
 
 def test_the_checklist_table_matches_the_code() -> None:
     rows = next(rows for header, rows in tables(policy_text()) if header[:1] == ["device kind"])
-    documented = {code_names(r[0])[0]: (code_names(r[1]), set(code_names(r[2]))) for r in rows}
-    assert documented == {kind: (list(items), set(PART_SWAPS[kind])) for kind, items in EXPECTED_ITEMS.items()}
+    documented = {code_names(r[0])[0]: (code_names(r[1]), set(code_names(r[2])), set(code_names(r[3]))) for r in rows}
+    assert documented == {
+        kind: (list(items), set(PART_SWAPS[kind]), set(CAVEAT_ITEMS[kind])) for kind, items in EXPECTED_ITEMS.items()
+    }

@@ -84,6 +84,10 @@ RATED_CYCLES_APPLE = 1000
 CYCLES_PER_YEAR = 250
 """Assumed use for years left: about one full cycle per working day."""
 
+MAX_ESTIMATED_YEARS = 10.0
+"""Years-left estimates are capped here: beyond it, capacity fade is not what limits the laptop (the
+same cap as the disks' endurance estimates)."""
+
 UNKNOWN_GRADE = Grade.C
 """A battery whose data says nothing about its health is not graded above C: a buyer cannot be
 promised a healthy battery without a measurement (the finding says to measure it)."""
@@ -330,17 +334,15 @@ def _grade(health: Health, percent: float | None, cycle_count: int | None, rated
 
 def _remaining_life(b: BatteryHealth, percent: float | None, rated: int, rated_source: str) -> RemainingLife | None:
     """Share of rated life left: cycles left of the rating (when the pack counts them), capped by the
-    capacity still above the 80 % end-of-life line (linear fade from 100 %)."""
+    capacity still above the 80 % end-of-life line (linear fade from 100 %). A worn pack (below 80 %
+    but not failing) is still reused: its life left is the time until it fades below the failing line
+    (``_fade_to_failing``), never "0 % left"."""
+    if percent is not None and FAILING_BELOW_PERCENT <= percent < HEALTHY_MIN_PERCENT:
+        return _fade_to_failing(b, percent, rated, rated_source)
     capacity_left = None
     if percent is not None:
         span = 100.0 - HEALTHY_MIN_PERCENT
         capacity_left = round(max(0.0, min(100.0, 100.0 * (percent - HEALTHY_MIN_PERCENT) / span)), 1)
-    past_end = (
-        f"; below the {HEALTHY_MIN_PERCENT:g} % end of rated life: usable with a shorter runtime "
-        f"until it fails below {FAILING_BELOW_PERCENT:g} %"
-        if percent is not None and percent < HEALTHY_MIN_PERCENT
-        else ""
-    )
     if b.cycle_count is not None:
         share = round(100.0 * max(0, rated - b.cycle_count) / rated, 1)
         detail = f"{b.cycle_count} of {rated} rated cycles used ({rated_source})"
@@ -351,7 +353,7 @@ def _remaining_life(b: BatteryHealth, percent: float | None, rated: int, rated_s
             basis="battery.cycles_vs_rated",
             percent=share,
             years=round(share / 100.0 * rated / CYCLES_PER_YEAR, 1),
-            detail=f"{detail}; years at {CYCLES_PER_YEAR} cycles a year{past_end}",
+            detail=f"{detail}; years at {CYCLES_PER_YEAR} cycles a year",
         )
     if capacity_left is not None:
         return RemainingLife(
@@ -360,10 +362,37 @@ def _remaining_life(b: BatteryHealth, percent: float | None, rated: int, rated_s
             years=None,
             detail=(
                 f"{percent:g} % of design capacity: share left of the fade from 100 % to the "
-                f"{HEALTHY_MIN_PERCENT:g} % end of life (no cycle count reported){past_end}"
+                f"{HEALTHY_MIN_PERCENT:g} % end of life (no cycle count reported)"
             ),
         )
     return None
+
+
+def _fade_to_failing(b: BatteryHealth, percent: float, rated: int, rated_source: str) -> RemainingLife:
+    """A worn pack: cycles (and years at ``CYCLES_PER_YEAR``) until it falls below
+    ``FAILING_BELOW_PERCENT``, at the pack's own fade per cycle when it counts its cycles, else at the
+    rated fade (100 % to ``HEALTHY_MIN_PERCENT`` over the rated cycles). Percent is the share left of
+    the worn span, from ``HEALTHY_MIN_PERCENT`` down to ``FAILING_BELOW_PERCENT``."""
+    rated_fade = (100.0 - HEALTHY_MIN_PERCENT) / rated
+    if b.cycle_count:  # 0 is often "not supported", not a measurement
+        fade = (100.0 - percent) / b.cycle_count
+        basis_text = f"its own fade: {100.0 - percent:g} points over {b.cycle_count} cycles"
+    else:
+        fade = rated_fade
+        basis_text = f"the rated fade: {100.0 - HEALTHY_MIN_PERCENT:g} points over {rated} cycles ({rated_source})"
+    cycles_left = int((percent - FAILING_BELOW_PERCENT) / fade)
+    years = min(MAX_ESTIMATED_YEARS, cycles_left / CYCLES_PER_YEAR)
+    share = 100.0 * (percent - FAILING_BELOW_PERCENT) / (HEALTHY_MIN_PERCENT - FAILING_BELOW_PERCENT)
+    return RemainingLife(
+        basis="battery.fade_to_failing",
+        percent=round(share, 1),
+        years=round(years, 1),
+        detail=(
+            f"{percent:g} % of design capacity, worn: about {cycles_left} cycles "
+            f"(~{years:.1f} years at {CYCLES_PER_YEAR} cycles a year) until it falls below the "
+            f"{FAILING_BELOW_PERCENT:g} % failing line, at {basis_text}"
+        ),
+    )
 
 
 def battery_identity(b: BatteryHealth) -> dict[str, Any]:

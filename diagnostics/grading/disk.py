@@ -106,16 +106,27 @@ SSD_RETIRED_BLOCKS_INFO_MAX = 10
 SSD_RETIRED_BLOCKS_WORN_MAX = 100
 #: SAS grown defect list: the analogue of SMART 5 (SRC_SCSI); same reasoning and bound.
 SCSI_GROWN_DEFECTS_WORN_MAX = 10
-#: ~5 years of continuous use (5 x 8760 h): past it, Backblaze's failure rates
+#: 365.25 days x 24 h: the one year length every hours <-> years conversion uses (SRC_POLICY).
+HOURS_PER_YEAR = 8766
+#: ~5 years of continuous use (5 x HOURS_PER_YEAR): past it, Backblaze's failure rates
 #: by age rise (SRC_BACKBLAZE_AGE).
-WORN_POWER_ON_HOURS = 43_800
-#: ~8 years continuous: well into the rising part of the curve: grade D.
-VERY_WORN_POWER_ON_HOURS = 70_080
-#: Service life used for the HDD remaining-life estimate: 6 years of continuous use (SRC_BACKBLAZE_AGE).
+WORN_POWER_ON_HOURS = 43_830
+#: ~8 years continuous (8 x HOURS_PER_YEAR): well into the rising part of the curve: grade D.
+VERY_WORN_POWER_ON_HOURS = 70_128
+#: Service life used for the HDD remaining-life estimate: 6 years of continuous use (6 x HOURS_PER_YEAR,
+#: SRC_BACKBLAZE_AGE).
 HDD_SERVICE_LIFE_HOURS = 52_596
-#: Load/unload cycle ratings (SRC_LOAD_CYCLES): 2.5"/1.8" (laptop) drives and 3.5" drives.
+#: Load/unload cycle ratings (SRC_LOAD_CYCLES): 300,000 for laptop (2.5"/1.8") and desktop drives alike
+#: (WD Blue/Black, Seagate Barracuda, Toshiba MQ/DT), 600,000 for the NAS/enterprise families named in
+#: LOAD_CYCLES_NAS_MODEL_MARKERS (WD Red Pro, Seagate IronWolf/Exos, HGST Ultrastar).
 LOAD_CYCLES_RATED_LAPTOP = 300_000
-LOAD_CYCLES_RATED_DESKTOP = 600_000
+LOAD_CYCLES_RATED_DESKTOP = 300_000
+LOAD_CYCLES_RATED_NAS = 600_000
+LOAD_CYCLES_NAS_MODEL_MARKERS = ("red pro", "ironwolf", "exos", "ultrastar")
+#: SMART 197 (pending) and 198 (offline uncorrectable): no allowance, the first sector is the signal
+#: (16x / 39x the 60-day failure risk, SRC_GOOGLE_2007; SRC_BACKBLAZE_2016).
+PENDING_SECTORS_WORN_MAX = 0
+OFFLINE_UNCORRECTABLE_WORN_MAX = 0
 #: SSD endurance: worn from 80 % of rated writes used (20 % left); very worn from 95 %; NVMe
 #: Percentage Used > 100 means past the vendor's endurance estimate (SRC_NVME): failing.
 SSD_WORN_USED_PERCENT = 80
@@ -131,8 +142,6 @@ HOT_SSD_C = 70
 MAX_ESTIMATED_YEARS = 10.0
 #: Below ~3 months of continuous use the duty cycle so far says too little to extrapolate years.
 MIN_HOURS_TO_EXTRAPOLATE = 2_000
-#: 365.25 days x 24 h (SRC_POLICY).
-HOURS_PER_YEAR = 8766
 
 #: NVMe Critical Warning bits (SRC_NVME). Bit 1 (temperature) alone is not a failure.
 NVME_WARNING_BITS = {
@@ -304,7 +313,7 @@ def _ata_attributes(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
         disk.offline_uncorrectable,
         disk.attribute(198),
         "ata.offline_uncorrectable",
-        0,
+        OFFLINE_UNCORRECTABLE_WORN_MAX,
         "sectors could not be read during the offline scan",
         SRC_GOOGLE_2007,
     )
@@ -372,14 +381,14 @@ def _pending(disk: DiskHealth) -> list[Finding]:
                 SRC_CRUCIAL_PENDING,
                 f"{attr.id} {attr.name}",
                 count,
-                0,
+                PENDING_SECTORS_WORN_MAX,
             )
         ]
     return _count_rule(
         count,
         attr,
         "ata.pending_sectors",
-        0,
+        PENDING_SECTORS_WORN_MAX,
         "sectors are waiting to be remapped: they could not be read",
         SRC_GOOGLE_2007,
     )
@@ -648,6 +657,9 @@ def _age(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
 def _load_cycle_rating(disk: DiskHealth) -> int:
     if disk.scsi is not None and disk.scsi.load_unload_cycles_rated:
         return disk.scsi.load_unload_cycles_rated
+    names = f"{disk.identity.model_family or ''} {disk.identity.model or ''}".lower()
+    if any(marker in names for marker in LOAD_CYCLES_NAS_MODEL_MARKERS):
+        return LOAD_CYCLES_RATED_NAS
     form = (disk.identity.form_factor or "").lower()
     rpm = disk.identity.rotation_rpm or 0
     if "2.5" in form or "1.8" in form or 0 < rpm <= 5400:
