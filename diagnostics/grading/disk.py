@@ -22,7 +22,7 @@ counts; NVMe error-log entry counts and SAS corrected-ECC counters are not error
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from diagnostics.grading.policy import POLICY_VERSION
 from diagnostics.models import Assessment, Finding, Grade, Health, RemainingLife, Severity
@@ -88,6 +88,15 @@ SRC_CRUCIAL_PENDING = (
     "MX500 firmware behaviour: the count toggles 0/1 during background NAND refresh without data loss"
 )
 SRC_POLICY = "Relife grading policy (DESIGN §2.3)"
+SRC_TBW = (
+    "JEDEC JESD218 (SSD requirements and endurance test method): the rated TBW is the host data a drive is "
+    "specified to take while keeping its data for the retention period; the maker's datasheet gives it per model"
+)
+SRC_WEAR_FLOOR = (
+    "vendor SMART definitions (SRC_SSD_WEAR): the normalised 'life left' value counts down to 1 (some drives 0) "
+    "and stays there once the rated endurance is used: at the floor it cannot say how far past its rating the "
+    "flash is"
+)
 
 # --- thresholds ----------------------------------------------------------------------------------
 #: Up to this many reallocated sectors (SMART 5) on a drive with no pending/uncorrectable sectors is
@@ -132,6 +141,14 @@ OFFLINE_UNCORRECTABLE_WORN_MAX = 0
 SSD_WORN_USED_PERCENT = 80
 SSD_VERY_WORN_USED_PERCENT = 95
 SSD_FAILING_USED_PERCENT_ABOVE = 100
+#: A "life left" attribute at or below this normalised value sits at its floor (SRC_WEAR_FLOOR): the whole
+#: rated endurance is used and the indicator cannot count further, like NVMe Percentage Used past 100:
+#: failing (``ssd.wear_at_floor``).
+SSD_WEAR_FLOOR_VALUE = 1
+#: Host writes beyond the model's rated TBW (ENDURANCE_RATINGS): past the endurance the maker warrants
+#: (SRC_TBW), worn. The rating is a warranty figure under a worst-case workload (JESD219), so the drive's
+#: own wear indicator may read lower: beyond this multiple of the rating the drive is very worn (D).
+TBW_VERY_WORN_MULTIPLE = 2.0
 #: "Like new" (grade A): at most ~a year of office use (8 h x 250 days) and ≤ 5 % SSD wear (SRC_POLICY).
 NEARLY_NEW_MAX_HOURS = 2_000
 NEARLY_NEW_MAX_WEAR_PERCENT = 5
@@ -184,6 +201,7 @@ def _assess(disk: DiskHealth, wear: tuple[int, str] | None) -> Assessment:
     if disk.identity.device_type == "hdd":
         wear = None  # the policy reads no SSD wear on a spinning drive
     very_worn: list[str] = []  # what makes a worn drive D rather than C
+    endurance = _endurance_reading(disk)
     findings = [
         *_overall(disk),
         *_ata_attributes(disk, very_worn),
@@ -193,6 +211,7 @@ def _assess(disk: DiskHealth, wear: tuple[int, str] | None) -> Assessment:
         *_age(disk, very_worn),
         *_load_cycles(disk, very_worn),
         *_ssd_wear(wear, very_worn),
+        *_writes_beyond_rating(endurance, very_worn),
         *_temperature(disk),
     ]
     health = _health(disk, findings)
@@ -203,7 +222,7 @@ def _assess(disk: DiskHealth, wear: tuple[int, str] | None) -> Assessment:
         health=health,
         grade=_grade(disk, health, very_worn, limited is not None, findings, wear),
         findings=tuple(findings),
-        remaining_life=_remaining_life(disk, health, wear),
+        remaining_life=_remaining_life(disk, health, wear, endurance),
         policy=POLICY_VERSION,
     )
 
@@ -690,6 +709,101 @@ def _load_cycles(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
     ]
 
 
+class EnduranceRating(NamedTuple):
+    """The rated endurance of one SSD model: ``model`` is matched, case-insensitively, as a part of the
+    drive's reported model string."""
+
+    model: str
+    tbw: float  # terabytes (10^12 bytes) written
+    source: str
+
+
+#: Datasheet sources of ENDURANCE_RATINGS, one per product line (SRC_TBW).
+_CRUCIAL_MX500 = (
+    "Crucial MX500 product flyer, endurance table "
+    "(https://content.crucial.com/content/dam/crucial/ssd-products/mx500/flyer/crucial-mx500-ssd-productflyer-en.pdf)"
+)
+#: (SRC_TBW)
+_SAMSUNG_860_EVO = (
+    "Samsung SSD 860 EVO data sheet, warranty: 150 TBW per 250 GB "
+    "(https://semiconductor.samsung.com/consumer-storage/internal-ssd/860evo/)"
+)
+#: (SRC_TBW)
+_INTEL_P3600 = (
+    "Intel SSD DC P3600 Series Product Specification (order 330497): endurance 3 drive writes per day "
+    "for 5 years (JESD219), up to 10.95 PBW at 2 TB; per capacity = 3 x capacity x 365 x 5"
+)
+#: (SRC_TBW)
+_INTEL_P4500 = (
+    "Lenovo Press product guide 'Intel P4500 Entry NVMe PCIe3 SSDs', technical specifications: "
+    "1.38 PB (1.0 TB), 1.89 PB (2.0 TB), 4.84 PB (4.0 TB) total bytes written"
+)
+#: (SRC_TBW)
+_WD_RED_SA500 = (
+    "WD Red SA500 NAS SATA SSD data sheet (https://products.wdc.com/library/SpecSheet/ENG/02-01-WW-04-00048.pdf)"
+)
+
+#: Rated endurance of SSD models Relife meets, each row with its source (SRC_TBW). A model not listed
+#: has no rating: its host writes are reported, never judged.
+ENDURANCE_RATINGS: tuple[EnduranceRating, ...] = (
+    EnduranceRating("CT250MX500SSD1", 100.0, _CRUCIAL_MX500),
+    EnduranceRating("CT500MX500SSD1", 180.0, _CRUCIAL_MX500),
+    EnduranceRating("CT1000MX500SSD1", 360.0, _CRUCIAL_MX500),
+    EnduranceRating("CT2000MX500SSD1", 700.0, _CRUCIAL_MX500),
+    EnduranceRating("CT4000MX500SSD1", 1000.0, _CRUCIAL_MX500),
+    EnduranceRating("Samsung SSD 860 EVO 250GB", 150.0, _SAMSUNG_860_EVO),
+    EnduranceRating("Samsung SSD 860 EVO 500GB", 300.0, _SAMSUNG_860_EVO),
+    EnduranceRating("Samsung SSD 860 EVO 1TB", 600.0, _SAMSUNG_860_EVO),
+    EnduranceRating("Samsung SSD 860 EVO 2TB", 1200.0, _SAMSUNG_860_EVO),
+    EnduranceRating("SSDPEDMD400G4", 2190.0, _INTEL_P3600),
+    EnduranceRating("SSDPEDMD800G4", 4380.0, _INTEL_P3600),
+    EnduranceRating("SSDPEDMD016T4", 8760.0, _INTEL_P3600),
+    EnduranceRating("SSDPEDMD020T4", 10950.0, _INTEL_P3600),
+    EnduranceRating("SSDPE2KX010T7", 1380.0, _INTEL_P4500),
+    EnduranceRating("SSDPE2KX020T7", 1890.0, _INTEL_P4500),
+    EnduranceRating("SSDPE2KX040T7", 4840.0, _INTEL_P4500),
+    EnduranceRating("WDS500G1R0A", 350.0, _WD_RED_SA500),
+    EnduranceRating("WDS100T1R0A", 600.0, _WD_RED_SA500),
+    EnduranceRating("WDS200T1R0A", 1300.0, _WD_RED_SA500),
+    EnduranceRating("WDS400T1R0A", 2500.0, _WD_RED_SA500),
+)
+#: ENDURANCE_RATINGS keyed by the lower-case model part, for matching (SRC_TBW).
+_RATINGS_LOWER = tuple((rating.model.lower(), rating) for rating in ENDURANCE_RATINGS)
+
+#: ATA attributes counting host writes, by name, and the bytes one raw unit stands for (smartmontools
+#: drivedb names): logical sectors of 512 bytes, Intel's 32 MiB units, Kingston's GiB.
+HOST_WRITE_UNITS = {
+    "Total_LBAs_Written": 512,
+    "Host_Writes_32MiB": 32 * 2**20,
+    "Lifetime_Writes_GiB": 2**30,
+    "Host_Writes_GiB": 2**30,
+}
+#: NVMe Data Units Written count thousands of 512-byte units (SRC_NVME).
+NVME_DATA_UNIT_BYTES = 512_000
+
+
+def endurance_rating(disk: DiskHealth) -> EnduranceRating | None:
+    """The rated endurance of this drive's model, from ``ENDURANCE_RATINGS``, or None."""
+    if disk.identity.device_type not in {"ssd", "nvme"} or not disk.identity.model:
+        return None
+    model = disk.identity.model.lower()
+    for key, rating in _RATINGS_LOWER:
+        if key in model:
+            return rating
+    return None
+
+
+def host_writes_tb(disk: DiskHealth) -> float | None:
+    """Host data written over the drive's life, in TB (10^12 bytes), or None when not reported."""
+    if disk.nvme is not None and disk.nvme.data_units_written is not None:
+        return disk.nvme.data_units_written * NVME_DATA_UNIT_BYTES / 1e12
+    for attr in disk.attributes:
+        unit = HOST_WRITE_UNITS.get(attr.name)
+        if unit is not None:  # a write counter fills the 48-bit raw field: not a packed value (PACKED_RAW_ABOVE)
+            return attr.raw * unit / 1e12 if attr.raw is not None else None
+    return None
+
+
 def ssd_wear_used_percent(disk: DiskHealth) -> tuple[int, str] | None:
     """Share of rated SSD endurance used and where it comes from, or None."""
     if disk.nvme is not None and disk.nvme.percentage_used is not None:
@@ -723,10 +837,35 @@ def ssd_life_left_attribute(disk: DiskHealth) -> tuple[int, str] | None:
 _WEAR_NAMES = re.compile("|".join(re.escape(marker) for marker in SSD_WEAR_NAME_MARKERS))
 
 
+def wear_at_floor(wear: tuple[int, str] | None) -> bool:
+    """Whether the wear reading comes from a "life left" attribute sitting at its floor (SRC_WEAR_FLOOR)."""
+    if wear is None:
+        return False
+    used, basis = wear
+    return (
+        basis.startswith("ata.")
+        and basis != "ata.device_statistics.endurance_used"
+        and (100 - used <= SSD_WEAR_FLOOR_VALUE)
+    )
+
+
 def _ssd_wear(wear: tuple[int, str] | None, very_worn: list[str]) -> list[Finding]:
     if wear is None:
         return []
     used, basis = wear
+    if wear_at_floor(wear):
+        return [
+            _finding(
+                "ssd.wear_at_floor",
+                Severity.CRITICAL,
+                f"The wear indicator sits at its floor ({100 - used}): the whole rated endurance is used and "
+                "the drive cannot say how far past it the flash is.",
+                SRC_WEAR_FLOOR,
+                basis,
+                100 - used,
+                SSD_WEAR_FLOOR_VALUE,
+            )
+        ]
     code = "nvme.percentage_used" if basis == "nvme.percentage_used" else "ssd.wear"
     if used > SSD_FAILING_USED_PERCENT_ABOVE:
         return [
@@ -755,6 +894,41 @@ def _ssd_wear(wear: tuple[int, str] | None, very_worn: list[str]) -> list[Findin
             )
         ]
     return []
+
+
+class _Endurance(NamedTuple):
+    written_tb: float
+    rating: EnduranceRating
+
+
+def _endurance_reading(disk: DiskHealth) -> _Endurance | None:
+    """Host writes and the model's rating, when both are known (SSDs and NVMe only)."""
+    rating = endurance_rating(disk)
+    if rating is None:
+        return None
+    written = host_writes_tb(disk)
+    return _Endurance(written, rating) if written is not None else None
+
+
+def _writes_beyond_rating(endurance: _Endurance | None, very_worn: list[str]) -> list[Finding]:
+    if endurance is None or endurance.written_tb <= endurance.rating.tbw:
+        return []
+    written, tbw = endurance.written_tb, endurance.rating.tbw
+    if written > TBW_VERY_WORN_MULTIPLE * tbw:
+        very_worn.append("host_writes")
+    return [
+        _finding(
+            "ssd.writes_beyond_rating",
+            Severity.WARNING,
+            f"{written:,.0f} TB written by the host, beyond the {tbw:,.0f} TB this model is rated for "
+            f"({written / tbw:.1f} x its rating): past the endurance its maker warrants.",
+            f"{SRC_TBW}; {endurance.rating.source}",
+            "host_writes_tb",
+            round(written, 1),
+            tbw,
+            model=endurance.rating.model,
+        )
+    ]
 
 
 def _temperature(disk: DiskHealth) -> list[Finding]:
@@ -833,23 +1007,24 @@ _FAILING_LIFE = RemainingLife(
 )
 
 
-def _remaining_life(disk: DiskHealth, health: Health, wear: tuple[int, str] | None) -> RemainingLife | None:
+def _remaining_life(
+    disk: DiskHealth, health: Health, wear: tuple[int, str] | None, endurance: _Endurance | None = None
+) -> RemainingLife | None:
     if health is Health.FAILING:
         return _FAILING_LIFE
+    hours = disk.power_on_hours
     if wear is not None:
         used, basis = wear
-        left = float(min(100, max(0, 100 - used)))
-        years: float | None = None
-        hours = disk.power_on_hours
-        detail = f"{used}% of rated endurance used"
-        if hours and hours >= MIN_HOURS_TO_EXTRAPOLATE and used > 0:
-            years = min(MAX_ESTIMATED_YEARS, hours / used * left / HOURS_PER_YEAR)
-            detail += "; years at the same duty cycle so far"
-        return RemainingLife(
-            basis=basis, percent=left, years=round(years, 1) if years is not None else None, detail=detail
+        return _life_from_rate(float(used), hours, basis, f"{used}% of rated endurance used")
+    if endurance is not None:
+        used_share = 100.0 * endurance.written_tb / endurance.rating.tbw
+        return _life_from_rate(
+            used_share,
+            hours,
+            "ssd.host_writes_vs_rated",
+            f"{endurance.written_tb:,.1f} of the {endurance.rating.tbw:,.0f} TB rated for {endurance.rating.model}",
         )
-    if disk.identity.device_type in {"hdd", "unknown"} and disk.power_on_hours is not None and not disk.nvme:
-        hours = disk.power_on_hours
+    if disk.identity.device_type in {"hdd", "unknown"} and hours is not None and not disk.nvme:
         left_hours = max(0, HDD_SERVICE_LIFE_HOURS - hours)
         return RemainingLife(
             basis="hdd.age_vs_afr",
@@ -861,6 +1036,20 @@ def _remaining_life(disk: DiskHealth, health: Health, wear: tuple[int, str] | No
             ),
         )
     return None
+
+
+def _life_from_rate(used: float, hours: int | None, basis: str, detail: str) -> RemainingLife:
+    """Endurance left, and years at the drive's own rate of wear over its life (percentage used per
+    power-on hour, MIN_HOURS_TO_EXTRAPOLATE at least), capped at MAX_ESTIMATED_YEARS."""
+    left = float(min(100.0, max(0.0, 100.0 - used)))
+    years: float | None = None
+    if hours and hours >= MIN_HOURS_TO_EXTRAPOLATE and used > 0:
+        per_hour = used / hours
+        years = min(MAX_ESTIMATED_YEARS, left / per_hour / HOURS_PER_YEAR)
+        detail += f" in {hours} power-on hours ({1000 * per_hour:.2f} % per 1000 h); years at that rate of wear"
+    return RemainingLife(
+        basis=basis, percent=round(left, 1), years=round(years, 1) if years is not None else None, detail=detail
+    )
 
 
 # --- identity / measurements for ComponentReport ---------------------------------------------------
