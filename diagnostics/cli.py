@@ -8,6 +8,7 @@ could not be read / a probe could not run / an upload failed, 2 on usage errors 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import sys
 import threading
@@ -23,6 +24,7 @@ import orjson
 from diagnostics.detect import read_report, sniff_format
 from diagnostics.errors import DiagnosticsError, ParseError, ProbeError
 from diagnostics.grading.device import assess_device
+from diagnostics.grading.trends import Reading, apply_history, reading_of
 from diagnostics.manual import EXPECTED_ITEMS, checklist_template
 from diagnostics.models import ComponentReport, DeviceAssessment, Finding, Grade, Health, RemainingLife
 
@@ -189,32 +191,87 @@ def _finish(results: Sequence[Graded]) -> None:
 # --- assess -------------------------------------------------------------------------------------
 
 
+def _iso_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _earlier_reports(
+    _ctx: click.Context, _param: click.Parameter, value: Sequence[tuple[str, Path]]
+) -> list[tuple[str, Path]]:
+    out = []
+    for when, path in value:
+        try:
+            out.append((dt.date.fromisoformat(when).isoformat(), path))
+        except ValueError:
+            raise click.BadParameter(f"{when!r} is not a date (YYYY-MM-DD), before {path}") from None
+    return sorted(out, key=lambda item: item[0])
+
+
 @cli.command()
 @files_argument
+@click.option(
+    "--earlier",
+    nargs=2,
+    multiple=True,
+    type=(str, click.Path(exists=True, dir_okay=False, path_type=Path)),
+    callback=_earlier_reports,
+    metavar="DATE FILE",
+    help="An earlier report of the same device, read on DATE (YYYY-MM-DD); repeatable. Counts that grew, "
+    "media errors that appeared and a battery fading faster than its cycles explain become findings.",
+)
+@click.option("--date", "at", callback=_iso_date, help="When FILES were read (YYYY-MM-DD); default: today.")
 @json_option
 @quiet_option
-def assess(files: tuple[Path, ...], as_json: bool) -> None:
+def assess(files: tuple[Path, ...], earlier: list[tuple[str, Path]], at: str | None, as_json: bool) -> None:
     """Assess one device from all its component reports (disks, batteries, checklist).
 
     The device is as good as its worst component, except that a failing replaceable part (a
-    drive, a battery, a keyboard …) makes it D with a finding saying what to replace.
+    drive, a battery, a keyboard …) makes it D with a finding saying what to replace. With
+    --earlier, the device is graded with its history: each disk and battery is compared with its
+    oldest earlier reading (matched by serial).
     """
     results = _grade_all(expand_files(files))
     reports = [r for result in results for r in result.reports]
     errors = [{"file": r.file, "error": r.error} for r in results if r.error is not None]
+    readings: list[Reading] = []
+    for when, path in earlier:
+        old = grade_file(path)
+        if old.error is not None:
+            errors.append({"file": old.file, "error": old.error})
+            continue
+        readings.extend(reading_of(r, when, old.file) for r in old.reports)
     for e in errors:
         _say(f"{e['file']}: {e['error']}")
     if not reports:
         raise click.ClickException("no readable report: nothing to assess")
+    if readings:
+        reports = list(apply_history(reports, readings, at or dt.datetime.now(dt.UTC).date().isoformat(), "latest"))
+        results = _with_reports(results, reports)
     device = assess_device(reports)
     if as_json:
         payload = {"files": [r.file for r in results], "errors": errors, **device.to_dict()}
+        if earlier:
+            payload["earlier"] = [{"date": when, "file": str(path)} for when, path in earlier]
         _emit_json(payload)
     else:
         _print_device(device, [r for r in results if r.error is None])
     if errors:
         _say("the assessment leaves out the unreadable input(s) above")
         raise SystemExit(1)
+
+
+def _with_reports(results: Sequence[Graded], reports: Sequence[ComponentReport]) -> list[Graded]:
+    """The same inputs, each with its reports replaced (in order) by the history-aware ones."""
+    it = iter(reports)
+    return [
+        r if r.error is not None else Graded(r.file, tuple(next(it) for _ in r.reports), r.error, r.extra)
+        for r in results
+    ]
 
 
 # --- scan ---------------------------------------------------------------------------------------

@@ -401,7 +401,9 @@ def is_threshold(value: Any) -> bool:
     return isinstance(value, int | float | enum.Enum) and not isinstance(value, bool)
 
 
-@pytest.mark.parametrize("module_name", ["diagnostics.grading.disk", "diagnostics.grading.battery"])
+@pytest.mark.parametrize(
+    "module_name", ["diagnostics.grading.disk", "diagnostics.grading.battery", "diagnostics.grading.trends"]
+)
 def test_every_threshold_and_source_is_on_the_policy_page(module_name: str) -> None:
     named = {name for line in code_lines(policy_text()) for name in re.findall(r"\b[A-Z][A-Z0-9_]+\b", line)}
     module = importlib.import_module(module_name)
@@ -415,7 +417,7 @@ def test_every_threshold_and_source_is_on_the_policy_page(module_name: str) -> N
     assert not missing, f"{module_name} constants missing from docs/grading-policy.md: {missing}"
 
 
-CODE_PREFIXES = "smart|ata|ssd|selftest|nvme|scsi|disk|battery|manual|device|hdd"
+CODE_PREFIXES = "smart|ata|ssd|selftest|nvme|scsi|disk|battery|manual|device|hdd|trend"
 
 
 def test_the_policy_page_names_exactly_the_finding_codes_the_code_emits() -> None:

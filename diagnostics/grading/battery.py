@@ -149,7 +149,7 @@ def _capacity(b: BatteryHealth) -> _Capacity:
     return _Capacity(round(percent, 1), ratio, basis)
 
 
-def _rated_cycles(b: BatteryHealth) -> tuple[int, str]:
+def rated_cycles(b: BatteryHealth) -> tuple[int, str]:
     if b.rated_cycles:
         return b.rated_cycles, "the pack's design cycle count"
     if b.source_format.startswith("macos"):
@@ -285,7 +285,7 @@ def assess_battery(b: BatteryHealth) -> Assessment:
             )
         )
 
-    rated, rated_source = _rated_cycles(b)
+    rated, rated_source = rated_cycles(b)
     if b.cycle_count is not None and b.cycle_count >= rated:
         findings.append(
             Finding(

@@ -1002,16 +1002,14 @@ def _grade(
 
 
 #: The remaining life of every failing drive (records are immutable: one shared instance).
-_FAILING_LIFE = RemainingLife(
-    basis="disk.failing", percent=0.0, years=0.0, detail="data at risk now: replace the drive"
-)
+FAILING_LIFE = RemainingLife(basis="disk.failing", percent=0.0, years=0.0, detail="data at risk now: replace the drive")
 
 
 def _remaining_life(
     disk: DiskHealth, health: Health, wear: tuple[int, str] | None, endurance: _Endurance | None = None
 ) -> RemainingLife | None:
     if health is Health.FAILING:
-        return _FAILING_LIFE
+        return FAILING_LIFE
     hours = disk.power_on_hours
     if wear is not None:
         used, basis = wear
