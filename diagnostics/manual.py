@@ -41,6 +41,7 @@ from diagnostics.models import (
     Assessment,
     ComponentKind,
     ComponentReport,
+    Explanation,
     Finding,
     Grade,
     Health,
@@ -291,3 +292,29 @@ def _label(name: str) -> str:
 
 def _optional_str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+#: What each checklist finding code means, for the people reading the grade (French, English).
+EXPLANATIONS: dict[str, Explanation] = {
+    "manual.function_failed": Explanation(
+        "Une fonction ne marche pas et ne se répare pas en changeant une seule pièce.",
+        "A function does not work and cannot be fixed by swapping one part.",
+    ),
+    "manual.replace_part": Explanation(
+        "Une pièce ne marche pas : l'appareil sera réutilisable une fois la pièce changée.",
+        "A part does not work: the device is reusable once the part is replaced.",
+    ),
+    "manual.function_caveat": Explanation(
+        "Une fonction secondaire ne marche pas (webcam, haut-parleurs…) : l'appareil reste utilisable, "
+        "l'annonce le signale.",
+        "A secondary function does not work (webcam, speakers…): the device stays usable and the listing says so.",
+    ),
+    "manual.items_missing": Explanation(
+        "Certaines fonctions n'ont pas été vérifiées : l'appareil ne peut pas être annoncé comme neuf.",
+        "Some functions were not checked: the device cannot be listed as like new.",
+    ),
+    "manual.nothing_recorded": Explanation(
+        "La vérification manuelle ne contient aucun résultat : elle reste à faire.",
+        "The hand check records no result: it still has to be done.",
+    ),
+}

@@ -21,6 +21,7 @@ from diagnostics.models import (
     Assessment,
     ComponentKind,
     ComponentReport,
+    Explanation,
     Finding,
     Grade,
     Health,
@@ -447,3 +448,53 @@ def battery_report(b: BatteryHealth) -> ComponentReport:
         replaceable=True,
         record=b,
     )
+
+
+# --- plain-language explanations (issue 18, point 7) ---------------------------------------------
+#: What each battery finding code means, for the people reading the grade (French, English).
+EXPLANATIONS: dict[str, Explanation] = {
+    "battery.capacity_failing": Explanation(
+        "La batterie ne tient plus qu'une petite part de sa charge d'origine : à remplacer.",
+        "The battery holds only a small part of its original charge: replace it.",
+    ),
+    "battery.capacity_worn": Explanation(
+        "La batterie a perdu une partie de sa capacité : l'appareil tiendra moins longtemps sur batterie.",
+        "The battery has lost some of its capacity: the device will run for less time on battery.",
+    ),
+    "battery.capacity_healthy": Explanation(
+        "La batterie garde l'essentiel de sa capacité d'origine.",
+        "The battery keeps most of its original capacity.",
+    ),
+    "battery.capacity_above_design": Explanation(
+        "La batterie annonce plus que sa capacité d'origine (réglage de la jauge) : comptée comme neuve.",
+        "The battery reports more than its original capacity (gauge calibration): counted as new.",
+    ),
+    "battery.capacity_inconsistent": Explanation(
+        "Deux mesures de la batterie ne concordent pas : la moins favorable est retenue.",
+        "Two readings of the battery disagree: the less favourable one is used.",
+    ),
+    "battery.capacity_implausible": Explanation(
+        "Les chiffres de la batterie sont impossibles (jauge défaillante ou unités mélangées) : à mesurer autrement.",
+        "The battery's figures are impossible (faulty gauge or mixed units): measure it another way.",
+    ),
+    "battery.condition_normal": Explanation(
+        "Le système juge la batterie normale, sans donner de chiffre de capacité.",
+        "The system rates the battery as normal, without giving a capacity figure.",
+    ),
+    "battery.condition_service": Explanation(
+        "Le système recommande de faire réviser ou de remplacer la batterie.",
+        "The system recommends servicing or replacing the battery.",
+    ),
+    "battery.permanent_failure": Explanation(
+        "La batterie signale une panne définitive : à remplacer.",
+        "The battery reports a permanent failure: replace it.",
+    ),
+    "battery.cycle_count_high": Explanation(
+        "La batterie a fait plus de cycles de charge que prévu par son fabricant.",
+        "The battery has gone through more charge cycles than its maker rates it for.",
+    ),
+    "battery.no_capacity_data": Explanation(
+        "Le rapport ne donne pas la capacité de la batterie : sa santé n'est pas mesurée.",
+        "The report does not give the battery's capacity: its health is not measured.",
+    ),
+}

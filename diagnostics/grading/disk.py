@@ -25,7 +25,7 @@ import re
 from typing import Any, NamedTuple
 
 from diagnostics.grading.policy import POLICY_VERSION
-from diagnostics.models import Assessment, Finding, Grade, Health, RemainingLife, Severity
+from diagnostics.models import Assessment, Explanation, Finding, Grade, Health, RemainingLife, Severity
 from diagnostics.smart.records import AtaAttribute, DiskHealth, SelfTestEntry
 
 # --- sources -------------------------------------------------------------------------------------
@@ -1019,8 +1019,10 @@ def _remaining_life(
         return _life_from_rate(
             used_share,
             hours,
-            "ssd.host_writes_vs_rated",
-            f"{endurance.written_tb:,.1f} of the {endurance.rating.tbw:,.0f} TB rated for {endurance.rating.model}",
+            basis="ssd.host_writes_vs_rated",
+            detail=(
+                f"{endurance.written_tb:,.1f} of the {endurance.rating.tbw:,.0f} TB rated for {endurance.rating.model}"
+            ),
         )
     if disk.identity.device_type in {"hdd", "unknown"} and hours is not None and not disk.nvme:
         left_hours = max(0, HDD_SERVICE_LIFE_HOURS - hours)
@@ -1127,3 +1129,145 @@ def is_replaceable(disk: DiskHealth) -> bool:
     Unknown form factors count as replaceable."""
     identity = disk.identity
     return not (identity.device_type == "nvme" and (identity.model or "").upper().startswith("APPLE SSD AP"))
+
+
+# --- plain-language explanations (issue 18, point 7) ---------------------------------------------
+#: What each disk finding code means, for the people reading the grade (French, English).
+EXPLANATIONS: dict[str, Explanation] = {
+    "smart.overall_failed": Explanation(
+        "Le disque lui-même se déclare en panne : ses données sont en danger, il faut le remplacer.",
+        "The drive itself reports that it is failing: its data is at risk and it must be replaced.",
+    ),
+    "ata.attribute_failing_now": Explanation(
+        "Un indicateur critique du disque a franchi le seuil fixé par le fabricant : panne probable à court terme.",
+        "A critical indicator of the drive has crossed its maker's threshold: failure is likely soon.",
+    ),
+    "ata.attribute_end_of_life": Explanation(
+        "Un indicateur d'usure a atteint la fin de la durée de vie prévue : le disque marche, mais il est usé.",
+        "A wear indicator has reached the end of its design life: the drive works, but it is worn out.",
+    ),
+    "ata.attribute_failed_in_past": Explanation(
+        "Un indicateur critique a franchi son seuil par le passé : à surveiller.",
+        "A critical indicator crossed its threshold in the past: keep an eye on it.",
+    ),
+    "ata.pending_sectors": Explanation(
+        "Des zones du disque n'ont pas pu être relues : des données peuvent déjà être perdues.",
+        "Some areas of the drive could not be read back: some data may already be lost.",
+    ),
+    "ata.offline_uncorrectable": Explanation(
+        "L'analyse interne du disque a trouvé des zones illisibles : ses données sont en danger.",
+        "The drive's own surface scan found unreadable areas: its data is at risk.",
+    ),
+    "ata.reported_uncorrectable": Explanation(
+        "Le disque a déjà rendu des lectures qu'il n'a pas pu corriger.",
+        "The drive has already returned reads it could not correct.",
+    ),
+    "ata.reallocated_sectors": Explanation(
+        "Le disque a remplacé des zones abîmées par des zones de réserve : peu, c'est de l'usure ; beaucoup, "
+        "il se dégrade.",
+        "The drive has swapped damaged areas for spare ones: a few is wear; many means it is degrading.",
+    ),
+    "ssd.retired_blocks": Explanation(
+        "Le SSD a mis de côté des blocs usés : c'est normal en petit nombre, inquiétant en grand nombre.",
+        "The SSD has retired worn blocks: normal in small numbers, worrying in large ones.",
+    ),
+    "ata.error_log_entries": Explanation(
+        "Le journal du disque garde des erreurs passées, parfois anciennes : c'est noté, les compteurs décident.",
+        "The drive's log keeps past errors, sometimes old ones: noted, the counters decide.",
+    ),
+    "ata.crc_errors": Explanation(
+        "Erreurs de transmission : un câble ou un connecteur à vérifier, pas le disque lui-même.",
+        "Transmission errors: check the cable or connector, not the drive itself.",
+    ),
+    "selftest.read_failure": Explanation(
+        "L'autotest du disque s'est arrêté sur une zone illisible.",
+        "The drive's self-test stopped on an unreadable area.",
+    ),
+    "selftest.failed": Explanation(
+        "L'autotest du disque a échoué.",
+        "The drive's self-test failed.",
+    ),
+    "selftest.past_failure": Explanation(
+        "Un ancien autotest avait échoué, mais un test complet plus récent est passé sans erreur.",
+        "An older self-test failed, but a later full test passed without error.",
+    ),
+    "nvme.critical_warning": Explanation(
+        "Le SSD NVMe signale lui-même un problème grave (réserve épuisée, fiabilité dégradée ou lecture seule).",
+        "The NVMe drive itself reports a serious problem (spare used up, reliability degraded or read-only).",
+    ),
+    "nvme.temperature_warning": Explanation(
+        "Le SSD était trop chaud au moment de la lecture : vérifier le refroidissement et refaire le test.",
+        "The SSD was too hot when read: check the cooling and test again.",
+    ),
+    "nvme.spare_below_threshold": Explanation(
+        "La réserve du SSD pour remplacer ses cellules usées est presque vide.",
+        "The SSD's spare space for replacing worn cells is nearly used up.",
+    ),
+    "nvme.media_errors": Explanation(
+        "Le SSD a rendu des données qu'il n'a pas pu corriger : ses données sont en danger.",
+        "The SSD returned data it could not correct: its data is at risk.",
+    ),
+    "nvme.error_log_entries": Explanation(
+        "Le journal d'erreurs du SSD n'est pas vide, le plus souvent à cause de commandes refusées : sans gravité.",
+        "The SSD's error log is not empty, most often from rejected commands: harmless.",
+    ),
+    "scsi.uncorrected_errors": Explanation(
+        "Le disque a connu des erreurs de lecture ou d'écriture qu'il n'a pas pu corriger.",
+        "The drive had read or write errors it could not correct.",
+    ),
+    "scsi.pending_defects": Explanation(
+        "Des zones du disque attendent d'être remplacées car elles n'ont pas pu être lues.",
+        "Some areas of the drive are waiting to be replaced because they could not be read.",
+    ),
+    "scsi.grown_defects": Explanation(
+        "Le disque a remplacé des zones abîmées depuis sa sortie d'usine : peu, c'est de l'usure ; beaucoup, "
+        "il se dégrade.",
+        "The drive has replaced damaged areas since it left the factory: a few is wear; many means it is degrading.",
+    ),
+    "scsi.start_stop_cycles": Explanation(
+        "Le disque a démarré et arrêté plus de fois que prévu par le fabricant.",
+        "The drive has started and stopped more often than its maker rates it for.",
+    ),
+    "disk.power_on_hours": Explanation(
+        "Le disque a beaucoup tourné : passé cinq ans de marche, les pannes deviennent plus fréquentes.",
+        "The drive has run for a long time: past five years of use, failures become more frequent.",
+    ),
+    "ata.load_cycles": Explanation(
+        "Les têtes du disque se sont garées plus de fois que prévu par le fabricant : mécanique usée.",
+        "The drive's heads have parked more often than its maker rates: worn mechanics.",
+    ),
+    "scsi.load_cycles": Explanation(
+        "Les têtes du disque se sont garées plus de fois que prévu par le fabricant : mécanique usée.",
+        "The drive's heads have parked more often than its maker rates: worn mechanics.",
+    ),
+    "nvme.percentage_used": Explanation(
+        "Part de l'endurance prévue du SSD déjà consommée par les écritures.",
+        "Share of the SSD's rated endurance already used up by writes.",
+    ),
+    "ssd.wear": Explanation(
+        "Part de l'endurance prévue du SSD déjà consommée par les écritures.",
+        "Share of the SSD's rated endurance already used up by writes.",
+    ),
+    "ssd.wear_at_floor": Explanation(
+        "L'indicateur d'usure du SSD est tombé au minimum : toute l'endurance prévue est consommée et on ne "
+        "sait pas de combien elle est dépassée.",
+        "The SSD's wear indicator is at its minimum: all its rated endurance is used and no one can tell by "
+        "how much it is exceeded.",
+    ),
+    "ssd.writes_beyond_rating": Explanation(
+        "On a écrit sur ce SSD plus de données que son fabricant ne le garantit pour ce modèle.",
+        "More data has been written to this SSD than its maker guarantees for this model.",
+    ),
+    "disk.temperature": Explanation(
+        "Le disque était chaud au moment de la lecture : ce n'est pas un défaut, vérifier le refroidissement.",
+        "The drive was hot when read: not a defect, check the cooling.",
+    ),
+    "disk.no_health_data": Explanation(
+        "Le rapport ne contient aucune donnée de santé du disque : rien ne permet de le juger.",
+        "The report holds no health data for the drive: nothing to judge it by.",
+    ),
+    "disk.limited_data": Explanation(
+        "Seul le verdict global du disque est connu : impossible de garantir mieux que « d'occasion ».",
+        "Only the drive's overall verdict is known: it cannot be vouched for beyond 'used'.",
+    ),
+}

@@ -28,6 +28,7 @@ from diagnostics.models import (
     Assessment,
     ComponentKind,
     ComponentReport,
+    Explanation,
     Finding,
     Grade,
     Health,
@@ -325,3 +326,32 @@ def _rated(report: ComponentReport) -> int:
 
 def _when(reading: Reading) -> str:
     return reading.when or reading.label
+
+
+#: What each trend finding code means, for the people reading the grade (French, English).
+EXPLANATIONS: dict[str, Explanation] = {
+    "trend.reallocated_growing": Explanation(
+        "Le nombre de zones abîmées du disque augmente d'un rapport à l'autre : il se dégrade en ce moment.",
+        "The number of damaged areas on the drive grows from one report to the next: it is degrading now.",
+    ),
+    "trend.retired_blocks_growing": Explanation(
+        "Le SSD met de côté de plus en plus de blocs usés : à surveiller.",
+        "The SSD retires more and more worn blocks: keep an eye on it.",
+    ),
+    "trend.pending_growing": Explanation(
+        "De nouvelles zones illisibles sont apparues depuis le rapport précédent.",
+        "New unreadable areas have appeared since the previous report.",
+    ),
+    "trend.uncorrectable_growing": Explanation(
+        "De nouvelles erreurs impossibles à corriger sont apparues depuis le rapport précédent.",
+        "New errors that could not be corrected have appeared since the previous report.",
+    ),
+    "trend.media_errors_growing": Explanation(
+        "Le SSD a rendu de nouvelles données illisibles depuis le rapport précédent.",
+        "The SSD has returned new unreadable data since the previous report.",
+    ),
+    "trend.battery_fading_fast": Explanation(
+        "La batterie perd sa capacité plus vite que ses cycles de charge ne l'expliquent.",
+        "The battery is losing capacity faster than its charge cycles explain.",
+    ),
+}

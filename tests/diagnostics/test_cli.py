@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from diagnostics.cli import cli
+from diagnostics.grading.explain import explain
 from tests.diagnostics.conftest import CORPUS
 
 UPOWER = CORPUS / "battery" / "linux_upower" / "jc_upower-i-c-locale.txt"
@@ -515,3 +516,16 @@ def test_assess_with_earlier_dated_reports_finds_what_grew(runner: CliRunner, tm
     bad = runner.invoke(cli, ["assess", str(now), "--earlier", "March", str(march)])
     assert bad.exit_code == 2
     assert "not a date" in bad.stderr
+
+
+def test_human_output_explains_each_finding_in_french_then_english_on_request(runner: CliRunner) -> None:
+    upower = CORPUS / "battery/linux_upower/jc_upower-i-utc_dell_7xfjja2.txt"  # 68.5 % of design: worn
+    french = runner.invoke(cli, ["grade", str(upower)])
+    assert french.exit_code == 0, french.stderr
+    lines = french.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if "battery.capacity_worn" in line)
+    assert lines[at + 1].strip() == "= " + explain("battery.capacity_worn", "fr")
+    english = runner.invoke(cli, ["grade", "--lang", "en", str(upower)])
+    assert "= " + explain("battery.capacity_worn", "en") in english.stdout
+    assert "life:" in english.stdout and "0 % left" not in english.stdout  # worn, not spent
+    assert runner.invoke(cli, ["grade", "--lang", "de", str(upower)]).exit_code == 2
