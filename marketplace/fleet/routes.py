@@ -24,8 +24,8 @@ class FleetHealth(MethodView):
                     "text/csv": {
                         "schema": {"type": "string"},
                         "example": "device_id,asset_tag,kind,…,recommendation,repair,reason",
-                    }
-                }
+                    },
+                },
             }
         }
     )
