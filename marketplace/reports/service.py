@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, selectinload, undefer
 
 import diagnostics
 from diagnostics import ComponentReport, DeviceAssessment, ParseError
+from diagnostics.grading.explain import explanations
 from diagnostics.grading.trends import Reading, apply_history, readings_from_dicts
 from marketplace.api.pagination import decode_id_cursor, encode_cursor
 from marketplace.db import utcnow
@@ -569,12 +570,17 @@ def _event_data(report: DiagnosticReport, assessment: DeviceAssessment, diagnosi
 
 
 def report_findings(report: DiagnosticReport) -> list[dict[str, Any]]:
-    """Every finding of the report's own components, with the file and component they belong to."""
+    """Every finding of the report's own components, with the file and component they belong to and
+    its plain-language explanation in French and English (``diagnostics.grading.explain``), when the
+    code has one."""
     out: list[dict[str, Any]] = []
+    known = explanations()
     for stored in report.files:
         for component in stored.components:
             for finding in component.get("findings") or []:
-                out.append({**finding, "file": stored.position, "component": component.get("component")})
+                entry = known.get(str(finding.get("code")))
+                extra = {"explanation": entry._asdict()} if entry is not None else {}
+                out.append({**finding, "file": stored.position, "component": component.get("component"), **extra})
     return out
 
 

@@ -8,6 +8,7 @@ import json
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from diagnostics.grading.explain import explanations
 from marketplace.reports import service
 from tests.marketplace.reports.helpers import NVME_JSON, Org, make_device, upload
 
@@ -62,3 +63,18 @@ def test_a_first_upload_has_no_history_and_a_steady_disk_none_either(
     again = upload(client, device.id, org.bench_token, nvme_with(0, 3000))
     assert again.status_code == 201
     assert not [f for f in disk_findings(again.json) if f["code"].startswith("trend.")]
+
+
+def test_findings_come_with_their_explanation_in_both_languages(
+    client: FlaskClient, db_session: Session, org: Org
+) -> None:
+    device = make_device(db_session, org.id)
+    upload(client, device.id, org.bench_token, nvme_with(0, 2401))
+    second = upload(client, device.id, org.bench_token, nvme_with(4, 2900))
+    body = client.get(f"/api/v1/diagnostics/{second.json['id']}", headers=org.admin.headers).json
+    by_code = {f["code"]: f for f in body["findings"]}
+    explanation = by_code["nvme.media_errors"]["explanation"]
+    assert explanation == explanations()["nvme.media_errors"]._asdict()
+    assert explanation["fr"] != explanation["en"]
+    # The trend is the device's (it needs the history), in the device assessment of the report.
+    assert "trend.media_errors_growing" in {f["code"] for f in disk_findings(body)}
