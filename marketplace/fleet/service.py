@@ -139,12 +139,10 @@ def fleet_health(
 ) -> FleetHealth:
     """The organisation's fleet forecast (see the module docstring). Members and staff only."""
     principal = require_user(principal)
-    if not (principal.is_staff or principal.is_member_of(organisation_id)):
-        if session.get(Organisation, organisation_id) is None:
-            raise NotFound("No such organisation.")
-        raise Forbidden("You are not a member of this organisation.")
     if session.get(Organisation, organisation_id) is None:
         raise NotFound("No such organisation.")
+    if not (principal.is_staff or principal.is_member_of(organisation_id)):
+        raise Forbidden("You are not a member of this organisation.")
     as_of = today or dt.datetime.now(dt.UTC).date()
     devices = list(
         session.scalars(
