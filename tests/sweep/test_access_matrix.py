@@ -46,6 +46,14 @@ READS: list[tuple[str, tuple[int, ...]]] = [
     ("/api/v1/reservations/{reservation}", (401, 404, 404, 404, 404, 404, 403, 200)),
     ("/api/v1/orders/{order}", (401, 200, 200, 200, 200, 404, 403, 200)),
     ("/api/v1/orders/{order}/invoice", (401, 200, 200, 200, 200, 404, 403, 200)),
+    ("/api/v1/orders/{order}/invoice.pdf", (401, 200, 200, 200, 200, 404, 403, 200)),
+    # Nothing cancelled the invoice: no credit note, for those who may see the order.
+    ("/api/v1/orders/{order}/credit-note.pdf", (401, 404, 404, 404, 404, 404, 403, 404)),
+    # Labels: who reads the organisation's devices (a bench token uploads only).
+    (
+        "/api/v1/organisations/{a}/labels.pdf?device_ids={device},{device_members}",
+        (401, 200, 200, 200, 200, 403, 403, 200),
+    ),
     ("/api/v1/loans/{loan}", (401, 200, 200, 200, 200, 404, 403, 200)),
     ("/api/v1/impact?organisation_id={a}", (200, 200, 200, 200, 200, 200, 200, 200)),
 ]
