@@ -87,7 +87,7 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
     ("DELETE", "/api/v1/organisations/{a}/tokens/{token}", None, (401, 403, 403, 403, 204, 403, 403, 204)),
 ]  # fmt: skip
 
-PRIVATE_ORG_FIELDS = {"siret", "postcode", "address", "city", "invoice_allowed", "created_at"}
+PRIVATE_ORG_FIELDS = {"siret", "postcode", "address", "city", "invoice_allowed", "vat_regime", "created_at"}
 
 
 @pytest.fixture

@@ -267,3 +267,40 @@ def test_a_cancelled_invoice_gets_a_numbered_credit_note(
         assert mention in text, mention
     english = pdf_text(client.get(url + "?lang=en", headers=world.buyer.headers).data)
     assert f"Credit note no. {order.credit_note_number}" in english
+
+
+def test_a_returned_paid_invoice_gets_a_credit_note_to_refund(
+    client: FlaskClient, db_session: Session, world: MatrixWorld
+) -> None:
+    order_id = world.ids["order"]
+    assert client.post(f"/api/v1/orders/{order_id}/mark-paid", headers=world.staff.headers).status_code == 200
+    paid = pdf_text(client.get(f"/api/v1/orders/{order_id}/invoice.pdf", headers=world.buyer.headers).data)
+    assert "Payée le" in paid
+    assert client.post(f"/api/v1/orders/{order_id}/handover", headers=world.a.lister.headers).status_code == 200
+    returned = client.post(
+        f"/api/v1/orders/{order_id}/returns", json={"reason": "écran fêlé"}, headers=world.buyer.headers
+    )
+    assert returned.status_code == 201
+    assert returned.json["payment_status"] == "refund_due"
+    text = pdf_text(client.get(f"/api/v1/orders/{order_id}/credit-note.pdf", headers=world.buyer.headers).data)
+    assert "Montant à rembourser -200,00 €" in text
+    # The invoice itself stays as it was issued.
+    assert client.get(f"/api/v1/orders/{order_id}/invoice.pdf", headers=world.buyer.headers).status_code == 200
+
+
+def test_an_organisation_states_its_vat_regime_and_only_its_people_see_it(
+    client: FlaskClient, world: MatrixWorld
+) -> None:
+    from tests.api_helpers import create_org, register
+
+    dealer = register(client, "brocante")
+    created = create_org(client, dealer, kind="refurbisher", vat_regime="margin")
+    assert created["vat_regime"] == "margin"
+    assert client.get(f"/api/v1/organisations/{created['id']}", headers=dealer.headers).json["vat_regime"] == "margin"
+    assert "vat_regime" not in client.get(f"/api/v1/organisations/{created['id']}", headers=world.b.admin.headers).json
+    wrong = client.post(
+        "/api/v1/organisations",
+        json={"name": "X", "kind": "company", "siret": "73282932000074", "postcode": "69007", "vat_regime": "zero"},
+        headers=dealer.headers,
+    )
+    assert wrong.status_code == 422 and "vat_regime" in wrong.json["errors"]
