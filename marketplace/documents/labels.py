@@ -12,6 +12,8 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
 from marketplace.devices.models import Device
 from marketplace.documents.i18n import text
 from marketplace.documents.pdf import A4, BOLD, MONO, REGULAR, Canvas, document, draw_qr, mm, wrap
@@ -59,6 +61,8 @@ def _label(
     room = width - (left - x) - pad
     top = y + height - pad
     tag_size = 11 if height > 30 * mm else 9.5
+    while tag_size > 6 and stringWidth(device.asset_tag, BOLD, tag_size) > room:
+        tag_size -= 0.5  # a long asset tag: smaller, never cut
     canvas.setFont(BOLD, tag_size)
     canvas.drawString(left, top - tag_size, device.asset_tag)
     line_y = top - tag_size - 4

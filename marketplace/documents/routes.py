@@ -6,7 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Blueprint as FlaskBlueprint
-from flask import Response, current_app, render_template, request
+from flask import Response, current_app, render_template, request, url_for
 from flask.views import MethodView
 from webargs.fields import DelimitedList
 
@@ -17,7 +17,7 @@ from marketplace.devices import service as devices
 from marketplace.documents import certificates, invoices, labels
 from marketplace.documents.certificate_pdf import render as render_certificate
 from marketplace.documents.i18n import LANGUAGES, current_language, date, kind_name, text
-from marketplace.errors import ValidationFailed
+from marketplace.errors import NotFound, ValidationFailed
 
 blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="Printable documents: labels, invoices")
 pages = FlaskBlueprint("documents_pages", __name__, template_folder="templates")
@@ -101,6 +101,86 @@ class OrderCreditNotePdf(MethodView):
         return pdf_response(invoices.render(doc, current_language()), invoices.filename(doc))
 
 
+class VerifyArgsSchema(Schema):
+    digest = ma.fields.String(
+        validate=ma.validate.Length(max=100),
+        metadata={"description": "The digest printed on the document (the QR code carries it): must be the issued one"},
+    )
+
+
+class VerifiedDiskSchema(Schema):
+    model = ma.fields.String(allow_none=True)
+    serial_end = ma.fields.String(metadata={"description": "The serial's last four characters, to compare"})
+    method = ma.fields.String(allow_none=True)
+    standard = ma.fields.String(allow_none=True)
+    verified = ma.fields.Boolean()
+
+
+class VerifiedDeviceSchema(Schema):
+    kind = ma.fields.String()
+    make = ma.fields.String()
+    model = ma.fields.String()
+
+
+class VerificationSchema(Schema):
+    number = ma.fields.String()
+    verdict = ma.fields.String(
+        metadata={
+            "enum": [v.value for v in certificates.Verdict if v is not certificates.Verdict.UNKNOWN],
+            "description": "valid; altered: the records changed since issue; mismatch: the digest given is not "
+            "the issued one (the document was edited)",
+        }
+    )
+    issued_at = ma.fields.AwareDateTime()
+    organisation_name = ma.fields.String(allow_none=True)
+    device = ma.fields.Nested(VerifiedDeviceSchema, allow_none=True)
+    disks = ma.fields.List(ma.fields.Nested(VerifiedDiskSchema), allow_none=True)
+    complete = ma.fields.Boolean(allow_none=True)
+
+
+def _public_view(result: certificates.Verification) -> dict[str, Any]:
+    """What anyone may learn of a certificate: never a serial in full, nor the operator."""
+    assert result.row is not None
+    content = result.content
+    view: dict[str, Any] = {
+        "number": result.row.number,
+        "verdict": result.verdict.value,
+        "issued_at": result.row.issued_at,
+        "organisation_name": None,
+        "device": None,
+        "disks": None,
+        "complete": None,
+    }
+    if content is not None:
+        view["organisation_name"] = content["organisation"]["name"]
+        view["device"] = {k: content["device"][k] for k in ("kind", "make", "model")}
+        view["disks"] = [
+            {
+                "model": disk["model"],
+                "serial_end": _mask(disk["serial"]),
+                "method": disk["erasure"]["method"] if disk["erasure"] else None,
+                "standard": disk["erasure"]["standard"] if disk["erasure"] else None,
+                "verified": bool(disk["erasure"] and disk["erasure"]["verified"]),
+            }
+            for disk in content["disks"]
+        ]
+        view["complete"] = content["complete"]
+    return view
+
+
+@blp.route("/erasure-certificates/<string:number>")
+class ErasureCertificateVerification(MethodView):
+    @blp.arguments(VerifyArgsSchema, location="query")
+    @blp.response(200, VerificationSchema)
+    @blp.alt_response(404, description="No certificate has this number")
+    def get(self, args: dict[str, Any], number: str) -> dict[str, Any]:
+        """Anyone: whether an erasure certificate exists and matches what was issued (as /verify/<number>)"""
+        result = certificates.verify(current_session(), number, current_app.config["SECRET_KEY"], args.get("digest"))
+        if result.verdict is certificates.Verdict.UNKNOWN:
+            raise NotFound("No certificate has this number.")
+        return _public_view(result)
+
+
 def certificate_pdf(device_id: int) -> Response:
     """The device's erasure certificate, issued (or the latest one, unchanged), as PDF."""
     secret = current_app.config["SECRET_KEY"]
@@ -116,6 +196,12 @@ def _mask(serial: str | None) -> str:
     return serial[-4:] if serial else "—"
 
 
+def _switch_url(number: str, lang: str) -> str:
+    """This page in the other language, keeping the digest it was asked with."""
+    query: dict[str, Any] = {**request.args, "lang": lang}
+    return url_for("documents_pages.verify_page", number=number, **query)
+
+
 @pages.get("/verify/<string:number>")
 def verify_page(number: str) -> tuple[str, int, dict[str, str]]:
     """Anyone: whether certificate ``number`` exists and matches what was issued (never a serial
@@ -129,6 +215,7 @@ def verify_page(number: str) -> tuple[str, int, dict[str, str]]:
         "documents/verify.html",
         lang=lang,
         other="en" if lang == "fr" else "fr",
+        switch_url=_switch_url(number, "en" if lang == "fr" else "fr"),
         t=lambda key, **values: text(lang, key, **values),
         verdict=result.verdict.value,
         number=certificates.display_number(result.row.number) if result.row else number[:40],
@@ -142,5 +229,7 @@ def verify_page(number: str) -> tuple[str, int, dict[str, str]]:
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
         "Content-Language": lang,
         "Vary": "Accept-Language",
+        # The verdict follows the records: a shared cache must ask again.
+        "Cache-Control": "no-cache",
     }
     return html, status, headers

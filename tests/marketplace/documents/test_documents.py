@@ -86,6 +86,15 @@ def test_certificate_pdf_carries_its_number_disks_and_a_qr_code_that_verifies(
     status, html = follow(client, link)
     assert (status, verdict(html)) == (200, "valid")
     assert NVME_SERIAL not in html and NVME_SERIAL[-4:] in html  # the end of the serial, to compare
+    assert f'href="/verify/{number}?digest={row.digest}&amp;lang=en"' in html  # the switch keeps the digest
+    api = client.get(f"/api/v1/erasure-certificates/{number}?digest={row.digest}")
+    assert api.status_code == 200
+    assert api.json["verdict"] == "valid" and api.json["complete"] is True
+    assert api.json["disks"] == [
+        {"model": "INTEL SSDPEKNW010T8", "serial_end": NVME_SERIAL[-4:], "method": "purge",
+         "standard": "nist-sp-800-88-r1", "verified": True}
+    ]  # fmt: skip
+    assert NVME_SERIAL not in api.get_data(as_text=True) and "MXDEV001" not in api.get_data(as_text=True)
 
     # Unchanged records: the same certificate again; English on request.
     again = client.get(url + "?lang=en", headers=world.a.member.headers)
@@ -105,6 +114,9 @@ def test_certificate_pdf_carries_its_number_disks_and_a_qr_code_that_verifies(
     db_session.flush()
     status, html = follow(client, link)
     assert (status, verdict(html)) == (200, "altered")
+    api = client.get(f"/api/v1/erasure-certificates/{number}")
+    assert (api.json["verdict"], api.json["disks"]) == ("altered", None)
+    assert client.get("/api/v1/erasure-certificates/ABCDEFGHJKMN").status_code == 404
     # ...and the next download issues a new certificate for what is recorded now.
     fresh = client.get(url, headers=world.a.member.headers)
     assert fresh.headers["X-Certificate-Number"] != number
