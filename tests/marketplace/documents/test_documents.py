@@ -269,6 +269,8 @@ def test_a_cancelled_invoice_gets_a_numbered_credit_note(
     assert order is not None
     db_session.refresh(order)
     assert order.credit_note_number and order.invoice_number
+    seen = client.get(f"/api/v1/orders/{order_id}", headers=world.buyer.headers).json
+    assert seen["credit_note_number"] == order.credit_note_number
     year, sequence = order.invoice_number.rsplit("-", 2)[1:]
     assert order.credit_note_number == f"RLF-{year}-{int(sequence) + 1:06d}"  # the same gap-free sequence
     response = client.get(url, headers=world.a.lister.headers)
