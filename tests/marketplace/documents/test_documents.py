@@ -11,9 +11,11 @@ import pypdf
 import pypdfium2
 import pytest
 import zxingcpp
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from marketplace.config import Config
 from marketplace.devices.models import Device
 from marketplace.documents.models import ErasureCertificate
 from marketplace.erasures.models import Erasure
@@ -318,3 +320,19 @@ def test_an_organisation_states_its_vat_regime_and_only_its_people_see_it(
         headers=dealer.headers,
     )
     assert wrong.status_code == 422 and "vat_regime" in wrong.json["errors"]
+
+
+def test_qr_codes_carry_the_configured_public_address(
+    app: Flask, client: FlaskClient, db_session: Session, world: MatrixWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert Config.from_env({"PUBLIC_BASE_URL": "https://relife.example.org/"}).public_base_url == (
+        "https://relife.example.org"
+    )
+    monkeypatch.setitem(
+        app.config, "RELIFE", app.config["RELIFE"].replace(public_base_url="https://relife.example.org")
+    )
+    device = db_session.get(Device, world.ids["device"])
+    assert device is not None
+    url = f"/api/v1/organisations/{world.a.id}/labels.pdf?device_ids={device.id}&layout=single"
+    label = client.get(url, headers=world.a.member.headers)
+    assert qr_codes(label.data) == [f"https://relife.example.org/d/{device.public_code}"]
