@@ -27,6 +27,7 @@ BLUEPRINT_MODULES = (
     "marketplace.orders.routes",
     "marketplace.loans.routes",
     "marketplace.payments.routes",
+    "marketplace.documents.routes",
 )
 
 API_TITLE = "Relife API"
@@ -87,6 +88,7 @@ def create_app(config: Config | None = None) -> Flask:
     for module_name in BLUEPRINT_MODULES:
         api.register_blueprint(importlib.import_module(module_name).blp)
     app.register_blueprint(assets_blp)
+    app.register_blueprint(importlib.import_module("marketplace.documents.routes").pages)
     problems.register(app)
     context.register(app)
     cli.register(app)

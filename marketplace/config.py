@@ -50,6 +50,9 @@ class Config:
     stripe_webhook_secret: str | None = None
     platform_fee_bps: int = 500  # 5 % application fee on card sales
     cors_origins: tuple[str, ...] = ()
+    #: The site's address as printed in QR codes (labels, certificates), e.g. https://relife.example;
+    #: None: the address the request came to.
+    public_base_url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -75,6 +78,8 @@ class Config:
             config.platform_fee_bps = int(value)
         if value := env.get("CORS_ORIGINS"):
             config.cors_origins = tuple(o.strip() for o in value.split(",") if o.strip())
+        if value := env.get("PUBLIC_BASE_URL"):
+            config.public_base_url = value.rstrip("/")
         return config
 
     def replace(self, **changes: Any) -> Config:

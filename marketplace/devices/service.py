@@ -120,6 +120,39 @@ def can_read_device(principal: Principal | None, device: Device) -> bool:
     )
 
 
+def require_organisation_reader(principal: Principal | None, organisation_id: int) -> Principal:
+    """Who reads an organisation's devices: its members and staff (a user, not a bench token)."""
+    principal = require_user(principal)
+    if not (principal.is_staff or principal.is_member_of(organisation_id)):
+        raise Forbidden("You are not a member of this organisation.")
+    return principal
+
+
+def get_devices_of(
+    session: Session, principal: Principal | None, organisation_id: int, device_ids: Sequence[int]
+) -> list[Device]:
+    """Devices of one organisation by id, in the order asked, all or nothing: an id that is not
+    one of the organisation's devices the caller reads (unknown, or another's: the same answer)
+    is a 422 naming it."""
+    principal = require_organisation_reader(principal, organisation_id)
+    wanted = list(dict.fromkeys(device_ids))
+    found = {
+        d.id: d
+        for d in session.scalars(
+            sa.select(Device).where(Device.id.in_(wanted), Device.organisation_id == organisation_id)
+        )
+        if can_read_device(principal, d)
+    }
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        names = ", ".join(str(i) for i in missing)
+        raise ValidationFailed(
+            f"No device {names} in this organisation: nothing was printed.",
+            errors={"device_ids": [f"Not a device of organisation {organisation_id}: {names}."]},
+        )
+    return [found[i] for i in wanted]
+
+
 # --- asset tags -------------------------------------------------------------------------------
 
 
@@ -394,8 +427,7 @@ def list_devices(
     principal = require_user(principal)
     query = sa.select(Device)
     if organisation_id is not None:
-        if not (principal.is_staff or principal.is_member_of(organisation_id)):
-            raise Forbidden("You are not a member of this organisation.")
+        require_organisation_reader(principal, organisation_id)
         query = query.where(Device.organisation_id == organisation_id)
     elif not principal.is_staff:
         query = query.where(Device.organisation_id.in_(sorted(principal.organisation_ids)))

@@ -9,7 +9,7 @@ from flask.views import MethodView
 
 from marketplace.api.context import current_principal, current_session
 from marketplace.api.smorest import Blueprint
-from marketplace.erasures import pdf, schemas, service
+from marketplace.erasures import schemas, service
 from marketplace.erasures.models import Erasure
 
 blp = Blueprint("erasures", __name__, url_prefix="/api/v1", description="Data erasure records and certificates")
@@ -48,18 +48,16 @@ class ErasureCertificatePdf(MethodView):
     @blp.doc(
         responses={
             "200": {
-                "description": "The same certificate as a one-page PDF (private: it carries serials)",
+                "description": "The certificate as PDF, French by default (?lang=en or Accept-Language); "
+                "private: it carries serials",
                 "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
             }
         }
     )
     @blp.alt_response(404, description="No such device (or not yours)")
     def get(self, device_id: int) -> Response:
-        """The device's erasure certificate as a PDF"""
-        certificate = service.certificate(current_session(), current_principal(), device_id)
-        filename = f"erasure-certificate-{certificate.device.id}.pdf"
-        return Response(
-            pdf.render(certificate),
-            mimetype="application/pdf",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
-        )
+        """The device's erasure certificate as a PDF: numbered, sealed by a digest, with a QR code to
+        its public verification page /verify/<number> (issued now, or the latest one if unchanged)"""
+        from marketplace.documents.routes import certificate_pdf
+
+        return certificate_pdf(device_id)

@@ -173,17 +173,19 @@ def disk_statuses(session: Session, device: Device) -> tuple[int | None, list[Di
             e for e in erasures if serial is not None and normalise_serial(e.disk_serial) == normalise_serial(serial)
         ]
         verified = [e for e in mine if e.verified]
-        chosen = verified[-1] if verified else (mine[-1] if mine else None)
-        capacity = disk.get("capacity_bytes")
-        statuses.append(
-            DiskStatus(
-                serial=serial,
-                model=disk.get("model"),
-                capacity_bytes=capacity if isinstance(capacity, int) else None,
-                erasure=chosen,
-            )
-        )
+        statuses.append(disk_status(disk, verified[-1] if verified else (mine[-1] if mine else None)))
     return (report.id if report is not None else None), statuses
+
+
+def disk_status(disk: Mapping[str, Any], erasure: Erasure | None) -> DiskStatus:
+    """A disk of a report (its identity dict) with the erasure chosen for it."""
+    capacity = disk.get("capacity_bytes")
+    return DiskStatus(
+        serial=str(disk["serial"]) if disk.get("serial") else None,
+        model=disk.get("model"),
+        capacity_bytes=capacity if isinstance(capacity, int) else None,
+        erasure=erasure,
+    )
 
 
 def certificate(session: Session, principal: Principal | None, device_id: int) -> Certificate:

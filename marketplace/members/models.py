@@ -20,6 +20,14 @@ class OrganisationKind(enum.StrEnum):
     REFURBISHER = "refurbisher"
 
 
+class VatRegime(enum.StrEnum):
+    """How an organisation's sales bear VAT (what its invoices must say, documents.invoices)."""
+
+    STANDARD = "standard"  # liable, standard rate (20 %) shown on the invoice
+    MARGIN = "margin"  # second-hand goods dealer: VAT on the margin (CGI art. 297 A), not shown
+    NOT_LIABLE = "not_liable"  # franchise en base (CGI art. 293 B) or outside VAT (most non-profits)
+
+
 class Role(enum.StrEnum):
     ADMIN = "admin"
     LISTER = "lister"
@@ -58,6 +66,7 @@ class Organisation(TimestampMixin, Base):
     city: Mapped[str | None] = mapped_column(sa.String(120))
     invoice_allowed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     stripe_account_id: Mapped[str | None] = mapped_column(sa.String(64))
+    vat_regime: Mapped[VatRegime] = mapped_column(default=VatRegime.STANDARD, server_default="standard")
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organisation")
 

@@ -8,7 +8,7 @@ import marshmallow as ma
 
 from marketplace.api.smorest import Schema
 from marketplace.members import passwords
-from marketplace.members.models import Organisation, OrganisationKind, Role, TokenKind
+from marketplace.members.models import Organisation, OrganisationKind, Role, TokenKind, VatRegime
 
 
 class UserCreateSchema(Schema):
@@ -65,6 +65,12 @@ class BenchTokenCreateSchema(Schema):
     scopes = ma.fields.List(ma.fields.String(), load_default=lambda: ["diagnostics:upload"])
 
 
+VAT_REGIME_DOC = (
+    "What the organisation's invoices say about VAT: standard (20 %, shown; the default), margin (second-hand "
+    "goods dealer, VAT on the margin, CGI art. 297 A) or not_liable (CGI art. 293 B, or outside VAT)"
+)
+
+
 class OrganisationCreateSchema(Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
     kind = ma.fields.Enum(OrganisationKind, by_value=True, required=True)
@@ -92,6 +98,7 @@ class OrganisationCreateSchema(Schema):
     address = ma.fields.String(validate=ma.validate.Length(max=300), allow_none=True)
     city = ma.fields.String(validate=ma.validate.Length(max=120), allow_none=True)
     invoice_allowed = ma.fields.Boolean(allow_none=True)
+    vat_regime = ma.fields.Enum(VatRegime, by_value=True, metadata={"description": VAT_REGIME_DOC})
 
 
 @dataclass(frozen=True)
@@ -124,6 +131,7 @@ class OrganisationSchema(OrganisationPublicSchema):
     address = ma.fields.String(allow_none=True)
     city = ma.fields.String(allow_none=True)
     invoice_allowed = ma.fields.Boolean()
+    vat_regime = ma.fields.Enum(VatRegime, by_value=True, metadata={"description": VAT_REGIME_DOC})
     created_at = ma.fields.AwareDateTime()
 
 

@@ -33,6 +33,7 @@ from marketplace.members.models import (
     Role,
     TokenKind,
     User,
+    VatRegime,
 )
 from marketplace.members.throttle import LoginThrottle
 
@@ -204,6 +205,7 @@ def create_organisation(
     address: str | None = None,
     city: str | None = None,
     invoice_allowed: bool | None = None,
+    vat_regime: VatRegime = VatRegime.STANDARD,
 ) -> Organisation:
     principal = require_user(principal)
     errors: dict[str, list[str]] = {}
@@ -232,6 +234,7 @@ def create_organisation(
         address=address,
         city=city,
         invoice_allowed=kind in INVOICE_KINDS if invoice_allowed is None else invoice_allowed,
+        vat_regime=vat_regime,
     )
     session.add(organisation)
     session.flush()

@@ -92,6 +92,10 @@ class Order(TimestampMixin, Base):
     invoice_number: Mapped[str | None] = mapped_column(sa.String(32))
     invoice_issued_on: Mapped[dt.date | None]
     invoice_due_on: Mapped[dt.date | None]
+    #: The credit note (avoir) that cancels the invoice of a returned or cancelled invoice order:
+    #: numbered in the invoices' own gap-free sequence.
+    credit_note_number: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
+    credit_note_issued_on: Mapped[dt.date | None]
     paid_at: Mapped[dt.datetime | None]
     handed_over_at: Mapped[dt.datetime | None]
     return_deadline: Mapped[dt.datetime | None]

@@ -72,6 +72,9 @@ class OrderSchema(Schema):
     )
     invoice_number = ma.fields.String(allow_none=True)
     invoice_due_on = ma.fields.Date(allow_none=True)
+    credit_note_number = ma.fields.String(
+        allow_none=True, metadata={"description": "The credit note that cancelled the invoice (GET …/credit-note.pdf)"}
+    )
     paid_at = ma.fields.AwareDateTime(allow_none=True)
     handed_over_at = ma.fields.AwareDateTime(allow_none=True)
     return_deadline = ma.fields.AwareDateTime(allow_none=True)

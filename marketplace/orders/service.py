@@ -371,6 +371,7 @@ def return_order(
     if now > order.return_deadline:
         raise InvalidState(f"The 30-day return window closed on {order.return_deadline.date().isoformat()}.")
     _give_money_back(order, gateway, "return")
+    _issue_credit_note(session, order, now)
     order.status = OrderStatus.RETURNED
     order.returned_at = now
     order.return_reason = reason
@@ -405,6 +406,14 @@ def _give_money_back(order: Order, gateway: PaymentGateway | None, why: str) -> 
         )
 
 
+def _issue_credit_note(session: Session, order: Order, now: dt.datetime) -> None:
+    """An issued invoice is never deleted: a cancelled or returned invoice order gets a credit
+    note (avoir) for its amount, numbered in the invoices' gap-free sequence."""
+    if order.invoice_number is not None and order.credit_note_number is None:
+        order.credit_note_number = next_invoice_number(session, now.year)
+        order.credit_note_issued_on = now.date()
+
+
 def cancel_order(
     session: Session,
     principal: Principal | None,
@@ -433,6 +442,7 @@ def cancel_order(
         if intent.status == "succeeded":
             _mark_paid_from(order, intent, now)
     _give_money_back(order, gateway, "cancel")
+    _issue_credit_note(session, order, now)
     _release_device(session, order, device, principal, now)
     return order
 

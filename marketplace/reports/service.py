@@ -450,11 +450,14 @@ def current_components(session: Session, device: Device, up_to_id: int | None = 
     return parse_components(select_current(_reports_of(session, device, up_to_id)))
 
 
-def current_disks(session: Session, device: Device) -> tuple[DiagnosticReport | None, list[dict[str, Any]]]:
-    """The disks of the device's latest report that holds disks: (report, [identity dict]).
+def current_disks(
+    session: Session, device: Device, up_to_id: int | None = None
+) -> tuple[DiagnosticReport | None, list[dict[str, Any]]]:
+    """The disks of the device's latest report that holds disks (up to report ``up_to_id``, for
+    what was current then): (report, [identity dict]).
 
     Read from the stored component JSON (no re-parse): identity does not depend on the policy."""
-    current = select_current(_reports_of(session, device))
+    current = select_current(_reports_of(session, device, up_to_id))
     if current.disk_report is None:
         return None, []
     disks = [

@@ -48,6 +48,14 @@ READS: list[tuple[str, tuple[int, ...]]] = [
     ("/api/v1/reservations/{reservation}", (401, 404, 404, 404, 404, 404, 403, 200)),
     ("/api/v1/orders/{order}", (401, 200, 200, 200, 200, 404, 403, 200)),
     ("/api/v1/orders/{order}/invoice", (401, 200, 200, 200, 200, 404, 403, 200)),
+    ("/api/v1/orders/{order}/invoice.pdf", (401, 200, 200, 200, 200, 404, 403, 200)),
+    # Nothing cancelled the invoice: no credit note, for those who may see the order.
+    ("/api/v1/orders/{order}/credit-note.pdf", (401, 404, 404, 404, 404, 404, 403, 404)),
+    # Labels: who reads the organisation's devices (a bench token uploads only).
+    (
+        "/api/v1/organisations/{a}/labels.pdf?device_ids={device},{device_members}",
+        (401, 200, 200, 200, 200, 403, 403, 200),
+    ),
     ("/api/v1/loans/{loan}", (401, 200, 200, 200, 200, 404, 403, 200)),
     ("/api/v1/impact?organisation_id={a}", (200, 200, 200, 200, 200, 200, 200, 200)),
 ]
@@ -81,7 +89,7 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
     ("DELETE", "/api/v1/organisations/{a}/tokens/{token}", None, (401, 403, 403, 403, 204, 403, 403, 204)),
 ]  # fmt: skip
 
-PRIVATE_ORG_FIELDS = {"siret", "postcode", "address", "city", "invoice_allowed", "created_at"}
+PRIVATE_ORG_FIELDS = {"siret", "postcode", "address", "city", "invoice_allowed", "vat_regime", "created_at"}
 
 
 @pytest.fixture
@@ -194,6 +202,7 @@ def test_nothing_private_of_a_reaches_b(client: FlaskClient, world: MatrixWorld)
         "order_id": world.ids["order"],
         "loan_id": world.ids["loan"],
         "token_id": world.ids["token"],
+        "number": "ABCDEFGHJKMN",  # an erasure certificate (public by its unguessable number): none here
     }
     seen = 0
     for path, item in spec["paths"].items():
