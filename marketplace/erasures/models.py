@@ -29,6 +29,7 @@ class Erasure(TimestampMixin, Base):
     __tablename__ = "erasures"
     __table_args__ = (
         sa.Index("ix_erasures_device_id_disk_serial", "device_id", "disk_serial"),
+        sa.Index("ix_erasures_device_id_evidence_sha256", "device_id", "evidence_sha256"),
         sa.CheckConstraint("finished_at >= started_at", name="finished_after_started"),
     )
 
@@ -48,5 +49,16 @@ class Erasure(TimestampMixin, Base):
     recorded_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     #: The report whose disks this erasure was matched against.
     report_id: Mapped[int | None] = mapped_column(sa.ForeignKey("diagnostic_reports.id", ondelete="SET NULL"))
+    #: The bench token that recorded it (``relife-bench erase``), when no person's token did.
+    recorded_by_token_id: Mapped[int | None] = mapped_column(sa.ForeignKey("api_tokens.id", ondelete="SET NULL"))
+    #: The wiping tool's own output, stored unchanged and re-parsed by the server
+    #: (``diagnostics.erasure``): never the client's reading of it.
+    evidence: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    evidence_filename: Mapped[str | None] = mapped_column(sa.String(255))
+    evidence_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    evidence_format: Mapped[str | None] = mapped_column(sa.String(32))
+    #: The tool's name for what it did ("PRNG Stream", "block erase") and its verdict, word for word.
+    tool_method: Mapped[str | None] = mapped_column(sa.String(120))
+    outcome: Mapped[str | None] = mapped_column(sa.String(500))
 
     device: Mapped[Device] = relationship()

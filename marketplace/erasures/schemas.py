@@ -6,7 +6,7 @@ import marshmallow as ma
 
 from marketplace.api.smorest import Schema
 from marketplace.erasures.models import ErasureMethod, ErasureStandard
-from marketplace.reports.schemas import Text
+from marketplace.reports.schemas import Text, UploadedFileField
 
 _STANDARDS = ", ".join(s.value for s in ErasureStandard)
 
@@ -49,6 +49,12 @@ class ErasureSchema(Schema):
     verification_method = Text(allow_none=True)
     operator = Text(allow_none=True)
     recorded_by_user_id = ma.fields.Integer(allow_none=True)
+    recorded_by_token_id = ma.fields.Integer(allow_none=True, metadata={"description": "The bench token, if one did"})
+    tool_method = Text(allow_none=True, metadata={"description": "The tool's name for what it did"})
+    outcome = Text(allow_none=True, metadata={"description": "The tool's own verdict, word for word"})
+    evidence_filename = Text(allow_none=True)
+    evidence_sha256 = Text(allow_none=True)
+    evidence_format = Text(allow_none=True, metadata={"description": "nwipe | nvme-sanitize-log | hdparm"})
     report_id = ma.fields.Integer(allow_none=True, metadata={"description": "The report the disk was matched in"})
     created_at = ma.fields.AwareDateTime()
 
@@ -85,3 +91,18 @@ class CertificateSchema(Schema):
     disks = ma.fields.List(ma.fields.Nested(CertificateDiskSchema))
     complete = ma.fields.Boolean(metadata={"description": "Every disk has a verified erasure"})
     generated_at = ma.fields.AwareDateTime()
+
+
+class EvidenceFormSchema(Schema):
+    disk_serial = Text(
+        validate=ma.validate.Length(min=1, max=120),
+        metadata={"description": "The disk erased, when the evidence does not name it (must match when it does)"},
+    )
+    operator = Text(validate=ma.validate.Length(max=120), allow_none=True)
+
+
+class EvidenceFileSchema(Schema):
+    evidence = UploadedFileField(
+        required=True,
+        metadata={"description": "The wiping tool's output unchanged: nwipe log, `nvme sanitize-log`, hdparm"},
+    )

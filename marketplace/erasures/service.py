@@ -89,8 +89,14 @@ def record_erasure(session: Session, principal: Principal | None, device_id: int
         )
     if finished_at > utcnow() + dt.timedelta(minutes=5):
         raise ValidationFailed("An erasure cannot finish in the future.", errors={"finished_at": ["In the future."]})
+    report, match = _match_disk(session, device, data["disk_serial"])
+    return _store(session, principal, device, report, match, data)
+
+
+def _match_disk(session: Session, device: Device, disk_serial: str) -> tuple[Any, dict[str, Any]]:
+    """The device's disk with this serial (its latest diagnostics), or a 422 naming the known ones."""
     report, disks = reports.current_disks(session, device)
-    wanted = normalise_serial(data["disk_serial"])
+    wanted = normalise_serial(disk_serial)
     match = next((d for d in disks if d.get("serial") and normalise_serial(str(d["serial"])) == wanted), None)
     if match is None:
         known = sorted(str(d["serial"]) for d in disks if d.get("serial"))
@@ -100,28 +106,45 @@ def record_erasure(session: Session, principal: Principal | None, device_id: int
             hint = "its disk reports carry no serial: upload reports that do (smartctl -x -j)."
         else:
             hint = "it has no disk report: upload one first."
-        detail = f"No disk with serial {data['disk_serial']!r} in the device's latest diagnostics; {hint}"
+        detail = f"No disk with serial {disk_serial!r} in the device's latest diagnostics; {hint}"
         raise ValidationFailed(detail, errors={"disk_serial": [f"Unknown disk; known serials: {known}"]})
+    return report, match
+
+
+def _store(
+    session: Session,
+    principal: Principal,
+    device: Device,
+    report: Any,
+    match: Mapping[str, Any],
+    data: Mapping[str, Any],
+) -> Erasure:
     erasure = Erasure(
         device=device,
         disk_serial=str(match["serial"]),
         disk_model=match.get("model"),
-        method=data["method"],
-        standard=data["standard"],
+        method=ErasureMethod(data["method"]),
+        standard=ErasureStandard(data["standard"]),
         tool=data["tool"],
         tool_version=data.get("tool_version"),
-        started_at=started_at,
-        finished_at=finished_at,
+        started_at=data["started_at"],
+        finished_at=data["finished_at"],
         verified=data["verified"],
         verification_method=data.get("verification_method"),
         operator=data.get("operator"),
         recorded_by_user_id=principal.user_id,
+        recorded_by_token_id=principal.token_id if principal.user_id is None else None,
         report_id=report.id if report is not None else None,
+        evidence=data.get("evidence"),
+        evidence_filename=data.get("evidence_filename"),
+        evidence_sha256=data.get("evidence_sha256"),
+        evidence_format=data.get("evidence_format"),
+        tool_method=data.get("tool_method"),
+        outcome=data.get("outcome"),
     )
     session.add(erasure)
     session.flush()
-    method: ErasureMethod = data["method"]
-    standard: ErasureStandard = data["standard"]
+    method, standard = erasure.method, erasure.standard
     record_event(
         session,
         device,
