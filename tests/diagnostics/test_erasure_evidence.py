@@ -92,5 +92,5 @@ def test_other_inputs_are_refused_naming_the_line() -> None:
     with pytest.raises(ParseError, match="empty file"):
         parse_evidence(b"  \n", "empty")
     cut = b"".join(_read("nvme/issue1784-sanitize-in-progress.txt").splitlines(keepends=True)[:3])
-    with pytest.raises(ParseError, match=r"line 2: not a complete `nvme sanitize-log` output \(missing SCDW10\)"):
+    with pytest.raises(ParseError, match=r"line 3: not a complete `nvme sanitize-log` output \(missing SCDW10\)"):
         parse_evidence(cut, "cut")
