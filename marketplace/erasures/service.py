@@ -1,7 +1,10 @@
 """Data erasure use cases: record an erasure per disk, the certificate, and the listable check.
 
-* A disk is named by its serial and must be one of the disks of the device's latest diagnostics
-  (``reports.service.current_disks``): an unknown serial is a 422 that lists the known ones. Serials
+* A disk is named by its serial and must be one the device has held since its last handover (sold,
+  donated, returned; ``held_disks``): the disks of its latest diagnostics and any disk an earlier
+  report saw that is gone since (pulled out, it still holds its data). An unknown serial is a 422
+  that lists the known ones. Every held disk needs its verified erasure, and the certificate lists
+  them all. Serials
   are compared ignoring case and surrounding spaces (tools print them differently).
 * ``listing_problems`` is the one rule of what may be offered (complete diagnostics, not graded F,
   every current disk with a *verified* erasure); ``ensure_listable`` adds the state (``diagnosed``
@@ -29,6 +32,7 @@ from marketplace.erasures.models import Erasure, ErasureMethod, ErasureStandard
 from marketplace.errors import InvalidState, ValidationFailed
 from marketplace.members.access import BENCH_ROLES, Principal, require_org_role
 from marketplace.reports import service as reports
+from marketplace.reports.models import DiagnosticReport
 from marketplace.reservations import locks
 
 #: States in which a device may be listed (after the other checks).
@@ -95,9 +99,14 @@ def record_erasure(session: Session, principal: Principal | None, device_id: int
 
 def _match_disk(session: Session, device: Device, disk_serial: str) -> tuple[Any, dict[str, Any]]:
     """The device's disk with this serial (its latest diagnostics), or a 422 naming the known ones."""
-    report, disks = reports.current_disks(session, device)
+    latest, held = held_disks(session, device)
+    disks = [disk for _report_id, disk in held]
     wanted = normalise_serial(disk_serial)
-    match = next((d for d in disks if d.get("serial") and normalise_serial(str(d["serial"])) == wanted), None)
+    found = next(
+        ((rid, d) for rid, d in held if d.get("serial") and normalise_serial(str(d["serial"])) == wanted), None
+    )
+    report = session.get(DiagnosticReport, found[0]) if found is not None else latest
+    match = found[1] if found is not None else None
     if match is None:
         known = sorted(str(d["serial"]) for d in disks if d.get("serial"))
         if known:
@@ -106,7 +115,7 @@ def _match_disk(session: Session, device: Device, disk_serial: str) -> tuple[Any
             hint = "its disk reports carry no serial: upload reports that do (smartctl -x -j)."
         else:
             hint = "it has no disk report: upload one first."
-        detail = f"No disk with serial {disk_serial!r} in the device's latest diagnostics; {hint}"
+        detail = f"No disk with serial {disk_serial!r} in the device's diagnostics since its last handover; {hint}"
         raise ValidationFailed(detail, errors={"disk_serial": [f"Unknown disk; known serials: {known}"]})
     return report, match
 
@@ -180,8 +189,44 @@ def _last_return(session: Session, device: Device) -> dt.datetime | None:
     )
 
 
+def _last_handover(session: Session, device: Device) -> dt.datetime | None:
+    """When the device last changed hands (sold, donated, returned): disks seen before belong to an
+    earlier life of the device and were accounted for then."""
+    return session.scalar(
+        sa.select(sa.func.max(DeviceEvent.occurred_at)).where(
+            DeviceEvent.device_id == device.id,
+            DeviceEvent.kind.in_([EventKind.RETURNED, EventKind.SOLD, EventKind.DONATED]),
+        )
+    )
+
+
+def held_disks(session: Session, device: Device) -> tuple[DiagnosticReport | None, list[tuple[int, dict[str, Any]]]]:
+    """Every disk the device has held since its last handover: the disks of its latest disk report
+    first, then each disk an earlier report saw that is not there any more (a disk pulled out
+    still holds the data it held). ``(latest disk report, [(report id, identity)])``."""
+    latest, current = reports.current_disks(session, device)
+    held: list[tuple[int, dict[str, Any]]] = [(latest.id, disk) for disk in current] if latest is not None else []
+    seen = {normalise_serial(str(d["serial"])) for _id, d in held if d.get("serial")}
+    query = sa.select(DiagnosticReport).where(DiagnosticReport.device_id == device.id)
+    since = _last_handover(session, device)
+    if since is not None:
+        query = query.where(DiagnosticReport.created_at >= since)
+    for report in session.scalars(query.order_by(DiagnosticReport.id.desc())):
+        for stored in report.files:
+            for component in stored.components:
+                identity = component.get("identity") or {}
+                if component.get("component") != "disk" or not identity.get("serial"):
+                    continue  # a disk without a serial cannot be told apart from the current ones
+                key = normalise_serial(str(identity["serial"]))
+                if key not in seen:
+                    seen.add(key)
+                    held.append((report.id, dict(identity)))
+    return latest, held
+
+
 def disk_statuses(session: Session, device: Device) -> tuple[int | None, list[DiskStatus]]:
-    report, disks = reports.current_disks(session, device)
+    report, held = held_disks(session, device)
+    disks = [disk for _report_id, disk in held]
     erasures: Sequence[Erasure] = list(
         session.scalars(sa.select(Erasure).where(Erasure.device_id == device.id).order_by(Erasure.id))
     )
