@@ -81,9 +81,9 @@ def readiness_of(session: Session, device: Device) -> Readiness:
             "capacity_bytes": d.capacity_bytes,
             "erased": d.erased,
             "erasure_id": d.erasure.id if d.erasure is not None else None,
-            "status": "erased"
-            if d.erased
-            else ("erasure not verified" if d.erasure is not None else "needs a verified erasure"),
+            "current": d.current,
+            "removed": d.removal.outcome.value if d.removal is not None else None,
+            "status": _disk_status(d),
         }
         for d in statuses
     ]
@@ -99,3 +99,12 @@ def readiness_of(session: Session, device: Device) -> Readiness:
     else:
         verdict = "not ready: " + erasures.describe_problems(problems)
     return Readiness(device, ready, verdict, rows, disks, problems, missing)
+
+
+def _disk_status(disk: erasures.DiskStatus) -> str:
+    if disk.erased:
+        return "erased"
+    if disk.removal is not None:
+        return f"removed ({disk.removal.outcome.value})"
+    words = "erasure not verified" if disk.erasure is not None else "needs a verified erasure"
+    return words if disk.current else words + " (no longer in the latest scan: erase it, or record its removal)"

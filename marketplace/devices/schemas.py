@@ -250,6 +250,8 @@ class ReadinessDiskSchema(Schema):
     capacity_bytes = ma.fields.Integer(allow_none=True)
     erased = ma.fields.Boolean()
     erasure_id = ma.fields.Integer(allow_none=True)
+    current = ma.fields.Boolean(metadata={"description": "In the device's latest disk report"})
+    removed = ma.fields.String(allow_none=True, metadata={"description": "kept | destroyed | moved, when recorded"})
     status = ma.fields.String()
 
 

@@ -9,8 +9,8 @@ from flask.views import MethodView
 
 from marketplace.api.context import current_principal, current_session
 from marketplace.api.smorest import Blueprint
-from marketplace.erasures import evidence, pdf, schemas, service
-from marketplace.erasures.models import Erasure
+from marketplace.erasures import evidence, pdf, removals, schemas, service
+from marketplace.erasures.models import DiskRemoval, Erasure
 
 blp = Blueprint("erasures", __name__, url_prefix="/api/v1", description="Data erasure records and certificates")
 
@@ -58,6 +58,25 @@ class DeviceErasureEvidence(MethodView):
             disk_serial=form.get("disk_serial"),
             operator=form.get("operator"),
         )
+
+
+@blp.route("/devices/<int:device_id>/disk-removals")
+class DeviceDiskRemovals(MethodView):
+    @blp.response(200, schemas.DiskRemovalListSchema)
+    @blp.alt_response(404, description="No such device (or not yours)")
+    def get(self, device_id: int) -> dict[str, Any]:
+        """The disks recorded as taken out of the device, oldest first"""
+        return {"items": removals.list_removals(current_session(), current_principal(), device_id)}
+
+    @blp.arguments(schemas.DiskRemovalCreateSchema)
+    @blp.response(201, schemas.DiskRemovalSchema)
+    @blp.alt_response(403, description="Your role does not record this, or a bench token without erasures:write")
+    @blp.alt_response(404, description="No such device (or not yours)")
+    @blp.alt_response(409, description="The disk is already recorded as removed, or the device is not in hand")
+    @blp.alt_response(422, description="Not a disk of this device (the known ones are named), or a bad target")
+    def post(self, data: dict[str, Any], device_id: int) -> DiskRemoval:
+        """Record a disk as taken out of the device: kept, destroyed, or moved into another device"""
+        return removals.record_removal(current_session(), current_principal(), device_id, data)
 
 
 @blp.route("/erasures/<int:erasure_id>/evidence")

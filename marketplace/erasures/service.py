@@ -28,7 +28,7 @@ from marketplace.db import utcnow
 from marketplace.devices import lifecycle
 from marketplace.devices.models import Device, DeviceEvent, DeviceState, EventKind
 from marketplace.devices.passport import record_event
-from marketplace.erasures.models import Erasure, ErasureMethod, ErasureStandard
+from marketplace.erasures.models import DiskRemoval, Erasure, ErasureMethod, ErasureStandard
 from marketplace.errors import InvalidState, ValidationFailed
 from marketplace.members.access import BENCH_ROLES, Principal, require_org_role
 from marketplace.reports import service as reports
@@ -45,10 +45,17 @@ class DiskStatus:
     model: str | None
     capacity_bytes: int | None
     erasure: Erasure | None  # the latest verified erasure that counts, else the latest one, else None
+    removal: DiskRemoval | None = None  # recorded as taken out of the device since it was last seen
+    current: bool = True  # in the device's latest disk report
 
     @property
     def erased(self) -> bool:
         return self.erasure is not None and self.erasure.verified
+
+    @property
+    def accounted_for(self) -> bool:
+        """Erased with verification, or recorded as taken out (kept, destroyed, moved)."""
+        return self.erased or self.removal is not None
 
     @property
     def label(self) -> str:
@@ -65,7 +72,7 @@ class Certificate:
 
     @property
     def complete(self) -> bool:
-        return all(d.erased for d in self.disks)
+        return all(d.accounted_for for d in self.disks)
 
 
 def normalise_serial(serial: str) -> str:
@@ -205,7 +212,9 @@ def held_disks(session: Session, device: Device) -> tuple[DiagnosticReport | Non
     first, then each disk an earlier report saw that is not there any more (a disk pulled out
     still holds the data it held). ``(latest disk report, [(report id, identity)])``."""
     latest, current = reports.current_disks(session, device)
-    held: list[tuple[int, dict[str, Any]]] = [(latest.id, disk) for disk in current] if latest is not None else []
+    held: list[tuple[int, dict[str, Any]]] = (
+        [(latest.id, {**disk, "_seen_at": latest.created_at}) for disk in current] if latest is not None else []
+    )
     seen = {normalise_serial(str(d["serial"])) for _id, d in held if d.get("serial")}
     query = sa.select(DiagnosticReport).where(DiagnosticReport.device_id == device.id)
     since = _last_handover(session, device)
@@ -220,13 +229,12 @@ def held_disks(session: Session, device: Device) -> tuple[DiagnosticReport | Non
                 key = normalise_serial(str(identity["serial"]))
                 if key not in seen:
                     seen.add(key)
-                    held.append((report.id, dict(identity)))
+                    held.append((report.id, {**identity, "_seen_at": report.created_at}))
     return latest, held
 
 
 def disk_statuses(session: Session, device: Device) -> tuple[int | None, list[DiskStatus]]:
     report, held = held_disks(session, device)
-    disks = [disk for _report_id, disk in held]
     erasures: Sequence[Erasure] = list(
         session.scalars(sa.select(Erasure).where(Erasure.device_id == device.id).order_by(Erasure.id))
     )
@@ -234,8 +242,9 @@ def disk_statuses(session: Session, device: Device) -> tuple[int | None, list[Di
     if since is not None:
         since = since.astimezone(dt.UTC)
         erasures = [e for e in erasures if e.created_at >= since]
+    removals = latest_removals(session, device)
     statuses: list[DiskStatus] = []
-    for disk in disks:
+    for report_id, disk in held:
         serial = str(disk["serial"]) if disk.get("serial") else None
         mine = [
             e for e in erasures if serial is not None and normalise_serial(e.disk_serial) == normalise_serial(serial)
@@ -243,15 +252,27 @@ def disk_statuses(session: Session, device: Device) -> tuple[int | None, list[Di
         verified = [e for e in mine if e.verified]
         chosen = verified[-1] if verified else (mine[-1] if mine else None)
         capacity = disk.get("capacity_bytes")
+        removal = removals.get(normalise_serial(serial)) if serial is not None else None
+        seen_at = disk.get("_seen_at")
+        if removal is not None and isinstance(seen_at, dt.datetime) and seen_at > removal.created_at:
+            removal = None  # seen in the device again after its removal was recorded
         statuses.append(
             DiskStatus(
                 serial=serial,
                 model=disk.get("model"),
                 capacity_bytes=capacity if isinstance(capacity, int) else None,
                 erasure=chosen,
+                removal=removal,
+                current=report is not None and report_id == report.id,
             )
         )
     return (report.id if report is not None else None), statuses
+
+
+def latest_removals(session: Session, device: Device) -> dict[str, DiskRemoval]:
+    """The latest removal recorded for each disk serial of the device (normalised)."""
+    rows = session.scalars(sa.select(DiskRemoval).where(DiskRemoval.device_id == device.id).order_by(DiskRemoval.id))
+    return {normalise_serial(r.disk_serial): r for r in rows}
 
 
 def certificate(session: Session, principal: Principal | None, device_id: int) -> Certificate:
@@ -283,7 +304,7 @@ def listing_problems(session: Session, device: Device) -> dict[str, list[str]]:
     if device.grade in UNLISTABLE_GRADES:
         problems["grade"] = [f"Graded {device.grade} by its diagnostics: not reusable as it is."]
     _report_id, statuses = disk_statuses(session, device)
-    missing = [d.label for d in statuses if not d.erased]
+    missing = [d.label for d in statuses if not d.accounted_for]
     if missing:
         problems["disks"] = [f"{label}: no verified erasure" for label in missing]
     return problems
@@ -327,4 +348,4 @@ def all_disks_erased(session: Session, device: Device) -> bool:
 
     For the catalogue's "reconditionné" flag (décret 2022-190: diagnosed, checked and erased)."""
     _report_id, statuses = disk_statuses(session, device)
-    return all(d.erased for d in statuses)
+    return all(d.accounted_for for d in statuses)

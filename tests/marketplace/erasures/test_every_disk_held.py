@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from tests.api_helpers import auth
 from tests.marketplace.erasures.test_erasure_evidence_api import NVME_DONE, eraser_token, send
 from tests.marketplace.erasures.test_erasures_api import diagnosed_laptop
 from tests.marketplace.reports.helpers import (
@@ -42,3 +43,63 @@ def test_a_disk_missing_from_a_later_report_still_needs_its_erasure(
     hdparm = b'security_password: "p"\n\n/dev/sdb:\n Issuing SECURITY_ERASE_ENHANCED command, password="p", user=user\n'
     erased = send(client, device.id, token, hdparm, disk_serial=FAILING_ATA_SERIAL)
     assert erased.status_code == 201, erased.json
+
+
+def _two_disks_then_one(client: FlaskClient, db_session: Session, org: Org) -> int:
+    device = diagnosed_laptop(client, db_session, org, NVME_JSON, FAILING_ATA_TEXT, BATTERY_UPOWER)
+    assert upload(client, device.id, org.bench_token, NVME_JSON).status_code == 201
+    return device.id
+
+
+def test_a_disk_recorded_as_removed_no_longer_blocks_and_stays_on_the_certificate(
+    client: FlaskClient, db_session: Session, org: Org
+) -> None:
+    device_id = _two_disks_then_one(client, db_session, org)
+    other = diagnosed_laptop(client, db_session, org).id
+    token = eraser_token(client, org)
+    assert send(client, device_id, token, NVME_DONE.read_bytes(), disk_serial=NVME_SERIAL).status_code == 201
+    url = f"/api/v1/devices/{device_id}/disk-removals"
+
+    bad = [
+        ({"disk_serial": "NOT-HERE", "outcome": "kept"}, 422, "disk_serial"),
+        ({"disk_serial": FAILING_ATA_SERIAL, "outcome": "moved"}, 422, "moved_to_device_id"),
+        ({"disk_serial": FAILING_ATA_SERIAL, "outcome": "moved", "moved_to_device_id": device_id}, 422,
+         "moved_to_device_id"),
+        ({"disk_serial": FAILING_ATA_SERIAL, "outcome": "kept", "moved_to_device_id": other}, 422,
+         "moved_to_device_id"),
+        ({"disk_serial": FAILING_ATA_SERIAL, "outcome": "shredded"}, 422, "outcome"),
+    ]  # fmt: skip
+    for body, status, field in bad:
+        response = client.post(url, json=body, headers=auth(token))
+        assert response.status_code == status, (body, response.json)
+        assert field in response.json["errors"], (body, response.json)
+    assert client.get(url, headers=org.member.headers).json["items"] == []
+    assert client.post(url, json={"disk_serial": FAILING_ATA_SERIAL, "outcome": "kept"},
+                       headers=org.member.headers).status_code == 403  # fmt: skip
+
+    moved = client.post(
+        url,
+        json={"disk_serial": FAILING_ATA_SERIAL.lower(), "outcome": "moved", "moved_to_device_id": other,
+              "notes": "into the spare"},
+        headers=auth(token),
+    )  # fmt: skip
+    assert moved.status_code == 201, moved.json
+    assert moved.json["disk_serial"] == FAILING_ATA_SERIAL and moved.json["recorded_by_token_id"] is not None
+    again = client.post(url, json={"disk_serial": FAILING_ATA_SERIAL, "outcome": "kept"}, headers=auth(token))
+    assert again.status_code == 409 and "already recorded as removed (moved" in again.json["detail"]
+
+    certificate = client.get(f"/api/v1/devices/{device_id}/erasure-certificate", headers=org.member.headers).json
+    assert certificate["complete"] is True
+    rows = [(d["serial"], d["erased"], d["current"], (d["removal"] or {}).get("outcome")) for d in certificate["disks"]]
+    assert rows == [(NVME_SERIAL, True, True, None), (FAILING_ATA_SERIAL, False, False, "moved")]
+    readiness = client.get(f"/api/v1/devices/{device_id}/readiness", headers=auth(token)).json
+    assert readiness["ready"] is True and readiness["verdict"] == "ready to list"
+    assert readiness["disks"][1]["status"] == "removed (moved)"
+
+    # Seen in the device again after its removal: it needs its erasure again.
+    assert upload(client, device_id, org.bench_token, FAILING_ATA_TEXT).status_code == 201
+    readiness = client.get(f"/api/v1/devices/{device_id}/readiness", headers=auth(token)).json
+    assert readiness["ready"] is False
+    assert [d["serial"] for d in readiness["disks"] if d["status"] == "needs a verified erasure"] == [
+        FAILING_ATA_SERIAL
+    ]
