@@ -250,7 +250,8 @@ def scan(
     """Scan this machine: every disk's SMART data (smartctl -x -j via pySMART) and its battery.
 
     Reading disks needs root (sudo); the battery does not. --save keeps the raw files unchanged,
-    ready for `relife-bench upload`.
+    ready for `relife-bench upload`. With --json: one JSON line per disk and battery, or `[]` (and a
+    message on stderr) when none was read.
     """
     from diagnostics.battery import probe as battery_probe  # only scan needs them
     from diagnostics.smart import probe as smart_probe
@@ -289,6 +290,9 @@ def scan(
         for result in results:
             for line in result.lines():
                 _emit_json(line)
+        if not results:  # never nothing: a script reading stdout tells "none found" from "did not run"
+            _emit_json([])
+            _say("scan: nothing to report (no disk read, no battery found)")
     elif results:
         _print_table(results)
     if problems:

@@ -6,9 +6,6 @@ and the certificate lists every disk the laptop reported."""
 from __future__ import annotations
 
 import json
-import os
-import stat
-import sys
 from pathlib import Path
 
 import orjson
@@ -17,6 +14,7 @@ from click.testing import CliRunner
 
 from diagnostics.cli import cli as bench_cli
 from diagnostics.manual import checklist_template
+from tests import stand_in_smartctl
 from tests.api_helpers import PASSWORD, new_siret
 from tests.corpus_path import CORPUS
 from tests.marketplace.reports.helpers import BATTERY_UPOWER, NVME_JSON, NVME_SERIAL
@@ -25,29 +23,6 @@ from tests.marketplace.reports.test_bench_upload_live import LiveServer, live_se
 pytestmark = pytest.mark.concurrency
 
 NWIPE_LOG = CORPUS / "erasure/nwipe/pr325-loop44-erased.log"
-
-#: The stand-in: answers each smartctl call from a file named as pySMART's test data names them.
-STAND_IN = """#!{python}
-import os, pathlib, sys
-name = "_" + "_".join(sys.argv[1:]).replace("/", "_").replace(":", "_")
-path = pathlib.Path(os.environ["RELIFE_SMARTCTL_REPLAY"]) / name
-if not path.is_file():
-    sys.exit(2)
-sys.stdout.buffer.write(path.read_bytes())
-"""
-
-
-def stand_in_smartctl(tmp_path: Path, answers: dict[str, bytes]) -> dict[str, str]:
-    """A ``smartctl`` script on PATH replaying ``answers`` ({args joined: output}); the env to use."""
-    bin_dir, replay = tmp_path / "bin", tmp_path / "replay"
-    bin_dir.mkdir()
-    replay.mkdir()
-    script = bin_dir / "smartctl"
-    script.write_text(STAND_IN.format(python=sys.executable))
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    for args, content in answers.items():
-        (replay / ("_" + args.replace(" ", "_").replace("/", "_"))).write_bytes(content)
-    return {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "RELIFE_SMARTCTL_REPLAY": str(replay)}
 
 
 def _setup(server: LiveServer) -> tuple[str, dict[str, str], str]:
@@ -80,16 +55,14 @@ def _setup(server: LiveServer) -> tuple[str, dict[str, str], str]:
 def test_done_when(live_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     bench_token, device, admin_token = _setup(live_server)
     tag = device["asset_tag"]
-    env = stand_in_smartctl(
+    stand_in_smartctl.install(
         tmp_path,
+        monkeypatch,
         {
             "--scan-open": (CORPUS / "smart/pysmart/listingtests/linux_01/_--scan-open").read_bytes(),
             "-d nvme -x -j /dev/nvme0": NVME_JSON.read_bytes(),
         },
     )
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setattr("diagnostics.smart.probe.is_root", lambda: True)  # the bench runs it with sudo
     runner = CliRunner()
     api = ["--api", live_server.url, "--token", bench_token]
 
