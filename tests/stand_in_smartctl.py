@@ -25,7 +25,7 @@ path = pathlib.Path(os.environ["RELIFE_SMARTCTL_REPLAY"]) / name
 if not path.is_file():
     sys.exit(2)
 sys.stdout.buffer.write(path.read_bytes())
-sys.exit(int(os.environ.get("RELIFE_SMARTCTL_STATUS_" + name.strip("_").replace("-", "_").replace(".", "_"), "0")))
+
 """
 
 

@@ -277,3 +277,19 @@ class ReadinessSchema(Schema):
         metadata={"description": "The listing rule's problems by field (diagnosis, grade, disks)"},
     )
     missing = ma.fields.List(ma.fields.String())
+
+
+class SpecsMismatchSchema(Schema):
+    field = ma.fields.String()
+    registered = ma.fields.Raw()
+    measured = ma.fields.Raw()
+    message = ma.fields.String()
+
+
+class SpecsCheckSchema(Schema):
+    registered = ma.fields.Dict(metadata={"description": "The device's specs as registered"})
+    measured = ma.fields.Dict(
+        metadata={"description": "What the current disk reports measured (storage_gb, storage_type)"}
+    )
+    mismatches = ma.fields.List(ma.fields.Nested(SpecsMismatchSchema))
+    details = ma.fields.Dict(metadata={"description": "Disk models and types, battery design capacity (Wh)"})

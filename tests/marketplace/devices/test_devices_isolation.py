@@ -29,6 +29,9 @@ MATRIX: dict[str, tuple[str, str, Any, tuple[int, ...]]] = {
     # By asset tag, serial or label code: the same callers as reading the device (and its bench).
     "lookup_tag": ("GET", "/api/v1/devices/lookup?tag={tag}", None, (401, 200, 200, 200, 200, 404, 200, 200)),
     "lookup_serial": ("GET", "/api/v1/devices/lookup?serial={serial}", None, (401, 200, 200, 200, 200, 404, 200, 200)),
+    "specs_check": ("GET", "/api/v1/devices/{id}/specs-check", None, (401, 200, 200, 200, 200, 404, 200, 200)),
+    # Nothing measured yet: 409 for those allowed to change the device.
+    "specs_accept": ("POST", "/api/v1/devices/{id}/specs-check/accept", None, (401, 403, 409, 403, 409, 404, 403, 409)),
     "lookup_code": ("GET", "/api/v1/devices/lookup?code={code}", None, (401, 200, 200, 200, 200, 404, 200, 200)),
     "repair": ("POST", "/api/v1/devices/{id}/repairs", {"parts": ["fan"]}, (401, 403, 201, 201, 201, 404, 403, 201)),
     "repaired": ("POST", "/api/v1/devices/{id}/repairs/complete", {}, (401, 403, 200, 200, 200, 404, 403, 200)),
