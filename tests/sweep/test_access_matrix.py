@@ -192,6 +192,7 @@ def test_nothing_private_of_a_reaches_b(client: FlaskClient, world: MatrixWorld)
         "order_id": world.ids["order"],
         "loan_id": world.ids["loan"],
         "token_id": world.ids["token"],
+        "erasure_id": world.ids["erasure"],
     }
     seen = 0
     for path, item in spec["paths"].items():
