@@ -3,9 +3,11 @@ from a later report still needs its erasure, and the certificate lists it (issue
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from marketplace.erasures.models import DiskRemoval
 from tests.api_helpers import auth
 from tests.marketplace.erasures.test_erasure_evidence_api import NVME_DONE, eraser_token, send
 from tests.marketplace.erasures.test_erasures_api import diagnosed_laptop
@@ -16,6 +18,8 @@ from tests.marketplace.reports.helpers import (
     NVME_JSON,
     NVME_SERIAL,
     Org,
+    count,
+    make_staff,
     upload,
 )
 
@@ -103,3 +107,40 @@ def test_a_disk_recorded_as_removed_no_longer_blocks_and_stays_on_the_certificat
     assert [d["serial"] for d in readiness["disks"] if d["status"] == "needs a verified erasure"] == [
         FAILING_ATA_SERIAL
     ]
+
+
+@pytest.mark.parametrize(
+    ("who", "post", "get"),
+    [
+        ("admin", 201, 200),
+        ("lister", 201, 200),
+        ("technician", 201, 200),
+        ("member", 403, 200),
+        ("bench", 403, 403),  # diagnostics:upload only
+        ("eraser_bench", 201, 403),  # erasures:write: records, does not read lists
+        ("other_admin", 404, 404),
+        ("staff", 201, 200),
+        ("anonymous", 401, 401),
+    ],
+)
+def test_who_may_record_and_read_disk_removals(
+    client: FlaskClient, db_session: Session, org: Org, other_org: Org, who: str, post: int, get: int
+) -> None:
+    device_id = _two_disks_then_one(client, db_session, org)
+    headers = {
+        "admin": lambda: org.admin.headers,
+        "lister": lambda: org.lister.headers,
+        "technician": lambda: org.technician.headers,
+        "member": lambda: org.member.headers,
+        "bench": lambda: auth(org.bench_token),
+        "eraser_bench": lambda: auth(eraser_token(client, org)),
+        "other_admin": lambda: other_org.admin.headers,
+        "staff": lambda: make_staff(client, db_session).headers,
+        "anonymous": lambda: {},
+    }[who]()
+    url = f"/api/v1/devices/{device_id}/disk-removals"
+    before = count(db_session, DiskRemoval)
+    response = client.post(url, json={"disk_serial": FAILING_ATA_SERIAL, "outcome": "destroyed"}, headers=headers)
+    assert response.status_code == post, response.json
+    assert count(db_session, DiskRemoval) == before + (1 if post == 201 else 0)
+    assert client.get(url, headers=headers).status_code == get
