@@ -319,7 +319,8 @@ def scan(
     """Scan this machine: every disk's SMART data (smartctl -x -j via pySMART) and its battery.
 
     Reading disks needs root (sudo); the battery does not. --save keeps the raw files unchanged,
-    ready for `relife-bench upload`.
+    ready for `relife-bench upload`. With --json: one JSON line per disk and battery, or `[]` (and a
+    message on stderr) when none was read.
     """
     from diagnostics.battery import probe as battery_probe  # only scan needs them
     from diagnostics.smart import probe as smart_probe
@@ -358,6 +359,9 @@ def scan(
         for result in results:
             for line in result.lines():
                 _emit_json(line)
+        if not results:  # never nothing: a script reading stdout tells "none found" from "did not run"
+            _emit_json([])
+            _say("scan: nothing to report (no disk read, no battery found)")
     elif results:
         _print_table(results, lang)
     if problems:
@@ -488,22 +492,64 @@ def checklist(device_kind: str) -> None:
 # --- upload -------------------------------------------------------------------------------------
 
 
+api_option = click.option(
+    "--api", required=True, envvar="RELIFE_API", help="Base URL of the Relife API (env RELIFE_API)."
+)
+token_option = click.option(
+    "--token", required=True, envvar="RELIFE_TOKEN", help="Bench token rlf_… (env RELIFE_TOKEN)."
+)
+
+
+def device_options(command: Any) -> Any:
+    """--device ID | --tag TAG | --serial SERIAL: exactly one, resolved through the API's lookup."""
+    command = click.option("--serial", help="The device's serial number.")(command)
+    command = click.option("--tag", help="The asset tag on the device's label (RLF-000123).")(command)
+    return click.option("--device", "device_id", help="The device's id in the marketplace.")(command)
+
+
+def _resolve_device(api: str, token: str, device_id: str | None, tag: str | None, serial: str | None) -> str:
+    from diagnostics.upload import UploadError, find_device
+
+    given = [name for name, value in (("--device", device_id), ("--tag", tag), ("--serial", serial)) if value]
+    if len(given) != 1:
+        raise click.UsageError(
+            "give exactly one of --device, --tag, --serial" + (f" (got {', '.join(given)})" if given else "")
+        )
+    if device_id:
+        return device_id
+    try:
+        device = find_device(api, token, tag=tag, serial=serial, retries=2)
+    except UploadError as exc:
+        raise click.ClickException(f"cannot find the device: {exc}") from exc
+    return str(device["id"])
+
+
 @cli.command()
-@click.option("--api", required=True, envvar="RELIFE_API", help="Base URL of the Relife API (env RELIFE_API).")
-@click.option("--token", required=True, envvar="RELIFE_TOKEN", help="Bench token rlf_… (env RELIFE_TOKEN).")
-@click.option("--device", "device_id", required=True, help="The device's id in the marketplace.")
+@api_option
+@token_option
+@device_options
 @click.option("--retries", default=4, show_default=True, type=click.IntRange(0, 10), help="Retries on errors.")
 @files_argument
 @json_option
 @quiet_option
-def upload(api: str, token: str, device_id: str, retries: int, files: tuple[Path, ...], as_json: bool) -> None:
+def upload(
+    api: str,
+    token: str,
+    device_id: str | None,
+    tag: str | None,
+    serial: str | None,
+    retries: int,
+    files: tuple[Path, ...],
+    as_json: bool,
+) -> None:
     """Send raw reports (e.g. a `scan --save` folder) to the API, which re-grades them.
 
     Network errors and 5xx answers are retried with backoff; a refusal (4xx) is shown with the
-    server's problem details.
+    server's problem details. Then says what the device still needs to be listed (see `status`).
     """
-    from diagnostics.upload import UploadError, UploadFile, upload_reports
+    from diagnostics.upload import UploadError, UploadFile, device_readiness, upload_reports
 
+    device_id = _resolve_device(api, token, device_id, tag, serial)
     paths = [p for p in expand_files(files) if str(p) != "-"]
     uploads: list[UploadFile] = []
     for path in paths:
@@ -523,13 +569,150 @@ def upload(api: str, token: str, device_id: str, retries: int, files: tuple[Path
         answer = upload_reports(api, token, device_id, uploads, retries=retries, on_retry=on_retry)
     except UploadError as exc:
         raise click.ClickException(f"upload failed: {exc}") from exc
+    try:
+        readiness = device_readiness(api, token, device_id, retries=retries)
+    except UploadError as exc:
+        _say(f"could not read what the device still needs: {exc}")
+        readiness = None
     if as_json:
-        _emit_json(answer)
+        _emit_json({**answer, "readiness": readiness} if isinstance(answer, dict) else answer)
         return
-    click.echo(f"uploaded {len(uploads)} file(s) for device {device_id}")
+    duplicate = isinstance(answer, dict) and answer.get("duplicate")
+    if duplicate:
+        click.echo(
+            f"already sent: these {len(uploads)} file(s) are report {answer.get('id')} of device {device_id}; "
+            "nothing new was stored"
+        )
+    else:
+        click.echo(f"uploaded {len(uploads)} file(s) for device {device_id}")
     grade_value, health_value = _answer_grade(answer)
     if grade_value:
         click.echo(f"server grade: {grade_value}" + (f" ({health_value})" if health_value else ""))
+    if readiness is not None:
+        _print_readiness(readiness)
+
+
+# --- status -------------------------------------------------------------------------------------
+
+
+@cli.command()
+@api_option
+@token_option
+@device_options
+@json_option
+@quiet_option
+def status(api: str, token: str, device_id: str | None, tag: str | None, serial: str | None, as_json: bool) -> None:
+    """What the device still needs to be listed: its reports by kind, the checklist, and the
+    erasure of each of its disks. Says "ready to list" when nothing is missing."""
+    from diagnostics.upload import UploadError, device_readiness
+
+    device_id = _resolve_device(api, token, device_id, tag, serial)
+    try:
+        readiness = device_readiness(api, token, device_id)
+    except UploadError as exc:
+        raise click.ClickException(f"cannot read the device's status: {exc}") from exc
+    if as_json:
+        _emit_json(readiness)
+    else:
+        _print_readiness(readiness)
+
+
+def _print_readiness(readiness: Any) -> None:
+    device = readiness.get("device") or {}
+    click.echo(
+        f"device {device.get('id')} {device.get('asset_tag')}: {device.get('make')} {device.get('model')} "
+        f"({device.get('kind')}), {device.get('state')}" + (f", grade {device['grade']}" if device.get("grade") else "")
+    )
+    for row in readiness.get("reports") or []:
+        if row.get("present"):
+            state = f"in (report {row.get('report_id')})"
+        elif row.get("waived_by_checklist"):
+            state = "not needed (the checklist records the part)"
+        elif row.get("required"):
+            state = "MISSING"
+        else:
+            state = "none (not required)"
+        click.echo(f"  {row.get('kind')}: {state}")
+    disks = readiness.get("disks") or []
+    if not disks:
+        click.echo("  disks: none reported")
+    for disk in disks:
+        label = disk.get("serial") or "(no serial)"
+        if disk.get("model"):
+            label += f" ({disk['model']})"
+        click.echo(f"  disk {label}: {disk.get('status')}")
+    verdict = str(readiness.get("verdict") or "")
+    click.echo(("READY TO LIST" if readiness.get("ready") else "NOT READY") + f": {verdict}")
+
+
+# --- erase --------------------------------------------------------------------------------------
+
+
+@cli.command()
+@api_option
+@token_option
+@device_options
+@click.option("--disk", "disk_serial", help="The disk's serial, where the tool's output does not name it.")
+@click.option(
+    "--evidence",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The wiping tool's output: nwipe's log, `nvme sanitize-log`, or hdparm's secure-erase output.",
+)
+@click.option("--operator", help="Who ran the wipe (for the certificate).")
+@json_option
+@quiet_option
+def erase(
+    api: str,
+    token: str,
+    device_id: str | None,
+    tag: str | None,
+    serial: str | None,
+    disk_serial: str | None,
+    evidence: Path,
+    operator: str | None,
+    as_json: bool,
+) -> None:
+    """Record one disk's erasure from the evidence the wiping tool left.
+
+    The evidence is read here first (a failed or unfinished wipe is not sent) and sent unchanged:
+    the server reads it again itself and keeps it with the record. Needs a bench token with the
+    erasures:write scope.
+    """
+    from diagnostics.erasure import parse_evidence
+    from diagnostics.upload import UploadError, UploadFile, device_readiness, send_erasure_evidence
+
+    try:
+        content = evidence.read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"{evidence}: cannot read the file: {exc.strerror or exc}") from exc
+    try:
+        parsed = parse_evidence(content, str(evidence))
+    except ParseError as exc:
+        raise click.ClickException(f"{evidence}: {exc.reason}") from exc
+    if not parsed.succeeded:
+        raise click.ClickException(f"{parsed.tool} does not report a completed erasure: {parsed.outcome}")
+    device_id = _resolve_device(api, token, device_id, tag, serial)
+    try:
+        record = send_erasure_evidence(
+            api, token, device_id, UploadFile(evidence.name, content), disk_serial=disk_serial, operator=operator
+        )
+    except UploadError as exc:
+        raise click.ClickException(f"erasure not recorded: {exc}") from exc
+    try:
+        readiness = device_readiness(api, token, device_id)
+    except UploadError:
+        readiness = None
+    if as_json:
+        _emit_json({"erasure": record, "readiness": readiness})
+        return
+    click.echo(
+        f"erasure {record.get('id')} recorded for disk {record.get('disk_serial')}: {record.get('method')} "
+        f"({record.get('tool')}{' ' + record['tool_method'] if record.get('tool_method') else ''}), "
+        + ("verified" if record.get("verified") else "NOT verified")
+    )
+    if readiness is not None:
+        _print_readiness(readiness)
 
 
 def _answer_grade(answer: Any) -> tuple[str | None, str | None]:

@@ -56,17 +56,28 @@ def files_from_paths(paths: Sequence[Path]) -> list[UploadFile]:
     return [UploadFile(p.name, p.read_bytes()) for p in paths]
 
 
-def diagnostics_url(api: str, device_id: str) -> str:
+def api_url(api: str, path: str) -> str:
+    """``path`` (starting with /, after /api/v1) under the API's base URL, with or without /api/v1."""
     base = api.rstrip("/")
     if base.endswith("/api/v1"):
         base = base[: -len("/api/v1")]
-    return f"{base}/api/v1/devices/{urllib.parse.quote(str(device_id), safe='')}/diagnostics"
+    return f"{base}/api/v1{path}"
 
 
-def encode_multipart(files: Sequence[UploadFile], field: str = "files") -> tuple[bytes, str]:
+def diagnostics_url(api: str, device_id: str) -> str:
+    return api_url(api, f"/devices/{urllib.parse.quote(str(device_id), safe='')}/diagnostics")
+
+
+def encode_multipart(
+    files: Sequence[UploadFile], field: str = "files", fields: Mapping[str, str] | None = None
+) -> tuple[bytes, str]:
     """The body and the Content-Type of a multipart/form-data request (RFC 7578)."""
     boundary = "relife-" + secrets.token_hex(16)
     parts: list[bytes] = []
+    for name, value in (fields or {}).items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value.encode() + b"\r\n"
+        )
     for f in files:
         filename = f.name.replace("\\", "_").replace('"', "_").replace("\r", "_").replace("\n", "_")
         ctype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
@@ -102,19 +113,53 @@ def upload_reports(
     """
     if not files:
         raise UploadError("nothing to upload")
-    url = diagnostics_url(api, device_id)
+    body, content_type = encode_multipart(files)
+    return request_json(
+        api,
+        token,
+        "POST",
+        f"/devices/{urllib.parse.quote(str(device_id), safe='')}/diagnostics",
+        body=body,
+        content_type=content_type,
+        retries=retries,
+        backoff=backoff,
+        timeout=timeout,
+        sleep=sleep,
+        on_retry=on_retry,
+    )
+
+
+def request_json(
+    api: str,
+    token: str,
+    method: str,
+    path: str,
+    *,
+    query: Mapping[str, str] | None = None,
+    body: bytes | None = None,
+    content_type: str | None = None,
+    retries: int = DEFAULT_RETRIES,
+    backoff: float = DEFAULT_BACKOFF,
+    timeout: float = DEFAULT_TIMEOUT,
+    sleep: Callable[[float], None] = time.sleep,
+    on_retry: Callable[[int, str, float], None] | None = None,
+) -> Any:
+    """One API call with the bench token; the JSON answer, or ``UploadError`` (see the module docstring)."""
+    url = api_url(api, path)
+    if query:
+        url += "?" + urllib.parse.urlencode(query)
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise UploadError(f"--api must be an http(s) URL, got {api!r}")
-    body, content_type = encode_multipart(files)
     headers = {
         "Authorization": f"Bearer {token}",
-        "Content-Type": content_type,
         "Accept": "application/json, application/problem+json",
         "User-Agent": "relife-bench",
     }
+    if content_type is not None:
+        headers["Content-Type"] = content_type
     attempt = 0
     while True:
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+        request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - scheme checked
                 payload = response.read()
@@ -140,6 +185,36 @@ def upload_reports(
         if on_retry is not None:
             on_retry(attempt, reason, delay)
         sleep(delay)
+
+
+def find_device(api: str, token: str, *, tag: str | None = None, serial: str | None = None, **kwargs: Any) -> Any:
+    """The device with this asset tag or serial (``GET /devices/lookup``), as the API shows it."""
+    query = {"tag": tag} if tag is not None else {"serial": serial or ""}
+    return request_json(api, token, "GET", "/devices/lookup", query=query, **kwargs)
+
+
+def device_readiness(api: str, token: str, device_id: str, **kwargs: Any) -> Any:
+    """What the device still needs to be listed (``GET /devices/{id}/readiness``)."""
+    return request_json(
+        api, token, "GET", f"/devices/{urllib.parse.quote(str(device_id), safe='')}/readiness", **kwargs
+    )
+
+
+def send_erasure_evidence(
+    api: str,
+    token: str,
+    device_id: str,
+    evidence: UploadFile,
+    *,
+    disk_serial: str | None = None,
+    operator: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Record one disk's erasure from the wiping tool's output (the server re-reads it)."""
+    fields = {k: v for k, v in (("disk_serial", disk_serial), ("operator", operator)) if v}
+    body, content_type = encode_multipart([evidence], field="evidence", fields=fields)
+    path = f"/devices/{urllib.parse.quote(str(device_id), safe='')}/erasures/evidence"
+    return request_json(api, token, "POST", path, body=body, content_type=content_type, **kwargs)
 
 
 def problem_message(status: int, raw: bytes, content_type: str = "") -> str:

@@ -126,6 +126,8 @@ class EventKind(enum.StrEnum):
     REGRADED = "regraded"
     RETIRED = "retired"
     IMPORTED = "imported"
+    DISK_REMOVED = "disk_removed"  # a disk taken out of the device: kept, destroyed or moved
+    SPECS_MISMATCH = "specs_mismatch"  # a measured value differs from the registered specs
 
 
 class DeviceEvent(Base):

@@ -114,6 +114,9 @@ PUBLIC_VIEWS: Mapping[EventKind, PublicView] = {
     EventKind.REPAIR_STARTED: PublicView(data={"parts": None}),
     EventKind.REPAIRED: PublicView(data={"parts": None}),
     EventKind.RETIRED: PublicView(),
+    # Recorded private (serials, the owner's inventory); nothing of them would show if made public.
+    EventKind.DISK_REMOVED: PublicView(),
+    EventKind.SPECS_MISMATCH: PublicView(),
 }
 
 #: Spec keys never shown publicly, at any depth: identifiers of the hardware.

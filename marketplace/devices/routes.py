@@ -8,7 +8,7 @@ from flask.views import MethodView
 
 from marketplace.api.context import current_principal, current_session
 from marketplace.api.smorest import Blueprint
-from marketplace.devices import schemas, service
+from marketplace.devices import lookup, readiness, schemas, service, specs_check
 from marketplace.devices.models import Device
 
 blp = Blueprint("devices", __name__, url_prefix="/api/v1", description="Devices, their lifecycle and passport")
@@ -36,6 +36,57 @@ class Devices(MethodView):
     def post(self, data: dict[str, Any]) -> tuple[Device, dict[str, str]]:
         """Register a device (asset tag generated when absent)"""
         device = service.create_device(current_session(), current_principal(), **data)
+        return device, _etag(device)
+
+
+@blp.route("/devices/lookup")
+class DeviceLookup(MethodView):
+    @blp.arguments(schemas.DeviceLookupArgsSchema, location="query")
+    @blp.response(200, schemas.DeviceSchema, headers=schemas.ETAG_HEADER)
+    @blp.alt_response(401, description="No token")
+    @blp.alt_response(404, description="No device with this tag, serial or code in your organisations")
+    @blp.alt_response(409, description="The tag or serial names devices of several of your organisations")
+    @blp.alt_response(422, description="Not exactly one of tag, serial, code; or not a device code")
+    def get(self, args: dict[str, Any]) -> tuple[Device, dict[str, str]]:
+        """Find a device by asset tag, serial or its label's code (members and bench tokens)"""
+        device = lookup.lookup_device(current_session(), current_principal(), **args)
+        return device, _etag(device)
+
+
+@blp.route("/devices/<int:device_id>/readiness")
+class DeviceReadiness(MethodView):
+    @blp.response(200, schemas.ReadinessSchema)
+    @blp.alt_response(401, description="No token")
+    @blp.alt_response(404, description="No such device, or not in your organisations")
+    def get(self, device_id: int) -> readiness.Readiness:
+        """What the device still needs to be listed: reports by kind, checklist, erasure of each disk"""
+        return readiness.readiness(current_session(), current_principal(), device_id)
+
+
+@blp.route("/devices/<int:device_id>/specs-check")
+class DeviceSpecsCheck(MethodView):
+    @blp.response(200, schemas.SpecsCheckSchema)
+    @blp.alt_response(401, description="No token")
+    @blp.alt_response(404, description="No such device, or not in your organisations")
+    def get(self, device_id: int) -> Any:
+        """The registered specs against what the diagnostics measured, with each mismatch"""
+        return specs_check.specs_check(current_session(), current_principal(), device_id)
+
+
+@blp.route("/devices/<int:device_id>/specs-check/accept")
+class DeviceSpecsAccept(MethodView):
+    @blp.arguments(schemas.IfMatchSchema, location="headers")
+    @blp.response(200, schemas.DeviceSchema, headers=schemas.ETAG_HEADER)
+    @blp.alt_response(403, description="Your role does not allow changing devices, or a bench token")
+    @blp.alt_response(404, description="No such device, or not in your organisations")
+    @blp.alt_response(409, description="Nothing measured yet, or the device cannot change (sold, retired)")
+    @blp.alt_response(412, description="If-Match is stale: the device changed since you read it")
+    @blp.alt_response(428, description="If-Match missing")
+    def post(self, precondition: dict[str, Any], device_id: int) -> Any:
+        """Take the measured values (storage size and type) into the device's specs; needs `If-Match`"""
+        device = specs_check.accept_measured(
+            current_session(), current_principal(), device_id, expected_version=precondition["expected_version"]
+        )
         return device, _etag(device)
 
 

@@ -224,3 +224,72 @@ class PassportPageSchema(Schema):
     view = ma.fields.String(metadata={"description": "full (owning organisation, staff) or public"})
     items = ma.fields.List(ma.fields.Nested(PassportEventSchema))
     next_cursor = ma.fields.String(allow_none=True)
+
+
+class DeviceLookupArgsSchema(Schema):
+    tag = ma.fields.String(validate=ma.validate.Length(min=1, max=64), metadata={"description": "Asset tag"})
+    serial = ma.fields.String(validate=ma.validate.Length(min=1, max=120), metadata={"description": "Serial number"})
+    code = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=300),
+        metadata={"description": "The label's code, typed (any case, spaces, dashes) or its QR content (…/d/<code>)"},
+    )
+    organisation_id = ma.fields.Integer(metadata={"description": "When a tag or serial names devices of several"})
+
+
+class ReadinessReportSchema(Schema):
+    kind = ma.fields.String(metadata={"description": "disk | battery | checklist"})
+    required = ma.fields.Boolean(metadata={"description": "Needed for the device's kind"})
+    present = ma.fields.Boolean()
+    report_id = ma.fields.Integer(allow_none=True)
+    waived_by_checklist = ma.fields.Boolean()
+
+
+class ReadinessDiskSchema(Schema):
+    serial = ma.fields.String(allow_none=True)
+    model = ma.fields.String(allow_none=True)
+    capacity_bytes = ma.fields.Integer(allow_none=True)
+    erased = ma.fields.Boolean()
+    erasure_id = ma.fields.Integer(allow_none=True)
+    current = ma.fields.Boolean(metadata={"description": "In the device's latest disk report"})
+    removed = ma.fields.String(allow_none=True, metadata={"description": "kept | destroyed | moved, when recorded"})
+    status = ma.fields.String()
+
+
+class ReadinessDeviceSchema(Schema):
+    id = ma.fields.Integer()
+    asset_tag = ma.fields.String()
+    kind = ma.fields.Enum(DeviceKind, by_value=True)
+    make = ma.fields.String()
+    model = ma.fields.String()
+    state = ma.fields.Enum(DeviceState, by_value=True)
+    grade = ma.fields.String(allow_none=True)
+
+
+class ReadinessSchema(Schema):
+    device = ma.fields.Nested(ReadinessDeviceSchema)
+    ready = ma.fields.Boolean(metadata={"description": "May be listed now"})
+    verdict = ma.fields.String(metadata={"description": "In words: 'ready to list', or what is missing"})
+    reports = ma.fields.List(ma.fields.Nested(ReadinessReportSchema))
+    disks = ma.fields.List(ma.fields.Nested(ReadinessDiskSchema))
+    problems = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        metadata={"description": "The listing rule's problems by field (diagnosis, grade, disks)"},
+    )
+    missing = ma.fields.List(ma.fields.String())
+
+
+class SpecsMismatchSchema(Schema):
+    field = ma.fields.String()
+    registered = ma.fields.Raw()
+    measured = ma.fields.Raw()
+    message = ma.fields.String()
+
+
+class SpecsCheckSchema(Schema):
+    registered = ma.fields.Dict(metadata={"description": "The device's specs as registered"})
+    measured = ma.fields.Dict(
+        metadata={"description": "What the current disk reports measured (storage_gb, storage_type)"}
+    )
+    mismatches = ma.fields.List(ma.fields.Nested(SpecsMismatchSchema))
+    details = ma.fields.Dict(metadata={"description": "Disk models and types, battery design capacity (Wh)"})

@@ -112,9 +112,18 @@ def render(content: dict[str, Any], digest: str, verify_url: str, lang: str) -> 
             w.heading(t("cert.disk", n=n, model=disk["model"] or t("cert.unknown_model")))
             w.field(t("cert.capacity"), capacity(lang, disk["capacity_bytes"]))
             w.field(t("cert.serial"), disk["serial"] or "—")
+            if not disk["in_device"]:
+                w.field(t("cert.in_device"), t("cert.not_in_device"))
+            removal = disk["removal"]
+            if removal is not None:
+                w.field(
+                    t("cert.removal"),
+                    t(f"cert.removal.{removal['outcome']}") + " – " + _moment(lang, removal["removed_at"]),
+                )
             erasure = disk["erasure"]
             if erasure is None:
-                w.field(t("cert.method"), t("cert.no_erasure"))
+                if removal is None:
+                    w.field(t("cert.method"), t("cert.no_erasure"))
                 continue
             w.field(t("cert.method"), text(lang, f"method.{erasure['method']}"))
             w.field(t("cert.standard"), erasure["standard"].upper().replace("-", " ", 1))
@@ -123,6 +132,11 @@ def render(content: dict[str, Any], digest: str, verify_url: str, lang: str) -> 
             detail = erasure["verification_method"]
             w.field(t("cert.verification"), f"{verified} ({detail})" if detail else verified)
             w.field(t("cert.operator"), erasure["operator"] or t("cert.not_recorded"))
+            evidence = erasure.get("evidence")
+            if evidence is not None:
+                verdict = evidence["outcome"] or "—"
+                w.field(t("cert.evidence"), f"{evidence['filename'] or evidence['format']} – {verdict}")
+                w.field(t("cert.evidence_sha256"), evidence["sha256"])
             w.field(
                 t("cert.dates"),
                 f"{_moment(lang, erasure['started_at'])} – {_moment(lang, erasure['finished_at'])}",

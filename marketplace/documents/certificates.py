@@ -10,8 +10,10 @@
   field of erasures (e.g. their evidence) is added there.
 * **Issue**: the PDF route issues a certificate for what is recorded now, or gives back the latest
   one when the records it names are unchanged (same report, same erasures, still verifying).
-* **Verify**: the content is rebuilt from the stored records (the report's disks, the erasure
-  rows by id, the device and organisation) and its digest compared with the one stored at issue:
+* **Disks**: every disk the device held since its last handover (``erasures.disk_statuses``),
+  each with its erasure or its removal from the device.
+* **Verify**: the content is rebuilt from the stored records (the disks the row names, the
+  erasure and removal rows by id, the device and organisation) and its digest compared with the one stored at issue:
   a record changed since ("altered") does not verify. A digest given with the number (the QR code
   carries it) must also equal the stored one: a PDF edited to show other content, or whose digest
   was changed, does not verify.
@@ -38,10 +40,9 @@ from marketplace.devices.codes import ALPHABET
 from marketplace.devices.models import Device
 from marketplace.documents.models import ErasureCertificate
 from marketplace.erasures import service as erasures
-from marketplace.erasures.models import Erasure
+from marketplace.erasures.models import DiskRemoval, Erasure
 from marketplace.members.access import Principal
 from marketplace.members.models import Organisation
-from marketplace.reports import service as reports
 
 NUMBER_LENGTH = 12
 NUMBER_PATTERN = re.compile(rf"[{ALPHABET}]{{{NUMBER_LENGTH}}}")
@@ -89,7 +90,7 @@ def _iso(moment: dt.datetime | None) -> str | None:
 def disk_entry(status: erasures.DiskStatus) -> dict[str, Any]:
     """One disk of a certificate: its identity from the diagnostics, its erasure from the record.
     THE place where an erasure's fields enter a certificate (and so its digest)."""
-    erasure = status.erasure
+    erasure, removal = status.erasure, status.removal
     return {
         "serial": status.serial,
         "model": status.model,
@@ -109,6 +110,24 @@ def disk_entry(status: erasures.DiskStatus) -> dict[str, Any]:
             "verified": erasure.verified,
             "verification_method": erasure.verification_method,
             "operator": erasure.operator,
+            "evidence": None
+            if erasure.evidence_sha256 is None
+            else {
+                "filename": erasure.evidence_filename,
+                "format": erasure.evidence_format,
+                "sha256": erasure.evidence_sha256,
+                "tool_method": erasure.tool_method,
+                "outcome": erasure.outcome,
+            },
+        },
+        "in_device": status.current,
+        "removal": None
+        if removal is None
+        else {
+            "id": removal.id,
+            "outcome": removal.outcome.value,
+            "moved_to_device_id": removal.moved_to_device_id,
+            "removed_at": _iso(removal.removed_at),
         },
     }
 
@@ -139,7 +158,7 @@ def certificate_content(
         },
         "report_id": report_id,
         "disks": entries,
-        "complete": all(d.erased for d in disks),
+        "complete": all(d.accounted_for for d in disks),
     }
 
 
@@ -149,27 +168,45 @@ def digest(content: dict[str, Any], secret_key: str) -> str:
     return hmac.new(key, canonical, hashlib.sha256).hexdigest()
 
 
+def disk_reference(status: erasures.DiskStatus) -> dict[str, Any]:
+    """How a certificate row names one disk: what identifies it, and the records chosen for it."""
+    return {
+        "serial": status.serial,
+        "model": status.model,
+        "capacity_bytes": status.capacity_bytes,
+        "current": status.current,
+        "erasure_id": status.erasure.id if status.erasure is not None else None,
+        "removal_id": status.removal.id if status.removal is not None else None,
+    }
+
+
 def _rebuild(session: Session, row: ErasureCertificate) -> dict[str, Any] | None:
     """The content of ``row`` rebuilt from the records it names (None if one is gone)."""
     device = session.get(Device, row.device_id)
     organisation = session.get(Organisation, row.organisation_id)
     if device is None or organisation is None:
         return None
-    disks: list[dict[str, Any]] = []
-    if row.report_id is not None:
-        report, disks = reports.current_disks(session, device, up_to_id=row.report_id)
-        if report is None or report.id != row.report_id:
-            return None
-    if len(disks) != len(row.erasure_ids):
-        return None
-    wanted = [i for i in row.erasure_ids if i is not None]
-    found = {e.id: e for e in session.scalars(sa.select(Erasure).where(Erasure.id.in_(wanted)))} if wanted else {}
     statuses = []
-    for disk, erasure_id in zip(disks, row.erasure_ids, strict=True):
-        erasure = found.get(erasure_id) if erasure_id is not None else None
-        if erasure_id is not None and (erasure is None or erasure.device_id != device.id):
-            return None
-        statuses.append(erasures.disk_status(disk, erasure))
+    for reference in row.disks:
+        erasure = removal = None
+        if reference["erasure_id"] is not None:
+            erasure = session.get(Erasure, reference["erasure_id"])
+            if erasure is None or erasure.device_id != device.id:
+                return None
+        if reference["removal_id"] is not None:
+            removal = session.get(DiskRemoval, reference["removal_id"])
+            if removal is None or removal.device_id != device.id:
+                return None
+        statuses.append(
+            erasures.DiskStatus(
+                serial=reference["serial"],
+                model=reference["model"],
+                capacity_bytes=reference["capacity_bytes"],
+                erasure=erasure,
+                removal=removal,
+                current=reference["current"],
+            )
+        )
     return certificate_content(
         number=row.number,
         issued_at=row.issued_at,
@@ -184,14 +221,14 @@ def issue(session: Session, principal: Principal | None, device_id: int, secret_
     """The device's certificate for what is recorded now (same access as the certificate)."""
     current = erasures.certificate(session, principal, device_id)
     device = current.device
-    erasure_ids = [d.erasure.id if d.erasure is not None else None for d in current.disks]
+    references = [disk_reference(d) for d in current.disks]
     latest = session.scalar(
         sa.select(ErasureCertificate)
         .where(ErasureCertificate.device_id == device.id)
         .order_by(ErasureCertificate.id.desc())
         .limit(1)
     )
-    if latest is not None and latest.report_id == current.report_id and list(latest.erasure_ids) == erasure_ids:
+    if latest is not None and latest.report_id == current.report_id and list(latest.disks) == references:
         content = _rebuild(session, latest)
         if content is not None and hmac.compare_digest(digest(content, secret_key), latest.digest):
             return Issued(latest, content)
@@ -211,7 +248,7 @@ def issue(session: Session, principal: Principal | None, device_id: int, secret_
         device_id=device.id,
         organisation_id=organisation.id,
         report_id=current.report_id,
-        erasure_ids=erasure_ids,
+        disks=references,
         digest=digest(content, secret_key),
         issued_at=issued_at,
         issued_by_user_id=principal.user_id if principal is not None else None,

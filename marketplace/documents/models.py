@@ -16,8 +16,10 @@ class ErasureCertificate(Base):
     """One issued certificate. ``number`` is random (``documents.certificates``): the verification
     page is public, so a number must not be guessable nor tell how many certificates exist.
 
-    ``report_id`` and ``erasure_ids`` (one per disk of that report, ``None`` for a disk without
-    erasure) name the records the content was built from; ``digest`` is the HMAC of that content
+    ``report_id`` is the latest disk report then; ``disks`` lists every disk the certificate covers
+    (each disk the device held since its last handover: identity, whether it was still in the
+    device, and the ids of the erasure and removal records chosen for it) and so names the
+    records the content was built from; ``digest`` is the HMAC of that content
     at issue time. Verification rebuilds the content from those records and compares."""
 
     __tablename__ = "erasure_certificates"
@@ -27,7 +29,7 @@ class ErasureCertificate(Base):
     device_id: Mapped[int] = mapped_column(sa.ForeignKey("devices.id", ondelete="CASCADE"), index=True)
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
     report_id: Mapped[int | None]
-    erasure_ids: Mapped[list[Any]]
+    disks: Mapped[list[Any]]
     digest: Mapped[str] = mapped_column(sa.String(64))
     issued_at: Mapped[dt.datetime]
     issued_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 
 from marketplace.api.smorest import Schema
-from marketplace.erasures.models import ErasureMethod, ErasureStandard
-from marketplace.reports.schemas import Text
+from marketplace.erasures.models import ErasureMethod, ErasureStandard, RemovalOutcome
+from marketplace.reports.schemas import Text, UploadedFileField
 
 _STANDARDS = ", ".join(s.value for s in ErasureStandard)
 
@@ -49,6 +49,12 @@ class ErasureSchema(Schema):
     verification_method = Text(allow_none=True)
     operator = Text(allow_none=True)
     recorded_by_user_id = ma.fields.Integer(allow_none=True)
+    recorded_by_token_id = ma.fields.Integer(allow_none=True, metadata={"description": "The bench token, if one did"})
+    tool_method = Text(allow_none=True, metadata={"description": "The tool's name for what it did"})
+    outcome = Text(allow_none=True, metadata={"description": "The tool's own verdict, word for word"})
+    evidence_filename = Text(allow_none=True)
+    evidence_sha256 = Text(allow_none=True)
+    evidence_format = Text(allow_none=True, metadata={"description": "nwipe | nvme-sanitize-log | hdparm"})
     report_id = ma.fields.Integer(allow_none=True, metadata={"description": "The report the disk was matched in"})
     created_at = ma.fields.AwareDateTime()
 
@@ -69,12 +75,45 @@ class CertificateDeviceSchema(Schema):
     organisation_name = Text(attribute="organisation.name")
 
 
+class DiskRemovalCreateSchema(Schema):
+    disk_serial = Text(required=True, validate=ma.validate.Length(min=1, max=120))
+    outcome = ma.fields.Enum(
+        RemovalOutcome, by_value=True, required=True, metadata={"description": "kept | destroyed | moved"}
+    )
+    moved_to_device_id = ma.fields.Integer(
+        allow_none=True, strict=True, metadata={"description": "With outcome moved: the device it went into"}
+    )
+    removed_at = ma.fields.AwareDateTime(metadata={"description": "Defaults to now"})
+    notes = Text(validate=ma.validate.Length(max=2000), allow_none=True)
+
+
+class DiskRemovalSchema(Schema):
+    id = ma.fields.Integer(dump_only=True)
+    device_id = ma.fields.Integer()
+    disk_serial = Text()
+    disk_model = Text(allow_none=True)
+    outcome = ma.fields.Enum(RemovalOutcome, by_value=True)
+    moved_to_device_id = ma.fields.Integer(allow_none=True)
+    removed_at = ma.fields.AwareDateTime()
+    notes = Text(allow_none=True)
+    recorded_by_user_id = ma.fields.Integer(allow_none=True)
+    recorded_by_token_id = ma.fields.Integer(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+
+
+class DiskRemovalListSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(DiskRemovalSchema))
+
+
 class CertificateDiskSchema(Schema):
     serial = Text(allow_none=True)
     model = Text(allow_none=True)
     capacity_bytes = ma.fields.Integer(allow_none=True)
     erased = ma.fields.Boolean()
+    accounted_for = ma.fields.Boolean(metadata={"description": "Erased with verification, or recorded as removed"})
+    current = ma.fields.Boolean(metadata={"description": "In the device's latest disk report"})
     erasure = ma.fields.Nested(ErasureSchema, allow_none=True)
+    removal = ma.fields.Nested(DiskRemovalSchema, allow_none=True)
 
 
 class CertificateSchema(Schema):
@@ -83,5 +122,22 @@ class CertificateSchema(Schema):
         allow_none=True, metadata={"description": "The diagnostics report the list of disks comes from"}
     )
     disks = ma.fields.List(ma.fields.Nested(CertificateDiskSchema))
-    complete = ma.fields.Boolean(metadata={"description": "Every disk has a verified erasure"})
+    complete = ma.fields.Boolean(
+        metadata={"description": "Every disk the device held has a verified erasure or is recorded as removed"}
+    )
     generated_at = ma.fields.AwareDateTime()
+
+
+class EvidenceFormSchema(Schema):
+    disk_serial = Text(
+        validate=ma.validate.Length(min=1, max=120),
+        metadata={"description": "The disk erased, when the evidence does not name it (must match when it does)"},
+    )
+    operator = Text(validate=ma.validate.Length(max=120), allow_none=True)
+
+
+class EvidenceFileSchema(Schema):
+    evidence = UploadedFileField(
+        required=True,
+        metadata={"description": "The wiping tool's output unchanged: nwipe log, `nvme sanitize-log`, hdparm"},
+    )

@@ -1,7 +1,10 @@
 """Data erasure use cases: record an erasure per disk, the certificate, and the listable check.
 
-* A disk is named by its serial and must be one of the disks of the device's latest diagnostics
-  (``reports.service.current_disks``): an unknown serial is a 422 that lists the known ones. Serials
+* A disk is named by its serial and must be one the device has held since its last handover (sold,
+  donated, returned; ``held_disks``): the disks of its latest diagnostics and any disk an earlier
+  report saw that is gone since (pulled out, it still holds its data). An unknown serial is a 422
+  that lists the known ones. Every held disk needs its verified erasure, and the certificate lists
+  them all. Serials
   are compared ignoring case and surrounding spaces (tools print them differently).
 * ``listing_problems`` is the one rule of what may be offered (complete diagnostics, not graded F,
   every current disk with a *verified* erasure); ``ensure_listable`` adds the state (``diagnosed``
@@ -25,10 +28,11 @@ from marketplace.db import utcnow
 from marketplace.devices import lifecycle
 from marketplace.devices.models import Device, DeviceEvent, DeviceState, EventKind
 from marketplace.devices.passport import record_event
-from marketplace.erasures.models import Erasure, ErasureMethod, ErasureStandard
+from marketplace.erasures.models import DiskRemoval, Erasure, ErasureMethod, ErasureStandard
 from marketplace.errors import InvalidState, ValidationFailed
 from marketplace.members.access import BENCH_ROLES, Principal, require_org_role
 from marketplace.reports import service as reports
+from marketplace.reports.models import DiagnosticReport
 from marketplace.reservations import locks
 
 #: States in which a device may be listed (after the other checks).
@@ -41,10 +45,17 @@ class DiskStatus:
     model: str | None
     capacity_bytes: int | None
     erasure: Erasure | None  # the latest verified erasure that counts, else the latest one, else None
+    removal: DiskRemoval | None = None  # recorded as taken out of the device since it was last seen
+    current: bool = True  # in the device's latest disk report
 
     @property
     def erased(self) -> bool:
         return self.erasure is not None and self.erasure.verified
+
+    @property
+    def accounted_for(self) -> bool:
+        """Erased with verification, or recorded as taken out (kept, destroyed, moved)."""
+        return self.erased or self.removal is not None
 
     @property
     def label(self) -> str:
@@ -61,7 +72,7 @@ class Certificate:
 
     @property
     def complete(self) -> bool:
-        return all(d.erased for d in self.disks)
+        return all(d.accounted_for for d in self.disks)
 
 
 def normalise_serial(serial: str) -> str:
@@ -89,9 +100,20 @@ def record_erasure(session: Session, principal: Principal | None, device_id: int
         )
     if finished_at > utcnow() + dt.timedelta(minutes=5):
         raise ValidationFailed("An erasure cannot finish in the future.", errors={"finished_at": ["In the future."]})
-    report, disks = reports.current_disks(session, device)
-    wanted = normalise_serial(data["disk_serial"])
-    match = next((d for d in disks if d.get("serial") and normalise_serial(str(d["serial"])) == wanted), None)
+    report, match = _match_disk(session, device, data["disk_serial"])
+    return _store(session, principal, device, report, match, data)
+
+
+def _match_disk(session: Session, device: Device, disk_serial: str) -> tuple[Any, dict[str, Any]]:
+    """The device's disk with this serial (its latest diagnostics), or a 422 naming the known ones."""
+    latest, held = held_disks(session, device)
+    disks = [disk for _report_id, disk in held]
+    wanted = normalise_serial(disk_serial)
+    found = next(
+        ((rid, d) for rid, d in held if d.get("serial") and normalise_serial(str(d["serial"])) == wanted), None
+    )
+    report = session.get(DiagnosticReport, found[0]) if found is not None else latest
+    match = found[1] if found is not None else None
     if match is None:
         known = sorted(str(d["serial"]) for d in disks if d.get("serial"))
         if known:
@@ -100,28 +122,45 @@ def record_erasure(session: Session, principal: Principal | None, device_id: int
             hint = "its disk reports carry no serial: upload reports that do (smartctl -x -j)."
         else:
             hint = "it has no disk report: upload one first."
-        detail = f"No disk with serial {data['disk_serial']!r} in the device's latest diagnostics; {hint}"
+        detail = f"No disk with serial {disk_serial!r} in the device's diagnostics since its last handover; {hint}"
         raise ValidationFailed(detail, errors={"disk_serial": [f"Unknown disk; known serials: {known}"]})
+    return report, match
+
+
+def _store(
+    session: Session,
+    principal: Principal,
+    device: Device,
+    report: Any,
+    match: Mapping[str, Any],
+    data: Mapping[str, Any],
+) -> Erasure:
     erasure = Erasure(
         device=device,
         disk_serial=str(match["serial"]),
         disk_model=match.get("model"),
-        method=data["method"],
-        standard=data["standard"],
+        method=ErasureMethod(data["method"]),
+        standard=ErasureStandard(data["standard"]),
         tool=data["tool"],
         tool_version=data.get("tool_version"),
-        started_at=started_at,
-        finished_at=finished_at,
+        started_at=data["started_at"],
+        finished_at=data["finished_at"],
         verified=data["verified"],
         verification_method=data.get("verification_method"),
         operator=data.get("operator"),
         recorded_by_user_id=principal.user_id,
+        recorded_by_token_id=principal.token_id if principal.user_id is None else None,
         report_id=report.id if report is not None else None,
+        evidence=data.get("evidence"),
+        evidence_filename=data.get("evidence_filename"),
+        evidence_sha256=data.get("evidence_sha256"),
+        evidence_format=data.get("evidence_format"),
+        tool_method=data.get("tool_method"),
+        outcome=data.get("outcome"),
     )
     session.add(erasure)
     session.flush()
-    method: ErasureMethod = data["method"]
-    standard: ErasureStandard = data["standard"]
+    method, standard = erasure.method, erasure.standard
     record_event(
         session,
         device,
@@ -157,8 +196,45 @@ def _last_return(session: Session, device: Device) -> dt.datetime | None:
     )
 
 
+def _last_handover(session: Session, device: Device) -> dt.datetime | None:
+    """When the device last changed hands (sold, donated, returned): disks seen before belong to an
+    earlier life of the device and were accounted for then."""
+    return session.scalar(
+        sa.select(sa.func.max(DeviceEvent.occurred_at)).where(
+            DeviceEvent.device_id == device.id,
+            DeviceEvent.kind.in_([EventKind.RETURNED, EventKind.SOLD, EventKind.DONATED]),
+        )
+    )
+
+
+def held_disks(session: Session, device: Device) -> tuple[DiagnosticReport | None, list[tuple[int, dict[str, Any]]]]:
+    """Every disk the device has held since its last handover: the disks of its latest disk report
+    first, then each disk an earlier report saw that is not there any more (a disk pulled out
+    still holds the data it held). ``(latest disk report, [(report id, identity)])``."""
+    latest, current = reports.current_disks(session, device)
+    held: list[tuple[int, dict[str, Any]]] = (
+        [(latest.id, {**disk, "_seen_at": latest.created_at}) for disk in current] if latest is not None else []
+    )
+    seen = {normalise_serial(str(d["serial"])) for _id, d in held if d.get("serial")}
+    query = sa.select(DiagnosticReport).where(DiagnosticReport.device_id == device.id)
+    since = _last_handover(session, device)
+    if since is not None:
+        query = query.where(DiagnosticReport.created_at >= since)
+    for report in session.scalars(query.order_by(DiagnosticReport.id.desc())):
+        for stored in report.files:
+            for component in stored.components:
+                identity = component.get("identity") or {}
+                if component.get("component") != "disk" or not identity.get("serial"):
+                    continue  # a disk without a serial cannot be told apart from the current ones
+                key = normalise_serial(str(identity["serial"]))
+                if key not in seen:
+                    seen.add(key)
+                    held.append((report.id, {**identity, "_seen_at": report.created_at}))
+    return latest, held
+
+
 def disk_statuses(session: Session, device: Device) -> tuple[int | None, list[DiskStatus]]:
-    report, disks = reports.current_disks(session, device)
+    report, held = held_disks(session, device)
     erasures: Sequence[Erasure] = list(
         session.scalars(sa.select(Erasure).where(Erasure.device_id == device.id).order_by(Erasure.id))
     )
@@ -166,26 +242,37 @@ def disk_statuses(session: Session, device: Device) -> tuple[int | None, list[Di
     if since is not None:
         since = since.astimezone(dt.UTC)
         erasures = [e for e in erasures if e.created_at >= since]
+    removals = latest_removals(session, device)
     statuses: list[DiskStatus] = []
-    for disk in disks:
+    for report_id, disk in held:
         serial = str(disk["serial"]) if disk.get("serial") else None
         mine = [
             e for e in erasures if serial is not None and normalise_serial(e.disk_serial) == normalise_serial(serial)
         ]
         verified = [e for e in mine if e.verified]
-        statuses.append(disk_status(disk, verified[-1] if verified else (mine[-1] if mine else None)))
+        chosen = verified[-1] if verified else (mine[-1] if mine else None)
+        capacity = disk.get("capacity_bytes")
+        removal = removals.get(normalise_serial(serial)) if serial is not None else None
+        seen_at = disk.get("_seen_at")
+        if removal is not None and isinstance(seen_at, dt.datetime) and seen_at > removal.created_at:
+            removal = None  # seen in the device again after its removal was recorded
+        statuses.append(
+            DiskStatus(
+                serial=serial,
+                model=disk.get("model"),
+                capacity_bytes=capacity if isinstance(capacity, int) else None,
+                erasure=chosen,
+                removal=removal,
+                current=report is not None and report_id == report.id,
+            )
+        )
     return (report.id if report is not None else None), statuses
 
 
-def disk_status(disk: Mapping[str, Any], erasure: Erasure | None) -> DiskStatus:
-    """A disk of a report (its identity dict) with the erasure chosen for it."""
-    capacity = disk.get("capacity_bytes")
-    return DiskStatus(
-        serial=str(disk["serial"]) if disk.get("serial") else None,
-        model=disk.get("model"),
-        capacity_bytes=capacity if isinstance(capacity, int) else None,
-        erasure=erasure,
-    )
+def latest_removals(session: Session, device: Device) -> dict[str, DiskRemoval]:
+    """The latest removal recorded for each disk serial of the device (normalised)."""
+    rows = session.scalars(sa.select(DiskRemoval).where(DiskRemoval.device_id == device.id).order_by(DiskRemoval.id))
+    return {normalise_serial(r.disk_serial): r for r in rows}
 
 
 def certificate(session: Session, principal: Principal | None, device_id: int) -> Certificate:
@@ -217,7 +304,7 @@ def listing_problems(session: Session, device: Device) -> dict[str, list[str]]:
     if device.grade in UNLISTABLE_GRADES:
         problems["grade"] = [f"Graded {device.grade} by its diagnostics: not reusable as it is."]
     _report_id, statuses = disk_statuses(session, device)
-    missing = [d.label for d in statuses if not d.erased]
+    missing = [d.label for d in statuses if not d.accounted_for]
     if missing:
         problems["disks"] = [f"{label}: no verified erasure" for label in missing]
     return problems
@@ -261,4 +348,4 @@ def all_disks_erased(session: Session, device: Device) -> bool:
 
     For the catalogue's "reconditionné" flag (décret 2022-190: diagnosed, checked and erased)."""
     _report_id, statuses = disk_statuses(session, device)
-    return all(d.erased for d in statuses)
+    return all(d.accounted_for for d in statuses)

@@ -10,7 +10,9 @@ from marketplace.members.models import Role, TokenKind
 
 SCOPE_API = "api"
 SCOPE_DIAGNOSTICS_UPLOAD = "diagnostics:upload"
-KNOWN_BENCH_SCOPES = frozenset({SCOPE_DIAGNOSTICS_UPLOAD})
+#: A bench token that may record erasures from the wiping tool's evidence (``relife-bench erase``).
+SCOPE_ERASURES_WRITE = "erasures:write"
+KNOWN_BENCH_SCOPES = frozenset({SCOPE_DIAGNOSTICS_UPLOAD, SCOPE_ERASURES_WRITE})
 
 #: Roles allowed to manage an organisation's inventory.
 INVENTORY_ROLES = frozenset({Role.ADMIN, Role.LISTER})

@@ -370,6 +370,11 @@ def _record(
         data=_event_data(report, assessment, diagnosis),
         state_from=state_from,
     )
+    if kind is ReportKind.AUTO:
+        # Registered specs against what the disks measured: a finding and a passport event (issue #19).
+        from marketplace.devices import reconcile
+
+        report.assessment = reconcile.after_upload(session, device, dict(report.assessment), current.reports, principal)
     session.flush()
     _follow(session, device, principal)
     return ReportResult(report, diagnosis=diagnosis, device=device)

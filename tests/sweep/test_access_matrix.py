@@ -203,6 +203,7 @@ def test_nothing_private_of_a_reaches_b(client: FlaskClient, world: MatrixWorld)
         "loan_id": world.ids["loan"],
         "token_id": world.ids["token"],
         "number": "ABCDEFGHJKMN",  # an erasure certificate (public by its unguessable number): none here
+        "erasure_id": world.ids["erasure"],
     }
     seen = 0
     for path, item in spec["paths"].items():

@@ -24,6 +24,15 @@ MATRIX: dict[str, tuple[str, str, Any, tuple[int, ...]]] = {
     "get": ("GET", "/api/v1/devices/{id}", None, (401, 200, 200, 200, 200, 404, 403, 200)),
     "patch": ("PATCH", "/api/v1/devices/{id}", {"location": "Bay 2"}, (401, 403, 200, 403, 200, 404, 403, 200)),
     "passport": ("GET", "/api/v1/devices/{id}/passport", None, (404, 200, 200, 200, 200, 404, 403, 200)),
+    # What the device still needs to be listed: the bench reads it too (relife-bench status).
+    "readiness": ("GET", "/api/v1/devices/{id}/readiness", None, (401, 200, 200, 200, 200, 404, 200, 200)),
+    # By asset tag, serial or label code: the same callers as reading the device (and its bench).
+    "lookup_tag": ("GET", "/api/v1/devices/lookup?tag={tag}", None, (401, 200, 200, 200, 200, 404, 200, 200)),
+    "lookup_serial": ("GET", "/api/v1/devices/lookup?serial={serial}", None, (401, 200, 200, 200, 200, 404, 200, 200)),
+    "specs_check": ("GET", "/api/v1/devices/{id}/specs-check", None, (401, 200, 200, 200, 200, 404, 200, 200)),
+    # Nothing measured yet: 409 for those allowed to change the device.
+    "specs_accept": ("POST", "/api/v1/devices/{id}/specs-check/accept", None, (401, 403, 409, 403, 409, 404, 403, 409)),
+    "lookup_code": ("GET", "/api/v1/devices/lookup?code={code}", None, (401, 200, 200, 200, 200, 404, 200, 200)),
     "repair": ("POST", "/api/v1/devices/{id}/repairs", {"parts": ["fan"]}, (401, 403, 201, 201, 201, 404, 403, 201)),
     "repaired": ("POST", "/api/v1/devices/{id}/repairs/complete", {}, (401, 403, 200, 200, 200, 404, 403, 200)),
     "retire": ("POST", "/api/v1/devices/{id}/retire", DISPOSAL, (401, 403, 200, 403, 200, 404, 403, 200)),
@@ -64,7 +73,8 @@ def test_matrix(
         headers["If-Match"] = f'"{version}"'
     before = fingerprint(db_session, device["id"])
 
-    response = client.open(path.format(id=device["id"]), method=method, json=body, headers=headers)
+    url = path.format(id=device["id"], tag=device["asset_tag"], serial=device["serial"], code=device["public_code"])
+    response = client.open(url, method=method, json=body, headers=headers)
 
     assert response.status_code == expected, response.json
     if expected >= 400:
