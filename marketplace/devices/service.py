@@ -48,7 +48,7 @@ from marketplace.errors import (
     PreconditionRequired,
     ValidationFailed,
 )
-from marketplace.listings import service as listings
+from marketplace.listability.follow import follow_device, open_listing
 from marketplace.listings.models import Listing, ListingStatus, Visibility
 from marketplace.members.access import BENCH_ROLES, INVENTORY_ROLES, SCOPE_API, Principal, require_user
 from marketplace.members.models import ApiToken, Organisation, Role, User
@@ -528,7 +528,7 @@ def update_device(
         public=not set(diff) <= PRIVATE_FIELDS,
     )
     session.flush()
-    listings.follow_device(session, device, principal)
+    follow_device(session, device, principal)
     return device
 
 
@@ -540,7 +540,7 @@ def ensure_kind_may_change(session: Session, device: Device) -> None:
     """A listed (or reserved, lent, sold) device keeps its kind: a buyer searched for a screen and
     the listing's terms, checklist and required reports are those of its kind. Withdraw the listing,
     correct the kind, have it diagnosed as what it is, and list it again."""
-    if device.state in COMMITTED_STATES or listings.open_listing(session, device.id) is not None:
+    if device.state in COMMITTED_STATES or open_listing(session, device.id) is not None:
         raise InvalidState(
             f"The kind of a {device.state.value} device cannot change while it is offered or promised "
             "(withdraw its listing first).",

@@ -47,8 +47,8 @@ from marketplace.errors import DomainError, NotFound, ValidationFailed
 from marketplace.imports import bulk
 from marketplace.imports.formats import FileError, ImportFormat, ParsedFile, neutralise, read_rows
 from marketplace.imports.mapping import Converter, DeviceInput, RowError, required_for_create
+from marketplace.listability.follow import follow_device
 from marketplace.listings.models import OPEN_STATUSES, Listing
-from marketplace.listings.service import follow_device
 from marketplace.members.access import INVENTORY_ROLES, Principal, require_org_role
 from marketplace.members.models import Organisation
 
@@ -104,7 +104,7 @@ class _Existing:
     specs: dict[str, Any]
     state: DeviceState = DeviceState.REGISTERED
     #: Offered or promised (listed, reserved, lent, sold, or with an open listing): its kind is
-    #: fixed, and the catalogue follows what the import changes (``listings.service.follow_device``).
+    #: fixed, and the catalogue follows what the import changes (``listability.follow.follow_device``).
     offered: bool = False
 
 

@@ -33,7 +33,7 @@ from marketplace.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from marketplace.listings import service as listings
+from marketplace.listability.follow import follow_device
 from marketplace.listings.models import Listing, ListingMode, ListingStatus
 from marketplace.loans.models import ACTIVE_STATUSES, DepositKind, DepositStatus, Loan, LoanStatus
 from marketplace.members.access import INVENTORY_ROLES, Principal, require_user
@@ -430,10 +430,10 @@ def return_loan(
             session, device, EventKind.LISTED, principal, organisation_id=loan.lender_organisation_id,
             state_from=previous, data={"listing_id": listing.id, "after_loan": loan.id},
         )  # fmt: skip
-    # Back from a borrower: its disks need an erasure recorded since (erasures.listing_problems), so
+    # Back from a borrower: its disks need an erasure recorded since (listability.rules.listing_problems), so
     # a listing with disks is suspended until the lender records one.
     session.flush()
-    listings.follow_device(session, device, principal)
+    follow_device(session, device, principal)
     return loan
 
 

@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session
 from marketplace.db import utcnow
 from marketplace.devices import lifecycle, passport
 from marketplace.devices.models import Device, DeviceState, EventKind
-from marketplace.erasures import service as erasures
 from marketplace.errors import (
     Conflict,
     DomainError,
@@ -42,7 +41,8 @@ from marketplace.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from marketplace.listings import service as listings
+from marketplace.listability.follow import follow_device
+from marketplace.listability.rules import describe_problems, listing_problems
 from marketplace.listings.models import Listing, ListingMode, ListingStatus
 from marketplace.loans.availability import booked_for_loan
 from marketplace.members.access import INVENTORY_ROLES, Principal, require_user
@@ -327,13 +327,13 @@ def hand_over(session: Session, principal: Principal | None, order_id: int, *, n
 
 def _ensure_still_listable(session: Session, device: Device) -> None:
     """Nothing unerased or failing leaves: a device that stopped being listable after it was
-    ordered (e.g. re-graded F, listings.service.follow_device) is not handed over. The order stays,
+    ordered (e.g. re-graded F, listability.follow.follow_device) is not handed over. The order stays,
     so the buyer keeps the choice: wait until the seller puts it right, or cancel for a full refund."""
-    problems = erasures.listing_problems(session, device)
+    problems = listing_problems(session, device)
     if problems:
         raise InvalidState(
             "The device cannot be handed over: "
-            + erasures.describe_problems(problems)
+            + describe_problems(problems)
             + " The buyer or the seller may cancel the order for a full refund.",
             errors=problems,
         )
@@ -452,7 +452,7 @@ def _cancel_intent_unless_paid(order: Order, gateway: PaymentGateway) -> Payment
 
 def _release_device(session: Session, order: Order, device: Device, actor: Principal | None, now: dt.datetime) -> None:
     """Cancelled before handover: the device goes back on offer, unless it stopped being listable
-    meanwhile (then its listing is suspended: ``listings.service.follow_device``)."""
+    meanwhile (then its listing is suspended: ``listability.follow.follow_device``)."""
     order.status = OrderStatus.CANCELLED
     order.cancelled_at = now
     listing = session.get(Listing, order.listing_id)
@@ -468,7 +468,7 @@ def _release_device(session: Session, order: Order, device: Device, actor: Princ
     if listing.status is ListingStatus.CLOSED:
         listing.status = ListingStatus.ACTIVE
     session.flush()
-    listings.follow_device(session, device, actor)
+    follow_device(session, device, actor)
 
 
 def mark_paid(session: Session, principal: Principal | None, order_id: int, *, now: dt.datetime | None = None) -> Order:

@@ -183,7 +183,7 @@ def test_paging_is_stable_under_inserts(
         if cursor is None:
             break
         # New listings between pages, some sorting before and some after the cursor.
-        for grade in ("A", "D"):  # F is never listed (erasures.listing_problems)
+        for grade in ("A", "D"):  # F is never listed (listability.rules.listing_problems)
             price = price * 7 % 100_000
             device = make_device(world.seller_org["id"], grade=grade)
             body = {"device_id": device.id, "mode": "sale", "price_cents": price}
