@@ -26,7 +26,7 @@ from marketplace.devices import passport
 from marketplace.devices.models import Device, EventKind
 from marketplace.listability.current import current_components
 from marketplace.listability.rules import describe_problems, listing_problems
-from marketplace.listings.models import GRADE_RANKS, OPEN_STATUSES, UNGRADED_RANK, Listing, ListingMode, ListingStatus
+from marketplace.listings.models import GRADE_RANKS, OPEN_STATUSES, UNGRADED_RANK, Listing, ListingStatus
 from marketplace.members.access import Principal
 from marketplace.members.models import Organisation
 from marketplace.reservations.models import Reservation, ReservationStatus
@@ -115,7 +115,7 @@ def sync_from_device(listing: Listing, device: Device, organisation: Organisatio
     listing.remaining_life = device.remaining_life
     listing.key_findings = findings[:MAX_KEY_FINDINGS]
     listing.organisation_kind = organisation.kind
-    listing.search_price_cents = listing.price_cents if listing.mode is ListingMode.SALE and listing.price_cents else 0
+    listing.search_price_cents = listing.search_price()
     listing.search_text = " ".join(p for p in (device.make, device.model, listing.cpu) if p).lower()[:600]
 
 

@@ -94,7 +94,7 @@ def listing_problems(session: Session, device: Device) -> dict[str, list[str]]:
     """What keeps ``device`` out of the catalogue, whatever its state: ``{field: [plain words]}``,
     empty when it may be offered. THE rule of what is listable, used for a new listing
     (``ensure_listable``, with the state), for every change of a listed device
-    (``listings.service.follow_device`` suspends or reinstates its listing) and before a handover:
+    (``listability.follow.follow_device`` suspends or reinstates its listing) and before a handover:
 
     * ``diagnosis``: its current diagnostics are complete (checklist with a result, and the automatic
       reports its kind needs, ``listability.current.diagnosis_of``);

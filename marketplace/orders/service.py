@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +27,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from marketplace.db import utcnow
+from marketplace.db import bump_counter, utcnow
 from marketplace.devices import lifecycle, passport
 from marketplace.devices.models import Device, DeviceState, EventKind
 from marketplace.errors import (
@@ -43,11 +42,12 @@ from marketplace.errors import (
 )
 from marketplace.listability.follow import follow_device
 from marketplace.listability.rules import describe_problems, listing_problems
-from marketplace.listings.models import Listing, ListingMode, ListingStatus
+from marketplace.listings.models import DEFAULT_DONATION_KINDS, Listing, ListingMode, ListingStatus
 from marketplace.loans.availability import booked_for_loan
 from marketplace.members.access import INVENTORY_ROLES, Principal, require_user
-from marketplace.members.models import Organisation, OrganisationKind
+from marketplace.members.models import Organisation
 from marketplace.orders.models import InvoiceCounter, Order, OrderStatus, PaymentMethod, PaymentStatus
+from marketplace.pagination import Page, id_page
 from marketplace.payments.gateway import PaymentGateway, PaymentIntentInfo
 from marketplace.reservations import locks
 from marketplace.reservations.models import Reservation, ReservationStatus
@@ -57,7 +57,6 @@ log = logging.getLogger(__name__)
 RETURN_WINDOW = dt.timedelta(days=30)
 INVOICE_TERM = dt.timedelta(days=30)
 #: Who may receive a donation when the listing does not say (DESIGN §3.4: non-profits, schools).
-DEFAULT_DONATION_KINDS = (OrganisationKind.NONPROFIT, OrganisationKind.PUBLIC_BODY, OrganisationKind.UNIVERSITY)
 CARD_NOT_CONFIGURED = (
     "Card payments are not configured on this server (no STRIPE_API_KEY); pay by invoice if your "
     "organisation may, or ask the cluster staff."
@@ -114,11 +113,8 @@ def add_months(day: dt.date, months: int) -> dt.date:
 def next_invoice_number(session: Session, year: int) -> str:
     """Gap-free per year: the counter row is locked and bumped in the order's own transaction,
     so a rolled-back order gives its number back and two orders never share one."""
-    locks.insert_ignore(session, InvoiceCounter, {"year": year, "last_number": 0})
-    counter = locks.lock(session, InvoiceCounter, year)
-    assert counter is not None
-    counter.last_number += 1
-    return f"RLF-{year}-{counter.last_number:06d}"
+    number = bump_counter(session, InvoiceCounter, {"year": year}, "last_number", 1)
+    return f"RLF-{year}-{number:06d}"
 
 
 def create_order(
@@ -283,6 +279,19 @@ def get_order(session: Session, principal: Principal | None, order_id: int) -> O
     ):
         raise NotFound("No such order.")
     return order
+
+
+@dataclass(frozen=True)
+class ShownOrder:
+    """An order as one caller sees it: the Stripe client secret only for the buyer's people,
+    while the card payment is pending."""
+
+    order: Order
+    client_secret: str | None
+
+
+def shown(order: Order, principal: Principal | None) -> ShownOrder:
+    return ShownOrder(order, client_secret_for(order, principal))
 
 
 def client_secret_for(order: Order, principal: Principal | None) -> str | None:
@@ -627,9 +636,9 @@ def list_orders(
     *,
     role: str | None = None,
     status: OrderStatus | None = None,
-    after_id: int | None = None,
+    cursor: str | None = None,
     limit: int = 50,
-) -> Sequence[Order]:
+) -> Page[Order]:
     """Orders of the caller's organisations, as buyer or seller (staff: all), by id."""
     principal = require_user(principal)
     orgs = principal.organisation_ids
@@ -642,6 +651,4 @@ def list_orders(
         stmt = stmt.where(sa.or_(Order.buyer_organisation_id.in_(orgs), Order.seller_organisation_id.in_(orgs)))
     if status is not None:
         stmt = stmt.where(Order.status == status)
-    if after_id is not None:
-        stmt = stmt.where(Order.id > after_id)
-    return session.scalars(stmt.order_by(Order.id).limit(limit)).all()
+    return id_page(session, stmt, Order.id, cursor=cursor, limit=limit, newest_first=False)

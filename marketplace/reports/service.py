@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session, selectinload, undefer
 
 import diagnostics
 from diagnostics import ComponentReport, DeviceAssessment, ParseError
-from marketplace.api.pagination import decode_id_cursor, encode_cursor
 from marketplace.db import utcnow
 from marketplace.devices import lifecycle
 from marketplace.devices.models import Device, DeviceState, EventKind
@@ -51,6 +50,7 @@ from marketplace.members.access import (
     require_principal,
 )
 from marketplace.members.models import Role, TokenKind
+from marketplace.pagination import Page, id_page
 from marketplace.reports.models import DiagnosticFile, DiagnosticReport, ReportKind
 
 #: Largest file accepted in an upload. The biggest real ``smartctl -x -j`` of a SAS drive with full
@@ -93,18 +93,6 @@ class ReportResult:
     @property
     def findings(self) -> list[dict[str, Any]]:
         return report_findings(self.report)
-
-    def __getattr__(self, name: str) -> Any:
-        # The output schema reads the report's own columns straight through the result.
-        if name == "report":
-            raise AttributeError(name)
-        return getattr(self.report, name)
-
-
-@dataclass
-class Page:
-    items: list[DiagnosticReport]
-    next_cursor: str | None
 
 
 # --- access ---------------------------------------------------------------------------------------
@@ -425,17 +413,12 @@ def report_findings(report: DiagnosticReport) -> list[dict[str, Any]]:
 
 def list_reports(
     session: Session, principal: Principal | None, device_id: int, *, limit: int, cursor: str | None
-) -> Page:
+) -> Page[DiagnosticReport]:
     """The device's reports, newest first, keyset-paginated on the id."""
     device = device_for_reading(session, principal, device_id)
     query = sa.select(DiagnosticReport).where(DiagnosticReport.device_id == device.id)
-    if cursor:
-        query = query.where(DiagnosticReport.id < decode_id_cursor(cursor))
     query = query.options(selectinload(DiagnosticReport.files))
-    rows = list(session.scalars(query.order_by(DiagnosticReport.id.desc()).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, encode_cursor([rows[-1].id]) if more and rows else None)
+    return id_page(session, query, DiagnosticReport.id, cursor=cursor, limit=limit)
 
 
 def get_report(session: Session, principal: Principal | None, report_id: int) -> ReportResult:

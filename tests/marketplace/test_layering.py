@@ -39,6 +39,7 @@ CORE = frozenset(
         "marketplace.reservations.locks",  # the row-lock order every writer follows
         "marketplace.loans.availability",  # whether a loan books a device on a date
         "marketplace.payments.gateway",  # the payment provider interface
+        "marketplace.listings.visibility",  # who sees a listing
         "marketplace.payments.runtime",  # the app's payment provider, for the routes
     }
 )
