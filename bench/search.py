@@ -367,7 +367,7 @@ def db_page_ms(conninfo: str) -> tuple[float, float]:
 
 
 def raw_search_cursor(sort: str, values: list[Any]) -> str:
-    from marketplace.api.pagination import encode_cursor
+    from marketplace.pagination import encode_cursor
 
     return encode_cursor([sort, *values])
 

@@ -462,7 +462,7 @@ def check_invariants(engine: sa.Engine) -> dict[str, int]:
         return {name: int(conn.execute(sa.text(sql)).scalar_one()) for name, sql in INVARIANTS.items()}
 
 
-#: Card fields that must equal what ``listings.service.sync_from_device`` makes of the device now.
+#: Card fields that must equal what ``listability.follow.sync_from_device`` makes of the device now.
 CARD_FIELDS = (
     "kind", "make", "model", "cpu", "ram_gb", "storage_gb", "health", "grade", "grade_rank",
     "cosmetic_grade", "battery_health_pct", "specs", "remaining_life", "search_text",
@@ -473,7 +473,7 @@ def catalogue_invariants(url: str) -> dict[str, int]:
     """Issue 20's catalogue invariants, checked with the service's own code rather than a second
     copy of its rules in SQL (listability reads the stored diagnostics files):
 
-    * ``active_listings_not_listable``: active listings whose device ``erasures.listing_problems``
+    * ``active_listings_not_listable``: active listings whose device ``listability.rules.listing_problems``
       finds fault with (an unerased disk, an F grade, incomplete diagnostics);
     * ``cards_differing_from_device``: active or suspended listings whose card (grade, kind, specs,
       make, model …) differs from what its device makes of it now.
@@ -482,9 +482,9 @@ def catalogue_invariants(url: str) -> dict[str, int]:
 
     from marketplace.db import make_engine
     from marketplace.devices.models import Device
-    from marketplace.erasures.service import listing_problems
+    from marketplace.listability.follow import sync_from_device
+    from marketplace.listability.rules import listing_problems
     from marketplace.listings.models import OPEN_STATUSES, Listing, ListingStatus
-    from marketplace.listings.service import sync_from_device
 
     engine = make_engine(url)
     not_listable = differing = 0

@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol, TypeVar, cast
 
 import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
@@ -227,3 +228,55 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def sqlite_url_for_path(path: str) -> str:
     return f"sqlite:///{path}"
+
+
+# --- row helpers every domain uses -------------------------------------------------------------
+
+M = TypeVar("M", bound=Base)
+
+
+def _insert(session: Session, table: sa.Table) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported database: {dialect}")  # pragma: no cover - the two supported ones
+
+
+def lock(session: Session, model: type[M], ident: Any) -> M | None:
+    """Load one row with a row lock, refreshing any stale copy in the session."""
+    pk = sa.inspect(model).primary_key[0]
+    statement = sa.select(model).where(pk == ident).with_for_update().execution_options(populate_existing=True)
+    return session.execute(statement).scalar_one_or_none()
+
+
+def insert_ignore(session: Session, model: type[Base], values: dict[str, Any]) -> bool:
+    """``INSERT … ON CONFLICT DO NOTHING``; True when this call inserted the row.
+
+    On PostgreSQL a concurrent uncommitted insert of the same key makes this wait for the other
+    transaction, then do nothing if it committed: exactly one caller wins.
+    """
+    table = cast(sa.Table, model.__table__)
+    # RETURNING rather than rowcount, which psycopg reports as -1 for this statement.
+    statement = _insert(session, table).values(**values).on_conflict_do_nothing()
+    return session.execute(statement.returning(*table.primary_key.columns)).first() is not None
+
+
+def bump_counter(session: Session, model: type[Base], key: dict[str, Any], column: str, step: int) -> int:
+    """Add ``step`` to the counter row ``key`` of ``model`` (created at ``step``) and return its value.
+
+    ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` locks the row until the transaction ends
+    (PostgreSQL; SQLite holds the database write lock), even with ``step`` 0: whoever bumps the
+    same row next waits, so two callers never get the same number, and a rolled-back transaction
+    gives its numbers back (asset tags, invoice numbers: gap-free).
+    """
+    table = cast(sa.Table, model.__table__)
+    counter = table.c[column]
+    statement = (
+        _insert(session, table)
+        .values(**key, **{column: step})
+        .on_conflict_do_update(index_elements=[table.c[name] for name in key], set_={column: counter + step})
+        .returning(counter)
+    )
+    return int(session.execute(statement).scalar_one())

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
 from sqlalchemy import Connection
 
 from marketplace import migrate, models_registry
 from marketplace.config import Config
-from marketplace.db import Base, make_engine
+from marketplace.db import Base, UTCDateTime, make_engine
 
 models_registry.import_all()
 target_metadata = Base.metadata
@@ -24,6 +26,14 @@ def _url() -> str:
     return from_env
 
 
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """Write ``db.UTCDateTime`` as the column type it creates, so a revision never imports the
+    application (a later change of ``marketplace.db`` must not change what an old revision does)."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -32,6 +42,7 @@ def _run(connection: Connection) -> None:
         compare_type=True,
         compare_server_default=False,
         include_object=migrate.include_object,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

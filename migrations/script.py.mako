@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import marketplace.db
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

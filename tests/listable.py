@@ -1,5 +1,5 @@
 """A device made directly with the models is listable only with diagnostics behind it: the one
-rule (``erasures.service.listing_problems``) reads its checklist like any other device's."""
+rule (``listability.rules.listing_problems``) reads its checklist like any other device's."""
 
 from __future__ import annotations
 

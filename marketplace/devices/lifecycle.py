@@ -31,14 +31,17 @@ def can_transition(current: DeviceState, target: DeviceState) -> bool:
     return target in ALLOWED[current]
 
 
+def allowed_from(current: DeviceState) -> str:
+    """``(allowed from <state>: <targets>)``: what every refused move of a device tells its caller."""
+    allowed = ", ".join(sorted(s.value for s in ALLOWED[current])) or "none"
+    return f"(allowed from {current.value}: {allowed})"
+
+
 def transition(device: Device, target: DeviceState) -> DeviceState:
     """Move ``device`` to ``target`` or raise InvalidState; returns the previous state."""
     current = device.state
     if not can_transition(current, target):
-        allowed = ", ".join(sorted(s.value for s in ALLOWED[current])) or "none"
-        raise InvalidState(
-            f"A {current.value} device cannot become {target.value} (allowed from {current.value}: {allowed})."
-        )
+        raise InvalidState(f"A {current.value} device cannot become {target.value} {allowed_from(current)}.")
     device.state = target
     return current
 

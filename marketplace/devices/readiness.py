@@ -1,9 +1,9 @@
 """What a device still needs before it may be listed: its reports by kind, its checklist and the
 erasure of each of its disks, in words for the bench (``relife-bench status``).
 
-Nothing is decided here: the one rule of what is listable is ``erasures.service.listing_problems``
-(called, never copied), the diagnosis is ``reports.service``'s, the disks and their erasures are
-``erasures.service.disk_statuses``.
+Nothing is decided here: the one rule of what is listable is ``listability.rules.listing_problems``
+(called, never copied), the diagnosis is ``listability.current``'s, the disks and their erasures
+are ``listability.rules.disk_statuses``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from marketplace.devices.lookup import read_device
 from marketplace.devices.models import Device, DeviceState
-from marketplace.erasures import service as erasures
+from marketplace.listability import rules
+from marketplace.listability.current import REQUIRED_COMPONENTS, WAIVER_ITEMS, current_components
 from marketplace.members.access import Principal
-from marketplace.reports import service as reports
 
 #: States in which the device is already offered or promised: "ready" is then beside the point.
 _OFFERED = {
@@ -47,14 +47,14 @@ def readiness(session: Session, principal: Principal | None, device_id: int) -> 
 
 
 def readiness_of(session: Session, device: Device) -> Readiness:
-    problems = erasures.listing_problems(session, device)
-    current = reports.current_components(session, device)
-    required = reports.REQUIRED_COMPONENTS.get(device.kind, frozenset())
+    problems = rules.listing_problems(session, device)
+    current = current_components(session, device)
+    required = REQUIRED_COMPONENTS.get(device.kind, frozenset())
     checklist = current.of_kind("manual")
     items = (checklist[0].measurements.get("items") or {}) if checklist else {}
     rows: list[dict[str, Any]] = []
     for kind, report in (("disk", current.disk_report), ("battery", current.battery_report)):
-        waived = report is None and reports.WAIVER_ITEMS[kind] in items
+        waived = report is None and WAIVER_ITEMS[kind] in items
         rows.append(
             {
                 "kind": kind,
@@ -73,7 +73,7 @@ def readiness_of(session: Session, device: Device) -> Readiness:
             "waived_by_checklist": False,
         }
     )
-    _report_id, statuses = erasures.disk_statuses(session, device)
+    _report_id, statuses = rules.disk_statuses(session, device)
     disks = [
         {
             "serial": d.serial,
@@ -88,7 +88,7 @@ def readiness_of(session: Session, device: Device) -> Readiness:
         for d in statuses
     ]
     missing = [message for messages in problems.values() for message in messages]
-    state_ok = device.state in erasures.LISTABLE_STATES
+    state_ok = device.state in rules.LISTABLE_STATES
     ready = not problems and state_ok
     if ready:
         verdict = "ready to list"
@@ -97,11 +97,11 @@ def readiness_of(session: Session, device: Device) -> Readiness:
     elif not problems:
         verdict = f"not ready: the device is {device.state.value}"
     else:
-        verdict = "not ready: " + erasures.describe_problems(problems)
+        verdict = "not ready: " + rules.describe_problems(problems)
     return Readiness(device, ready, verdict, rows, disks, problems, missing)
 
 
-def _disk_status(disk: erasures.DiskStatus) -> str:
+def _disk_status(disk: rules.DiskStatus) -> str:
     if disk.erased:
         return "erased"
     if disk.removal is not None:

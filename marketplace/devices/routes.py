@@ -10,6 +10,7 @@ from marketplace.api.context import current_principal, current_session
 from marketplace.api.smorest import Blueprint
 from marketplace.devices import lookup, readiness, schemas, service, specs_check
 from marketplace.devices.models import Device
+from marketplace.pagination import Page
 
 blp = Blueprint("devices", __name__, url_prefix="/api/v1", description="Devices, their lifecycle and passport")
 
@@ -24,7 +25,7 @@ class Devices(MethodView):
     @blp.response(200, schemas.DeviceListSchema)
     @blp.alt_response(401, description="No token")
     @blp.alt_response(403, description="Bench token, or not a member of the organisation asked for")
-    def get(self, args: dict[str, Any]) -> service.DevicePage:
+    def get(self, args: dict[str, Any]) -> Page[Device]:
         """The devices of the caller's organisations (all for staff), newest first"""
         return service.list_devices(current_session(), current_principal(), **args)
 

@@ -18,15 +18,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from marketplace.api.pagination import decode_id_cursor, encode_cursor
+from marketplace.db import bump_counter
 from marketplace.devices import lifecycle
 from marketplace.devices.models import (
     CosmeticGrade,
@@ -48,10 +47,12 @@ from marketplace.errors import (
     PreconditionRequired,
     ValidationFailed,
 )
-from marketplace.listings import service as listings
-from marketplace.listings.models import Listing, ListingStatus, Visibility
-from marketplace.members.access import BENCH_ROLES, INVENTORY_ROLES, SCOPE_API, Principal, require_user
+from marketplace.listability.follow import follow_device, open_listing
+from marketplace.listings import visibility
+from marketplace.listings.models import Listing, ListingStatus
+from marketplace.members.access import BENCH_ROLES, INVENTORY_ROLES, SCOPE_API, Principal, owns, require_user
 from marketplace.members.models import ApiToken, Organisation, Role, User
+from marketplace.pagination import Page, id_page
 
 #: Server-generated asset tags: ``RLF-000123``, numbered per organisation.
 ASSET_TAG_PREFIX = "RLF-"
@@ -69,9 +70,7 @@ PRIVATE_FIELDS = frozenset({"serial", "asset_tag", "notes", "location"})
 __all__ = [
     "ASSET_TAG_PREFIX",
     "PRIVATE_FIELDS",
-    "DevicePage",
     "PassportPage",
-    "can_read_device",
     "complete_repair",
     "create_device",
     "find_device_for_upsert",
@@ -80,6 +79,7 @@ __all__ = [
     "get_passport",
     "list_devices",
     "lock_organisation_devices",
+    "new_asset_tags",
     "registration_changes",
     "retire_device",
     "start_repair",
@@ -106,24 +106,15 @@ def _load_device(session: Session, principal: Principal, device_id: int, *, for_
     listing, holds, orders and loans), so a change of state races none of them; reads pass
     ``for_update=False``. The version check (If-Match) then compares with the committed version."""
     device = session.get(Device, device_id, with_for_update=for_update, populate_existing=for_update)
-    if device is None or not (principal.is_staff or principal.is_member_of(device.organisation_id)):
+    if device is None or not principal.owns(device.organisation_id):
         raise NotFound("No such device.")
     return device
-
-
-def can_read_device(principal: Principal | None, device: Device) -> bool:
-    """Whether the caller sees the device in full (members of its organisation and staff)."""
-    return (
-        principal is not None
-        and principal.user_id is not None
-        and (principal.is_staff or principal.is_member_of(device.organisation_id))
-    )
 
 
 def require_organisation_reader(principal: Principal | None, organisation_id: int) -> Principal:
     """Who reads an organisation's devices: its members and staff (a user, not a bench token)."""
     principal = require_user(principal)
-    if not (principal.is_staff or principal.is_member_of(organisation_id)):
+    if not principal.owns(organisation_id):
         raise Forbidden("You are not a member of this organisation.")
     return principal
 
@@ -134,14 +125,13 @@ def get_devices_of(
     """Devices of one organisation by id, in the order asked, all or nothing: an id that is not
     one of the organisation's devices the caller reads (unknown, or another's: the same answer)
     is a 422 naming it."""
-    principal = require_organisation_reader(principal, organisation_id)
+    require_organisation_reader(principal, organisation_id)
     wanted = list(dict.fromkeys(device_ids))
     found = {
         d.id: d
         for d in session.scalars(
             sa.select(Device).where(Device.id.in_(wanted), Device.organisation_id == organisation_id)
         )
-        if can_read_device(principal, d)
     }
     missing = [i for i in wanted if i not in found]
     if missing:
@@ -160,32 +150,36 @@ def format_asset_tag(number: int) -> str:
     return f"{ASSET_TAG_PREFIX}{number:0{ASSET_TAG_DIGITS}d}"
 
 
-def _bump_sequence(session: Session, organisation_id: int, step: int) -> int:
-    """Add ``step`` (0 or 1) to the organisation's sequence row and return its value.
+def reserve_tag_numbers(session: Session, organisation_id: int, count: int) -> range:
+    """Take ``count`` consecutive numbers (0: none) of the organisation's asset-tag sequence.
 
-    ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` locks the row until the transaction ends
-    (PostgreSQL; SQLite holds the database write lock), even with ``step`` 0: device creations in
-    one organisation are serialised from there on, so two never get the same number, nor pass
-    the serial and asset tag checks together; a rolled-back creation gives its number back.
-    """
-    table = cast(sa.Table, DeviceTagSequence.__table__)
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(table)
-        .values(organisation_id=organisation_id, last_value=step)
-        .on_conflict_do_update(index_elements=[table.c.organisation_id], set_={"last_value": table.c.last_value + step})
-        .returning(table.c.last_value)
-    )
-    return int(session.execute(statement).scalar_one())
+    The sequence row stays locked until the transaction ends (``db.bump_counter``), even for 0:
+    device creations in one organisation are serialised from there on, so two never get the same
+    number, nor pass the serial and asset tag checks together."""
+    last = bump_counter(session, DeviceTagSequence, {"organisation_id": organisation_id}, "last_value", count)
+    return range(last - count + 1, last + 1)
 
 
 def lock_organisation_devices(session: Session, organisation_id: int) -> None:
     """Serialise device creation in the organisation until the transaction ends (see above)."""
-    _bump_sequence(session, organisation_id, 0)
+    reserve_tag_numbers(session, organisation_id, 0)
+
+
+def new_asset_tags(session: Session, organisation_id: int, count: int, taken: set[str]) -> list[str]:
+    """``count`` new server-generated tags from the sequence, skipping those in ``taken`` (the
+    organisation's tags in use, which the new ones join): for the bulk importer, which knows them."""
+    tags: list[str] = []
+    while len(tags) < count:
+        for number in reserve_tag_numbers(session, organisation_id, count - len(tags)):
+            tag = format_asset_tag(number)
+            if tag not in taken:
+                tags.append(tag)
+                taken.add(tag)
+    return tags
 
 
 def _next_tag_number(session: Session, organisation_id: int) -> int:
-    return _bump_sequence(session, organisation_id, 1)
+    return reserve_tag_numbers(session, organisation_id, 1)[0]
 
 
 def _asset_tag_taken(session: Session, organisation_id: int, asset_tag: str, *, exclude_id: int | None = None) -> bool:
@@ -334,7 +328,7 @@ def create_device(
         source_event,
         principal,
         organisation_id=organisation_id,
-        changes=registration_changes(device),
+        changes=registration_changes(_snapshot(device)),
         public=True,
     )
     event.state_to = device.state.value
@@ -390,10 +384,16 @@ def _snapshot(device: Device) -> dict[str, Any]:
     return {field: _plain(getattr(device, field)) for field in UPDATABLE_FIELDS}
 
 
-def registration_changes(device: Device) -> dict[str, tuple[None, Any]]:
-    """The passport changes of a device's first event (``registered``, or ``imported``): each of
-    its set fields from nothing, specs as one document, in ``UPDATABLE_FIELDS`` order."""
-    return {field: (None, value) for field, value in _snapshot(device).items() if value not in (None, {}, "")}
+#: A field left empty at registration, which its first passport event does not mention.
+_UNSET: tuple[Any, ...] = (None, {}, "")
+
+
+def registration_changes(values: Mapping[str, Any]) -> dict[str, tuple[None, Any]]:
+    """The passport changes of a device's first event (``registered``, or ``imported``), from its
+    plain field values (``_snapshot`` of a new ``Device``, or a row the bulk importer writes): each
+    set field from nothing, specs as one document, in ``UPDATABLE_FIELDS`` order. THE shape of a
+    registration in the passport: the API and the importer both write what this returns."""
+    return {field: (None, values[field]) for field in UPDATABLE_FIELDS if values[field] not in _UNSET}
 
 
 # --- read -------------------------------------------------------------------------------------
@@ -402,12 +402,6 @@ def registration_changes(device: Device) -> dict[str, tuple[None, Any]]:
 def get_device(session: Session, principal: Principal | None, device_id: int) -> Device:
     principal = require_user(principal)
     return _load_device(session, principal, device_id, for_update=False)
-
-
-@dataclass(frozen=True)
-class DevicePage:
-    items: list[Device]
-    next_cursor: str | None
 
 
 def list_devices(
@@ -422,7 +416,7 @@ def list_devices(
     q: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
-) -> DevicePage:
+) -> Page[Device]:
     """The caller's organisations' devices (all of them for staff), newest first."""
     principal = require_user(principal)
     query = sa.select(Device)
@@ -449,11 +443,7 @@ def list_devices(
                 )
             )
         )
-    if cursor is not None:
-        query = query.where(Device.id < decode_id_cursor(cursor))
-    rows = list(session.scalars(query.order_by(Device.id.desc()).limit(limit + 1)))
-    next_cursor = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
-    return DevicePage(rows[:limit], next_cursor)
+    return id_page(session, query, Device.id, cursor=cursor, limit=limit)
 
 
 # --- update -----------------------------------------------------------------------------------
@@ -505,7 +495,7 @@ def update_device(
     if unknown:
         raise ValidationFailed("These fields cannot be changed.", errors={k: ["Cannot be changed."] for k in unknown})
     if device.state is DeviceState.RETIRED:
-        raise InvalidState("A retired device cannot be changed (allowed from retired: none).")
+        raise InvalidState(f"A retired device cannot be changed {lifecycle.allowed_from(device.state)}.")
     lifecycle.ensure_not_sold(device)
 
     before = _snapshot(device)
@@ -560,7 +550,7 @@ def update_device(
         public=not set(diff) <= PRIVATE_FIELDS,
     )
     session.flush()
-    listings.follow_device(session, device, principal)
+    follow_device(session, device, principal)
     return device
 
 
@@ -572,7 +562,7 @@ def ensure_kind_may_change(session: Session, device: Device) -> None:
     """A listed (or reserved, lent, sold) device keeps its kind: a buyer searched for a screen and
     the listing's terms, checklist and required reports are those of its kind. Withdraw the listing,
     correct the kind, have it diagnosed as what it is, and list it again."""
-    if device.state in COMMITTED_STATES or listings.open_listing(session, device.id) is not None:
+    if device.state in COMMITTED_STATES or open_listing(session, device.id) is not None:
         raise InvalidState(
             f"The kind of a {device.state.value} device cannot change while it is offered or promised "
             "(withdraw its listing first).",
@@ -587,8 +577,7 @@ def _refuse_while_listed(device: Device, action: str) -> None:
     if device.state in {DeviceState.LISTED, DeviceState.RESERVED}:
         raise InvalidState(
             f"A {device.state.value} device cannot be {action}: withdraw its listing first "
-            f"(allowed from {device.state.value}: "
-            f"{', '.join(sorted(s.value for s in lifecycle.ALLOWED[device.state]))})."
+            f"{lifecycle.allowed_from(device.state)}."
         )
 
 
@@ -642,8 +631,7 @@ def complete_repair(
     if device.state is not DeviceState.IN_REPAIR:
         raise InvalidState(
             f"Only a device in repair can be repaired; this one is {device.state.value} "
-            f"(allowed from {device.state.value}: "
-            f"{', '.join(sorted(s.value for s in lifecycle.ALLOWED[device.state])) or 'none'})."
+            f"{lifecycle.allowed_from(device.state)}."
         )
     if return_to is None:
         return_to = DeviceState.DIAGNOSED if device.grade is not None else DeviceState.REGISTERED
@@ -703,9 +691,7 @@ class PassportPage:
 
 
 def _visible_listing_exists(session: Session, principal: Principal | None, device: Device) -> bool:
-    visibilities = [Visibility.PUBLIC]
-    if principal is not None and principal.user_id is not None and principal.organisation_ids:
-        visibilities.append(Visibility.MEMBERS)
+    visibilities = visibility.visibilities_for(principal)
     query = sa.select(Listing.id).where(
         Listing.device_id == device.id,
         Listing.organisation_id == device.organisation_id,
@@ -735,18 +721,15 @@ def get_passport(
     device = session.get(Device, device_id)
     if device is None:
         raise NotFound("No such device.")
-    full = can_read_device(principal, device)
+    full = owns(principal, device.organisation_id)
     if not full and not _visible_listing_exists(session, principal, device):
         raise NotFound("No such device.")
 
     query = sa.select(DeviceEvent).where(DeviceEvent.device_id == device.id)
     if not full:
         query = query.where(DeviceEvent.public.is_(True))
-    if cursor is not None:
-        query = query.where(DeviceEvent.id > decode_id_cursor(cursor))
-    events = list(session.scalars(query.order_by(DeviceEvent.id).limit(limit + 1)))
-    next_cursor = encode_cursor([events[limit - 1].id]) if len(events) > limit else None
-    events = events[:limit]
+    page = id_page(session, query, DeviceEvent.id, cursor=cursor, limit=limit, newest_first=False)
+    events, next_cursor = page.items, page.next_cursor
 
     if not full:
         # The public view: an allow-list per kind of event (``passport.PUBLIC_VIEWS``).

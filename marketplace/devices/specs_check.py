@@ -10,13 +10,13 @@ from marketplace.devices import reconcile, service
 from marketplace.devices.lookup import read_device
 from marketplace.devices.models import Device
 from marketplace.errors import InvalidState
+from marketplace.listability.current import current_components
 from marketplace.members.access import INVENTORY_ROLES, Principal
-from marketplace.reports import service as reports
 
 
 def specs_check(session: Session, principal: Principal | None, device_id: int) -> reconcile.SpecsCheck:
     device = read_device(session, principal, device_id)
-    return reconcile.check(device, reports.current_components(session, device).reports)
+    return reconcile.check(device, current_components(session, device).reports)
 
 
 def accept_measured(
@@ -25,7 +25,7 @@ def accept_measured(
     device = service.get_device(session, principal, device_id)
     assert principal is not None  # get_device refused anonymous callers
     service._require_role(principal, device.organisation_id, INVENTORY_ROLES, "change devices")
-    result = reconcile.check(device, reports.current_components(session, device).reports)
+    result = reconcile.check(device, current_components(session, device).reports)
     if not result.measured:
         raise InvalidState("Nothing measured to accept: upload the device's disk reports first.")
     specs = {**(device.specs or {}), **result.measured}

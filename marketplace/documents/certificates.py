@@ -10,7 +10,7 @@
   field of erasures (e.g. their evidence) is added there.
 * **Issue**: the PDF route issues a certificate for what is recorded now, or gives back the latest
   one when the records it names are unchanged (same report, same erasures, still verifying).
-* **Disks**: every disk the device held since its last handover (``erasures.disk_statuses``),
+* **Disks**: every disk the device held since its last handover (``listability.rules.disk_statuses``),
   each with its erasure or its removal from the device.
 * **Verify**: the content is rebuilt from the stored records (the disks the row names, the
   erasure and removal rows by id, the device and organisation) and its digest compared with the one stored at issue:
@@ -41,6 +41,7 @@ from marketplace.devices.models import Device
 from marketplace.documents.models import ErasureCertificate
 from marketplace.erasures import service as erasures
 from marketplace.erasures.models import DiskRemoval, Erasure
+from marketplace.listability.rules import DiskStatus
 from marketplace.members.access import Principal
 from marketplace.members.models import Organisation
 
@@ -87,7 +88,7 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds") if moment is not None else None
 
 
-def disk_entry(status: erasures.DiskStatus) -> dict[str, Any]:
+def disk_entry(status: DiskStatus) -> dict[str, Any]:
     """One disk of a certificate: its identity from the diagnostics, its erasure from the record.
     THE place where an erasure's fields enter a certificate (and so its digest)."""
     erasure, removal = status.erasure, status.removal
@@ -139,7 +140,7 @@ def certificate_content(
     device: Device,
     organisation: Organisation,
     report_id: int | None,
-    disks: list[erasures.DiskStatus],
+    disks: list[DiskStatus],
 ) -> dict[str, Any]:
     """What a certificate says, as plain JSON values (printed by the PDF, sealed by ``digest``)."""
     entries = [disk_entry(status) for status in disks]
@@ -168,7 +169,7 @@ def digest(content: dict[str, Any], secret_key: str) -> str:
     return hmac.new(key, canonical, hashlib.sha256).hexdigest()
 
 
-def disk_reference(status: erasures.DiskStatus) -> dict[str, Any]:
+def disk_reference(status: DiskStatus) -> dict[str, Any]:
     """How a certificate row names one disk: what identifies it, and the records chosen for it."""
     return {
         "serial": status.serial,
@@ -198,7 +199,7 @@ def _rebuild(session: Session, row: ErasureCertificate) -> dict[str, Any] | None
             if removal is None or removal.device_id != device.id:
                 return None
         statuses.append(
-            erasures.DiskStatus(
+            DiskStatus(
                 serial=reference["serial"],
                 model=reference["model"],
                 capacity_bytes=reference["capacity_bytes"],

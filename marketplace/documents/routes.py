@@ -181,6 +181,24 @@ class ErasureCertificateVerification(MethodView):
         return _public_view(result)
 
 
+@blp.route("/devices/<int:device_id>/erasure-certificate.pdf")
+class ErasureCertificatePdf(MethodView):
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "The certificate as PDF, French by default (?lang=en or Accept-Language); "
+                "private: it carries serials",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    )
+    @blp.alt_response(404, description="No such device (or not yours)")
+    def get(self, device_id: int) -> Response:
+        """The device's erasure certificate as a PDF: numbered, sealed by a digest, with a QR code to
+        its public verification page /verify/<number> (issued now, or the latest one if unchanged)"""
+        return certificate_pdf(device_id)
+
+
 def certificate_pdf(device_id: int) -> Response:
     """The device's erasure certificate, issued (or the latest one, unchanged), as PDF."""
     secret = current_app.config["SECRET_KEY"]

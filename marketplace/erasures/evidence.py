@@ -29,6 +29,7 @@ from marketplace.devices.models import Device
 from marketplace.erasures import service
 from marketplace.erasures.models import Erasure
 from marketplace.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from marketplace.listability.rules import normalise_serial
 from marketplace.members.access import (
     BENCH_ROLES,
     SCOPE_ERASURES_WRITE,
@@ -96,7 +97,7 @@ def record_from_evidence(
         )
     given = (disk_serial or "").strip() or None
     named = evidence.disk_serial
-    if given and named and service.normalise_serial(given) != service.normalise_serial(named):
+    if given and named and normalise_serial(given) != normalise_serial(named):
         raise ValidationFailed(
             f"The {evidence.tool} log is about disk {named}, not {given}: send the log of disk {given}.",
             errors={"disk_serial": [f"The evidence names disk {named}."]},

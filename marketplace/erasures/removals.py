@@ -1,6 +1,6 @@
 """Disks taken out of a device: kept, destroyed, or moved into another device, with who and when.
 
-A disk the device has held (``service.held_disks``) needs its verified erasure on the device until
+A disk the device has held (``listability.rules.held_disks``) needs its verified erasure on the device until
 such a removal is recorded; a removal of a disk the device never had, or recorded twice, is refused.
 A disk seen in the device again after its removal needs its erasure again. Same callers as erasures
 from the bench (``evidence._device_for_erasure``).
@@ -19,10 +19,11 @@ from marketplace.db import utcnow
 from marketplace.devices import lifecycle
 from marketplace.devices.models import Device, EventKind
 from marketplace.devices.passport import record_event
-from marketplace.erasures import service
 from marketplace.erasures.evidence import _device_for_erasure
 from marketplace.erasures.models import DiskRemoval, RemovalOutcome
 from marketplace.errors import Conflict, InvalidState, ValidationFailed
+from marketplace.listability.follow import follow_device
+from marketplace.listability.rules import disk_statuses, normalise_serial
 from marketplace.members.access import Principal
 from marketplace.reports import service as reports
 from marketplace.reservations import locks
@@ -52,9 +53,9 @@ def record_removal(
     removed_at: dt.datetime = data.get("removed_at") or utcnow()
     if removed_at > utcnow() + dt.timedelta(minutes=5):
         raise ValidationFailed("A removal cannot be in the future.", errors={"removed_at": ["In the future."]})
-    _report_id, statuses = service.disk_statuses(session, device)
-    wanted = service.normalise_serial(data["disk_serial"])
-    status = next((d for d in statuses if d.serial and service.normalise_serial(d.serial) == wanted), None)
+    _report_id, statuses = disk_statuses(session, device)
+    wanted = normalise_serial(data["disk_serial"])
+    status = next((d for d in statuses if d.serial and normalise_serial(d.serial) == wanted), None)
     if status is None:
         known = sorted(d.serial for d in statuses if d.serial)
         raise ValidationFailed(
@@ -95,7 +96,6 @@ def record_removal(
         public=False,
     )
     session.flush()
-    from marketplace.listings.service import follow_device
 
     follow_device(session, device, principal)
     return removal

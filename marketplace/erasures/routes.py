@@ -108,23 +108,3 @@ class ErasureCertificate(MethodView):
     def get(self, device_id: int) -> service.Certificate:
         """The device's erasure certificate: each disk with its verified erasure; complete when all are"""
         return service.certificate(current_session(), current_principal(), device_id)
-
-
-@blp.route("/devices/<int:device_id>/erasure-certificate.pdf")
-class ErasureCertificatePdf(MethodView):
-    @blp.doc(
-        responses={
-            "200": {
-                "description": "The certificate as PDF, French by default (?lang=en or Accept-Language); "
-                "private: it carries serials",
-                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-            }
-        }
-    )
-    @blp.alt_response(404, description="No such device (or not yours)")
-    def get(self, device_id: int) -> Response:
-        """The device's erasure certificate as a PDF: numbered, sealed by a digest, with a QR code to
-        its public verification page /verify/<number> (issued now, or the latest one if unchanged)"""
-        from marketplace.documents.routes import certificate_pdf
-
-        return certificate_pdf(device_id)

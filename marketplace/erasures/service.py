@@ -1,15 +1,13 @@
-"""Data erasure use cases: record an erasure per disk, the certificate, and the listable check.
+"""Data erasure use cases: record an erasure per disk, and the certificate.
 
 * A disk is named by its serial and must be one the device has held since its last handover (sold,
-  donated, returned; ``held_disks``): the disks of its latest diagnostics and any disk an earlier
-  report saw that is gone since (pulled out, it still holds its data). An unknown serial is a 422
-  that lists the known ones. Every held disk needs its verified erasure, and the certificate lists
-  them all. Serials
+  donated, returned; ``listability.rules.held_disks``): the disks of its latest diagnostics and any
+  disk an earlier report saw that is gone since (pulled out, it still holds its data). An unknown
+  serial is a 422 that lists the known ones. Every held disk needs its verified erasure (or a
+  recorded removal), and the certificate lists them all. Serials
   are compared ignoring case and surrounding spaces (tools print them differently).
-* ``listing_problems`` is the one rule of what may be offered (complete diagnostics, not graded F,
-  every current disk with a *verified* erasure); ``ensure_listable`` adds the state (``diagnosed``
-  or ``returned``) for a new listing. For a device that came back (``returned``), only erasures
-  recorded after its latest return count: the borrower or buyer may have put data on it.
+* What an erasure means for the catalogue (the listability rule, which erasures count after a
+  return) lives in ``listability.rules``, below every service.
 * Each record writes an ``erased`` passport event whose public part says the method and standard,
   never the serial or the operator.
 """
@@ -17,7 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,41 +24,16 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
 from marketplace.devices import lifecycle
-from marketplace.devices.models import Device, DeviceEvent, DeviceState, EventKind
+from marketplace.devices.models import Device, EventKind
 from marketplace.devices.passport import record_event
-from marketplace.erasures.models import DiskRemoval, Erasure, ErasureMethod, ErasureStandard
+from marketplace.erasures.models import Erasure, ErasureMethod, ErasureStandard
 from marketplace.errors import InvalidState, ValidationFailed
+from marketplace.listability.follow import follow_device
+from marketplace.listability.rules import DiskStatus, disk_statuses, held_disks, normalise_serial
 from marketplace.members.access import BENCH_ROLES, Principal, require_org_role
 from marketplace.reports import service as reports
 from marketplace.reports.models import DiagnosticReport
 from marketplace.reservations import locks
-
-#: States in which a device may be listed (after the other checks).
-LISTABLE_STATES = frozenset({DeviceState.DIAGNOSED, DeviceState.RETURNED})
-
-
-@dataclass(frozen=True)
-class DiskStatus:
-    serial: str | None
-    model: str | None
-    capacity_bytes: int | None
-    erasure: Erasure | None  # the latest verified erasure that counts, else the latest one, else None
-    removal: DiskRemoval | None = None  # recorded as taken out of the device since it was last seen
-    current: bool = True  # in the device's latest disk report
-
-    @property
-    def erased(self) -> bool:
-        return self.erasure is not None and self.erasure.verified
-
-    @property
-    def accounted_for(self) -> bool:
-        """Erased with verification, or recorded as taken out (kept, destroyed, moved)."""
-        return self.erased or self.removal is not None
-
-    @property
-    def label(self) -> str:
-        serial = self.serial or "(no serial in its report)"
-        return f"{serial} ({self.model})" if self.model else serial
 
 
 @dataclass(frozen=True)
@@ -73,10 +46,6 @@ class Certificate:
     @property
     def complete(self) -> bool:
         return all(d.accounted_for for d in self.disks)
-
-
-def normalise_serial(serial: str) -> str:
-    return serial.strip().upper()
 
 
 def record_erasure(session: Session, principal: Principal | None, device_id: int, data: Mapping[str, Any]) -> Erasure:
@@ -175,10 +144,7 @@ def _store(
         },
     )
     session.flush()
-    # The missing erasure of a suspended listing's disk brings it back (listings.service.follow_device);
-    # imported here because the listings service reads this module's rule.
-    from marketplace.listings.service import follow_device
-
+    # The missing erasure of a suspended listing's disk brings it back.
     follow_device(session, device, principal)
     return erasure
 
@@ -188,164 +154,7 @@ def list_erasures(session: Session, principal: Principal | None, device_id: int)
     return list(session.scalars(sa.select(Erasure).where(Erasure.device_id == device.id).order_by(Erasure.id)))
 
 
-def _last_return(session: Session, device: Device) -> dt.datetime | None:
-    return session.scalar(
-        sa.select(sa.func.max(DeviceEvent.occurred_at)).where(
-            DeviceEvent.device_id == device.id, DeviceEvent.kind == EventKind.RETURNED
-        )
-    )
-
-
-def _last_handover(session: Session, device: Device) -> dt.datetime | None:
-    """When the device last changed hands (sold, donated, returned): disks seen before belong to an
-    earlier life of the device and were accounted for then."""
-    return session.scalar(
-        sa.select(sa.func.max(DeviceEvent.occurred_at)).where(
-            DeviceEvent.device_id == device.id,
-            DeviceEvent.kind.in_([EventKind.RETURNED, EventKind.SOLD, EventKind.DONATED]),
-        )
-    )
-
-
-def held_disks(session: Session, device: Device) -> tuple[DiagnosticReport | None, list[tuple[int, dict[str, Any]]]]:
-    """Every disk the device has held since its last handover: the disks of its latest disk report
-    first, then each disk an earlier report saw that is not there any more (a disk pulled out
-    still holds the data it held). ``(latest disk report, [(report id, identity)])``."""
-    latest, current = reports.current_disks(session, device)
-    held: list[tuple[int, dict[str, Any]]] = (
-        [(latest.id, {**disk, "_seen_at": latest.created_at}) for disk in current] if latest is not None else []
-    )
-    seen = {normalise_serial(str(d["serial"])) for _id, d in held if d.get("serial")}
-    query = sa.select(DiagnosticReport).where(DiagnosticReport.device_id == device.id)
-    since = _last_handover(session, device)
-    if since is not None:
-        query = query.where(DiagnosticReport.created_at >= since)
-    for report in session.scalars(query.order_by(DiagnosticReport.id.desc())):
-        for stored in report.files:
-            for component in stored.components:
-                identity = component.get("identity") or {}
-                if component.get("component") != "disk" or not identity.get("serial"):
-                    continue  # a disk without a serial cannot be told apart from the current ones
-                key = normalise_serial(str(identity["serial"]))
-                if key not in seen:
-                    seen.add(key)
-                    held.append((report.id, {**identity, "_seen_at": report.created_at}))
-    return latest, held
-
-
-def disk_statuses(session: Session, device: Device) -> tuple[int | None, list[DiskStatus]]:
-    report, held = held_disks(session, device)
-    erasures: Sequence[Erasure] = list(
-        session.scalars(sa.select(Erasure).where(Erasure.device_id == device.id).order_by(Erasure.id))
-    )
-    since = _last_return(session, device)
-    if since is not None:
-        since = since.astimezone(dt.UTC)
-        erasures = [e for e in erasures if e.created_at >= since]
-    removals = latest_removals(session, device)
-    statuses: list[DiskStatus] = []
-    for report_id, disk in held:
-        serial = str(disk["serial"]) if disk.get("serial") else None
-        mine = [
-            e for e in erasures if serial is not None and normalise_serial(e.disk_serial) == normalise_serial(serial)
-        ]
-        verified = [e for e in mine if e.verified]
-        chosen = verified[-1] if verified else (mine[-1] if mine else None)
-        capacity = disk.get("capacity_bytes")
-        removal = removals.get(normalise_serial(serial)) if serial is not None else None
-        seen_at = disk.get("_seen_at")
-        if removal is not None and isinstance(seen_at, dt.datetime) and seen_at > removal.created_at:
-            removal = None  # seen in the device again after its removal was recorded
-        statuses.append(
-            DiskStatus(
-                serial=serial,
-                model=disk.get("model"),
-                capacity_bytes=capacity if isinstance(capacity, int) else None,
-                erasure=chosen,
-                removal=removal,
-                current=report is not None and report_id == report.id,
-            )
-        )
-    return (report.id if report is not None else None), statuses
-
-
-def latest_removals(session: Session, device: Device) -> dict[str, DiskRemoval]:
-    """The latest removal recorded for each disk serial of the device (normalised)."""
-    rows = session.scalars(sa.select(DiskRemoval).where(DiskRemoval.device_id == device.id).order_by(DiskRemoval.id))
-    return {normalise_serial(r.disk_serial): r for r in rows}
-
-
 def certificate(session: Session, principal: Principal | None, device_id: int) -> Certificate:
     device = reports.device_for_reading(session, principal, device_id)
     report_id, statuses = disk_statuses(session, device)
     return Certificate(device=device, report_id=report_id, disks=statuses, generated_at=utcnow())
-
-
-#: Grades never offered: F is "not reusable without more than a part swap" (DESIGN §2.2).
-UNLISTABLE_GRADES = frozenset({"F"})
-
-
-def listing_problems(session: Session, device: Device) -> dict[str, list[str]]:
-    """What keeps ``device`` out of the catalogue, whatever its state: ``{field: [plain words]}``,
-    empty when it may be offered. THE rule of what is listable, used for a new listing
-    (``ensure_listable``, with the state), for every change of a listed device
-    (``listings.service.follow_device`` suspends or reinstates its listing) and before a handover:
-
-    * ``diagnosis``: its current diagnostics are complete (checklist with a result, and the automatic
-      reports its kind needs, ``reports.service.diagnosis_of``);
-    * ``grade``: its server grade is not F;
-    * ``disks``: every disk of its latest diagnostics has a verified erasure (after a return, one
-      recorded since).
-    """
-    problems: dict[str, list[str]] = {}
-    diagnosis = reports.diagnosis_of(session, device)
-    if not diagnosis.complete:
-        problems["diagnosis"] = [f"Diagnostics incomplete: missing {', '.join(diagnosis.missing)}."]
-    if device.grade in UNLISTABLE_GRADES:
-        problems["grade"] = [f"Graded {device.grade} by its diagnostics: not reusable as it is."]
-    _report_id, statuses = disk_statuses(session, device)
-    missing = [d.label for d in statuses if not d.accounted_for]
-    if missing:
-        problems["disks"] = [f"{label}: no verified erasure" for label in missing]
-    return problems
-
-
-def describe_problems(problems: Mapping[str, Sequence[str]]) -> str:
-    """``listing_problems`` in one sentence for the seller."""
-    parts: list[str] = []
-    if "disks" in problems:
-        disks = [message.removesuffix(": no verified erasure") for message in problems["disks"]]
-        parts.append("every disk needs a verified erasure; missing for: " + ", ".join(disks))
-    if "grade" in problems:
-        parts.extend(message.rstrip(".") for message in problems["grade"])
-    if "diagnosis" in problems:
-        parts.extend(message.rstrip(".") for message in problems["diagnosis"])
-    text = "; ".join(parts)
-    return text[:1].upper() + text[1:] + "."
-
-
-def ensure_listable(session: Session, device: Device) -> None:
-    """Raise InvalidState (409) unless the device may be listed: diagnosed (state ``diagnosed`` or
-    ``returned``) and ``listing_problems`` empty.
-
-    The catalogue calls this before it lists a device; the problem names what is missing per
-    field (``errors["disks"]``: the disks without a verified erasure). A device without storage (a
-    screen, a diskless thin client whose checklist records ``storage: na``) needs no erasure.
-    """
-    if device.state not in LISTABLE_STATES:
-        raise InvalidState(
-            f"Only a diagnosed device can be listed (this one is {device.state.value}): "
-            "upload its diagnostics and functional checklist first.",
-            errors={"state": [f"Is {device.state.value}; must be diagnosed or returned."]},
-        )
-    problems = listing_problems(session, device)
-    if problems:
-        raise InvalidState("The device cannot be listed: " + describe_problems(problems), errors=problems)
-
-
-def all_disks_erased(session: Session, device: Device) -> bool:
-    """Whether every current disk has a verified erasure (vacuously true without disks).
-
-    For the catalogue's "reconditionné" flag (décret 2022-190: diagnosed, checked and erased)."""
-    _report_id, statuses = disk_statuses(session, device)
-    return all(d.accounted_for for d in statuses)

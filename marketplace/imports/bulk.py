@@ -8,9 +8,9 @@ STDIN`` on PostgreSQL), given as tuples in column order with values already in t
 more than the INSERT itself at 100 k rows.
 
 New devices are inserted with their ids, taken first (``new_device_ids``): from the column's
-sequence on PostgreSQL, after the largest id on SQLite. So no statement has to read ids back (by
-asset tag, before: a query per 900 rows on SQLite, and on PostgreSQL a plan that degraded as the
-fresh table grew before autovacuum analysed it: 55 s of a 60 k-row import).
+sequence on PostgreSQL, after the largest id on SQLite. So no statement has to read ids back: a
+read-back by asset tag costs a query per batch, and on PostgreSQL its plan degrades while a fresh
+table grows before autovacuum analyses it.
 
 Updates are guarded by the device's version, which they bump as the ORM's ``version_id_col``
 does, so a device changed meanwhile is never overwritten.
@@ -27,12 +27,10 @@ from typing import Any, cast
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from marketplace.devices.models import Device, DeviceEvent, DeviceState, DeviceTagSequence
-from marketplace.devices.service import format_asset_tag
+from marketplace.devices.models import Device, DeviceEvent, DeviceState
 
 _DEVICES = cast(sa.Table, Device.__table__)
 _EVENTS = cast(sa.Table, DeviceEvent.__table__)
@@ -80,11 +78,11 @@ def _copy_sql(table: str, columns: tuple[str, ...], constants: dict[str, Any]) -
 class _SqliteInsert:
     """SQLite: rows inserted by INSERTs of up to ``SQLITE_ROWS_PER_INSERT`` rows each, the
     ``constants`` written as literals of the statement (binding the same five values on every row
-    cost ~1 µs per row, 0.1 s per 100 k).
+    is work per row for nothing).
 
     A statement with many ``VALUES`` groups is bound and stepped once for all its rows, where
     ``executemany`` resets, binds and steps the statement once per row (the technique of
-    SQLAlchemy's "insertmanyvalues"): for 100 k devices, 20-25 % less time. Fewer rows per
+    SQLAlchemy's "insertmanyvalues"). Fewer rows per
     statement when this SQLite allows fewer bound variables (999 before 3.32)."""
 
     def __init__(self, table: str, columns: tuple[str, ...], constants: dict[str, Any]) -> None:
@@ -107,7 +105,7 @@ class _SqliteInsert:
             cursor.execute(self.statement(len(part)), list(itertools.chain.from_iterable(part)))
 
 
-#: See ``_SqliteInsert``: 100 to 250 rows per statement measured alike, 10 rows gained nothing.
+#: See ``_SqliteInsert``: enough rows per statement to pay for the bind once; figures in bench/import.py.
 SQLITE_ROWS_PER_INSERT = 100
 
 #: How one kind of row is written: a COPY (PostgreSQL) or multi-row INSERTs (SQLite).
@@ -261,32 +259,3 @@ class Writer:
             found = self.event_statements[(state_to, public)] = (statement, tuple(constants.values()))
         statement, constants_of_rows = found
         self._write(statement, rows, constants_of_rows)
-
-
-def reserve_tag_numbers(session: Session, organisation_id: int, count: int) -> range:
-    """Take ``count`` consecutive numbers of the organisation's asset-tag sequence in one statement
-    (the devices domain's sequence row, locked until the transaction ends)."""
-    table = cast(sa.Table, DeviceTagSequence.__table__)
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(table)
-        .values(organisation_id=organisation_id, last_value=count)
-        .on_conflict_do_update(
-            index_elements=[table.c.organisation_id], set_={"last_value": table.c.last_value + count}
-        )
-        .returning(table.c.last_value)
-    )
-    last = int(session.execute(statement).scalar_one())
-    return range(last - count + 1, last + 1)
-
-
-def generate_tags(session: Session, organisation_id: int, count: int, taken: set[str]) -> list[str]:
-    """``count`` new server-generated tags, skipping those already used in the organisation."""
-    tags: list[str] = []
-    while len(tags) < count:
-        for number in reserve_tag_numbers(session, organisation_id, count - len(tags)):
-            tag = format_asset_tag(number)
-            if tag not in taken:
-                tags.append(tag)
-                taken.add(tag)
-    return tags

@@ -42,14 +42,14 @@ from sqlalchemy.orm import Session
 from marketplace.db import utcnow
 from marketplace.devices.codes import new_public_code
 from marketplace.devices.models import Device, DeviceKind, DeviceState, EventKind
-from marketplace.devices.service import COMMITTED_STATES, PRIVATE_FIELDS
+from marketplace.devices.service import COMMITTED_STATES, PRIVATE_FIELDS, new_asset_tags, registration_changes
 from marketplace.devices.specs import validate_specs
 from marketplace.errors import DomainError, NotFound, ValidationFailed
 from marketplace.imports import bulk
 from marketplace.imports.formats import FileError, ImportFormat, ParsedFile, neutralise, read_rows
 from marketplace.imports.mapping import Converter, DeviceInput, RowError, required_for_create
+from marketplace.listability.follow import follow_device
 from marketplace.listings.models import OPEN_STATUSES, Listing
-from marketplace.listings.service import follow_device
 from marketplace.members.access import INVENTORY_ROLES, Principal, require_org_role
 from marketplace.members.models import Organisation
 
@@ -105,7 +105,7 @@ class _Existing:
     specs: dict[str, Any]
     state: DeviceState = DeviceState.REGISTERED
     #: Offered or promised (listed, reserved, lent, sold, or with an open listing): its kind is
-    #: fixed, and the catalogue follows what the import changes (``listings.service.follow_device``).
+    #: fixed, and the catalogue follows what the import changes (``listability.follow.follow_device``).
     offered: bool = False
 
 
@@ -196,9 +196,9 @@ def _collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector during an import.
 
     Planning keeps hundreds of thousands of small dicts alive; each allocation burst triggers a
-    collection that walks all of them, so with the collector on the import is quadratic-ish (cProfile
-    showed 8-key dict comprehensions at ~30 µs each at 50 k rows). The import creates no reference
-    cycles; reference counting frees everything as usual, and the collector is resumed after."""
+    collection that walks all of them, so with the collector on, the import's time grows faster
+    than its rows. The import creates no reference cycles; reference counting frees everything as
+    usual, and the collector is resumed after."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -479,33 +479,11 @@ class _Conflict(Exception):
     """A device changed between planning and writing (its version moved)."""
 
 
-class _JsonTexts(dict[Any, str]):
-    """JSON text of values that repeat (kinds, makes, models, grades, locations), made once each."""
-
-    def __missing__(self, value: Any) -> str:
-        text = self[value] = bulk.json_text(value)
-        return text
-
-
-class _ChangeTexts(dict[str | None, str]):
-    """``,"<name>":[null,<value as JSON>]`` per value of a repeated optional field ("" for None)."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__({None: ""})
-        self.prefix = f',"{name}":[null,'
-
-    def __missing__(self, value: str) -> str:
-        text = self[value] = f"{self.prefix}{bulk.json_text(value)}]"
-        return text
-
-
 class _Writer:
     """Writes planned rows, a batch per savepoint, as rows in their stored form.
 
-    A created device's passport ``changes`` are written as JSON text assembled from pieces: the
-    JSON of each repeated value and of each distinct specs document is made once, the serial and
-    asset tag per row; the text is the one ``orjson.dumps`` gives for the device's
-    ``registration_changes``, which a test checks."""
+    A created device's passport ``changes`` are the devices domain's ``registration_changes`` of
+    its row, as ``orjson`` writes them; the JSON of each distinct specs document is made once."""
 
     def __init__(
         self,
@@ -526,11 +504,8 @@ class _Writer:
         self.organisation_id = organisation_id
         #: ``{"source": "import", "format": …, "row": N}`` as orjson writes it, up to N.
         self.data_prefix = '{"source":"import","format":' + bulk.json_text(fmt.value) + ',"row":'
-        self.texts = _JsonTexts()
-        self.grade_changes = _ChangeTexts("cosmetic_grade")
-        self.location_changes = _ChangeTexts("location")
         #: id(specs) → (specs, specs as JSON, its ``,"specs":[null,…]`` change).
-        self.specs_texts: dict[int, tuple[dict[str, Any], str, str]] = {}
+        self.specs_texts: dict[int, tuple[dict[str, Any], str]] = {}
 
     def write(self, batch: list[_Plan]) -> tuple[int, int, list[RowError]]:
         try:
@@ -562,11 +537,10 @@ class _Writer:
                     updated += 1
         return created, updated, errors
 
-    def _specs_texts(self, specs: dict[str, Any]) -> tuple[dict[str, Any], str, str]:
+    def _specs_texts(self, specs: dict[str, Any]) -> tuple[dict[str, Any], str]:
         entry = self.specs_texts.get(id(specs))
         if entry is None or entry[0] is not specs:
-            text = bulk.json_text(specs)
-            entry = self.specs_texts[id(specs)] = (specs, text, f',"specs":[null,{text}]' if specs else "")
+            entry = self.specs_texts[id(specs)] = (specs, bulk.json_text(specs))
         return entry
 
     def _write_batch(self, batch: list[_Plan]) -> int:
@@ -576,7 +550,7 @@ class _Writer:
         if untagged:
             if self._taken_tags is None:
                 self._taken_tags = self.tags_in_use()
-            tags = bulk.generate_tags(self.session, self.organisation_id, len(untagged), self._taken_tags)
+            tags = new_asset_tags(self.session, self.organisation_id, len(untagged), self._taken_tags)
             for plan, new_tag in zip(untagged, tags, strict=True):
                 plan.generated_tag = new_tag
         data_prefix = self.data_prefix
@@ -584,11 +558,8 @@ class _Writer:
             events: list[tuple[Any, ...]] = []
             devices: list[tuple[Any, ...]] = []
             imported = EventKind.IMPORTED.value
-            texts = self.texts
             specs_texts = self.specs_texts
             dumps = orjson.dumps
-            grades = self.grade_changes
-            locations = self.location_changes
             for device_id, plan in zip(self.bulk.new_device_ids(len(creates)), creates, strict=True):
                 item = plan.item
                 specs = plan.specs
@@ -598,13 +569,18 @@ class _Writer:
                 tag = item.asset_tag
                 if tag is None:
                     tag = plan.generated_tag
-                notes = "" if item.notes is None else f',"notes":[null,{dumps(item.notes).decode()}]'
-                changes = (
-                    f'{{"kind":[null,{texts[item.kind]}],"make":[null,{texts[item.make]}],'
-                    f'"model":[null,{texts[item.model]}],"serial":[null,{dumps(item.serial).decode()}],'
-                    f'"asset_tag":[null,{dumps(tag).decode()}]{entry[2]}{grades[item.cosmetic_grade]}'
-                    f"{locations[item.location]}{notes}}}"
-                )
+                row = {
+                    "kind": item.kind,
+                    "make": item.make,
+                    "model": item.model,
+                    "serial": item.serial,
+                    "asset_tag": tag,
+                    "specs": specs,
+                    "cosmetic_grade": item.cosmetic_grade,
+                    "location": item.location,
+                    "notes": item.notes,
+                }
+                changes = dumps(registration_changes(row)).decode()
                 devices.append(
                     (
                         device_id,

@@ -48,6 +48,9 @@ class Visibility(enum.StrEnum):
 
 #: Health grades best first (DESIGN §2.2); ``grade_rank`` stores the position so "at least B"
 #: is ``grade_rank <= 2`` and the grade sort is an index order.
+#: Donations go to these organisation kinds unless the listing says otherwise.
+DEFAULT_DONATION_KINDS = (OrganisationKind.NONPROFIT, OrganisationKind.PUBLIC_BODY, OrganisationKind.UNIVERSITY)
+
 GRADE_RANKS = {"A": 1, "B": 2, "C": 3, "D": 4, "F": 5}
 UNGRADED_RANK = 9
 
@@ -145,3 +148,8 @@ class Listing(TimestampMixin, Base):
 
     device: Mapped[Device] = relationship()
     organisation: Mapped[Organisation] = relationship()
+
+    def search_price(self) -> int:
+        """``search_price_cents`` from the terms: written by ``listability.follow.sync_from_device``
+        and by every change of the terms."""
+        return self.price_cents if self.mode is ListingMode.SALE and self.price_cents else 0

@@ -12,7 +12,7 @@ from marketplace.api.caching import conditional
 from marketplace.api.context import current_principal, current_read_connection, current_session
 from marketplace.api.responses import json_response
 from marketplace.api.smorest import Blueprint
-from marketplace.listings import schemas, service
+from marketplace.listings import schemas, search, service
 
 blp = Blueprint("listings", __name__, url_prefix="/api/v1", description="The catalogue: listings and search")
 
@@ -23,7 +23,7 @@ class Listings(MethodView):
     @blp.response(200, schemas.ListingPageSchema)
     @blp.alt_response(304, description="Not modified: the page matching `If-None-Match` is still current")
     @blp.alt_response(422, description="Invalid filter, cursor, or limit above its maximum")
-    def get(self, query: service.SearchQuery) -> Response:
+    def get(self, query: search.SearchQuery) -> Response:
         """Search the catalogue: anonymous callers see public listings, members also members-only ones
 
         Keyset-paginated: pass a page's `next_cursor` as `cursor` (with the same filters and sort).
@@ -33,7 +33,7 @@ class Listings(MethodView):
         # The caller first: a token lookup opens the request's session, whose connection the
         # search then shares instead of taking a second one from the pool.
         principal = current_principal()
-        page = json_response(service.search(current_read_connection(), principal, query))
+        page = json_response(search.search(current_read_connection(), principal, query))
         return conditional(page, anonymous=principal is None)
 
     @blp.arguments(schemas.ListingCreateSchema)
@@ -50,13 +50,13 @@ class ListingFacets(MethodView):
     @blp.arguments(schemas.ListingFilterArgsSchema(), location="query", as_kwargs=False, unknown=ma.RAISE)
     @blp.response(200, schemas.FacetsSchema)
     @blp.alt_response(304, description="Not modified: the counts matching `If-None-Match` are still current")
-    def get(self, filters: service.SearchFilters) -> Response:
+    def get(self, filters: search.SearchFilters) -> Response:
         """Counts per kind, mode, grade and department for the same filters as the search
 
         Cached like the search (`ETag`, `Cache-Control`, 304 on `If-None-Match`).
         """
         principal = current_principal()
-        counts = json_response(service.facets(current_session(), principal, filters))
+        counts = json_response(search.facets(current_session(), principal, filters))
         return conditional(counts, anonymous=principal is None)
 
 

@@ -10,7 +10,7 @@ from marketplace.api.fields import ID_RANGE, INT32_AMOUNT
 from marketplace.api.pagination import cursor_field
 from marketplace.api.smorest import Schema
 from marketplace.devices.models import CosmeticGrade, DeviceKind
-from marketplace.listings import service
+from marketplace.listings import search
 from marketplace.listings.models import GRADE_RANKS, ListingMode, ListingStatus, Visibility
 from marketplace.members.models import OrganisationKind
 
@@ -147,29 +147,28 @@ class ListingFilterArgsSchema(Schema):
     )
 
     @ma.post_load
-    def make_filters(self, data: dict[str, Any], **_kwargs: Any) -> service.SearchFilters:
-        return service.SearchFilters(**data)
+    def make_filters(self, data: dict[str, Any], **_kwargs: Any) -> search.SearchFilters:
+        return search.SearchFilters(**data)
 
 
 class ListingQueryArgsSchema(ListingFilterArgsSchema):
     sort = ma.fields.String(
         load_default="newest",
-        validate=ma.validate.OneOf(sorted(service.SORTS)),
+        validate=ma.validate.OneOf(sorted(search.SORTS)),
         metadata={"description": "price, -price, grade (best first, then longest listed) or newest (default)"},
     )
     cursor = cursor_field()
     limit = ma.fields.Integer(
-        load_default=service.DEFAULT_PAGE_SIZE,
-        validate=ma.validate.Range(min=1, max=service.MAX_PAGE_SIZE),
+        load_default=search.DEFAULT_PAGE_SIZE,
+        validate=ma.validate.Range(min=1, max=search.MAX_PAGE_SIZE),
         metadata={
-            "description": f"Page size, 1 to {service.MAX_PAGE_SIZE} "
-            f"(default {service.DEFAULT_PAGE_SIZE}); above → 422."
+            "description": f"Page size, 1 to {search.MAX_PAGE_SIZE} (default {search.DEFAULT_PAGE_SIZE}); above → 422."
         },
     )
 
     @ma.post_load
-    def make_filters(self, data: dict[str, Any], **_kwargs: Any) -> service.SearchQuery:
-        return service.SearchQuery(**data)
+    def make_filters(self, data: dict[str, Any], **_kwargs: Any) -> search.SearchQuery:
+        return search.SearchQuery(**data)
 
 
 class FacetsSchema(Schema):

@@ -1,65 +1,44 @@
-"""Catalogue use cases: list a device, edit or withdraw the offer, search and facet counts.
+"""A listing's life: list a device, read, edit or withdraw the offer.
 
 Listing moves the device to ``listed`` and withdrawing moves it back to ``diagnosed``, through
 ``devices.lifecycle.transition``, each with its passport event. The listing row carries a
-snapshot of the device for the catalogue (``sync_from_device``).
+snapshot of the device for the catalogue (``listability.follow.sync_from_device``), which
+``listability.follow.follow_device`` keeps in step with every change of the device.
 
-Every writer of a device (PATCH, CSV import, diagnostics upload or checklist, re-grade, erasure,
-a return) calls ``follow_device`` in its own transaction: the one place where the catalogue
-follows the device, both its card and whether it may stay on offer (see there for the rules of
-suspension).
-
-Reads return plain dicts built from one Core select of exactly the columns a result shows (no
-ORM objects, no serial, no asset tag): the search endpoint serialises them straight to JSON.
+Each use case answers with the listing's card (``cards``); the search is in ``search``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import enum
-import functools
-from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
-import diagnostics
-from diagnostics.models import Finding
-from marketplace.api.pagination import decode_cursor, encode_cursor
-from marketplace.db import ReadConnection, utcnow
+from marketplace.db import utcnow
 from marketplace.devices import lifecycle, passport
-from marketplace.devices.models import CosmeticGrade, Device, DeviceKind, DeviceState, EventKind
-from marketplace.erasures import service as erasures
+from marketplace.devices.models import Device, DeviceState, EventKind
 from marketplace.errors import Forbidden, InvalidState, NotFound, ValidationFailed
-from marketplace.listings import textsearch
-from marketplace.listings.compiled import CompiledQueries
+from marketplace.listability.follow import key_findings, open_listing, sync_from_device
+from marketplace.listability.rules import ensure_listable
+from marketplace.listings import visibility
+from marketplace.listings.cards import read_card
 from marketplace.listings.models import (
-    GRADE_RANKS,
+    DEFAULT_DONATION_KINDS,
     OPEN_STATUSES,
-    UNGRADED_RANK,
     Listing,
     ListingMode,
     ListingStatus,
     Visibility,
 )
 from marketplace.loans.availability import booked_for_loan
-from marketplace.members.access import INVENTORY_ROLES, Principal, require_org_role, require_user
+from marketplace.members.access import INVENTORY_ROLES, Principal, owns, require_org_role, require_user
 from marketplace.members.identifiers import department_of
 from marketplace.members.models import Organisation, OrganisationKind
-from marketplace.reports import service as reports
+from marketplace.orders.models import Order, OrderStatus
 from marketplace.reservations import locks
-
-#: Largest page of search results; a larger ``limit`` is a 422, never a silent cap.
-MAX_PAGE_SIZE = 100
-DEFAULT_PAGE_SIZE = 20
-#: Donations go to these organisation kinds unless the listing says otherwise.
-DEFAULT_DONATION_KINDS = (OrganisationKind.NONPROFIT, OrganisationKind.PUBLIC_BODY, OrganisationKind.UNIVERSITY)
-#: At most this many findings are shown on a result card.
-MAX_KEY_FINDINGS = 5
-_SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+from marketplace.reservations.service import live_hold
 
 SALE_FIELDS = frozenset({"price_cents", "warranty_months"})
 LOAN_FIELDS = frozenset({"min_days", "max_days", "deposit_cents"})
@@ -69,116 +48,6 @@ MODE_FIELDS = {ListingMode.SALE: SALE_FIELDS, ListingMode.LOAN: LOAN_FIELDS, Lis
 EDITABLE_FIELDS = SALE_FIELDS | LOAN_FIELDS | DONATION_FIELDS | {"visibility", "postcode", "description"}
 
 
-# --- reading -------------------------------------------------------------------------------
-
-_L = Listing.__table__.c
-_O = Organisation.__table__.c
-
-
-def _text(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-    """An enum column read as its stored string: the JSON needs the value, not an Enum object."""
-    return sa.type_coerce(column, sa.String).label(column.name)
-
-
-#: The columns a listing shows, in one Core select (the organisation's public face joined); ``card``
-#: reads them by position. Core, not ORM attributes: no ORM compile or loading step per query.
-CARD_COLUMNS: tuple[sa.ColumnElement[Any], ...] = (
-    _L.id,
-    _L.device_id,
-    _L.organisation_id,
-    _text(_L.status),
-    _text(_L.mode),
-    _text(_L.visibility),
-    _L.price_cents,
-    _L.currency,
-    _L.warranty_months,
-    _L.min_days,
-    _L.max_days,
-    _L.deposit_cents,
-    _L.eligible_kinds,
-    _L.postcode,
-    _L.department,
-    _L.description,
-    _L.created_at,
-    _L.updated_at,
-    _text(_L.kind),
-    _L.make,
-    _L.model,
-    _L.specs,
-    _L.health,
-    _L.grade,
-    _text(_L.cosmetic_grade),
-    _L.battery_health_pct,
-    _L.key_findings,
-    _L.remaining_life,
-    _O.name.label("organisation_name"),
-    _text(_L.organisation_kind),
-    _O.department.label("organisation_department"),
-    _L.suspended_reason,
-)
-_CARD_FROM = sa.join(Listing.__table__, Organisation.__table__, _O.id == _L.organisation_id)
-
-
-def card(r: Sequence[Any]) -> dict[str, Any]:
-    """A listing as the API shows it (``schemas.ListingSchema`` documents this shape), from a row
-    of ``CARD_COLUMNS``."""
-    return {
-        "id": r[0],
-        "device_id": r[1],
-        "status": r[3],
-        "mode": r[4],
-        "visibility": r[5],
-        "price_cents": r[6],
-        "currency": r[7],
-        "warranty_months": r[8],
-        "min_days": r[9],
-        "max_days": r[10],
-        "deposit_cents": r[11],
-        "eligible_kinds": r[12],
-        "postcode": r[13],
-        "department": r[14],
-        "description": r[15],
-        "created_at": r[16],
-        "updated_at": r[17],
-        "device": {
-            "kind": r[18],
-            "make": r[19],
-            "model": r[20],
-            "specs": r[21],
-            "health": r[22],
-            "grade": r[23],
-            "cosmetic_grade": r[24],
-            "battery_health_pct": r[25],
-            "key_findings": r[26],
-            "remaining_life": r[27],
-        },
-        "organisation": {"id": r[2], "name": r[28], "kind": r[29], "department": r[30]},
-        "status_reason": r[31],
-    }
-
-
-def _read_card(session: Session, listing_id: int) -> dict[str, Any]:
-    statement = sa.select(*CARD_COLUMNS).select_from(_CARD_FROM).where(_L.id == listing_id)
-    return card(session.connection().execute(statement).one())
-
-
-def _sees_members_only(principal: Principal | None) -> bool:
-    """Members of any organisation (and staff) see members-only listings; others public ones."""
-    return (
-        principal is not None
-        and principal.user_id is not None
-        and (principal.is_staff or bool(principal.organisation_ids))
-    )
-
-
-def _is_owner(principal: Principal | None, organisation_id: int) -> bool:
-    return (
-        principal is not None
-        and principal.user_id is not None
-        and (principal.is_staff or principal.is_member_of(organisation_id))
-    )
-
-
 def get_listing(session: Session, principal: Principal | None, listing_id: int) -> dict[str, Any]:
     """An active listing the caller may see; the owner organisation also sees past ones."""
     row = session.execute(
@@ -186,185 +55,9 @@ def get_listing(session: Session, principal: Principal | None, listing_id: int) 
     ).one_or_none()
     if row is None:
         raise NotFound("No such listing.")
-    owner = _is_owner(principal, row.organisation_id)
-    visible = row.status is ListingStatus.ACTIVE and (
-        row.visibility is Visibility.PUBLIC or _sees_members_only(principal)
-    )
-    if not (owner or visible):
+    if not visibility.may_see(principal, row.organisation_id, row.status, row.visibility):
         raise NotFound("No such listing.")
-    return _read_card(session, listing_id)
-
-
-# --- the device snapshot -------------------------------------------------------------------
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _storage_gb(specs: Mapping[str, Any]) -> float | None:
-    direct = _number(specs.get("storage_gb"))
-    if direct is not None:
-        return direct
-    disks = specs.get("storage") or specs.get("disks")
-    if isinstance(disks, list):
-        sizes = [_number(d.get("capacity_gb")) for d in disks if isinstance(d, Mapping)]
-        known = [s for s in sizes if s is not None]
-        return sum(known) if known else None
-    return _number(disks)
-
-
-def _ram_gb(specs: Mapping[str, Any]) -> float | None:
-    direct = _number(specs.get("ram_gb"))
-    if direct is not None:
-        return direct
-    megabytes = _number(specs.get("ram_mb"))
-    return megabytes / 1024 if megabytes is not None else _number(specs.get("ram"))
-
-
-def _cpu(specs: Mapping[str, Any]) -> str | None:
-    cpu = specs.get("cpu")
-    if isinstance(cpu, Mapping):
-        cpu = cpu.get("model") or cpu.get("name")
-    return str(cpu)[:200] if cpu else None
-
-
-def key_findings(session: Session, device: Device) -> list[dict[str, Any]]:
-    """The findings a result card shows (code, severity, message, component), worst first.
-
-    Read from the device's current diagnostics (the reports domain re-reads its raw files); the
-    device-level findings (e.g. "replace the battery") come first at equal severity. Messages are
-    scrubbed of the components' serials: the catalogue never shows one.
-    """
-    current = reports.current_components(session, device)
-    if not current.reports:
-        return []
-    serials = [str(c.identity.get("serial")) for c in current.reports if c.identity.get("serial")]
-    found: list[tuple[str | None, Finding]] = [(None, f) for f in diagnostics.assess_device(current.reports).findings]
-    found += [(c.component.value, f) for c in current.reports for f in c.assessment.findings]
-    out: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for component, finding in sorted(found, key=lambda cf: _SEVERITY_ORDER.get(cf[1].severity.value, 9)):
-        if finding.code in seen:
-            continue
-        seen.add(finding.code)
-        message = finding.message
-        for serial in serials:
-            message = message.replace(serial, "…")
-        out.append(
-            {"code": finding.code, "severity": finding.severity.value, "message": message, "component": component}
-        )
-    return out[:MAX_KEY_FINDINGS]
-
-
-def sync_from_device(listing: Listing, device: Device, organisation: Organisation, findings: list[Any]) -> None:
-    """Copy what the catalogue filters on and shows from the device and its owner."""
-    specs = device.specs or {}
-    listing.kind = device.kind
-    listing.make = device.make
-    listing.model = device.model
-    listing.cpu = _cpu(specs)
-    listing.ram_gb = _ram_gb(specs)
-    listing.storage_gb = _storage_gb(specs)
-    listing.health = device.health
-    listing.grade = device.grade
-    listing.grade_rank = GRADE_RANKS.get(device.grade or "", UNGRADED_RANK)
-    listing.cosmetic_grade = device.cosmetic_grade
-    listing.battery_health_pct = device.battery_health_pct
-    listing.specs = passport.public_specs(specs)  # as the public passport shows them
-    listing.remaining_life = device.remaining_life
-    listing.key_findings = findings[:MAX_KEY_FINDINGS]
-    listing.organisation_kind = organisation.kind
-    listing.search_price_cents = listing.price_cents if listing.mode is ListingMode.SALE and listing.price_cents else 0
-    listing.search_text = " ".join(p for p in (device.make, device.model, listing.cpu) if p).lower()[:600]
-
-
-def open_listing(session: Session, device_id: int) -> Listing | None:
-    """The device's listing that is on offer or suspended (at most one: ``create_listing``)."""
-    return session.scalar(sa.select(Listing).where(Listing.device_id == device_id, Listing.status.in_(OPEN_STATUSES)))
-
-
-def follow_device(session: Session, device: Device, actor: Principal | None) -> None:
-    """Make the device's open listing follow a change of the device, in the caller's transaction.
-
-    Every writer of a device's fields, diagnostics or erasures calls this (devices, imports,
-    reports, erasures, orders and loans services): it is the one place where
-
-    * the catalogue card is refreshed from the device (kind, make, model, specs, grades, battery,
-      findings: ``sync_from_device``), so a search never filters on what the device no longer is;
-    * the listing leaves the catalogue when the device stops being listable
-      (``erasures.listing_problems``: an unerased disk, an F grade, incomplete diagnostics). It
-      becomes ``suspended``, with ``suspended_reason`` in plain words for its seller and an
-      ``unlisted`` passport event (``reason: suspended``, ``causes``: the fields at fault, never a
-      serial). The device keeps its state: it is still the listing's, promised to nobody new.
-    * a suspended listing comes back **by itself** (``listed`` event, ``reason: reinstated``) once
-      the device is listable again, e.g. after the missing erasure is recorded: the seller chose to
-      offer it, on terms that did not change, and the suspension was never their choice. A seller
-      who no longer wants it withdraws the suspended listing (``DELETE /listings/{id}``).
-
-    What a suspension does to the people already committed to the device (a rule a buyer can
-    live with: nobody pays for or takes away a device that is not listable, nobody loses money):
-
-    * a live reservation hold ends (``cancelled``): the member has not paid anything yet;
-    * orders stay as they are (a pending card payment may still complete), but the seller cannot
-      hand the device over while it is not listable (409); the buyer (or the seller) may cancel
-      for a full refund, as before any handover;
-    * booked loans stay booked, but their handover is refused while the listing is suspended; if
-      it comes back before the loan starts, the loan goes ahead as agreed.
-    """
-    listing = open_listing(session, device.id)
-    if listing is None:
-        return
-    sync_from_device(listing, device, listing.organisation, key_findings(session, device))
-    problems = erasures.listing_problems(session, device)
-    now = utcnow()
-    if problems:
-        reason = "Out of the catalogue: " + erasures.describe_problems(problems)
-        if listing.status is ListingStatus.ACTIVE:
-            listing.status = ListingStatus.SUSPENDED
-            listing.suspended_at = now
-            listing.updated_at = now
-            _end_live_holds(session, listing, now)
-            passport.record_event(
-                session,
-                device,
-                EventKind.UNLISTED,
-                actor,
-                organisation_id=listing.organisation_id,
-                data={"listing_id": listing.id, "reason": "suspended", "causes": sorted(problems)},
-            )
-        listing.suspended_reason = reason
-    elif listing.status is ListingStatus.SUSPENDED:
-        listing.status = ListingStatus.ACTIVE
-        listing.suspended_reason = None
-        listing.suspended_at = None
-        listing.updated_at = now
-        passport.record_event(
-            session,
-            device,
-            EventKind.LISTED,
-            actor,
-            organisation_id=listing.organisation_id,
-            data={"listing_id": listing.id, "reason": "reinstated"},
-        )
-    session.flush()
-
-
-def _end_live_holds(session: Session, listing: Listing, now: dt.datetime) -> None:
-    from marketplace.reservations.models import Reservation, ReservationStatus
-
-    session.execute(
-        sa.update(Reservation)
-        .where(
-            Reservation.listing_id == listing.id,
-            Reservation.status == ReservationStatus.ACTIVE,
-            Reservation.expires_at > now,
-        )
-        .values(status=ReservationStatus.CANCELLED, ended_at=now)
-        .execution_options(synchronize_session="fetch")
-    )
+    return read_card(session, listing_id)
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -441,7 +134,7 @@ def create_listing(
                 errors={"device_id": ["Listing suspended."]},
             )
         raise InvalidState(f"This device is already listed (listing {current.id}).", errors={"device_id": ["Listed."]})
-    erasures.ensure_listable(session, device)
+    ensure_listable(session, device)
     if mode is ListingMode.DONATION:
         kinds = eligible_kinds or DEFAULT_DONATION_KINDS
         values["eligible_kinds"] = sorted({OrganisationKind(k).value for k in kinds})
@@ -475,18 +168,15 @@ def create_listing(
         },
     )
     session.flush()
-    return _read_card(session, listing.id)
+    return read_card(session, listing.id)
 
 
 def _load_listing_as_lister(session: Session, principal: Principal | None, listing_id: int) -> Listing:
     listing = session.get(Listing, listing_id)
     if listing is None:
         raise NotFound("No such listing.")
-    if not _is_owner(principal, listing.organisation_id):
-        visible = listing.status is ListingStatus.ACTIVE and (
-            listing.visibility is Visibility.PUBLIC or _sees_members_only(principal)
-        )
-        if not visible:
+    if not owns(principal, listing.organisation_id):
+        if not visibility.may_see(principal, listing.organisation_id, listing.status, listing.visibility):
             raise NotFound("No such listing.")
         require_user(principal)
         raise Forbidden("Only the listing organisation's listers change its listings.")
@@ -529,9 +219,7 @@ def update_listing(
             diff[name] = (_plain(old), _plain(new))
             setattr(listing, name, new)
     if diff:
-        listing.search_price_cents = (
-            listing.price_cents if listing.mode is ListingMode.SALE and listing.price_cents else 0
-        )
+        listing.search_price_cents = listing.search_price()
         listing.updated_at = utcnow()
         passport.record_event(
             session,
@@ -542,7 +230,7 @@ def update_listing(
             data={"listing_id": listing.id},
         )
         session.flush()
-    return _read_card(session, listing.id)
+    return read_card(session, listing.id)
 
 
 def _plain(value: Any) -> Any:
@@ -552,9 +240,6 @@ def _plain(value: Any) -> Any:
 def _ensure_no_live_commitment(session: Session, listing: Listing) -> None:
     """A listing someone holds, has ordered or has booked a loan on cannot be withdrawn: the
     member would be left with a hold, an order or a loan on nothing."""
-    from marketplace.orders.models import Order, OrderStatus
-    from marketplace.reservations.service import live_hold
-
     now = utcnow()
     live = {
         "hold": live_hold(session, listing.id, now) is not None,
@@ -594,232 +279,4 @@ def withdraw_listing(session: Session, principal: Principal | None, listing_id: 
         data={"listing_id": listing.id, "reason": "withdrawn"},
     )
     session.flush()
-    return _read_card(session, listing.id)
-
-
-# --- search --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    """The catalogue filters (``schemas.ListingQueryArgsSchema`` parses them)."""
-
-    kind: DeviceKind | None = None
-    mode: ListingMode | None = None
-    min_grade: str | None = None
-    cosmetic_grade: CosmeticGrade | None = None
-    price_min: int | None = None
-    price_max: int | None = None
-    ram_min: float | None = None
-    storage_min: float | None = None
-    cpu: str | None = None
-    battery_min: float | None = None
-    department: str | None = None
-    organisation_kind: OrganisationKind | None = None
-    organisation_id: int | None = None
-    q: str | None = None
-    #: Non-active listings: only for members of ``organisation_id`` (their own history).
-    status: ListingStatus = ListingStatus.ACTIVE
-
-
-@dataclass(frozen=True)
-class SearchQuery(SearchFilters):
-    sort: str = "newest"
-    cursor: str | None = None
-    limit: int = DEFAULT_PAGE_SIZE
-
-
-@dataclass(frozen=True)
-class _Sort:
-    columns: tuple[Any, ...]
-    descending: bool
-
-
-SORTS: dict[str, _Sort] = {
-    "price": _Sort((_L.search_price_cents, _L.id), False),
-    "-price": _Sort((_L.search_price_cents, _L.id), True),
-    # Best grade first; within a grade, longest listed first (a price tie-break would put every
-    # free loan and donation first and make a mode=sale page scan past all of them).
-    "grade": _Sort((_L.grade_rank, _L.id), False),
-    "newest": _Sort((_L.id,), True),
-}
-
-
-def _param(name: str, type_: sa.types.TypeEngine[Any] | None = None) -> sa.BindParameter[Any]:
-    return sa.bindparam(name, type_=type_ or sa.String())
-
-
-@dataclass(frozen=True)
-class _Term:
-    """One condition of a search: its part of the query's shape, its values, and how to build it
-    (only done when that shape is first seen)."""
-
-    key: Hashable
-    params: Mapping[str, Any]
-    build: Callable[[], ColumnElement[bool]]
-
-
-def _equal(column: sa.ColumnElement[Any], name: str, value: Any) -> _Term:
-    # Enum columns are compared with their stored string; other columns keep their own type.
-    type_ = sa.String() if isinstance(value, enum.Enum) or isinstance(column.type, sa.Enum) else column.type
-    stored = value.value if isinstance(value, enum.Enum) else value
-    return _Term(name, {name: stored}, lambda: column == _param(name, type_))
-
-
-@functools.cache
-def _fixed(name: str, value: enum.Enum) -> _Term:
-    """An enum condition written into the SQL itself, its value part of the query's shape.
-
-    For ``status`` and ``visibility``: the search indexes are partial (``WHERE status =
-    'active'``), and a planner can use a partial index only when the query says so literally. With
-    a bound parameter, PostgreSQL's generic plan for a prepared statement (psycopg prepares a
-    statement run five times) and SQLite's plan ignore those indexes: at a million listings the
-    catalogue page went from index scans to a third of the throughput. A handful of such terms
-    exist (they carry no parameters): each is made once."""
-    stored = str(value.value)
-    if not stored.replace("_", "").isalpha():  # enum values only: nothing to quote or escape
-        raise ValueError(f"not a plain enum value: {stored!r}")
-    column = _L[name]
-    return _Term((name, stored), {}, lambda: column == sa.literal_column(f"'{stored}'"))
-
-
-def _compare(column: sa.ColumnElement[Any], name: str, value: Any, *, at_least: bool) -> _Term:
-    def build() -> ColumnElement[bool]:
-        bound = _param(name, sa.Float())
-        return column >= bound if at_least else column <= bound
-
-    return _Term(name, {name: value}, build)
-
-
-#: Filters compared for equality, and range filters (``at_least`` or at most): column, name.
-_EQUAL_FILTERS = (
-    (_L.kind, "kind"),
-    (_L.mode, "mode"),
-    (_L.cosmetic_grade, "cosmetic_grade"),
-    (_L.department, "department"),
-    (_L.organisation_kind, "organisation_kind"),
-    (_L.organisation_id, "organisation_id"),
-)
-_RANGE_FILTERS = (
-    (_L.search_price_cents, "price_min", True),
-    (_L.search_price_cents, "price_max", False),
-    (_L.ram_gb, "ram_min", True),
-    (_L.storage_gb, "storage_min", True),
-    (_L.battery_health_pct, "battery_min", True),
-)
-
-
-def _terms(dialect: str, principal: Principal | None, f: SearchFilters) -> list[_Term]:
-    if f.status is not ListingStatus.ACTIVE:
-        if f.organisation_id is None:
-            raise ValidationFailed(
-                "Past listings are listed per organisation.",
-                errors={"organisation_id": ["Required with a status other than active."]},
-            )
-        if not _is_owner(principal, f.organisation_id):
-            raise Forbidden("Only the organisation's members see its past listings.")
-    terms = [_fixed("status", f.status)]
-    if f.status is ListingStatus.ACTIVE and not _sees_members_only(principal):
-        terms.append(_fixed("visibility", Visibility.PUBLIC))
-    for column, name in _EQUAL_FILTERS:
-        value = getattr(f, name)
-        if value is not None:
-            terms.append(_equal(column, name, value))
-    if f.min_grade is not None:
-        terms.append(_compare(_L.grade_rank, "max_grade_rank", GRADE_RANKS[f.min_grade], at_least=False))
-    for column, name, at_least in _RANGE_FILTERS:
-        value = getattr(f, name)
-        if value is not None:
-            terms.append(_compare(column, name, value, at_least=at_least))
-    if f.cpu:
-        words = textsearch.words_of(f.cpu)
-        params = {f"cpu_{i}": textsearch.like_pattern(w) for i, w in enumerate(words)}
-
-        def cpu_build() -> ColumnElement[bool]:
-            lowered = sa.func.lower(_L.cpu)
-            return sa.and_(*(lowered.like(_param(name), escape="\\") for name in params))
-
-        terms.append(_Term(("cpu", len(words)), params, cpu_build))
-    if f.q:
-        words = textsearch.words_of(f.q)
-        if words:
-            search = textsearch.for_dialect(dialect)
-            shape, params, build = search.plan(words)
-            terms.append(_Term(("q", shape), params, build))
-    return terms
-
-
-def _cursor_term(sort_name: str, sort: _Sort, cursor: str) -> _Term:
-    keys = decode_cursor(cursor, keys=len(sort.columns), tag=sort_name)
-    names = [f"after_{i}" for i in range(len(keys))]
-
-    def build() -> ColumnElement[bool]:
-        bound = [_param(name, sa.Integer()) for name in names]
-        left: ColumnElement[Any] = sa.tuple_(*sort.columns) if len(names) > 1 else sort.columns[0]
-        right: ColumnElement[Any] = sa.tuple_(*bound) if len(names) > 1 else bound[0]
-        condition: ColumnElement[bool] = left < right if sort.descending else left > right
-        return condition
-
-    return _Term("after", dict(zip(names, keys, strict=True)), build)
-
-
-_PAGES = CompiledQueries()
-
-
-def search(connection: ReadConnection, principal: Principal | None, query: SearchQuery) -> dict[str, Any]:
-    """One page of the catalogue: ``{"items": [...], "next_cursor": ...}``, keyset-paginated.
-
-    The most-read operation of the API: it reads through a plain connection (no ORM session: see
-    ``api.context.current_read_connection``), the query is compiled once per shape
-    (``compiled.CompiledQueries``) and its rows become the documented dicts directly.
-    """
-    sort = SORTS[query.sort]
-    terms = _terms(connection.dialect.name, principal, query)
-    if query.cursor is not None:
-        terms.append(_cursor_term(query.sort, sort, query.cursor))
-    params: dict[str, Any] = {"page_limit": query.limit + 1}
-    for term in terms:
-        params.update(term.params)
-
-    def build() -> sa.Select[Any]:
-        order = [c.desc() for c in sort.columns] if sort.descending else list(sort.columns)
-        return (
-            sa.select(*CARD_COLUMNS, *sort.columns)
-            .select_from(_CARD_FROM)
-            .where(*(term.build() for term in terms))
-            .order_by(*order)
-            .limit(_param("page_limit", sa.Integer()))
-        )
-
-    shape = (query.sort, *(term.key for term in terms))
-    rows = _PAGES.fetch(connection, shape, build, params)
-    next_cursor = None
-    if len(rows) > query.limit:
-        rows = rows[: query.limit]
-        next_cursor = encode_cursor([query.sort, *rows[-1][len(CARD_COLUMNS) :]])
-    return {"items": [card(r) for r in rows], "next_cursor": next_cursor}
-
-
-FACETS = ("kind", "mode", "grade", "department")
-
-
-def facets(session: Session, principal: Principal | None, filters: SearchFilters) -> dict[str, Any]:
-    """Counts per kind, mode, grade and department of the listings matching ``filters``."""
-    terms = _terms(session.get_bind().dialect.name, principal, filters)
-    params: dict[str, Any] = {}
-    for term in terms:
-        params.update(term.params)
-    columns = (_L.kind, _L.mode, _L.grade, _L.department)
-    statement = (
-        sa.select(*(_text(c) for c in columns), sa.func.count())
-        .where(*(term.build() for term in terms))
-        .group_by(*columns)
-    )
-    counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-    total = 0
-    for row in session.connection().execute(statement, params).all():
-        kind, mode, grade, department, count = tuple(row)
-        total += count
-        for name, value in zip(FACETS, (kind, mode, grade or "ungraded", department), strict=True):
-            counts[name][value] = counts[name].get(value, 0) + count
-    return {"total": total, **{name: dict(sorted(counts[name].items())) for name in FACETS}}
+    return read_card(session, listing.id)

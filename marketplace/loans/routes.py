@@ -7,13 +7,17 @@ from typing import Any
 from flask.views import MethodView
 
 from marketplace.api.context import current_principal, current_session
-from marketplace.api.pagination import decode_id_cursor, encode_cursor
 from marketplace.api.smorest import Blueprint
 from marketplace.loans import schemas, service
 from marketplace.loans.models import Loan
 from marketplace.payments.runtime import current_gateway
 
 blp = Blueprint("loans", __name__, url_prefix="/api/v1", description="Loans with deposits")
+
+
+def _shown(loan: Loan) -> service.ShownLoan:
+    """The loan as this caller sees it: what it may read is decided here, not while serialising."""
+    return service.shown(loan, current_principal())
 
 
 @blp.route("/listings/<int:listing_id>/loans")
@@ -33,16 +37,18 @@ class ListingLoans(MethodView):
         f"{service.MAX_BOOKING_LEAD_DAYS} days",
     )
     @blp.alt_response(503, description="A deposit is needed and card payments are not configured")
-    def post(self, data: dict[str, Any], listing_id: int) -> Loan:
+    def post(self, data: dict[str, Any], listing_id: int) -> service.ShownLoan:
         """Borrow a device for [start, end); a deposit is secured by card when the listing asks one"""
-        return service.create_loan(
-            current_session(),
-            current_principal(),
-            listing_id,
-            start=data["start"],
-            end=data["end"],
-            organisation_id=data["organisation_id"],
-            gateway=current_gateway(),
+        return _shown(
+            service.create_loan(
+                current_session(),
+                current_principal(),
+                listing_id,
+                start=data["start"],
+                end=data["end"],
+                organisation_id=data["organisation_id"],
+                gateway=current_gateway(),
+            )
         )
 
 
@@ -52,28 +58,25 @@ class Loans(MethodView):
     @blp.response(200, schemas.LoanListSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Your organisations' loans; overdue=true for those past their end and not returned"""
-        after = decode_id_cursor(args["cursor"]) if args["cursor"] else None
-        items = service.list_loans(
+        page = service.list_loans(
             current_session(),
             current_principal(),
             overdue=args["overdue"],
             role=args["role"],
             status=args["status"],
-            after_id=after,
-            limit=args["limit"] + 1,
+            cursor=args["cursor"],
+            limit=args["limit"],
         )
-        page = list(items[: args["limit"]])
-        more = len(items) > args["limit"]
-        return {"items": page, "next_cursor": encode_cursor([page[-1].id]) if more else None}
+        return {"items": [_shown(x) for x in page.items], "next_cursor": page.next_cursor}
 
 
 @blp.route("/loans/<int:loan_id>")
 class LoanById(MethodView):
     @blp.response(200, schemas.LoanSchema)
     @blp.alt_response(404, description="No such loan (or not yours)")
-    def get(self, loan_id: int) -> Loan:
+    def get(self, loan_id: int) -> service.ShownLoan:
         """A loan (borrower organisation, lender organisation and staff)"""
-        return service.get_loan(current_session(), current_principal(), loan_id)
+        return _shown(service.get_loan(current_session(), current_principal(), loan_id))
 
 
 @blp.route("/loans/<int:loan_id>/handover")
@@ -83,9 +86,9 @@ class LoanHandover(MethodView):
     @blp.alt_response(
         409, description="Not booked, not in its period, the deposit is not secured, or the listing is suspended"
     )
-    def post(self, loan_id: int) -> Loan:
+    def post(self, loan_id: int) -> service.ShownLoan:
         """The lender hands the device over"""
-        return service.hand_over(current_session(), current_principal(), loan_id, gateway=current_gateway())
+        return _shown(service.hand_over(current_session(), current_principal(), loan_id, gateway=current_gateway()))
 
 
 @blp.route("/loans/<int:loan_id>/return")
@@ -99,9 +102,11 @@ class LoanReturn(MethodView):
         description="Damage above the deposit, or above "
         f"{service.MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS} cents when the loan has no deposit",
     )
-    def post(self, data: dict[str, Any], loan_id: int) -> Loan:
+    def post(self, data: dict[str, Any], loan_id: int) -> service.ShownLoan:
         """Record the return: condition, photos, damage; the deposit is captured, partly or released"""
-        return service.return_loan(current_session(), current_principal(), loan_id, gateway=current_gateway(), **data)
+        return _shown(
+            service.return_loan(current_session(), current_principal(), loan_id, gateway=current_gateway(), **data)
+        )
 
 
 @blp.route("/loans/<int:loan_id>/extend")
@@ -109,15 +114,15 @@ class LoanExtend(MethodView):
     @blp.arguments(schemas.LoanExtendSchema)
     @blp.response(200, schemas.LoanSchema)
     @blp.alt_response(409, description="The device is lent to someone else then, or the hold cannot last")
-    def post(self, data: dict[str, Any], loan_id: int) -> Loan:
+    def post(self, data: dict[str, Any], loan_id: int) -> service.ShownLoan:
         """Extend the loan if the device is free"""
-        return service.extend_loan(current_session(), current_principal(), loan_id, end=data["end"])
+        return _shown(service.extend_loan(current_session(), current_principal(), loan_id, end=data["end"]))
 
 
 @blp.route("/loans/<int:loan_id>/cancel")
 class LoanCancel(MethodView):
     @blp.response(200, schemas.LoanSchema)
     @blp.alt_response(409, description="Already handed over")
-    def post(self, loan_id: int) -> Loan:
+    def post(self, loan_id: int) -> service.ShownLoan:
         """Cancel a booked loan; a deposit hold is released"""
-        return service.cancel_loan(current_session(), current_principal(), loan_id, gateway=current_gateway())
+        return _shown(service.cancel_loan(current_session(), current_principal(), loan_id, gateway=current_gateway()))

@@ -60,17 +60,16 @@ class DepositSchema(Schema):
     kind = ma.fields.Enum(DepositKind, by_value=True, attribute="deposit_kind")
     status = ma.fields.Enum(DepositStatus, by_value=True, attribute="deposit_status")
     captured_cents = ma.fields.Integer()
-    client_secret = ma.fields.Method(
-        "_client_secret",
+    client_secret = ma.fields.String(
         allow_none=True,
         metadata={"description": "For the borrower's Stripe.js (PaymentIntent or SetupIntent), while pending"},
     )
 
-    def _client_secret(self, loan: Any) -> str | None:
-        from marketplace.api.context import current_principal
-        from marketplace.loans.service import client_secret_for
-
-        return client_secret_for(loan, current_principal())
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        """Dumps a ``service.ShownLoan``: the client secret as decided for the caller, the rest
+        from the loan."""
+        source = obj if attr == "client_secret" else obj.loan
+        return super().get_attribute(source, attr, default)
 
 
 class LoanSchema(Schema):
@@ -91,6 +90,10 @@ class LoanSchema(Schema):
     extensions = ma.fields.List(ma.fields.Dict(), allow_none=True)
     cancelled_at = ma.fields.AwareDateTime(allow_none=True)
     created_at = ma.fields.AwareDateTime()
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        """Dumps a ``service.ShownLoan`` (``deposit`` receives all of it)."""
+        return super().get_attribute(obj.loan, attr, default)
 
 
 class LoanListSchema(PageSchema):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,13 +33,14 @@ from marketplace.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from marketplace.listings import service as listings
+from marketplace.listability.follow import follow_device
 from marketplace.listings.models import Listing, ListingMode, ListingStatus
 from marketplace.loans.models import ACTIVE_STATUSES, DepositKind, DepositStatus, Loan, LoanStatus
 from marketplace.members.access import INVENTORY_ROLES, Principal, require_user
 from marketplace.members.models import Organisation
 from marketplace.orders.models import LIVE_STATUSES as ORDER_LIVE
 from marketplace.orders.models import Order
+from marketplace.pagination import Page, id_page
 from marketplace.payments.gateway import PaymentGateway, PaymentIntentInfo, SetupIntentInfo
 from marketplace.reservations import locks
 from marketplace.reservations.service import acting_organisation, visible_listing
@@ -232,6 +233,19 @@ def get_loan(session: Session, principal: Principal | None, loan_id: int) -> Loa
     return loan
 
 
+@dataclass(frozen=True)
+class ShownLoan:
+    """A loan as one caller sees it: the Stripe client secret only for the borrower's people,
+    while the deposit is pending."""
+
+    loan: Loan
+    client_secret: str | None
+
+
+def shown(loan: Loan, principal: Principal | None) -> ShownLoan:
+    return ShownLoan(loan, client_secret_for(loan, principal))
+
+
 def client_secret_for(loan: Loan, principal: Principal | None) -> str | None:
     if principal is None or not principal.is_member_of(loan.borrower_organisation_id):
         return None
@@ -245,10 +259,10 @@ def list_loans(
     overdue: bool = False,
     role: str | None = None,
     status: LoanStatus | None = None,
-    after_id: int | None = None,
+    cursor: str | None = None,
     limit: int = 50,
     today: dt.date | None = None,
-) -> Sequence[Loan]:
+) -> Page[Loan]:
     """The caller's organisations' loans (as lender, borrower, or both), by id; ``overdue``: on
     loan past their end date (the device was due back on ``end``)."""
     principal = require_user(principal)
@@ -265,9 +279,7 @@ def list_loans(
         stmt = stmt.where(Loan.status == LoanStatus.ON_LOAN, Loan.end_date < today)
     if status is not None:
         stmt = stmt.where(Loan.status == status)
-    if after_id is not None:
-        stmt = stmt.where(Loan.id > after_id)
-    return session.scalars(stmt.order_by(Loan.id).limit(limit)).all()
+    return id_page(session, stmt, Loan.id, cursor=cursor, limit=limit, newest_first=False)
 
 
 def overdue_count(session: Session, today: dt.date | None = None) -> int:
@@ -430,10 +442,10 @@ def return_loan(
             session, device, EventKind.LISTED, principal, organisation_id=loan.lender_organisation_id,
             state_from=previous, data={"listing_id": listing.id, "after_loan": loan.id},
         )  # fmt: skip
-    # Back from a borrower: its disks need an erasure recorded since (erasures.listing_problems), so
+    # Back from a borrower: its disks need an erasure recorded since (listability.rules.listing_problems), so
     # a listing with disks is suspended until the lender records one.
     session.flush()
-    listings.follow_device(session, device, principal)
+    follow_device(session, device, principal)
     return loan
 
 

@@ -48,6 +48,33 @@ class Principal:
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
 
+    @property
+    def is_person(self) -> bool:
+        """A user's own token with the general API scope (``require_user``). A bench token belongs
+        to an organisation but only uploads diagnostics: it never counts as one of its people."""
+        return self.user_id is not None and SCOPE_API in self.scopes
+
+    def owns(self, organisation_id: int) -> bool:
+        """Sees the organisation's private things (its devices in full, its past listings): its
+        people and staff, in person."""
+        return self.is_person and (self.is_staff or self.is_member_of(organisation_id))
+
+    @property
+    def sees_members_only(self) -> bool:
+        """Members of any organisation of the cluster (and staff), in person, see what is offered
+        to members only."""
+        return self.is_person and (self.is_staff or bool(self.roles))
+
+
+def owns(principal: Principal | None, organisation_id: int) -> bool:
+    """``Principal.owns`` for a caller who may be anonymous."""
+    return principal is not None and principal.owns(organisation_id)
+
+
+def sees_members_only(principal: Principal | None) -> bool:
+    """``Principal.sees_members_only`` for a caller who may be anonymous."""
+    return principal is not None and principal.sees_members_only
+
 
 def require_principal(principal: Principal | None) -> Principal:
     if principal is None:

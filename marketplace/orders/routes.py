@@ -7,7 +7,6 @@ from typing import Any
 from flask.views import MethodView
 
 from marketplace.api.context import current_principal, current_session
-from marketplace.api.pagination import decode_id_cursor, encode_cursor
 from marketplace.api.smorest import Blueprint
 from marketplace.orders import schemas, service
 from marketplace.orders.models import Order
@@ -16,24 +15,26 @@ from marketplace.payments.runtime import current_gateway, platform_fee_bps
 blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Sales and donations from a reservation")
 
 
+def _shown(order: Order) -> service.ShownOrder:
+    """The order as this caller sees it: what it may read is decided here, not while serialising."""
+    return service.shown(order, current_principal())
+
+
 @blp.route("/orders")
 class Orders(MethodView):
     @blp.arguments(schemas.OrderQueryArgsSchema, location="query")
     @blp.response(200, schemas.OrderListSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Your organisations' orders, as buyer or seller (all of them for staff)"""
-        after = decode_id_cursor(args["cursor"]) if args["cursor"] else None
-        items = service.list_orders(
+        page = service.list_orders(
             current_session(),
             current_principal(),
             role=args["role"],
             status=args["status"],
-            after_id=after,
-            limit=args["limit"] + 1,
+            cursor=args["cursor"],
+            limit=args["limit"],
         )
-        page = list(items[: args["limit"]])
-        more = len(items) > args["limit"]
-        return {"items": page, "next_cursor": encode_cursor([page[-1].id]) if more else None}
+        return {"items": [_shown(x) for x in page.items], "next_cursor": page.next_cursor}
 
     @blp.arguments(schemas.IdempotencyHeaderSchema, location="headers")
     @blp.arguments(schemas.OrderCreateSchema)
@@ -60,26 +61,26 @@ class Orders(MethodView):
             platform_fee_bps=platform_fee_bps(),
         )
         if result.created:
-            return result.order
-        return result.order, 200, {"Idempotent-Replayed": "true"}
+            return _shown(result.order)
+        return _shown(result.order), 200, {"Idempotent-Replayed": "true"}
 
 
 @blp.route("/orders/<int:order_id>")
 class OrderById(MethodView):
     @blp.response(200, schemas.OrderSchema)
     @blp.alt_response(404, description="No such order (or not yours)")
-    def get(self, order_id: int) -> Order:
+    def get(self, order_id: int) -> service.ShownOrder:
         """An order (buyer organisation, seller organisation and staff)"""
-        return service.get_order(current_session(), current_principal(), order_id)
+        return _shown(service.get_order(current_session(), current_principal(), order_id))
 
 
 @blp.route("/orders/<int:order_id>/cancel")
 class OrderCancel(MethodView):
     @blp.response(200, schemas.OrderSchema)
     @blp.alt_response(409, description="Handed over already (use a return)")
-    def post(self, order_id: int) -> Order:
+    def post(self, order_id: int) -> service.ShownOrder:
         """Cancel before handover; a card payment is cancelled or refunded"""
-        return service.cancel_order(current_session(), current_principal(), order_id, gateway=current_gateway())
+        return _shown(service.cancel_order(current_session(), current_principal(), order_id, gateway=current_gateway()))
 
 
 @blp.route("/orders/<int:order_id>/handover")
@@ -87,9 +88,9 @@ class OrderHandover(MethodView):
     @blp.response(200, schemas.OrderSchema)
     @blp.alt_response(403, description="Only the seller hands over")
     @blp.alt_response(409, description="Not paid/confirmed, or the device stopped being listable (errors name why)")
-    def post(self, order_id: int) -> Order:
+    def post(self, order_id: int) -> service.ShownOrder:
         """The seller hands the device over: the 30-day return window and the warranty start"""
-        return service.hand_over(current_session(), current_principal(), order_id)
+        return _shown(service.hand_over(current_session(), current_principal(), order_id))
 
 
 @blp.route("/orders/<int:order_id>/returns")
@@ -98,10 +99,12 @@ class OrderReturns(MethodView):
     @blp.response(201, schemas.OrderSchema)
     @blp.alt_response(403, description="Only the buyer returns")
     @blp.alt_response(409, description="Not handed over, or the 30-day window has closed")
-    def post(self, data: dict[str, Any], order_id: int) -> Order:
+    def post(self, data: dict[str, Any], order_id: int) -> service.ShownOrder:
         """Return within 30 days of handover, with a reason; card orders are refunded through Stripe"""
-        return service.return_order(
-            current_session(), current_principal(), order_id, reason=data["reason"], gateway=current_gateway()
+        return _shown(
+            service.return_order(
+                current_session(), current_principal(), order_id, reason=data["reason"], gateway=current_gateway()
+            )
         )
 
 
@@ -110,9 +113,9 @@ class OrderMarkPaid(MethodView):
     @blp.response(200, schemas.OrderSchema)
     @blp.alt_response(403, description="Staff only")
     @blp.alt_response(409, description="Not an unpaid invoice")
-    def post(self, order_id: int) -> Order:
+    def post(self, order_id: int) -> service.ShownOrder:
         """Staff: record that an invoice has been paid"""
-        return service.mark_paid(current_session(), current_principal(), order_id)
+        return _shown(service.mark_paid(current_session(), current_principal(), order_id))
 
 
 @blp.route("/orders/<int:order_id>/invoice")

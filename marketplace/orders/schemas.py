@@ -65,8 +65,7 @@ class OrderSchema(Schema):
     warranty_months = ma.fields.Integer(allow_none=True)
     warranty_until = ma.fields.Date(attribute="device.warranty_until", allow_none=True)
     stripe_payment_intent_id = ma.fields.String(allow_none=True)
-    client_secret = ma.fields.Method(
-        "_client_secret",
+    client_secret = ma.fields.String(
         allow_none=True,
         metadata={"description": "For the buyer's Stripe.js confirmation, while the card payment is pending"},
     )
@@ -83,11 +82,11 @@ class OrderSchema(Schema):
     cancelled_at = ma.fields.AwareDateTime(allow_none=True)
     created_at = ma.fields.AwareDateTime()
 
-    def _client_secret(self, order: Any) -> str | None:
-        from marketplace.api.context import current_principal
-        from marketplace.orders.service import client_secret_for
-
-        return client_secret_for(order, current_principal())
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        """Dumps a ``service.ShownOrder``: the client secret as decided for the caller, the rest
+        from the order."""
+        source = obj if attr == "client_secret" else obj.order
+        return super().get_attribute(source, attr, default)
 
 
 class OrderQueryArgsSchema(Schema):

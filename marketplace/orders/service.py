@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,10 +27,9 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from marketplace.db import utcnow
+from marketplace.db import bump_counter, utcnow
 from marketplace.devices import lifecycle, passport
 from marketplace.devices.models import Device, DeviceState, EventKind
-from marketplace.erasures import service as erasures
 from marketplace.errors import (
     Conflict,
     DomainError,
@@ -42,12 +40,14 @@ from marketplace.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from marketplace.listings import service as listings
-from marketplace.listings.models import Listing, ListingMode, ListingStatus
+from marketplace.listability.follow import follow_device
+from marketplace.listability.rules import describe_problems, listing_problems
+from marketplace.listings.models import DEFAULT_DONATION_KINDS, Listing, ListingMode, ListingStatus
 from marketplace.loans.availability import booked_for_loan
 from marketplace.members.access import INVENTORY_ROLES, Principal, require_user
-from marketplace.members.models import Organisation, OrganisationKind
+from marketplace.members.models import Organisation
 from marketplace.orders.models import InvoiceCounter, Order, OrderStatus, PaymentMethod, PaymentStatus
+from marketplace.pagination import Page, id_page
 from marketplace.payments.gateway import PaymentGateway, PaymentIntentInfo
 from marketplace.reservations import locks
 from marketplace.reservations.models import Reservation, ReservationStatus
@@ -57,7 +57,6 @@ log = logging.getLogger(__name__)
 RETURN_WINDOW = dt.timedelta(days=30)
 INVOICE_TERM = dt.timedelta(days=30)
 #: Who may receive a donation when the listing does not say (DESIGN §3.4: non-profits, schools).
-DEFAULT_DONATION_KINDS = (OrganisationKind.NONPROFIT, OrganisationKind.PUBLIC_BODY, OrganisationKind.UNIVERSITY)
 CARD_NOT_CONFIGURED = (
     "Card payments are not configured on this server (no STRIPE_API_KEY); pay by invoice if your "
     "organisation may, or ask the cluster staff."
@@ -114,11 +113,8 @@ def add_months(day: dt.date, months: int) -> dt.date:
 def next_invoice_number(session: Session, year: int) -> str:
     """Gap-free per year: the counter row is locked and bumped in the order's own transaction,
     so a rolled-back order gives its number back and two orders never share one."""
-    locks.insert_ignore(session, InvoiceCounter, {"year": year, "last_number": 0})
-    counter = locks.lock(session, InvoiceCounter, year)
-    assert counter is not None
-    counter.last_number += 1
-    return f"RLF-{year}-{counter.last_number:06d}"
+    number = bump_counter(session, InvoiceCounter, {"year": year}, "last_number", 1)
+    return f"RLF-{year}-{number:06d}"
 
 
 def create_order(
@@ -285,6 +281,19 @@ def get_order(session: Session, principal: Principal | None, order_id: int) -> O
     return order
 
 
+@dataclass(frozen=True)
+class ShownOrder:
+    """An order as one caller sees it: the Stripe client secret only for the buyer's people,
+    while the card payment is pending."""
+
+    order: Order
+    client_secret: str | None
+
+
+def shown(order: Order, principal: Principal | None) -> ShownOrder:
+    return ShownOrder(order, client_secret_for(order, principal))
+
+
 def client_secret_for(order: Order, principal: Principal | None) -> str | None:
     """The PaymentIntent's client secret goes to the buyer's members only, while unpaid."""
     if principal is None or not principal.is_member_of(order.buyer_organisation_id):
@@ -327,13 +336,13 @@ def hand_over(session: Session, principal: Principal | None, order_id: int, *, n
 
 def _ensure_still_listable(session: Session, device: Device) -> None:
     """Nothing unerased or failing leaves: a device that stopped being listable after it was
-    ordered (e.g. re-graded F, listings.service.follow_device) is not handed over. The order stays,
+    ordered (e.g. re-graded F, listability.follow.follow_device) is not handed over. The order stays,
     so the buyer keeps the choice: wait until the seller puts it right, or cancel for a full refund."""
-    problems = erasures.listing_problems(session, device)
+    problems = listing_problems(session, device)
     if problems:
         raise InvalidState(
             "The device cannot be handed over: "
-            + erasures.describe_problems(problems)
+            + describe_problems(problems)
             + " The buyer or the seller may cancel the order for a full refund.",
             errors=problems,
         )
@@ -462,7 +471,7 @@ def _cancel_intent_unless_paid(order: Order, gateway: PaymentGateway) -> Payment
 
 def _release_device(session: Session, order: Order, device: Device, actor: Principal | None, now: dt.datetime) -> None:
     """Cancelled before handover: the device goes back on offer, unless it stopped being listable
-    meanwhile (then its listing is suspended: ``listings.service.follow_device``)."""
+    meanwhile (then its listing is suspended: ``listability.follow.follow_device``)."""
     order.status = OrderStatus.CANCELLED
     order.cancelled_at = now
     listing = session.get(Listing, order.listing_id)
@@ -478,7 +487,7 @@ def _release_device(session: Session, order: Order, device: Device, actor: Princ
     if listing.status is ListingStatus.CLOSED:
         listing.status = ListingStatus.ACTIVE
     session.flush()
-    listings.follow_device(session, device, actor)
+    follow_device(session, device, actor)
 
 
 def mark_paid(session: Session, principal: Principal | None, order_id: int, *, now: dt.datetime | None = None) -> Order:
@@ -637,9 +646,9 @@ def list_orders(
     *,
     role: str | None = None,
     status: OrderStatus | None = None,
-    after_id: int | None = None,
+    cursor: str | None = None,
     limit: int = 50,
-) -> Sequence[Order]:
+) -> Page[Order]:
     """Orders of the caller's organisations, as buyer or seller (staff: all), by id."""
     principal = require_user(principal)
     orgs = principal.organisation_ids
@@ -652,6 +661,4 @@ def list_orders(
         stmt = stmt.where(sa.or_(Order.buyer_organisation_id.in_(orgs), Order.seller_organisation_id.in_(orgs)))
     if status is not None:
         stmt = stmt.where(Order.status == status)
-    if after_id is not None:
-        stmt = stmt.where(Order.id > after_id)
-    return session.scalars(stmt.order_by(Order.id).limit(limit)).all()
+    return id_page(session, stmt, Order.id, cursor=cursor, limit=limit, newest_first=False)

@@ -17,12 +17,12 @@ import logging
 
 from sqlalchemy.orm import Session
 
+from marketplace.db import insert_ignore
 from marketplace.errors import Conflict, DomainError, NotFound
 from marketplace.loans import service as loans
 from marketplace.orders import service as orders
 from marketplace.payments.gateway import EventInfo, MalformedEvent, PaymentGateway, SignatureError
 from marketplace.payments.models import StripeEvent
-from marketplace.reservations import locks
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def receive(session: Session, gateway: PaymentGateway | None, payload: bytes, si
         # Without the intent's id there is nothing to re-read from Stripe (the gateway would be
         # asked for "" and answer an error that looks like an outage: a misleading 503).
         raise BadEvent(f"A {event.type} event must carry its object's id in data.object.id.")
-    if not locks.insert_ignore(
+    if not insert_ignore(
         session,
         StripeEvent,
         {"id": event.id, "type": event.type, "object_id": event.object_id, "outcome": "processing"},

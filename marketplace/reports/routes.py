@@ -12,7 +12,9 @@ from flask.views import MethodView
 
 from marketplace.api.context import current_principal, current_session
 from marketplace.api.smorest import Blueprint
+from marketplace.pagination import Page
 from marketplace.reports import schemas, service
+from marketplace.reports.models import DiagnosticReport
 
 blp = Blueprint("diagnostics", __name__, url_prefix="/api/v1", description="Diagnostics reports graded on the server")
 
@@ -22,7 +24,7 @@ class DeviceDiagnostics(MethodView):
     @blp.arguments(schemas.ReportQueryArgsSchema, location="query")
     @blp.response(200, schemas.DiagnosticReportListSchema)
     @blp.alt_response(404, description="No such device (or not yours)")
-    def get(self, args: dict[str, Any], device_id: int) -> service.Page:
+    def get(self, args: dict[str, Any], device_id: int) -> Page[DiagnosticReport]:
         """The device's diagnostics history, newest first"""
         return service.list_reports(
             current_session(), current_principal(), device_id, limit=args["limit"], cursor=args.get("cursor")

@@ -160,6 +160,13 @@ class DiagnosticReportSchema(DiagnosticReportSummarySchema):
     diagnosis = ma.fields.Nested(DiagnosisSchema, allow_none=True)
     device = ma.fields.Nested(DeviceGradeSchema, allow_none=True)
 
+    #: Fields of the ``service.ReportResult`` itself; the others are its report's columns.
+    RESULT_FIELDS = frozenset({"findings", "duplicate", "diagnosis", "device"})
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        source = obj if attr in self.RESULT_FIELDS else obj.report
+        return super().get_attribute(source, attr, default)
+
 
 class DiagnosticReportListSchema(Schema):
     items = ma.fields.List(ma.fields.Nested(DiagnosticReportSummarySchema))

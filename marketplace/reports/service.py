@@ -9,16 +9,8 @@ Rules decided here:
 * **Duplicates.** The same set of files (same SHA-256s) sent again for the same device is the same
   report: the existing report comes back with ``duplicate: true`` and status 200, nothing is written.
   A bench that lost the answer to its first upload and retries gets a success, not an error.
-* **Current components.** The device is assessed over its *current* components: the disks of its
-  latest report that holds disks (a bench scan sends every disk at once, so a replaced disk drops
-  out), the batteries of its latest report that holds a battery, and its latest checklist. Their raw
-  files are re-read with the current policy (a stored grade is never trusted either).
-* **Diagnosed** (registered/in_repair → diagnosed) when the checklist is in, records at least one
-  pass or fail, and the automatic reports the device kind needs are in: a disk for laptops,
-  desktops and servers, and a battery for laptops. A screen, phone, tablet or "other" is diagnosed
-  by its checklist alone. A required report is waived when the checklist records the part itself
-  (item ``storage`` for the disk, ``battery`` for the battery, with any result: ``na`` says the
-  device has none, ``fail`` that it is dead or missing).
+* **Current components and diagnosed**: ``listability.current`` (read by the catalogue too); a
+  complete diagnosis moves a registered or in-repair device to ``diagnosed``.
 """
 
 from __future__ import annotations
@@ -37,12 +29,21 @@ import diagnostics
 from diagnostics import ComponentReport, DeviceAssessment, ParseError
 from diagnostics.grading.explain import explanations
 from diagnostics.grading.trends import Reading, apply_history, readings_from_dicts
-from marketplace.api.pagination import decode_id_cursor, encode_cursor
 from marketplace.db import utcnow
-from marketplace.devices import lifecycle
-from marketplace.devices.models import Device, DeviceKind, DeviceState, EventKind
+from marketplace.devices import lifecycle, reconcile
+from marketplace.devices.models import Device, DeviceState, EventKind
 from marketplace.devices.passport import record_event
 from marketplace.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
+from marketplace.listability.current import (
+    CurrentComponents,
+    Diagnosis,
+    diagnosis_from,
+    diagnosis_of,
+    parse_components,
+    reports_of,
+    select_current,
+)
+from marketplace.listability.follow import follow_device
 from marketplace.members.access import (
     BENCH_ROLES,
     SCOPE_DIAGNOSTICS_UPLOAD,
@@ -51,6 +52,7 @@ from marketplace.members.access import (
     require_principal,
 )
 from marketplace.members.models import Role, TokenKind
+from marketplace.pagination import Page, id_page
 from marketplace.reports.models import DiagnosticFile, DiagnosticReport, ReportKind
 
 #: Largest file accepted in an upload. The biggest real ``smartctl -x -j`` of a SAS drive with full
@@ -63,14 +65,6 @@ MAX_FILENAME_CHARS = 255
 CHECKLIST_FILENAME = "checklist.json"
 CHECKLIST_CONTENT_TYPE = "application/json"
 
-#: Automatic reports each device kind needs before it counts as diagnosed (see module docstring).
-REQUIRED_COMPONENTS: Mapping[DeviceKind, frozenset[str]] = {
-    DeviceKind.LAPTOP: frozenset({"disk", "battery"}),
-    DeviceKind.DESKTOP: frozenset({"disk"}),
-    DeviceKind.SERVER: frozenset({"disk"}),
-}
-#: Checklist item that stands for a required component when its report cannot be produced.
-WAIVER_ITEMS: Mapping[str, str] = {"disk": "storage", "battery": "battery"}
 #: States from which a complete diagnosis moves the device to ``diagnosed``.
 BECOMES_DIAGNOSED = frozenset({DeviceState.REGISTERED, DeviceState.IN_REPAIR})
 READ_ROLES = frozenset(Role)
@@ -89,14 +83,6 @@ class UploadedFile:
     content: bytes
 
 
-@dataclass(frozen=True)
-class Diagnosis:
-    """Whether the device counts as diagnosed, and what is still missing if not."""
-
-    complete: bool
-    missing: tuple[str, ...]
-
-
 @dataclass
 class ReportResult:
     """A report as the API shows it, with the device's assessment and diagnosis status."""
@@ -109,31 +95,6 @@ class ReportResult:
     @property
     def findings(self) -> list[dict[str, Any]]:
         return report_findings(self.report)
-
-    def __getattr__(self, name: str) -> Any:
-        # The output schema reads the report's own columns straight through the result.
-        if name == "report":
-            raise AttributeError(name)
-        return getattr(self.report, name)
-
-
-@dataclass
-class Page:
-    items: list[DiagnosticReport]
-    next_cursor: str | None
-
-
-@dataclass
-class CurrentComponents:
-    """The device's current component reports (re-read from the raw files) and where they came from."""
-
-    reports: list[ComponentReport] = field(default_factory=list)
-    disk_report: DiagnosticReport | None = None
-    battery_report: DiagnosticReport | None = None
-    checklist_report: DiagnosticReport | None = None
-
-    def of_kind(self, kind: str) -> list[ComponentReport]:
-        return [r for r in self.reports if r.component.value == kind]
 
 
 # --- access ---------------------------------------------------------------------------------------
@@ -351,11 +312,11 @@ def _record(
     session.add(report)
     session.flush()
 
-    reports = _reports_of(session, device)
+    reports = reports_of(session, device)
     current = parse_components(select_current(reports))
     assessment = diagnostics.assess_device(with_history(reports, current))
     _set_report_assessment(report, assessment)
-    diagnosis = _diagnosis(device, current)
+    diagnosis = diagnosis_from(device, current)
     changes = apply_assessment(device, assessment)
     device.diagnosed_at = utcnow()
     state_from = None
@@ -372,21 +333,10 @@ def _record(
     )
     if kind is ReportKind.AUTO:
         # Registered specs against what the disks measured: a finding and a passport event (issue #19).
-        from marketplace.devices import reconcile
-
         report.assessment = reconcile.after_upload(session, device, dict(report.assessment), current.reports, principal)
     session.flush()
-    _follow(session, device, principal)
+    follow_device(session, device, principal)
     return ReportResult(report, diagnosis=diagnosis, device=device)
-
-
-def _follow(session: Session, device: Device, actor: Principal | None) -> None:
-    """The catalogue follows the device's new diagnostics (card, and suspension when a new disk is
-    unerased, the grade fails or the checklist no longer covers it): ``listings.service.follow_device``.
-    Imported here: the listings service reads this module's assessments."""
-    from marketplace.listings.service import follow_device
-
-    follow_device(session, device, actor)
 
 
 def _clean_filename(name: str) -> str:
@@ -396,82 +346,6 @@ def _clean_filename(name: str) -> str:
 
 
 # --- current components, assessment, device update -------------------------------------------------
-
-
-def _reports_of(session: Session, device: Device, up_to_id: int | None = None) -> list[DiagnosticReport]:
-    query = sa.select(DiagnosticReport).where(DiagnosticReport.device_id == device.id)
-    if up_to_id is not None:
-        query = query.where(DiagnosticReport.id <= up_to_id)
-    return list(session.scalars(query.order_by(DiagnosticReport.id.desc())))
-
-
-def _has_component(report: DiagnosticReport, component: str) -> bool:
-    return any(c.get("component") == component for f in report.files for c in f.components)
-
-
-def select_current(reports_newest_first: Sequence[DiagnosticReport]) -> CurrentComponents:
-    """Pick the reports that hold the device's current disks, batteries and checklist (no parsing)."""
-    current = CurrentComponents()
-    for report in reports_newest_first:
-        if current.disk_report is None and _has_component(report, "disk"):
-            current.disk_report = report
-        if current.battery_report is None and _has_component(report, "battery"):
-            current.battery_report = report
-        if current.checklist_report is None and _has_component(report, "manual"):
-            current.checklist_report = report
-        if current.disk_report and current.battery_report and current.checklist_report:
-            break
-    return current
-
-
-def parse_components(
-    current: CurrentComponents, reader: Callable[[DiagnosticFile], tuple[ComponentReport, ...]] | None = None
-) -> CurrentComponents:
-    """Fill ``current.reports`` by re-reading the raw files of the selected reports."""
-    read = reader or read_stored_file
-    wanted = (
-        (current.disk_report, "disk"),
-        (current.battery_report, "battery"),
-        (current.checklist_report, "manual"),
-    )
-    for report, component in wanted:
-        if report is None:
-            continue
-        for stored in report.files:
-            current.reports.extend(c for c in read(stored) if c.component.value == component)
-    return current
-
-
-def read_stored_file(stored: DiagnosticFile) -> tuple[ComponentReport, ...]:
-    try:
-        return diagnostics.read_report(stored.content, stored.filename)
-    except ParseError:
-        # A file that the policy of its day could read but this one cannot: keep nothing from it
-        # rather than a made-up grade (the regrade command reports such files).
-        return ()
-
-
-def current_components(session: Session, device: Device, up_to_id: int | None = None) -> CurrentComponents:
-    return parse_components(select_current(_reports_of(session, device, up_to_id)))
-
-
-def current_disks(
-    session: Session, device: Device, up_to_id: int | None = None
-) -> tuple[DiagnosticReport | None, list[dict[str, Any]]]:
-    """The disks of the device's latest report that holds disks (up to report ``up_to_id``, for
-    what was current then): (report, [identity dict]).
-
-    Read from the stored component JSON (no re-parse): identity does not depend on the policy."""
-    current = select_current(_reports_of(session, device, up_to_id))
-    if current.disk_report is None:
-        return None, []
-    disks = [
-        dict(c.get("identity") or {})
-        for f in current.disk_report.files
-        for c in f.components
-        if c.get("component") == "disk"
-    ]
-    return current.disk_report, disks
 
 
 def _when(report: DiagnosticReport) -> str | None:
@@ -498,27 +372,6 @@ def with_history(reports_newest_first: Sequence[DiagnosticReport], current: Curr
         out.extend(apply_history(mine, earlier, _when(source), f"report {source.id}") if earlier else mine)
     out.extend(current.of_kind("manual"))
     return out
-
-
-def _diagnosis(device: Device, current: CurrentComponents) -> Diagnosis:
-    missing: list[str] = []
-    checklist = current.of_kind("manual")
-    items: Mapping[str, Any] = {}
-    if not checklist:
-        missing.append("checklist")
-    else:
-        check = checklist[0]
-        items = check.measurements.get("items") or {}
-        if check.assessment.health is diagnostics.Health.UNKNOWN:
-            missing.append("checklist (no item recorded as pass or fail)")
-    for component in sorted(REQUIRED_COMPONENTS.get(device.kind, frozenset())):
-        if not current.of_kind(component) and WAIVER_ITEMS[component] not in items:
-            missing.append(component)
-    return Diagnosis(complete=not missing, missing=tuple(missing))
-
-
-def diagnosis_of(session: Session, device: Device) -> Diagnosis:
-    return _diagnosis(device, current_components(session, device))
 
 
 def _set_report_assessment(report: DiagnosticReport, assessment: DeviceAssessment) -> None:
@@ -597,17 +450,12 @@ def report_findings(report: DiagnosticReport) -> list[dict[str, Any]]:
 
 def list_reports(
     session: Session, principal: Principal | None, device_id: int, *, limit: int, cursor: str | None
-) -> Page:
+) -> Page[DiagnosticReport]:
     """The device's reports, newest first, keyset-paginated on the id."""
     device = device_for_reading(session, principal, device_id)
     query = sa.select(DiagnosticReport).where(DiagnosticReport.device_id == device.id)
-    if cursor:
-        query = query.where(DiagnosticReport.id < decode_id_cursor(cursor))
     query = query.options(selectinload(DiagnosticReport.files))
-    rows = list(session.scalars(query.order_by(DiagnosticReport.id.desc()).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, encode_cursor([rows[-1].id]) if more and rows else None)
+    return id_page(session, query, DiagnosticReport.id, cursor=cursor, limit=limit)
 
 
 def get_report(session: Session, principal: Principal | None, report_id: int) -> ReportResult:
@@ -671,7 +519,7 @@ def regrade_device(session: Session, device_id: int, outcome: RegradeOutcome) ->
     device = session.get(Device, device_id, with_for_update=True, populate_existing=True)
     if device is None:
         return
-    reports = list(reversed(_reports_of(session, device)))  # oldest first
+    reports = list(reversed(reports_of(session, device)))  # oldest first
     cache: dict[int, tuple[ComponentReport, ...]] = {}
 
     def reader(stored: DiagnosticFile) -> tuple[ComponentReport, ...]:
@@ -738,7 +586,7 @@ def regrade_device(session: Session, device_id: int, outcome: RegradeOutcome) ->
                 },
             )
     session.flush()
-    _follow(session, device, None)
+    follow_device(session, device, None)
 
 
 def regrade_all(

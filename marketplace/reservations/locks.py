@@ -21,27 +21,14 @@ path ever forgets; they are mapped to 409 problems too (``api.problems``).
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
-
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from marketplace.db import Base
+from marketplace.db import lock
 from marketplace.devices.models import Device
 from marketplace.errors import NotFound
 from marketplace.listings.models import Listing
 from marketplace.members.models import Organisation
-
-M = TypeVar("M", bound=Base)
-
-
-def lock(session: Session, model: type[M], ident: Any) -> M | None:
-    """Load one row with a row lock, refreshing any stale copy in the session."""
-    mapper = sa.inspect(model)
-    pk = mapper.primary_key[0]
-    stmt = sa.select(model).where(pk == ident).with_for_update().execution_options(populate_existing=True)
-    return session.execute(stmt).scalar_one_or_none()
 
 
 def lock_device(session: Session, device_id: int) -> Device:
@@ -78,22 +65,3 @@ def lock_member(session: Session, organisation_id: int) -> Organisation:
     if organisation is None:
         raise NotFound("No such organisation.")
     return organisation
-
-
-def insert_ignore(session: Session, model: type[Base], values: dict[str, Any]) -> bool:
-    """``INSERT … ON CONFLICT DO NOTHING``; True when this call inserted the row.
-
-    On PostgreSQL a concurrent uncommitted insert of the same key makes this wait for the other
-    transaction, then do nothing if it committed: exactly one caller wins.
-    """
-    table: Any = model.__table__
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(table).values(**values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing()
-    else:  # pragma: no cover - only the two supported databases
-        raise RuntimeError(f"unsupported database: {dialect}")
-    # RETURNING rather than rowcount, which psycopg reports as -1 for this statement.
-    returned = session.execute(stmt.returning(*table.primary_key.columns)).first()
-    return returned is not None

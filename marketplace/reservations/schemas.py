@@ -7,7 +7,8 @@ import marshmallow as ma
 from marketplace.api.fields import ID_RANGE
 from marketplace.api.smorest import Schema
 from marketplace.listings.models import ListingMode
-from marketplace.reservations.models import ReservationStatus
+from marketplace.reservations.models import Reservation, ReservationStatus
+from marketplace.reservations.service import effective_status
 
 
 class ReservationCreateSchema(Schema):
@@ -44,10 +45,8 @@ class ReservationSchema(Schema):
         metadata={"description": "The terms this hold froze: a later change of the listing does not apply to it"},
     )
 
-    def _status(self, reservation: object) -> str:
-        from marketplace.reservations.service import effective_status
-
-        return effective_status(reservation).value  # type: ignore[arg-type]
+    def _status(self, reservation: Reservation) -> str:
+        return effective_status(reservation).value
 
 
 __all__ = ["ReservationCreateSchema", "ReservationSchema", "ReservationStatus"]

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from marketplace.db import utcnow
 from marketplace.devices.models import DeviceState
 from marketplace.errors import Conflict, Forbidden, LimitReached, NotFound, ValidationFailed
-from marketplace.listings.models import Listing, ListingMode, ListingStatus, Visibility
+from marketplace.listings import visibility
+from marketplace.listings.models import Listing, ListingMode, ListingStatus
 from marketplace.loans.availability import booked_for_loan
-from marketplace.members.access import Principal, require_user
+from marketplace.members.access import Principal, owns, require_user
 from marketplace.reservations import locks
 from marketplace.reservations.models import HOLD, Reservation, ReservationStatus
 
@@ -31,14 +32,14 @@ MAX_LIVE_HOLDS_PER_ORGANISATION = 5
 
 
 def visible_listing(session: Session, principal: Principal | None, listing_id: int) -> Listing:
-    """A listing the caller may see: public ones for anyone, members-only ones for members of
-    any organisation (and its own organisation's whatever its status)."""
+    """A listing the caller may see (``listings.visibility``); a past one the caller could see
+    while it was on offer is a 409, not a 404."""
     listing = session.get(Listing, listing_id)
     if listing is None:
         raise NotFound("No such listing.")
-    if principal is not None and (principal.is_staff or principal.is_member_of(listing.organisation_id)):
+    if owns(principal, listing.organisation_id):
         return listing
-    if listing.visibility is Visibility.MEMBERS and (principal is None or not principal.organisation_ids):
+    if not visibility.on_offer_to(principal, listing.visibility):
         raise NotFound("No such listing.")
     if listing.status is not ListingStatus.ACTIVE:
         # The caller could see it while it was on offer: say it is gone (DESIGN §3.6: 409).

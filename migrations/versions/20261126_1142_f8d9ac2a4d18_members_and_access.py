@@ -13,8 +13,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import marketplace.db
-
 revision: str = "f8d9ac2a4d18"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -48,7 +46,7 @@ def upgrade() -> None:
         sa.Column("city", sa.String(length=120), nullable=True),
         sa.Column("invoice_allowed", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("stripe_account_id", sa.String(length=64), nullable=True),
-        sa.Column("created_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organisations")),
         sa.UniqueConstraint("siret", name=op.f("uq_organisations_siret")),
     )
@@ -63,7 +61,7 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("is_staff", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("is_active", sa.Boolean(), server_default=sa.true(), nullable=False),
-        sa.Column("created_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
@@ -86,10 +84,10 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("expires_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", marketplace.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_used_at", marketplace.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "(kind = 'personal' AND user_id IS NOT NULL) OR (kind = 'bench' AND organisation_id IS NOT NULL)",
             name=op.f("ck_api_tokens_owner_matches_kind"),
@@ -126,7 +124,7 @@ def upgrade() -> None:
             sa.Enum("admin", "lister", "technician", "member", name="role", native_enum=False, length=32),
             nullable=False,
         ),
-        sa.Column("created_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["organisations.id"],

@@ -13,8 +13,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import marketplace.db
-
 revision: str = "404090641c97"
 down_revision: str | Sequence[str] | None = "f8d9ac2a4d18"
 branch_labels: str | Sequence[str] | None = None
@@ -86,11 +84,11 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("grading_policy", sa.String(length=32), nullable=True),
-        sa.Column("diagnosed_at", marketplace.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("diagnosed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("warranty_until", sa.Date(), nullable=True),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
-        sa.Column("updated_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("version >= 1", name=op.f("ck_devices_version_positive")),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
@@ -134,7 +132,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("occurred_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("actor_user_id", sa.Integer(), nullable=True),
         sa.Column("actor_token_id", sa.Integer(), nullable=True),
         sa.Column("actor_organisation_id", sa.Integer(), nullable=True),
@@ -211,13 +209,13 @@ def upgrade() -> None:
         sa.Column("postcode", sa.String(length=5), nullable=False),
         sa.Column("department", sa.String(length=3), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("updated_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column(
             "extra",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("created_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("mode <> 'sale' OR price_cents IS NOT NULL", name=op.f("ck_listings_sale_has_price")),
         sa.CheckConstraint(
             "deposit_cents IS NULL OR deposit_cents >= 0", name=op.f("ck_listings_deposit_not_negative")

@@ -13,8 +13,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import marketplace.db
-
 revision: str = "f42bd115202e"
 down_revision: str | Sequence[str] | None = "5484d837d44c"
 branch_labels: str | Sequence[str] | None = None
@@ -39,8 +37,8 @@ def upgrade() -> None:
         sa.Column(
             "history", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=False
         ),
-        sa.Column("regraded_at", marketplace.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("regraded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["device_id"], ["devices.id"], name=op.f("fk_diagnostic_reports_device_id_devices"), ondelete="CASCADE"
         ),
@@ -109,14 +107,14 @@ def upgrade() -> None:
         ),
         sa.Column("tool", sa.String(length=120), nullable=False),
         sa.Column("tool_version", sa.String(length=64), nullable=True),
-        sa.Column("started_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("verified", sa.Boolean(), nullable=False),
         sa.Column("verification_method", sa.String(length=200), nullable=True),
         sa.Column("operator", sa.String(length=120), nullable=True),
         sa.Column("recorded_by_user_id", sa.Integer(), nullable=True),
         sa.Column("report_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("finished_at >= started_at", name=op.f("ck_erasures_finished_after_started")),
         sa.ForeignKeyConstraint(
             ["device_id"], ["devices.id"], name=op.f("fk_erasures_device_id_devices"), ondelete="CASCADE"

@@ -17,8 +17,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import marketplace.db
-
 revision: str = "f951dec0a7d9"
 down_revision: str | Sequence[str] | None = "f42bd115202e"
 branch_labels: str | Sequence[str] | None = None
@@ -53,7 +51,7 @@ def upgrade() -> None:
         # Trusted extension since PostgreSQL 13: the database owner may create it.
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     with op.batch_alter_table("listings", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("withdrawn_at", marketplace.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(
             sa.Column(
                 "kind",

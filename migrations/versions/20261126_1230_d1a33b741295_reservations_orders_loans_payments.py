@@ -13,8 +13,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import marketplace.db
-
 revision: str = "d1a33b741295"
 down_revision: str | Sequence[str] | None = "f951dec0a7d9"
 branch_labels: str | Sequence[str] | None = None
@@ -47,7 +45,7 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=100), nullable=False),
         sa.Column("object_id", sa.String(length=255), nullable=True),
         sa.Column("outcome", sa.String(length=200), nullable=False),
-        sa.Column("processed_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stripe_events")),
     )
     with op.batch_alter_table("stripe_events", schema=None) as batch_op:
@@ -100,8 +98,8 @@ def upgrade() -> None:
         sa.Column("stripe_damage_intent_id", sa.String(length=255), nullable=True),
         sa.Column("stripe_client_secret", sa.String(length=255), nullable=True),
         sa.Column("captured_cents", sa.Integer(), nullable=False),
-        sa.Column("handed_over_at", marketplace.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("returned_at", marketplace.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("handed_over_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("returned_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("condition_notes", sa.Text(), nullable=True),
         sa.Column(
             "photos", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
@@ -110,9 +108,9 @@ def upgrade() -> None:
         sa.Column(
             "extensions", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
         ),
-        sa.Column("cancelled_at", marketplace.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("updated_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("damage_cents IS NULL OR damage_cents >= 0", name=op.f("ck_loans_damage_not_negative")),
         sa.CheckConstraint("deposit_cents >= 0", name=op.f("ck_loans_deposit_not_negative")),
         sa.CheckConstraint("start_date < end_date", name=op.f("ck_loans_period_not_empty")),
@@ -166,9 +164,9 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("expires_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", marketplace.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["device_id"], ["devices.id"], name=op.f("fk_reservations_device_id_devices"), ondelete="CASCADE"
         ),
@@ -256,14 +254,14 @@ def upgrade() -> None:
         sa.Column("invoice_number", sa.String(length=32), nullable=True),
         sa.Column("invoice_issued_on", sa.Date(), nullable=True),
         sa.Column("invoice_due_on", sa.Date(), nullable=True),
-        sa.Column("paid_at", marketplace.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("handed_over_at", marketplace.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("return_deadline", marketplace.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("returned_at", marketplace.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("handed_over_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("return_deadline", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("returned_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("return_reason", sa.Text(), nullable=True),
-        sa.Column("cancelled_at", marketplace.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("updated_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("amount_cents >= 0", name=op.f("ck_orders_amount_not_negative")),
         sa.CheckConstraint(
             "platform_fee_cents >= 0 AND platform_fee_cents <= amount_cents", name=op.f("ck_orders_fee_in_amount")

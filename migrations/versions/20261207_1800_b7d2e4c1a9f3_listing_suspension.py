@@ -16,8 +16,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import marketplace.db
-
 revision: str = "b7d2e4c1a9f3"
 down_revision: str | Sequence[str] | None = "d1a33b741295"
 branch_labels: str | Sequence[str] | None = None
@@ -26,7 +24,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column("listings", sa.Column("suspended_reason", sa.Text(), nullable=True))
-    op.add_column("listings", sa.Column("suspended_at", marketplace.db.UTCDateTime(timezone=True), nullable=True))
+    op.add_column("listings", sa.Column("suspended_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:

@@ -15,8 +15,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import marketplace.db
-
 revision: str = "e8c3a5d1f472"
 down_revision: str | Sequence[str] | None = "d4b7e1a9c260"
 branch_labels: str | Sequence[str] | None = None
@@ -36,11 +34,11 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("moved_to_device_id", sa.Integer(), nullable=True),
-        sa.Column("removed_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("removed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("notes", sa.String(length=2000), nullable=True),
         sa.Column("recorded_by_user_id", sa.Integer(), nullable=True),
         sa.Column("recorded_by_token_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", marketplace.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["device_id"], ["devices.id"], name=op.f("fk_disk_removals_device_id_devices"), ondelete="CASCADE"
         ),

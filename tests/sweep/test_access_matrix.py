@@ -44,6 +44,10 @@ READS: list[tuple[str, tuple[int, ...]]] = [
     ("/api/v1/devices/{device_members}/passport", (404, 200, 200, 200, 200, 200, 403, 200)),
     ("/api/v1/listings/{listing_members}", (404, 200, 200, 200, 200, 200, 404, 200)),
     ("/api/v1/listings/{listing_public}", (200, 200, 200, 200, 200, 200, 200, 200)),
+    # One rule (listings.visibility): a bench token is nobody's person, not even its own
+    # organisation's, for its past listings or its devices, like for its members-only listings.
+    ("/api/v1/listings?organisation_id={a}&status=withdrawn", (403, 200, 200, 200, 200, 403, 403, 200)),
+    ("/api/v1/devices/{device_members}", (401, 200, 200, 200, 200, 404, 403, 200)),
     # The hold belongs to the buying organisation C: the seller's people do not see it.
     ("/api/v1/reservations/{reservation}", (401, 404, 404, 404, 404, 404, 403, 200)),
     ("/api/v1/orders/{order}", (401, 200, 200, 200, 200, 404, 403, 200)),

@@ -77,7 +77,7 @@ def test_certificate_pdf_carries_its_number_disks_and_a_qr_code_that_verifies(
         "purge",
         "NIST SP-800-88-R1",
         "nvme-cli sanitize",
-        "Complet : chaque disque a un effacement vérifié.",
+        "Complet : chaque disque a un effacement vérifié ou un retrait enregistré.",
         row.digest[:8],
     ):
         assert mention in text, mention

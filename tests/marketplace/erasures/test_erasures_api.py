@@ -13,8 +13,8 @@ from marketplace.devices import lifecycle
 from marketplace.devices.models import Device, DeviceEvent, DeviceKind, DeviceState, EventKind
 from marketplace.devices.passport import record_event
 from marketplace.erasures.models import Erasure
-from marketplace.erasures.service import all_disks_erased, ensure_listable
 from marketplace.errors import InvalidState
+from marketplace.listability.rules import all_disks_erased, ensure_listable
 from tests.api_helpers import auth, register
 from tests.marketplace.reports.helpers import (
     BATTERY_UPOWER,

@@ -8,27 +8,24 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from marketplace.devices.models import Device, DeviceKind, DeviceState, EventKind
+from marketplace.devices.models import Device, DeviceKind, EventKind
 from marketplace.devices.passport import record_event
 from tests.api_helpers import create_org, register
+from tests.factories import DeviceFactory
 
 
 def make_device(
     session: Session, org_id: int, kind: DeviceKind, tag: str, remaining_years: float | None = None
 ) -> Device:
-    device = Device(
+    return DeviceFactory.in_session(
+        session,
+        sold=True,
         organisation_id=org_id,
         kind=kind,
-        make="Dell",
-        model="Latitude 7490",
         serial=f"SN-{tag}",
         asset_tag=tag,
-        state=DeviceState.SOLD,
         remaining_life={"basis": "test", "years": remaining_years} if remaining_years is not None else None,
     )
-    session.add(device)
-    session.flush()
-    return device
 
 
 def test_factors_have_a_source_and_year_for_every_figure(client: FlaskClient) -> None:

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from marketplace.api.pagination import encode_cursor
 from marketplace.devices.models import CosmeticGrade, DeviceKind
-from marketplace.listings import service
+from marketplace.listings import search
+from marketplace.pagination import encode_cursor
 from tests.marketplace.listings.conftest import MakeDevice, World
 
 #: (device fields, listing body) of the catalogue the search tests run on.
@@ -167,7 +167,7 @@ def test_sort_orders(
     assert seen == expected
 
 
-@pytest.mark.parametrize("sort", sorted(service.SORTS))
+@pytest.mark.parametrize("sort", sorted(search.SORTS))
 def test_paging_is_stable_under_inserts(
     client: FlaskClient, world: World, make_device: MakeDevice, catalogue: list[dict[str, Any]], sort: str
 ) -> None:
@@ -183,7 +183,7 @@ def test_paging_is_stable_under_inserts(
         if cursor is None:
             break
         # New listings between pages, some sorting before and some after the cursor.
-        for grade in ("A", "D"):  # F is never listed (erasures.listing_problems)
+        for grade in ("A", "D"):  # F is never listed (listability.rules.listing_problems)
             price = price * 7 % 100_000
             device = make_device(world.seller_org["id"], grade=grade)
             body = {"device_id": device.id, "mode": "sale", "price_cents": price}
@@ -193,9 +193,9 @@ def test_paging_is_stable_under_inserts(
 
 
 def test_limit_and_cursor_validation(client: FlaskClient, catalogue: list[dict[str, Any]]) -> None:
-    response = client.get(f"/api/v1/listings?limit={service.MAX_PAGE_SIZE + 1}")
+    response = client.get(f"/api/v1/listings?limit={search.MAX_PAGE_SIZE + 1}")
     assert response.status_code == 422 and "limit" in response.json["errors"]
-    assert client.get(f"/api/v1/listings?limit={service.MAX_PAGE_SIZE}").status_code == 200
+    assert client.get(f"/api/v1/listings?limit={search.MAX_PAGE_SIZE}").status_code == 200
     assert client.get("/api/v1/listings?limit=0").status_code == 422
     too_big = encode_cursor(["price", 0, 2**40])
     for cursor in ("garbage", "WyJwcmljZSIsICJ4Il0", "W10", too_big):
@@ -266,6 +266,6 @@ def test_search_is_documented(client: FlaskClient) -> None:
     names = {p["name"] for p in get["parameters"]}
     assert {"kind", "mode", "min_grade", "q", "sort", "cursor", "limit", "battery_min", "department"} <= names
     limit = next(p for p in get["parameters"] if p["name"] == "limit")
-    assert limit["schema"]["maximum"] == service.MAX_PAGE_SIZE
+    assert limit["schema"]["maximum"] == search.MAX_PAGE_SIZE
     assert "ListingPage" in get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     assert "/api/v1/listings/facets" in spec["paths"]

@@ -3,7 +3,6 @@ made directly with the model (the devices API lives on another branch), corpus f
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from diagnostics.upload import UploadFile, encode_multipart
 from marketplace.devices.models import Device, DeviceKind
 from tests.api_helpers import Actor, add_member, auth, create_org, register
 from tests.corpus_path import CORPUS
+from tests.factories import DeviceFactory
 
 NVME_JSON = CORPUS / "smart/scrutiny/smart-nvme.json"  # healthy NVMe, serial BTNH93710FS91P0B
 NVME_SERIAL = "BTNH93710FS91P0B"
@@ -27,8 +27,6 @@ FAILING_ATA_TEXT = (
 FAILING_ATA_SERIAL = "674119114160"
 BATTERY_UPOWER = CORPUS / "battery/linux_upower/jc_upower-i-utc_dell_7xfjja2.txt"  # 68.5 % of design
 NO_BATTERY = CORPUS / "battery/linux_upower/jc_upower-d_desktop_no_battery.txt"  # refused: line power only
-
-_serials = itertools.count(1)
 
 
 @dataclass
@@ -68,18 +66,7 @@ def make_staff(client: FlaskClient, session: Session) -> Actor:
 
 
 def make_device(session: Session, organisation_id: int, kind: DeviceKind = DeviceKind.LAPTOP) -> Device:
-    n = next(_serials)
-    device = Device(
-        organisation_id=organisation_id,
-        kind=kind,
-        make="Dell",
-        model="Latitude 5490",
-        serial=f"SN-TEST-{n:05d}",
-        asset_tag=f"AT-{n:05d}",
-    )
-    session.add(device)
-    session.commit()  # releases a savepoint only: a rejected request must not roll it back
-    return device
+    return DeviceFactory.in_session(session, organisation_id=organisation_id, kind=kind)
 
 
 def upload(

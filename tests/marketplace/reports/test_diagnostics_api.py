@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 import diagnostics
 from diagnostics.manual import EXPECTED_ITEMS
-from marketplace.api.pagination import encode_cursor
 from marketplace.devices.models import Device, DeviceEvent, DeviceKind, DeviceState, EventKind
+from marketplace.pagination import encode_cursor
 from marketplace.reports import service
 from marketplace.reports.models import DiagnosticFile, DiagnosticReport
 from tests.api_helpers import auth

@@ -3,7 +3,6 @@ straight through the models (the listings API lives on another branch)."""
 
 from __future__ import annotations
 
-import itertools
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -13,13 +12,11 @@ from typing import Any, TypeVar
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from marketplace.devices.models import Device, DeviceKind, DeviceState
 from marketplace.listings.models import Listing, ListingMode
 from marketplace.members.models import Organisation, User
 from tests.api_helpers import Actor, add_member, create_org, register
+from tests.factories import DeviceFactory
 from tests.listable import add_checklist
-
-_serial = itertools.count(1)
 
 
 def make_listing(
@@ -30,18 +27,7 @@ def make_listing(
     price_cents: int | None = 25_000,
     **extra: Any,
 ) -> Listing:
-    n = next(_serial)
-    device = Device(
-        organisation_id=organisation_id,
-        kind=DeviceKind.LAPTOP,
-        make="Lenovo",
-        model="ThinkPad T480",
-        serial=f"PF-TX-{n:05d}",
-        asset_tag=f"TX-{n:05d}",
-        state=DeviceState.LISTED,
-        grade="B",
-    )
-    session.add(device)
+    device = DeviceFactory.in_session(session, organisation_id=organisation_id, listed=True)
     add_checklist(session, device)
     if mode is not ListingMode.SALE and "price_cents" not in extra:
         price_cents = None
