@@ -195,6 +195,13 @@ _DISK_COUNTERS: tuple[tuple[tuple[str, ...], str, Severity, str, str], ...] = (
         "uncorrected read errors",
         SRC_TREND,
     ),
+    (
+        ("controller", "media_errors"),
+        "trend.uncorrectable_growing",
+        Severity.CRITICAL,
+        "RAID controller media errors",
+        SRC_TREND,
+    ),
     (("scsi", "grown_defects"), "trend.reallocated_growing", Severity.CRITICAL, "grown defects", SRC_TREND),
     (("nvme", "media_errors"), "trend.media_errors_growing", Severity.CRITICAL, "NVMe media errors", SRC_NVME_TREND),
 )
