@@ -174,3 +174,14 @@ def test_nvme_smart_log_json_of_a_dell_server() -> None:
     assert disk.nvme.data_units_written == 1474968593 and disk.nvme.unsafe_shutdowns == 139
     # error-log entries alone are not media errors: healthy, B for its hours and wear
     assert (report.assessment.health.value, report.assessment.grade.value) == ("healthy", "B")
+
+
+def test_redfish_idrac_nvme_drive_on_a_pcie_backplane() -> None:
+    path = CORPUS / "redfish" / "grantcurell_idrac_r840_CPU1_Disk.Bay.21_nvme.json"
+    (report,) = read_report_strict(path.read_bytes(), path.name)
+    disk = report.record
+    assert (disk.identity.serial, disk.identity.capacity_bytes) == ("PHLN9396002Q3P2BGN", 3200631791616)
+    # "FailurePredicted": false, "PredictedMediaLifeLeftPercent": 100, Dell OEM PredictiveFailureState null
+    assert disk.smart_passed is True and disk.endurance_used_percent == 0
+    assert report.measurements["ssd_wear_basis"] == "redfish.predicted_media_life_left"
+    assert report.identity["device_type"] == "ssd" and disk.controller_media_errors is None
