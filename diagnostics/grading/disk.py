@@ -846,7 +846,11 @@ def host_writes_tb(disk: DiskHealth) -> float | None:
 
 
 def ssd_wear_used_percent(disk: DiskHealth) -> tuple[int, str] | None:
-    """Share of rated SSD endurance used and where it comes from, or None."""
+    """Share of rated SSD endurance used and where it comes from, or None. A reading relayed by
+    another tool (a BMC's ``PredictedMediaLifeLeftPercent``, Windows' ``Wear``) carries its own
+    basis, even for an NVMe drive: it is that tool's figure, not the drive's log page read directly."""
+    if disk.endurance_basis is not None and disk.endurance_used_percent is not None:
+        return disk.endurance_used_percent, disk.endurance_basis
     if disk.nvme is not None and disk.nvme.percentage_used is not None:
         return disk.nvme.percentage_used, "nvme.percentage_used"
     if disk.scsi is not None and disk.scsi.percentage_used_endurance is not None:

@@ -44,7 +44,9 @@ def test_wear_basis_names_where_the_wear_was_read() -> None:
     assert windows.assessment.remaining_life.basis == "windows.reliability_counter.wear"
     nvme_bus = dict(POWERSHELL_ITEM, BusType="NVMe")
     (nvme,) = read_report_strict(json.dumps(nvme_bus).encode(), "ps.json")
-    assert nvme.measurements["ssd_wear_basis"] == "nvme.percentage_used"
+    # on an NVMe bus too: Windows' figure, relayed, not the drive's log page read directly
+    assert nvme.measurements["ssd_wear_basis"] == "windows.reliability_counter.wear"
+    assert nvme.record.nvme is not None and nvme.record.nvme.percentage_used == 2
 
 
 def test_controller_media_errors_on_a_sata_drive_are_the_controllers_count() -> None:
