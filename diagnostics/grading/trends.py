@@ -235,7 +235,7 @@ def _disk_trends(before: Reading, now: Reading, report: ComponentReport) -> tupl
             Finding(
                 code=code,
                 severity=severity,
-                message=f"{what.capitalize()} {verb} from {old} to {new} between {_when(before)} and {_when(now)}: "
+                message=f"{what[:1].upper()}{what[1:]} {verb} from {old} to {new} between {_when(before)} and {_when(now)}: "
                 + ("the drive is degrading now." if severity is Severity.CRITICAL else "watch it."),
                 evidence=_evidence(".".join(path), before, now, old, new),
                 source=source,

@@ -12,6 +12,7 @@ import pytest
 from diagnostics import ParseError
 from diagnostics.detect import read_report_strict
 from diagnostics.grading.explain import explain
+from diagnostics.grading.trends import apply_history, reading_of
 from tests.corpus_path import CORPUS
 from tests.diagnostics.test_fleet_parsers import POWERSHELL_ITEM, REDFISH_DRIVE
 
@@ -93,3 +94,11 @@ def test_wear_of_a_drive_not_known_to_be_flash_is_no_reading() -> None:
     hdd = {"DeviceId": "0", "MediaType": "HDD", "Wear": 0}
     with pytest.raises(ParseError):
         read_report_strict(json.dumps(hdd).encode(), "ps.json")
+
+
+def test_controller_media_errors_that_appear_between_two_storcli_runs() -> None:
+    earlier, later = _storcli_first_drive(media_errors=0), _storcli_first_drive(media_errors=4)
+    (trended,) = apply_history([later], [reading_of(earlier, "2026-01-01", "january.json")])
+    (finding,) = [f for f in trended.assessment.findings if f.code == "trend.uncorrectable_growing"]
+    assert (finding.evidence["earlier"]["value"], finding.evidence["later"]["value"]) == (0, 4)
+    assert "RAID controller media errors" in finding.message
