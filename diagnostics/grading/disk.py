@@ -88,6 +88,13 @@ SRC_CRUCIAL_PENDING = (
     "MX500 firmware behaviour: the count toggles 0/1 during background NAND refresh without data loss"
 )
 SRC_POLICY = "Relife grading policy (DESIGN §2.3)"
+SRC_MEGARAID = (
+    "Broadcom StorCLI reference manual (MegaRAID 12Gb/s SAS RAID controllers): drive states Onln, UGood, "
+    "UBad (unconfigured bad), Offln, Failed; 'Media Error Count' counts medium errors the drive returned "
+    "to the controller; Cisco CIMC and Dell iDRAC Redfish OEM 'MediaErrorCount' relay the same counter"
+)
+#: Controller drive states (storcli) in which the controller has taken the drive out of use for a fault.
+CONTROLLER_FAILED_STATES = frozenset({"UBad", "Failed", "Offln", "UBUnsp"})
 SRC_TBW = (
     "JEDEC JESD218 (SSD requirements and endurance test method): the rated TBW is the host data a drive is "
     "specified to take while keeping its data for the retention period; the maker's datasheet gives it per model"
@@ -208,6 +215,7 @@ def _assess(disk: DiskHealth, wear: tuple[int, str] | None) -> Assessment:
         *_self_tests(disk),
         *_nvme(disk),
         *_scsi(disk),
+        *_controller(disk),
         *_age(disk, very_worn),
         *_load_cycles(disk, very_worn),
         *_ssd_wear(wear, very_worn),
@@ -654,6 +662,39 @@ def _scsi(disk: DiskHealth) -> list[Finding]:
     return out
 
 
+def _controller(disk: DiskHealth) -> list[Finding]:
+    """What a RAID controller says of the drive: its state and its media error count (storcli,
+    Redfish OEM), read as the controller's word whatever the drive's protocol."""
+    out: list[Finding] = []
+    state = disk.controller_drive_state
+    if state in CONTROLLER_FAILED_STATES:
+        out.append(
+            _finding(
+                "controller.drive_state",
+                Severity.CRITICAL,
+                f"The RAID controller has taken the drive out of use (state {state}): replace it or find out why.",
+                SRC_MEGARAID,
+                "controller_drive_state",
+                state,
+                "Onln, UGood, JBOD",
+            )
+        )
+    if disk.controller_media_errors:
+        out.append(
+            _finding(
+                "controller.media_errors",
+                Severity.CRITICAL,
+                f"The RAID controller counted {disk.controller_media_errors} media errors on this drive: "
+                "it returned data it could not read.",
+                SRC_MEGARAID,
+                "controller_media_errors",
+                disk.controller_media_errors,
+                0,
+            )
+        )
+    return out
+
+
 def _age(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
     hours = disk.power_on_hours
     if hours is None or hours <= WORN_POWER_ON_HOURS:
@@ -805,13 +846,17 @@ def host_writes_tb(disk: DiskHealth) -> float | None:
 
 
 def ssd_wear_used_percent(disk: DiskHealth) -> tuple[int, str] | None:
-    """Share of rated SSD endurance used and where it comes from, or None."""
+    """Share of rated SSD endurance used and where it comes from, or None. A reading relayed by
+    another tool (a BMC's ``PredictedMediaLifeLeftPercent``, Windows' ``Wear``) carries its own
+    basis, even for an NVMe drive: it is that tool's figure, not the drive's log page read directly."""
+    if disk.endurance_basis is not None and disk.endurance_used_percent is not None:
+        return disk.endurance_used_percent, disk.endurance_basis
     if disk.nvme is not None and disk.nvme.percentage_used is not None:
         return disk.nvme.percentage_used, "nvme.percentage_used"
     if disk.scsi is not None and disk.scsi.percentage_used_endurance is not None:
         return disk.scsi.percentage_used_endurance, "scsi.percentage_used_endurance"
     if disk.endurance_used_percent is not None:
-        return disk.endurance_used_percent, "ata.device_statistics.endurance_used"
+        return disk.endurance_used_percent, disk.endurance_basis or "ata.device_statistics.endurance_used"
     left = ssd_life_left_attribute(disk)
     if left is not None:
         return 100 - left[0], f"ata.{left[1]}"
@@ -961,7 +1006,23 @@ def _limited_data(disk: DiskHealth) -> Finding | None:
             "smart_data",
             None,
         )
-    if not disk.attributes and disk.nvme is None and disk.scsi is None and not disk.self_tests:
+    if (
+        not disk.attributes
+        and disk.nvme is None
+        and disk.scsi is None
+        and not disk.self_tests
+        and disk.controller_media_errors is None
+    ):
+        if disk.smart_passed is None and disk.endurance_used_percent is not None:
+            return _finding(
+                "disk.wear_only",
+                Severity.INFO,
+                "Only the SSD's wear is known (no health verdict, counters or logs): graded for its wear, "
+                "cannot vouch for more than 'used'.",
+                SRC_POLICY,
+                "smart_data",
+                "wear only",
+            )
         return _finding(
             "disk.limited_data",
             Severity.INFO,
@@ -1092,6 +1153,13 @@ def _measurements(disk: DiskHealth, wear: tuple[int, str] | None) -> dict[str, A
         "ssd_wear_basis": wear[1] if wear else None,
         "nvme": nvme._asdict() if nvme is not None else None,
         "scsi": scsi._asdict() if scsi is not None else None,
+        "controller": {
+            "drive_state": disk.controller_drive_state,
+            "media_errors": disk.controller_media_errors,
+            "other_errors": disk.controller_other_errors,
+        }
+        if disk.controller_drive_state is not None or disk.controller_media_errors is not None
+        else None,
         "self_tests": [
             {
                 "type": t.test_type,
@@ -1210,6 +1278,23 @@ EXPLANATIONS: dict[str, Explanation] = {
     "nvme.error_log_entries": Explanation(
         "Le journal d'erreurs du SSD n'est pas vide, le plus souvent à cause de commandes refusées : sans gravité.",
         "The SSD's error log is not empty, most often from rejected commands: harmless.",
+    ),
+    "controller.drive_state": Explanation(
+        "Le contrôleur RAID a retiré le disque du service (état défaillant, hors ligne ou rejeté) : "
+        "il faut le remplacer ou comprendre pourquoi avant de le réutiliser.",
+        "The RAID controller has taken the drive out of use (failed, offline or rejected): replace it or find "
+        "out why before reusing it.",
+    ),
+    "controller.media_errors": Explanation(
+        "Le contrôleur RAID a compté des erreurs de lecture que le disque n'a pas pu corriger : ses données "
+        "sont en danger.",
+        "The RAID controller counted read errors the drive could not correct: its data is at risk.",
+    ),
+    "disk.wear_only": Explanation(
+        "Seule l'usure du SSD est connue (pas de verdict de santé ni de compteurs) : la note repose sur "
+        "cette usure, impossible de garantir mieux que « d'occasion ».",
+        "Only the SSD's wear is known (no health verdict or counters): the grade rests on that wear; it "
+        "cannot be vouched for beyond 'used'.",
     ),
     "scsi.uncorrected_errors": Explanation(
         "Le disque a connu des erreurs de lecture ou d'écriture qu'il n'a pas pu corriger.",

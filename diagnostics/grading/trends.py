@@ -195,6 +195,13 @@ _DISK_COUNTERS: tuple[tuple[tuple[str, ...], str, Severity, str, str], ...] = (
         "uncorrected read errors",
         SRC_TREND,
     ),
+    (
+        ("controller", "media_errors"),
+        "trend.uncorrectable_growing",
+        Severity.CRITICAL,
+        "RAID controller media errors",
+        SRC_TREND,
+    ),
     (("scsi", "grown_defects"), "trend.reallocated_growing", Severity.CRITICAL, "grown defects", SRC_TREND),
     (("nvme", "media_errors"), "trend.media_errors_growing", Severity.CRITICAL, "NVMe media errors", SRC_NVME_TREND),
 )
@@ -224,11 +231,12 @@ def _disk_trends(before: Reading, now: Reading, report: ComponentReport) -> tupl
             continue
         old, new = grew
         verb = "appeared" if old == 0 else "grew"
+        label = what[:1].upper() + what[1:]  # not str.capitalize(): it would write "Nvme", "Raid"
         findings.append(
             Finding(
                 code=code,
                 severity=severity,
-                message=f"{what.capitalize()} {verb} from {old} to {new} between {_when(before)} and {_when(now)}: "
+                message=f"{label} {verb} from {old} to {new} between {_when(before)} and {_when(now)}: "
                 + ("the drive is degrading now." if severity is Severity.CRITICAL else "watch it."),
                 evidence=_evidence(".".join(path), before, now, old, new),
                 source=source,

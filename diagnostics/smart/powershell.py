@@ -14,9 +14,13 @@ Table: the header line, the dashes line, one row per disk; PowerShell's default 
 Columns are cut at the dashes.
 
 Mapping (Microsoft's MSFT_StorageReliabilityCounter documentation): ``Wear`` is the percentage
-of the rated endurance used → ``endurance_used_percent`` (``NvmeHealth.percentage_used`` on an
-NVMe bus); the read/write error counters → ``ScsiHealth`` uncorrected/corrected counts (the same
-counters the SCSI error counter log carries); ``HealthStatus`` Unhealthy → ``smart_passed`` False
+of the rated endurance used → ``endurance_used_percent`` with basis
+``windows.reliability_counter.wear`` (``NvmeHealth.percentage_used`` on an NVMe bus), only for a
+drive known to be flash (``MediaType`` SSD, NVMe bus, or an SSD model name): Windows writes 0 for
+drives that report no wear. A wear reading alone (the usual output without administrator rights)
+is graded for what it says, as limited data; the read/write error counters → ``ScsiHealth``
+uncorrected/corrected counts (the same counters the SCSI error counter log carries);
+``HealthStatus`` Unhealthy → ``smart_passed`` False
 (Windows' storage stack says Unhealthy on a SMART failure prediction), Healthy → True.
 
 Refuses with ``ParseError`` naming the key or line: JSON of another shape (not an object or a
@@ -169,14 +173,18 @@ def _disk(
             start_stop_cycles=start_stop,
             load_unload_cycles=load_unload,
         )
+    rotation = 0 if media == "SSD" else None
+    interface = {"nvme": "nvme", "sata": "ata", "ata": "ata", "sas": "scsi", "usb": "usb", "raid": "megaraid"}.get(bus)
     temperature = num("Temperature")
     if temperature == 0:
         temperature = None  # Windows writes 0 when the drive does not report it
     nvme = NvmeHealth(percentage_used=wear, temperature_c=temperature) if is_nvme and wear is not None else None
+    device_type = "hdd" if media == "HDD" else classify_device_type(interface, rotation, model, is_nvme)
+    # Windows writes Wear 0 for drives that report none (spinning drives, most USB bridges): it is a
+    # reading only for a drive known to be flash.
+    ssd_wear = wear if device_type in {"ssd", "nvme"} else None
     health = text("HealthStatus")
     passed = _HEALTH.get(health.lower()) if health else None
-    rotation = 0 if media == "SSD" else None
-    interface = {"nvme": "nvme", "sata": "ata", "ata": "ata", "sas": "scsi", "usb": "usb", "raid": "megaraid"}.get(bus)
     disk = DiskHealth(
         source_format=fmt,
         identity=DiskIdentity(
@@ -185,7 +193,7 @@ def _disk(
             firmware=text("FirmwareVersion"),
             capacity_bytes=num("Size"),
             interface=interface,
-            device_type="hdd" if media == "HDD" else classify_device_type(interface, rotation, model, is_nvme),
+            device_type=device_type,
             rotation_rpm=rotation,
         ),
         smart_passed=passed,
@@ -193,12 +201,14 @@ def _disk(
         temperature_c=temperature,
         nvme=nvme,
         scsi=scsi,
-        endurance_used_percent=wear,
+        endurance_used_percent=ssd_wear,
+        endurance_basis="windows.reliability_counter.wear" if ssd_wear is not None else None,
     )
     if not disk.has_health_data:
         raise ParseError(
             source,
-            f"{where}: disk {values['DeviceId'][0]} has no error counter, wear on an NVMe bus or health status "
-            "(run PowerShell as administrator: the counters are blank otherwise)",
+            f"{where}: disk {values['DeviceId'][0]} has no error counter, no health status and no wear of a drive "
+            "known to be an SSD (add MediaType and BusType to the output; run PowerShell as administrator: the "
+            "counters are blank otherwise)",
         )
     return disk, where

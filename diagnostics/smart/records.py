@@ -225,6 +225,16 @@ class DiskHealth:
     self_tests: tuple[SelfTestEntry, ...] = ()  # most recent first
     endurance_used_percent: int | None = None  # ATA device statistics 'Percentage Used Endurance'
     ata_error_count: int | None = None  # ATA error log: errors the drive recorded over its life
+    #: Where ``endurance_used_percent`` was read when not from the ATA device statistics: the basis
+    #: label the grading reports (``windows.reliability_counter.wear``, ``redfish.predicted_media_life_left``).
+    endurance_basis: str | None = None
+    #: What a RAID controller says of the drive, not the drive itself: its state (storcli ``Onln``,
+    #: ``UGood``, ``UBad``, ``Offln``, ``Failed`` …) and its per-drive error counts (MegaRAID
+    #: ``Media Error Count`` / ``Other Error Count``, Cisco CIMC ``MediaErrorCount``), the same for a
+    #: SATA, SAS or NVMe drive behind it.
+    controller_drive_state: str | None = None
+    controller_media_errors: int | None = None
+    controller_other_errors: int | None = None
 
     @cached
     def _attribute_index(self) -> dict[int, AtaAttribute]:
@@ -273,6 +283,9 @@ class DiskHealth:
             or self.nvme is not None
             or self.scsi is not None
             or self.self_tests
+            or self.endurance_used_percent is not None
+            or self.controller_drive_state is not None
+            or self.controller_media_errors is not None
         )
 
 

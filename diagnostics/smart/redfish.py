@@ -9,12 +9,14 @@ Read: ``Model``, ``SerialNumber``, ``Revision``, ``Manufacturer``, ``CapacityByt
   false → True);
 * ``Status.Health`` ``Critical`` → ``smart_passed`` False when ``FailurePredicted`` is absent
   (``Warning`` leaves it unknown: BMCs say Warning for a rebuilding array or a hot spare);
-* ``PredictedMediaLifeLeftPercent`` → ``endurance_used_percent`` (100 − left) for SSDs only: BMCs
-  fill it with 0 or 100 for spinning drives, where it means nothing.
+* ``PredictedMediaLifeLeftPercent`` → ``endurance_used_percent`` (100 − left) for SSDs only, with
+  ``endurance_basis`` ``redfish.predicted_media_life_left``: BMCs fill it with 0 or 100 for
+  spinning drives, where it means nothing.
 
 OEM counters BMCs add beside the standard properties are read when present, whatever the vendor
 key under ``Oem``: ``SmartData.PowerOnHours`` and ``SmartData.PowerCycleCount`` (Cisco CIMC),
-``MediaErrorCount`` → ``ScsiHealth.read_uncorrected`` and ``PredictiveFailureCount`` above 0 →
+``MediaErrorCount`` → ``controller_media_errors`` (the RAID controller's count, whatever the
+drive's protocol) and ``PredictiveFailureCount`` above 0 →
 ``smart_passed`` False (the MegaRAID controller's counters, as in ``storcli``), Dell's
 ``DellPhysicalDisk.PredictiveFailureState`` ``SmartAlertPresent`` → ``smart_passed`` False.
 
@@ -33,7 +35,6 @@ from diagnostics.smart.records import (
     DiskHealth,
     DiskIdentity,
     NvmeHealth,
-    ScsiHealth,
     classify_device_type,
     plausible_hours,
 )
@@ -148,7 +149,8 @@ def _drive(drive: dict[str, Any], where: str, source: str) -> DiskHealth | None:
         power_cycles=oem.get("cycles"),
         endurance_used_percent=endurance,
         nvme=nvme,
-        scsi=ScsiHealth(read_uncorrected=oem["media_errors"]) if oem.get("media_errors") is not None else None,
+        endurance_basis="redfish.predicted_media_life_left" if endurance is not None else None,
+        controller_media_errors=oem.get("media_errors"),
     )
     if not disk.has_health_data:
         raise ParseError(

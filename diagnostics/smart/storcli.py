@@ -9,12 +9,15 @@ Med … Model), then ``Drive /c0/e252/s0 State :`` (``Media Error Count``, ``Oth
 
 Mapping onto the records the grading reads (the controller's counters, not the drive's SMART log):
 
-* ``S.M.A.R.T alert flagged by drive = Yes``, a ``Predictive Failure Count`` above 0, or a drive
-  state the controller gives a failed drive (``UBad``, ``Failed``, ``Offln``) → ``smart_passed``
-  False; ``= No`` with none of those → True;
-* ``Media Error Count`` → ``ScsiHealth.read_uncorrected`` (medium errors the drive returned to
-  the controller, its SCSI error counters' uncorrected count);
-* ``Other Error Count`` → ``ScsiHealth.non_medium_errors`` (link, timeout, command errors).
+* ``S.M.A.R.T alert flagged by drive = Yes`` or a ``Predictive Failure Count`` above 0 →
+  ``smart_passed`` False (the drive's own verdict, relayed); ``= No`` with neither → True;
+* the table row's ``State`` (``Onln``, ``UGood``, ``UBad``, ``Offln``, ``Failed`` …) →
+  ``controller_drive_state``: what the controller decided about the drive, graded on its own
+  (``controller.drive_state``), not as the drive's SMART verdict;
+* ``Media Error Count`` → ``controller_media_errors`` (medium errors the drive returned to the
+  controller: the controller's count, whatever the drive's protocol, graded as
+  ``controller.media_errors``, not as a SCSI error counter log);
+* ``Other Error Count`` → ``controller_other_errors`` (link, timeout, command errors; kept, not graded).
 
 For the drive's own attribute table, use ``smartctl -d megaraid,N`` (N = the DID column), which
 the smartctl parsers already read. Refuses with ``ParseError`` naming the line: no drive block,
@@ -29,7 +32,7 @@ from typing import Any
 
 from diagnostics.errors import ParseError
 from diagnostics.smart import _fleet
-from diagnostics.smart.records import DiskHealth, DiskIdentity, ScsiHealth, classify_device_type
+from diagnostics.smart.records import DiskHealth, DiskIdentity, classify_device_type
 
 SOURCE_FORMAT = "storcli-text"
 JSON_FORMAT = "storcli-json"
@@ -38,7 +41,6 @@ _DRIVE = re.compile(r"^Drive (/c\d+/e\d+/s\d+|/c\d+/s\d+) :\s*$")
 _SUBSECTION = re.compile(r"^Drive (/c\d+/(?:e\d+/)?s\d+) (State|Device attributes|Policies/Settings) :\s*$")
 _KV = re.compile(r"^\s*([^=]+?)\s*=\s*(.*?)\s*$")
 _ROW = re.compile(r"^\s*(\d+|\s*):(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+([\d.,]+ [KMGT]?B)\s+(\S+)\s+(\S+)\s+.*$")
-_FAILED_STATES = frozenset({"UBad", "Failed", "Offln", "UBUnsp"})
 _SIZE = re.compile(r"\[0x([0-9a-fA-F]+) Sectors\]")
 
 
@@ -195,7 +197,7 @@ def _drive(
     state = text("@state")
     if alert is None and predictive is None and media is None:
         raise ParseError(source, f"{where}: drive {name} State section holds no counter (truncated output?)")
-    failed = bool(alert) or bool(predictive) or state in _FAILED_STATES
+    failed = bool(alert) or bool(predictive)
     passed: bool | None = False if failed else (True if alert is False else None)
     temperature = fields.get("Drive Temperature")
     temp = None
@@ -220,5 +222,7 @@ def _drive(
         ),
         smart_passed=passed,
         temperature_c=temp,
-        scsi=ScsiHealth(read_uncorrected=media, non_medium_errors=other),
+        controller_drive_state=state,
+        controller_media_errors=media,
+        controller_other_errors=other,
     )

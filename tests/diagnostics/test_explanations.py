@@ -16,7 +16,21 @@ ROOT = Path(diagnostics.__file__).resolve().parent
 #: Where findings are raised: every grading module and the checklist.
 SOURCES = [*sorted((ROOT / "grading").glob("*.py")), ROOT / "manual.py"]
 CODE = re.compile(r"[a-z]+\.[a-z_]+")
-PREFIXES = {"smart", "ata", "ssd", "selftest", "nvme", "scsi", "disk", "battery", "manual", "device", "hdd", "trend"}
+PREFIXES = {
+    "smart",
+    "ata",
+    "ssd",
+    "selftest",
+    "nvme",
+    "scsi",
+    "controller",
+    "disk",
+    "battery",
+    "manual",
+    "device",
+    "hdd",
+    "trend",
+}
 
 
 def _is_code(value: object) -> bool:

@@ -73,7 +73,9 @@ def test_storcli_reads_each_physical_drive() -> None:
     path = CORPUS / "storcli" / "checkmk_test_storcli_physical_disks_OUTPUT.txt"
     reports = read_report_strict(path.read_bytes(), path.name)
     assert [r.identity["device_type"] for r in reports] == ["ssd", "ssd", "hdd", "hdd"]
-    assert all(r.record.smart_passed is True and r.record.scsi.read_uncorrected == 0 for r in reports)
+    # the controller's counts and state, not a SCSI error counter log the drives do not have (2 are SATA)
+    assert all(r.record.smart_passed is True and r.record.scsi is None for r in reports)
+    assert [(r.record.controller_drive_state, r.record.controller_media_errors) for r in reports] == [("Onln", 0)] * 4
     assert reports[2].record.temperature_c == 28
     assert reports[3].identity["capacity_bytes"] == 0x575000000 * 512
 
@@ -112,7 +114,8 @@ def test_redfish_cisco_drive_reads_life_left_and_oem_counters() -> None:
     assert disk.identity.serial == "S3LKNX0K800827" and disk.identity.device_type == "ssd"
     assert disk.endurance_used_percent == 2  # PredictedMediaLifeLeftPercent 98
     assert (disk.power_on_hours, disk.power_cycles) == (29661, 126)  # Oem.Cisco.SmartData
-    assert disk.smart_passed is True and disk.scsi.read_uncorrected == 0
+    assert disk.smart_passed is True and disk.scsi is None and disk.controller_media_errors == 0
+    assert report.measurements["ssd_wear_basis"] == "redfish.predicted_media_life_left"
     hdd = CORPUS / "redfish" / "cisco_ucsc-c220-m5sx_MRAID_Drive2_sas_hdd.json"
     (report,) = read_report_strict(hdd.read_bytes(), hdd.name)
     assert report.record.endurance_used_percent is None and report.identity["device_type"] == "hdd"
@@ -156,3 +159,29 @@ def test_crystaldiskinfo_9_usb_enclosure_and_packed_raw_values() -> None:
     # Seagate packs several counters in the 48-bit raw field: 0xF0AA0000A649 is not a count
     assert seagate.record.attribute(0xF0).raw_count is None
     assert seagate.record.reported_uncorrectable == 0 and seagate.record.temperature_c == 32
+
+
+def test_nvme_smart_log_json_of_a_dell_server() -> None:
+    path = CORPUS / "nvme_cli" / "angelhvargas_dell-disk-exporter_smart-log.json"
+    (report,) = read_report_strict(path.read_bytes(), path.name)
+    assert report.format == "nvme-cli-smart-log" and sniff_format(path.read_bytes()) == "nvme-cli-smart-log"
+    disk = report.record
+    # "temperature" : 301 (kelvin), "percent_used" : 15, "num_err_log_entries" : 17
+    assert (disk.power_on_hours, disk.power_cycles, disk.temperature_c) == (38313, 290, 28)
+    assert disk.nvme is not None
+    assert (disk.nvme.percentage_used, disk.nvme.num_err_log_entries, disk.nvme.media_errors) == (15, 17, 0)
+    assert (disk.nvme.available_spare, disk.nvme.available_spare_threshold) == (100, 5)
+    assert disk.nvme.data_units_written == 1474968593 and disk.nvme.unsafe_shutdowns == 139
+    # error-log entries alone are not media errors: healthy, B for its hours and wear
+    assert (report.assessment.health.value, report.assessment.grade.value) == ("healthy", "B")
+
+
+def test_redfish_idrac_nvme_drive_on_a_pcie_backplane() -> None:
+    path = CORPUS / "redfish" / "grantcurell_idrac_r840_CPU1_Disk.Bay.21_nvme.json"
+    (report,) = read_report_strict(path.read_bytes(), path.name)
+    disk = report.record
+    assert (disk.identity.serial, disk.identity.capacity_bytes) == ("PHLN9396002Q3P2BGN", 3200631791616)
+    # "FailurePredicted": false, "PredictedMediaLifeLeftPercent": 100, Dell OEM PredictiveFailureState null
+    assert disk.smart_passed is True and disk.endurance_used_percent == 0
+    assert report.measurements["ssd_wear_basis"] == "redfish.predicted_media_life_left"
+    assert report.identity["device_type"] == "ssd" and disk.controller_media_errors is None
