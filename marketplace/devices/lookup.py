@@ -3,7 +3,7 @@ QR code (the public code, typed or as the ``…/d/<code>`` address the QR code c
 
 The search runs inside the caller's organisations (all of them for staff); the device found is then
 read through the devices service's own access function, so a lookup sees exactly what reading the
-device by id sees: members of its organisation, its bench tokens (``_load_device``, which the upload
+device by id sees: members of its organisation, its bench tokens (``Principal.is_bench_of``, which the upload
 path relies on too) and staff; anyone else gets 404, as for a device that does not exist.
 """
 
@@ -42,7 +42,10 @@ def read_device(session: Session, principal: Principal | None, device_id: int) -
     organisation's devices as the upload path does."""
     principal = require_principal(principal)
     if principal.token_kind is TokenKind.BENCH:
-        return service._load_device(session, principal, device_id, for_update=False)
+        device = session.get(Device, device_id)
+        if device is None or not principal.is_bench_of(device.organisation_id):
+            raise NotFound("No such device.")
+        return device
     return service.get_device(session, principal, device_id)
 
 

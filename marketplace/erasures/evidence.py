@@ -48,7 +48,7 @@ def _device_for_erasure(session: Session, principal: Principal | None, device_id
     principal = require_principal(principal)
     device = session.get(Device, device_id)
     if principal.token_kind is TokenKind.BENCH:
-        if device is None or not principal.is_member_of(device.organisation_id):
+        if device is None or not principal.is_bench_of(device.organisation_id):
             raise NotFound("No such device.")
         if not principal.has_scope(SCOPE_ERASURES_WRITE):
             raise Forbidden(

@@ -36,8 +36,7 @@ class DeviceErasures(MethodView):
 
 @blp.route("/devices/<int:device_id>/erasures/evidence")
 class DeviceErasureEvidence(MethodView):
-    @blp.arguments(schemas.EvidenceFormSchema, location="form")
-    @blp.arguments(schemas.EvidenceFileSchema, location="files")
+    @blp.arguments(schemas.EvidenceUploadSchema, location="multipart")
     @blp.response(201, schemas.ErasureSchema)
     @blp.alt_response(403, description="Your role does not record erasures, or a bench token without erasures:write")
     @blp.alt_response(404, description="No such device (or not yours)")
@@ -46,9 +45,9 @@ class DeviceErasureEvidence(MethodView):
     @blp.alt_response(
         422, description="Unreadable or truncated evidence, a failed wipe (quoted), another or an unknown disk"
     )
-    def post(self, form: dict[str, Any], files: dict[str, Any], device_id: int) -> Erasure:
+    def post(self, form: dict[str, Any], device_id: int) -> Erasure:
         """Record one disk's erasure from the wiping tool's own output, re-read by the server"""
-        upload = files["evidence"]
+        upload = form["evidence"]
         return evidence.record_from_evidence(
             current_session(),
             current_principal(),

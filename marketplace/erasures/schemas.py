@@ -136,7 +136,9 @@ class EvidenceFormSchema(Schema):
     operator = Text(validate=ma.validate.Length(max=120), allow_none=True)
 
 
-class EvidenceFileSchema(Schema):
+class EvidenceUploadSchema(EvidenceFormSchema):
+    """One multipart request: the evidence file and, when the tool's log does not name it, the disk."""
+
     evidence = UploadedFileField(
         required=True,
         metadata={"description": "The wiping tool's output unchanged: nwipe log, `nvme sanitize-log`, hdparm"},

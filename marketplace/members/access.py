@@ -54,6 +54,11 @@ class Principal:
         to an organisation but only uploads diagnostics: it never counts as one of its people."""
         return self.user_id is not None and SCOPE_API in self.scopes
 
+    def is_bench_of(self, organisation_id: int) -> bool:
+        """One of the organisation's bench tokens: it finds the organisation's devices at the bench
+        (lookup, readiness, specs check) and writes what its scopes allow, nothing else."""
+        return self.token_kind is TokenKind.BENCH and self.is_member_of(organisation_id)
+
     def owns(self, organisation_id: int) -> bool:
         """Sees the organisation's private things (its devices in full, its past listings): its
         people and staff, in person."""

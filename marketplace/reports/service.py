@@ -108,7 +108,7 @@ def _device_for_upload(session: Session, principal: Principal | None, device_id:
     # device's version column. SQLite already serialises writing requests (BEGIN IMMEDIATE).
     device = session.get(Device, device_id, with_for_update=True)
     if principal.token_kind is TokenKind.BENCH:
-        if device is None or not principal.is_member_of(device.organisation_id):
+        if device is None or not principal.is_bench_of(device.organisation_id):
             raise NotFound("No such device.")
         if not principal.has_scope(SCOPE_DIAGNOSTICS_UPLOAD):
             raise Forbidden("This bench token lacks the diagnostics:upload scope.")
