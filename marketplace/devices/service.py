@@ -134,8 +134,8 @@ def public_codes(session: Session, device_ids: Iterable[int]) -> dict[int, str]:
     ids = sorted(set(device_ids))
     if not ids:
         return {}
-    rows = session.execute(sa.select(Device.id, Device.public_code).where(Device.id.in_(ids)))
-    return dict(rows.tuples().all())
+    rows = session.execute(sa.select(Device.id, Device.public_code).where(Device.id.in_(ids))).all()
+    return {row.id: row.public_code for row in rows}
 
 
 # --- asset tags -------------------------------------------------------------------------------

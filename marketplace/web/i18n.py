@@ -11,8 +11,9 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from babel import numbers
 from flask import Flask, Response, request
-from flask_babel import Babel, format_currency, format_date, format_decimal, format_percent, get_locale
+from flask_babel import Babel, format_currency, format_date, format_decimal, get_locale
 
 LOCALES = ("fr", "en")
 DEFAULT_LOCALE = "fr"
@@ -68,7 +69,8 @@ def percent(value: float | None) -> str:
     """``74.5`` (a percentage) as its readers write it: "74,5 %" in French, "74.5%" in English."""
     if value is None:
         return ""
-    return str(format_percent(value / 100, "#,##0.#%"))
+    # The locale's own pattern (its spacing and sign), with the figure's one decimal kept.
+    return str(numbers.format_percent(round(value, 1) / 100, locale=locale(), decimal_quantization=False))
 
 
 def date(value: dt.datetime | dt.date | str | None, style: str = "long") -> str:
