@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                 targets.append((f"{label}, page 2", html.unescape(found.group(1))))
         for _label, path in targets:
             response = client.get(path)
-            if response.status_code != 200 or "<ul class=\"cards\"" not in response.get_data(as_text=True):
+            if response.status_code != 200 or '<ul class="cards"' not in response.get_data(as_text=True):
                 raise RuntimeError(f"{path}: {response.status_code}, no result cards")
         for _ in range(3):  # warm-up: prepared statements, template compilation
             for _label, path in targets:
