@@ -6,12 +6,16 @@ also members-only ones). Views parse, call the services, and hand plain values t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import marshmallow as ma
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from marketplace.api.context import current_principal, current_read_connection, current_session
@@ -40,6 +44,40 @@ bp = Blueprint(
 FORM_FIELDS = ("q", "kind", "mode", "min_grade", "department", "organisation_kind", "battery_min", "sort", "cursor")
 PRICE_FIELDS = {"price_min_eur": "price_min", "price_max_eur": "price_max"}
 PAGE_SIZE = 12
+
+
+class FacetCache:
+    """Facet counts of anonymous visitors' filters, kept ``ttl`` seconds in this process.
+
+    The counts are a GROUP BY over every matching listing: at 100 k listings on PostgreSQL, some
+    hundreds of milliseconds for the unfiltered catalogue, where the page of results itself takes a
+    few (a keyset page). Anonymous visitors all see the same counts for the same filters (whatever
+    the sort or page), so a short-lived copy serves them; counts may lag the catalogue by ``ttl``
+    seconds. Signed-in members always get fresh counts (what they see depends on who they are)."""
+
+    def __init__(self, ttl: float = 30.0, size: int = 512) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._items: OrderedDict[Any, tuple[float, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        now = time.monotonic()
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None and now - found[0] < self.ttl:
+                self._items.move_to_end(key)
+                return found[1]
+        value = compute()
+        with self._lock:
+            self._items[key] = (now, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
+_FILTER_FIELDS = tuple(f.name for f in dataclasses.fields(listings.SearchFilters))
 
 
 def _query_from(args: Mapping[str, str]) -> tuple[listings.SearchQuery, dict[str, list[str]]]:
@@ -77,7 +115,12 @@ def catalogue() -> Response:
     principal = current_principal()
     query, errors = _query_from(request.args)
     page = listings.search(current_read_connection(), principal, query)
-    counts = listings.facets(current_session(), principal, query)
+    filters = listings.SearchFilters(**{name: getattr(query, name) for name in _FILTER_FIELDS})
+    if principal is None:
+        cache: FacetCache = current_app.extensions.setdefault("relife.web_facets", FacetCache())
+        counts = cache.get(filters, lambda: listings.facets(current_session(), None, filters))
+    else:
+        counts = listings.facets(current_session(), principal, filters)
     codes = devices.public_codes(current_session(), [item["device_id"] for item in page["items"]])
     form = _form_values(request.args)
     filled: dict[str, Any] = {k: v for k, v in form.items() if v}

@@ -195,3 +195,17 @@ def test_every_html_page_has_a_csp_allowing_no_other_origin(client: FlaskClient,
     html = page.get_data(as_text=True)
     assert "<script" not in html and " style=" not in html  # nothing the CSP would block
     assert not re.search(r'(?:src|href)="(?:https?:)?//', html)  # nothing from another origin
+
+
+def test_anonymous_facet_counts_are_shared_for_a_short_time_members_get_fresh_ones(
+    client: FlaskClient, world: World, make_device: MakeDevice, shop: dict[str, Device]
+) -> None:
+    assert "1 device matches" in _text(client.get("/", headers=ENGLISH).get_data(as_text=True))
+    _list(client, world, make_device(world.seller_org["id"], model="T14"))
+    # Anonymous: the same filters' counts as a moment ago (the new card itself is on the page).
+    anonymous = client.get("/?sort=price", headers=ENGLISH).get_data(as_text=True)
+    assert "1 device matches" in _text(anonymous) and ">Lenovo T14</a>" in anonymous
+    member = client.get("/", headers={**ENGLISH, **world.buyer.headers}).get_data(as_text=True)
+    assert "3 devices match" in _text(member)  # two public, one members-only: counted now
+    client.application.extensions["relife.web_facets"].ttl = 0
+    assert "2 devices match" in _text(client.get("/", headers=ENGLISH).get_data(as_text=True))
