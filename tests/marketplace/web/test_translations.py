@@ -12,7 +12,7 @@ from babel.messages.pofile import read_po
 from marketplace.web import i18n
 
 WEB = Path(i18n.__file__).resolve().parent
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 METHODS = [("**.py", "python"), ("templates/**.html", "jinja2")]
 
 
