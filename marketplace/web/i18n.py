@@ -8,6 +8,7 @@ catalogues (``translations/``, msgids in English), read through Flask-Babel.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,9 @@ def percent(value: float | None) -> str:
     if value is None:
         return ""
     # The locale's own pattern (its spacing and sign), with the figure's one decimal kept.
-    return str(numbers.format_percent(round(value, 1) / 100, locale=locale(), decimal_quantization=False))
+    # Decimal: 92.8 / 100 as a float is 0.9279999999999999, which Babel would print in full.
+    fraction = Decimal(str(round(value, 1))) / 100
+    return str(numbers.format_percent(fraction, locale=locale(), decimal_quantization=False))
 
 
 def date(value: dt.datetime | dt.date | str | None, style: str = "long") -> str:

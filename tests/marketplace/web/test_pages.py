@@ -7,6 +7,7 @@ from html import unescape
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -209,3 +210,16 @@ def test_anonymous_facet_counts_are_shared_for_a_short_time_members_get_fresh_on
     assert "3 devices match" in _text(member)  # two public, one members-only: counted now
     client.application.extensions["relife.web_facets"].ttl = 0
     assert "2 devices match" in _text(client.get("/", headers=ENGLISH).get_data(as_text=True))
+
+
+@pytest.mark.parametrize(
+    ("language", "value", "written"),
+    [("fr", 92.8, "92,8\xa0%"), ("en", 92.8, "92.8%"), ("en", 100.0, "100%"), ("fr", 68.54, "68,5\xa0%")],
+)
+def test_percentages_are_written_as_each_language_writes_them(
+    app: Flask, language: str, value: float, written: str
+) -> None:
+    from marketplace.web import i18n
+
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        assert i18n.percent(value) == written
