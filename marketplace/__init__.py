@@ -37,7 +37,7 @@ API_VERSION = "1.0.0"
 def create_app(config: Config | None = None) -> Flask:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from marketplace import cli, http, logsafe, models_registry
+    from marketplace import cli, http, logsafe, models_registry, web
     from marketplace.api import context, problems
     from marketplace.api.smorest import Api
     from marketplace.db import make_engine, make_read_engine, make_session_factory, sqlite_url_for_path
@@ -89,6 +89,7 @@ def create_app(config: Config | None = None) -> Flask:
         api.register_blueprint(importlib.import_module(module_name).blp)
     app.register_blueprint(assets_blp)
     app.register_blueprint(importlib.import_module("marketplace.documents.routes").pages)
+    web.register(app)
     problems.register(app)
     context.register(app)
     cli.register(app)

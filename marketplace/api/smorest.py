@@ -17,7 +17,7 @@ from typing import Any
 import flask_smorest
 import marshmallow as ma
 import orjson
-from flask import Response
+from flask import Response, current_app
 from flask_smorest.utils import prepare_response
 from webargs import core
 from webargs.flaskparser import FlaskParser
@@ -114,4 +114,9 @@ class Api(flask_smorest.Api):
         self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
 
     def handle_http_exception(self, error: HTTPException) -> Response:
+        # Outside the API, a browser gets the site's error page (``web.register`` installs it).
+        page = current_app.extensions.get("relife.error_page")
+        if page is not None and page[0]():
+            response: Response = page[1](error)
+            return response
         return problems.http_exception_response(error)

@@ -16,7 +16,7 @@ Who may do what (staff may do everything):
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,6 +141,24 @@ def get_devices_of(
             errors={"device_ids": [f"Not a device of organisation {organisation_id}: {names}."]},
         )
     return [found[i] for i in wanted]
+
+
+def device_by_public_code(session: Session, code: str) -> Device:
+    """The device whose label carries ``code`` (already normalised: ``codes.normalise_public_code``).
+    Who may read what of it is the passport's rule (``get_passport``), not this lookup's."""
+    device = session.scalar(sa.select(Device).where(Device.public_code == code))
+    if device is None:
+        raise NotFound("No such device.")
+    return device
+
+
+def public_codes(session: Session, device_ids: Iterable[int]) -> dict[int, str]:
+    """``{device id: public code}`` for catalogue cards that link to the devices' pages."""
+    ids = sorted(set(device_ids))
+    if not ids:
+        return {}
+    rows = session.execute(sa.select(Device.id, Device.public_code).where(Device.id.in_(ids))).all()
+    return {row.id: row.public_code for row in rows}
 
 
 # --- asset tags -------------------------------------------------------------------------------

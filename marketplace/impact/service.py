@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from marketplace.devices.models import Device, DeviceEvent, EventKind
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.impact.models import ImpactFactor, ImpactFactorSet
+from marketplace.members.models import Organisation
 
 REUSE_EVENTS = {EventKind.SOLD: "sold", EventKind.DONATED: "donated", EventKind.LENT: "lent"}
 #: A diagnostics estimate above this is not credited in full: the impact report stays prudent.
@@ -92,6 +93,32 @@ def _extra_life_years(remaining_life: dict[str, Any] | None, factor: ImpactFacto
     return factor.default_extra_life_years
 
 
+def _credit(
+    factors: dict[str, ImpactFactor],
+    event_kind: EventKind,
+    data: dict[str, Any] | None,
+    device_kind: str,
+    remaining_life: dict[str, Any] | None,
+    *buckets: _Totals,
+) -> None:
+    """Add one reuse event to ``buckets``: what it avoided, by the rules of ``METHOD``."""
+    factor = factors.get(device_kind)
+    label = REUSE_EVENTS[event_kind]
+    if factor is None:  # a kind with no sourced factors: counted as reused, credited nothing
+        years, ewaste, per_year = 0.0, 0.0, 0.0
+    elif event_kind is EventKind.LENT:
+        years, ewaste, per_year = _loan_years(data or {}), 0.0, factor.avoided_kg_co2e_per_year
+    else:
+        years, ewaste = _extra_life_years(remaining_life, factor), factor.mass_kg
+        per_year = factor.avoided_kg_co2e_per_year
+    for bucket in buckets:
+        bucket.devices += 1
+        bucket.by_event[label] += 1
+        bucket.life_years += years
+        bucket.co2e += years * per_year
+        bucket.ewaste += ewaste
+
+
 def impact_report(
     session: Session,
     *,
@@ -120,21 +147,7 @@ def impact_report(
     total = _Totals()
     per_kind: dict[str, _Totals] = defaultdict(_Totals)
     for event_kind, data, device_kind, remaining_life in session.execute(query):
-        factor = factors.get(device_kind.value)
-        label = REUSE_EVENTS[event_kind]
-        if factor is None:  # a kind with no sourced factors: counted as reused, credited nothing
-            years, ewaste, per_year = 0.0, 0.0, 0.0
-        elif event_kind is EventKind.LENT:
-            years, ewaste, per_year = _loan_years(data or {}), 0.0, factor.avoided_kg_co2e_per_year
-        else:
-            years, ewaste = _extra_life_years(remaining_life, factor), factor.mass_kg
-            per_year = factor.avoided_kg_co2e_per_year
-        for bucket in (total, per_kind[device_kind.value]):
-            bucket.devices += 1
-            bucket.by_event[label] += 1
-            bucket.life_years += years
-            bucket.co2e += years * per_year
-            bucket.ewaste += ewaste
+        _credit(factors, event_kind, data, device_kind.value, remaining_life, total, per_kind[device_kind.value])
     return {
         "scope": {
             "organisation_id": organisation_id,
@@ -145,4 +158,60 @@ def impact_report(
         **total.as_dict(),
         "by_kind": [{"kind": kind, **per_kind[kind].as_dict()} for kind in sorted(per_kind)],
         "method": METHOD,
+    }
+
+
+def impact_breakdown(session: Session, *, version: str | None = None) -> dict[str, Any]:
+    """The cluster's impact split by month (UTC, of the reuse event) and by the kind of the
+    organisation that passed the device on (its owner), with the same rules as ``impact_report``:
+    ``{"by_month": [{"month": "2026-03", ...totals}], "by_organisation_kind": [{"kind": ..., ...}]}``."""
+    _chosen, factors = factor_set(session, version)
+    query = (
+        sa.select(DeviceEvent.kind, DeviceEvent.data, DeviceEvent.occurred_at, Device.kind, Device.remaining_life)
+        .add_columns(Organisation.kind)
+        .join(Device, Device.id == DeviceEvent.device_id)
+        .join(Organisation, Organisation.id == Device.organisation_id)
+        .where(DeviceEvent.kind.in_(list(REUSE_EVENTS)))
+    )
+    per_month: dict[str, _Totals] = defaultdict(_Totals)
+    per_organisation_kind: dict[str, _Totals] = defaultdict(_Totals)
+    for event_kind, data, occurred_at, device_kind, remaining_life, organisation_kind in session.execute(query):
+        when = occurred_at if occurred_at.tzinfo else occurred_at.replace(tzinfo=dt.UTC)
+        month = when.astimezone(dt.UTC).strftime("%Y-%m")
+        _credit(
+            factors,
+            event_kind,
+            data,
+            device_kind.value,
+            remaining_life,
+            per_month[month],
+            per_organisation_kind[organisation_kind.value],
+        )
+    return {
+        "by_month": [{"month": m, **per_month[m].as_dict()} for m in sorted(per_month)],
+        "by_organisation_kind": [
+            {"kind": k, **per_organisation_kind[k].as_dict()} for k in sorted(per_organisation_kind)
+        ],
+    }
+
+
+def device_impact(session: Session, device: Device) -> dict[str, Any]:
+    """One device's impact, by the rules of ``impact_report``: what its reuse events avoided so
+    far (``reused``: zeros before any) and, per year of extra use, what its kind avoids
+    (``per_year_kg_co2e``; None for a kind without sourced factors)."""
+    chosen, factors = factor_set(session)
+    total = _Totals()
+    events = session.execute(
+        sa.select(DeviceEvent.kind, DeviceEvent.data).where(
+            DeviceEvent.device_id == device.id, DeviceEvent.kind.in_(list(REUSE_EVENTS))
+        )
+    )
+    for event_kind, data in events:
+        _credit(factors, event_kind, data, device.kind.value, device.remaining_life, total)
+    factor = factors.get(device.kind.value)
+    return {
+        "factors_version": chosen.version,
+        "reused": total.as_dict(),
+        "per_year_kg_co2e": factor.avoided_kg_co2e_per_year if factor else None,
+        "source": factor.avoided_source if factor else None,
     }

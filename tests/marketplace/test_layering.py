@@ -28,7 +28,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"listings"}),
     frozenset({"loans", "orders"}),
     frozenset({"payments", "imports"}),
-    frozenset({"documents", "fleet"}),  # read every domain to print or sum it up
+    frozenset({"documents", "fleet", "web"}),  # read every domain to print, sum up or show it
 )
 #: Modules every domain builds on, below every service: each imports only models (or another of
 #: these), so writing a passport event, taking a row lock or asking who calls creates no cycle.

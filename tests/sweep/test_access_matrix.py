@@ -133,6 +133,35 @@ def test_reads(client: FlaskClient, world: MatrixWorld) -> None:
     assert not mismatches
 
 
+#: The site's pages (``marketplace.web``) with the API's rules: a device page as its passport, by
+#: the device's public code; the catalogue page for anyone (what it lists: tests/marketplace/web).
+PAGES: list[tuple[str, tuple[int, ...]]] = [
+    ("/d/{device_members}", (404, 200, 200, 200, 200, 200, 403, 200)),
+    ("/d/{device_public}", (200, 200, 200, 200, 200, 200, 403, 200)),
+    ("/d/{device_ordered}", (404, 200, 200, 200, 200, 404, 403, 200)),  # sold: only its own people
+    ("/", (200, 200, 200, 200, 200, 200, 200, 200)),
+    ("/impact", (200, 200, 200, 200, 200, 200, 200, 200)),
+]
+
+
+def test_pages(client: FlaskClient, world: MatrixWorld, db_session: Session) -> None:
+    from marketplace.devices.models import Device
+
+    codes = {
+        name: db_session.get(Device, world.ids[name]).public_code for name in world.ids if name.startswith("device_")
+    }
+    mismatches = []
+    for path, expected in PAGES:
+        for caller in RUN_ORDER:
+            response = client.get(path.format(**codes), headers={**world.headers(caller), "Accept": "text/html"})
+            want = expected[CALLERS.index(caller)]
+            if response.status_code != want:
+                mismatches.append((path, caller, want, response.status_code))
+            assert response.mimetype == "text/html", (path, caller)
+            _assert_no_secret(world, caller, path, response.data)
+    assert not mismatches
+
+
 def test_organisation_details_only_for_its_own_people_and_staff(client: FlaskClient, world: MatrixWorld) -> None:
     for caller in CALLERS:
         body = client.get(f"/api/v1/organisations/{world.a.id}", headers=world.headers(caller)).json
