@@ -26,6 +26,7 @@ BLUEPRINT_MODULES = (
     "marketplace.orders.routes",
     "marketplace.loans.routes",
     "marketplace.payments.routes",
+    "marketplace.notifications.routes",
 )
 
 API_TITLE = "Relife API"

@@ -50,6 +50,12 @@ class Config:
     stripe_webhook_secret: str | None = None
     platform_fee_bps: int = 500  # 5 % application fee on card sales
     cors_origins: tuple[str, ...] = ()
+    # Outgoing mail: smtp://host:port (smtps:// for implicit TLS, ?starttls=1 to upgrade; user:password@
+    # when the relay asks). None: messages wait in the outbox until a worker with a MAIL_URL runs.
+    mail_url: str | None = None
+    mail_from: str = "Relife <no-reply@relife.example>"
+    # Where the links in emails point (the web pages), without a trailing slash.
+    public_url: str = "http://127.0.0.1:5000"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -75,6 +81,11 @@ class Config:
             config.platform_fee_bps = int(value)
         if value := env.get("CORS_ORIGINS"):
             config.cors_origins = tuple(o.strip() for o in value.split(",") if o.strip())
+        config.mail_url = env.get("MAIL_URL") or None
+        if value := env.get("MAIL_FROM"):
+            config.mail_from = value
+        if value := env.get("PUBLIC_URL"):
+            config.public_url = value.rstrip("/")
         return config
 
     def replace(self, **changes: Any) -> Config:

@@ -15,6 +15,7 @@ MODEL_MODULES = (
     "marketplace.orders.models",
     "marketplace.loans.models",
     "marketplace.payments.models",
+    "marketplace.notifications.models",
 )
 
 

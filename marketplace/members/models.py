@@ -41,8 +41,15 @@ class User(TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     is_staff: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    #: The language of what we write to them (emails): "fr" (default) or "en".
+    language: Mapped[str] = mapped_column(sa.String(8), default="fr", server_default="fr")
+    email_verified_at: Mapped[dt.datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 class Organisation(TimestampMixin, Base):

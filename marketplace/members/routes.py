@@ -10,7 +10,7 @@ from flask.views import MethodView
 
 from marketplace.api.context import client_address, current_principal, current_session
 from marketplace.api.smorest import Blueprint
-from marketplace.members import schemas, service
+from marketplace.members import accounts, schemas, service
 from marketplace.members.models import Membership, Organisation, User
 
 blp = Blueprint("members", __name__, url_prefix="/api/v1", description="Users, tokens and organisations")
@@ -26,8 +26,22 @@ class Users(MethodView):
     @blp.response(201, schemas.UserSchema)
     @blp.alt_response(409, description="Email already registered")
     def post(self, data: dict[str, Any]) -> User:
-        """Register a user account"""
-        return service.register_user(current_session(), **data)
+        """Register a user account; a link to confirm the address is emailed"""
+        session = current_session()
+        user = service.register_user(session, **data)
+        accounts.send_verification(session, user, accounts.LinkSettings.from_config(_config()))
+        return user
+
+
+@blp.route("/email-verifications/confirm")
+class EmailVerificationConfirm(MethodView):
+    @blp.arguments(schemas.TokenConfirmSchema)
+    @blp.response(200, schemas.UserSchema)
+    @blp.alt_response(409, description="The address is already confirmed (the link was used)")
+    @blp.alt_response(422, description="The link is expired, altered, or for another address")
+    def post(self, data: dict[str, Any]) -> User:
+        """Confirm an email address with the token of the link we emailed"""
+        return accounts.confirm_email(current_session(), data["token"], accounts.LinkSettings.from_config(_config()))
 
 
 @blp.route("/tokens")

@@ -25,12 +25,19 @@ class UserCreateSchema(Schema):
         },
     )
     display_name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
+    language = ma.fields.String(
+        load_default="fr",
+        validate=ma.validate.OneOf(["fr", "en"]),
+        metadata={"description": "The language of the emails we send: fr (default) or en"},
+    )
 
 
 class UserSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     email = ma.fields.Email()
     display_name = ma.fields.String()
+    language = ma.fields.String()
+    email_verified = ma.fields.Boolean(dump_only=True)
     is_staff = ma.fields.Boolean()
     created_at = ma.fields.AwareDateTime()
 
@@ -159,3 +166,11 @@ class MembershipListSchema(Schema):
 class TokenListSchema(Schema):
     items = ma.fields.List(ma.fields.Nested(TokenSchema))
     next_cursor = ma.fields.String(allow_none=True)
+
+
+class TokenConfirmSchema(Schema):
+    token = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=2000),
+        metadata={"description": "The `token` query parameter of the link in the email"},
+    )

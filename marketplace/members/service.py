@@ -89,7 +89,7 @@ def _new_token(
 # --- users and personal tokens -------------------------------------------------------------
 
 
-def register_user(session: Session, *, email: str, password: str, display_name: str) -> User:
+def register_user(session: Session, *, email: str, password: str, display_name: str, language: str = "fr") -> User:
     email = normalise_email(email)
     if len(password) < passwords.MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
@@ -98,7 +98,12 @@ def register_user(session: Session, *, email: str, password: str, display_name: 
         )
     if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
         raise Conflict("An account with this email already exists.", errors={"email": ["Already registered."]})
-    user = User(email=email, display_name=display_name.strip(), password_hash=passwords.hash_password(password))
+    user = User(
+        email=email,
+        display_name=display_name.strip(),
+        password_hash=passwords.hash_password(password),
+        language=language,
+    )
     session.add(user)
     session.flush()
     return user
