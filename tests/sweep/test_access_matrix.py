@@ -48,6 +48,8 @@ READS: list[tuple[str, tuple[int, ...]]] = [
     ("/api/v1/orders/{order}/invoice", (401, 200, 200, 200, 200, 404, 403, 200)),
     ("/api/v1/loans/{loan}", (401, 200, 200, 200, 200, 404, 403, 200)),
     ("/api/v1/impact?organisation_id={a}", (200, 200, 200, 200, 200, 200, 200, 200)),
+    # The outbox holds every member's email address and links: cluster staff only.
+    ("/api/v1/outbox", (401, 403, 403, 403, 403, 403, 403, 200)),
 ]
 
 WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
@@ -76,6 +78,10 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
     ("DELETE", "/api/v1/reservations/{reservation}", None, (401, 404, 404, 404, 404, 404, 403, 204)),
     # B's admin holds it (above): while the hold is live, nobody may withdraw it (409).
     ("DELETE", "/api/v1/listings/{listing_members}", None, (404, 403, 409, 403, 409, 403, 404, 409)),
+    # (before the bench token is revoked below) 409 for staff: allowed, but the message is pending, not failed.
+    ("POST", "/api/v1/outbox/{outbox_message}/retry", None, (401, 403, 403, 403, 403, 403, 403, 409)),
+    # The link's token is the credential, whoever calls: a made-up one is a 422 for everybody.
+    ("POST", "/api/v1/email-verifications/confirm", {"token": "made.up.token"}, (422,) * 8),
     ("DELETE", "/api/v1/organisations/{a}/tokens/{token}", None, (401, 403, 403, 403, 204, 403, 403, 204)),
 ]  # fmt: skip
 
