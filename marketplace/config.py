@@ -40,6 +40,16 @@ class Config:
     login_failures_per_account: int = 5
     login_attempts_per_address: int = 30
     login_window_seconds: int = 15 * 60
+    # Failed logins on one account from all addresses together, per hour (members.throttle explains).
+    login_failures_per_account_all_addresses: int = 50
+    # Per client address and hour: accounts registered; password-reset emails asked (also per address
+    # asked for); verification emails asked again (also per account).
+    registrations_per_hour: int = 20
+    reset_requests_per_hour: int = 10
+    reset_requests_per_email_per_hour: int = 3
+    verification_requests_per_hour: int = 5
+    # None: on, except in test apps (RELIFE_TESTING), which register many users from one address.
+    action_limits: bool | None = None
     redis_url: str | None = None
     # Reverse proxies in front that set X-Forwarded-For / X-Forwarded-Proto (nginx: 1). Zero trusts
     # none: the client address is the TCP peer. Behind nginx it must be 1, or every client has

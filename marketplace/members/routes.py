@@ -12,6 +12,7 @@ from marketplace.api.context import client_address, current_principal, current_s
 from marketplace.api.smorest import Blueprint
 from marketplace.members import accounts, schemas, service
 from marketplace.members.models import Membership, Organisation, User
+from marketplace.members.throttle import ActionThrottle
 
 blp = Blueprint("members", __name__, url_prefix="/api/v1", description="Users, tokens and organisations")
 
@@ -25,11 +26,16 @@ class Users(MethodView):
     @blp.arguments(schemas.UserCreateSchema)
     @blp.response(201, schemas.UserSchema)
     @blp.alt_response(409, description="Email already registered")
+    @blp.alt_response(429, description="Too many registrations from this address (see Retry-After)")
     def post(self, data: dict[str, Any]) -> User:
         """Register a user account; a link to confirm the address is emailed"""
+        _throttle().hit(
+            "register", client_address(), per_hour=_config().registrations_per_hour,
+            what="Too many accounts registered from your address",
+        )  # fmt: skip
         session = current_session()
         user = service.register_user(session, **data)
-        accounts.send_verification(session, user, accounts.LinkSettings.from_config(_config()))
+        accounts.send_verification(session, user, _links())
         return user
 
 
@@ -41,7 +47,95 @@ class EmailVerificationConfirm(MethodView):
     @blp.alt_response(422, description="The link is expired, altered, or for another address")
     def post(self, data: dict[str, Any]) -> User:
         """Confirm an email address with the token of the link we emailed"""
-        return accounts.confirm_email(current_session(), data["token"], accounts.LinkSettings.from_config(_config()))
+        return accounts.confirm_email(current_session(), data["token"], _links())
+
+
+def _links() -> accounts.LinkSettings:
+    return accounts.LinkSettings.from_config(_config())
+
+
+def _throttle() -> ActionThrottle:
+    throttle: ActionThrottle = current_app.extensions["relife.action_throttle"]
+    return throttle
+
+
+@blp.route("/email-verifications")
+class EmailVerifications(MethodView):
+    @blp.response(202)
+    @blp.alt_response(409, description="The address is already confirmed")
+    @blp.alt_response(429, description="Too many asked (see Retry-After)")
+    def post(self) -> None:
+        """Email the caller a new link to confirm their address"""
+        accounts.resend_verification(
+            current_session(), current_principal(), _links(), _throttle(), _config().verification_requests_per_hour
+        )
+
+
+@blp.route("/password-resets")
+class PasswordResets(MethodView):
+    @blp.arguments(schemas.PasswordResetRequestSchema)
+    @blp.response(202)
+    @blp.alt_response(429, description="Too many asked from this address or for this email (see Retry-After)")
+    def post(self, data: dict[str, Any]) -> None:
+        """Email a password-reset link; always 202, whether or not the address has an account"""
+        config = _config()
+        limits = accounts.ResetLimits(
+            client_address(), config.reset_requests_per_hour, config.reset_requests_per_email_per_hour
+        )
+        accounts.request_password_reset(current_session(), data["email"], _links(), _throttle(), limits)
+
+
+@blp.route("/password-resets/confirm")
+class PasswordResetConfirm(MethodView):
+    @blp.arguments(schemas.PasswordResetConfirmSchema)
+    @blp.response(204)
+    @blp.alt_response(409, description="The link was used, or the password changed since")
+    @blp.alt_response(422, description="The link is expired or altered, or the password is refused")
+    def post(self, data: dict[str, Any]) -> None:
+        """Set a new password with the token of the emailed link; every session and token of the user ends"""
+        accounts.confirm_password_reset(current_session(), data["token"], data["password"], _links())
+
+
+@blp.route("/me/password")
+class MyPassword(MethodView):
+    @blp.arguments(schemas.PasswordChangeSchema)
+    @blp.response(204)
+    @blp.alt_response(422, description="Wrong current password, or the new one is refused")
+    def post(self, data: dict[str, Any]) -> None:
+        """Change your password (give the current one); your other tokens are revoked"""
+        accounts.change_password(
+            current_session(), current_principal(), data["current_password"], data["new_password"], _throttle()
+        )
+
+
+@blp.route("/me/email")
+class MyEmail(MethodView):
+    @blp.arguments(schemas.EmailChangeSchema)
+    @blp.response(200, schemas.UserSchema)
+    @blp.alt_response(409, description="The address belongs to another account")
+    @blp.alt_response(422, description="Wrong current password")
+    def post(self, data: dict[str, Any]) -> User:
+        """Change your email (give the current password); a link to confirm it is emailed there"""
+        return accounts.change_email(
+            current_session(), current_principal(), data["current_password"], data["email"], _links(), _throttle()
+        )
+
+
+@blp.route("/me/tokens")
+class MyTokens(MethodView):
+    @blp.response(200, schemas.MyTokenListSchema)
+    def get(self) -> dict[str, Any]:
+        """Your personal tokens still valid (sessions), newest first; never their secrets"""
+        return {"items": accounts.list_my_tokens(current_session(), current_principal()), "next_cursor": None}
+
+
+@blp.route("/me/tokens/<int:token_id>")
+class MyTokenById(MethodView):
+    @blp.response(204)
+    @blp.alt_response(404, description="Not one of your tokens")
+    def delete(self, token_id: int) -> None:
+        """Revoke one of your personal tokens (sign out that session)"""
+        accounts.revoke_my_token(current_session(), current_principal(), token_id)
 
 
 @blp.route("/tokens")

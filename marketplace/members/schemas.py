@@ -21,7 +21,10 @@ class UserCreateSchema(Schema):
         metadata={
             "minLength": passwords.MIN_PASSWORD_LENGTH,
             "description": f"At least {passwords.MIN_PASSWORD_LENGTH} characters (Unicode code points), at most "
-            "1024; any characters, no composition rules (NIST SP 800-63B). Stored only as an Argon2id hash.",
+            "1024; any characters, no composition rules (NIST SP 800-63B). Refused: a password of the shipped "
+            "list of common and breached ones (also with digits or symbols added around it), a repetition of "
+            f"fewer than {passwords.MIN_DISTINCT_CHARACTERS} different characters, one that is mostly your email "
+            "or name. Stored only as an Argon2id hash.",
         },
     )
     display_name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
@@ -174,3 +177,40 @@ class TokenConfirmSchema(Schema):
         validate=ma.validate.Length(min=1, max=2000),
         metadata={"description": "The `token` query parameter of the link in the email"},
     )
+
+
+class PasswordResetRequestSchema(Schema):
+    email = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=254))
+
+
+class PasswordResetConfirmSchema(TokenConfirmSchema):
+    password = ma.fields.String(
+        required=True,
+        load_only=True,
+        validate=ma.validate.Length(max=1024),
+        metadata={"description": "The new password (the same rules as at registration)"},
+    )
+
+
+class PasswordChangeSchema(Schema):
+    current_password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(max=1024))
+    new_password = ma.fields.String(
+        required=True,
+        load_only=True,
+        validate=ma.validate.Length(max=1024),
+        metadata={"description": "The same rules as at registration"},
+    )
+
+
+class EmailChangeSchema(Schema):
+    current_password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(max=1024))
+    email = ma.fields.Email(required=True, validate=ma.validate.Length(max=254))
+
+
+class MyTokenSchema(TokenSchema):
+    last_used_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class MyTokenListSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(MyTokenSchema))
+    next_cursor = ma.fields.String(allow_none=True)

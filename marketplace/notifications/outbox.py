@@ -28,6 +28,10 @@ SUBJECTS: Mapping[str, Mapping[str, str]] = {
         "fr": "Confirmez votre adresse email Relife",
         "en": "Confirm your Relife email address",
     },
+    "password_reset": {
+        "fr": "Nouveau mot de passe Relife",
+        "en": "Your new Relife password",
+    },
     "test": {
         "fr": "Message de test Relife",
         "en": "Relife test message",
