@@ -50,6 +50,8 @@ READS: list[tuple[str, tuple[int, ...]]] = [
     ("/api/v1/impact?organisation_id={a}", (200, 200, 200, 200, 200, 200, 200, 200)),
     # The outbox holds every member's email address and links: cluster staff only.
     ("/api/v1/outbox", (401, 403, 403, 403, 403, 403, 403, 200)),
+    # Each person's own sessions; a bench token is no person.
+    ("/api/v1/me/tokens", (401, 200, 200, 200, 200, 200, 403, 200)),
 ]
 
 WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
@@ -82,6 +84,18 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
     ("POST", "/api/v1/outbox/{outbox_message}/retry", None, (401, 403, 403, 403, 403, 403, 403, 409)),
     # The link's token is the credential, whoever calls: a made-up one is a 422 for everybody.
     ("POST", "/api/v1/email-verifications/confirm", {"token": "made.up.token"}, (422,) * 8),
+    ("POST", "/api/v1/password-resets/confirm", {"token": "made.up.token", "password": "a fine long phrase"},
+     (422,) * 8),
+    # Anyone may ask; the answer never says whether the address has an account.
+    ("POST", "/api/v1/password-resets", {"email": "nobody@example.org"}, (202,) * 8),
+    # Each person acts on their own account only (unconfirmed addresses here: a new link is sent).
+    ("POST", "/api/v1/email-verifications", None, (401, 202, 202, 202, 202, 202, 403, 202)),
+    ("POST", "/api/v1/me/password", {"current_password": "not the password", "new_password": "a fine long phrase"},
+     (401, 422, 422, 422, 422, 422, 403, 422)),
+    ("POST", "/api/v1/me/email", {"current_password": "not the password", "email": "new@example.org"},
+     (401, 422, 422, 422, 422, 422, 403, 422)),
+    # A's bench token is nobody's personal token: 404 for every person, staff included.
+    ("DELETE", "/api/v1/me/tokens/{token}", None, (401, 404, 404, 404, 404, 404, 403, 404)),
     ("DELETE", "/api/v1/organisations/{a}/tokens/{token}", None, (401, 403, 403, 403, 204, 403, 403, 204)),
 ]  # fmt: skip
 
