@@ -113,3 +113,29 @@ class ApiToken(TimestampMixin, Base):
 
     def describe(self) -> dict[str, Any]:
         return {"id": self.id, "prefix": self.prefix, "kind": self.kind.value}
+
+
+class InvitationStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REVOKED = "revoked"
+
+
+class Invitation(TimestampMixin, Base):
+    """An offer of membership sent by email; the membership exists only once the invitee accepts."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[intpk]
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    role: Mapped[Role]
+    status: Mapped[InvitationStatus] = mapped_column(default=InvitationStatus.PENDING)
+    # In the signed link with the id: a new invitation to the same address gets a new one.
+    nonce: Mapped[str] = mapped_column(sa.String(32))
+    expires_at: Mapped[dt.datetime]
+    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    accepted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    ended_at: Mapped[dt.datetime | None]
+
+    organisation: Mapped[Organisation] = relationship()

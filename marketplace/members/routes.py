@@ -10,8 +10,8 @@ from flask.views import MethodView
 
 from marketplace.api.context import client_address, current_principal, current_session
 from marketplace.api.smorest import Blueprint
-from marketplace.members import accounts, schemas, service
-from marketplace.members.models import Membership, Organisation, User
+from marketplace.members import accounts, organisations, schemas, service
+from marketplace.members.models import Invitation, Membership, Organisation, User
 from marketplace.members.throttle import ActionThrottle
 
 blp = Blueprint("members", __name__, url_prefix="/api/v1", description="Users, tokens and organisations")
@@ -34,8 +34,13 @@ class Users(MethodView):
             what="Too many accounts registered from your address",
         )  # fmt: skip
         session = current_session()
+        invitation_token = data.pop("invitation_token", None)
+        invitation = organisations.load_invitation(session, invitation_token, _links()) if invitation_token else None
         user = service.register_user(session, **data)
-        accounts.send_verification(session, user, _links())
+        if invitation is not None:
+            organisations.accept(session, invitation, user)
+        else:
+            accounts.send_verification(session, user, _links())
         return user
 
 
@@ -245,3 +250,67 @@ class OrganisationTokenById(MethodView):
     def delete(self, organisation_id: int, token_id: int) -> None:
         """Revoke a bench token"""
         service.revoke_bench_token(current_session(), current_principal(), organisation_id, token_id)
+
+
+@blp.route("/organisations/<int:organisation_id>/members/<int:user_id>")
+class OrganisationMemberById(MethodView):
+    @blp.arguments(schemas.RoleChangeSchema)
+    @blp.response(200, schemas.MembershipSchema)
+    @blp.alt_response(403, description="Only the organisation's admins change roles")
+    @blp.alt_response(404, description="No such member")
+    @blp.alt_response(409, description="The last admin would be demoted")
+    def patch(self, data: dict[str, Any], organisation_id: int, user_id: int) -> Membership:
+        """Change a member's role (admins); the organisation keeps at least one admin"""
+        return organisations.change_role(current_session(), current_principal(), organisation_id, user_id, data["role"])
+
+    @blp.response(204)
+    @blp.alt_response(403, description="Only admins remove others; anyone may leave")
+    @blp.alt_response(404, description="No such member")
+    @blp.alt_response(409, description="The last admin cannot leave or be removed")
+    def delete(self, organisation_id: int, user_id: int) -> None:
+        """Remove a member (admins), or leave (your own user id); their bench tokens for the
+        organisation are revoked and their live holds for it cancelled"""
+        organisations.remove_member(current_session(), current_principal(), organisation_id, user_id)
+
+
+@blp.route("/organisations/<int:organisation_id>/invitations")
+class OrganisationInvitations(MethodView):
+    @blp.response(200, schemas.InvitationListSchema)
+    def get(self, organisation_id: int) -> dict[str, Any]:
+        """The organisation's invitations, newest first (admins)"""
+        items = organisations.list_invitations(current_session(), current_principal(), organisation_id)
+        return {"items": items, "next_cursor": None}
+
+    @blp.arguments(schemas.InvitationCreateSchema)
+    @blp.response(201, schemas.InvitationSchema)
+    @blp.alt_response(403, description="Only the organisation's admins invite")
+    @blp.alt_response(409, description="The address already belongs to a member")
+    def post(self, data: dict[str, Any], organisation_id: int) -> Invitation:
+        """Invite an email address (with or without an account) to join with a role; a link is emailed"""
+        return organisations.invite(
+            current_session(), current_principal(), organisation_id, email=data["email"], role=data["role"],
+            settings=_links(),
+        )  # fmt: skip
+
+
+@blp.route("/organisations/<int:organisation_id>/invitations/<int:invitation_id>")
+class OrganisationInvitationById(MethodView):
+    @blp.response(204)
+    @blp.alt_response(404, description="No such invitation")
+    @blp.alt_response(409, description="Already accepted or revoked")
+    def delete(self, organisation_id: int, invitation_id: int) -> None:
+        """Revoke a pending invitation (admins): its link stops working"""
+        organisations.revoke_invitation(current_session(), current_principal(), organisation_id, invitation_id)
+
+
+@blp.route("/invitations/accept")
+class InvitationAccept(MethodView):
+    @blp.arguments(schemas.TokenConfirmSchema)
+    @blp.response(201, schemas.MembershipSchema)
+    @blp.alt_response(403, description="The invitation was sent to another address")
+    @blp.alt_response(409, description="Already accepted, revoked, or already a member")
+    @blp.alt_response(422, description="The link is expired or altered")
+    def post(self, data: dict[str, Any]) -> Membership:
+        """Accept an invitation (signed in with the invited address; to register with it, pass
+        `invitation_token` to POST /users instead)"""
+        return organisations.accept_signed_in(current_session(), current_principal(), data["token"], _links())

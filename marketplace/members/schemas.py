@@ -8,7 +8,7 @@ import marshmallow as ma
 
 from marketplace.api.smorest import Schema
 from marketplace.members import passwords
-from marketplace.members.models import Organisation, OrganisationKind, Role, TokenKind
+from marketplace.members.models import InvitationStatus, Organisation, OrganisationKind, Role, TokenKind
 
 
 class UserCreateSchema(Schema):
@@ -32,6 +32,14 @@ class UserCreateSchema(Schema):
         load_default="fr",
         validate=ma.validate.OneOf(["fr", "en"]),
         metadata={"description": "The language of the emails we send: fr (default) or en"},
+    )
+    invitation_token = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(min=1, max=2000),
+        metadata={
+            "description": "The `token` of an invitation link sent to this email: the account joins the "
+            "organisation with the invited role, and the address counts as confirmed"
+        },
     )
 
 
@@ -214,3 +222,28 @@ class MyTokenSchema(TokenSchema):
 class MyTokenListSchema(Schema):
     items = ma.fields.List(ma.fields.Nested(MyTokenSchema))
     next_cursor = ma.fields.String(allow_none=True)
+
+
+class InvitationCreateSchema(Schema):
+    email = ma.fields.Email(required=True, validate=ma.validate.Length(max=254))
+    role = ma.fields.Enum(Role, by_value=True, required=True)
+
+
+class InvitationSchema(Schema):
+    id = ma.fields.Integer()
+    organisation_id = ma.fields.Integer()
+    email = ma.fields.String()
+    role = ma.fields.Enum(Role, by_value=True)
+    status = ma.fields.Enum(InvitationStatus, by_value=True)
+    expires_at = ma.fields.AwareDateTime()
+    created_at = ma.fields.AwareDateTime()
+    ended_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class InvitationListSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(InvitationSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class RoleChangeSchema(Schema):
+    role = ma.fields.Enum(Role, by_value=True, required=True)

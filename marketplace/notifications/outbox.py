@@ -32,6 +32,10 @@ SUBJECTS: Mapping[str, Mapping[str, str]] = {
         "fr": "Nouveau mot de passe Relife",
         "en": "Your new Relife password",
     },
+    "invitation": {
+        "fr": "Invitation à rejoindre {organisation} sur Relife",
+        "en": "Invitation to join {organisation} on Relife",
+    },
     "test": {
         "fr": "Message de test Relife",
         "en": "Relife test message",

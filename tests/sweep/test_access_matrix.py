@@ -52,6 +52,7 @@ READS: list[tuple[str, tuple[int, ...]]] = [
     ("/api/v1/outbox", (401, 403, 403, 403, 403, 403, 403, 200)),
     # Each person's own sessions; a bench token is no person.
     ("/api/v1/me/tokens", (401, 200, 200, 200, 200, 200, 403, 200)),
+    ("/api/v1/organisations/{a}/invitations", (401, 403, 403, 403, 200, 403, 403, 200)),
 ]
 
 WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
@@ -94,6 +95,16 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
      (401, 422, 422, 422, 422, 422, 403, 422)),
     ("POST", "/api/v1/me/email", {"current_password": "not the password", "email": "new@example.org"},
      (401, 422, 422, 422, 422, 422, 403, 422)),
+    # Invitations: A's admins and staff (a second invitation to an address replaces the first: 201
+    # again). A made-up acceptance token is a 422 for any signed-in person.
+    ("POST", "/api/v1/organisations/{a}/invitations", {"email": "invitee@example.org", "role": "member"},
+     (401, 403, 403, 403, 201, 403, 403, 201)),
+    ("DELETE", "/api/v1/organisations/{a}/invitations/999999", None, (401, 403, 403, 403, 404, 403, 403, 404)),
+    ("POST", "/api/v1/invitations/accept", {"token": "made.up.token"}, (401, 422, 422, 422, 422, 422, 403, 422)),
+    # Roles and removal: A's admins and staff pass the check (then: no such member).
+    ("PATCH", "/api/v1/organisations/{a}/members/999999", {"role": "lister"},
+     (401, 403, 403, 403, 404, 403, 403, 404)),
+    ("DELETE", "/api/v1/organisations/{a}/members/999999", None, (401, 403, 403, 403, 404, 403, 403, 404)),
     # A's bench token is nobody's personal token: 404 for every person, staff included.
     ("DELETE", "/api/v1/me/tokens/{token}", None, (401, 404, 404, 404, 404, 404, 403, 404)),
     ("DELETE", "/api/v1/organisations/{a}/tokens/{token}", None, (401, 403, 403, 403, 204, 403, 403, 204)),
