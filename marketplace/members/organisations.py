@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from itsdangerous import BadSignature
@@ -24,11 +25,13 @@ from marketplace.errors import Conflict, Forbidden, InvalidState, NotFound, Vali
 from marketplace.members import service
 from marketplace.members.access import Principal, require_user
 from marketplace.members.accounts import LinkSettings
+from marketplace.members.identifiers import InvalidIdentifier, check_postcode
 from marketplace.members.models import (
     ApiToken,
     Invitation,
     InvitationStatus,
     Membership,
+    Organisation,
     Role,
     TokenKind,
     User,
@@ -244,3 +247,30 @@ def _cancel_live_holds(session: Session, organisation_id: int, user_id: int, now
         )
         .values(status=ReservationStatus.CANCELLED, ended_at=now)
     )
+
+
+# --- the profile ------------------------------------------------------------------------------
+
+
+def update_profile(
+    session: Session, principal: Principal | None, organisation_id: int, changes: dict[str, Any]
+) -> Organisation:
+    """Admins edit the name, address, postcode (the department follows) and city. The SIRET and the
+    kind are what cluster staff check: they do not change here."""
+    organisation = service._load_organisation_as_admin(session, principal, organisation_id)
+    if "postcode" in changes:
+        try:
+            changes["postcode"], organisation.department = check_postcode(changes["postcode"])
+        except InvalidIdentifier as exc:
+            raise ValidationFailed(
+                "The organisation has invalid fields.",
+                errors={"postcode": [f"Not a valid French postcode: {exc.reason}"]},
+            ) from None
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+        if not changes["name"]:
+            raise ValidationFailed("The name is empty.", errors={"name": ["Give a name."]})
+    for field, value in changes.items():
+        setattr(organisation, field, value)
+    session.flush()
+    return organisation

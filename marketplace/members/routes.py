@@ -204,6 +204,14 @@ class OrganisationById(MethodView):
         organisation, full = service.get_organisation(current_session(), current_principal(), organisation_id)
         return organisation if full else schemas.PublicOrganisation.of(organisation)
 
+    @blp.arguments(schemas.OrganisationUpdateSchema)
+    @blp.response(200, schemas.OrganisationSchema)
+    @blp.alt_response(403, description="Only the organisation's admins edit it")
+    @blp.alt_response(404, description="No such organisation")
+    def patch(self, data: dict[str, Any], organisation_id: int) -> Organisation:
+        """Edit the organisation's profile: name, address, postcode, city (admins)"""
+        return organisations.update_profile(current_session(), current_principal(), organisation_id, data)
+
 
 @blp.route("/organisations/<int:organisation_id>/members")
 class OrganisationMembers(MethodView):

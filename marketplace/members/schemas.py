@@ -247,3 +247,13 @@ class InvitationListSchema(Schema):
 
 class RoleChangeSchema(Schema):
     role = ma.fields.Enum(Role, by_value=True, required=True)
+
+
+class OrganisationUpdateSchema(Schema):
+    name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
+    postcode = ma.fields.String(
+        validate=ma.validate.Length(max=5),
+        metadata={"pattern": "^[0-9]{5}$", "description": "As at creation; the department follows it"},
+    )
+    address = ma.fields.String(validate=ma.validate.Length(max=300), allow_none=True)
+    city = ma.fields.String(validate=ma.validate.Length(max=120), allow_none=True)

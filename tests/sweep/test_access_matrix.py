@@ -101,6 +101,7 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
      (401, 403, 403, 403, 201, 403, 403, 201)),
     ("DELETE", "/api/v1/organisations/{a}/invitations/999999", None, (401, 403, 403, 403, 404, 403, 403, 404)),
     ("POST", "/api/v1/invitations/accept", {"token": "made.up.token"}, (401, 422, 422, 422, 422, 422, 403, 422)),
+    ("PATCH", "/api/v1/organisations/{a}", {"city": "Lyon"}, (401, 403, 403, 403, 200, 403, 403, 200)),
     # Roles and removal: A's admins and staff pass the check (then: no such member).
     ("PATCH", "/api/v1/organisations/{a}/members/999999", {"role": "lister"},
      (401, 403, 403, 403, 404, 403, 403, 404)),

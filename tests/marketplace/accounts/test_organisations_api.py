@@ -170,3 +170,24 @@ def test_removal_revokes_their_bench_tokens_and_cancels_their_holds_for_the_orga
     assert client.get(f"/api/v1/reservations/{hold.json['id']}", headers=admin.headers).json["status"] == "cancelled"
     # Their personal token no longer carries the organisation's rights.
     assert client.get(f"/api/v1/organisations/{org['id']}/members", headers=second_admin.headers).status_code == 403
+
+
+def test_admins_edit_the_profile_and_the_department_follows_the_postcode(
+    client: FlaskClient, admin: Actor, org: dict[str, Any]
+) -> None:
+    url = f"/api/v1/organisations/{org['id']}"
+    lister = add_member(client, admin, org["id"], "lister")
+    assert client.patch(url, json={"city": "Lyon"}, headers=lister.headers).status_code == 403
+    assert client.patch(url, json={"city": "Lyon"}).status_code == 401
+    bad = client.patch(url, json={"postcode": "2A004", "name": "Renamed"}, headers=admin.headers)
+    assert bad.status_code == 422 and "postcode" in bad.json["errors"]
+    assert client.get(url, headers=admin.headers).json["name"] == org["name"]  # nothing written
+    changed = client.patch(
+        url, json={"name": " Atelier Nord ", "postcode": "59000", "city": "Lille", "address": "1 rue X"},
+        headers=admin.headers,
+    )  # fmt: skip
+    assert changed.status_code == 200
+    assert (changed.json["name"], changed.json["postcode"], changed.json["department"], changed.json["city"]) == (
+        "Atelier Nord", "59000", "59", "Lille",
+    )  # fmt: skip
+    assert changed.json["siret"] == org["siret"]
