@@ -28,6 +28,7 @@ BLUEPRINT_MODULES = (
     "marketplace.loans.routes",
     "marketplace.payments.routes",
     "marketplace.documents.routes",
+    "marketplace.notifications.routes",
 )
 
 API_TITLE = "Relife API"
@@ -41,7 +42,7 @@ def create_app(config: Config | None = None) -> Flask:
     from marketplace.api import context, problems
     from marketplace.api.smorest import Api
     from marketplace.db import make_engine, make_read_engine, make_session_factory, sqlite_url_for_path
-    from marketplace.members.throttle import LoginThrottle
+    from marketplace.members.throttle import ActionThrottle, LoginThrottle
     from marketplace.system.routes import SWAGGER_UI_CONFIG, SWAGGER_UI_URL, assets_blp
 
     config = config or Config.from_env()
@@ -77,6 +78,11 @@ def create_app(config: Config | None = None) -> Flask:
         attempts_per_address=config.login_attempts_per_address,
         window_seconds=config.login_window_seconds,
         storage_uri=config.redis_url or "memory://",
+        failures_per_account_all_addresses=config.login_failures_per_account_all_addresses,
+    )
+    app.extensions["relife.action_throttle"] = ActionThrottle(
+        storage_uri=config.redis_url or "memory://",
+        enabled=config.action_limits if config.action_limits is not None else not config.testing,
     )
     logsafe.install(app.logger)
     logsafe.install(logging.getLogger("marketplace"))

@@ -115,6 +115,58 @@ def housekeeping_command() -> None:
     click.echo(f"overdue loans: {overdue}")
 
 
+@click.command("worker")
+@with_appcontext
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit (for cron or tests).")
+@click.option(
+    "--poll",
+    type=click.FloatRange(min=0.05),
+    default=2.0,
+    show_default=True,
+    help="Seconds to wait when nothing is due.",
+)
+def worker_command(once: bool, poll: float) -> None:
+    """Deliver the outbox's emails over SMTP (MAIL_URL, MAIL_FROM) until stopped.
+
+    Several workers may run on PostgreSQL (rows are claimed with FOR UPDATE SKIP LOCKED); run one on
+    SQLite. SIGTERM or Ctrl-C stops it after the message in flight."""
+    import signal
+    import threading
+
+    from marketplace.notifications import worker
+
+    config = current_app.config["RELIFE"]
+    if not config.mail_url:
+        raise click.ClickException("MAIL_URL is not set (smtp://host:port): nowhere to deliver the outbox.")
+    try:
+        settings = worker.MailSettings.from_url(config.mail_url, config.mail_from)
+    except worker.MailConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    transport = worker.SmtpTransport(settings)
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    total = worker.DeliveryStats()
+    try:
+        while not stop.is_set():
+            stats = worker.deliver_due(lambda: command_session(), transport, should_stop=stop.is_set)
+            total.sent, total.retried, total.failed = (
+                total.sent + stats.sent,
+                total.retried + stats.retried,
+                total.failed + stats.failed,
+            )
+            if once:
+                break
+            if stats.attempted == 0 or stats.retried:
+                transport.close()  # do not keep an idle SMTP connection open between polls
+                stop.wait(poll)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        transport.close()
+    click.echo(f"sent: {total.sent}, to retry: {total.retried}, failed: {total.failed}", err=True)
+
+
 @click.command("seed-demo")
 @click.option(
     "--corpus",
@@ -153,3 +205,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(regrade_command)
     import_module("marketplace.imports.cli").register(app)
     app.cli.add_command(housekeeping_command)
+    app.cli.add_command(worker_command)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"  # `flask run`: where emailed links point without PUBLIC_URL
 DEV_SECRET_KEY = "relife-dev-secret-change-me"  # noqa: S105 - placeholder refused in production by from_env
 
 
@@ -40,6 +41,16 @@ class Config:
     login_failures_per_account: int = 5
     login_attempts_per_address: int = 30
     login_window_seconds: int = 15 * 60
+    # Failed logins on one account from all addresses together, per hour (members.throttle explains).
+    login_failures_per_account_all_addresses: int = 50
+    # Per client address and hour: accounts registered; password-reset emails asked (also per address
+    # asked for); verification emails asked again (also per account).
+    registrations_per_hour: int = 20
+    reset_requests_per_hour: int = 10
+    reset_requests_per_email_per_hour: int = 3
+    verification_requests_per_hour: int = 5
+    # None: on, except in test apps (RELIFE_TESTING), which register many users from one address.
+    action_limits: bool | None = None
     redis_url: str | None = None
     # Reverse proxies in front that set X-Forwarded-For / X-Forwarded-Proto (nginx: 1). Zero trusts
     # none: the client address is the TCP peer. Behind nginx it must be 1, or every client has
@@ -50,9 +61,14 @@ class Config:
     stripe_webhook_secret: str | None = None
     platform_fee_bps: int = 500  # 5 % application fee on card sales
     cors_origins: tuple[str, ...] = ()
-    #: The site's address as printed in QR codes (labels, certificates), e.g. https://relife.example;
-    #: None: the address the request came to.
-    public_base_url: str | None = None
+    # Outgoing mail: smtp://host:port (smtps:// for implicit TLS, ?starttls=1 to upgrade; user:password@
+    # when the relay asks). None: messages wait in the outbox until a worker with a MAIL_URL runs.
+    mail_url: str | None = None
+    mail_from: str = "Relife <no-reply@relife.example>"
+    #: The site's address, without a trailing slash, e.g. https://relife.example.org: where the links
+    #: in emails point and what QR codes (labels, certificates) carry. None: the address the request
+    #: came to, and ``DEVELOPMENT_PUBLIC_URL`` for emails (written outside any request's address).
+    public_url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -78,8 +94,11 @@ class Config:
             config.platform_fee_bps = int(value)
         if value := env.get("CORS_ORIGINS"):
             config.cors_origins = tuple(o.strip() for o in value.split(",") if o.strip())
-        if value := env.get("PUBLIC_BASE_URL"):
-            config.public_base_url = value.rstrip("/")
+        config.mail_url = env.get("MAIL_URL") or None
+        if value := env.get("MAIL_FROM"):
+            config.mail_from = value
+        if value := env.get("PUBLIC_URL"):
+            config.public_url = value.rstrip("/")
         return config
 
     def replace(self, **changes: Any) -> Config:

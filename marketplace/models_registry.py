@@ -16,6 +16,7 @@ MODEL_MODULES = (
     "marketplace.loans.models",
     "marketplace.payments.models",
     "marketplace.documents.models",
+    "marketplace.notifications.models",
 )
 
 

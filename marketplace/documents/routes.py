@@ -29,7 +29,7 @@ LANG_DOC = "Language of the document: fr (default) or en; without it, the Accept
 
 
 def base_url() -> str:
-    configured: str | None = current_app.config["RELIFE"].public_base_url
+    configured: str | None = current_app.config["RELIFE"].public_url
     return (configured or request.host_url).rstrip("/")
 
 

@@ -49,8 +49,15 @@ class User(TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     is_staff: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    #: The language of what we write to them (emails): "fr" (default) or "en".
+    language: Mapped[str] = mapped_column(sa.String(8), default="fr", server_default="fr")
+    email_verified_at: Mapped[dt.datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 class Organisation(TimestampMixin, Base):
@@ -115,3 +122,29 @@ class ApiToken(TimestampMixin, Base):
 
     def describe(self) -> dict[str, Any]:
         return {"id": self.id, "prefix": self.prefix, "kind": self.kind.value}
+
+
+class InvitationStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REVOKED = "revoked"
+
+
+class Invitation(TimestampMixin, Base):
+    """An offer of membership sent by email; the membership exists only once the invitee accepts."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[intpk]
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    role: Mapped[Role]
+    status: Mapped[InvitationStatus] = mapped_column(default=InvitationStatus.PENDING)
+    # In the signed link with the id: a new invitation to the same address gets a new one.
+    nonce: Mapped[str] = mapped_column(sa.String(32))
+    expires_at: Mapped[dt.datetime]
+    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    accepted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    ended_at: Mapped[dt.datetime | None]
+
+    organisation: Mapped[Organisation] = relationship()

@@ -8,7 +8,7 @@ import marshmallow as ma
 
 from marketplace.api.smorest import Schema
 from marketplace.members import passwords
-from marketplace.members.models import Organisation, OrganisationKind, Role, TokenKind, VatRegime
+from marketplace.members.models import InvitationStatus, Organisation, OrganisationKind, Role, TokenKind, VatRegime
 
 
 class UserCreateSchema(Schema):
@@ -21,16 +21,34 @@ class UserCreateSchema(Schema):
         metadata={
             "minLength": passwords.MIN_PASSWORD_LENGTH,
             "description": f"At least {passwords.MIN_PASSWORD_LENGTH} characters (Unicode code points), at most "
-            "1024; any characters, no composition rules (NIST SP 800-63B). Stored only as an Argon2id hash.",
+            "1024; any characters, no composition rules (NIST SP 800-63B). Refused: a password of the shipped "
+            "list of common and breached ones (also with digits or symbols added around it), a repetition of "
+            f"fewer than {passwords.MIN_DISTINCT_CHARACTERS} different characters, one that is mostly your email "
+            "or name. Stored only as an Argon2id hash.",
         },
     )
     display_name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
+    language = ma.fields.String(
+        load_default="fr",
+        validate=ma.validate.OneOf(["fr", "en"]),
+        metadata={"description": "The language of the emails we send: fr (default) or en"},
+    )
+    invitation_token = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(min=1, max=2000),
+        metadata={
+            "description": "The `token` of an invitation link sent to this email: the account joins the "
+            "organisation with the invited role, and the address counts as confirmed"
+        },
+    )
 
 
 class UserSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     email = ma.fields.Email()
     display_name = ma.fields.String()
+    language = ma.fields.String()
+    email_verified = ma.fields.Boolean(dump_only=True)
     is_staff = ma.fields.Boolean()
     created_at = ma.fields.AwareDateTime()
 
@@ -167,3 +185,83 @@ class MembershipListSchema(Schema):
 class TokenListSchema(Schema):
     items = ma.fields.List(ma.fields.Nested(TokenSchema))
     next_cursor = ma.fields.String(allow_none=True)
+
+
+class TokenConfirmSchema(Schema):
+    token = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=2000),
+        metadata={"description": "The `token` query parameter of the link in the email"},
+    )
+
+
+class PasswordResetRequestSchema(Schema):
+    email = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=254))
+
+
+class PasswordResetConfirmSchema(TokenConfirmSchema):
+    password = ma.fields.String(
+        required=True,
+        load_only=True,
+        validate=ma.validate.Length(max=1024),
+        metadata={"description": "The new password (the same rules as at registration)"},
+    )
+
+
+class PasswordChangeSchema(Schema):
+    current_password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(max=1024))
+    new_password = ma.fields.String(
+        required=True,
+        load_only=True,
+        validate=ma.validate.Length(max=1024),
+        metadata={"description": "The same rules as at registration"},
+    )
+
+
+class EmailChangeSchema(Schema):
+    current_password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(max=1024))
+    email = ma.fields.Email(required=True, validate=ma.validate.Length(max=254))
+
+
+class MyTokenSchema(TokenSchema):
+    last_used_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class MyTokenListSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(MyTokenSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class InvitationCreateSchema(Schema):
+    email = ma.fields.Email(required=True, validate=ma.validate.Length(max=254))
+    role = ma.fields.Enum(Role, by_value=True, required=True)
+
+
+class InvitationSchema(Schema):
+    id = ma.fields.Integer()
+    organisation_id = ma.fields.Integer()
+    email = ma.fields.String()
+    role = ma.fields.Enum(Role, by_value=True)
+    status = ma.fields.Enum(InvitationStatus, by_value=True)
+    expires_at = ma.fields.AwareDateTime()
+    created_at = ma.fields.AwareDateTime()
+    ended_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class InvitationListSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(InvitationSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class RoleChangeSchema(Schema):
+    role = ma.fields.Enum(Role, by_value=True, required=True)
+
+
+class OrganisationUpdateSchema(Schema):
+    name = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
+    postcode = ma.fields.String(
+        validate=ma.validate.Length(max=5),
+        metadata={"pattern": "^[0-9]{5}$", "description": "As at creation; the department follows it"},
+    )
+    address = ma.fields.String(validate=ma.validate.Length(max=300), allow_none=True)
+    city = ma.fields.String(validate=ma.validate.Length(max=120), allow_none=True)

@@ -90,19 +90,30 @@ def _new_token(
 # --- users and personal tokens -------------------------------------------------------------
 
 
-def register_user(session: Session, *, email: str, password: str, display_name: str) -> User:
+def register_user(session: Session, *, email: str, password: str, display_name: str, language: str = "fr") -> User:
     email = normalise_email(email)
-    if len(password) < passwords.MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(
-            "The password is too short.",
-            errors={"password": [f"At least {passwords.MIN_PASSWORD_LENGTH} characters."]},
-        )
+    check_password_policy(password, email=email, display_name=display_name)
     if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
         raise Conflict("An account with this email already exists.", errors={"email": ["Already registered."]})
-    user = User(email=email, display_name=display_name.strip(), password_hash=passwords.hash_password(password))
+    user = User(
+        email=email,
+        display_name=display_name.strip(),
+        password_hash=passwords.hash_password(password),
+        language=language,
+    )
     session.add(user)
     session.flush()
     return user
+
+
+def check_password_policy(password: str, *, email: str, display_name: str) -> None:
+    problems = passwords.policy_problems(password, email=email, display_name=display_name)
+    if problems:
+        short = len(password) < passwords.MIN_PASSWORD_LENGTH
+        raise ValidationFailed(
+            "The password is too short." if short else "The password is too easy to guess.",
+            errors={"password": problems},
+        )
 
 
 def login(
@@ -119,10 +130,10 @@ def login(
     user = session.scalar(sa.select(User).where(User.email == email))
     if user is None:
         passwords.burn_verification_time(password)
-        throttle.record_failure(email)
+        throttle.record_failure(email, client_address)
         raise Unauthorized("Wrong email or password.")
     if not passwords.verify_password(user.password_hash, password) or not user.is_active:
-        throttle.record_failure(email)
+        throttle.record_failure(email, client_address)
         raise Unauthorized("Wrong email or password.")
     return _new_token(session, kind=TokenKind.PERSONAL, scopes=[SCOPE_API], ttl=ttl, user_id=user.id)
 

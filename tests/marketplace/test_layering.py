@@ -22,6 +22,7 @@ PACKAGE = ROOT / "marketplace"
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"models"}),  # every domain's models.py: the schema
     frozenset({"core"}),  # see CORE
+    frozenset({"notifications"}),  # the outbox: every domain writes its messages there
     frozenset({"members", "listability"}),
     frozenset({"devices", "reports", "impact"}),
     frozenset({"erasures", "reservations"}),

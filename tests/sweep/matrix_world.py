@@ -8,12 +8,14 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
 from marketplace.devices.models import Device, DeviceKind, DeviceState
 from marketplace.listings.models import Listing, ListingMode, Visibility
+from marketplace.notifications.models import OutboxMessage
 from tests.api_helpers import Actor, auth, create_org, register
 from tests.listable import add_checklist
 from tests.marketplace.reports.helpers import NVME_JSON, Org, make_org, make_staff, upload
@@ -157,4 +159,6 @@ def build(client: FlaskClient, session: Session) -> MatrixWorld:
         )
     )
     world.ids["loan"] = loan["id"]
+    # Registration queued verification emails: the newest one (pending, so a retry is a 409).
+    world.ids["outbox_message"] = session.scalar(sa.select(sa.func.max(OutboxMessage.id))) or 0
     return world

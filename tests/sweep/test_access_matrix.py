@@ -62,6 +62,11 @@ READS: list[tuple[str, tuple[int, ...]]] = [
     ),
     ("/api/v1/loans/{loan}", (401, 200, 200, 200, 200, 404, 403, 200)),
     ("/api/v1/impact?organisation_id={a}", (200, 200, 200, 200, 200, 200, 200, 200)),
+    # The outbox holds every member's email address and links: cluster staff only.
+    ("/api/v1/outbox", (401, 403, 403, 403, 403, 403, 403, 200)),
+    # Each person's own sessions; a bench token is no person.
+    ("/api/v1/me/tokens", (401, 200, 200, 200, 200, 200, 403, 200)),
+    ("/api/v1/organisations/{a}/invitations", (401, 403, 403, 403, 200, 403, 403, 200)),
 ]
 
 WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
@@ -90,6 +95,33 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
     ("DELETE", "/api/v1/reservations/{reservation}", None, (401, 404, 404, 404, 404, 404, 403, 204)),
     # B's admin holds it (above): while the hold is live, nobody may withdraw it (409).
     ("DELETE", "/api/v1/listings/{listing_members}", None, (404, 403, 409, 403, 409, 403, 404, 409)),
+    # (before the bench token is revoked below) 409 for staff: allowed, but the message is pending, not failed.
+    ("POST", "/api/v1/outbox/{outbox_message}/retry", None, (401, 403, 403, 403, 403, 403, 403, 409)),
+    # The link's token is the credential, whoever calls: a made-up one is a 422 for everybody.
+    ("POST", "/api/v1/email-verifications/confirm", {"token": "made.up.token"}, (422,) * 8),
+    ("POST", "/api/v1/password-resets/confirm", {"token": "made.up.token", "password": "a fine long phrase"},
+     (422,) * 8),
+    # Anyone may ask; the answer never says whether the address has an account.
+    ("POST", "/api/v1/password-resets", {"email": "nobody@example.org"}, (202,) * 8),
+    # Each person acts on their own account only (unconfirmed addresses here: a new link is sent).
+    ("POST", "/api/v1/email-verifications", None, (401, 202, 202, 202, 202, 202, 403, 202)),
+    ("POST", "/api/v1/me/password", {"current_password": "not the password", "new_password": "a fine long phrase"},
+     (401, 422, 422, 422, 422, 422, 403, 422)),
+    ("POST", "/api/v1/me/email", {"current_password": "not the password", "email": "new@example.org"},
+     (401, 422, 422, 422, 422, 422, 403, 422)),
+    # Invitations: A's admins and staff (a second invitation to an address replaces the first: 201
+    # again). A made-up acceptance token is a 422 for any signed-in person.
+    ("POST", "/api/v1/organisations/{a}/invitations", {"email": "invitee@example.org", "role": "member"},
+     (401, 403, 403, 403, 201, 403, 403, 201)),
+    ("DELETE", "/api/v1/organisations/{a}/invitations/999999", None, (401, 403, 403, 403, 404, 403, 403, 404)),
+    ("POST", "/api/v1/invitations/accept", {"token": "made.up.token"}, (401, 422, 422, 422, 422, 422, 403, 422)),
+    ("PATCH", "/api/v1/organisations/{a}", {"city": "Lyon"}, (401, 403, 403, 403, 200, 403, 403, 200)),
+    # Roles and removal: A's admins and staff pass the check (then: no such member).
+    ("PATCH", "/api/v1/organisations/{a}/members/999999", {"role": "lister"},
+     (401, 403, 403, 403, 404, 403, 403, 404)),
+    ("DELETE", "/api/v1/organisations/{a}/members/999999", None, (401, 403, 403, 403, 404, 403, 403, 404)),
+    # A's bench token is nobody's personal token: 404 for every person, staff included.
+    ("DELETE", "/api/v1/me/tokens/{token}", None, (401, 404, 404, 404, 404, 404, 403, 404)),
     ("DELETE", "/api/v1/organisations/{a}/tokens/{token}", None, (401, 403, 403, 403, 204, 403, 403, 204)),
 ]  # fmt: skip
 

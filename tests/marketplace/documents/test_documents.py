@@ -325,12 +325,8 @@ def test_an_organisation_states_its_vat_regime_and_only_its_people_see_it(
 def test_qr_codes_carry_the_configured_public_address(
     app: Flask, client: FlaskClient, db_session: Session, world: MatrixWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert Config.from_env({"PUBLIC_BASE_URL": "https://relife.example.org/"}).public_base_url == (
-        "https://relife.example.org"
-    )
-    monkeypatch.setitem(
-        app.config, "RELIFE", app.config["RELIFE"].replace(public_base_url="https://relife.example.org")
-    )
+    assert Config.from_env({"PUBLIC_URL": "https://relife.example.org/"}).public_url == ("https://relife.example.org")
+    monkeypatch.setitem(app.config, "RELIFE", app.config["RELIFE"].replace(public_url="https://relife.example.org"))
     device = db_session.get(Device, world.ids["device"])
     assert device is not None
     url = f"/api/v1/organisations/{world.a.id}/labels.pdf?device_ids={device.id}&layout=single"
