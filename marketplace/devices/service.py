@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from marketplace.api.pagination import decode_id_cursor, encode_cursor
-from marketplace.devices import lifecycle
+from marketplace.devices import lifecycle, transfers
 from marketplace.devices.models import (
     CosmeticGrade,
     Device,
@@ -50,7 +50,14 @@ from marketplace.errors import (
 )
 from marketplace.listings import service as listings
 from marketplace.listings.models import Listing, ListingStatus, Visibility
-from marketplace.members.access import BENCH_ROLES, INVENTORY_ROLES, SCOPE_API, Principal, require_user
+from marketplace.members.access import (
+    BENCH_ROLES,
+    INVENTORY_ROLES,
+    SCOPE_API,
+    Principal,
+    former_owner_history_end,
+    require_user,
+)
 from marketplace.members.models import ApiToken, Organisation, Role, User
 
 #: Server-generated asset tags: ``RLF-000123``, numbered per organisation.
@@ -160,6 +167,14 @@ def _asset_tag_taken(session: Session, organisation_id: int, asset_tag: str, *, 
     if exclude_id is not None:
         query = query.where(Device.id != exclude_id)
     return session.scalar(query.limit(1)) is not None
+
+
+def asset_tag_for_newcomer(session: Session, device: Device, organisation_id: int) -> str:
+    """The asset tag ``device`` keeps when it joins ``organisation_id`` (a transfer of ownership):
+    its own, unless that organisation already uses it; then the next one of its sequence."""
+    if _asset_tag_taken(session, organisation_id, device.asset_tag, exclude_id=device.id):
+        return _generate_asset_tag(session, organisation_id)
+    return device.asset_tag
 
 
 def _generate_asset_tag(session: Session, organisation_id: int) -> str:
@@ -693,7 +708,8 @@ def get_passport(
 ) -> PassportPage:
     """The device's passport, oldest event first.
 
-    Members of the owning organisation and staff read it in full. Anyone else, anonymous
+    Members of the owning organisation and staff read it in full; members of a former owner, in
+    full up to the event of its departure (``members.access.former_owner_history_end``). Anyone else, anonymous
     included, reads the public view only while the device has an active listing they can see
     (public, or members-only and they belong to an organisation): public events only, without
     private fields or actor identities. Otherwise 404.
@@ -704,10 +720,16 @@ def get_passport(
     if device is None:
         raise NotFound("No such device.")
     full = can_read_device(principal, device)
-    if not full and not _visible_listing_exists(session, principal, device):
+    # A former owner reads the history in full up to its departure, not after.
+    history_end = None if full else former_owner_history_end(principal, transfers.departures(session, device.id))
+    if history_end is not None:
+        full = True
+    elif not full and not _visible_listing_exists(session, principal, device):
         raise NotFound("No such device.")
 
     query = sa.select(DeviceEvent).where(DeviceEvent.device_id == device.id)
+    if history_end is not None:
+        query = query.where(DeviceEvent.id <= history_end)
     if not full:
         query = query.where(DeviceEvent.public.is_(True))
     if cursor is not None:

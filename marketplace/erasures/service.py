@@ -150,9 +150,10 @@ def list_erasures(session: Session, principal: Principal | None, device_id: int)
 
 
 def _last_return(session: Session, device: Device) -> dt.datetime | None:
+    """When the device last came back or changed hands: erasures before that no longer count."""
     return session.scalar(
         sa.select(sa.func.max(DeviceEvent.occurred_at)).where(
-            DeviceEvent.device_id == device.id, DeviceEvent.kind == EventKind.RETURNED
+            DeviceEvent.device_id == device.id, DeviceEvent.kind.in_([EventKind.RETURNED, EventKind.TRANSFERRED])
         )
     )
 
@@ -205,8 +206,8 @@ def listing_problems(session: Session, device: Device) -> dict[str, list[str]]:
     * ``diagnosis``: its current diagnostics are complete (checklist with a result, and the automatic
       reports its kind needs, ``reports.service.diagnosis_of``);
     * ``grade``: its server grade is not F;
-    * ``disks``: every disk of its latest diagnostics has a verified erasure (after a return, one
-      recorded since).
+    * ``disks``: every disk of its latest diagnostics has a verified erasure (after a return or a
+      transfer to a new owner, one recorded since).
     """
     problems: dict[str, list[str]] = {}
     diagnosis = reports.diagnosis_of(session, device)

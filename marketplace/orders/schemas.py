@@ -63,7 +63,9 @@ class OrderSchema(Schema):
     platform_fee_cents = ma.fields.Integer()
     currency = ma.fields.String()
     warranty_months = ma.fields.Integer(allow_none=True)
-    warranty_until = ma.fields.Date(attribute="device.warranty_until", allow_none=True)
+    warranty_until = ma.fields.Date(
+        allow_none=True, metadata={"description": "The listing's warranty months from the handover"}
+    )
     stripe_payment_intent_id = ma.fields.String(allow_none=True)
     client_secret = ma.fields.Method(
         "_client_secret",
