@@ -1,9 +1,12 @@
 """The cluster's impact, computed from the devices' passports and the versioned factor table.
 
-A device is *reused* when its passport records it sold, donated or lent. What that avoids:
-- life-years added: for a sale or donation, the device's own remaining-life estimate from its
-  diagnostics when there is one (capped), else the factor table's default extra life for its
-  kind; for a loan, the loan's length;
+A device is *reused* each time it reaches a new owner (a sale or donation handed over: a
+``device_transfers`` row, issue 17) or is lent (a ``lent`` passport event). Every transfer is a new
+life and counts again (second, third life …); one undone by a return of its order counts nothing.
+What that avoids:
+- life-years added: for each sale or donation handed over, the device's own remaining-life
+  estimate from its diagnostics when there is one (capped), else the factor table's default extra
+  life for its kind; for a loan, the loan's length;
 - kg CO2e avoided: life-years added × the kind's avoided emissions per year of extra use
   (manufacturing footprint ÷ reference lifetime: the new device whose purchase is postponed);
 - kg e-waste avoided: the device's mass, for sales and donations (a loan returns the device).
@@ -19,19 +22,25 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from marketplace.devices.models import Device, DeviceEvent, EventKind
+from marketplace.devices.models import Device, DeviceEvent, DeviceTransfer, EventKind, TransferReason
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.impact.models import ImpactFactor, ImpactFactorSet
+from marketplace.orders.models import Order, OrderStatus
 
 REUSE_EVENTS = {EventKind.SOLD: "sold", EventKind.DONATED: "donated", EventKind.LENT: "lent"}
+#: Transfers of ownership that are a new life, by the label they are counted under.
+NEW_LIFE_TRANSFERS = {TransferReason.SALE: EventKind.SOLD, TransferReason.DONATION: EventKind.DONATED}
 #: A diagnostics estimate above this is not credited in full: the impact report stays prudent.
 MAX_CREDITED_EXTRA_LIFE_YEARS = 5.0
 DAYS_PER_YEAR = 365.25
 
 METHOD = {
-    "devices_reused": "Passport events 'sold', 'donated' and 'lent' in the period (one per event).",
+    "devices_reused": (
+        "Sales and donations handed over to a new owner in the period, one per transfer of ownership (a device "
+        "sold again counts again; one returned counts nothing), and passport events 'lent' (one per loan)."
+    ),
     "life_years_added": (
-        "Sale or donation: the device's remaining-life estimate from its diagnostics, capped at "
+        "Each sale or donation handed over: the device's remaining-life estimate from its diagnostics, capped at "
         f"{MAX_CREDITED_EXTRA_LIFE_YEARS:g} years, else the factor table's default extra life for its kind. "
         "Loan: the loan's length."
     ),
@@ -99,23 +108,51 @@ def impact_report(
     if date_from and date_to and date_from >= date_to:
         raise ValidationFailed("The period is empty.", errors={"to": ["Must be after 'from'."]})
     chosen, factors = factor_set(session, version)
-    query = (
+    start = dt.datetime.combine(date_from, dt.time(), dt.UTC) if date_from is not None else None
+    end = dt.datetime.combine(date_to, dt.time(), dt.UTC) if date_to is not None else None
+    loans = (
         sa.select(DeviceEvent.kind, DeviceEvent.data, Device.kind, Device.remaining_life)
         .join(Device, Device.id == DeviceEvent.device_id)
-        .where(DeviceEvent.kind.in_(list(REUSE_EVENTS)))
+        .where(DeviceEvent.kind == EventKind.LENT)
     )
     if organisation_id is not None:
-        query = query.where(
+        loans = loans.where(
             sa.or_(Device.organisation_id == organisation_id, DeviceEvent.actor_organisation_id == organisation_id)
         )
-    if date_from is not None:
-        query = query.where(DeviceEvent.occurred_at >= dt.datetime.combine(date_from, dt.time(), dt.UTC))
-    if date_to is not None:
-        query = query.where(DeviceEvent.occurred_at < dt.datetime.combine(date_to, dt.time(), dt.UTC))
+    if start is not None:
+        loans = loans.where(DeviceEvent.occurred_at >= start)
+    if end is not None:
+        loans = loans.where(DeviceEvent.occurred_at < end)
+    # New lives: each sale or donation handed over, unless its order was returned.
+    lives = (
+        sa.select(DeviceTransfer.reason, Device.kind, Device.remaining_life)
+        .join(Device, Device.id == DeviceTransfer.device_id)
+        .outerjoin(Order, Order.id == DeviceTransfer.order_id)
+        .where(
+            DeviceTransfer.reason.in_(list(NEW_LIFE_TRANSFERS)),
+            sa.or_(Order.id.is_(None), Order.status != OrderStatus.RETURNED),
+        )
+    )
+    if organisation_id is not None:
+        lives = lives.where(
+            sa.or_(
+                DeviceTransfer.from_organisation_id == organisation_id,
+                DeviceTransfer.to_organisation_id == organisation_id,
+            )
+        )
+    if start is not None:
+        lives = lives.where(DeviceTransfer.occurred_at >= start)
+    if end is not None:
+        lives = lives.where(DeviceTransfer.occurred_at < end)
+    rows: list[tuple[EventKind, dict[str, Any] | None, Any, dict[str, Any] | None]] = [
+        (NEW_LIFE_TRANSFERS[reason], None, device_kind, remaining_life)
+        for reason, device_kind, remaining_life in session.execute(lives)
+    ]
+    rows.extend(tuple(row) for row in session.execute(loans))
 
     total = _Totals()
     per_kind: dict[str, _Totals] = defaultdict(_Totals)
-    for event_kind, data, device_kind, remaining_life in session.execute(query):
+    for event_kind, data, device_kind, remaining_life in rows:
         factor = factors.get(device_kind.value)
         label = REUSE_EVENTS[event_kind]
         if factor is None:  # a kind with no sourced factors: counted as reused, credited nothing

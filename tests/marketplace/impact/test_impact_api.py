@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from marketplace.devices.models import Device, DeviceKind, DeviceState, EventKind
+from marketplace.devices.models import Device, DeviceKind, DeviceState, DeviceTransfer, EventKind, TransferReason
 from marketplace.devices.passport import record_event
 from tests.api_helpers import create_org, register
 
@@ -29,6 +29,19 @@ def make_device(
     session.add(device)
     session.flush()
     return device
+
+
+def hand_on(session: Session, device: Device, to_org: int, reason: TransferReason) -> None:
+    """A transfer of ownership as ``devices.transfers`` records it at a handover."""
+    event = record_event(session, device, EventKind.TRANSFERRED, None, data={"mode": reason.value})
+    session.flush()
+    session.add(
+        DeviceTransfer(
+            device_id=device.id, from_organisation_id=device.organisation_id, to_organisation_id=to_org,
+            reason=reason, event_id=event.id,
+        )
+    )  # fmt: skip
+    session.flush()
 
 
 def test_factors_have_a_source_and_year_for_every_figure(client: FlaskClient) -> None:
@@ -58,8 +71,9 @@ def test_sales_donations_and_loans_count_with_their_method(client: FlaskClient, 
     laptop = make_device(db_session, org["id"], DeviceKind.LAPTOP, "L1", remaining_years=2.0)
     phone = make_device(db_session, org["id"], DeviceKind.PHONE, "P1")
     screen = make_device(db_session, other["id"], DeviceKind.SCREEN, "S1")
-    record_event(db_session, laptop, EventKind.SOLD, None)
-    record_event(db_session, phone, EventKind.DONATED, None)
+    hand_on(db_session, laptop, other["id"], TransferReason.SALE)
+    hand_on(db_session, phone, other["id"], TransferReason.DONATION)
+    record_event(db_session, laptop, EventKind.SOLD, None)  # confirmed: not a new life until handed over
     record_event(db_session, screen, EventKind.LENT, None, data={"start": "2026-01-01", "end": "2026-04-02"})
     db_session.flush()
 

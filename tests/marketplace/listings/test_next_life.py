@@ -10,6 +10,7 @@ import json
 import uuid
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -163,6 +164,12 @@ def test_a_sold_laptop_starts_its_next_life_with_its_buyer(client: FlaskClient, 
     ]
     assert kinds(passport(client, device_id, buyer.member))[-1] == "transferred"
     assert [item["id"] for item in passport(client, device_id, seller.member)["items"]][-1] == transferred_id
+    # Each new life counts in the impact: two sales handed over, two lives of this laptop.
+    impact = client.get("/api/v1/impact").json
+    assert impact["devices_reused"]["sold"] == 2 and impact["by_kind"][0]["kind"] == "laptop"
+    one_life = client.get(f"/api/v1/impact?organisation_id={seller.id}").json
+    assert one_life["devices_reused"]["sold"] == 1
+    assert impact["life_years_added"] == pytest.approx(2 * one_life["life_years_added"])
     # The first order keeps its own warranty, whatever the next sale says.
     first = client.get(f"/api/v1/orders/{order['id']}", headers=buyer.lister.headers).json
     assert first["warranty_until"] == add_months(today, 12).isoformat()
@@ -190,6 +197,8 @@ def test_a_return_gives_the_device_back_to_be_erased_again(client: FlaskClient, 
     # The buyer keeps its history up to the return; the device is gone from its inventory.
     assert client.get(f"/api/v1/devices/{device.id}", headers=buyer.member.headers).status_code == 404
     assert kinds(passport(client, device.id, buyer.member))[-1] == "returned"
+    # A life undone: the returned sale adds nothing to the impact.
+    assert client.get("/api/v1/impact").json["devices_reused"]["sold"] == 0
     # The seller must erase again before offering it: the erasure of the first life no longer counts.
     body = {"device_id": device.id, "mode": "sale", "price_cents": 30_000, "visibility": "public"}
     refused = client.post("/api/v1/listings", json=body, headers=scene.org.lister.headers)
