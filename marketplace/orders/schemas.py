@@ -49,11 +49,22 @@ class IdempotencyHeaderSchema(ma.Schema):
     )
 
 
+class OrderDeviceSchema(Schema):
+    """What the order is for, readable by both sides (the device itself: ``GET /devices/{id}``, its
+    owner's, the buyer's once handed over)."""
+
+    id = ma.fields.Integer()
+    kind = ma.fields.String()
+    make = ma.fields.String()
+    model = ma.fields.String()
+
+
 class OrderSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     reservation_id = ma.fields.Integer()
     listing_id = ma.fields.Integer()
     device_id = ma.fields.Integer()
+    device = ma.fields.Nested(OrderDeviceSchema, dump_only=True)
     buyer_organisation_id = ma.fields.Integer()
     seller_organisation_id = ma.fields.Integer()
     payment = ma.fields.Enum(PaymentMethod, by_value=True)

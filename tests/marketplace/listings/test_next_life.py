@@ -170,9 +170,15 @@ def test_a_sold_laptop_starts_its_next_life_with_its_buyer(client: FlaskClient, 
     one_life = client.get(f"/api/v1/impact?organisation_id={seller.id}").json
     assert one_life["devices_reused"]["sold"] == 1
     assert impact["life_years_added"] == pytest.approx(2 * one_life["life_years_added"])
-    # The first order keeps its own warranty, whatever the next sale says.
-    first = client.get(f"/api/v1/orders/{order['id']}", headers=buyer.lister.headers).json
+    # What the first buyer sees of its order: the device, its own warranty end (whatever the next
+    # sale says), the return window's end and the invoice.
+    orders = client.get("/api/v1/orders?role=buyer", headers=buyer.member.headers).json["items"]
+    [first] = [item for item in orders if item["id"] == order["id"]]
+    assert first["device"] == {"id": device_id, "kind": "laptop", "make": "Dell", "model": "Latitude 5490"}
     assert first["warranty_until"] == add_months(today, 12).isoformat()
+    assert dt.datetime.fromisoformat(first["return_deadline"]).date() == today + dt.timedelta(days=30)
+    invoice = client.get(f"/api/v1/orders/{order['id']}/invoice", headers=buyer.member.headers)
+    assert invoice.status_code == 200 and invoice.json["number"] == order["invoice_number"]
 
 
 def test_a_return_gives_the_device_back_to_be_erased_again(client: FlaskClient, db_session: Session) -> None:
