@@ -479,13 +479,14 @@ INVARIANTS = {
         SELECT count(*) FROM orders WHERE payment_status IN ('refunded', 'refund_due') AND paid_at IS NULL""",
     "paid_card_orders_without_exactly_one_event": """
         SELECT count(*) FROM orders o
-        WHERE o.payment = 'card' AND o.payment_status = 'paid'
+        WHERE o.payment = 'card' AND o.payment_status IN ('paid', 'refunded') AND o.paid_at IS NOT NULL
           AND (SELECT count(*) FROM stripe_events e WHERE e.object_id = o.stripe_payment_intent_id
                AND e.type = 'payment_intent.succeeded') <> 1""",
     "processed_events_without_their_order_paid": """
         SELECT count(*) FROM stripe_events e
         WHERE e.type = 'payment_intent.succeeded' AND NOT EXISTS
-          (SELECT 1 FROM orders o WHERE o.stripe_payment_intent_id = e.object_id AND o.payment_status = 'paid')""",
+          (SELECT 1 FROM orders o WHERE o.stripe_payment_intent_id = e.object_id
+           AND o.payment_status IN ('paid', 'refunded'))""",
     # Issue 20, class 3: a withdrawal and a hold or a booking of one listing are decided under the
     # device-then-listing lock order, so a withdrawn listing never keeps a taker.
     "live_hold_or_booked_loan_on_withdrawn_listing": """
