@@ -90,6 +90,11 @@ class Order(TimestampMixin, Base):
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     stripe_client_secret: Mapped[str | None] = mapped_column(sa.String(255))
     stripe_refund_id: Mapped[str | None] = mapped_column(sa.String(255))
+    #: The refund's status as Stripe last told it (created, then ``refund.updated`` /
+    #: ``charge.refunded``, re-read): pending, succeeded, failed, canceled …
+    refund_status: Mapped[str | None] = mapped_column(sa.String(32))
+    #: When Stripe confirmed the money was given back (the refund ``succeeded``).
+    refund_confirmed_at: Mapped[dt.datetime | None]
     invoice_number: Mapped[str | None] = mapped_column(sa.String(32))
     invoice_issued_on: Mapped[dt.date | None]
     invoice_due_on: Mapped[dt.date | None]

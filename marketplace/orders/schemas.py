@@ -78,6 +78,10 @@ class OrderSchema(Schema):
         allow_none=True, metadata={"description": "The listing's warranty months from the handover"}
     )
     stripe_payment_intent_id = ma.fields.String(allow_none=True)
+    refund_status = ma.fields.String(
+        allow_none=True, metadata={"description": "A card refund as Stripe last confirmed it: pending, succeeded …"}
+    )
+    refund_confirmed_at = ma.fields.AwareDateTime(allow_none=True)
     client_secret = ma.fields.Method(
         "_client_secret",
         allow_none=True,

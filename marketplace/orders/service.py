@@ -401,11 +401,16 @@ def _give_money_back(order: Order, gateway: PaymentGateway | None, why: str) -> 
                 payment_intent=order.stripe_payment_intent_id,
                 idempotency_key=f"order-{order.id}-{order.reference}-{why}-refund",
                 connect=True,
+                metadata={"relife_order": str(order.id)},
             )
             if refund.status in {"failed", "canceled"}:
                 raise PaymentError("Stripe refused the refund; nothing was changed. Try again or contact the staff.")
             order.stripe_refund_id = refund.id
             order.payment_status = PaymentStatus.REFUNDED
+            # Confirmed by Stripe's refund events (``orders.refunds.apply_refund``), or at once.
+            order.refund_status = refund.status
+            if refund.status == "succeeded":
+                order.refund_confirmed_at = utcnow()
         elif order.payment_status in {PaymentStatus.PENDING, PaymentStatus.FAILED}:
             order.payment_status = PaymentStatus.VOID
     elif order.payment is PaymentMethod.INVOICE:

@@ -3,7 +3,8 @@
 A sale or donation handed over moves the device to its receiving organisation, and a return gives
 it back (issue #17); each move is a ``device_transfers`` row next to its passport event. A
 handed-over order no longer holds its device (its buyer may sell it again), so the unique index of
-live orders per device covers pending and confirmed orders only.
+live orders per device covers pending and confirmed orders only. An order's refund is confirmed by
+Stripe's refund events: its status and the time it succeeded.
 
 Revision ID: e4b8c1d7f2a6
 Revises: c3a5f0d2e8b1
@@ -79,9 +80,15 @@ def upgrade() -> None:
             batch_op.f("ix_device_transfers_to_organisation_id"), ["to_organisation_id"], unique=False
         )
     _live_index(_OLD_LIVE, _NEW_LIVE)
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("refund_status", sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column("refund_confirmed_at", marketplace.db.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_column("refund_confirmed_at")
+        batch_op.drop_column("refund_status")
     _live_index(_NEW_LIVE, _OLD_LIVE)
     with op.batch_alter_table("device_transfers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_device_transfers_to_organisation_id"))
