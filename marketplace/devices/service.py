@@ -721,7 +721,9 @@ def get_passport(
         raise NotFound("No such device.")
     full = can_read_device(principal, device)
     # A former owner reads the history in full up to its departure, not after.
-    history_end = None if full else former_owner_history_end(principal, transfers.departures(session, device.id))
+    history_end = None
+    if not full and principal is not None and principal.organisation_ids:
+        history_end = former_owner_history_end(principal, transfers.departures(session, device.id))
     if history_end is not None:
         full = True
     elif not full and not _visible_listing_exists(session, principal, device):
