@@ -12,6 +12,10 @@ the last line on stdout is one JSON object:
   path (``Device`` with a ``Smartctl`` whose ``generic_call`` answers from memory, as pySMART's tests
   do), divided by our parse + grade time (target ≥ 12). Files pySMART cannot parse are left out of
   both sides.
+* ``fleet_formats``: the Windows and server exports (issue 18: CrystalDiskInfo, PowerShell
+  reliability counters, storcli text and JSON, Redfish Drive JSON, nvme-cli): ``read_report`` over
+  the corpus files of each format that grade, by report format, as files and disks per second and
+  milliseconds per disk, beside ``json_files_per_s`` / ``text_files_per_s`` for smartctl.
 
 Each figure is the best of ``--repeat`` timed rounds over all files (the minimum is the least
 noisy estimate of the cost; timeit's docs give the same advice), the two sides of a ratio timed in
@@ -161,6 +165,40 @@ def stage_breakdown(
     return {"json": cumulative(json_steps), "text": cumulative(text_steps)}
 
 
+#: Corpus folders of the Windows and server formats (tests/corpus/<folder>).
+FLEET_SECTIONS = ("crystaldiskinfo", "powershell", "storcli", "redfish", "nvme_cli")
+
+
+def fleet_formats(corpus: Path, repeat: int) -> dict[str, dict[str, float]]:
+    """``read_report`` speed on the Windows and server exports, per report format (files that are
+    refused are left out, as for smartctl)."""
+    by_format: dict[str, list[tuple[Path, bytes, int]]] = {}
+    for section in FLEET_SECTIONS:
+        for path in sorted(p for p in (corpus / section).rglob("*") if p.is_file() and p.suffix != ".tsv"):
+            data = path.read_bytes()
+            try:
+                reports = read_report(data, path.name)
+            except ParseError:
+                continue
+            by_format.setdefault(reports[0].format, []).append((path, data, len(reports)))
+    result: dict[str, dict[str, float]] = {}
+    for fmt, batch in sorted(by_format.items()):
+
+        def run(batch: list[tuple[Path, bytes, int]] = batch) -> None:
+            for path, data, _disks in batch:
+                read_report(data, path.name)
+
+        seconds = best_time(run, max(repeat, 11))
+        disks = sum(n for _p, _d, n in batch)
+        result[fmt] = {
+            "files": len(batch),
+            "disks": disks,
+            "files_per_s": round(len(batch) / seconds, 1),
+            "ms_per_disk": round(1000 * seconds / disks, 4),
+        }
+    return result
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
@@ -214,6 +252,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     say("timing each stage (where the time goes) …")
     breakdown = stage_breakdown(json_files, text_files, args.repeat)
 
+    say("timing the Windows and server formats …")
+    fleet = fleet_formats(args.corpus, args.repeat)
+
     result = {
         "benchmark": "diagnostics.grading",
         "json_files": len(json_files),
@@ -227,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "text_speedup_target_min": PYSMART_SPEEDUP_TARGET,
         "pysmart_files_per_s": round(len(pysmart_ok) / t_pysmart, 1),
         "ms_per_file_cumulative": breakdown,
+        "fleet_formats": fleet,
         "repeat": args.repeat,
         "clock": "process_time",
         "load_average": [round(x, 2) for x in os.getloadavg()],

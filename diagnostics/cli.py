@@ -8,6 +8,7 @@ could not be read / a probe could not run / an upload failed, 2 on usage errors 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import sys
 import threading
@@ -23,6 +24,8 @@ import orjson
 from diagnostics.detect import read_report, sniff_format
 from diagnostics.errors import DiagnosticsError, ParseError, ProbeError
 from diagnostics.grading.device import assess_device
+from diagnostics.grading.explain import LANGUAGES, explain
+from diagnostics.grading.trends import Reading, apply_history, reading_of
 from diagnostics.manual import EXPECTED_ITEMS, checklist_template
 from diagnostics.models import ComponentReport, DeviceAssessment, Finding, Grade, Health, RemainingLife
 
@@ -73,6 +76,13 @@ quiet_option = click.option(
     help="No progress output on stderr (errors are still shown).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine output: JSON on stdout.")
+lang_option = click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default="fr",
+    show_default=True,
+    help="Language of the plain-language explanation under each finding (human output).",
+)
 files_argument = click.argument(
     "files",
     nargs=-1,
@@ -161,8 +171,9 @@ def _grade_all(files: Sequence[Path]) -> list[Graded]:
 @cli.command()
 @files_argument
 @json_option
+@lang_option
 @quiet_option
-def grade(files: tuple[Path, ...], as_json: bool) -> None:
+def grade(files: tuple[Path, ...], as_json: bool, lang: str) -> None:
     """Grade saved reports: smartctl JSON/text, battery reports, checklists.
 
     FILE may be a folder (every file under it is graded) or - for stdin. With --json, one JSON
@@ -175,7 +186,7 @@ def grade(files: tuple[Path, ...], as_json: bool) -> None:
             for line in result.lines():
                 _emit_json(line)
     else:
-        _print_table(results)
+        _print_table(results, lang)
     _finish(results)
 
 
@@ -189,32 +200,88 @@ def _finish(results: Sequence[Graded]) -> None:
 # --- assess -------------------------------------------------------------------------------------
 
 
+def _iso_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _earlier_reports(
+    _ctx: click.Context, _param: click.Parameter, value: Sequence[tuple[str, Path]]
+) -> list[tuple[str, Path]]:
+    out = []
+    for when, path in value:
+        try:
+            out.append((dt.date.fromisoformat(when).isoformat(), path))
+        except ValueError:
+            raise click.BadParameter(f"{when!r} is not a date (YYYY-MM-DD), before {path}") from None
+    return sorted(out, key=lambda item: item[0])
+
+
 @cli.command()
 @files_argument
+@click.option(
+    "--earlier",
+    nargs=2,
+    multiple=True,
+    type=(str, click.Path(exists=True, dir_okay=False, path_type=Path)),
+    callback=_earlier_reports,
+    metavar="DATE FILE",
+    help="An earlier report of the same device, read on DATE (YYYY-MM-DD); repeatable. Counts that grew, "
+    "media errors that appeared and a battery fading faster than its cycles explain become findings.",
+)
+@click.option("--date", "at", callback=_iso_date, help="When FILES were read (YYYY-MM-DD); default: today.")
 @json_option
+@lang_option
 @quiet_option
-def assess(files: tuple[Path, ...], as_json: bool) -> None:
+def assess(files: tuple[Path, ...], earlier: list[tuple[str, Path]], at: str | None, as_json: bool, lang: str) -> None:
     """Assess one device from all its component reports (disks, batteries, checklist).
 
     The device is as good as its worst component, except that a failing replaceable part (a
-    drive, a battery, a keyboard …) makes it D with a finding saying what to replace.
+    drive, a battery, a keyboard …) makes it D with a finding saying what to replace. With
+    --earlier, the device is graded with its history: each disk and battery is compared with its
+    oldest earlier reading (matched by serial).
     """
     results = _grade_all(expand_files(files))
     reports = [r for result in results for r in result.reports]
     errors = [{"file": r.file, "error": r.error} for r in results if r.error is not None]
+    readings: list[Reading] = []
+    for when, path in earlier:
+        old = grade_file(path)
+        if old.error is not None:
+            errors.append({"file": old.file, "error": old.error})
+            continue
+        readings.extend(reading_of(r, when, old.file) for r in old.reports)
     for e in errors:
         _say(f"{e['file']}: {e['error']}")
     if not reports:
         raise click.ClickException("no readable report: nothing to assess")
+    if readings:
+        reports = list(apply_history(reports, readings, at or dt.datetime.now(dt.UTC).date().isoformat(), "latest"))
+        results = _with_reports(results, reports)
     device = assess_device(reports)
     if as_json:
         payload = {"files": [r.file for r in results], "errors": errors, **device.to_dict()}
+        if earlier:
+            payload["earlier"] = [{"date": when, "file": str(path)} for when, path in earlier]
         _emit_json(payload)
     else:
-        _print_device(device, [r for r in results if r.error is None])
+        _print_device(device, [r for r in results if r.error is None], lang)
     if errors:
         _say("the assessment leaves out the unreadable input(s) above")
         raise SystemExit(1)
+
+
+def _with_reports(results: Sequence[Graded], reports: Sequence[ComponentReport]) -> list[Graded]:
+    """The same inputs, each with its reports replaced (in order) by the history-aware ones."""
+    it = iter(reports)
+    return [
+        r if r.error is not None else Graded(r.file, tuple(next(it) for _ in r.reports), r.error, r.extra)
+        for r in results
+    ]
 
 
 # --- scan ---------------------------------------------------------------------------------------
@@ -237,6 +304,7 @@ def assess(files: tuple[Path, ...], as_json: bool) -> None:
 @click.option("--no-battery", is_flag=True, help="Skip the battery.")
 @click.option("--replay", type=click.Path(exists=True, file_okay=False, path_type=Path), hidden=True)
 @click.option("--power-supply", type=click.Path(file_okay=False, path_type=Path), hidden=True)
+@lang_option
 @quiet_option
 def scan(
     selftest: str | None,
@@ -246,6 +314,7 @@ def scan(
     no_battery: bool,
     replay: Path | None,
     power_supply: Path | None,
+    lang: str,
 ) -> None:
     """Scan this machine: every disk's SMART data (smartctl -x -j via pySMART) and its battery.
 
@@ -290,7 +359,7 @@ def scan(
             for line in result.lines():
                 _emit_json(line)
     elif results:
-        _print_table(results)
+        _print_table(results, lang)
     if problems:
         raise SystemExit(1)
 
@@ -504,7 +573,7 @@ def _action(grade: Grade, health: Health, replaceable: bool = False) -> str:
     return ACTIONS[grade]
 
 
-def _print_table(results: Sequence[Graded]) -> None:
+def _print_table(results: Sequence[Graded], lang: str = "fr") -> None:
     rows: list[tuple[str, str, str, str, str, str]] = []
     details: list[list[str]] = []
     for result in results:
@@ -525,7 +594,7 @@ def _print_table(results: Sequence[Graded]) -> None:
                 )
             )
             details.append(
-                [_finding_line(f) for f in a.findings]
+                [line for f in a.findings for line in _finding_lines(f, lang)]
                 + ([f"   life: {_life(a.remaining_life)}"] if a.remaining_life else [])
             )
     headers = ("FILE", "COMPONENT", "MODEL", "HEALTH", "GRADE", "WHAT TO DO")
@@ -546,8 +615,13 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
-def _finding_line(f: Finding) -> str:
-    return f"   {_SEVERITY_MARK.get(f.severity.value, '- ')} {f.code}: {f.message}"
+def _finding_lines(f: Finding, lang: str = "fr") -> list[str]:
+    """The finding, then what it means in plain words (``diagnostics.grading.explain``)."""
+    lines = [f"   {_SEVERITY_MARK.get(f.severity.value, '- ')} {f.code}: {f.message}"]
+    text = explain(f.code, lang)
+    if text:
+        lines.append(f"      = {text}")
+    return lines
 
 
 def _model(report: ComponentReport) -> str:
@@ -568,15 +642,16 @@ def _life(life: RemainingLife | None) -> str:
     return f"{text} (basis: {life.basis}{'; ' + life.detail if life.detail else ''})"
 
 
-def _print_device(device: DeviceAssessment, results: Sequence[Graded]) -> None:
+def _print_device(device: DeviceAssessment, results: Sequence[Graded], lang: str = "fr") -> None:
     click.echo(f"DEVICE GRADE {device.grade.value}  ({device.health.value})  {_action(device.grade, device.health)}")
     for f in device.findings:
-        click.echo(_finding_line(f))
+        for line in _finding_lines(f, lang):
+            click.echo(line)
     if device.remaining_life is not None:
         click.echo(f"   life: {_life(device.remaining_life)}")
     click.echo(f"   policy {device.policy}")
     click.echo("")
-    _print_table(results)
+    _print_table(results, lang)
 
 
 def _duration(seconds: float) -> str:

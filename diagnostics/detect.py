@@ -7,7 +7,14 @@ Input: the raw bytes of one file, exactly as a tool wrote it, and a ``source`` n
   ``json_format_version`` key) → one disk; a technician's checklist (``"kind": "relife-checklist"``,
   see ``diagnostics.manual``) → one manual report; any JSON battery format the battery parsers know
   (e.g. ``system_profiler -json``).
+  Windows and server sources, one report per disk in the file: PowerShell
+  ``Get-PhysicalDisk | Get-StorageReliabilityCounter | ConvertTo-Json`` (an object or a list),
+  nvme-cli ``smart-log -o json`` and ``error-log -o json``, ``storcli … show all J``, Redfish
+  ``Drive`` resources (one, a ``$expand``-ed collection or a list).
 * **smartctl text** (``-a``, ``-x``, ``-A``, smartmontools 5.x to 7.x) → one disk.
+* **Windows and server text exports** → one report per disk: CrystalDiskInfo ``DiskInfo.txt``,
+  the PowerShell reliability counters' default table, Broadcom ``storcli /cX/eall/sall show all``,
+  nvme-cli's default ``smart-log`` text.
 * **battery reports** (sysfs, upower, acpi, tlp-stat, acpiconf, dmidecode, Windows battery report
   HTML/XML, macOS system_profiler/ioreg) → one report per battery in the file.
 
@@ -38,6 +45,15 @@ from diagnostics.smart.records import DiskHealth
 #: ``ComponentReport.format`` values produced here (battery formats come from the battery parsers).
 SMARTCTL_JSON = "smartctl-json"
 SMARTCTL_TEXT = "smartctl-text"
+CRYSTALDISKINFO = "crystaldiskinfo-text"
+POWERSHELL_JSON = "powershell-reliability-json"
+POWERSHELL_TABLE = "powershell-reliability-table"
+NVME_SMART_LOG = "nvme-cli-smart-log"
+NVME_ERROR_LOG = "nvme-cli-error-log"
+NVME_SMART_LOG_TEXT = "nvme-cli-smart-log-text"
+STORCLI = "storcli-text"
+STORCLI_JSON = "storcli-json"
+REDFISH = "redfish-drive"
 CHECKLIST = CHECKLIST_KIND
 
 #: Inputs larger than this are refused before any parsing: the biggest real ``smartctl -x -j`` of a
@@ -83,7 +99,7 @@ def sniff_format(data: bytes) -> str | None:
     try:
         text = decode_text(data[:MAX_INPUT_BYTES])
         stripped = text.lstrip()
-        if stripped.startswith("{"):
+        if stripped.startswith(("{", "[")):
             try:
                 doc = orjson.loads(stripped)
             except orjson.JSONDecodeError:
@@ -93,6 +109,9 @@ def sniff_format(data: bytes) -> str | None:
                 return fmt
         if _smart_text_module().looks_like_smartctl_text(text):
             return SMARTCTL_TEXT
+        text_format = _fleet_text_format(text)
+        if text_format is not None:
+            return text_format
         battery: str | None = _battery_module().detect_battery_format(text)
         return battery
     except Exception:  # a sniffer answers "don't know", it never fails
@@ -122,7 +141,7 @@ def read_report_strict(data: bytes, source: str) -> tuple[ComponentReport, ...]:
     if len(data) > MAX_INPUT_BYTES:
         raise ParseError(source, f"file too large ({len(data)} bytes; limit {MAX_INPUT_BYTES})")
     first = data[:1]
-    if first == b"{" or (first in _JSON_SPACE and data.lstrip(_JSON_SPACE)[:1] == b"{"):
+    if (first and first in b"{[") or (first in _JSON_SPACE and data.lstrip(_JSON_SPACE)[:1] in (b"{", b"[")):
         # smartctl -j writes UTF-8 JSON: decode it from the bytes, without a text copy. What orjson
         # refuses here (UTF-16, latin-1, a BOM) is decoded to text and read by _read_json below.
         try:
@@ -144,8 +163,21 @@ def read_report_strict(data: bytes, source: str) -> tuple[ComponentReport, ...]:
     if stripped.startswith("{"):
         return _read_json(text, stripped, source)
 
+    if stripped.startswith("["):
+        try:
+            listed: Any = orjson.loads(stripped)
+        except orjson.JSONDecodeError:
+            listed = None
+        reports = _json_reports(listed, source) if isinstance(listed, list) else None
+        if reports is not None:
+            return reports
+
     if _smart_text_module().looks_like_smartctl_text(text):
         return (_disk_report(_smart_text_module().parse_smartctl_text(text, source), SMARTCTL_TEXT),)
+
+    text_format = _fleet_text_format(text)
+    if text_format is not None:
+        return _fleet_text_reports(text, source, text_format)
 
     battery_format = _battery_module().detect_battery_format(text)
     if battery_format is not None:
@@ -159,7 +191,8 @@ def read_report_strict(data: bytes, source: str) -> tuple[ComponentReport, ...]:
         )
     raise ParseError(
         source,
-        "unrecognised format: not smartctl output (JSON or text), a battery report "
+        "unrecognised format: not smartctl output (JSON or text), CrystalDiskInfo, PowerShell "
+        "reliability counters, nvme-cli, storcli, Redfish Drive JSON, a battery report "
         "(sysfs, upower, acpi, tlp-stat, acpiconf, dmidecode, Windows, macOS) or a relife checklist",
     )
 
@@ -206,8 +239,10 @@ _SMARTCTL_KEYS = frozenset(
 
 
 def _json_format(doc: Any) -> str | None:
-    """CHECKLIST or SMARTCTL_JSON for a decoded JSON document, or None (a battery format in JSON,
-    or anything else)."""
+    """CHECKLIST, SMARTCTL_JSON or a Windows/server disk format for a decoded JSON document, or
+    None (a battery format in JSON, or anything else)."""
+    if isinstance(doc, list):
+        return _fleet_json_format(doc)
     if not isinstance(doc, dict):
         return None
     if doc.get("kind") == CHECKLIST:
@@ -217,6 +252,24 @@ def _json_format(doc: Any) -> str | None:
     device = doc.get("device")
     if isinstance(device, dict) and ("protocol" in device or "type" in device):
         return SMARTCTL_JSON
+    return _fleet_json_format(doc)
+
+
+def _fleet_json_format(doc: Any) -> str | None:
+    """The Windows or server JSON disk format of ``doc`` (an object or a list), or None."""
+    from diagnostics.smart import nvme_cli, powershell, redfish, storcli
+
+    if isinstance(doc, dict):
+        if storcli.is_storcli_json(doc):
+            return STORCLI_JSON
+        if nvme_cli.is_smart_log(doc):
+            return NVME_SMART_LOG
+        if nvme_cli.is_error_log(doc):
+            return NVME_ERROR_LOG
+    if redfish.is_drive_document(doc):
+        return REDFISH
+    if powershell.is_reliability_json(doc):
+        return POWERSHELL_JSON
     return None
 
 
@@ -227,7 +280,51 @@ def _json_reports(doc: Any, source: str) -> tuple[ComponentReport, ...] | None:
         return (grade_checklist(doc, source),)
     if fmt == SMARTCTL_JSON:
         return (_disk_report(parse_smartctl_json(doc, source), SMARTCTL_JSON),)
+    if fmt is None:
+        return None
+    from diagnostics.smart import nvme_cli, powershell, redfish, storcli
+
+    if fmt == STORCLI_JSON:
+        disks: tuple[DiskHealth, ...] = storcli.parse_storcli_json(doc, source)
+    elif fmt == NVME_SMART_LOG:
+        disks = (nvme_cli.parse_smart_log(doc, source),)
+    elif fmt == NVME_ERROR_LOG:
+        disks = (nvme_cli.parse_error_log(doc, source),)
+    elif fmt == REDFISH:
+        disks = redfish.parse_redfish_drives(doc, source)
+    else:
+        disks = powershell.parse_reliability_json(doc, source)
+    return tuple(_disk_report(disk, fmt) for disk in disks)
+
+
+def _fleet_text_format(text: str) -> str | None:
+    """CRYSTALDISKINFO, POWERSHELL_TABLE, STORCLI or NVME_SMART_LOG_TEXT when ``text`` looks like
+    one, else None."""
+    from diagnostics.smart import crystaldiskinfo, nvme_cli, powershell, storcli
+
+    if nvme_cli.looks_like_smart_log_text(text):
+        return NVME_SMART_LOG_TEXT
+    if crystaldiskinfo.looks_like_crystaldiskinfo(text):
+        return CRYSTALDISKINFO
+    if storcli.looks_like_storcli(text):
+        return STORCLI
+    if powershell.looks_like_reliability_table(text):
+        return POWERSHELL_TABLE
     return None
+
+
+def _fleet_text_reports(text: str, source: str, fmt: str) -> tuple[ComponentReport, ...]:
+    from diagnostics.smart import crystaldiskinfo, nvme_cli, powershell, storcli
+
+    if fmt == NVME_SMART_LOG_TEXT:
+        disks: tuple[DiskHealth, ...] = (nvme_cli.parse_smart_log_text(text, source),)
+    elif fmt == CRYSTALDISKINFO:
+        disks = crystaldiskinfo.parse_crystaldiskinfo(text, source)
+    elif fmt == STORCLI:
+        disks = storcli.parse_storcli(text, source)
+    else:
+        disks = powershell.parse_reliability_table(text, source)
+    return tuple(_disk_report(disk, fmt) for disk in disks)
 
 
 def _disk_report(disk: DiskHealth, fmt: str) -> ComponentReport:

@@ -16,6 +16,9 @@ Grading (``grade_checklist``), the same scale as disks and batteries:
 * every expected item passes → ``A`` / healthy;
 * some expected items not recorded, none failed → ``B`` / healthy with a ``manual.items_missing``
   finding (a function nobody checked cannot be sold as like new);
+* a failed item that only costs a convenience on that kind of device (``CAVEAT_ITEMS``: a laptop's
+  webcam or speakers, a desktop's audio or optical drive) → ``C`` / worn with a
+  ``manual.function_caveat`` finding naming it: the device is usable and sold with the caveat;
 * a failed item that is a part swap on that kind of device (``PART_SWAPS``: a laptop's keyboard,
   charger, battery, screen panel, a phone's screen or camera modules …) → ``D`` / failing with a
   ``manual.replace_part`` finding per part ("replace the keyboard");
@@ -38,6 +41,7 @@ from diagnostics.models import (
     Assessment,
     ComponentKind,
     ComponentReport,
+    Explanation,
     Finding,
     Grade,
     Health,
@@ -67,16 +71,14 @@ EXPECTED_ITEMS: Mapping[str, tuple[str, ...]] = {
 
 #: Items whose failure is fixed by swapping one part, per device kind: the device is then ``D``
 #: ("reusable after replacing this part", DESIGN §2.2), not ``F``. A laptop's screen is a panel
-#: swap, its wifi an M.2/mini-PCIe card, its webcam and speakers modules on a cable; a monitor's
+#: swap, its wifi an M.2/mini-PCIe card (its webcam and speakers are caveats, ``CAVEAT_ITEMS``); a monitor's
 #: panel costs more than the monitor (not a swap); a phone's screen/touch, camera modules, speaker,
 #: microphone and button flex and charging port are the standard repairs listed in iFixit guides and
 #: in the EU ecodesign regulation 2023/1670 Annex II (spare parts for phones and tablets), while its
 #: SIM reader is soldered on the main board.
 PART_SWAPS: Mapping[str, frozenset[str]] = {
-    "laptop": frozenset(
-        {"screen", "keyboard", "touchpad", "webcam", "wifi", "audio", "charger", "battery", "storage", "ram"}
-    ),
-    "desktop": frozenset({"fans", "power_supply", "wifi", "storage", "ram", "optical_drive", "graphics"}),
+    "laptop": frozenset({"screen", "keyboard", "touchpad", "wifi", "charger", "battery", "storage", "ram"}),
+    "desktop": frozenset({"fans", "power_supply", "wifi", "storage", "ram", "graphics"}),
     "server": frozenset({"power_supplies", "fans", "drive_bays", "storage", "ram", "raid_controller"}),
     "screen": frozenset({"stand", "buttons", "power_supply", "cable"}),
     "phone": frozenset({"screen", "touch", "cameras", "speaker", "microphone", "buttons", "charging", "battery"}),
@@ -84,9 +86,27 @@ PART_SWAPS: Mapping[str, frozenset[str]] = {
     "other": frozenset({"battery", "charger", "power_supply", "storage", "ram", "cable"}),
 }
 
+#: Items whose failure leaves the device usable for what it is bought for, per device kind: a
+#: caveat (health ``worn``, grade ``C``, the item named in the listing), not a failing device. A
+#: laptop without a working webcam or speakers still does its office, study and coding work, and an
+#: external USB webcam or headset (a few euros, no tools) costs less than the module swap's labour;
+#: the same holds for a desktop's audio and optical drive. A phone's or tablet's cameras and speaker
+#: are part of what the device is bought for: they stay part swaps. Keyboards and screens stay part
+#: swaps everywhere (``D``): a laptop is not usable without them.
+CAVEAT_ITEMS: Mapping[str, frozenset[str]] = {
+    "laptop": frozenset({"webcam", "audio"}),
+    "desktop": frozenset({"audio", "optical_drive"}),
+    "server": frozenset(),
+    "screen": frozenset(),
+    "phone": frozenset(),
+    "tablet": frozenset(),
+    "other": frozenset(),
+}
+
 #: Sources cited in findings.
 SOURCE_PART_SWAP = "Relife policy: DESIGN §2.2 (D = reusable after a part swap); EU 2023/1670 Annex II"
 SOURCE_FUNCTION = "Relife policy: DESIGN §3.2 functional check; décret 2022-190 (every function tested)"
+SOURCE_CAVEAT = "Relife policy: a failed convenience function is a caveat on a usable device (grade C, item named)"
 
 MAX_NOTE_CHARS = 2000
 MAX_ITEMS = 200
@@ -107,9 +127,11 @@ def grade_checklist(doc: Mapping[str, Any], source: str) -> ComponentReport:
     swaps = PART_SWAPS[device_kind]
     recorded = {name: result for name, (result, _note) in items.items() if result != NOT_APPLICABLE}
     missing = [name for name in expected if name not in items]
+    caveats = CAVEAT_ITEMS[device_kind]
     failed = [name for name, result in recorded.items() if result == FAIL]
+    failed_caveats = [name for name in failed if name in caveats]
     failed_swaps = [name for name in failed if name in swaps]
-    failed_other = [name for name in failed if name not in swaps]
+    failed_other = [name for name in failed if name not in swaps and name not in caveats]
 
     findings: list[Finding] = []
     for name in failed_other:
@@ -130,6 +152,16 @@ def grade_checklist(doc: Mapping[str, Any], source: str) -> ComponentReport:
                 message=f"replace the {_label(name)}",
                 evidence=_evidence(name, items),
                 source=SOURCE_PART_SWAP,
+            )
+        )
+    for name in failed_caveats:
+        findings.append(
+            Finding(
+                code="manual.function_caveat",
+                severity=Severity.WARNING,
+                message=f"{_label(name)} does not work: the {device_kind} works without it (name it in the listing)",
+                evidence=_evidence(name, items),
+                source=SOURCE_CAVEAT,
             )
         )
     if missing:
@@ -158,6 +190,8 @@ def grade_checklist(doc: Mapping[str, Any], source: str) -> ComponentReport:
         health, grade = Health.FAILING, Grade.F
     elif failed_swaps:
         health, grade = Health.FAILING, Grade.D
+    elif failed_caveats:
+        health, grade = Health.WORN, Grade.C
     elif missing:
         health, grade = Health.HEALTHY, Grade.B
     else:
@@ -175,6 +209,7 @@ def grade_checklist(doc: Mapping[str, Any], source: str) -> ComponentReport:
         "not_applicable": [name for name, (result, _) in items.items() if result == NOT_APPLICABLE],
         "missing": missing,
         "parts_to_replace": failed_swaps,
+        "caveats": failed_caveats,
     }
     return ComponentReport(
         component=ComponentKind.MANUAL,
@@ -257,3 +292,29 @@ def _label(name: str) -> str:
 
 def _optional_str(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+#: What each checklist finding code means, for the people reading the grade (French, English).
+EXPLANATIONS: dict[str, Explanation] = {
+    "manual.function_failed": Explanation(
+        "Une fonction ne marche pas et ne se répare pas en changeant une seule pièce.",
+        "A function does not work and cannot be fixed by swapping one part.",
+    ),
+    "manual.replace_part": Explanation(
+        "Une pièce ne marche pas : l'appareil sera réutilisable une fois la pièce changée.",
+        "A part does not work: the device is reusable once the part is replaced.",
+    ),
+    "manual.function_caveat": Explanation(
+        "Une fonction secondaire ne marche pas (webcam, haut-parleurs…) : l'appareil reste utilisable, "
+        "l'annonce le signale.",
+        "A secondary function does not work (webcam, speakers…): the device stays usable and the listing says so.",
+    ),
+    "manual.items_missing": Explanation(
+        "Certaines fonctions n'ont pas été vérifiées : l'appareil ne peut pas être annoncé comme neuf.",
+        "Some functions were not checked: the device cannot be listed as like new.",
+    ),
+    "manual.nothing_recorded": Explanation(
+        "La vérification manuelle ne contient aucun résultat : elle reste à faire.",
+        "The hand check records no result: it still has to be done.",
+    ),
+}

@@ -68,6 +68,16 @@ class Finding(NamedTuple):
     source: str
 
 
+class Explanation(NamedTuple):
+    """What a finding code means, in plain words, for the people who read the grade (French first).
+
+    Each grading module keeps an ``EXPLANATIONS`` mapping (code -> Explanation) beside the rules that
+    raise the codes; ``diagnostics.grading.explain`` gathers them."""
+
+    fr: str
+    en: str
+
+
 class RemainingLife(NamedTuple):
     """An estimate of the life left, always with the basis it rests on."""
 

@@ -21,6 +21,7 @@ BLUEPRINT_MODULES = (
     "marketplace.erasures.routes",
     "marketplace.imports.routes",
     "marketplace.impact.routes",
+    "marketplace.fleet.routes",
     "marketplace.listings.routes",
     "marketplace.reservations.routes",
     "marketplace.orders.routes",

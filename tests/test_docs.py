@@ -10,7 +10,7 @@ Read: ``README.md``, every Markdown file under ``docs/`` and ``marketplace/impor
 * ``docs/grading-policy.md``: each row of a table with ``constant`` and ``value`` columns names a
   constant of ``diagnostics`` holding that value; every threshold and source constant of the disk and
   battery policies is named on the page; the finding codes and remaining-life bases it names are the
-  ones the code emits, all of them; the checklist table matches ``EXPECTED_ITEMS`` and ``PART_SWAPS``.
+  ones the code emits, all of them; the checklist table matches ``EXPECTED_ITEMS``, ``PART_SWAPS`` and ``CAVEAT_ITEMS``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from flask.cli import FlaskGroup, ScriptInfo
 
 import diagnostics
 from diagnostics.cli import cli as bench_cli
-from diagnostics.manual import EXPECTED_ITEMS, PART_SWAPS
+from diagnostics.manual import CAVEAT_ITEMS, EXPECTED_ITEMS, PART_SWAPS
 from marketplace import create_app
 from marketplace.config import Config
 
@@ -401,7 +401,9 @@ def is_threshold(value: Any) -> bool:
     return isinstance(value, int | float | enum.Enum) and not isinstance(value, bool)
 
 
-@pytest.mark.parametrize("module_name", ["diagnostics.grading.disk", "diagnostics.grading.battery"])
+@pytest.mark.parametrize(
+    "module_name", ["diagnostics.grading.disk", "diagnostics.grading.battery", "diagnostics.grading.trends"]
+)
 def test_every_threshold_and_source_is_on_the_policy_page(module_name: str) -> None:
     named = {name for line in code_lines(policy_text()) for name in re.findall(r"\b[A-Z][A-Z0-9_]+\b", line)}
     module = importlib.import_module(module_name)
@@ -415,7 +417,7 @@ def test_every_threshold_and_source_is_on_the_policy_page(module_name: str) -> N
     assert not missing, f"{module_name} constants missing from docs/grading-policy.md: {missing}"
 
 
-CODE_PREFIXES = "smart|ata|ssd|selftest|nvme|scsi|disk|battery|manual|device|hdd"
+CODE_PREFIXES = "smart|ata|ssd|selftest|nvme|scsi|disk|battery|manual|device|hdd|trend"
 
 
 def test_the_policy_page_names_exactly_the_finding_codes_the_code_emits() -> None:
@@ -431,5 +433,7 @@ def test_the_policy_page_names_exactly_the_finding_codes_the_code_emits() -> Non
 
 def test_the_checklist_table_matches_the_code() -> None:
     rows = next(rows for header, rows in tables(policy_text()) if header[:1] == ["device kind"])
-    documented = {code_names(r[0])[0]: (code_names(r[1]), set(code_names(r[2]))) for r in rows}
-    assert documented == {kind: (list(items), set(PART_SWAPS[kind])) for kind, items in EXPECTED_ITEMS.items()}
+    documented = {code_names(r[0])[0]: (code_names(r[1]), set(code_names(r[2])), set(code_names(r[3]))) for r in rows}
+    assert documented == {
+        kind: (list(items), set(PART_SWAPS[kind]), set(CAVEAT_ITEMS[kind])) for kind, items in EXPECTED_ITEMS.items()
+    }

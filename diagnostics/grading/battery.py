@@ -21,6 +21,7 @@ from diagnostics.models import (
     Assessment,
     ComponentKind,
     ComponentReport,
+    Explanation,
     Finding,
     Grade,
     Health,
@@ -84,6 +85,10 @@ RATED_CYCLES_APPLE = 1000
 CYCLES_PER_YEAR = 250
 """Assumed use for years left: about one full cycle per working day."""
 
+MAX_ESTIMATED_YEARS = 10.0
+"""Years-left estimates are capped here: beyond it, capacity fade is not what limits the laptop (the
+same cap as the disks' endurance estimates)."""
+
 UNKNOWN_GRADE = Grade.C
 """A battery whose data says nothing about its health is not graded above C: a buyer cannot be
 promised a healthy battery without a measurement (the finding says to measure it)."""
@@ -145,7 +150,7 @@ def _capacity(b: BatteryHealth) -> _Capacity:
     return _Capacity(round(percent, 1), ratio, basis)
 
 
-def _rated_cycles(b: BatteryHealth) -> tuple[int, str]:
+def rated_cycles(b: BatteryHealth) -> tuple[int, str]:
     if b.rated_cycles:
         return b.rated_cycles, "the pack's design cycle count"
     if b.source_format.startswith("macos"):
@@ -281,7 +286,7 @@ def assess_battery(b: BatteryHealth) -> Assessment:
             )
         )
 
-    rated, rated_source = _rated_cycles(b)
+    rated, rated_source = rated_cycles(b)
     if b.cycle_count is not None and b.cycle_count >= rated:
         findings.append(
             Finding(
@@ -330,17 +335,15 @@ def _grade(health: Health, percent: float | None, cycle_count: int | None, rated
 
 def _remaining_life(b: BatteryHealth, percent: float | None, rated: int, rated_source: str) -> RemainingLife | None:
     """Share of rated life left: cycles left of the rating (when the pack counts them), capped by the
-    capacity still above the 80 % end-of-life line (linear fade from 100 %)."""
+    capacity still above the 80 % end-of-life line (linear fade from 100 %). A worn pack (below 80 %
+    but not failing) is still reused: its life left is the time until it fades below the failing line
+    (``_fade_to_failing``), never "0 % left"."""
+    if percent is not None and FAILING_BELOW_PERCENT <= percent < HEALTHY_MIN_PERCENT:
+        return _fade_to_failing(b, percent, rated, rated_source)
     capacity_left = None
     if percent is not None:
         span = 100.0 - HEALTHY_MIN_PERCENT
         capacity_left = round(max(0.0, min(100.0, 100.0 * (percent - HEALTHY_MIN_PERCENT) / span)), 1)
-    past_end = (
-        f"; below the {HEALTHY_MIN_PERCENT:g} % end of rated life: usable with a shorter runtime "
-        f"until it fails below {FAILING_BELOW_PERCENT:g} %"
-        if percent is not None and percent < HEALTHY_MIN_PERCENT
-        else ""
-    )
     if b.cycle_count is not None:
         share = round(100.0 * max(0, rated - b.cycle_count) / rated, 1)
         detail = f"{b.cycle_count} of {rated} rated cycles used ({rated_source})"
@@ -351,7 +354,7 @@ def _remaining_life(b: BatteryHealth, percent: float | None, rated: int, rated_s
             basis="battery.cycles_vs_rated",
             percent=share,
             years=round(share / 100.0 * rated / CYCLES_PER_YEAR, 1),
-            detail=f"{detail}; years at {CYCLES_PER_YEAR} cycles a year{past_end}",
+            detail=f"{detail}; years at {CYCLES_PER_YEAR} cycles a year",
         )
     if capacity_left is not None:
         return RemainingLife(
@@ -360,10 +363,37 @@ def _remaining_life(b: BatteryHealth, percent: float | None, rated: int, rated_s
             years=None,
             detail=(
                 f"{percent:g} % of design capacity: share left of the fade from 100 % to the "
-                f"{HEALTHY_MIN_PERCENT:g} % end of life (no cycle count reported){past_end}"
+                f"{HEALTHY_MIN_PERCENT:g} % end of life (no cycle count reported)"
             ),
         )
     return None
+
+
+def _fade_to_failing(b: BatteryHealth, percent: float, rated: int, rated_source: str) -> RemainingLife:
+    """A worn pack: cycles (and years at ``CYCLES_PER_YEAR``) until it falls below
+    ``FAILING_BELOW_PERCENT``, at the pack's own fade per cycle when it counts its cycles, else at the
+    rated fade (100 % to ``HEALTHY_MIN_PERCENT`` over the rated cycles). Percent is the share left of
+    the worn span, from ``HEALTHY_MIN_PERCENT`` down to ``FAILING_BELOW_PERCENT``."""
+    rated_fade = (100.0 - HEALTHY_MIN_PERCENT) / rated
+    if b.cycle_count:  # 0 is often "not supported", not a measurement
+        fade = (100.0 - percent) / b.cycle_count
+        basis_text = f"its own fade: {100.0 - percent:g} points over {b.cycle_count} cycles"
+    else:
+        fade = rated_fade
+        basis_text = f"the rated fade: {100.0 - HEALTHY_MIN_PERCENT:g} points over {rated} cycles ({rated_source})"
+    cycles_left = int((percent - FAILING_BELOW_PERCENT) / fade)
+    years = min(MAX_ESTIMATED_YEARS, cycles_left / CYCLES_PER_YEAR)
+    share = 100.0 * (percent - FAILING_BELOW_PERCENT) / (HEALTHY_MIN_PERCENT - FAILING_BELOW_PERCENT)
+    return RemainingLife(
+        basis="battery.fade_to_failing",
+        percent=round(share, 1),
+        years=round(years, 1),
+        detail=(
+            f"{percent:g} % of design capacity, worn: about {cycles_left} cycles "
+            f"(~{years:.1f} years at {CYCLES_PER_YEAR} cycles a year) until it falls below the "
+            f"{FAILING_BELOW_PERCENT:g} % failing line, at {basis_text}"
+        ),
+    )
 
 
 def battery_identity(b: BatteryHealth) -> dict[str, Any]:
@@ -418,3 +448,53 @@ def battery_report(b: BatteryHealth) -> ComponentReport:
         replaceable=True,
         record=b,
     )
+
+
+# --- plain-language explanations (issue 18, point 7) ---------------------------------------------
+#: What each battery finding code means, for the people reading the grade (French, English).
+EXPLANATIONS: dict[str, Explanation] = {
+    "battery.capacity_failing": Explanation(
+        "La batterie ne tient plus qu'une petite part de sa charge d'origine : à remplacer.",
+        "The battery holds only a small part of its original charge: replace it.",
+    ),
+    "battery.capacity_worn": Explanation(
+        "La batterie a perdu une partie de sa capacité : l'appareil tiendra moins longtemps sur batterie.",
+        "The battery has lost some of its capacity: the device will run for less time on battery.",
+    ),
+    "battery.capacity_healthy": Explanation(
+        "La batterie garde l'essentiel de sa capacité d'origine.",
+        "The battery keeps most of its original capacity.",
+    ),
+    "battery.capacity_above_design": Explanation(
+        "La batterie annonce plus que sa capacité d'origine (réglage de la jauge) : comptée comme neuve.",
+        "The battery reports more than its original capacity (gauge calibration): counted as new.",
+    ),
+    "battery.capacity_inconsistent": Explanation(
+        "Deux mesures de la batterie ne concordent pas : la moins favorable est retenue.",
+        "Two readings of the battery disagree: the less favourable one is used.",
+    ),
+    "battery.capacity_implausible": Explanation(
+        "Les chiffres de la batterie sont impossibles (jauge défaillante ou unités mélangées) : à mesurer autrement.",
+        "The battery's figures are impossible (faulty gauge or mixed units): measure it another way.",
+    ),
+    "battery.condition_normal": Explanation(
+        "Le système juge la batterie normale, sans donner de chiffre de capacité.",
+        "The system rates the battery as normal, without giving a capacity figure.",
+    ),
+    "battery.condition_service": Explanation(
+        "Le système recommande de faire réviser ou de remplacer la batterie.",
+        "The system recommends servicing or replacing the battery.",
+    ),
+    "battery.permanent_failure": Explanation(
+        "La batterie signale une panne définitive : à remplacer.",
+        "The battery reports a permanent failure: replace it.",
+    ),
+    "battery.cycle_count_high": Explanation(
+        "La batterie a fait plus de cycles de charge que prévu par son fabricant.",
+        "The battery has gone through more charge cycles than its maker rates it for.",
+    ),
+    "battery.no_capacity_data": Explanation(
+        "Le rapport ne donne pas la capacité de la batterie : sa santé n'est pas mesurée.",
+        "The report does not give the battery's capacity: its health is not measured.",
+    ),
+}

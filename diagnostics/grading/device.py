@@ -23,6 +23,7 @@ from diagnostics.models import (
     ComponentKind,
     ComponentReport,
     DeviceAssessment,
+    Explanation,
     Finding,
     Grade,
     Health,
@@ -166,3 +167,20 @@ def _describe(report: ComponentReport) -> str:
 
 def _plain_identity(identity: Mapping[str, Any]) -> dict[str, Any]:
     return {k: identity.get(k) for k in ("model", "serial", "name") if identity.get(k) is not None}
+
+
+#: What each device finding code means, for the people reading the grade (French, English).
+EXPLANATIONS: dict[str, Explanation] = {
+    "device.component_unknown": Explanation(
+        "Aucune donnée de santé pour certains composants : ils ne comptent pas dans la note.",
+        "No health data for some components: they do not count in the grade.",
+    ),
+    "device.limited_by": Explanation(
+        "La note de l'appareil est celle de son composant le moins bon, nommé ici.",
+        "The device's grade is that of its weakest component, named here.",
+    ),
+    "device.replace_part": Explanation(
+        "L'appareil sera réutilisable après le remplacement de la pièce nommée.",
+        "The device is reusable after replacing the part named.",
+    ),
+}

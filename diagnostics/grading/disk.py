@@ -22,10 +22,10 @@ counts; NVMe error-log entry counts and SAS corrected-ECC counters are not error
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from diagnostics.grading.policy import POLICY_VERSION
-from diagnostics.models import Assessment, Finding, Grade, Health, RemainingLife, Severity
+from diagnostics.models import Assessment, Explanation, Finding, Grade, Health, RemainingLife, Severity
 from diagnostics.smart.records import AtaAttribute, DiskHealth, SelfTestEntry
 
 # --- sources -------------------------------------------------------------------------------------
@@ -88,6 +88,15 @@ SRC_CRUCIAL_PENDING = (
     "MX500 firmware behaviour: the count toggles 0/1 during background NAND refresh without data loss"
 )
 SRC_POLICY = "Relife grading policy (DESIGN §2.3)"
+SRC_TBW = (
+    "JEDEC JESD218 (SSD requirements and endurance test method): the rated TBW is the host data a drive is "
+    "specified to take while keeping its data for the retention period; the maker's datasheet gives it per model"
+)
+SRC_WEAR_FLOOR = (
+    "vendor SMART definitions (SRC_SSD_WEAR): the normalised 'life left' value counts down to 1 (some drives 0) "
+    "and stays there once the rated endurance is used: at the floor it cannot say how far past its rating the "
+    "flash is"
+)
 
 # --- thresholds ----------------------------------------------------------------------------------
 #: Up to this many reallocated sectors (SMART 5) on a drive with no pending/uncorrectable sectors is
@@ -106,21 +115,40 @@ SSD_RETIRED_BLOCKS_INFO_MAX = 10
 SSD_RETIRED_BLOCKS_WORN_MAX = 100
 #: SAS grown defect list: the analogue of SMART 5 (SRC_SCSI); same reasoning and bound.
 SCSI_GROWN_DEFECTS_WORN_MAX = 10
-#: ~5 years of continuous use (5 x 8760 h): past it, Backblaze's failure rates
+#: 365.25 days x 24 h: the one year length every hours <-> years conversion uses (SRC_POLICY).
+HOURS_PER_YEAR = 8766
+#: ~5 years of continuous use (5 x HOURS_PER_YEAR): past it, Backblaze's failure rates
 #: by age rise (SRC_BACKBLAZE_AGE).
-WORN_POWER_ON_HOURS = 43_800
-#: ~8 years continuous: well into the rising part of the curve: grade D.
-VERY_WORN_POWER_ON_HOURS = 70_080
-#: Service life used for the HDD remaining-life estimate: 6 years of continuous use (SRC_BACKBLAZE_AGE).
+WORN_POWER_ON_HOURS = 43_830
+#: ~8 years continuous (8 x HOURS_PER_YEAR): well into the rising part of the curve: grade D.
+VERY_WORN_POWER_ON_HOURS = 70_128
+#: Service life used for the HDD remaining-life estimate: 6 years of continuous use (6 x HOURS_PER_YEAR,
+#: SRC_BACKBLAZE_AGE).
 HDD_SERVICE_LIFE_HOURS = 52_596
-#: Load/unload cycle ratings (SRC_LOAD_CYCLES): 2.5"/1.8" (laptop) drives and 3.5" drives.
+#: Load/unload cycle ratings (SRC_LOAD_CYCLES): 300,000 for laptop (2.5"/1.8") and desktop drives alike
+#: (WD Blue/Black, Seagate Barracuda, Toshiba MQ/DT), 600,000 for the NAS/enterprise families named in
+#: LOAD_CYCLES_NAS_MODEL_MARKERS (WD Red Pro, Seagate IronWolf/Exos, HGST Ultrastar).
 LOAD_CYCLES_RATED_LAPTOP = 300_000
-LOAD_CYCLES_RATED_DESKTOP = 600_000
+LOAD_CYCLES_RATED_DESKTOP = 300_000
+LOAD_CYCLES_RATED_NAS = 600_000
+LOAD_CYCLES_NAS_MODEL_MARKERS = ("red pro", "ironwolf", "exos", "ultrastar")
+#: SMART 197 (pending) and 198 (offline uncorrectable): no allowance, the first sector is the signal
+#: (16x / 39x the 60-day failure risk, SRC_GOOGLE_2007; SRC_BACKBLAZE_2016).
+PENDING_SECTORS_WORN_MAX = 0
+OFFLINE_UNCORRECTABLE_WORN_MAX = 0
 #: SSD endurance: worn from 80 % of rated writes used (20 % left); very worn from 95 %; NVMe
 #: Percentage Used > 100 means past the vendor's endurance estimate (SRC_NVME): failing.
 SSD_WORN_USED_PERCENT = 80
 SSD_VERY_WORN_USED_PERCENT = 95
 SSD_FAILING_USED_PERCENT_ABOVE = 100
+#: A "life left" attribute at or below this normalised value sits at its floor (SRC_WEAR_FLOOR): the whole
+#: rated endurance is used and the indicator cannot count further, like NVMe Percentage Used past 100:
+#: failing (``ssd.wear_at_floor``).
+SSD_WEAR_FLOOR_VALUE = 1
+#: Host writes beyond the model's rated TBW (ENDURANCE_RATINGS): past the endurance the maker warrants
+#: (SRC_TBW), worn. The rating is a warranty figure under a worst-case workload (JESD219), so the drive's
+#: own wear indicator may read lower: beyond this multiple of the rating the drive is very worn (D).
+TBW_VERY_WORN_MULTIPLE = 2.0
 #: "Like new" (grade A): at most ~a year of office use (8 h x 250 days) and ≤ 5 % SSD wear (SRC_POLICY).
 NEARLY_NEW_MAX_HOURS = 2_000
 NEARLY_NEW_MAX_WEAR_PERCENT = 5
@@ -131,8 +159,6 @@ HOT_SSD_C = 70
 MAX_ESTIMATED_YEARS = 10.0
 #: Below ~3 months of continuous use the duty cycle so far says too little to extrapolate years.
 MIN_HOURS_TO_EXTRAPOLATE = 2_000
-#: 365.25 days x 24 h (SRC_POLICY).
-HOURS_PER_YEAR = 8766
 
 #: NVMe Critical Warning bits (SRC_NVME). Bit 1 (temperature) alone is not a failure.
 NVME_WARNING_BITS = {
@@ -175,6 +201,7 @@ def _assess(disk: DiskHealth, wear: tuple[int, str] | None) -> Assessment:
     if disk.identity.device_type == "hdd":
         wear = None  # the policy reads no SSD wear on a spinning drive
     very_worn: list[str] = []  # what makes a worn drive D rather than C
+    endurance = _endurance_reading(disk)
     findings = [
         *_overall(disk),
         *_ata_attributes(disk, very_worn),
@@ -184,6 +211,7 @@ def _assess(disk: DiskHealth, wear: tuple[int, str] | None) -> Assessment:
         *_age(disk, very_worn),
         *_load_cycles(disk, very_worn),
         *_ssd_wear(wear, very_worn),
+        *_writes_beyond_rating(endurance, very_worn),
         *_temperature(disk),
     ]
     health = _health(disk, findings)
@@ -194,7 +222,7 @@ def _assess(disk: DiskHealth, wear: tuple[int, str] | None) -> Assessment:
         health=health,
         grade=_grade(disk, health, very_worn, limited is not None, findings, wear),
         findings=tuple(findings),
-        remaining_life=_remaining_life(disk, health, wear),
+        remaining_life=_remaining_life(disk, health, wear, endurance),
         policy=POLICY_VERSION,
     )
 
@@ -304,7 +332,7 @@ def _ata_attributes(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
         disk.offline_uncorrectable,
         disk.attribute(198),
         "ata.offline_uncorrectable",
-        0,
+        OFFLINE_UNCORRECTABLE_WORN_MAX,
         "sectors could not be read during the offline scan",
         SRC_GOOGLE_2007,
     )
@@ -372,14 +400,14 @@ def _pending(disk: DiskHealth) -> list[Finding]:
                 SRC_CRUCIAL_PENDING,
                 f"{attr.id} {attr.name}",
                 count,
-                0,
+                PENDING_SECTORS_WORN_MAX,
             )
         ]
     return _count_rule(
         count,
         attr,
         "ata.pending_sectors",
-        0,
+        PENDING_SECTORS_WORN_MAX,
         "sectors are waiting to be remapped: they could not be read",
         SRC_GOOGLE_2007,
     )
@@ -648,6 +676,9 @@ def _age(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
 def _load_cycle_rating(disk: DiskHealth) -> int:
     if disk.scsi is not None and disk.scsi.load_unload_cycles_rated:
         return disk.scsi.load_unload_cycles_rated
+    names = f"{disk.identity.model_family or ''} {disk.identity.model or ''}".lower()
+    if any(marker in names for marker in LOAD_CYCLES_NAS_MODEL_MARKERS):
+        return LOAD_CYCLES_RATED_NAS
     form = (disk.identity.form_factor or "").lower()
     rpm = disk.identity.rotation_rpm or 0
     if "2.5" in form or "1.8" in form or 0 < rpm <= 5400:
@@ -676,6 +707,101 @@ def _load_cycles(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
             rating,
         )
     ]
+
+
+class EnduranceRating(NamedTuple):
+    """The rated endurance of one SSD model: ``model`` is matched, case-insensitively, as a part of the
+    drive's reported model string."""
+
+    model: str
+    tbw: float  # terabytes (10^12 bytes) written
+    source: str
+
+
+#: Datasheet sources of ENDURANCE_RATINGS, one per product line (SRC_TBW).
+_CRUCIAL_MX500 = (
+    "Crucial MX500 product flyer, endurance table "
+    "(https://content.crucial.com/content/dam/crucial/ssd-products/mx500/flyer/crucial-mx500-ssd-productflyer-en.pdf)"
+)
+#: (SRC_TBW)
+_SAMSUNG_860_EVO = (
+    "Samsung SSD 860 EVO data sheet, warranty: 150 TBW per 250 GB "
+    "(https://semiconductor.samsung.com/consumer-storage/internal-ssd/860evo/)"
+)
+#: (SRC_TBW)
+_INTEL_P3600 = (
+    "Intel SSD DC P3600 Series Product Specification (order 330497): endurance 3 drive writes per day "
+    "for 5 years (JESD219), up to 10.95 PBW at 2 TB; per capacity = 3 x capacity x 365 x 5"
+)
+#: (SRC_TBW)
+_INTEL_P4500 = (
+    "Lenovo Press product guide 'Intel P4500 Entry NVMe PCIe3 SSDs', technical specifications: "
+    "1.38 PB (1.0 TB), 1.89 PB (2.0 TB), 4.84 PB (4.0 TB) total bytes written"
+)
+#: (SRC_TBW)
+_WD_RED_SA500 = (
+    "WD Red SA500 NAS SATA SSD data sheet (https://products.wdc.com/library/SpecSheet/ENG/02-01-WW-04-00048.pdf)"
+)
+
+#: Rated endurance of SSD models Relife meets, each row with its source (SRC_TBW). A model not listed
+#: has no rating: its host writes are reported, never judged.
+ENDURANCE_RATINGS: tuple[EnduranceRating, ...] = (
+    EnduranceRating("CT250MX500SSD1", 100.0, _CRUCIAL_MX500),
+    EnduranceRating("CT500MX500SSD1", 180.0, _CRUCIAL_MX500),
+    EnduranceRating("CT1000MX500SSD1", 360.0, _CRUCIAL_MX500),
+    EnduranceRating("CT2000MX500SSD1", 700.0, _CRUCIAL_MX500),
+    EnduranceRating("CT4000MX500SSD1", 1000.0, _CRUCIAL_MX500),
+    EnduranceRating("Samsung SSD 860 EVO 250GB", 150.0, _SAMSUNG_860_EVO),
+    EnduranceRating("Samsung SSD 860 EVO 500GB", 300.0, _SAMSUNG_860_EVO),
+    EnduranceRating("Samsung SSD 860 EVO 1TB", 600.0, _SAMSUNG_860_EVO),
+    EnduranceRating("Samsung SSD 860 EVO 2TB", 1200.0, _SAMSUNG_860_EVO),
+    EnduranceRating("SSDPEDMD400G4", 2190.0, _INTEL_P3600),
+    EnduranceRating("SSDPEDMD800G4", 4380.0, _INTEL_P3600),
+    EnduranceRating("SSDPEDMD016T4", 8760.0, _INTEL_P3600),
+    EnduranceRating("SSDPEDMD020T4", 10950.0, _INTEL_P3600),
+    EnduranceRating("SSDPE2KX010T7", 1380.0, _INTEL_P4500),
+    EnduranceRating("SSDPE2KX020T7", 1890.0, _INTEL_P4500),
+    EnduranceRating("SSDPE2KX040T7", 4840.0, _INTEL_P4500),
+    EnduranceRating("WDS500G1R0A", 350.0, _WD_RED_SA500),
+    EnduranceRating("WDS100T1R0A", 600.0, _WD_RED_SA500),
+    EnduranceRating("WDS200T1R0A", 1300.0, _WD_RED_SA500),
+    EnduranceRating("WDS400T1R0A", 2500.0, _WD_RED_SA500),
+)
+#: ENDURANCE_RATINGS keyed by the lower-case model part, for matching (SRC_TBW).
+_RATINGS_LOWER = tuple((rating.model.lower(), rating) for rating in ENDURANCE_RATINGS)
+
+#: ATA attributes counting host writes, by name, and the bytes one raw unit stands for (smartmontools
+#: drivedb names): logical sectors of 512 bytes, Intel's 32 MiB units, Kingston's GiB.
+HOST_WRITE_UNITS = {
+    "Total_LBAs_Written": 512,
+    "Host_Writes_32MiB": 32 * 2**20,
+    "Lifetime_Writes_GiB": 2**30,
+    "Host_Writes_GiB": 2**30,
+}
+#: NVMe Data Units Written count thousands of 512-byte units (SRC_NVME).
+NVME_DATA_UNIT_BYTES = 512_000
+
+
+def endurance_rating(disk: DiskHealth) -> EnduranceRating | None:
+    """The rated endurance of this drive's model, from ``ENDURANCE_RATINGS``, or None."""
+    if disk.identity.device_type not in {"ssd", "nvme"} or not disk.identity.model:
+        return None
+    model = disk.identity.model.lower()
+    for key, rating in _RATINGS_LOWER:
+        if key in model:
+            return rating
+    return None
+
+
+def host_writes_tb(disk: DiskHealth) -> float | None:
+    """Host data written over the drive's life, in TB (10^12 bytes), or None when not reported."""
+    if disk.nvme is not None and disk.nvme.data_units_written is not None:
+        return disk.nvme.data_units_written * NVME_DATA_UNIT_BYTES / 1e12
+    for attr in disk.attributes:
+        unit = HOST_WRITE_UNITS.get(attr.name)
+        if unit is not None:  # a write counter fills the 48-bit raw field: not a packed value (PACKED_RAW_ABOVE)
+            return attr.raw * unit / 1e12 if attr.raw is not None else None
+    return None
 
 
 def ssd_wear_used_percent(disk: DiskHealth) -> tuple[int, str] | None:
@@ -711,10 +837,35 @@ def ssd_life_left_attribute(disk: DiskHealth) -> tuple[int, str] | None:
 _WEAR_NAMES = re.compile("|".join(re.escape(marker) for marker in SSD_WEAR_NAME_MARKERS))
 
 
+def wear_at_floor(wear: tuple[int, str] | None) -> bool:
+    """Whether the wear reading comes from a "life left" attribute sitting at its floor (SRC_WEAR_FLOOR)."""
+    if wear is None:
+        return False
+    used, basis = wear
+    return (
+        basis.startswith("ata.")
+        and basis != "ata.device_statistics.endurance_used"
+        and (100 - used <= SSD_WEAR_FLOOR_VALUE)
+    )
+
+
 def _ssd_wear(wear: tuple[int, str] | None, very_worn: list[str]) -> list[Finding]:
     if wear is None:
         return []
     used, basis = wear
+    if wear_at_floor(wear):
+        return [
+            _finding(
+                "ssd.wear_at_floor",
+                Severity.CRITICAL,
+                f"The wear indicator sits at its floor ({100 - used}): the whole rated endurance is used and "
+                "the drive cannot say how far past it the flash is.",
+                SRC_WEAR_FLOOR,
+                basis,
+                100 - used,
+                SSD_WEAR_FLOOR_VALUE,
+            )
+        ]
     code = "nvme.percentage_used" if basis == "nvme.percentage_used" else "ssd.wear"
     if used > SSD_FAILING_USED_PERCENT_ABOVE:
         return [
@@ -743,6 +894,41 @@ def _ssd_wear(wear: tuple[int, str] | None, very_worn: list[str]) -> list[Findin
             )
         ]
     return []
+
+
+class _Endurance(NamedTuple):
+    written_tb: float
+    rating: EnduranceRating
+
+
+def _endurance_reading(disk: DiskHealth) -> _Endurance | None:
+    """Host writes and the model's rating, when both are known (SSDs and NVMe only)."""
+    rating = endurance_rating(disk)
+    if rating is None:
+        return None
+    written = host_writes_tb(disk)
+    return _Endurance(written, rating) if written is not None else None
+
+
+def _writes_beyond_rating(endurance: _Endurance | None, very_worn: list[str]) -> list[Finding]:
+    if endurance is None or endurance.written_tb <= endurance.rating.tbw:
+        return []
+    written, tbw = endurance.written_tb, endurance.rating.tbw
+    if written > TBW_VERY_WORN_MULTIPLE * tbw:
+        very_worn.append("host_writes")
+    return [
+        _finding(
+            "ssd.writes_beyond_rating",
+            Severity.WARNING,
+            f"{written:,.0f} TB written by the host, beyond the {tbw:,.0f} TB this model is rated for "
+            f"({written / tbw:.1f} x its rating): past the endurance its maker warrants.",
+            f"{SRC_TBW}; {endurance.rating.source}",
+            "host_writes_tb",
+            round(written, 1),
+            tbw,
+            model=endurance.rating.model,
+        )
+    ]
 
 
 def _temperature(disk: DiskHealth) -> list[Finding]:
@@ -816,28 +1002,29 @@ def _grade(
 
 
 #: The remaining life of every failing drive (records are immutable: one shared instance).
-_FAILING_LIFE = RemainingLife(
-    basis="disk.failing", percent=0.0, years=0.0, detail="data at risk now: replace the drive"
-)
+FAILING_LIFE = RemainingLife(basis="disk.failing", percent=0.0, years=0.0, detail="data at risk now: replace the drive")
 
 
-def _remaining_life(disk: DiskHealth, health: Health, wear: tuple[int, str] | None) -> RemainingLife | None:
+def _remaining_life(
+    disk: DiskHealth, health: Health, wear: tuple[int, str] | None, endurance: _Endurance | None = None
+) -> RemainingLife | None:
     if health is Health.FAILING:
-        return _FAILING_LIFE
+        return FAILING_LIFE
+    hours = disk.power_on_hours
     if wear is not None:
         used, basis = wear
-        left = float(min(100, max(0, 100 - used)))
-        years: float | None = None
-        hours = disk.power_on_hours
-        detail = f"{used}% of rated endurance used"
-        if hours and hours >= MIN_HOURS_TO_EXTRAPOLATE and used > 0:
-            years = min(MAX_ESTIMATED_YEARS, hours / used * left / HOURS_PER_YEAR)
-            detail += "; years at the same duty cycle so far"
-        return RemainingLife(
-            basis=basis, percent=left, years=round(years, 1) if years is not None else None, detail=detail
+        return _life_from_rate(float(used), hours, basis, f"{used}% of rated endurance used")
+    if endurance is not None:
+        used_share = 100.0 * endurance.written_tb / endurance.rating.tbw
+        return _life_from_rate(
+            used_share,
+            hours,
+            basis="ssd.host_writes_vs_rated",
+            detail=(
+                f"{endurance.written_tb:,.1f} of the {endurance.rating.tbw:,.0f} TB rated for {endurance.rating.model}"
+            ),
         )
-    if disk.identity.device_type in {"hdd", "unknown"} and disk.power_on_hours is not None and not disk.nvme:
-        hours = disk.power_on_hours
+    if disk.identity.device_type in {"hdd", "unknown"} and hours is not None and not disk.nvme:
         left_hours = max(0, HDD_SERVICE_LIFE_HOURS - hours)
         return RemainingLife(
             basis="hdd.age_vs_afr",
@@ -849,6 +1036,20 @@ def _remaining_life(disk: DiskHealth, health: Health, wear: tuple[int, str] | No
             ),
         )
     return None
+
+
+def _life_from_rate(used: float, hours: int | None, basis: str, detail: str) -> RemainingLife:
+    """Endurance left, and years at the drive's own rate of wear over its life (percentage used per
+    power-on hour, MIN_HOURS_TO_EXTRAPOLATE at least), capped at MAX_ESTIMATED_YEARS."""
+    left = float(min(100.0, max(0.0, 100.0 - used)))
+    years: float | None = None
+    if hours and hours >= MIN_HOURS_TO_EXTRAPOLATE and used > 0:
+        per_hour = used / hours
+        years = min(MAX_ESTIMATED_YEARS, left / per_hour / HOURS_PER_YEAR)
+        detail += f" in {hours} power-on hours ({1000 * per_hour:.2f} % per 1000 h); years at that rate of wear"
+    return RemainingLife(
+        basis=basis, percent=round(left, 1), years=round(years, 1) if years is not None else None, detail=detail
+    )
 
 
 # --- identity / measurements for ComponentReport ---------------------------------------------------
@@ -928,3 +1129,145 @@ def is_replaceable(disk: DiskHealth) -> bool:
     Unknown form factors count as replaceable."""
     identity = disk.identity
     return not (identity.device_type == "nvme" and (identity.model or "").upper().startswith("APPLE SSD AP"))
+
+
+# --- plain-language explanations (issue 18, point 7) ---------------------------------------------
+#: What each disk finding code means, for the people reading the grade (French, English).
+EXPLANATIONS: dict[str, Explanation] = {
+    "smart.overall_failed": Explanation(
+        "Le disque lui-même se déclare en panne : ses données sont en danger, il faut le remplacer.",
+        "The drive itself reports that it is failing: its data is at risk and it must be replaced.",
+    ),
+    "ata.attribute_failing_now": Explanation(
+        "Un indicateur critique du disque a franchi le seuil fixé par le fabricant : panne probable à court terme.",
+        "A critical indicator of the drive has crossed its maker's threshold: failure is likely soon.",
+    ),
+    "ata.attribute_end_of_life": Explanation(
+        "Un indicateur d'usure a atteint la fin de la durée de vie prévue : le disque marche, mais il est usé.",
+        "A wear indicator has reached the end of its design life: the drive works, but it is worn out.",
+    ),
+    "ata.attribute_failed_in_past": Explanation(
+        "Un indicateur critique a franchi son seuil par le passé : à surveiller.",
+        "A critical indicator crossed its threshold in the past: keep an eye on it.",
+    ),
+    "ata.pending_sectors": Explanation(
+        "Des zones du disque n'ont pas pu être relues : des données peuvent déjà être perdues.",
+        "Some areas of the drive could not be read back: some data may already be lost.",
+    ),
+    "ata.offline_uncorrectable": Explanation(
+        "L'analyse interne du disque a trouvé des zones illisibles : ses données sont en danger.",
+        "The drive's own surface scan found unreadable areas: its data is at risk.",
+    ),
+    "ata.reported_uncorrectable": Explanation(
+        "Le disque a déjà rendu des lectures qu'il n'a pas pu corriger.",
+        "The drive has already returned reads it could not correct.",
+    ),
+    "ata.reallocated_sectors": Explanation(
+        "Le disque a remplacé des zones abîmées par des zones de réserve : peu, c'est de l'usure ; beaucoup, "
+        "il se dégrade.",
+        "The drive has swapped damaged areas for spare ones: a few is wear; many means it is degrading.",
+    ),
+    "ssd.retired_blocks": Explanation(
+        "Le SSD a mis de côté des blocs usés : c'est normal en petit nombre, inquiétant en grand nombre.",
+        "The SSD has retired worn blocks: normal in small numbers, worrying in large ones.",
+    ),
+    "ata.error_log_entries": Explanation(
+        "Le journal du disque garde des erreurs passées, parfois anciennes : c'est noté, les compteurs décident.",
+        "The drive's log keeps past errors, sometimes old ones: noted, the counters decide.",
+    ),
+    "ata.crc_errors": Explanation(
+        "Erreurs de transmission : un câble ou un connecteur à vérifier, pas le disque lui-même.",
+        "Transmission errors: check the cable or connector, not the drive itself.",
+    ),
+    "selftest.read_failure": Explanation(
+        "L'autotest du disque s'est arrêté sur une zone illisible.",
+        "The drive's self-test stopped on an unreadable area.",
+    ),
+    "selftest.failed": Explanation(
+        "L'autotest du disque a échoué.",
+        "The drive's self-test failed.",
+    ),
+    "selftest.past_failure": Explanation(
+        "Un ancien autotest avait échoué, mais un test complet plus récent est passé sans erreur.",
+        "An older self-test failed, but a later full test passed without error.",
+    ),
+    "nvme.critical_warning": Explanation(
+        "Le SSD NVMe signale lui-même un problème grave (réserve épuisée, fiabilité dégradée ou lecture seule).",
+        "The NVMe drive itself reports a serious problem (spare used up, reliability degraded or read-only).",
+    ),
+    "nvme.temperature_warning": Explanation(
+        "Le SSD était trop chaud au moment de la lecture : vérifier le refroidissement et refaire le test.",
+        "The SSD was too hot when read: check the cooling and test again.",
+    ),
+    "nvme.spare_below_threshold": Explanation(
+        "La réserve du SSD pour remplacer ses cellules usées est presque vide.",
+        "The SSD's spare space for replacing worn cells is nearly used up.",
+    ),
+    "nvme.media_errors": Explanation(
+        "Le SSD a rendu des données qu'il n'a pas pu corriger : ses données sont en danger.",
+        "The SSD returned data it could not correct: its data is at risk.",
+    ),
+    "nvme.error_log_entries": Explanation(
+        "Le journal d'erreurs du SSD n'est pas vide, le plus souvent à cause de commandes refusées : sans gravité.",
+        "The SSD's error log is not empty, most often from rejected commands: harmless.",
+    ),
+    "scsi.uncorrected_errors": Explanation(
+        "Le disque a connu des erreurs de lecture ou d'écriture qu'il n'a pas pu corriger.",
+        "The drive had read or write errors it could not correct.",
+    ),
+    "scsi.pending_defects": Explanation(
+        "Des zones du disque attendent d'être remplacées car elles n'ont pas pu être lues.",
+        "Some areas of the drive are waiting to be replaced because they could not be read.",
+    ),
+    "scsi.grown_defects": Explanation(
+        "Le disque a remplacé des zones abîmées depuis sa sortie d'usine : peu, c'est de l'usure ; beaucoup, "
+        "il se dégrade.",
+        "The drive has replaced damaged areas since it left the factory: a few is wear; many means it is degrading.",
+    ),
+    "scsi.start_stop_cycles": Explanation(
+        "Le disque a démarré et arrêté plus de fois que prévu par le fabricant.",
+        "The drive has started and stopped more often than its maker rates it for.",
+    ),
+    "disk.power_on_hours": Explanation(
+        "Le disque a beaucoup tourné : passé cinq ans de marche, les pannes deviennent plus fréquentes.",
+        "The drive has run for a long time: past five years of use, failures become more frequent.",
+    ),
+    "ata.load_cycles": Explanation(
+        "Les têtes du disque se sont garées plus de fois que prévu par le fabricant : mécanique usée.",
+        "The drive's heads have parked more often than its maker rates: worn mechanics.",
+    ),
+    "scsi.load_cycles": Explanation(
+        "Les têtes du disque se sont garées plus de fois que prévu par le fabricant : mécanique usée.",
+        "The drive's heads have parked more often than its maker rates: worn mechanics.",
+    ),
+    "nvme.percentage_used": Explanation(
+        "Part de l'endurance prévue du SSD déjà consommée par les écritures.",
+        "Share of the SSD's rated endurance already used up by writes.",
+    ),
+    "ssd.wear": Explanation(
+        "Part de l'endurance prévue du SSD déjà consommée par les écritures.",
+        "Share of the SSD's rated endurance already used up by writes.",
+    ),
+    "ssd.wear_at_floor": Explanation(
+        "L'indicateur d'usure du SSD est tombé au minimum : toute l'endurance prévue est consommée et on ne "
+        "sait pas de combien elle est dépassée.",
+        "The SSD's wear indicator is at its minimum: all its rated endurance is used and no one can tell by "
+        "how much it is exceeded.",
+    ),
+    "ssd.writes_beyond_rating": Explanation(
+        "On a écrit sur ce SSD plus de données que son fabricant ne le garantit pour ce modèle.",
+        "More data has been written to this SSD than its maker guarantees for this model.",
+    ),
+    "disk.temperature": Explanation(
+        "Le disque était chaud au moment de la lecture : ce n'est pas un défaut, vérifier le refroidissement.",
+        "The drive was hot when read: not a defect, check the cooling.",
+    ),
+    "disk.no_health_data": Explanation(
+        "Le rapport ne contient aucune donnée de santé du disque : rien ne permet de le juger.",
+        "The report holds no health data for the drive: nothing to judge it by.",
+    ),
+    "disk.limited_data": Explanation(
+        "Seul le verdict global du disque est connu : impossible de garantir mieux que « d'occasion ».",
+        "Only the drive's overall verdict is known: it cannot be vouched for beyond 'used'.",
+    ),
+}

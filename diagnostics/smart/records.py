@@ -32,8 +32,6 @@ PACKED_RAW_ABOVE = 0xFFFF_FFFF
 #: (Unknown_Attribute, Unknown_SSD_Attribute, Unknown_HDD_Attribute, Unknown_Apple_Attrib …).
 GUESSED_NAME_PREFIX = "Unknown_"
 
-TEMPERATURE_ATTRIBUTE_IDS = frozenset({190, 194, 231})  # 231 is temperature on some HDDs only
-
 
 _V = TypeVar("_V")
 

@@ -40,8 +40,9 @@ METHOD = {
         "sold again counts again; one returned counts nothing), and passport events 'lent' (one per loan)."
     ),
     "life_years_added": (
-        "Each sale or donation handed over: the device's remaining-life estimate from its diagnostics, capped at "
-        f"{MAX_CREDITED_EXTRA_LIFE_YEARS:g} years, else the factor table's default extra life for its kind. "
+        "Each sale or donation handed over: the device's remaining-life estimate in years from its diagnostics "
+        f"(0 included), capped at {MAX_CREDITED_EXTRA_LIFE_YEARS:g} years, else (no estimate in years) the factor "
+        "table's default extra life for its kind. "
         "Loan: the loan's length."
     ),
     "kg_co2e_avoided": "life-years added × avoided kg CO2e per year of extra use for the device's kind.",
@@ -91,8 +92,11 @@ def _loan_years(data: dict[str, Any]) -> float:
 
 
 def _extra_life_years(remaining_life: dict[str, Any] | None, factor: ImpactFactor) -> float:
+    """The diagnostics' own estimate whenever it gives years, 0 included (a device at the end of its
+    estimated life adds none: crediting it the default would rank it above a device with one year left);
+    the kind's default only when the diagnostics give no years at all."""
     years = (remaining_life or {}).get("years")
-    if isinstance(years, int | float) and years > 0:
+    if isinstance(years, int | float) and not isinstance(years, bool) and years >= 0:
         return min(float(years), MAX_CREDITED_EXTRA_LIFE_YEARS)
     return factor.default_extra_life_years
 

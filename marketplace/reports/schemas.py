@@ -144,7 +144,10 @@ class DiagnosticReportSchema(DiagnosticReportSummarySchema):
     files = ma.fields.List(ma.fields.Nested(DiagnosticFileSchema))
     findings = ma.fields.List(
         ma.fields.Dict(),
-        metadata={"description": "Every finding of this report's components, with its file and component"},
+        metadata={
+            "description": "Every finding of this report's components, with its file, component and "
+            "`explanation` (`fr`, `en`: what the code means in plain words)"
+        },
     )
     device_assessment = ma.fields.Dict(
         attribute="assessment",

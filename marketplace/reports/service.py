@@ -35,6 +35,8 @@ from sqlalchemy.orm import Session, selectinload, undefer
 
 import diagnostics
 from diagnostics import ComponentReport, DeviceAssessment, ParseError
+from diagnostics.grading.explain import explanations
+from diagnostics.grading.trends import Reading, apply_history, readings_from_dicts
 from marketplace.api.pagination import decode_id_cursor, encode_cursor
 from marketplace.db import utcnow
 from marketplace.devices import lifecycle
@@ -349,8 +351,9 @@ def _record(
     session.add(report)
     session.flush()
 
-    current = current_components(session, device)
-    assessment = diagnostics.assess_device(current.reports)
+    reports = _reports_of(session, device)
+    current = parse_components(select_current(reports))
+    assessment = diagnostics.assess_device(with_history(reports, current))
     _set_report_assessment(report, assessment)
     diagnosis = _diagnosis(device, current)
     changes = apply_assessment(device, assessment)
@@ -463,6 +466,32 @@ def current_disks(session: Session, device: Device) -> tuple[DiagnosticReport | 
     return current.disk_report, disks
 
 
+def _when(report: DiagnosticReport) -> str | None:
+    return report.created_at.isoformat() if report.created_at is not None else None
+
+
+def with_history(reports_newest_first: Sequence[DiagnosticReport], current: CurrentComponents) -> list[ComponentReport]:
+    """The current components graded with the device's history (issue 18, point 4): each disk and
+    battery is compared with its oldest earlier reading, read from the stored component JSON of the
+    device's reports older than the one it comes from (``diagnostics.grading.trends``)."""
+    out: list[ComponentReport] = []
+    for kind, source in (("disk", current.disk_report), ("battery", current.battery_report)):
+        mine = current.of_kind(kind)
+        if source is None or not mine:
+            out.extend(mine)
+            continue
+        earlier: list[Reading] = []
+        for report in reversed(reports_newest_first):  # oldest first
+            if report.id >= source.id:
+                break
+            for stored in report.files:
+                when, label = _when(report), f"report {report.id}"
+                earlier.extend(r for r in readings_from_dicts(stored.components, when, label) if r.component == kind)
+        out.extend(apply_history(mine, earlier, _when(source), f"report {source.id}") if earlier else mine)
+    out.extend(current.of_kind("manual"))
+    return out
+
+
 def _diagnosis(device: Device, current: CurrentComponents) -> Diagnosis:
     missing: list[str] = []
     checklist = current.of_kind("manual")
@@ -541,12 +570,17 @@ def _event_data(report: DiagnosticReport, assessment: DeviceAssessment, diagnosi
 
 
 def report_findings(report: DiagnosticReport) -> list[dict[str, Any]]:
-    """Every finding of the report's own components, with the file and component they belong to."""
+    """Every finding of the report's own components, with the file and component they belong to and
+    its plain-language explanation in French and English (``diagnostics.grading.explain``), when the
+    code has one."""
     out: list[dict[str, Any]] = []
+    known = explanations()
     for stored in report.files:
         for component in stored.components:
             for finding in component.get("findings") or []:
-                out.append({**finding, "file": stored.position, "component": component.get("component")})
+                entry = known.get(str(finding.get("code")))
+                extra = {"explanation": entry._asdict()} if entry is not None else {}
+                out.append({**finding, "file": stored.position, "component": component.get("component"), **extra})
     return out
 
 
@@ -647,11 +681,12 @@ def regrade_device(session: Session, device_id: int, outcome: RegradeOutcome) ->
         outcome.reports += 1
         for stored in report.files:
             stored.components = json_safe([c.to_dict() for c in reader(stored)]) or stored.components
-        current = parse_components(select_current(list(reversed(reports[: index + 1]))), reader)
+        so_far = list(reversed(reports[: index + 1]))
+        current = parse_components(select_current(so_far), reader)
         if not current.reports:
             outcome.unchanged += 1
             continue
-        assessment = diagnostics.assess_device(current.reports)
+        assessment = diagnostics.assess_device(with_history(so_far, current))
         latest = assessment
         new = json_safe(assessment.to_dict())
         if _signature(new) == _signature(report.assessment):

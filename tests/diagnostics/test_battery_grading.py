@@ -200,10 +200,30 @@ def test_remaining_life_from_capacity_when_cycles_are_unknown() -> None:
     assert (life.basis, life.percent, life.years) == ("battery.capacity_vs_end_of_life", 50.0, None)
 
 
-def test_worn_pack_has_no_life_left_on_either_basis() -> None:
-    life = assess_battery(pack(30000.0, cycle_count=10)).remaining_life
+def test_worn_pack_life_is_the_time_until_it_fails_at_its_own_fade() -> None:
+    # 60 % after 400 cycles: 0.1 point per cycle, 20 points above the failing line -> 200 cycles.
+    life = assess_battery(pack(30000.0, cycle_count=400)).remaining_life
     assert life is not None
-    assert life.percent == 0.0
+    assert life.basis == "battery.fade_to_failing"
+    assert life.percent == pytest.approx(50.0)  # half of the worn span (80 % -> 40 %) is left
+    assert life.years == pytest.approx(200 / policy.CYCLES_PER_YEAR, abs=0.05)
+    assert "about 200 cycles" in life.detail and "below the 40 % failing line" in life.detail
+
+
+def test_worn_pack_without_cycle_count_fades_at_the_rated_pace() -> None:
+    # 60 %, no cycle count: 20 points per RATED_CYCLES_LAPTOP cycles -> 20 points left = 500 cycles.
+    life = assess_battery(pack(30000.0)).remaining_life
+    assert life is not None
+    assert life.basis == "battery.fade_to_failing"
+    assert life.years == pytest.approx(policy.RATED_CYCLES_LAPTOP / policy.CYCLES_PER_YEAR, abs=0.05)
+    assert "rated fade" in life.detail
+
+
+def test_a_worn_pack_never_reads_zero_life_left() -> None:
+    for full in (39900.0, 35000.0, 25000.0):  # 79.8 %, 70 %, 50 %
+        life = assess_battery(pack(full, cycle_count=300)).remaining_life
+        assert life is not None and life.percent is not None and life.percent > 0
+        assert life.years is not None and life.years > 0
 
 
 def test_identity_and_measurements_are_json_serialisable() -> None:
@@ -238,12 +258,6 @@ def test_implausible_ratio_is_not_a_health_figure(full: float) -> None:
 
 def test_ratio_just_under_the_plausibility_limit_is_clamped() -> None:
     assert health_percent(pack(65000.0)) == 100.0  # 130 %
-
-
-def test_worn_pack_remaining_life_says_it_is_still_usable() -> None:
-    life = assess_battery(pack(30000.0)).remaining_life
-    assert life is not None
-    assert "until it fails below 40 %" in life.detail
 
 
 def test_zero_full_charge_next_to_a_real_design_is_a_dead_pack() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from diagnostics.cli import cli
+from diagnostics.grading.explain import explain
 from tests.diagnostics.conftest import CORPUS
 
 UPOWER = CORPUS / "battery" / "linux_upower" / "jc_upower-i-c-locale.txt"
@@ -481,3 +483,49 @@ def test_python_m_diagnostics_runs_the_cli(tmp_path: Path) -> None:
     assert b"Traceback" not in failed.stderr
     usage = subprocess.run([sys.executable, "-m", "diagnostics", "grade"], capture_output=True)
     assert usage.returncode == 2
+
+
+def test_assess_with_earlier_dated_reports_finds_what_grew(runner: CliRunner, tmp_path: Path) -> None:
+    doc = json.loads((CORPUS / "smart" / "scrutiny/smart-ata.json").read_text(encoding="utf-8"))
+    doc["serial_number"] = "WD-CLI-TREND"
+
+    def saved(name: str, reallocated: int) -> Path:
+        for row in doc["ata_smart_attributes"]["table"]:
+            if row["id"] == 5:
+                row["raw"] = {"value": reallocated, "string": str(reallocated)}
+        path = tmp_path / name
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        return path
+
+    march, june, now = saved("march.json", 1), saved("june.json", 3), saved("now.json", 5)
+    args = ["assess", str(now), "--earlier", "2026-06-01", str(june), "--earlier", "2026-03-01", str(march)]
+    result = runner.invoke(cli, [*args, "--date", "2026-09-01", "--json"])
+    assert result.exit_code == 0, result.stderr
+    (device,) = json_lines(result.stdout)
+    assert device["grade"] == "D"  # a failing, replaceable drive
+    (disk,) = device["components"]
+    (trend,) = [f for f in disk["findings"] if f["code"] == "trend.reallocated_growing"]
+    # Compared with the oldest reading, whatever the order given.
+    assert trend["evidence"]["earlier"] == {"report": str(march), "date": "2026-03-01", "value": 1}
+    assert trend["evidence"]["later"] == {"report": "latest", "date": "2026-09-01", "value": 5}
+    assert [e["date"] for e in device["earlier"]] == ["2026-03-01", "2026-06-01"]
+
+    human = runner.invoke(cli, args)
+    assert "trend.reallocated_growing" in human.stdout
+
+    bad = runner.invoke(cli, ["assess", str(now), "--earlier", "March", str(march)])
+    assert bad.exit_code == 2
+    assert "not a date" in bad.stderr
+
+
+def test_human_output_explains_each_finding_in_french_then_english_on_request(runner: CliRunner) -> None:
+    upower = CORPUS / "battery/linux_upower/jc_upower-i-utc_dell_7xfjja2.txt"  # 68.5 % of design: worn
+    french = runner.invoke(cli, ["grade", str(upower)])
+    assert french.exit_code == 0, french.stderr
+    lines = french.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if "battery.capacity_worn" in line)
+    assert lines[at + 1].strip() == "= " + explain("battery.capacity_worn", "fr")
+    english = runner.invoke(cli, ["grade", "--lang", "en", str(upower)])
+    assert "= " + explain("battery.capacity_worn", "en") in english.stdout
+    assert "life:" in english.stdout and "0 % left" not in english.stdout  # worn, not spent
+    assert runner.invoke(cli, ["grade", "--lang", "de", str(upower)]).exit_code == 2

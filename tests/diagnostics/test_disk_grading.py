@@ -480,16 +480,18 @@ def test_power_on_hours_boundaries(hours: int, health: Health, grade: Grade) -> 
 
 
 @pytest.mark.parametrize(
-    ("form_factor", "cycles", "health"),
+    ("model", "form_factor", "cycles", "health"),
     [
-        ("2.5 inches", policy.LOAD_CYCLES_RATED_LAPTOP, Health.HEALTHY),
-        ("2.5 inches", policy.LOAD_CYCLES_RATED_LAPTOP + 1, Health.WORN),
-        ("3.5 inches", policy.LOAD_CYCLES_RATED_LAPTOP + 1, Health.HEALTHY),
-        ("3.5 inches", policy.LOAD_CYCLES_RATED_DESKTOP + 1, Health.WORN),
+        ("X", "2.5 inches", policy.LOAD_CYCLES_RATED_LAPTOP, Health.HEALTHY),
+        ("X", "2.5 inches", policy.LOAD_CYCLES_RATED_LAPTOP + 1, Health.WORN),
+        # SRC_LOAD_CYCLES rates desktop drives (WD Blue/Black, Barracuda) like laptop ones: 300,000.
+        ("X", "3.5 inches", 300_001, Health.WORN),
+        ("ST4000VN008-2DR166 IronWolf", "3.5 inches", 300_001, Health.HEALTHY),
+        ("WDC WD4003FFBX Red Pro", "3.5 inches", policy.LOAD_CYCLES_RATED_NAS + 1, Health.WORN),
     ],
 )
-def test_load_cycle_rating_by_drive_class(form_factor: str, cycles: int, health: Health) -> None:
-    identity = DiskIdentity(model="X", device_type="hdd", rotation_rpm=7200, form_factor=form_factor)
+def test_load_cycle_rating_by_drive_class(model: str, form_factor: str, cycles: int, health: Health) -> None:
+    identity = DiskIdentity(model=model, device_type="hdd", rotation_rpm=7200, form_factor=form_factor)
     attributes = healthy_hdd_attributes(a193=attr(193, "Load_Cycle_Count", cycles))
     result = assess_disk(hdd(identity=identity, attributes=attributes))
     assert result.health is health

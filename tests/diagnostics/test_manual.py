@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from diagnostics import ParseError, grade_checklist, read_report
-from diagnostics.manual import EXPECTED_ITEMS, PART_SWAPS
+from diagnostics import ParseError, assess_device, grade_checklist, read_report
+from diagnostics.manual import CAVEAT_ITEMS, EXPECTED_ITEMS, PART_SWAPS
 from diagnostics.models import ComponentKind, Grade, Health
 
 
@@ -143,3 +143,35 @@ def test_read_report_detects_a_checklist_file() -> None:
     assert report.format == "relife-checklist"
     assert report.assessment.grade is Grade.D
     assert report.to_dict()["component"] == "manual"
+
+
+@pytest.mark.parametrize(("kind", "item"), [("laptop", "webcam"), ("laptop", "audio"), ("desktop", "audio")])
+def test_dead_convenience_function_is_a_caveat_on_a_usable_device(kind: str, item: str) -> None:
+    report = grade_checklist(checklist(kind, **{item: "fail"}), "check.json")
+    assert (report.assessment.health, report.assessment.grade) == (Health.WORN, Grade.C)
+    (finding,) = report.assessment.findings
+    assert finding.code == "manual.function_caveat"
+    assert finding.evidence["attribute"] == item
+    assert item.replace("_", " ") in finding.message
+    assert report.measurements["caveats"] == [item]
+    assert report.measurements["parts_to_replace"] == []
+    assert report.replaceable
+
+
+def test_a_caveat_does_not_hide_a_part_swap_the_keyboard_stays_d() -> None:
+    report = grade_checklist(checklist("laptop", webcam="fail", keyboard="fail"), "check.json")
+    assert (report.assessment.health, report.assessment.grade) == (Health.FAILING, Grade.D)
+    assert sorted(codes(report)) == ["manual.function_caveat", "manual.replace_part"]
+    assert report.measurements["parts_to_replace"] == ["keyboard"]
+
+
+def test_a_laptop_with_a_dead_webcam_is_a_c_device_naming_it() -> None:
+    device = assess_device([grade_checklist(checklist("laptop", webcam="fail"), "check.json")])
+    assert (device.health, device.grade) == (Health.WORN, Grade.C)
+    assert not any(f.code == "device.replace_part" for f in device.findings)
+    assert "functional check" in device.findings[-1].message
+
+
+def test_caveat_and_part_swap_lists_never_overlap() -> None:
+    for kind in EXPECTED_ITEMS:
+        assert not CAVEAT_ITEMS[kind] & PART_SWAPS[kind], kind

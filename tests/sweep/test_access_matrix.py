@@ -1,5 +1,5 @@
 """Access matrix across domains: every operation no domain matrix covers (organisations, tokens,
-listings, reservations, orders, loans, impact, the public passport) × every kind of caller, on
+listings, reservations, orders, loans, impact, the fleet forecast, the public passport) × every kind of caller, on
 objects of organisation A, with the expected status written out; and a sweep of every readable
 operation of the OpenAPI document showing nothing private of A reaches organisation B.
 
@@ -38,6 +38,8 @@ READS: list[tuple[str, tuple[int, ...]]] = [
     ("/api/v1/organisations/{a}", (200, 200, 200, 200, 200, 200, 200, 200)),
     ("/api/v1/organisations/{a}/members", (401, 200, 200, 200, 200, 403, 403, 200)),
     ("/api/v1/organisations/{a}/tokens", (401, 403, 403, 403, 200, 403, 403, 200)),
+    # The fleet forecast: every member of A (any role) and staff; not B, not A's bench token.
+    ("/api/v1/organisations/{a}/fleet-health", (401, 200, 200, 200, 200, 403, 403, 200)),
     # A members-only listed device: its public passport for any cluster member, not anonymous.
     ("/api/v1/devices/{device_members}/passport", (404, 200, 200, 200, 200, 200, 403, 200)),
     ("/api/v1/listings/{listing_members}", (404, 200, 200, 200, 200, 200, 404, 200)),

@@ -93,6 +93,21 @@ def test_sales_donations_and_loans_count_with_their_method(client: FlaskClient, 
     assert client.get(f"/api/v1/impact?from={tomorrow}").json["devices_reused"]["total"] == 0
 
 
+def test_an_estimate_of_zero_years_is_credited_zero_not_the_default(client: FlaskClient, db_session: Session) -> None:
+    """A device at the end of its estimated life adds no life-years: the kind's default (2 years for a
+    laptop) would rank it above a device whose diagnostics give it one year."""
+    org = create_org(client, register(client))
+    spent = make_device(db_session, org["id"], DeviceKind.LAPTOP, "Z0", remaining_years=0.0)
+    one_year = make_device(db_session, org["id"], DeviceKind.LAPTOP, "Z1", remaining_years=1.0)
+    record_event(db_session, spent, EventKind.SOLD, None)
+    record_event(db_session, one_year, EventKind.SOLD, None)
+    db_session.flush()
+
+    body = client.get(f"/api/v1/impact?organisation_id={org['id']}").json
+    assert body["devices_reused"]["total"] == 2
+    assert body["life_years_added"] == pytest.approx(1.0, abs=0.01)
+
+
 def test_empty_period_and_unknown_version_are_problems(client: FlaskClient) -> None:
     assert client.get("/api/v1/impact?from=2026-02-01&to=2026-01-01").status_code == 422
     assert client.get("/api/v1/impact/factors?version=1999").status_code == 404
