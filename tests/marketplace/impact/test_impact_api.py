@@ -97,11 +97,11 @@ def test_an_estimate_of_zero_years_is_credited_zero_not_the_default(client: Flas
     """A device at the end of its estimated life adds no life-years: the kind's default (2 years for a
     laptop) would rank it above a device whose diagnostics give it one year."""
     org = create_org(client, register(client))
+    other = create_org(client, register(client))
     spent = make_device(db_session, org["id"], DeviceKind.LAPTOP, "Z0", remaining_years=0.0)
     one_year = make_device(db_session, org["id"], DeviceKind.LAPTOP, "Z1", remaining_years=1.0)
-    record_event(db_session, spent, EventKind.SOLD, None)
-    record_event(db_session, one_year, EventKind.SOLD, None)
-    db_session.flush()
+    hand_on(db_session, spent, other["id"], TransferReason.SALE)
+    hand_on(db_session, one_year, other["id"], TransferReason.SALE)
 
     body = client.get(f"/api/v1/impact?organisation_id={org['id']}").json
     assert body["devices_reused"]["total"] == 2
