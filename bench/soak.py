@@ -289,7 +289,9 @@ class Client(threading.Thread):
 
     def run(self) -> None:
         actions = (
-            [self.search] * 5 + [self.buy] * 3 + [self.borrow, self.upload, self.new_disk, self.withdraw_and_relist]
+            [self.search] * 5
+            + [self.buy] * 3
+            + [self.borrow, self.upload, self.new_disk, self.withdraw_and_relist, self.hand_over]
         )
         while time.monotonic() < self.until:
             self.random.choice(actions)()
@@ -386,6 +388,24 @@ class Client(threading.Thread):
             with self.world.lock:
                 self.world.listings[pool].append(created["id"])
 
+    def hand_over(self) -> None:
+        """A seller hands a confirmed order over: the device becomes its buyer's (issue 17). A third
+        of the time the buyer sends it back at once (refunded; the device returns to the seller).
+        409: handed over or cancelled by another client meanwhile, or a new unerased disk keeps it
+        (issue 20)."""
+        seller = self.random.choice(["seller", "univ"])
+        token = self.world.tokens[seller]
+        status, page = self.timed("orders", {200}, "GET", "/api/v1/orders?role=seller&status=confirmed&limit=20", token)
+        if status != 200 or not page["items"]:
+            return
+        order = self.random.choice(page["items"])
+        status, _ = self.timed("handover", {200, 409}, "POST", f"/api/v1/orders/{order['id']}/handover", token)
+        if status != 200 or self.random.random() >= 0.35:
+            return
+        owners = {org_id: key for key, org_id in self.world.orgs.items()}
+        buyer = self.world.tokens[owners[order["buyer_organisation_id"]]]
+        self.timed("return", {201}, "POST", f"/api/v1/orders/{order['id']}/returns", buyer, {"reason": "soak"})
+
     def upload(self) -> None:
         device, owner = self.random.choice(self.world.inventory)
         files = self.random.sample(self.uploads, 2)
@@ -398,14 +418,15 @@ class Client(threading.Thread):
     def new_disk(self) -> None:
         """A listed device reports a disk it never had (its listing is suspended: issue 20), and half
         the time its owner then records that disk's erasure (the listing comes back by itself).
-        409: the device was sold or is reserved meanwhile (it is no longer in its owner's hands)."""
+        409: the device was sold or is reserved meanwhile (it is no longer in its owner's hands);
+        404: it was handed over to its buyer meanwhile (issue 17)."""
         if not self.world.listed_devices:
             return
         device, owner = self.random.choice(self.world.listed_devices)
         disk = self.random.choice(self.uploads)
         body, content_type = encode_multipart([UploadFile(disk.name, disk.read_bytes())])
         status, report = self.timed(
-            "new_disk", {200, 201, 409}, "POST", f"/api/v1/devices/{device}/diagnostics", self.world.tokens[owner],
+            "new_disk", {200, 201, 404, 409}, "POST", f"/api/v1/devices/{device}/diagnostics", self.world.tokens[owner],
             data=body, headers={"Content-Type": content_type},
         )  # fmt: skip
         if status not in {200, 201} or self.random.random() < 0.5:
@@ -415,9 +436,10 @@ class Client(threading.Thread):
             for component in file.get("components", []):
                 serial = (component.get("identity") or {}).get("serial")
                 if component.get("component") == "disk" and serial:
-                    # 409: sold or reserved meanwhile; 422: another upload replaced the disks meanwhile.
+                    # 409: sold or reserved meanwhile; 422: another upload replaced the disks meanwhile;
+                    # 404: handed over to its buyer meanwhile (no longer this owner's, issue 17).
                     self.timed(
-                        "erase", {201, 409, 422}, "POST", f"/api/v1/devices/{device}/erasures",
+                        "erase", {201, 404, 409, 422}, "POST", f"/api/v1/devices/{device}/erasures",
                         self.world.tokens[owner],
                         {"disk_serial": serial, "method": "purge", "standard": "nist-sp-800-88-r1", "tool": "nwipe",
                          "started_at": (now - dt.timedelta(minutes=30)).isoformat(),
@@ -428,25 +450,43 @@ class Client(threading.Thread):
 # -- invariants --------------------------------------------------------------------------------
 
 INVARIANTS = {
+    # A device may be sold again by its buyer once handed over (issue 17), never twice by one owner:
+    # no seller has two orders of one device that were neither cancelled nor returned.
     "devices_sold_twice": """
-        SELECT count(*) FROM (SELECT device_id FROM orders WHERE status <> 'cancelled'
-                              GROUP BY device_id HAVING count(*) > 1) d""",
+        SELECT count(*) FROM (SELECT device_id FROM orders WHERE status NOT IN ('cancelled', 'returned')
+                              GROUP BY device_id, seller_organisation_id HAVING count(*) > 1) d""",
     "overlapping_loans": """
         SELECT count(*) FROM loans a JOIN loans b ON a.device_id = b.device_id AND a.id < b.id
         WHERE a.status NOT IN ('cancelled') AND b.status NOT IN ('cancelled')
           AND a.start_date < b.end_date AND b.start_date < a.end_date""",
     "sold_and_on_loan": """
         SELECT count(*) FROM orders o JOIN loans l ON l.device_id = o.device_id
-        WHERE o.status <> 'cancelled' AND l.status IN ('booked', 'on_loan')""",
+        WHERE o.status NOT IN ('cancelled', 'returned') AND l.status IN ('booked', 'on_loan')
+          AND l.lender_organisation_id = o.seller_organisation_id""",
+    # Issue 17: a device is owned by one organisation at a time, the one its last transfer gave it
+    # to; every handover moved it, every return brought it back.
+    "devices_not_owned_by_their_last_receiver": """
+        SELECT count(*) FROM devices d JOIN device_transfers t ON t.device_id = d.id
+        WHERE t.id = (SELECT max(id) FROM device_transfers WHERE device_id = d.id)
+          AND t.to_organisation_id <> d.organisation_id""",
+    "handovers_or_returns_without_their_transfer": """
+        SELECT count(*) FROM orders o
+        WHERE (o.status IN ('handed_over', 'returned') AND NOT EXISTS
+               (SELECT 1 FROM device_transfers t WHERE t.order_id = o.id AND t.reason IN ('sale', 'donation')))
+           OR (o.status = 'returned' AND NOT EXISTS
+               (SELECT 1 FROM device_transfers t WHERE t.order_id = o.id AND t.reason = 'return'))""",
+    "refunded_orders_never_paid": """
+        SELECT count(*) FROM orders WHERE payment_status IN ('refunded', 'refund_due') AND paid_at IS NULL""",
     "paid_card_orders_without_exactly_one_event": """
         SELECT count(*) FROM orders o
-        WHERE o.payment = 'card' AND o.payment_status = 'paid'
+        WHERE o.payment = 'card' AND o.payment_status IN ('paid', 'refunded') AND o.paid_at IS NOT NULL
           AND (SELECT count(*) FROM stripe_events e WHERE e.object_id = o.stripe_payment_intent_id
                AND e.type = 'payment_intent.succeeded') <> 1""",
     "processed_events_without_their_order_paid": """
         SELECT count(*) FROM stripe_events e
         WHERE e.type = 'payment_intent.succeeded' AND NOT EXISTS
-          (SELECT 1 FROM orders o WHERE o.stripe_payment_intent_id = e.object_id AND o.payment_status = 'paid')""",
+          (SELECT 1 FROM orders o WHERE o.stripe_payment_intent_id = e.object_id
+           AND o.payment_status IN ('paid', 'refunded'))""",
     # Issue 20, class 3: a withdrawal and a hold or a booking of one listing are decided under the
     # device-then-listing lock order, so a withdrawn listing never keeps a taker.
     "live_hold_or_booked_loan_on_withdrawn_listing": """
@@ -460,6 +500,27 @@ INVARIANTS = {
 def check_invariants(engine: sa.Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {name: int(conn.execute(sa.text(sql)).scalar_one()) for name, sql in INVARIANTS.items()}
+
+
+def refund_invariants(engine: sa.Engine, fake: FakeStripe) -> dict[str, int]:
+    """Stripe's side of the money given back (issue 17): no order refunded more than it was paid,
+    and no refund at Stripe that the order does not record."""
+    refunded: Counter[str] = Counter()
+    with fake.lock:
+        for obj in fake.objects.values():
+            if obj.get("object") == "refund" and obj.get("status") == "succeeded":
+                refunded[obj["payment_intent"]] += int(obj["amount"])
+    with engine.connect() as conn:
+        orders = {
+            intent: (amount, status)
+            for intent, amount, status in conn.execute(
+                sa.text("SELECT stripe_payment_intent_id, amount_cents, payment_status FROM orders "
+                        "WHERE stripe_payment_intent_id IS NOT NULL")
+            )
+        }  # fmt: skip
+    larger = sum(1 for intent, cents in refunded.items() if intent in orders and cents > orders[intent][0])
+    unrecorded = sum(1 for intent in refunded if intent not in orders or orders[intent][1] != "refunded")
+    return {"refunds_larger_than_paid": larger, "refunds_not_recorded_on_their_order": unrecorded}
 
 
 #: Card fields that must equal what ``listability.follow.sync_from_device`` makes of the device now.
@@ -515,6 +576,9 @@ def totals(engine: sa.Engine) -> dict[str, int]:
             "orders": count("SELECT count(*) FROM orders"),
             "paid_card_orders": count("SELECT count(*) FROM orders WHERE payment='card' AND payment_status='paid'"),
             "loans": count("SELECT count(*) FROM loans"),
+            "handed_over": count("SELECT count(*) FROM orders WHERE handed_over_at IS NOT NULL"),
+            "returned": count("SELECT count(*) FROM orders WHERE status = 'returned'"),
+            "transfers": count("SELECT count(*) FROM device_transfers"),
             "diagnostic_reports": count("SELECT count(*) FROM diagnostic_reports"),
         }
 
@@ -581,7 +645,7 @@ def main() -> int:
         elapsed = time.monotonic() - started
         for error in stats.errors[:20]:
             log(f"ERROR {error}")
-        invariants = {**check_invariants(engine), **catalogue_invariants(url)}
+        invariants = {**check_invariants(engine), **refund_invariants(engine, fake), **catalogue_invariants(url)}
         latencies = sorted(stats.latencies)
         result = {
             "seconds": round(elapsed, 1),

@@ -1,7 +1,9 @@
 """The device lifecycle: every state change goes through ``transition``.
 
 registered → diagnosed → listed → reserved → sold | on_loan → returned → listed …,
-plus in_repair and retired. A change not in ``ALLOWED`` is an ``InvalidState`` (409).
+plus in_repair and retired. A sold device handed over becomes ``registered`` for its new owner
+(its next life); a buyer's return brings it back to the seller as ``returned``.
+A change not in ``ALLOWED`` is an ``InvalidState`` (409).
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from marketplace.errors import InvalidState
 S = DeviceState
 
 ALLOWED: dict[DeviceState, frozenset[DeviceState]] = {
-    S.REGISTERED: frozenset({S.DIAGNOSED, S.IN_REPAIR, S.RETIRED}),
-    S.DIAGNOSED: frozenset({S.LISTED, S.IN_REPAIR, S.RETIRED}),
+    # → returned: a buyer sends back a device handed over to it (``devices.transfers.take_back``).
+    S.REGISTERED: frozenset({S.DIAGNOSED, S.IN_REPAIR, S.RETIRED, S.RETURNED}),
+    S.DIAGNOSED: frozenset({S.LISTED, S.IN_REPAIR, S.RETIRED, S.RETURNED}),
     S.LISTED: frozenset({S.RESERVED, S.ON_LOAN, S.DIAGNOSED, S.IN_REPAIR, S.RETIRED}),
     S.RESERVED: frozenset({S.LISTED, S.SOLD, S.ON_LOAN}),
-    S.SOLD: frozenset({S.RETURNED}),
+    # → registered: handed over, the device starts its next life with its new owner (``transfers``).
+    S.SOLD: frozenset({S.RETURNED, S.REGISTERED}),
     S.ON_LOAN: frozenset({S.RETURNED}),
     S.RETURNED: frozenset({S.LISTED, S.DIAGNOSED, S.IN_REPAIR, S.RETIRED}),
     S.IN_REPAIR: frozenset({S.DIAGNOSED, S.REGISTERED, S.RETIRED}),

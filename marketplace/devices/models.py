@@ -121,6 +121,8 @@ class EventKind(enum.StrEnum):
     DONATED = "donated"
     LENT = "lent"
     RETURNED = "returned"
+    #: Ownership moved to another organisation at the handover of a sale or donation (``DeviceTransfer``).
+    TRANSFERRED = "transferred"
     REPAIR_STARTED = "repair_started"
     REPAIRED = "repaired"
     REGRADED = "regraded"
@@ -166,3 +168,33 @@ def _passport_is_append_only(_mapper: Any, _connection: Any, target: DeviceEvent
 
 class PassportIsAppendOnly(RuntimeError):
     """A bug: code tried to rewrite a device's history."""
+
+
+class TransferReason(enum.StrEnum):
+    SALE = "sale"
+    DONATION = "donation"
+    #: A sale or donation returned by its buyer: ownership goes back to the seller.
+    RETURN = "return"
+
+
+class DeviceTransfer(Base):
+    """One change of a device's owner (``devices.transfers``), next to the passport event that
+    records it (``transferred``, or ``returned`` for a return). Append-only like the passport: the
+    chain of owners, who may read what of the history (a former owner: up to its departure), and
+    the impact of each new life are read from here."""
+
+    __tablename__ = "device_transfers"
+    __table_args__ = (
+        sa.Index("ix_device_transfers_device_id_id", "device_id", "id"),
+        sa.CheckConstraint("from_organisation_id <> to_organisation_id", name="changes_owner"),
+    )
+
+    id: Mapped[intpk]
+    device_id: Mapped[int] = mapped_column(sa.ForeignKey("devices.id", ondelete="CASCADE"))
+    from_organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="RESTRICT"))
+    to_organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    reason: Mapped[TransferReason]
+    order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
+    #: The passport event of the move: the last event the former owner may read.
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("device_events.id", ondelete="RESTRICT"))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

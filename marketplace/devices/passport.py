@@ -111,6 +111,11 @@ PUBLIC_VIEWS: Mapping[EventKind, PublicView] = {
     # A return shows whether there was damage, never the lender's condition notes and photos
     # nor a buyer's reason for returning.
     EventKind.RETURNED: PublicView(data={"damage_cents": None}),
+    # A change of owner: the kind of organisation and its department on each side, never a name,
+    # an order or a price.
+    EventKind.TRANSFERRED: PublicView(
+        data={"mode": None, "from": {"kind": None, "department": None}, "to": {"kind": None, "department": None}}
+    ),
     EventKind.REPAIR_STARTED: PublicView(data={"parts": None}),
     EventKind.REPAIRED: PublicView(data={"parts": None}),
     EventKind.RETIRED: PublicView(),

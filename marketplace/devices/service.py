@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from marketplace.db import bump_counter
-from marketplace.devices import lifecycle
+from marketplace.devices import lifecycle, transfers
 from marketplace.devices.models import (
     CosmeticGrade,
     Device,
@@ -50,7 +50,15 @@ from marketplace.errors import (
 from marketplace.listability.follow import follow_device, open_listing
 from marketplace.listings import visibility
 from marketplace.listings.models import Listing, ListingStatus
-from marketplace.members.access import BENCH_ROLES, INVENTORY_ROLES, SCOPE_API, Principal, owns, require_user
+from marketplace.members.access import (
+    BENCH_ROLES,
+    INVENTORY_ROLES,
+    SCOPE_API,
+    Principal,
+    former_owner_history_end,
+    owns,
+    require_user,
+)
 from marketplace.members.models import ApiToken, Organisation, Role, User
 from marketplace.pagination import Page, id_page
 
@@ -205,6 +213,14 @@ def _asset_tag_taken(session: Session, organisation_id: int, asset_tag: str, *, 
     if exclude_id is not None:
         query = query.where(Device.id != exclude_id)
     return session.scalar(query.limit(1)) is not None
+
+
+def asset_tag_for_newcomer(session: Session, device: Device, organisation_id: int) -> str:
+    """The asset tag ``device`` keeps when it joins ``organisation_id`` (a transfer of ownership):
+    its own, unless that organisation already uses it; then the next one of its sequence."""
+    if _asset_tag_taken(session, organisation_id, device.asset_tag, exclude_id=device.id):
+        return _generate_asset_tag(session, organisation_id)
+    return device.asset_tag
 
 
 def _generate_asset_tag(session: Session, organisation_id: int) -> str:
@@ -729,7 +745,8 @@ def get_passport(
 ) -> PassportPage:
     """The device's passport, oldest event first.
 
-    Members of the owning organisation and staff read it in full. Anyone else, anonymous
+    Members of the owning organisation and staff read it in full; members of a former owner, in
+    full up to the event of its departure (``members.access.former_owner_history_end``). Anyone else, anonymous
     included, reads the public view only while the device has an active listing they can see
     (public, or members-only and they belong to an organisation): public events only, without
     private fields or actor identities. Otherwise 404.
@@ -740,10 +757,18 @@ def get_passport(
     if device is None:
         raise NotFound("No such device.")
     full = owns(principal, device.organisation_id)
-    if not full and not _visible_listing_exists(session, principal, device):
+    # A former owner reads the history in full up to its departure, not after.
+    history_end = None
+    if not full and principal is not None and principal.organisation_ids:
+        history_end = former_owner_history_end(principal, transfers.departures(session, device.id))
+    if history_end is not None:
+        full = True
+    elif not full and not _visible_listing_exists(session, principal, device):
         raise NotFound("No such device.")
 
     query = sa.select(DeviceEvent).where(DeviceEvent.device_id == device.id)
+    if history_end is not None:
+        query = query.where(DeviceEvent.id <= history_end)
     if not full:
         query = query.where(DeviceEvent.public.is_(True))
     page = id_page(session, query, DeviceEvent.id, cursor=cursor, limit=limit, newest_first=False)

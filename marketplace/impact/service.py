@@ -1,9 +1,12 @@
 """The cluster's impact, computed from the devices' passports and the versioned factor table.
 
-A device is *reused* when its passport records it sold, donated or lent. What that avoids:
-- life-years added: for a sale or donation, the device's own remaining-life estimate from its
-  diagnostics when there is one (capped), else the factor table's default extra life for its
-  kind; for a loan, the loan's length;
+A device is *reused* each time it reaches a new owner (a sale or donation handed over: a
+``device_transfers`` row, issue 17) or is lent (a ``lent`` passport event). Every transfer is a new
+life and counts again (second, third life …); one undone by a return of its order counts nothing.
+What that avoids:
+- life-years added: for each sale or donation handed over, the device's own remaining-life
+  estimate from its diagnostics when there is one (capped), else the factor table's default extra
+  life for its kind; for a loan, the loan's length;
 - kg CO2e avoided: life-years added × the kind's avoided emissions per year of extra use
   (manufacturing footprint ÷ reference lifetime: the new device whose purchase is postponed);
 - kg e-waste avoided: the device's mass, for sales and donations (a loan returns the device).
@@ -19,22 +22,28 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from marketplace.devices.models import Device, DeviceEvent, EventKind
+from marketplace.devices.models import Device, DeviceEvent, DeviceTransfer, EventKind, TransferReason
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.impact.models import ImpactFactor, ImpactFactorSet
 from marketplace.members.models import Organisation
+from marketplace.orders.models import Order, OrderStatus
 
 REUSE_EVENTS = {EventKind.SOLD: "sold", EventKind.DONATED: "donated", EventKind.LENT: "lent"}
+#: Transfers of ownership that are a new life, by the label they are counted under.
+NEW_LIFE_TRANSFERS = {TransferReason.SALE: EventKind.SOLD, TransferReason.DONATION: EventKind.DONATED}
 #: A diagnostics estimate above this is not credited in full: the impact report stays prudent.
 MAX_CREDITED_EXTRA_LIFE_YEARS = 5.0
 DAYS_PER_YEAR = 365.25
 
 METHOD = {
-    "devices_reused": "Passport events 'sold', 'donated' and 'lent' in the period (one per event).",
+    "devices_reused": (
+        "Sales and donations handed over to a new owner in the period, one per transfer of ownership (a device "
+        "sold again counts again; one returned counts nothing), and passport events 'lent' (one per loan)."
+    ),
     "life_years_added": (
-        "Sale or donation: the device's remaining-life estimate in years from its diagnostics (0 included), "
-        f"capped at {MAX_CREDITED_EXTRA_LIFE_YEARS:g} years, else (no estimate in years) the factor table's "
-        "default extra life for its kind. "
+        "Each sale or donation handed over: the device's remaining-life estimate in years from its diagnostics "
+        f"(0 included), capped at {MAX_CREDITED_EXTRA_LIFE_YEARS:g} years, else (no estimate in years) the factor "
+        "table's default extra life for its kind. "
         "Loan: the loan's length."
     ),
     "kg_co2e_avoided": "life-years added × avoided kg CO2e per year of extra use for the device's kind.",
@@ -93,6 +102,75 @@ def _extra_life_years(remaining_life: dict[str, Any] | None, factor: ImpactFacto
     return factor.default_extra_life_years
 
 
+@dataclass(frozen=True)
+class _Reuse:
+    kind: EventKind  # sold, donated or lent: the label it is counted under
+    data: dict[str, Any] | None  # a loan's period
+    occurred_at: dt.datetime
+    device_kind: str
+    remaining_life: dict[str, Any] | None
+    giver_kind: str  # the kind of the organisation that passed the device on
+
+
+def _reuses(
+    session: Session,
+    *,
+    organisation_id: int | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    device_id: int | None = None,
+) -> list[_Reuse]:
+    """Every reuse that counts, by one rule for the report, its breakdown and a device's page: each
+    sale or donation handed over (a transfer of ownership, unless its order was returned; a resold
+    device counts again) and each loan. ``organisation_id``: reuses it gave or received."""
+    loans = (
+        sa.select(DeviceEvent.kind, DeviceEvent.data, DeviceEvent.occurred_at, Device.kind, Device.remaining_life)
+        .add_columns(Organisation.kind)
+        .join(Device, Device.id == DeviceEvent.device_id)
+        .join(Organisation, Organisation.id == Device.organisation_id)
+        .where(DeviceEvent.kind == EventKind.LENT)
+    )
+    lives = (
+        sa.select(DeviceTransfer.reason, DeviceTransfer.occurred_at, Device.kind, Device.remaining_life)
+        .add_columns(Organisation.kind)
+        .join(Device, Device.id == DeviceTransfer.device_id)
+        .join(Organisation, Organisation.id == DeviceTransfer.from_organisation_id)
+        .outerjoin(Order, Order.id == DeviceTransfer.order_id)
+        .where(
+            DeviceTransfer.reason.in_(list(NEW_LIFE_TRANSFERS)),
+            sa.or_(Order.id.is_(None), Order.status != OrderStatus.RETURNED),
+        )
+    )
+    if organisation_id is not None:
+        loans = loans.where(
+            sa.or_(Device.organisation_id == organisation_id, DeviceEvent.actor_organisation_id == organisation_id)
+        )
+        lives = lives.where(
+            sa.or_(
+                DeviceTransfer.from_organisation_id == organisation_id,
+                DeviceTransfer.to_organisation_id == organisation_id,
+            )
+        )
+    if device_id is not None:
+        loans = loans.where(DeviceEvent.device_id == device_id)
+        lives = lives.where(DeviceTransfer.device_id == device_id)
+    if start is not None:
+        loans = loans.where(DeviceEvent.occurred_at >= start)
+        lives = lives.where(DeviceTransfer.occurred_at >= start)
+    if end is not None:
+        loans = loans.where(DeviceEvent.occurred_at < end)
+        lives = lives.where(DeviceTransfer.occurred_at < end)
+    found = [
+        _Reuse(NEW_LIFE_TRANSFERS[reason], None, when, device_kind.value, life, giver.value)
+        for reason, when, device_kind, life, giver in session.execute(lives)
+    ]
+    found += [
+        _Reuse(kind, data, when, device_kind.value, life, giver.value)
+        for kind, data, when, device_kind, life, giver in session.execute(loans)
+    ]
+    return found
+
+
 def _credit(
     factors: dict[str, ImpactFactor],
     event_kind: EventKind,
@@ -130,24 +208,12 @@ def impact_report(
     if date_from and date_to and date_from >= date_to:
         raise ValidationFailed("The period is empty.", errors={"to": ["Must be after 'from'."]})
     chosen, factors = factor_set(session, version)
-    query = (
-        sa.select(DeviceEvent.kind, DeviceEvent.data, Device.kind, Device.remaining_life)
-        .join(Device, Device.id == DeviceEvent.device_id)
-        .where(DeviceEvent.kind.in_(list(REUSE_EVENTS)))
-    )
-    if organisation_id is not None:
-        query = query.where(
-            sa.or_(Device.organisation_id == organisation_id, DeviceEvent.actor_organisation_id == organisation_id)
-        )
-    if date_from is not None:
-        query = query.where(DeviceEvent.occurred_at >= dt.datetime.combine(date_from, dt.time(), dt.UTC))
-    if date_to is not None:
-        query = query.where(DeviceEvent.occurred_at < dt.datetime.combine(date_to, dt.time(), dt.UTC))
-
+    start = dt.datetime.combine(date_from, dt.time(), dt.UTC) if date_from is not None else None
+    end = dt.datetime.combine(date_to, dt.time(), dt.UTC) if date_to is not None else None
     total = _Totals()
     per_kind: dict[str, _Totals] = defaultdict(_Totals)
-    for event_kind, data, device_kind, remaining_life in session.execute(query):
-        _credit(factors, event_kind, data, device_kind.value, remaining_life, total, per_kind[device_kind.value])
+    for row in _reuses(session, organisation_id=organisation_id, start=start, end=end):
+        _credit(factors, row.kind, row.data, row.device_kind, row.remaining_life, total, per_kind[row.device_kind])
     return {
         "scope": {
             "organisation_id": organisation_id,
@@ -166,26 +232,19 @@ def impact_breakdown(session: Session, *, version: str | None = None) -> dict[st
     organisation that passed the device on (its owner), with the same rules as ``impact_report``:
     ``{"by_month": [{"month": "2026-03", ...totals}], "by_organisation_kind": [{"kind": ..., ...}]}``."""
     _chosen, factors = factor_set(session, version)
-    query = (
-        sa.select(DeviceEvent.kind, DeviceEvent.data, DeviceEvent.occurred_at, Device.kind, Device.remaining_life)
-        .add_columns(Organisation.kind)
-        .join(Device, Device.id == DeviceEvent.device_id)
-        .join(Organisation, Organisation.id == Device.organisation_id)
-        .where(DeviceEvent.kind.in_(list(REUSE_EVENTS)))
-    )
     per_month: dict[str, _Totals] = defaultdict(_Totals)
     per_organisation_kind: dict[str, _Totals] = defaultdict(_Totals)
-    for event_kind, data, occurred_at, device_kind, remaining_life, organisation_kind in session.execute(query):
-        when = occurred_at if occurred_at.tzinfo else occurred_at.replace(tzinfo=dt.UTC)
+    for row in _reuses(session):
+        when = row.occurred_at if row.occurred_at.tzinfo else row.occurred_at.replace(tzinfo=dt.UTC)
         month = when.astimezone(dt.UTC).strftime("%Y-%m")
         _credit(
             factors,
-            event_kind,
-            data,
-            device_kind.value,
-            remaining_life,
+            row.kind,
+            row.data,
+            row.device_kind,
+            row.remaining_life,
             per_month[month],
-            per_organisation_kind[organisation_kind.value],
+            per_organisation_kind[row.giver_kind],
         )
     return {
         "by_month": [{"month": m, **per_month[m].as_dict()} for m in sorted(per_month)],
@@ -201,13 +260,8 @@ def device_impact(session: Session, device: Device) -> dict[str, Any]:
     (``per_year_kg_co2e``; None for a kind without sourced factors)."""
     chosen, factors = factor_set(session)
     total = _Totals()
-    events = session.execute(
-        sa.select(DeviceEvent.kind, DeviceEvent.data).where(
-            DeviceEvent.device_id == device.id, DeviceEvent.kind.in_(list(REUSE_EVENTS))
-        )
-    )
-    for event_kind, data in events:
-        _credit(factors, event_kind, data, device.kind.value, device.remaining_life, total)
+    for row in _reuses(session, device_id=device.id):
+        _credit(factors, row.kind, row.data, row.device_kind, row.remaining_life, total)
     factor = factors.get(device.kind.value)
     return {
         "factors_version": chosen.version,

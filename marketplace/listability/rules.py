@@ -59,9 +59,10 @@ def normalise_serial(serial: str) -> str:
 
 
 def _last_return(session: Session, device: Device) -> dt.datetime | None:
+    """When the device last came back or changed hands: erasures before that no longer count."""
     return session.scalar(
         sa.select(sa.func.max(DeviceEvent.occurred_at)).where(
-            DeviceEvent.device_id == device.id, DeviceEvent.kind == EventKind.RETURNED
+            DeviceEvent.device_id == device.id, DeviceEvent.kind.in_([EventKind.RETURNED, EventKind.TRANSFERRED])
         )
     )
 
@@ -72,7 +73,7 @@ def _last_handover(session: Session, device: Device) -> dt.datetime | None:
     return session.scalar(
         sa.select(sa.func.max(DeviceEvent.occurred_at)).where(
             DeviceEvent.device_id == device.id,
-            DeviceEvent.kind.in_([EventKind.RETURNED, EventKind.SOLD, EventKind.DONATED]),
+            DeviceEvent.kind.in_([EventKind.RETURNED, EventKind.TRANSFERRED, EventKind.SOLD, EventKind.DONATED]),
         )
     )
 
@@ -161,7 +162,7 @@ def listing_problems(session: Session, device: Device) -> dict[str, list[str]]:
       reports its kind needs, ``listability.current.diagnosis_of``);
     * ``grade``: its server grade is not F;
     * ``disks``: every disk the device held since its last handover has a verified erasure (after
-      a return, one recorded since) or a recorded removal from the device.
+      a return or a transfer to a new owner, one recorded since) or a recorded removal from the device.
     """
     problems: dict[str, list[str]] = {}
     diagnosis = diagnosis_of(session, device)

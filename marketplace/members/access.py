@@ -111,3 +111,18 @@ def require_org_role(
     if principal.is_member_of(organisation_id) or not hide:
         raise Forbidden(f"Your role does not allow this on this {what}.")
     raise NotFound(f"No such {what}.")
+
+
+def former_owner_history_end(principal: Principal | None, departures: Mapping[int, int]) -> int | None:
+    """How far a former owner reads a device's history: up to its departure, not after.
+
+    ``departures`` maps each organisation that owned the device and handed it on (a sale or a
+    donation handed over, a return to the seller) to the id of the passport event of its latest
+    departure (``devices.transfers.departures``). Returns the id of the last passport event the
+    caller may read in full, or None when none of the caller's organisations ever owned the device
+    (then only the public view applies). The current owner's members and staff read everything
+    (``devices.service.can_read_device``); bench tokens read nothing here."""
+    if principal is None or principal.user_id is None or not principal.has_scope(SCOPE_API):
+        return None
+    ends = [event_id for organisation_id, event_id in departures.items() if principal.is_member_of(organisation_id)]
+    return max(ends) if ends else None

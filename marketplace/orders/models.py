@@ -40,9 +40,10 @@ class PaymentStatus(enum.StrEnum):
     NONE = "none"  # donation
 
 
-#: Orders in these states hold their device: at most one per device (unique partial index).
-LIVE_STATUSES = (OrderStatus.PENDING, OrderStatus.CONFIRMED, OrderStatus.HANDED_OVER)
-_LIVE_SQL = "status IN ('pending', 'confirmed', 'handed_over')"
+#: Orders in these states hold their device: at most one per device (unique partial index). A
+#: handed-over order no longer does: the device belongs to its buyer, who may sell it again.
+LIVE_STATUSES = (OrderStatus.PENDING, OrderStatus.CONFIRMED)
+_LIVE_SQL = "status IN ('pending', 'confirmed')"
 
 
 class Order(TimestampMixin, Base):
@@ -89,6 +90,11 @@ class Order(TimestampMixin, Base):
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     stripe_client_secret: Mapped[str | None] = mapped_column(sa.String(255))
     stripe_refund_id: Mapped[str | None] = mapped_column(sa.String(255))
+    #: The refund's status as Stripe last told it (created, then ``refund.updated`` /
+    #: ``charge.refunded``, re-read): pending, succeeded, failed, canceled …
+    refund_status: Mapped[str | None] = mapped_column(sa.String(32))
+    #: When Stripe confirmed the money was given back (the refund ``succeeded``).
+    refund_confirmed_at: Mapped[dt.datetime | None]
     invoice_number: Mapped[str | None] = mapped_column(sa.String(32))
     invoice_issued_on: Mapped[dt.date | None]
     invoice_due_on: Mapped[dt.date | None]
@@ -106,6 +112,25 @@ class Order(TimestampMixin, Base):
 
     listing: Mapped[Listing] = relationship()
     device: Mapped[Device] = relationship()
+
+    @property
+    def warranty_until(self) -> dt.date | None:
+        """The seller's warranty on this order's device: the listing's warranty months from the
+        handover (the device's own ``warranty_until`` moves on with its next sale)."""
+        if not self.warranty_months or self.handed_over_at is None:
+            return None
+        return add_months(self.handed_over_at.date(), self.warranty_months)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
 
 
 class InvoiceCounter(Base):

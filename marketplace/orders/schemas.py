@@ -49,11 +49,22 @@ class IdempotencyHeaderSchema(ma.Schema):
     )
 
 
+class OrderDeviceSchema(Schema):
+    """What the order is for, readable by both sides (the device itself: ``GET /devices/{id}``, its
+    owner's, the buyer's once handed over)."""
+
+    id = ma.fields.Integer()
+    kind = ma.fields.String()
+    make = ma.fields.String()
+    model = ma.fields.String()
+
+
 class OrderSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     reservation_id = ma.fields.Integer()
     listing_id = ma.fields.Integer()
     device_id = ma.fields.Integer()
+    device = ma.fields.Nested(OrderDeviceSchema, dump_only=True)
     buyer_organisation_id = ma.fields.Integer()
     seller_organisation_id = ma.fields.Integer()
     payment = ma.fields.Enum(PaymentMethod, by_value=True)
@@ -63,8 +74,14 @@ class OrderSchema(Schema):
     platform_fee_cents = ma.fields.Integer()
     currency = ma.fields.String()
     warranty_months = ma.fields.Integer(allow_none=True)
-    warranty_until = ma.fields.Date(attribute="device.warranty_until", allow_none=True)
+    warranty_until = ma.fields.Date(
+        allow_none=True, metadata={"description": "The listing's warranty months from the handover"}
+    )
     stripe_payment_intent_id = ma.fields.String(allow_none=True)
+    refund_status = ma.fields.String(
+        allow_none=True, metadata={"description": "A card refund as Stripe last confirmed it: pending, succeeded …"}
+    )
+    refund_confirmed_at = ma.fields.AwareDateTime(allow_none=True)
     client_secret = ma.fields.String(
         allow_none=True,
         metadata={"description": "For the buyer's Stripe.js confirmation, while the card payment is pending"},

@@ -6,6 +6,7 @@ State machine (``Order.status`` / ``Order.payment_status``)::
     invoice:  confirmed/pending (numbered invoice) ──staff mark-paid──▶ confirmed/paid
     donation: confirmed/none
     confirmed ──seller handover──▶ handed_over ──buyer return (30 days)──▶ returned (+ refund)
+    (at the handover the device becomes the buyer's; a return gives it back: ``devices.transfers``)
     pending | confirmed ──cancel──▶ cancelled (card: intent cancelled or refunded)
 
 The device follows: listed → reserved (order made) → sold (paid, invoiced or donated) →
@@ -28,8 +29,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from marketplace.db import bump_counter, utcnow
-from marketplace.devices import lifecycle, passport
-from marketplace.devices.models import Device, DeviceState, EventKind
+from marketplace.devices import lifecycle, passport, transfers
+from marketplace.devices.models import Device, DeviceState, EventKind, TransferReason
 from marketplace.errors import (
     Conflict,
     DomainError,
@@ -46,7 +47,14 @@ from marketplace.listings.models import DEFAULT_DONATION_KINDS, Listing, Listing
 from marketplace.loans.availability import booked_for_loan
 from marketplace.members.access import INVENTORY_ROLES, Principal, require_user
 from marketplace.members.models import Organisation
-from marketplace.orders.models import InvoiceCounter, Order, OrderStatus, PaymentMethod, PaymentStatus
+from marketplace.orders.models import (
+    InvoiceCounter,
+    Order,
+    OrderStatus,
+    PaymentMethod,
+    PaymentStatus,
+    add_months,
+)
 from marketplace.pagination import Page, id_page
 from marketplace.payments.gateway import PaymentGateway, PaymentIntentInfo
 from marketplace.reservations import locks
@@ -97,17 +105,6 @@ def _replay(order: Order | None, fingerprint: str) -> OrderResult | None:
             errors={"Idempotency-Key": ["Already used with another body; use a new key."]},
         )
     return OrderResult(order, created=False)
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def next_invoice_number(session: Session, year: int) -> str:
@@ -331,6 +328,12 @@ def hand_over(session: Session, principal: Principal | None, order_id: int, *, n
         changes={"warranty_until": [_iso(old_warranty), _iso(device.warranty_until)]},
         data={"handover": True, "order_id": order.id, "return_deadline": order.return_deadline.isoformat()},
     )  # fmt: skip
+    # The device is now the receiver's: its inventory, its next life (``devices.transfers``).
+    reason = TransferReason.DONATION if order.payment is PaymentMethod.DONATION else TransferReason.SALE
+    transfers.hand_on(
+        session, device, to_organisation_id=order.buyer_organisation_id, reason=reason, actor=principal,
+        order_id=order.id,
+    )  # fmt: skip
     return order
 
 
@@ -379,15 +382,21 @@ def return_order(
     assert order.return_deadline is not None
     if now > order.return_deadline:
         raise InvalidState(f"The 30-day return window closed on {order.return_deadline.date().isoformat()}.")
+    if device.organisation_id != order.buyer_organisation_id or device.state not in transfers.RETURNABLE_STATES:
+        raise InvalidState(
+            f"This device was listed, lent or passed on since it was handed over (it is {device.state.value} "
+            "now): it can no longer be returned under this order.",
+            errors={"device": [f"Is {device.state.value} since the handover."]},
+        )
     _give_money_back(order, gateway, "return")
     _issue_credit_note(session, order, now)
     order.status = OrderStatus.RETURNED
     order.returned_at = now
     order.return_reason = reason
-    previous = lifecycle.transition(device, DeviceState.RETURNED)
-    passport.record_event(
-        session, device, EventKind.RETURNED, principal, organisation_id=order.buyer_organisation_id,
-        state_from=previous, data={"order_id": order.id, "reason": reason},
+    # Back to the seller, for re-diagnosis and a fresh erasure (``devices.transfers``).
+    transfers.take_back(
+        session, device, to_organisation_id=order.seller_organisation_id, actor=principal, order_id=order.id,
+        data={"reason": reason},
     )  # fmt: skip
     return order
 
@@ -402,11 +411,16 @@ def _give_money_back(order: Order, gateway: PaymentGateway | None, why: str) -> 
                 payment_intent=order.stripe_payment_intent_id,
                 idempotency_key=f"order-{order.id}-{order.reference}-{why}-refund",
                 connect=True,
+                metadata={"relife_order": str(order.id)},
             )
             if refund.status in {"failed", "canceled"}:
                 raise PaymentError("Stripe refused the refund; nothing was changed. Try again or contact the staff.")
             order.stripe_refund_id = refund.id
             order.payment_status = PaymentStatus.REFUNDED
+            # Confirmed by Stripe's refund events (``orders.refunds.apply_refund``), or at once.
+            order.refund_status = refund.status
+            if refund.status == "succeeded":
+                order.refund_confirmed_at = utcnow()
         elif order.payment_status in {PaymentStatus.PENDING, PaymentStatus.FAILED}:
             order.payment_status = PaymentStatus.VOID
     elif order.payment is PaymentMethod.INVOICE:

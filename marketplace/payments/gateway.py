@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
@@ -59,6 +59,7 @@ class RefundInfo:
     status: str  # pending | succeeded | failed | canceled | requires_action
     amount: int
     payment_intent: str | None
+    metadata: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class EventInfo:
     object_id: str
     object_type: str
     metadata: Mapping[str, str]
+    #: The PaymentIntent a charge belongs to (``charge.refunded``): a hint to find the order.
+    payment_intent: str | None = None
 
 
 class SignatureError(Exception):
@@ -109,12 +112,16 @@ def event_info(event: Any) -> EventInfo:
     if not isinstance(object_id, str) or len(object_id) > MAX_STRIPE_ID_LENGTH:
         raise MalformedEvent("'data.object.id' is not a string")
     metadata = obj.get("metadata")
+    payment_intent = obj.get("payment_intent")
     return EventInfo(
         id=event["id"],
         type=event["type"],
         object_id=object_id,
         object_type=str(obj.get("object") or ""),
         metadata={str(k): str(v) for k, v in metadata.items()} if isinstance(metadata, Mapping) else {},
+        payment_intent=payment_intent
+        if isinstance(payment_intent, str) and 0 < len(payment_intent) <= MAX_STRIPE_ID_LENGTH
+        else None,
     )
 
 
@@ -151,8 +158,16 @@ class PaymentGateway(Protocol):
     def retrieve_setup_intent(self, intent_id: str) -> SetupIntentInfo: ...
 
     def create_refund(
-        self, *, payment_intent: str, idempotency_key: str, amount: int | None = None, connect: bool = False
+        self,
+        *,
+        payment_intent: str,
+        idempotency_key: str,
+        amount: int | None = None,
+        connect: bool = False,
+        metadata: Mapping[str, str] | None = None,
     ) -> RefundInfo: ...
+
+    def retrieve_refund(self, refund_id: str) -> RefundInfo: ...
 
     def retrieve_account(self, account_id: str) -> AccountInfo: ...
 
@@ -197,6 +212,16 @@ def _setup(si: stripe.SetupIntent) -> SetupIntentInfo:
         customer=_id_of(si.customer),
         payment_method=_id_of(si.payment_method),
         metadata=_metadata(si.metadata),
+    )
+
+
+def _refund(refund: stripe.Refund) -> RefundInfo:
+    return RefundInfo(
+        id=refund.id,
+        status=refund.status or "pending",
+        amount=refund.amount,
+        payment_intent=_id_of(refund.payment_intent),
+        metadata=_metadata(refund.metadata),
     )
 
 
@@ -323,11 +348,19 @@ class StripeGateway:
         return _setup(self._call("read setup", self.client.v1.setup_intents.retrieve, intent_id))
 
     def create_refund(
-        self, *, payment_intent: str, idempotency_key: str, amount: int | None = None, connect: bool = False
+        self,
+        *,
+        payment_intent: str,
+        idempotency_key: str,
+        amount: int | None = None,
+        connect: bool = False,
+        metadata: Mapping[str, str] | None = None,
     ) -> RefundInfo:
         params: dict[str, Any] = {"payment_intent": payment_intent}
         if amount is not None:
             params["amount"] = amount
+        if metadata:
+            params["metadata"] = dict(metadata)
         if connect:
             # Take the money back from the seller and give the platform fee back as well.
             # https://docs.stripe.com/connect/destination-charges#issuing-refunds
@@ -336,12 +369,10 @@ class StripeGateway:
         refund = self._call(
             "refund", self.client.v1.refunds.create, params=params, options={"idempotency_key": idempotency_key}
         )
-        return RefundInfo(
-            id=refund.id,
-            status=refund.status or "pending",
-            amount=refund.amount,
-            payment_intent=_id_of(refund.payment_intent),
-        )
+        return _refund(refund)
+
+    def retrieve_refund(self, refund_id: str) -> RefundInfo:
+        return _refund(self._call("read refund", self.client.v1.refunds.retrieve, refund_id))
 
     def retrieve_account(self, account_id: str) -> AccountInfo:
         account = self._call("read account", self.client.v1.accounts.retrieve, account_id)

@@ -7,6 +7,8 @@
   and does nothing; if the effect fails, the row rolls back with it and Stripe's retry runs again.
 - The payload is only a hint: the PaymentIntent / SetupIntent is re-read from Stripe, and the
   order's or loan's state machine decides from that, so events may arrive in any order.
+- Refund events (``refund.*``, ``charge.refunded``) re-read the refund and confirm it on its order
+  (``orders.refunds``).
 - An event about one of our intents whose order is not visible yet (its transaction has not
   committed) is answered 409 without being recorded, so Stripe delivers it again later.
 """
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 from marketplace.db import insert_ignore
 from marketplace.errors import Conflict, DomainError, NotFound
 from marketplace.loans import service as loans
+from marketplace.orders import refunds
 from marketplace.orders import service as orders
 from marketplace.payments.gateway import EventInfo, MalformedEvent, PaymentGateway, SignatureError
 from marketplace.payments.models import StripeEvent
@@ -63,7 +66,7 @@ def receive(session: Session, gateway: PaymentGateway | None, payload: bytes, si
         raise BadSignature(f"The Stripe-Signature does not verify this payload: {exc}") from exc
     except MalformedEvent as exc:
         raise BadEvent(f"The signed payload is not a Stripe event: {exc}.") from exc
-    if event.type in PAYMENT_INTENT_EVENTS | SETUP_INTENT_EVENTS and not event.object_id:
+    if event.type in PAYMENT_INTENT_EVENTS | SETUP_INTENT_EVENTS | refunds.REFUND_EVENTS and not event.object_id:
         # Without the intent's id there is nothing to re-read from Stripe (the gateway would be
         # asked for "" and answer an error that looks like an outage: a misleading 503).
         raise BadEvent(f"A {event.type} event must carry its object's id in data.object.id.")
@@ -103,4 +106,6 @@ def _dispatch(session: Session, gateway: PaymentGateway, event: EventInfo) -> st
         if "relife_loan" in setup.metadata:
             raise Conflict("The loan of this SetupIntent is not committed yet; deliver again later.")
         return "not ours: ignored"
+    if event.type in refunds.REFUND_EVENTS:
+        return refunds.receive_refund_event(session, gateway, event.type, event.object_id, event.payment_intent)
     return f"unhandled type {event.type}: ignored"

@@ -86,6 +86,8 @@ class FakeStripe:
     deliver: Deliver | None = None
     #: Card numbers in Stripe's test set that decline (``pm_card_chargeDeclined``).
     declining_methods: set[str] = field(default_factory=lambda: {"pm_card_chargeDeclined"})
+    #: The status a new refund starts with ("pending": the bank answers later, ``settle_refund``).
+    refund_status: str = "succeeded"
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     server: ThreadingHTTPServer | None = None
@@ -209,6 +211,8 @@ class FakeStripe:
                 return self._get("seti", rest[0])
         if resource == "refunds" and method == "POST" and not rest:
             return self._refund(params)
+        if resource == "refunds" and method == "GET" and len(rest) == 1:
+            return self._get("re", rest[0])
         if resource == "accounts" and method == "GET" and len(rest) == 1:
             account = self.objects.get(rest[0])
             if account is None:
@@ -327,7 +331,9 @@ class FakeStripe:
                 "amount": amount,
                 "currency": intent["currency"],
                 "payment_intent": intent["id"],
-                "status": "succeeded",
+                # Card refunds may stay pending for a while; Stripe tells with refund.updated.
+                "status": self.refund_status,
+                "metadata": params.get("metadata", {}),
                 "reverse_transfer": params.get("reverse_transfer") == "true",
                 "refund_application_fee": params.get("refund_application_fee") == "true",
             },
@@ -366,6 +372,32 @@ class FakeStripe:
             intent = self._get("seti", intent_id)
             intent.update(status="succeeded", payment_method=payment_method)
             return self.event("setup_intent.succeeded", intent)
+
+    def settle_refund(self, refund_id: str, status: str = "succeeded") -> dict[str, Any]:
+        """The bank's answer on a pending refund; returns the ``refund.updated`` event Stripe sends."""
+        with self.lock:
+            refund = self._get("re", refund_id)
+            refund["status"] = status
+        return self.event("refund.updated", refund)
+
+    def charge_refunded(self, intent_id: str) -> dict[str, Any]:
+        """The ``charge.refunded`` event of a PaymentIntent's charge (as Stripe sends after a refund)."""
+        with self.lock:
+            intent = self._get("pi", intent_id)
+            refunded = sum(
+                r["amount"]
+                for r in self.objects.values()
+                if r.get("object") == "refund" and r["payment_intent"] == intent_id
+            )
+            charge = {
+                "id": f"ch_{intent_id}",
+                "object": "charge",
+                "payment_intent": intent_id,
+                "amount": intent["amount_received"],
+                "amount_refunded": refunded,
+                "refunded": refunded >= intent["amount_received"],
+            }
+        return self.event("charge.refunded", charge)
 
     def event(self, event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
         """An event carrying a snapshot of ``obj`` (as Stripe's payload: possibly stale later)."""

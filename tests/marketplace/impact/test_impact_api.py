@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from marketplace.devices.models import Device, DeviceKind, EventKind
+from marketplace.devices.models import Device, DeviceKind, DeviceTransfer, EventKind, TransferReason
 from marketplace.devices.passport import record_event
 from tests.api_helpers import create_org, register
 from tests.factories import DeviceFactory
@@ -26,6 +26,24 @@ def make_device(
         asset_tag=tag,
         remaining_life={"basis": "test", "years": remaining_years} if remaining_years is not None else None,
     )
+
+
+def hand_on(
+    session: Session, device: Device, to_org: int, reason: TransferReason, at: dt.datetime | None = None
+) -> None:
+    """A transfer of ownership as ``devices.transfers`` records it at a handover (``at``: when)."""
+    event = record_event(session, device, EventKind.TRANSFERRED, None, data={"mode": reason.value})
+    if at is not None:
+        event.occurred_at = at  # before the event is written: a passport event never changes after
+    session.flush()
+    transfer = DeviceTransfer(
+        device_id=device.id, from_organisation_id=device.organisation_id, to_organisation_id=to_org,
+        reason=reason, event_id=event.id,
+    )  # fmt: skip
+    if at is not None:
+        transfer.occurred_at = at
+    session.add(transfer)
+    session.flush()
 
 
 def test_factors_have_a_source_and_year_for_every_figure(client: FlaskClient) -> None:
@@ -55,8 +73,9 @@ def test_sales_donations_and_loans_count_with_their_method(client: FlaskClient, 
     laptop = make_device(db_session, org["id"], DeviceKind.LAPTOP, "L1", remaining_years=2.0)
     phone = make_device(db_session, org["id"], DeviceKind.PHONE, "P1")
     screen = make_device(db_session, other["id"], DeviceKind.SCREEN, "S1")
-    record_event(db_session, laptop, EventKind.SOLD, None)
-    record_event(db_session, phone, EventKind.DONATED, None)
+    hand_on(db_session, laptop, other["id"], TransferReason.SALE)
+    hand_on(db_session, phone, other["id"], TransferReason.DONATION)
+    record_event(db_session, laptop, EventKind.SOLD, None)  # confirmed: not a new life until handed over
     record_event(db_session, screen, EventKind.LENT, None, data={"start": "2026-01-01", "end": "2026-04-02"})
     db_session.flush()
 
@@ -80,11 +99,11 @@ def test_an_estimate_of_zero_years_is_credited_zero_not_the_default(client: Flas
     """A device at the end of its estimated life adds no life-years: the kind's default (2 years for a
     laptop) would rank it above a device whose diagnostics give it one year."""
     org = create_org(client, register(client))
+    other = create_org(client, register(client))
     spent = make_device(db_session, org["id"], DeviceKind.LAPTOP, "Z0", remaining_years=0.0)
     one_year = make_device(db_session, org["id"], DeviceKind.LAPTOP, "Z1", remaining_years=1.0)
-    record_event(db_session, spent, EventKind.SOLD, None)
-    record_event(db_session, one_year, EventKind.SOLD, None)
-    db_session.flush()
+    hand_on(db_session, spent, other["id"], TransferReason.SALE)
+    hand_on(db_session, one_year, other["id"], TransferReason.SALE)
 
     body = client.get(f"/api/v1/impact?organisation_id={org['id']}").json
     assert body["devices_reused"]["total"] == 2

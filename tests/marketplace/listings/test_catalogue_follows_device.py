@@ -372,8 +372,6 @@ def test_a_sold_device_is_frozen_for_its_seller(client: FlaskClient, db_session:
         headers={**scene.buyer.headers, "Idempotency-Key": str(uuid.uuid4())},
     )
     assert order.status_code == 201, order.json
-    handed = client.post(f"/api/v1/orders/{order.json['id']}/handover", headers=scene.org.lister.headers)
-    assert handed.status_code == 200, handed.json
     db_session.refresh(scene.device)
     version, events = scene.device.version, len(scene.device.events)
 
@@ -395,3 +393,14 @@ def test_a_sold_device_is_frozen_for_its_seller(client: FlaskClient, db_session:
     db_session.refresh(scene.device)
     assert scene.device.model == "Latitude 5490" and scene.device.version == version
     assert len(scene.device.events) == events
+
+    # Handed over, it is no longer the seller's at all (issue #17: it is the buyer's now).
+    handed = client.post(f"/api/v1/orders/{order.json['id']}/handover", headers=scene.org.lister.headers)
+    assert handed.status_code == 200, handed.json
+    headers = {**scene.org.lister.headers, "If-Match": f'"{scene.device.version}"'}
+    assert client.get(f"/api/v1/devices/{scene.device.id}", headers=scene.org.lister.headers).status_code == 404
+    patched = client.patch(f"/api/v1/devices/{scene.device.id}", json={"model": "Latitude 9999"}, headers=headers)
+    assert patched.status_code == 404, patched.json
+    assert upload(client, scene.device.id, scene.org.bench_token, SECOND_DISK).status_code == 404
+    db_session.refresh(scene.device)
+    assert scene.device.model == "Latitude 5490" and scene.device.organisation_id != scene.org.id

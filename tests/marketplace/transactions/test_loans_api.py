@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from marketplace.devices.models import Device, DeviceEvent, DeviceState
+from marketplace.devices.models import Device, DeviceEvent, DeviceState, DeviceTransfer
 from marketplace.listings.models import ListingMode
 from marketplace.loans.models import Loan
 from tests.api_helpers import Actor
@@ -119,6 +119,12 @@ def test_long_loan_deposit_is_a_saved_card_released_when_undamaged(
     assert len(fake_stripe.calls("POST", "/v1/payment_intents")) == charges_before  # nothing charged
     db_session.expire_all()
     assert db_session.get(Device, listing.device_id).state is DeviceState.LISTED  # lendable again
+    # A loan never moves ownership (issue 17): still the lender's, no transfer recorded.
+    assert db_session.get(Device, listing.device_id).organisation_id == world.seller["id"]
+    transfers = (
+        sa.select(sa.func.count()).select_from(DeviceTransfer).where(DeviceTransfer.device_id == listing.device_id)
+    )
+    assert db_session.scalar(transfers) == 0
 
 
 def test_saved_card_charged_off_session_for_damage(

@@ -10,11 +10,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from marketplace.devices.models import DeviceKind, EventKind
+from marketplace.devices.models import DeviceKind, EventKind, TransferReason
 from marketplace.devices.passport import record_event
 from marketplace.impact import service
 from tests.api_helpers import create_org, register
-from tests.marketplace.impact.test_impact_api import make_device
+from tests.marketplace.impact.test_impact_api import hand_on, make_device
 
 
 def test_the_breakdowns_add_up_to_the_cluster_totals(client: FlaskClient, db_session: Session) -> None:
@@ -23,11 +23,12 @@ def test_the_breakdowns_add_up_to_the_cluster_totals(client: FlaskClient, db_ses
     laptop = make_device(db_session, university["id"], DeviceKind.LAPTOP, "L1", remaining_years=2.0)
     phone = make_device(db_session, company["id"], DeviceKind.PHONE, "P1")
     screen = make_device(db_session, company["id"], DeviceKind.SCREEN, "S1")
-    sold = record_event(db_session, laptop, EventKind.SOLD, None)
-    donated = record_event(db_session, phone, EventKind.DONATED, None)
+    # A sale and a donation count at their handover (the transfer of ownership), a loan when it starts.
+    hand_on(db_session, laptop, company["id"], TransferReason.SALE, at=dt.datetime(2026, 1, 31, 23, 30, tzinfo=dt.UTC))
+    hand_on(
+        db_session, phone, university["id"], TransferReason.DONATION, at=dt.datetime(2026, 2, 1, 0, 30, tzinfo=dt.UTC)
+    )
     lent = record_event(db_session, screen, EventKind.LENT, None, data={"start": "2026-01-01", "end": "2026-04-02"})
-    sold.occurred_at = dt.datetime(2026, 1, 31, 23, 30, tzinfo=dt.UTC)
-    donated.occurred_at = dt.datetime(2026, 2, 1, 0, 30, tzinfo=dt.UTC)
     lent.occurred_at = dt.datetime(2026, 2, 15, tzinfo=dt.UTC)
     db_session.flush()
 
