@@ -9,7 +9,7 @@ from functools import partial
 from typing import Any
 
 from marketplace.documents.certificates import display_number
-from marketplace.documents.i18n import capacity, date, kind_name, text
+from marketplace.documents.i18n import capacity, date, kind_name, method_name, removal_outcome, text
 from marketplace.documents.pdf import A4, BOLD, MONO, REGULAR, Canvas, document, draw_qr, mm, wrap
 
 WIDTH, HEIGHT = A4
@@ -35,7 +35,7 @@ class _Writer:
         self.canvas.setFont(REGULAR, 7.5)
         self.canvas.setFillGray(0.35)
         self.canvas.drawString(MARGIN, MARGIN - 6 * mm, self.footer)
-        self.canvas.drawRightString(WIDTH - MARGIN, MARGIN - 6 * mm, text(self.lang, "inv.page", page=self.page))
+        self.canvas.drawRightString(WIDTH - MARGIN, MARGIN - 6 * mm, text(self.lang, "Page {page}", page=self.page))
         self.canvas.setFillGray(0)
 
     def line(self, value: str, font: str = REGULAR, size: float = 10, width: float | None = None) -> None:
@@ -74,80 +74,95 @@ def render(content: dict[str, Any], digest: str, verify_url: str, lang: str) -> 
     out = io.BytesIO()
     number = display_number(content["number"])
     t = partial(text, lang)
-    with document(out, title=f"{t('cert.title')} {number}", lang=lang) as canvas:
-        w = _Writer(canvas, lang, f"{t('cert.title')} · {t('cert.number', number=number)}")
+    with document(out, title=f"{t('Data erasure certificate')} {number}", lang=lang) as canvas:
+        w = _Writer(canvas, lang, f"{t('Data erasure certificate')} · {t('Certificate no. {number}', number=number)}")
         draw_qr(canvas, verify_url, WIDTH - MARGIN - QR_SIZE, HEIGHT - MARGIN - QR_SIZE, QR_SIZE)
         head_width = WIDTH - 2 * MARGIN - QR_SIZE - 6 * mm
-        w.line(t("cert.title"), BOLD, 18, head_width)
+        w.line(t("Data erasure certificate"), BOLD, 18, head_width)
         w.y -= 4
-        w.line(t("cert.number", number=number), BOLD, 12, head_width)
+        w.line(t("Certificate no. {number}", number=number), BOLD, 12, head_width)
         issued = dt.datetime.fromisoformat(content["issued_at"])
-        w.line(t("cert.issued", date=date(lang, issued)), REGULAR, 10, head_width)
+        w.line(t("Issued {date} by Relife", date=date(lang, issued)), REGULAR, 10, head_width)
         w.y -= 4
-        w.line(t("cert.verify_hint"), REGULAR, 8.5, head_width)
+        w.line(
+            t("Scan the QR code: the page says whether this certificate exists and is unaltered."),
+            REGULAR,
+            8.5,
+            head_width,
+        )
         w.y = min(w.y, HEIGHT - MARGIN - QR_SIZE - 4 * mm)
 
         organisation, device = content["organisation"], content["device"]
-        w.heading(t("cert.organisation"))
+        w.heading(t("Organisation"))
         w.line(organisation["name"], BOLD, 10)
-        w.line(t("cert.siret", siret=organisation["siret"]))
-        w.heading(t("cert.device"))
+        w.line(t("SIRET {siret}", siret=organisation["siret"]))
+        w.heading(t("Device"))
         w.line(
             t(
-                "cert.device_line",
+                "{kind} {make} {model}, serial {serial}",
                 kind=kind_name(lang, device["kind"]),
                 make=device["make"],
                 model=device["model"],
                 serial=device["serial"],
             )
         )
-        w.line(t("cert.asset_tag", asset_tag=device["asset_tag"]))
+        w.line(t("Asset tag {asset_tag}", asset_tag=device["asset_tag"]))
         report_id = content["report_id"]
-        w.line(t("cert.report", report_id=report_id) if report_id else t("cert.no_report"))
+        w.line(
+            t("Disks from diagnostics report no. {report_id}", report_id=report_id)
+            if report_id
+            else t("No disk report")
+        )
 
         if not content["disks"]:
             w.y -= 6
-            w.line(t("cert.no_disk"))
+            w.line(t("The device has no storage: no erasure is needed."))
         for n, disk in enumerate(content["disks"], start=1):
-            w.heading(t("cert.disk", n=n, model=disk["model"] or t("cert.unknown_model")))
-            w.field(t("cert.capacity"), capacity(lang, disk["capacity_bytes"]))
-            w.field(t("cert.serial"), disk["serial"] or "—")
+            w.heading(t("Disk {n}: {model}", n=n, model=disk["model"] or t("unknown model")))
+            w.field(t("Capacity"), capacity(lang, disk["capacity_bytes"]))
+            w.field(t("Serial"), disk["serial"] or "—")
             if not disk["in_device"]:
-                w.field(t("cert.in_device"), t("cert.not_in_device"))
+                w.field(t("Presence"), t("no longer seen in the device at its latest diagnosis"))
             removal = disk["removal"]
             if removal is not None:
                 w.field(
-                    t("cert.removal"),
-                    t(f"cert.removal.{removal['outcome']}") + " – " + _moment(lang, removal["removed_at"]),
+                    t("Removed from the device"),
+                    removal_outcome(lang, removal["outcome"]) + " – " + _moment(lang, removal["removed_at"]),
                 )
             erasure = disk["erasure"]
             if erasure is None:
                 if removal is None:
-                    w.field(t("cert.method"), t("cert.no_erasure"))
+                    w.field(t("Method"), t("No erasure recorded."))
                 continue
-            w.field(t("cert.method"), text(lang, f"method.{erasure['method']}"))
-            w.field(t("cert.standard"), erasure["standard"].upper().replace("-", " ", 1))
-            w.field(t("cert.tool"), " ".join(filter(None, [erasure["tool"], erasure["tool_version"]])))
-            verified = t("cert.verified") if erasure["verified"] else t("cert.not_verified")
+            w.field(t("Method"), method_name(lang, erasure["method"]))
+            w.field(t("Standard"), erasure["standard"].upper().replace("-", " ", 1))
+            w.field(t("Tool"), " ".join(filter(None, [erasure["tool"], erasure["tool_version"]])))
+            verified = t("verified") if erasure["verified"] else t("NOT verified")
             detail = erasure["verification_method"]
-            w.field(t("cert.verification"), f"{verified} ({detail})" if detail else verified)
-            w.field(t("cert.operator"), erasure["operator"] or t("cert.not_recorded"))
+            w.field(t("Verification"), f"{verified} ({detail})" if detail else verified)
+            w.field(t("Operator"), erasure["operator"] or t("not recorded"))
             evidence = erasure.get("evidence")
             if evidence is not None:
                 verdict = evidence["outcome"] or "—"
-                w.field(t("cert.evidence"), f"{evidence['filename'] or evidence['format']} – {verdict}")
-                w.field(t("cert.evidence_sha256"), evidence["sha256"])
+                w.field(t("Evidence (the tool's log)"), f"{evidence['filename'] or evidence['format']} – {verdict}")
+                w.field(t("SHA-256 of the evidence"), evidence["sha256"])
             w.field(
-                t("cert.dates"),
+                t("Start – end"),
                 f"{_moment(lang, erasure['started_at'])} – {_moment(lang, erasure['finished_at'])}",
             )
 
         w.y -= 8
         w.need(60)
-        w.line(t("cert.complete") if content["complete"] else t("cert.incomplete"), BOLD, 11)
+        w.line(
+            t("Complete: every disk has a verified erasure or a recorded removal.")
+            if content["complete"]
+            else t("INCOMPLETE: some disks have neither a verified erasure nor a recorded removal."),
+            BOLD,
+            11,
+        )
         w.y -= 8
-        w.line(t("cert.digest"), BOLD, 8.5)
+        w.line(t("Digest (HMAC-SHA-256) of the content"), BOLD, 8.5)
         w.line(" ".join(digest[i : i + 8] for i in range(0, len(digest), 8)), MONO, 8.5)
-        w.line(t("cert.verify_at", url=verify_url.split("?")[0]), REGULAR, 8.5)
+        w.line(t("Verify this certificate: {url}", url=verify_url.split("?")[0]), REGULAR, 8.5)
         w.end_page()
     return out.getvalue()

@@ -97,16 +97,16 @@ def _party_lines(org: Organisation, lang: str, *, with_vat: bool) -> list[str]:
     if org.address:
         lines.append(org.address)
     lines.append(" ".join(filter(None, [org.postcode, org.city])))
-    lines.append(text(lang, "inv.siret", siret=org.siret))
+    lines.append(text(lang, "SIRET: {siret}", siret=org.siret))
     if with_vat:
-        lines.append(text(lang, "inv.vat_number", vat=vat_number(org.siret)))
+        lines.append(text(lang, "EU VAT number: {vat}", vat=vat_number(org.siret)))
     return lines
 
 
 def render(doc: InvoiceDoc, lang: str) -> bytes:
     order, seller, buyer = doc.order, doc.seller, doc.buyer
     t = partial(text, lang)
-    kind = t("inv.credit_note") if doc.credit_note else t("inv.invoice")
+    kind = t("Credit note") if doc.credit_note else t("Invoice")
     sign = -1 if doc.credit_note else 1
     amounts = totals(order.amount_cents, seller.vat_regime)
     out = io.BytesIO()
@@ -115,19 +115,25 @@ def render(doc: InvoiceDoc, lang: str) -> bytes:
         c.setFont(BOLD, 20)
         c.drawString(MARGIN, y - 20, kind.upper())
         c.setFont(BOLD, 11)
-        c.drawRightString(WIDTH - MARGIN, y - 12, t("inv.number", kind=kind, number=doc.number))
+        c.drawRightString(WIDTH - MARGIN, y - 12, t("{kind} no. {number}", kind=kind, number=doc.number))
         c.setFont(REGULAR, 9.5)
         facts = []
         if doc.credit_note:
             assert order.credit_note_issued_on is not None and order.invoice_issued_on is not None
-            facts.append(t("inv.issued_on", date=date(lang, order.credit_note_issued_on)))
-            facts.append(t("inv.refers_to", number=order.invoice_number, date=date(lang, order.invoice_issued_on)))
+            facts.append(t("Issued on: {date}", date=date(lang, order.credit_note_issued_on)))
+            facts.append(
+                t(
+                    "Cancels invoice no. {number} of {date}",
+                    number=order.invoice_number,
+                    date=date(lang, order.invoice_issued_on),
+                )
+            )
         else:
             assert order.invoice_issued_on is not None and order.invoice_due_on is not None
-            facts.append(t("inv.issued_on", date=date(lang, order.invoice_issued_on)))
-            facts.append(t("inv.delivery", date=date(lang, order.created_at.date())))
-            facts.append(t("inv.due_on", date=date(lang, order.invoice_due_on)))
-        facts.append(t("inv.order", order=order.id))
+            facts.append(t("Issued on: {date}", date=date(lang, order.invoice_issued_on)))
+            facts.append(t("Date of sale: {date}", date=date(lang, order.created_at.date())))
+            facts.append(t("Due on: {date}", date=date(lang, order.invoice_due_on)))
+        facts.append(t("Order no. {order}", order=order.id))
         fy = y - 28
         for fact in facts:
             c.drawRightString(WIDTH - MARGIN, fy, fact)
@@ -138,8 +144,8 @@ def render(doc: InvoiceDoc, lang: str) -> bytes:
         column = (WIDTH - 2 * MARGIN) / 2
         for index, (title, org, with_vat) in enumerate(
             [
-                (t("inv.seller"), seller, seller.vat_regime is not VatRegime.NOT_LIABLE),
-                (t("inv.buyer"), buyer, False),
+                (t("Seller"), seller, seller.vat_regime is not VatRegime.NOT_LIABLE),
+                (t("Buyer"), buyer, False),
             ]
         ):
             x = MARGIN + index * column
@@ -158,11 +164,11 @@ def render(doc: InvoiceDoc, lang: str) -> bytes:
         y = top - 110
         margin_scheme = amounts.rate_pct is None
         columns = [
-            (t("inv.col.description"), MARGIN, "l"),
-            (t("inv.col.quantity"), MARGIN + 95 * mm, "r"),
-            (t("inv.col.unit_margin") if margin_scheme else t("inv.col.unit"), MARGIN + 127 * mm, "r"),
-            (t("inv.col.vat"), MARGIN + 142 * mm, "r"),
-            (t("inv.col.total_margin") if margin_scheme else t("inv.col.total"), WIDTH - MARGIN, "r"),
+            (t("Description"), MARGIN, "l"),
+            (t("Qty"), MARGIN + 95 * mm, "r"),
+            (t("Unit price") if margin_scheme else t("Unit price excl. VAT"), MARGIN + 127 * mm, "r"),
+            (t("VAT"), MARGIN + 142 * mm, "r"),
+            (t("Total") if margin_scheme else t("Total excl. VAT"), WIDTH - MARGIN, "r"),
         ]
         c.setFillGray(0.93)
         c.rect(MARGIN - 2, y - 5, WIDTH - 2 * MARGIN + 4, 17, fill=1, stroke=0)
@@ -173,7 +179,9 @@ def render(doc: InvoiceDoc, lang: str) -> bytes:
         y -= 20
         device = doc.device
         c.setFont(REGULAR, 9.5)
-        description = t("inv.line", make=device.make, model=device.model, asset_tag=device.asset_tag)
+        description = t(
+            "Used {make} {model} (asset {asset_tag})", make=device.make, model=device.model, asset_tag=device.asset_tag
+        )
         parts = wrap(description, REGULAR, 9.5, 90 * mm)
         unit = sign * amounts.excl_vat_cents
         values = ["1", money(lang, unit, order.currency), f"{amounts.rate_pct} %" if amounts.rate_pct else "—"]
@@ -191,13 +199,13 @@ def render(doc: InvoiceDoc, lang: str) -> bytes:
         rows: list[tuple[str, int, bool]] = []
         if amounts.rate_pct is not None:
             rows += [
-                (t("inv.total_ht"), amounts.excl_vat_cents, False),
-                (t("inv.total_vat", rate=amounts.rate_pct), amounts.vat_cents, False),
-                (t("inv.total_ttc"), amounts.total_cents, False),
+                (t("Total excl. VAT"), amounts.excl_vat_cents, False),
+                (t("VAT {rate} %", rate=amounts.rate_pct), amounts.vat_cents, False),
+                (t("Total incl. VAT"), amounts.total_cents, False),
             ]
         else:
-            rows.append((t("inv.total"), amounts.total_cents, False))
-        rows.append((t("inv.refund") if doc.credit_note else t("inv.net"), amounts.total_cents, True))
+            rows.append((t("Total"), amounts.total_cents, False))
+        rows.append((t("Amount to refund") if doc.credit_note else t("Amount due"), amounts.total_cents, True))
         for label, cents, strong in rows:
             c.setFont(BOLD if strong else REGULAR, 11 if strong else 9.5)
             c.drawRightString(WIDTH - MARGIN - 35 * mm, y, label)
@@ -206,20 +214,32 @@ def render(doc: InvoiceDoc, lang: str) -> bytes:
 
         # Mentions.
         y -= 10
-        mentions = [t("inv.operation")]
+        mentions = [t("Type of transaction: supply of goods")]
         if seller.vat_regime is VatRegime.MARGIN:
-            mentions.append(t("inv.vat.margin"))
+            mentions.append(t("Margin scheme – second-hand goods: VAT on the margin, article 297 A of the CGI."))
         elif seller.vat_regime is VatRegime.NOT_LIABLE:
-            mentions.append(t("inv.vat.not_liable"))
+            mentions.append(t("VAT not applicable, article 293 B of the CGI."))
         if doc.credit_note:
-            mentions.append(t("inv.credit_terms"))
+            mentions.append(t("The credit note's amount is refunded to the buyer or set against a future invoice."))
         else:
             assert order.invoice_issued_on is not None and order.invoice_due_on is not None
             days = (order.invoice_due_on - order.invoice_issued_on).days
-            mentions.append(t("inv.terms", days=days, date=date(lang, order.invoice_due_on)))
+            mentions.append(
+                t(
+                    "Payment terms: bank transfer within {days} days, by {date} at the latest.",
+                    days=days,
+                    date=date(lang, order.invoice_due_on),
+                )
+            )
             if order.payment_status is PaymentStatus.PAID and order.paid_at is not None:
-                mentions.append(t("inv.paid", date=date(lang, order.paid_at.date())))
-            mentions += [t("inv.no_discount"), t("inv.late")]
+                mentions.append(t("Paid on {date}.", date=date(lang, order.paid_at.date())))
+            mentions += [
+                t("No discount for early payment."),
+                t(
+                    "Late payment: penalties at the ECB's most recent refinancing rate plus 10 points (article L441-10 "
+                    "of the French Commercial Code) and a fixed recovery fee of €40 (article D441-5)."
+                ),
+            ]
         for mention in mentions:
             for part in wrap(mention, REGULAR, 9, WIDTH - 2 * MARGIN):
                 c.setFont(REGULAR, 9)
@@ -228,8 +248,8 @@ def render(doc: InvoiceDoc, lang: str) -> bytes:
             y -= 3
         c.setFont(REGULAR, 7.5)
         c.setFillGray(0.35)
-        c.drawString(MARGIN, MARGIN - 6 * mm, t("inv.platform"))
-        c.drawRightString(WIDTH - MARGIN, MARGIN - 6 * mm, t("inv.page", page=1))
+        c.drawString(MARGIN, MARGIN - 6 * mm, t("Document drawn up by the Relife platform on behalf of the seller."))
+        c.drawRightString(WIDTH - MARGIN, MARGIN - 6 * mm, t("Page {page}", page=1))
     return out.getvalue()
 
 

@@ -76,7 +76,7 @@ def _label(
     canvas.drawString(left, y + pad + 8, _grouped(device.public_code))
     canvas.setFont(REGULAR, 5.5)
     canvas.setFillGray(0.3)
-    canvas.drawString(left, y + pad, text(lang, "label.scan"))
+    canvas.drawString(left, y + pad, text(lang, "Scan for its page"))
     canvas.setFillGray(0)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Blueprint as FlaskBlueprint
-from flask import Response, current_app, render_template, request, url_for
+from flask import Response, current_app, render_template, request
 from flask.views import MethodView
 from webargs.fields import DelimitedList
 
@@ -16,8 +16,9 @@ from marketplace.api.smorest import Blueprint, Schema
 from marketplace.devices import service as devices
 from marketplace.documents import certificates, invoices, labels
 from marketplace.documents.certificate_pdf import render as render_certificate
-from marketplace.documents.i18n import LANGUAGES, current_language, date, kind_name, text
+from marketplace.documents.i18n import LANGUAGES, N_, current_language, date, kind_name, method_name, text
 from marketplace.errors import NotFound, ValidationFailed
+from marketplace.web import i18n as web_i18n
 
 blp = Blueprint("documents", __name__, url_prefix="/api/v1", description="Printable documents: labels, invoices")
 pages = FlaskBlueprint("documents_pages", __name__, template_folder="templates")
@@ -214,40 +215,54 @@ def _mask(serial: str | None) -> str:
     return serial[-4:] if serial else "—"
 
 
-def _switch_url(number: str, lang: str) -> str:
-    """This page in the other language, keeping the digest it was asked with."""
-    query: dict[str, Any] = {**request.args, "lang": lang}
-    return url_for("documents_pages.verify_page", number=number, **query)
+#: Each verdict's heading and explanation (messages of the site's catalogue).
+VERDICTS: dict[str, tuple[str, str]] = {
+    "valid": (
+        N_("Valid certificate"),
+        N_("This certificate was issued by Relife and matches the recorded erasures."),
+    ),
+    "altered": (
+        N_("Certificate NOT valid"),
+        N_("This number exists, but the recorded erasures no longer match what was issued: do not rely on it."),
+    ),
+    "mismatch": (
+        N_("Digest mismatch"),
+        N_(
+            "This number exists, but the digest printed on your document is not the issued one: "
+            "the document was altered."
+        ),
+    ),
+    "unknown": (N_("Unknown certificate"), N_("No certificate has this number.")),
+}
 
 
 @pages.get("/verify/<string:number>")
-def verify_page(number: str) -> tuple[str, int, dict[str, str]]:
+def verify_page(number: str) -> Response:
     """Anyone: whether certificate ``number`` exists and matches what was issued (never a serial
-    in full: its last four characters, to compare with the document)."""
+    in full: its last four characters, to compare with the document). In the site's layout and
+    language (the pages' rule), with the pages' Content-Security-Policy."""
     lang = current_language()
     result = certificates.verify(
         current_session(), number, current_app.config["SECRET_KEY"], request.args.get("digest")
     )
     status = 404 if result.verdict is certificates.Verdict.UNKNOWN else 200
+    heading, detail = VERDICTS[result.verdict.value]
     html = render_template(
         "documents/verify.html",
-        lang=lang,
-        other="en" if lang == "fr" else "fr",
-        switch_url=_switch_url(number, "en" if lang == "fr" else "fr"),
-        t=lambda key, **values: text(lang, key, **values),
+        t=lambda message, **values: text(lang, message, **values),
         verdict=result.verdict.value,
+        heading=heading,
+        detail=detail,
         number=certificates.display_number(result.row.number) if result.row else number[:40],
         content=result.content,
         date=lambda value: date(lang, value),
         kind_name=lambda kind: kind_name(lang, kind),
+        method_name=lambda method: method_name(lang, method),
         mask=_mask,
         issued_at=result.row.issued_at if result.row else None,
     )
-    headers = {
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
-        "Content-Language": lang,
-        "Vary": "Accept-Language",
-        # The verdict follows the records: a shared cache must ask again.
-        "Cache-Control": "no-cache",
-    }
-    return html, status, headers
+    response = Response(html, status=status, mimetype="text/html")
+    response.headers["Content-Language"] = lang
+    # The verdict follows the records: a shared cache must ask again.
+    response.headers["Cache-Control"] = "no-cache"
+    return web_i18n.remember(response)
