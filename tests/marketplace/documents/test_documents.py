@@ -19,6 +19,7 @@ from marketplace.config import Config
 from marketplace.devices.models import Device
 from marketplace.documents.models import ErasureCertificate
 from marketplace.erasures.models import Erasure
+from marketplace.http import PAGE_CSP
 from marketplace.members.models import Organisation, VatRegime
 from marketplace.orders.models import Order
 from tests.marketplace.reports.helpers import NVME_SERIAL
@@ -137,6 +138,31 @@ def test_verify_page_speaks_french_first_then_english(client: FlaskClient, world
     english = client.get(f"/verify/{number}", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
     assert '<html lang="en">' in english and "Valid certificate" in english
     assert "Certificat valide" in client.get(f"/verify/{number}?lang=fr", headers={"Accept-Language": "en"}).text
+
+
+def test_verify_page_is_a_page_of_the_site(client: FlaskClient, world: MatrixWorld) -> None:
+    """The site's layout (title, skip link, switch), its CSP, and its language rule (the switch's cookie)."""
+    response = client.get(
+        f"/api/v1/devices/{world.ids['device']}/erasure-certificate.pdf", headers=world.a.member.headers
+    )
+    number = response.headers["X-Certificate-Number"]
+    page = client.get(f"/verify/{number}")
+    html = page.get_data(as_text=True)
+    assert page.mimetype == "text/html" and page.headers["Content-Security-Policy"] == PAGE_CSP
+    assert " style=" not in html and "<style" not in html and "<script" not in html  # nothing the CSP blocks
+    assert 'href="/assets/site.css"' in html and 'class="skip" href="#main"' in html
+    assert "<title>Vérification d&#39;un certificat d&#39;effacement" in html and "· Relife</title>" in html
+    assert 'hreflang="en"' in html and f"/verify/{number}?lang=en" in html
+    # The switch is remembered, as on the other pages: then English although the browser prefers French.
+    switched = client.get(f"/verify/{number}?lang=en", headers={"Accept-Language": "fr"})
+    assert "lang=en" in switched.headers["Set-Cookie"] and "Valid certificate" in switched.text
+    assert "Valid certificate" in client.get(f"/verify/{number}", headers={"Accept-Language": "fr"}).text
+    client.get(f"/verify/{number}?lang=fr")
+
+    unknown = client.get("/verify/ABCDEFGHJKMN")
+    assert unknown.status_code == 404 and unknown.headers["Content-Security-Policy"] == PAGE_CSP
+    assert verdict(unknown.text) == "unknown" and "Certificat inconnu" in unknown.text
+    assert 'class="verify error"' in unknown.text and 'class="status">404<' in unknown.text
 
 
 def test_label_sheet_and_single_labels_carry_tags_and_device_page_qr_codes(
