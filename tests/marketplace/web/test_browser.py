@@ -127,6 +127,12 @@ def test_a_visitor_walks_the_catalogue_in_a_real_browser(demo_site: str) -> None
             page.goto(demo_site + "/no-such-page")
             assert page.get_by_role("heading", level=1).inner_text() == "Page not found"
             check_accessibility(page)
+
+            # A certificate's verification page (here an unknown number): the site's layout and language.
+            page.goto(demo_site + "/verify/ABCDEFGHJKMN")
+            assert page.title() == "Erasure certificate verification ABCDEFGHJKMN · Relife"
+            assert page.get_by_role("status").get_by_role("heading").inner_text() == "Unknown certificate"
+            check_accessibility(page)
         finally:
             browser.close()
     # The 404 answer itself is the only resource error the browser may report.
