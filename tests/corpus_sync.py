@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tests.corpus_path import CORPUS
 
-SECTIONS = ("smart", "battery", "machine")
+SECTIONS = ("smart", "battery")
 MANIFEST = "MANIFEST.tsv"
 
 
