@@ -298,7 +298,7 @@ def _with_reports(results: Sequence[Graded], reports: Sequence[ComponentReport])
     "--save",
     "save_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Keep the raw outputs (smartctl JSON/text, battery uevent) in this folder, for `upload`.",
+    help="Keep the raw outputs (smartctl JSON/text, battery uevent, dmidecode) in this folder, for `upload`.",
 )
 @click.option("--no-disks", is_flag=True, help="Skip the disks (no root needed).")
 @click.option("--no-battery", is_flag=True, help="Skip the battery.")
@@ -319,7 +319,8 @@ def scan(
     """Scan this machine: every disk's SMART data (smartctl -x -j via pySMART) and its battery.
 
     Reading disks needs root (sudo); the battery does not. --save keeps the raw files unchanged,
-    ready for `relife-bench upload`. With --json: one JSON line per disk and battery, or `[]` (and a
+    ready for `relife-bench upload`, with dmidecode's system, processor and memory output when it
+    can run (root), for the specs check. With --json: one JSON line per disk and battery, or `[]` (and a
     message on stderr) when none was read.
     """
     from diagnostics.battery import probe as battery_probe  # only scan needs them
@@ -351,6 +352,17 @@ def scan(
             if result.error is not None:
                 problems.append(f"{raw.source}: {result.error}")
             results.append(result)
+
+    if save_dir is not None and not no_disks:
+        # The machine's identity (make, model, serial, CPU, RAM) beside the disks, for the specs
+        # check on upload; saved only, it grades nothing.
+        from diagnostics import machine
+
+        output, why = machine.probe_dmidecode(root=smart_probe.is_root())
+        if output is None:
+            _say(f"machine: {why}: make, model, serial, CPU and RAM not saved")
+        else:
+            raw_files.append((machine.DMIDECODE_FILENAME, output))
 
     if save_dir is not None:
         _save(save_dir, raw_files, results)

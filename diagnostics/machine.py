@@ -200,3 +200,31 @@ def machine_report(text: str, source: str, fmt: str) -> ComponentReport:
         replaceable=False,
         record=info,
     )
+
+
+#: What ``relife-bench scan --save`` asks dmidecode for: the machine, its processors, its memory.
+DMIDECODE_ARGS = ("-t", "system", "-t", "processor", "-t", "memory")
+DMIDECODE_FILENAME = "dmidecode.txt"
+
+
+def probe_dmidecode(*, root: bool, timeout: float = 30.0) -> tuple[bytes | None, str]:
+    """Run ``dmidecode -t system -t processor -t memory``: (its output, "") when it ran and printed
+    a machine's identity, else (None, why not). Never raises: the scan goes on without it."""
+    import shutil
+    import subprocess
+
+    path = shutil.which("dmidecode")
+    if path is None:
+        return None, "dmidecode not installed"
+    if not root:
+        return None, "dmidecode needs root (run the scan with sudo)"
+    try:
+        done = subprocess.run([path, *DMIDECODE_ARGS], capture_output=True, timeout=timeout, check=False)  # noqa: S603 (a fixed argument list)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return None, f"dmidecode did not run ({exc})"
+    if done.returncode != 0:
+        why = done.stderr.decode("utf-8", "replace").strip().splitlines()[:1]
+        return None, f"dmidecode exited {done.returncode}" + (f": {why[0]}" if why else "")
+    if detect_machine_format(done.stdout.decode("utf-8", "replace")) != DMIDECODE:
+        return None, "dmidecode printed no system, processor or memory structure"
+    return done.stdout, ""
