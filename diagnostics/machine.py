@@ -157,15 +157,16 @@ def parse_system_profiler(text: str, source: str) -> MachineInfo:
     if start is None:
         raise ParseError(source, "no 'Hardware Overview:' section (system_profiler SPHardwareDataType)")
     fields: dict[str, tuple[int, str]] = {}
+    header = len(lines[start]) - len(lines[start].lstrip())
     indent: int | None = None
     for number, line in enumerate(lines[start + 1 :], start=start + 2):
         if not line.strip():
             continue
         depth = len(line) - len(line.lstrip())
+        if depth <= header or (indent is not None and depth < indent):
+            break  # the next section
         if indent is None:
             indent = depth
-        if depth < indent:
-            break  # the next section
         key, sep, value = line.strip().partition(":")
         if sep and depth == indent:
             fields.setdefault(key.strip(), (number, value.strip()))

@@ -66,3 +66,8 @@ def test_a_memory_device_without_a_size_is_refused() -> None:
     text = HYNIX.read_text().replace("        Size: 8 GB\n", "", 1)
     with pytest.raises(ParseError, match="line 4: memory device without a 'Size' field"):
         parse_dmidecode(text, "bad")
+
+
+def test_a_hardware_overview_without_fields_names_its_line() -> None:
+    with pytest.raises(ParseError, match="line 3: 'Hardware Overview:' holds no field"):
+        diagnostics.read_report(b"Hardware:\n\n    Hardware Overview:\n\nPower:\n", "sp.txt")

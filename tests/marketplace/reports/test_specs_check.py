@@ -148,3 +148,11 @@ def test_a_machine_identity_alone_is_refused_and_nothing_stored(
         sa.select(sa.func.count()).select_from(DiagnosticReport).where(DiagnosticReport.device_id == device["id"])
     )
     assert stored == 0
+
+
+def test_processor_names_compare_without_trademarks_and_clock() -> None:
+    from marketplace.devices.reconcile import same_cpu
+
+    firmware = "Intel(R) Core(TM)2 Duo CPU E8400 @ 3.00GHz"  # tests/corpus/machine/dmidecode/linux-1
+    assert same_cpu("Intel Core 2 Duo E8400", firmware) and same_cpu(firmware, firmware)
+    assert not same_cpu("Intel Core 2 Duo E7500", firmware) and not same_cpu("Apple M1", firmware)
