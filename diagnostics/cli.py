@@ -27,7 +27,7 @@ from diagnostics.grading.device import assess_device
 from diagnostics.grading.explain import LANGUAGES, explain
 from diagnostics.grading.trends import Reading, apply_history, reading_of
 from diagnostics.manual import EXPECTED_ITEMS, checklist_template
-from diagnostics.models import ComponentReport, DeviceAssessment, Finding, Grade, Health, RemainingLife
+from diagnostics.models import ComponentKind, ComponentReport, DeviceAssessment, Finding, Grade, Health, RemainingLife
 
 T = TypeVar("T")
 
@@ -778,6 +778,10 @@ def _print_table(results: Sequence[Graded], lang: str = "fr") -> None:
             continue
         for report in result.reports:
             a = report.assessment
+            if report.component is ComponentKind.MACHINE:
+                rows.append((result.file, "machine", _model(report), "-", "-", _machine_summary(report)))
+                details.append([])
+                continue
             rows.append(
                 (
                     result.file,
@@ -799,6 +803,15 @@ def _print_table(results: Sequence[Graded], lang: str = "fr") -> None:
         click.echo(_row(row, widths))
         for line in lines:
             click.echo(line)
+
+
+def _machine_summary(report: ComponentReport) -> str:
+    """What a machine component says: its identity, never a grade."""
+    cpu, ram = report.measurements.get("cpu"), report.measurements.get("ram_gb")
+    serial = report.identity.get("serial")
+    parts = [str(cpu) if cpu else "CPU unknown", f"{ram:g} GB RAM" if ram else "RAM unknown"]
+    parts.append(f"serial {serial}" if serial else "no serial")
+    return "identity, not graded: " + ", ".join(parts)
 
 
 def _row(cells: Sequence[str], widths: Sequence[int]) -> str:

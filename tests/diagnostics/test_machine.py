@@ -71,3 +71,15 @@ def test_a_memory_device_without_a_size_is_refused() -> None:
 def test_a_hardware_overview_without_fields_names_its_line() -> None:
     with pytest.raises(ParseError, match="line 3: 'Hardware Overview:' holds no field"):
         diagnostics.read_report(b"Hardware:\n\n    Hardware Overview:\n\nPower:\n", "sp.txt")
+
+
+def test_the_bench_table_shows_the_identity_not_a_grade() -> None:
+    from click.testing import CliRunner
+
+    from diagnostics.cli import cli
+
+    result = CliRunner().invoke(cli, ["grade", str(LINUX_1)])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.stdout.splitlines() if "machine" in line)
+    assert "identity, not graded: Intel(R) Core(TM)2 Duo CPU E8400 @ 3.00GHz, 4 GB RAM, no serial" in row
+    assert "unknown" not in row.split("identity")[0]
