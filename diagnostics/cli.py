@@ -27,7 +27,7 @@ from diagnostics.grading.device import assess_device
 from diagnostics.grading.explain import LANGUAGES, explain
 from diagnostics.grading.trends import Reading, apply_history, reading_of
 from diagnostics.manual import EXPECTED_ITEMS, checklist_template
-from diagnostics.models import ComponentReport, DeviceAssessment, Finding, Grade, Health, RemainingLife
+from diagnostics.models import ComponentKind, ComponentReport, DeviceAssessment, Finding, Grade, Health, RemainingLife
 
 T = TypeVar("T")
 
@@ -298,7 +298,7 @@ def _with_reports(results: Sequence[Graded], reports: Sequence[ComponentReport])
     "--save",
     "save_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Keep the raw outputs (smartctl JSON/text, battery uevent) in this folder, for `upload`.",
+    help="Keep the raw outputs (smartctl JSON/text, battery uevent, dmidecode) in this folder, for `upload`.",
 )
 @click.option("--no-disks", is_flag=True, help="Skip the disks (no root needed).")
 @click.option("--no-battery", is_flag=True, help="Skip the battery.")
@@ -319,7 +319,8 @@ def scan(
     """Scan this machine: every disk's SMART data (smartctl -x -j via pySMART) and its battery.
 
     Reading disks needs root (sudo); the battery does not. --save keeps the raw files unchanged,
-    ready for `relife-bench upload`. With --json: one JSON line per disk and battery, or `[]` (and a
+    ready for `relife-bench upload`, with dmidecode's system, processor and memory output when it
+    can run (root), for the specs check. With --json: one JSON line per disk and battery, or `[]` (and a
     message on stderr) when none was read.
     """
     from diagnostics.battery import probe as battery_probe  # only scan needs them
@@ -351,6 +352,17 @@ def scan(
             if result.error is not None:
                 problems.append(f"{raw.source}: {result.error}")
             results.append(result)
+
+    if save_dir is not None and not no_disks:
+        # The machine's identity (make, model, serial, CPU, RAM) beside the disks, for the specs
+        # check on upload; saved only, it grades nothing.
+        from diagnostics import machine
+
+        output, why = machine.probe_dmidecode(root=smart_probe.is_root())
+        if output is None:
+            _say(f"machine: {why}: make, model, serial, CPU and RAM not saved")
+        else:
+            raw_files.append((machine.DMIDECODE_FILENAME, output))
 
     if save_dir is not None:
         _save(save_dir, raw_files, results)
@@ -766,6 +778,10 @@ def _print_table(results: Sequence[Graded], lang: str = "fr") -> None:
             continue
         for report in result.reports:
             a = report.assessment
+            if report.component is ComponentKind.MACHINE:
+                rows.append((result.file, "machine", _model(report), "-", "-", _machine_summary(report)))
+                details.append([])
+                continue
             rows.append(
                 (
                     result.file,
@@ -787,6 +803,15 @@ def _print_table(results: Sequence[Graded], lang: str = "fr") -> None:
         click.echo(_row(row, widths))
         for line in lines:
             click.echo(line)
+
+
+def _machine_summary(report: ComponentReport) -> str:
+    """What a machine component says: its identity, never a grade."""
+    cpu, ram = report.measurements.get("cpu"), report.measurements.get("ram_gb")
+    serial = report.identity.get("serial")
+    parts = [str(cpu) if cpu else "CPU unknown", f"{ram:g} GB RAM" if ram else "RAM unknown"]
+    parts.append(f"serial {serial}" if serial else "no serial")
+    return "identity, not graded: " + ", ".join(parts)
 
 
 def _row(cells: Sequence[str], widths: Sequence[int]) -> str:

@@ -17,6 +17,9 @@ Input: the raw bytes of one file, exactly as a tool wrote it, and a ``source`` n
   nvme-cli's default ``smart-log`` text.
 * **battery reports** (sysfs, upower, acpi, tlp-stat, acpiconf, dmidecode, Windows battery report
   HTML/XML, macOS system_profiler/ioreg) → one report per battery in the file.
+* **the machine's identity**: ``dmidecode`` text with a System, Processor or Memory Device
+  structure, macOS ``system_profiler SPHardwareDataType`` → one ``machine`` report (make, model,
+  serial, CPU, RAM; never graded, see ``diagnostics.machine``), after the batteries of a full dump.
 
 Output: a tuple of ``ComponentReport`` (never empty). Anything else raises ``ParseError(source,
 reason)`` naming the file and why: never another exception, never a made-up grade.
@@ -35,6 +38,7 @@ from typing import Any
 
 import orjson
 
+from diagnostics import machine
 from diagnostics.errors import ParseError
 from diagnostics.grading.disk import grade_disk, is_replaceable
 from diagnostics.manual import CHECKLIST_KIND, grade_checklist
@@ -113,7 +117,7 @@ def sniff_format(data: bytes) -> str | None:
         if text_format is not None:
             return text_format
         battery: str | None = _battery_module().detect_battery_format(text)
-        return battery
+        return battery or machine.detect_machine_format(text)
     except Exception:  # a sniffer answers "don't know", it never fails
         return None
 
@@ -180,8 +184,15 @@ def read_report_strict(data: bytes, source: str) -> tuple[ComponentReport, ...]:
         return _fleet_text_reports(text, source, text_format)
 
     battery_format = _battery_module().detect_battery_format(text)
+    machine_format = machine.detect_machine_format(text)
     if battery_format is not None:
-        return _battery_reports(text, source, battery_format)
+        batteries = _battery_reports(text, source, battery_format)
+        if machine_format is None:
+            return batteries
+        # A full dmidecode or system_profiler dump: its batteries, and the machine they sit in.
+        return (*batteries, machine.machine_report(text, source, machine_format))
+    if machine_format is not None:
+        return (machine.machine_report(text, source, machine_format),)
 
     one_line = stripped.rstrip()
     if len(one_line) < _MAX_LINK_CHARS and _LINK_TEXT.fullmatch(one_line):
@@ -193,7 +204,8 @@ def read_report_strict(data: bytes, source: str) -> tuple[ComponentReport, ...]:
         source,
         "unrecognised format: not smartctl output (JSON or text), CrystalDiskInfo, PowerShell "
         "reliability counters, nvme-cli, storcli, Redfish Drive JSON, a battery report "
-        "(sysfs, upower, acpi, tlp-stat, acpiconf, dmidecode, Windows, macOS) or a relife checklist",
+        "(sysfs, upower, acpi, tlp-stat, acpiconf, dmidecode, Windows, macOS), dmidecode or system_profiler "
+        "machine identity, or a relife checklist",
     )
 
 

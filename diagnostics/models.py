@@ -51,6 +51,7 @@ class ComponentKind(enum.StrEnum):
     DISK = "disk"
     BATTERY = "battery"
     MANUAL = "manual"  # a technician's functional checklist
+    MACHINE = "machine"  # the machine's identity (make, model, serial, CPU, RAM): never graded
 
 
 class Finding(NamedTuple):

@@ -84,7 +84,7 @@ def test_climbing_above_the_root_is_caught(relative: str, expression: str, outsi
     assert bool(climbs_out(REPO / relative, expression)) is outside
 
 
-@pytest.mark.parametrize("section", ["smart", "battery"])
+@pytest.mark.parametrize("section", ["smart", "battery", "machine"])
 def test_the_corpus_manifest_names_every_file_and_its_source(section: str) -> None:
     rows = manifest_rows(CORPUS / section / "MANIFEST.tsv")
     on_disk = {p.relative_to(CORPUS / section).as_posix() for p in (CORPUS / section).rglob("*") if p.is_file()}

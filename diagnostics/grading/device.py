@@ -9,7 +9,8 @@ part swap.
 Components whose health is ``unknown`` (the data said nothing about health) do not set the grade:
 they are listed in a ``device.component_unknown`` finding instead. The remaining life is the most
 limiting one among the components that stay in the device (a part to be replaced does not limit
-it). Pure and deterministic: same reports in, same assessment out.
+it). A ``machine`` component (the machine's identity) never counts. Pure and deterministic: same
+reports in, same assessment out.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def assess_device(reports: Sequence[ComponentReport]) -> DeviceAssessment:
     unknown: list[ComponentReport] = []
 
     for report in reports:
+        if report.component is ComponentKind.MACHINE:
+            continue  # identity (make, model, serial, CPU, RAM), never a grade
         assessment = report.assessment
         if assessment.health is Health.UNKNOWN:
             unknown.append(report)

@@ -7,10 +7,17 @@ count) and ``storage_type`` (nvme / ssd / hdd / mixed), with each disk's model f
 battery's design capacity is shown with them (the specs have no battery field to compare). A
 capacity within ``CAPACITY_TOLERANCE`` of the registered one is the same (a "1 TB" label is
 1000 GB, the disk reports 1024 GB).
+
+Measured from the machine's identity (``dmidecode``, ``system_profiler``, a ``machine`` component):
+``cpu`` (the same processor when one name contains the other once trademarks, "CPU" and the clock
+are left out) and ``ram_gb`` (installed modules, whole GB); its make, model and serial go in the
+details. A machine serial that differs from the device's is a mismatch too, but it is never
+accepted into the device: the serial is who the device is, a person checks it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +67,15 @@ def measure(components: Sequence[ComponentReport]) -> tuple[dict[str, Any], dict
             }
             for c in disks
         ]
+    machines = [c for c in components if c.component.value == "machine"]
+    if machines:
+        machine = machines[-1]
+        cpu, ram = machine.measurements.get("cpu"), machine.measurements.get("ram_gb")
+        if isinstance(cpu, str) and cpu:
+            measured["cpu"] = cpu
+        if isinstance(ram, int | float) and ram > 0:
+            measured["ram_gb"] = round(ram)
+        details["machine"] = {k: machine.identity.get(k) for k in ("make", "model", "serial")}
     batteries = [c for c in components if c.component.value == "battery"]
     design = [c.identity.get("design_capacity_mwh") for c in batteries]
     if design and all(isinstance(v, int | float) for v in design):
@@ -97,12 +113,68 @@ def compare(device: Device, measured: Mapping[str, Any]) -> list[dict[str, Any]]
                 "message": f"Registered storage type {registered_type}; the disks report {measured_type}.",
             }
         )
+    registered_ram, measured_ram = specs.get("ram_gb"), measured.get("ram_gb")
+    if isinstance(registered_ram, int | float) and isinstance(measured_ram, int) and registered_ram != measured_ram:
+        out.append(
+            {
+                "field": "ram_gb",
+                "registered": registered_ram,
+                "measured": measured_ram,
+                "message": f"Registered {registered_ram} GB of RAM; the machine reports {measured_ram} GB.",
+            }
+        )
+    registered_cpu, measured_cpu = specs.get("cpu"), measured.get("cpu")
+    if isinstance(registered_cpu, str) and isinstance(measured_cpu, str) and not same_cpu(registered_cpu, measured_cpu):
+        out.append(
+            {
+                "field": "cpu",
+                "registered": registered_cpu,
+                "measured": measured_cpu,
+                "message": f"Registered processor {registered_cpu}; the machine reports {measured_cpu}.",
+            }
+        )
     return out
+
+
+def serial_mismatch(device: Device, details: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The machine's own serial against the registered one. Reported, never accepted: the serial is
+    the device's identity (a swapped motherboard, or the wrong device scanned), a person decides."""
+    machine = details.get("machine") or {}
+    measured = machine.get("serial")
+    if not isinstance(measured, str) or not device.serial or _plain(measured) == _plain(device.serial):
+        return None
+    return {
+        "field": "serial",
+        "registered": device.serial,
+        "measured": measured,
+        "message": (
+            f"Registered serial {device.serial}; the machine reports {measured}. "
+            "Accepting the measured values does not change the serial: check the device."
+        ),
+    }
+
+
+_CPU_NOISE = re.compile(r"\((?:r|tm|c)\)|®|™|\bcpu\b|\bprocessor\b|@.*$|\bwith\b.*$", re.IGNORECASE)
+
+
+def _plain(text: str) -> str:
+    return "".join(text.split()).lower()
+
+
+def same_cpu(registered: str, measured: str) -> bool:
+    """ "Intel Core i5-8350U" is the "Intel(R) Core(TM) i5-8350U CPU @ 1.70GHz" the firmware names:
+    trademarks, "CPU" and the clock left out, one contained in the other."""
+    a, b = (" ".join(_CPU_NOISE.sub(" ", t).lower().split()) for t in (registered, measured))
+    return bool(a and b) and (a in b or b in a)
 
 
 def check(device: Device, components: Sequence[ComponentReport]) -> SpecsCheck:
     measured, details = measure(components)
-    return SpecsCheck(dict(device.specs or {}), measured, compare(device, measured), details)
+    mismatches = compare(device, measured)
+    serial = serial_mismatch(device, details)
+    if serial is not None:
+        mismatches.append(serial)
+    return SpecsCheck(dict(device.specs or {}), measured, mismatches, details)
 
 
 def after_upload(

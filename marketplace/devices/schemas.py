@@ -289,7 +289,14 @@ class SpecsMismatchSchema(Schema):
 class SpecsCheckSchema(Schema):
     registered = ma.fields.Dict(metadata={"description": "The device's specs as registered"})
     measured = ma.fields.Dict(
-        metadata={"description": "What the current disk reports measured (storage_gb, storage_type)"}
+        metadata={
+            "description": "What the current reports measured: storage_gb, storage_type from the disks; cpu, "
+            "ram_gb from the machine (dmidecode, system_profiler). The serial is compared, never accepted."
+        }
     )
     mismatches = ma.fields.List(ma.fields.Nested(SpecsMismatchSchema))
-    details = ma.fields.Dict(metadata={"description": "Disk models and types, battery design capacity (Wh)"})
+    details = ma.fields.Dict(
+        metadata={
+            "description": "Disk models and types, battery design capacity (Wh), the machine's make, model, serial"
+        }
+    )

@@ -27,6 +27,8 @@ def accept_measured(
     service._require_role(principal, device.organisation_id, INVENTORY_ROLES, "change devices")
     result = reconcile.check(device, current_components(session, device).reports)
     if not result.measured:
-        raise InvalidState("Nothing measured to accept: upload the device's disk reports first.")
+        raise InvalidState(
+            "Nothing measured to accept: upload the device's disk reports (and dmidecode or system_profiler) first."
+        )
     specs = {**(device.specs or {}), **result.measured}
     return service.update_device(session, principal, device_id, {"specs": specs}, expected_version=expected_version)

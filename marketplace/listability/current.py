@@ -3,7 +3,8 @@ the current policy, and whether they make it diagnosed.
 
 * **Current components.** The device is assessed over its *current* components: the disks of its
   latest report that holds disks (a bench scan sends every disk at once, so a replaced disk drops
-  out), the batteries of its latest report that holds a battery, and its latest checklist. Their raw
+  out), the batteries of its latest report that holds a battery, its latest checklist, and the machine's
+  identity from its latest report that holds one (dmidecode, system_profiler: never graded). Their raw
   files are re-read with the current policy (a stored grade is never trusted either).
 * **Diagnosed** when the checklist is in, records at least one pass or fail, and the automatic
   reports the device kind needs are in: a disk for laptops, desktops and servers, and a battery for
@@ -56,6 +57,7 @@ class CurrentComponents:
     disk_report: DiagnosticReport | None = None
     battery_report: DiagnosticReport | None = None
     checklist_report: DiagnosticReport | None = None
+    machine_report: DiagnosticReport | None = None  # identity only (dmidecode, system_profiler)
 
     def of_kind(self, kind: str) -> list[ComponentReport]:
         return [r for r in self.reports if r.component.value == kind]
@@ -82,7 +84,9 @@ def select_current(reports_newest_first: Sequence[DiagnosticReport]) -> CurrentC
             current.battery_report = report
         if current.checklist_report is None and _has_component(report, "manual"):
             current.checklist_report = report
-        if current.disk_report and current.battery_report and current.checklist_report:
+        if current.machine_report is None and _has_component(report, "machine"):
+            current.machine_report = report
+        if current.disk_report and current.battery_report and current.checklist_report and current.machine_report:
             break
     return current
 
@@ -96,6 +100,7 @@ def parse_components(
         (current.disk_report, "disk"),
         (current.battery_report, "battery"),
         (current.checklist_report, "manual"),
+        (current.machine_report, "machine"),
     )
     for report, component in wanted:
         if report is None:

@@ -149,6 +149,13 @@ def upload_files(
                     f"the device is a {device.kind.value}. Nothing was stored.",
                     errors={f"files.{position}": [f"{upload.filename}: checklist for a {checked_kind}"]},
                 )
+    if all(c.component.value == "machine" for _fmt, components in parsed for c in components):
+        # dmidecode / system_profiler say what the machine is, not how healthy it is: nothing to grade.
+        raise ValidationFailed(
+            "These files give the machine's identity (make, model, serial, CPU, RAM), not its health: "
+            "upload them with the disk or battery reports (relife-bench scan --save). Nothing was stored.",
+            errors={"files": ["machine identity only (dmidecode / system_profiler)"]},
+        )
     # A bench may send its checklist file with the other reports (relife-bench checklist / upload):
     # an upload made only of checklists is a manual report, like POST /checklist.
     only_checklists = all(c.component.value == "manual" for _fmt, components in parsed for c in components)

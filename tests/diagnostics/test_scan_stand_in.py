@@ -128,3 +128,41 @@ def test_without_root_the_scan_says_so(runner: CliRunner, tmp_path: Path, monkey
     status, lines, err = scan(runner)
     assert status == 1 and lines == [[]]
     assert "needs root" in err
+
+
+def test_save_keeps_dmidecode_beside_the_disks(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    machine = (CORPUS / "machine/dmidecode/linux-1").read_bytes()
+    stand_in_smartctl.install(
+        tmp_path,
+        monkeypatch,
+        {"--scan-open": NVME_LINE, "-d nvme -x -j /dev/nvme0": (SCRUTINY / "smart-nvme.json").read_bytes()},
+        dmidecode=machine,
+    )
+    saved = tmp_path / "saved"
+    status, lines, _err = scan(runner, "--save", str(saved))
+    assert status == 0 and [line["component"] for line in lines] == ["disk"]
+    assert (saved / "dmidecode.txt").read_bytes() == machine
+    # What upload sends is read back as the machine it came from.
+    from diagnostics import read_report
+
+    (report,) = read_report((saved / "dmidecode.txt").read_bytes(), "dmidecode.txt")
+    assert report.measurements["ram_gb"] == 4.0
+
+
+@pytest.mark.parametrize("root", [True, False])
+def test_save_without_dmidecode_says_so_and_goes_on(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, root: bool
+) -> None:
+    stand_in_smartctl.install(
+        tmp_path,
+        monkeypatch,
+        {"--scan-open": NVME_LINE, "-d nvme -x -j /dev/nvme0": (SCRUTINY / "smart-nvme.json").read_bytes()},
+        root=root,
+    )
+    saved = tmp_path / "saved"
+    result = runner.invoke(cli, ["scan", "--no-battery", "--json", "--save", str(saved)])
+    assert not (saved / "dmidecode.txt").exists()
+    expected = "dmidecode exited 1: /dev/mem: Permission denied" if root else "dmidecode needs root"
+    assert f"machine: {expected}" in result.stderr
