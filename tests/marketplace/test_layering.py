@@ -29,7 +29,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"listings"}),
     frozenset({"loans", "orders"}),
     frozenset({"payments", "imports"}),
-    frozenset({"documents", "fleet", "web"}),  # read every domain to print, sum up or show it
+    frozenset({"web"}),  # the pages: read every domain to show it; their locale rule serves documents too
+    frozenset({"documents", "fleet"}),  # read every domain to print or sum it up
 )
 #: Modules every domain builds on, below every service: each imports only models (or another of
 #: these), so writing a passport event, taking a row lock or asking who calls creates no cycle.
