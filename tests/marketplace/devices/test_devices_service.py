@@ -345,3 +345,13 @@ def test_created_device_is_its_registration(db_session: Session, people: OrgPeop
     assert snapshot["notes"] == "n"
     assert event.changes == {k: list(v) for k, v in service.registration_changes(snapshot).items()}
     assert codes.PATTERN.fullmatch(device.public_code)
+
+
+def test_public_codes_use_every_symbol_in_every_position() -> None:
+    """A label's code draws each of its symbols from the whole alphabet: a mapping of random
+    bytes that lost symbols, or fixed a position, would make codes easier to guess."""
+    drawn = [codes.new_public_code() for _ in range(3000)]
+    assert all(codes.PATTERN.fullmatch(code) for code in drawn)
+    assert len(set(drawn)) == len(drawn)
+    for position in range(codes.LENGTH):
+        assert {code[position] for code in drawn} == set(codes.ALPHABET)
