@@ -6,9 +6,10 @@ Semantics (``marketplace/imports/README.md`` has the user-facing version):
   with its asset tag. No match → a new device (kind, make, model and serial required). A match →
   the non-empty cells update the device; an empty cell leaves its field as it is.
 - Rows whose cells already equal the device are ``unchanged``: re-importing a file writes nothing.
-- Every created device gets an ``imported`` passport event, the one a device registered through
-  the devices service gets (``devices.service.registration_changes``: each set field from ``None``,
-  specs as one document, ``state_to`` registered). Every updated device gets an ``updated`` event
+- Every created device is the devices domain's registration of its row
+  (``devices.service.new_registration``, as for ``create_device``: cleaned fields, validated specs,
+  public code) and gets its ``imported`` passport event (each set field from ``None``, specs as one
+  document, ``state_to`` registered). Every updated device gets an ``updated`` event
   with the field changes ``{field: [old, new]}``, specs per key (``specs.ram_gb``), public unless it
   changes private fields only, as the devices service decides.
 - ``dry_run`` runs every check and returns the same report, writing nothing.
@@ -501,8 +502,8 @@ class _Conflict(Exception):
 class _Writer:
     """Writes planned rows, a batch per savepoint, as rows in their stored form.
 
-    A created device's passport ``changes`` are the devices domain's ``registration_changes`` of
-    its row, as ``orjson`` writes them; the JSON of each distinct specs document is made once."""
+    A created device's row and passport ``changes`` are its ``Registration``'s values, in stored
+    form (``changes`` as ``orjson`` writes them); the JSON of each distinct specs document is made once."""
 
     def __init__(
         self,
