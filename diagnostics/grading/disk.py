@@ -293,8 +293,15 @@ _TEMPERATURE_IDS = frozenset({190, 194})
 def _ata_attributes(disk: DiskHealth, very_worn: list[str]) -> list[Finding]:
     out: list[Finding] = []
     for attr in disk.attributes:
-        if not attr.thresh and not attr.when_failed:
-            continue  # no vendor threshold and no smartctl verdict: nothing to fail (SRC_SMARTCTL)
+        if not attr.when_failed:
+            thresh = attr.thresh
+            if not thresh:
+                continue  # no vendor threshold and no smartctl verdict: nothing to fail (SRC_SMARTCTL)
+            # Most rows, read without the properties: neither failing now (``value`` above the
+            # threshold) nor failed in the past (``worst`` above it); see ``AtaAttribute``.
+            value, worst = attr.value, attr.worst
+            if (value is None or value > thresh) and (not worst or worst > thresh):
+                continue
         if not (attr.failing_now or attr.failed_in_past) or _is_temperature(attr):
             continue  # a temperature at its threshold is a hot moment, not a defect (SRC_TEMPERATURE)
         if attr.failing_now and attr.prefailure:

@@ -16,9 +16,9 @@ Who may do what (staff may do everything):
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from marketplace.db import bump_counter
 from marketplace.devices import lifecycle, transfers
+from marketplace.devices.codes import new_public_code
 from marketplace.devices.models import (
     CosmeticGrade,
     Device,
@@ -79,6 +80,7 @@ __all__ = [
     "ASSET_TAG_PREFIX",
     "PRIVATE_FIELDS",
     "PassportPage",
+    "Registration",
     "complete_repair",
     "create_device",
     "find_device_for_upsert",
@@ -88,6 +90,7 @@ __all__ = [
     "list_devices",
     "lock_organisation_devices",
     "new_asset_tags",
+    "new_registration",
     "registration_changes",
     "retire_device",
     "start_repair",
@@ -318,14 +321,19 @@ def create_device(
     if not (principal.is_staff or principal.has_role(organisation_id, INVENTORY_ROLES)):
         raise Forbidden("Only the organisation's admins and listers register devices.")
 
-    kind = _as_kind(kind)
-    clean_specs = validate_specs(kind, specs)
-    clean_make = _clean_text(make, "make", required=True)
-    clean_model = _clean_text(model, "model", required=True)
-    clean_serial = _clean_text(serial, "serial", required=True)
-    assert clean_make is not None and clean_model is not None and clean_serial is not None
-    grade = _as_cosmetic_grade(cosmetic_grade)
-    tag = _clean_text(asset_tag, "asset_tag")
+    registration = new_registration(
+        kind=kind,
+        make=make,
+        model=model,
+        serial=serial,
+        asset_tag=asset_tag,
+        specs=specs,
+        cosmetic_grade=cosmetic_grade,
+        location=location,
+        notes=notes,
+    )
+    clean_serial = registration.values["serial"]
+    tag = registration.values["asset_tag"]
 
     lock_organisation_devices(session, organisation_id)
     if _serial_taken(session, organisation_id, clean_serial):
@@ -334,18 +342,16 @@ def create_device(
         raise _asset_tag_conflict(tag)
     if tag is None:
         tag = _generate_asset_tag(session, organisation_id)
+        registration = registration.with_asset_tag(tag)
 
+    values = registration.values
     device = Device(
+        **{
+            **values,
+            "kind": DeviceKind(values["kind"]),
+            "cosmetic_grade": _as_cosmetic_grade(values["cosmetic_grade"]),
+        },
         organisation_id=organisation_id,
-        kind=kind,
-        make=clean_make,
-        model=clean_model,
-        serial=clean_serial,
-        asset_tag=tag,
-        specs=clean_specs,
-        cosmetic_grade=grade,
-        location=_clean_text(location, "location"),
-        notes=_clean_text(notes, "notes"),
         state=DeviceState.REGISTERED,
     )
     try:
@@ -362,12 +368,73 @@ def create_device(
         source_event,
         principal,
         organisation_id=organisation_id,
-        changes=registration_changes(_snapshot(device)),
+        changes=registration.event_changes,
         public=True,
     )
     event.state_to = device.state.value
     session.flush()
     return device
+
+
+class Registration(NamedTuple):
+    """A device to register, as plain values: what the API's ``create_device`` turns into a
+    ``Device`` and the bulk importer into a row of its COPY / multi-row INSERT."""
+
+    #: The device's columns (``REGISTRATION_COLUMNS``) in stored form: kind and grade as their
+    #: values, specs as a dict; the asset tag is None until the caller has chosen or generated it.
+    values: dict[str, Any]
+    #: Its first passport event's ``changes`` (``registration_changes`` of ``values``).
+    event_changes: dict[str, tuple[None, Any]]
+
+    def with_asset_tag(self, asset_tag: str) -> Registration:
+        """The same registration with the asset tag the organisation's sequence gave it."""
+        values = {**self.values, "asset_tag": asset_tag}
+        return Registration(values, registration_changes(values))
+
+
+#: The columns a registration sets (organisation, state and version are the caller's).
+REGISTRATION_COLUMNS = (*UPDATABLE_FIELDS, "public_code")
+
+
+def new_registration(
+    *,
+    kind: DeviceKind | str,
+    make: str | None,
+    model: str | None,
+    serial: str | None,
+    asset_tag: str | None = None,
+    specs: Mapping[str, Any] | None = None,
+    cosmetic_grade: CosmeticGrade | str | None = None,
+    location: str | None = None,
+    notes: str | None = None,
+    check_specs: Callable[[DeviceKind, Mapping[str, Any] | None], dict[str, Any]] = validate_specs,
+) -> Registration:
+    """THE registration of a device, for the API and the bulk importer alike: fields cleaned
+    (stripped, required, lengths), kind and cosmetic grade checked, specs validated, a new public
+    code, and the passport changes of its first event. Raises ``ValidationFailed`` naming the field.
+
+    No database access: the caller checks serial and asset tag against the organisation's devices
+    and generates a missing tag (``with_asset_tag``). ``check_specs`` is ``validate_specs`` or a
+    memo of it (the importer validates each distinct specs document of a file once)."""
+    clean_kind = _as_kind(kind)
+    clean_specs = check_specs(clean_kind, specs)
+    clean_make = _clean_text(make, "make", required=True)
+    clean_model = _clean_text(model, "model", required=True)
+    clean_serial = _clean_text(serial, "serial", required=True)
+    grade = _as_cosmetic_grade(cosmetic_grade)
+    values = {
+        "kind": clean_kind.value,
+        "make": clean_make,
+        "model": clean_model,
+        "serial": clean_serial,
+        "asset_tag": _clean_text(asset_tag, "asset_tag"),
+        "specs": clean_specs,
+        "cosmetic_grade": grade.value if grade is not None else None,
+        "location": _clean_text(location, "location"),
+        "notes": _clean_text(notes, "notes"),
+        "public_code": new_public_code(),
+    }
+    return Registration(values, registration_changes(values))
 
 
 def find_device_for_upsert(
@@ -424,7 +491,7 @@ _UNSET: tuple[Any, ...] = (None, {}, "")
 
 def registration_changes(values: Mapping[str, Any]) -> dict[str, tuple[None, Any]]:
     """The passport changes of a device's first event (``registered``, or ``imported``), from its
-    plain field values (``_snapshot`` of a new ``Device``, or a row the bulk importer writes): each
+    plain field values (``new_registration``'s, for the API and the bulk importer alike): each
     set field from nothing, specs as one document, in ``UPDATABLE_FIELDS`` order. THE shape of a
     registration in the passport: the API and the importer both write what this returns."""
     return {field: (None, values[field]) for field in UPDATABLE_FIELDS if values[field] not in _UNSET}

@@ -6,9 +6,10 @@ Semantics (``marketplace/imports/README.md`` has the user-facing version):
   with its asset tag. No match → a new device (kind, make, model and serial required). A match →
   the non-empty cells update the device; an empty cell leaves its field as it is.
 - Rows whose cells already equal the device are ``unchanged``: re-importing a file writes nothing.
-- Every created device gets an ``imported`` passport event, the one a device registered through
-  the devices service gets (``devices.service.registration_changes``: each set field from ``None``,
-  specs as one document, ``state_to`` registered). Every updated device gets an ``updated`` event
+- Every created device is the devices domain's registration of its row
+  (``devices.service.new_registration``, as for ``create_device``: cleaned fields, validated specs,
+  public code) and gets its ``imported`` passport event (each set field from ``None``, specs as one
+  document, ``state_to`` registered). Every updated device gets an ``updated`` event
   with the field changes ``{field: [old, new]}``, specs per key (``specs.ram_gb``), public unless it
   changes private fields only, as the devices service decides.
 - ``dry_run`` runs every check and returns the same report, writing nothing.
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -40,9 +41,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
-from marketplace.devices.codes import new_public_code
 from marketplace.devices.models import Device, DeviceKind, DeviceState, EventKind
-from marketplace.devices.service import COMMITTED_STATES, PRIVATE_FIELDS, new_asset_tags, registration_changes
+from marketplace.devices.service import (
+    COMMITTED_STATES,
+    PRIVATE_FIELDS,
+    Registration,
+    new_asset_tags,
+    new_registration,
+)
 from marketplace.devices.specs import validate_specs
 from marketplace.errors import DomainError, NotFound, ValidationFailed
 from marketplace.imports import bulk
@@ -113,15 +119,11 @@ class _Existing:
 class _Create:
     """A row that registers a new device."""
 
-    item: DeviceInput
-    #: Validated specs, shared between the rows with the same document: read-only.
-    specs: dict[str, Any]
-    #: Set when the batch is written if the row has no asset tag (kept if the batch is replayed).
-    generated_tag: str | None = None
-
-    @property
-    def line(self) -> int:
-        return self.item.line
+    line: int
+    #: The devices domain's registration of the row (``new_registration``); its specs are shared
+    #: between the rows with the same document: read-only. Without an asset tag until the batch
+    #: is written, which takes one from the organisation's sequence (kept if the batch is replayed).
+    registration: Registration
 
 
 @dataclass(slots=True)
@@ -379,10 +381,24 @@ def _plan_row(
         # _plan_create, inlined: most rows of a big import are new devices.
         if serial is None or item.kind is None or item.make is None or item.model is None:
             return required_for_create(item)
-        specs = check_specs.shared(line, item.kind, item.specs)
-        if isinstance(specs, list):
-            return specs
-        return _Create(item, specs)
+        try:
+            registration = new_registration(
+                kind=item.kind,
+                make=item.make,
+                model=item.model,
+                serial=serial,
+                asset_tag=tag,
+                specs=item.specs,
+                cosmetic_grade=item.cosmetic_grade,
+                location=item.location,
+                notes=item.notes,
+                check_specs=check_specs.validated,
+            )
+        except ValidationFailed as exc:
+            return [RowError(line, name, "; ".join(messages)) for name, messages in exc.errors.items()] or [
+                RowError(line, "row", exc.detail)
+            ]
+        return _Create(line, registration)
     seen_devices[target.id] = line
     return _plan_update(item, target, check_specs)
 
@@ -433,13 +449,17 @@ class _SpecsChecker:
     def __call__(self, line: int, kind: str, specs: dict[str, Any]) -> dict[str, Any] | list[RowError]:
         return self._result(line, self._outcome(kind, specs))
 
-    def shared(self, line: int, kind: str, specs: dict[str, Any]) -> dict[str, Any] | list[RowError]:
-        """The same check for a dict that many rows share and nobody changes."""
+    def validated(self, kind: str, specs: Mapping[str, Any] | None) -> dict[str, Any]:
+        """``validate_specs``'s answer (clean specs, or ``ValidationFailed``) for a dict that many
+        rows share and nobody changes: the ``check_specs`` of ``new_registration``."""
+        assert isinstance(specs, dict)
         entry = self.by_identity.get((kind, id(specs)))
         if entry is None or entry[0] is not specs:
             entry = self.by_identity[(kind, id(specs))] = (specs, self._outcome(kind, specs))
-        clean = entry[1][0]
-        return clean if clean is not None else self._result(line, entry[1])
+        clean, errors = entry[1]
+        if clean is None:
+            raise ValidationFailed("Invalid specs.", errors=errors)
+        return clean
 
 
 def _plan_update(item: DeviceInput, target: _Existing, check_specs: _SpecsChecker) -> _Update | list[RowError] | None:
@@ -482,8 +502,8 @@ class _Conflict(Exception):
 class _Writer:
     """Writes planned rows, a batch per savepoint, as rows in their stored form.
 
-    A created device's passport ``changes`` are the devices domain's ``registration_changes`` of
-    its row, as ``orjson`` writes them; the JSON of each distinct specs document is made once."""
+    A created device's row and passport ``changes`` are its ``Registration``'s values, in stored
+    form (``changes`` as ``orjson`` writes them); the JSON of each distinct specs document is made once."""
 
     def __init__(
         self,
@@ -546,13 +566,13 @@ class _Writer:
     def _write_batch(self, batch: list[_Plan]) -> int:
         creates = [p for p in batch if isinstance(p, _Create)]
         updates = [p for p in batch if isinstance(p, _Update)] if len(creates) < len(batch) else []
-        untagged = [p for p in creates if p.item.asset_tag is None and p.generated_tag is None]
+        untagged = [p for p in creates if p.registration.values["asset_tag"] is None]
         if untagged:
             if self._taken_tags is None:
                 self._taken_tags = self.tags_in_use()
             tags = new_asset_tags(self.session, self.organisation_id, len(untagged), self._taken_tags)
             for plan, new_tag in zip(untagged, tags, strict=True):
-                plan.generated_tag = new_tag
+                plan.registration = plan.registration.with_asset_tag(new_tag)
         data_prefix = self.data_prefix
         if creates:
             events: list[tuple[Any, ...]] = []
@@ -561,42 +581,27 @@ class _Writer:
             specs_texts = self.specs_texts
             dumps = orjson.dumps
             for device_id, plan in zip(self.bulk.new_device_ids(len(creates)), creates, strict=True):
-                item = plan.item
-                specs = plan.specs
+                values, changes = plan.registration
+                specs = values["specs"]
                 entry = specs_texts.get(id(specs))
                 if entry is None or entry[0] is not specs:
                     entry = self._specs_texts(specs)
-                tag = item.asset_tag
-                if tag is None:
-                    tag = plan.generated_tag
-                row = {
-                    "kind": item.kind,
-                    "make": item.make,
-                    "model": item.model,
-                    "serial": item.serial,
-                    "asset_tag": tag,
-                    "specs": specs,
-                    "cosmetic_grade": item.cosmetic_grade,
-                    "location": item.location,
-                    "notes": item.notes,
-                }
-                changes = dumps(registration_changes(row)).decode()
                 devices.append(
                     (
                         device_id,
-                        item.kind,
-                        item.make,
-                        item.model,
-                        item.serial,
-                        tag,
-                        new_public_code(),
+                        values["kind"],
+                        values["make"],
+                        values["model"],
+                        values["serial"],
+                        values["asset_tag"],
+                        values["public_code"],
                         entry[1],
-                        item.cosmetic_grade,
-                        item.location,
-                        item.notes,
+                        values["cosmetic_grade"],
+                        values["location"],
+                        values["notes"],
                     )
                 )
-                events.append((device_id, imported, changes, f"{data_prefix}{item.line}}}"))
+                events.append((device_id, imported, dumps(changes).decode(), f"{data_prefix}{plan.line}}}"))
             self.bulk.insert_devices(devices)
             self.bulk.insert_events(events, state_to=DeviceState.REGISTERED.value, public=True)
         if updates:

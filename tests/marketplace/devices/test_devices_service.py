@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from marketplace.devices import lifecycle, service
+from marketplace.devices import codes, lifecycle, service
 from marketplace.devices.models import Device, DeviceEvent, DeviceState, EventKind
 from marketplace.errors import (
     Conflict,
@@ -295,3 +295,63 @@ def test_service_callers_get_field_errors_not_database_errors(
     with pytest.raises(ValidationFailed) as info:
         service.create_device(db_session, people.lister, organisation_id=people.organisation.id, **laptop(**overrides))
     assert set(info.value.errors) == {field}
+
+
+def test_new_registration_is_the_device_and_its_first_event_as_plain_values() -> None:
+    """The one registration the API and the bulk importer share: cleaned fields, validated specs,
+    a public code, and the passport changes of exactly those values."""
+    registration = service.new_registration(
+        **{**laptop(), "make": "  Lenovo ", "location": "   ", "cosmetic_grade": "good", "asset_tag": None}
+    )
+    values = registration.values
+    assert set(values) == set(service.REGISTRATION_COLUMNS)
+    assert values["make"] == "Lenovo" and values["location"] is None
+    assert values["kind"] == "laptop" and values["cosmetic_grade"] == "good"
+    assert codes.PATTERN.fullmatch(values["public_code"])
+    assert values["asset_tag"] is None and "asset_tag" not in registration.event_changes
+    assert registration.event_changes == service.registration_changes(values)
+    assert "public_code" not in registration.event_changes
+
+    tagged = registration.with_asset_tag("RLF-000007")
+    assert tagged.values == {**values, "asset_tag": "RLF-000007"}
+    assert tagged.event_changes["asset_tag"] == (None, "RLF-000007")
+    assert list(tagged.event_changes) == [f for f in service.UPDATABLE_FIELDS if f in tagged.event_changes]
+
+
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [
+        ({"make": "  "}, "make"),
+        ({"serial": None}, "serial"),
+        ({"model": "x" * 201}, "model"),
+        ({"kind": "toaster"}, "kind"),
+        ({"cosmetic_grade": "Z"}, "cosmetic_grade"),
+    ],
+)
+def test_new_registration_refuses_bad_fields_by_name(override: dict[str, object], field: str) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        service.new_registration(**{**laptop(), **override})  # type: ignore[arg-type]
+    assert field in info.value.errors
+
+
+def test_created_device_is_its_registration(db_session: Session, people: OrgPeople) -> None:
+    """create_device writes what new_registration gives: the event's changes are those values."""
+    device = service.create_device(
+        db_session, people.lister, organisation_id=people.organisation.id, **laptop(notes=" n ")
+    )
+    [event] = events(db_session, device)
+    snapshot = {f: getattr(device, f) for f in service.UPDATABLE_FIELDS}
+    snapshot = {k: (v.value if hasattr(v, "value") else v) for k, v in snapshot.items()}
+    assert snapshot["notes"] == "n"
+    assert event.changes == {k: list(v) for k, v in service.registration_changes(snapshot).items()}
+    assert codes.PATTERN.fullmatch(device.public_code)
+
+
+def test_public_codes_use_every_symbol_in_every_position() -> None:
+    """A label's code draws each of its symbols from the whole alphabet: a mapping of random
+    bytes that lost symbols, or fixed a position, would make codes easier to guess."""
+    drawn = [codes.new_public_code() for _ in range(3000)]
+    assert all(codes.PATTERN.fullmatch(code) for code in drawn)
+    assert len(set(drawn)) == len(drawn)
+    for position in range(codes.LENGTH):
+        assert {code[position] for code in drawn} == set(codes.ALPHABET)
