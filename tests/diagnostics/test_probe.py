@@ -250,5 +250,5 @@ def test_a_machine_without_smart_disks_is_reported_as_such(monkeypatch: pytest.M
     monkeypatch.setattr(probe, "is_root", lambda: True)  # the listing itself needs no root
     result = CliRunner().invoke(cli, ["scan", "--no-battery", "--json"])
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == ""
+    assert result.stdout.strip() == "[]", "an empty array, never nothing (issue #19)"
     assert "no SMART-capable disk found" in result.stderr
