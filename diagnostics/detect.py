@@ -18,7 +18,7 @@ Input: the raw bytes of one file, exactly as a tool wrote it, and a ``source`` n
 * **battery reports** (sysfs, upower, acpi, tlp-stat, acpiconf, dmidecode, Windows battery report
   HTML/XML, macOS system_profiler/ioreg) → one report per battery in the file.
 * **the machine's identity**: ``dmidecode`` text with a System, Processor or Memory Device
-  structure, macOS ``system_profiler SPHardwareDataType`` → one ``machine`` report (make, model,
+  structure, macOS ``system_profiler SPHardwareDataType``, ``lshw -json`` → one ``machine`` report (make, model,
   serial, CPU, RAM; never graded, see ``diagnostics.machine``), after the batteries of a full dump.
 
 Output: a tuple of ``ComponentReport`` (never empty). Anything else raises ``ParseError(source,
@@ -204,8 +204,8 @@ def read_report_strict(data: bytes, source: str) -> tuple[ComponentReport, ...]:
         source,
         "unrecognised format: not smartctl output (JSON or text), CrystalDiskInfo, PowerShell "
         "reliability counters, nvme-cli, storcli, Redfish Drive JSON, a battery report "
-        "(sysfs, upower, acpi, tlp-stat, acpiconf, dmidecode, Windows, macOS), dmidecode or system_profiler "
-        "machine identity, or a relife checklist",
+        "(sysfs, upower, acpi, tlp-stat, acpiconf, dmidecode, Windows, macOS), dmidecode, system_profiler "
+        "or lshw -json machine identity, or a relife checklist",
     )
 
 
@@ -253,6 +253,8 @@ _SMARTCTL_KEYS = frozenset(
 def _json_format(doc: Any) -> str | None:
     """CHECKLIST, SMARTCTL_JSON or a Windows/server disk format for a decoded JSON document, or
     None (a battery format in JSON, or anything else)."""
+    if machine.is_lshw_json(doc):
+        return machine.LSHW_JSON
     if isinstance(doc, list):
         return _fleet_json_format(doc)
     if not isinstance(doc, dict):
@@ -292,6 +294,8 @@ def _json_reports(doc: Any, source: str) -> tuple[ComponentReport, ...] | None:
         return (grade_checklist(doc, source),)
     if fmt == SMARTCTL_JSON:
         return (_disk_report(parse_smartctl_json(doc, source), SMARTCTL_JSON),)
+    if fmt == machine.LSHW_JSON:
+        return (machine.lshw_report(doc, source),)
     if fmt is None:
         return None
     from diagnostics.smart import nvme_cli, powershell, redfish, storcli

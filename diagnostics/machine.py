@@ -1,7 +1,8 @@
 """What the machine says it is: make, model, serial, CPU and installed RAM, read from ``dmidecode``
 text (``dmidecode -t system -t processor -t memory``, or a full dump) and from macOS
 ``system_profiler SPHardwareDataType`` text (or a full ``system_profiler`` dump holding its
-"Hardware Overview").
+"Hardware Overview"), and from ``lshw -json`` (the top-level ``"class": "system"`` node, or a list
+holding it, as lshw B.02.19+ prints).
 
 It is identity, not health: the component it becomes (``ComponentKind.MACHINE``) carries no
 finding and never sets a grade (``grading.device`` skips it). The marketplace compares it with the
@@ -23,6 +24,7 @@ from diagnostics.models import Assessment, ComponentKind, ComponentReport, Grade
 
 DMIDECODE = "dmidecode-machine"
 SYSTEM_PROFILER = "system_profiler-hardware"
+LSHW_JSON = "lshw-json"
 POLICY = "identity only: no grade (diagnostics.machine)"
 
 _HANDLE = re.compile(r"^Handle 0x[0-9A-Fa-f]+, DMI type (\d+),", re.MULTILINE)
@@ -186,8 +188,86 @@ def parse_system_profiler(text: str, source: str) -> MachineInfo:
     )
 
 
+def is_lshw_json(doc: Any) -> bool:
+    """True for ``lshw -json`` output: an object whose ``class`` is "system", or a list of them."""
+    if isinstance(doc, list):
+        return bool(doc) and all(isinstance(node, dict) and node.get("class") == "system" for node in doc)
+    return isinstance(doc, dict) and doc.get("class") == "system"
+
+
+def _lshw_children(node: dict[str, Any], path: str, source: str) -> list[dict[str, Any]]:
+    children = node.get("children", [])
+    if not isinstance(children, list) or not all(isinstance(child, dict) for child in children):
+        raise ParseError(source, f"{path}: key 'children' is not a list of objects")
+    return children
+
+
+def _lshw_bytes(node: dict[str, Any], path: str, source: str) -> int | None:
+    if "size" not in node:
+        return None
+    size = node["size"]
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise ParseError(source, f"{path}: key 'size' is {size!r}, not a number of bytes")
+    units = node.get("units", "bytes")
+    if units != "bytes":
+        raise ParseError(source, f"{path}: key 'units' is {units!r}, not 'bytes'")
+    return size
+
+
+def _lshw_text(node: dict[str, Any], key: str, path: str, source: str) -> str | None:
+    raw = node.get(key)
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise ParseError(source, f"{path}: key {key!r} is {raw!r}, not a string")
+    return _value(raw)
+
+
+def parse_lshw_json(doc: Any, source: str) -> MachineInfo:
+    """The top-level system node (vendor, product, serial), the first processor's product and the
+    "System Memory" nodes' size (their banks' sizes summed when lshw gives no total), in GB."""
+    root = doc[0] if isinstance(doc, list) and doc else doc
+    if not isinstance(root, dict) or root.get("class") != "system":
+        raise ParseError(source, "lshw -json: the top level has no object with key 'class' = 'system'")
+    cpu: str | None = None
+    ram_bytes = 0
+    stack: list[tuple[dict[str, Any], str]] = [(root, "/")]
+    while stack:
+        node, path = stack.pop()
+        children = _lshw_children(node, path, source)
+        node_id = node.get("id")
+        if not isinstance(node_id, str):
+            node_id = "?"
+        if node.get("class") == "processor" and cpu is None:
+            cpu = _lshw_text(node, "product", path, source) or _lshw_text(node, "version", path, source)
+        elif node.get("class") == "memory" and (node_id == "memory" or node_id.startswith("memory:")):
+            total = _lshw_bytes(node, path, source)
+            if total is None:
+                banks = (_lshw_bytes(bank, f"{path}/{bank.get('id', '?')}", source) for bank in children)
+                total = sum(size or 0 for size in banks)
+            ram_bytes += total
+            continue  # its banks are counted in its size
+        # Depth first, in document order: the first processor is the first one lshw lists.
+        stack.extend((child, f"{path.rstrip('/')}/{child.get('id', '?')}") for child in reversed(children))
+    return MachineInfo(
+        make=_lshw_text(root, "vendor", "/", source),
+        model=_lshw_text(root, "product", "/", source),
+        serial=_lshw_text(root, "serial", "/", source),
+        cpu=cpu,
+        ram_gb=round(ram_bytes / 1024**3, 2) if ram_bytes else None,
+    )
+
+
+def lshw_report(doc: Any, source: str) -> ComponentReport:
+    return _report(parse_lshw_json(doc, source), LSHW_JSON)
+
+
 def machine_report(text: str, source: str, fmt: str) -> ComponentReport:
     info = parse_dmidecode(text, source) if fmt == DMIDECODE else parse_system_profiler(text, source)
+    return _report(info, fmt)
+
+
+def _report(info: MachineInfo, fmt: str) -> ComponentReport:
     identity: dict[str, Any] = {"make": info.make, "model": info.model, "serial": info.serial}
     measurements: dict[str, Any] = {"cpu": info.cpu, "ram_gb": info.ram_gb}
     return ComponentReport(

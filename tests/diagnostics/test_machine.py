@@ -3,15 +3,17 @@ outputs; a machine component never moves a grade."""
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 import diagnostics
 from diagnostics import ComponentKind, ParseError
-from diagnostics.machine import DMIDECODE, SYSTEM_PROFILER, parse_dmidecode
+from diagnostics.machine import DMIDECODE, LSHW_JSON, SYSTEM_PROFILER, parse_dmidecode, parse_lshw_json
 from tests.corpus_path import CORPUS
 
 LINUX_1 = CORPUS / "machine" / "dmidecode" / "linux-1"
 HYNIX = CORPUS / "machine" / "dmidecode" / "hynix-kingmax"
+LSHW_AWS = CORPUS / "machine" / "lshw" / "aws-hvm-domu.json"
 MAC_FULL = CORPUS / "battery" / "macos_system_profiler" / "glpi_11.0_apple_M1_full.txt"
 
 
@@ -43,6 +45,35 @@ def test_system_profiler_hardware_overview_beside_the_battery() -> None:
     assert machine.format == SYSTEM_PROFILER
     assert dict(machine.identity) == {"make": "Apple", "model": "MacBook Air", "serial": "E9O1Q6W5FAKE"}
     assert machine.measurements == {"cpu": "Apple M1", "ram_gb": 16.0}
+
+
+def test_lshw_json_gives_the_system_node_the_first_cpu_and_the_system_memory() -> None:
+    reports, machine = _machine(LSHW_AWS)
+    assert len(reports) == 1 and machine.format == LSHW_JSON
+    assert dict(machine.identity) == {
+        "make": "Xen",
+        "model": "HVM domU",
+        "serial": "ec2722bd-22d8-f9c4-c89c-38011e0e3177",
+    }
+    # "System Memory" size 1073741824 bytes; the network card's MAC "serial" is not the machine's.
+    assert machine.measurements == {"cpu": "Intel(R) Xeon(R) CPU E5-2676 v3 @ 2.40GHz", "ram_gb": 1.0}
+    assert diagnostics.sniff_format(LSHW_AWS.read_bytes()) == LSHW_JSON
+    # The older object form (lshw before B.02.19) and a memory node that only lists its banks.
+    (system,) = orjson.loads(LSHW_AWS.read_bytes())
+    memory = system["children"][0]["children"][2]
+    del memory["size"]
+    memory["children"].append(dict(memory["children"][0], id="bank:1"))
+    assert parse_lshw_json(system, "obj").ram_gb == 2.0
+
+
+def test_lshw_json_of_the_wrong_shape_names_the_key() -> None:
+    (system,) = orjson.loads(LSHW_AWS.read_bytes())
+    system["children"][0]["children"][2]["size"] = "1 GiB"
+    with pytest.raises(ParseError, match=r"/core/memory: key 'size' is '1 GiB', not a number of bytes"):
+        diagnostics.read_report(orjson.dumps(system), "lshw.json")
+    system["children"] = {"core": {}}
+    with pytest.raises(ParseError, match="/: key 'children' is not a list of objects"):
+        diagnostics.read_report(orjson.dumps([system]), "lshw.json")
 
 
 def test_a_machine_component_never_moves_the_grade() -> None:
