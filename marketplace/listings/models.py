@@ -89,8 +89,9 @@ class Listing(TimestampMixin, Base):
         _search_index("ix_listings_active_visibility_mode_price", "visibility", "mode", "search_price_cents", "id"),
         _search_index("ix_listings_active_visibility_kind_price", "visibility", "kind", "search_price_cents", "id"),
         # The facet counts (``search.facets``): every column they group by, in their GROUP BY order,
-        # so counting reads this index alone (an index-only scan, already sorted) instead of the table.
-        _search_index("ix_listings_active_facets", "visibility", "kind", "mode", "grade", "department"),
+        # then grade_rank (the min_grade filter), so counting reads this index alone (an index-only
+        # scan, already sorted) instead of the table.
+        _search_index("ix_listings_active_facets", "visibility", "kind", "mode", "grade", "department", "grade_rank"),
         # Text search on make/model/CPU: trigram GIN on PostgreSQL (substring match, any case);
         # on SQLite the FTS5 table ``listings_fts`` does it and this index is empty (WHERE 0).
         sa.Index(
