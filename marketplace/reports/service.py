@@ -31,9 +31,9 @@ from diagnostics import ComponentReport, DeviceAssessment, ParseError
 from diagnostics.grading.explain import explanations
 from diagnostics.grading.trends import Reading, apply_history, readings_from_dicts
 from marketplace.db import utcnow
-from marketplace.devices import lifecycle, reconcile, transfers
+from marketplace.devices import lifecycle, reconcile
 from marketplace.devices.models import Device, DeviceEvent, DeviceState, EventKind
-from marketplace.devices.passport import record_event
+from marketplace.devices.passport import departures, record_event
 from marketplace.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
 from marketplace.listability.current import (
     CurrentComponents,
@@ -149,7 +149,7 @@ def device_history_for_reading(
         and not principal.is_member_of(device.organisation_id)
     )
     if outsider and device is not None:
-        history_end = former_owner_history_end(principal, transfers.departures(session, device.id))
+        history_end = former_owner_history_end(principal, departures(session, device.id))
         if history_end is not None:
             departed_at = session.scalar(sa.select(DeviceEvent.occurred_at).where(DeviceEvent.id == history_end))
             if departed_at is not None:
