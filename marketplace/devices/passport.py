@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from marketplace.devices.models import Device, DeviceEvent, DeviceState, EventKind
+from marketplace.devices.models import Device, DeviceEvent, DeviceState, DeviceTransfer, EventKind
 from marketplace.members.access import Principal
 
 
@@ -192,3 +193,14 @@ def public_event(event: DeviceEvent, owner_id: int, owner_name: str | None) -> d
         "data": _pick(event.data, view.data),
         "actor": {"organisation_name": owner_name if event.actor_organisation_id == owner_id else None},
     }
+
+
+def departures(session: Session, device_id: int) -> dict[int, int]:
+    """Organisation id → id of the passport event of its latest departure from the device (the
+    transfers ``devices.transfers`` records): how far each former owner reads its history."""
+    rows = session.execute(
+        sa.select(DeviceTransfer.from_organisation_id, sa.func.max(DeviceTransfer.event_id))
+        .where(DeviceTransfer.device_id == device_id)
+        .group_by(DeviceTransfer.from_organisation_id)
+    ).all()
+    return {int(organisation_id): int(event_id) for organisation_id, event_id in rows}

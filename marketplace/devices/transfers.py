@@ -21,11 +21,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from marketplace.devices import lifecycle, passport
 from marketplace.devices.models import Device, DeviceState, DeviceTransfer, EventKind, TransferReason
+from marketplace.devices.passport import departures as departures  # read by the services, kept here too
 from marketplace.members.access import Principal
 from marketplace.members.models import Organisation
 
@@ -120,13 +120,3 @@ def take_back(
         session, device, to_organisation_id=to_organisation_id, reason=TransferReason.RETURN,
         event_kind=EventKind.RETURNED, target=DeviceState.RETURNED, actor=actor, order_id=order_id, data=data,
     )  # fmt: skip
-
-
-def departures(session: Session, device_id: int) -> dict[int, int]:
-    """Organisation id → id of the passport event of its latest departure from the device."""
-    rows = session.execute(
-        sa.select(DeviceTransfer.from_organisation_id, sa.func.max(DeviceTransfer.event_id))
-        .where(DeviceTransfer.device_id == device_id)
-        .group_by(DeviceTransfer.from_organisation_id)
-    ).all()
-    return {int(organisation_id): int(event_id) for organisation_id, event_id in rows}

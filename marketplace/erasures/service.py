@@ -150,8 +150,11 @@ def _store(
 
 
 def list_erasures(session: Session, principal: Principal | None, device_id: int) -> list[Erasure]:
-    device = reports.device_for_reading(session, principal, device_id)
-    return list(session.scalars(sa.select(Erasure).where(Erasure.device_id == device.id).order_by(Erasure.id)))
+    device, recorded_until = reports.device_history_for_reading(session, principal, device_id)
+    query = sa.select(Erasure).where(Erasure.device_id == device.id)
+    if recorded_until is not None:  # a former owner: what was recorded up to its departure
+        query = query.where(Erasure.created_at <= recorded_until)
+    return list(session.scalars(query.order_by(Erasure.id)))
 
 
 def certificate(session: Session, principal: Principal | None, device_id: int) -> Certificate:

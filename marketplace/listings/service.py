@@ -49,13 +49,14 @@ EDITABLE_FIELDS = SALE_FIELDS | LOAN_FIELDS | DONATION_FIELDS | {"visibility", "
 
 
 def get_listing(session: Session, principal: Principal | None, listing_id: int) -> dict[str, Any]:
-    """An active listing the caller may see; the owner organisation also sees past ones."""
+    """A listing the caller may see (``visibility.may_see_listing``): an active one on offer, past
+    ones to the owner organisation, a closed one to the organisations that received it."""
     row = session.execute(
         sa.select(Listing.organisation_id, Listing.status, Listing.visibility).where(Listing.id == listing_id)
     ).one_or_none()
     if row is None:
         raise NotFound("No such listing.")
-    if not visibility.may_see(principal, row.organisation_id, row.status, row.visibility):
+    if not visibility.may_see_listing(session, principal, listing_id, row.organisation_id, row.status, row.visibility):
         raise NotFound("No such listing.")
     return read_card(session, listing_id)
 
@@ -176,7 +177,9 @@ def _load_listing_as_lister(session: Session, principal: Principal | None, listi
     if listing is None:
         raise NotFound("No such listing.")
     if not owns(principal, listing.organisation_id):
-        if not visibility.may_see(principal, listing.organisation_id, listing.status, listing.visibility):
+        if not visibility.may_see_listing(
+            session, principal, listing.id, listing.organisation_id, listing.status, listing.visibility
+        ):
             raise NotFound("No such listing.")
         require_user(principal)
         raise Forbidden("Only the listing organisation's listers change its listings.")

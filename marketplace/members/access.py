@@ -118,7 +118,7 @@ def former_owner_history_end(principal: Principal | None, departures: Mapping[in
 
     ``departures`` maps each organisation that owned the device and handed it on (a sale or a
     donation handed over, a return to the seller) to the id of the passport event of its latest
-    departure (``devices.transfers.departures``). Returns the id of the last passport event the
+    departure (``devices.passport.departures``). Returns the id of the last passport event the
     caller may read in full, or None when none of the caller's organisations ever owned the device
     (then only the public view applies). The current owner's members and staff read everything
     (``devices.service.can_read_device``); bench tokens read nothing here."""

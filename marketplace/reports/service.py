@@ -15,6 +15,7 @@ Rules decided here:
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -31,8 +32,8 @@ from diagnostics.grading.explain import explanations
 from diagnostics.grading.trends import Reading, apply_history, readings_from_dicts
 from marketplace.db import utcnow
 from marketplace.devices import lifecycle, reconcile
-from marketplace.devices.models import Device, DeviceState, EventKind
-from marketplace.devices.passport import record_event
+from marketplace.devices.models import Device, DeviceEvent, DeviceState, EventKind
+from marketplace.devices.passport import departures, record_event
 from marketplace.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
 from marketplace.listability.current import (
     CurrentComponents,
@@ -48,6 +49,7 @@ from marketplace.members.access import (
     BENCH_ROLES,
     SCOPE_DIAGNOSTICS_UPLOAD,
     Principal,
+    former_owner_history_end,
     require_org_role,
     require_principal,
 )
@@ -128,6 +130,31 @@ def device_for_reading(session: Session, principal: Principal | None, device_id:
         raise NotFound("No such device.")
     require_org_role(principal, device.organisation_id, READ_ROLES, what="device")
     return device
+
+
+def device_history_for_reading(
+    session: Session, principal: Principal | None, device_id: int
+) -> tuple[Device, dt.datetime | None]:
+    """The device and how far the caller reads its records (reports, erasures).
+
+    Members of its organisation and staff read all of them (``None``). A former owner's members
+    read those recorded up to its departure (``members.access.former_owner_history_end``, the
+    rule of the passport): the time of that departure's passport event is returned. Others 404."""
+    device = session.get(Device, device_id)
+    outsider = (
+        device is not None
+        and principal is not None
+        and not principal.is_staff
+        and bool(principal.organisation_ids)
+        and not principal.is_member_of(device.organisation_id)
+    )
+    if outsider and device is not None:
+        history_end = former_owner_history_end(principal, departures(session, device.id))
+        if history_end is not None:
+            departed_at = session.scalar(sa.select(DeviceEvent.occurred_at).where(DeviceEvent.id == history_end))
+            if departed_at is not None:
+                return device, departed_at
+    return device_for_reading(session, principal, device_id), None
 
 
 # --- upload ---------------------------------------------------------------------------------------
@@ -459,8 +486,10 @@ def list_reports(
     session: Session, principal: Principal | None, device_id: int, *, limit: int, cursor: str | None
 ) -> Page[DiagnosticReport]:
     """The device's reports, newest first, keyset-paginated on the id."""
-    device = device_for_reading(session, principal, device_id)
+    device, recorded_until = device_history_for_reading(session, principal, device_id)
     query = sa.select(DiagnosticReport).where(DiagnosticReport.device_id == device.id)
+    if recorded_until is not None:
+        query = query.where(DiagnosticReport.created_at <= recorded_until)
     query = query.options(selectinload(DiagnosticReport.files))
     return id_page(session, query, DiagnosticReport.id, cursor=cursor, limit=limit)
 
