@@ -9,14 +9,13 @@ the reviewed truth that ``test_fleet_corpus.py`` compares against. Each file goe
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Any
 
 from diagnostics.detect import read_report_strict
 from diagnostics.errors import ParseError
 from tests.corpus_path import CORPUS
+from tests.diagnostics.regen_smart_expected import write_expectations
 
 EXPECTED = Path(__file__).resolve().parent / "expected" / "fleet"
 SECTIONS = ("crystaldiskinfo", "powershell", "nvme_cli", "storcli", "redfish")
@@ -70,16 +69,7 @@ def corpus_result(path: Path) -> dict[str, Any]:
 
 
 def main() -> int:
-    written = 0
-    for path in corpus_files():
-        target = expected_path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(corpus_result(path), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-        if not target.exists() or target.read_text(encoding="utf-8") != text:
-            target.write_text(text, encoding="utf-8")
-            written += 1
-    print(f"{written} expectation(s) written under {EXPECTED}", file=sys.stderr)
-    return 0
+    return write_expectations(corpus_files(), expected_path, corpus_result, EXPECTED)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -84,17 +85,24 @@ def corpus_result(path: Path) -> dict[str, Any]:
     return result
 
 
-def main() -> int:
+def write_expectations(
+    files: list[Path], target_of: Callable[[Path], Path], result_of: Callable[[Path], Any], root: Path
+) -> int:
+    """Write each file's result where its expectation lives (only those that changed), for review."""
     written = 0
-    for path in corpus_files():
-        target = expected_path(path)
+    for path in files:
+        target = target_of(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(corpus_result(path), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        text = json.dumps(result_of(path), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             target.write_text(text, encoding="utf-8")
             written += 1
-    print(f"{written} expectation(s) written under {EXPECTED}", file=sys.stderr)
+    print(f"{written} expectation(s) written under {root}", file=sys.stderr)
     return 0
+
+
+def main() -> int:
+    return write_expectations(corpus_files(), expected_path, corpus_result, EXPECTED)
 
 
 if __name__ == "__main__":
