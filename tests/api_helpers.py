@@ -46,12 +46,60 @@ def register(client: FlaskClient, name: str | None = None) -> Actor:
     return Actor(user_id, email, response.json["token"])
 
 
-def create_org(client: FlaskClient, admin: Actor, kind: str = "company", **extra: Any) -> dict[str, Any]:
+def create_org(
+    client: FlaskClient, admin: Actor, kind: str = "company", *, approved: bool = True, **extra: Any
+) -> dict[str, Any]:
+    """An organisation created by ``admin``, approved by the cluster staff unless ``approved=False``
+    (then it waits for review: no members-only listings, no transactions)."""
     body = {"name": f"Org {next(_counter)}", "kind": kind, "siret": new_siret(), "postcode": "69007", **extra}
     response = client.post("/api/v1/organisations", json=body, headers=admin.headers)
     assert response.status_code == 201, response.json
     data: dict[str, Any] = response.json
+    if approved:
+        decide_org(client, data["id"])
+        data["approval_status"] = "approved"
     return data
+
+
+def decide_org(client: FlaskClient, organisation_id: int, decision: str = "approved", reason: str | None = None) -> None:
+    """The cluster staff's decision, through the approval service (as ``POST .../approval`` does)
+    by a staff user made directly in the database: no registration (throttled, emailed) per test."""
+    from marketplace.api.context import database
+    from marketplace.members import approvals
+    from marketplace.members.access import SCOPE_API, Principal
+    from marketplace.members.accounts import LinkSettings
+    from marketplace.members.models import ApprovalDecision, TokenKind, User
+
+    app = client.application
+    state = database(app)
+    session = state.override or state.factory()
+    try:
+        staff_id = app.extensions.get("tests.approver")
+        if staff_id is None or session.get(User, staff_id) is None:
+            staff = User(
+                email=f"approver{next(_counter)}@cluster.example",
+                display_name="Cluster staff",
+                password_hash="!",  # noqa: S106 - never signs in
+                is_staff=True,
+            )
+            session.add(staff)
+            session.flush()
+            staff_id = app.extensions["tests.approver"] = staff.id
+        principal = Principal(
+            token_id=0, token_kind=TokenKind.PERSONAL, scopes=frozenset({SCOPE_API}), user_id=staff_id, is_staff=True
+        )
+        approvals.decide(
+            session,
+            principal,
+            organisation_id,
+            decision=ApprovalDecision(decision),
+            reason=reason,
+            settings=LinkSettings.from_config(app.config["RELIFE"]),
+        )
+        session.commit()  # with the test's session, a savepoint release: a rejected request keeps it
+    finally:
+        if session is not state.override:
+            session.close()
 
 
 def add_member(client: FlaskClient, admin: Actor, org_id: int, role: str, name: str | None = None) -> Actor:

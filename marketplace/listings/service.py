@@ -115,6 +115,8 @@ def create_listing(
     # Under the device's lock (``reservations.locks``): of parallel listings of one device, or a
     # listing and a diagnostics upload, the later one sees what the first did (409, not a clash).
     device = locks.lock_device(session, _load_device_for_listing(session, principal, device_id).id)
+    assert principal is not None  # _load_device_for_listing required a member or staff
+    principal.require_approved(device.organisation_id, "publish listings")
     values: dict[str, Any] = {
         "price_cents": price_cents,
         "warranty_months": warranty_months,

@@ -123,6 +123,7 @@ def create_loan(
     today = now.date()
     listing = visible_listing(session, principal, listing_id)
     borrower = acting_organisation(principal, organisation_id, other_than=listing.organisation_id)
+    principal.require_approved(borrower, "borrow devices")
     if listing.mode is not ListingMode.LOAN:
         raise ValidationFailed(
             "This listing is not offered for loan; reserve it instead.", errors={"listing_id": ["Not a loan listing."]}

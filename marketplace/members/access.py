@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from marketplace.errors import Forbidden, NotFound, Unauthorized
-from marketplace.members.models import Role, TokenKind
+from marketplace.members.models import ApprovalStatus, Role, TokenKind
 
 SCOPE_API = "api"
 SCOPE_DIAGNOSTICS_UPLOAD = "diagnostics:upload"
@@ -20,6 +20,13 @@ INVENTORY_ROLES = frozenset({Role.ADMIN, Role.LISTER})
 BENCH_ROLES = frozenset({Role.ADMIN, Role.LISTER, Role.TECHNICIAN})
 
 
+class NotApproved(Forbidden):
+    """The caller's organisation has not been approved by the cluster staff (yet, or at all)."""
+
+    title = "Organisation not approved"
+    type_slug = "organisation-not-approved"
+
+
 @dataclass(frozen=True)
 class Principal:
     """An authenticated caller: a user's personal token or an organisation's bench token."""
@@ -30,6 +37,9 @@ class Principal:
     user_id: int | None = None
     is_staff: bool = False
     roles: Mapping[int, Role] = field(default_factory=dict)
+    #: The caller's organisations the cluster staff have not approved (pending or refused); the
+    #: others in ``roles`` are approved. Read on every request, like the roles.
+    unapproved: Mapping[int, ApprovalStatus] = field(default_factory=dict)
 
     @property
     def organisation_ids(self) -> frozenset[int]:
@@ -66,9 +76,38 @@ class Principal:
 
     @property
     def sees_members_only(self) -> bool:
-        """Members of any organisation of the cluster (and staff), in person, see what is offered
-        to members only."""
-        return self.is_person and (self.is_staff or bool(self.roles))
+        """Members of any *approved* organisation of the cluster (and staff), in person, see what
+        is offered to members only: the cluster vets an organisation before it sees them."""
+        return self.is_person and (self.is_staff or any(o not in self.unapproved for o in self.roles))
+
+    def approval_of(self, organisation_id: int) -> ApprovalStatus:
+        """The staff's decision on one of the caller's organisations."""
+        return self.unapproved.get(organisation_id, ApprovalStatus.APPROVED)
+
+    def may_transact_for(self, organisation_id: int) -> bool:
+        """THE gate of approval: an organisation reserves, orders, borrows and publishes listings
+        only once the cluster staff approved it (they act for any organisation). Until then its
+        people may register devices, run diagnostics and record erasures: an IT department gets its
+        stock ready while it waits."""
+        return self.is_staff or organisation_id not in self.unapproved
+
+    def require_approved(self, organisation_id: int, action: str) -> None:
+        """``may_transact_for`` or a problem saying why not and what to do; ``action`` completes
+        "before it may …" (e.g. "reserve devices")."""
+        if self.may_transact_for(organisation_id):
+            return
+        where = f"GET /api/v1/organisations/{organisation_id}/approval"
+        if self.approval_of(organisation_id) is ApprovalStatus.REFUSED:
+            raise NotApproved(
+                f"The cluster staff refused this organisation, so it cannot {action}. The reason is in the email "
+                f"its admins received and in {where}; contact the cluster staff to correct what they found "
+                "(SIRET, kind) and ask for a new review."
+            )
+        raise NotApproved(
+            f"This organisation is awaiting review by the cluster staff, who check its SIRET and kind before it "
+            f"may {action}. Its admins are emailed when they decide ({where} shows where it stands); meanwhile "
+            "you can register devices and run diagnostics."
+        )
 
 
 def owns(principal: Principal | None, organisation_id: int) -> bool:

@@ -28,6 +28,20 @@ class VatRegime(enum.StrEnum):
     NOT_LIABLE = "not_liable"  # franchise en base (CGI art. 293 B) or outside VAT (most non-profits)
 
 
+class ApprovalStatus(enum.StrEnum):
+    """Where an organisation stands with the cluster staff, who check its SIRET and kind before it
+    may see members-only listings or transact (``members.access.Principal.may_transact_for``)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
+class ApprovalDecision(enum.StrEnum):
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
 class Role(enum.StrEnum):
     ADMIN = "admin"
     LISTER = "lister"
@@ -74,8 +88,38 @@ class Organisation(TimestampMixin, Base):
     invoice_allowed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     stripe_account_id: Mapped[str | None] = mapped_column(sa.String(64))
     vat_regime: Mapped[VatRegime] = mapped_column(default=VatRegime.STANDARD, server_default="standard")
+    #: The latest staff decision (``OrganisationApproval`` keeps every one); a new organisation waits.
+    approval_status: Mapped[ApprovalStatus] = mapped_column(
+        default=ApprovalStatus.PENDING, server_default="pending", index=True
+    )
+    # What Stripe last said of the connected account (``account.updated``, re-read from the API):
+    # card sales need ``charges_enabled``.
+    stripe_charges_enabled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    stripe_payouts_enabled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    stripe_details_submitted: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organisation")
+
+    @property
+    def accepts_card(self) -> bool:
+        """Its sales may be paid by card: Stripe said its connected account takes charges."""
+        return self.stripe_account_id is not None and self.stripe_charges_enabled
+
+
+class OrganisationApproval(TimestampMixin, Base):
+    """One staff decision on an organisation, never changed: a refusal then a later approval are
+    two rows. ``Organisation.approval_status`` is the latest one's."""
+
+    __tablename__ = "organisation_approvals"
+    __table_args__ = (sa.CheckConstraint("decision = 'approved' OR reason IS NOT NULL", name="refusal_has_reason"),)
+
+    id: Mapped[intpk]
+    organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    decision: Mapped[ApprovalDecision]
+    reason: Mapped[str | None] = mapped_column(sa.Text())
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    decided_by: Mapped[User | None] = relationship()
 
 
 class Membership(TimestampMixin, Base):

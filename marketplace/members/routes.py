@@ -10,7 +10,7 @@ from flask.views import MethodView
 
 from marketplace.api.context import client_address, current_principal, current_session
 from marketplace.api.smorest import Blueprint
-from marketplace.members import accounts, organisations, schemas, service
+from marketplace.members import accounts, approvals, organisations, schemas, service
 from marketplace.members.models import Invitation, Membership, Organisation, User
 from marketplace.members.throttle import ActionThrottle
 
@@ -181,10 +181,11 @@ class Me(MethodView):
 
 @blp.route("/organisations")
 class Organisations(MethodView):
+    @blp.arguments(schemas.OrganisationQueryArgsSchema, location="query")
     @blp.response(200, schemas.OrganisationListSchema)
-    def get(self) -> dict[str, Any]:
-        """The caller's organisations (all of them for staff)"""
-        items = service.list_my_organisations(current_session(), current_principal())
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The caller's organisations (all of them for staff; `approval=pending`: those awaiting review)"""
+        items = service.list_my_organisations(current_session(), current_principal(), approval=args["approval"])
         return {"items": items, "next_cursor": None}
 
     @blp.arguments(schemas.OrganisationCreateSchema)
@@ -211,6 +212,29 @@ class OrganisationById(MethodView):
     def patch(self, data: dict[str, Any], organisation_id: int) -> Organisation:
         """Edit the organisation's profile: name, address, postcode, city (admins)"""
         return organisations.update_profile(current_session(), current_principal(), organisation_id, data)
+
+
+@blp.route("/organisations/<int:organisation_id>/approval")
+class OrganisationApproval(MethodView):
+    @blp.response(200, schemas.ApprovalStateSchema)
+    @blp.alt_response(403, description="Only the organisation's members and the cluster staff")
+    @blp.alt_response(404, description="No such organisation")
+    def get(self, organisation_id: int) -> approvals.ApprovalState:
+        """Where the organisation's review stands, every decision, and what staff check"""
+        return approvals.approval_state(current_session(), current_principal(), organisation_id)
+
+    @blp.arguments(schemas.ApprovalDecisionSchema)
+    @blp.response(200, schemas.ApprovalStateSchema)
+    @blp.alt_response(403, description="Cluster staff only")
+    @blp.alt_response(404, description="No such organisation")
+    @blp.alt_response(409, description="Already approved")
+    @blp.alt_response(422, description="A refusal without a reason")
+    def post(self, data: dict[str, Any], organisation_id: int) -> approvals.ApprovalState:
+        """Approve or refuse the organisation (staff); its admins are emailed the decision"""
+        return approvals.decide(
+            current_session(), current_principal(), organisation_id, decision=data["decision"],
+            reason=data["reason"], settings=_links(),
+        )  # fmt: skip
 
 
 @blp.route("/organisations/<int:organisation_id>/members")

@@ -8,7 +8,17 @@ import marshmallow as ma
 
 from marketplace.api.smorest import Schema
 from marketplace.members import passwords
-from marketplace.members.models import InvitationStatus, Organisation, OrganisationKind, Role, TokenKind, VatRegime
+from marketplace.members.approvals import MAX_REASON_LENGTH
+from marketplace.members.models import (
+    ApprovalDecision,
+    ApprovalStatus,
+    InvitationStatus,
+    Organisation,
+    OrganisationKind,
+    Role,
+    TokenKind,
+    VatRegime,
+)
 
 
 class UserCreateSchema(Schema):
@@ -128,10 +138,14 @@ class PublicOrganisation:
     name: str
     kind: OrganisationKind
     department: str
+    accepts_card: bool
 
     @classmethod
     def of(cls, organisation: Organisation) -> PublicOrganisation:
-        return cls(organisation.id, organisation.name, organisation.kind, organisation.department)
+        return cls(
+            organisation.id, organisation.name, organisation.kind, organisation.department,
+            organisation.accepts_card,
+        )  # fmt: skip
 
 
 class OrganisationPublicSchema(Schema):
@@ -139,6 +153,9 @@ class OrganisationPublicSchema(Schema):
     name = ma.fields.String()
     kind = ma.fields.Enum(OrganisationKind, by_value=True)
     department = ma.fields.String()
+    accepts_card = ma.fields.Boolean(
+        metadata={"description": "Whether its sales may be paid by card (its Stripe account takes charges)"},
+    )
 
 
 class OrganisationSchema(OrganisationPublicSchema):
@@ -150,7 +167,77 @@ class OrganisationSchema(OrganisationPublicSchema):
     city = ma.fields.String(allow_none=True)
     invoice_allowed = ma.fields.Boolean()
     vat_regime = ma.fields.Enum(VatRegime, by_value=True, metadata={"description": VAT_REGIME_DOC})
+    approval_status = ma.fields.Enum(
+        ApprovalStatus,
+        by_value=True,
+        metadata={
+            "description": "The cluster staff's review: pending (new), approved, or refused. Until approved the "
+            "organisation neither sees members-only listings nor reserves, orders, borrows or publishes "
+            "(GET /organisations/{id}/approval says why)"
+        },
+    )
+    stripe_account_id = ma.fields.String(
+        allow_none=True, metadata={"description": "Its Stripe connected account, once onboarding started"}
+    )
+    stripe_charges_enabled = ma.fields.Boolean(
+        metadata={"description": "Stripe takes card payments for it: card sales are possible"}
+    )
+    stripe_payouts_enabled = ma.fields.Boolean(metadata={"description": "Stripe pays out to its bank account"})
+    stripe_details_submitted = ma.fields.Boolean(
+        metadata={"description": "Its admin has submitted the onboarding details to Stripe"}
+    )
     created_at = ma.fields.AwareDateTime()
+
+
+class OrganisationQueryArgsSchema(Schema):
+    approval = ma.fields.Enum(
+        ApprovalStatus,
+        by_value=True,
+        load_default=None,
+        metadata={"description": "Only organisations in this review state (staff: approval=pending is the queue)"},
+    )
+
+
+class ApprovalDecisionSchema(Schema):
+    decision = ma.fields.Enum(ApprovalDecision, by_value=True, required=True)
+    reason = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(max=MAX_REASON_LENGTH),
+        metadata={"description": "Why: required for a refusal (the organisation's admins receive it by email)"},
+    )
+
+
+class ApprovalRecordSchema(Schema):
+    id = ma.fields.Integer()
+    decision = ma.fields.Enum(ApprovalDecision, by_value=True)
+    reason = ma.fields.String(allow_none=True)
+    decided_at = ma.fields.AwareDateTime(attribute="created_at")
+    decided_by_id = ma.fields.Integer(allow_none=True)
+    decided_by_name = ma.fields.String(attribute="decided_by.display_name", allow_none=True)
+
+
+class ReviewSchema(Schema):
+    siret = ma.fields.String()
+    siret_valid = ma.fields.Boolean(metadata={"description": "The SIRET checked again with python-stdnum"})
+    siren = ma.fields.String()
+    directory_url = ma.fields.String(metadata={"description": "The establishment in the public directory"})
+    kind = ma.fields.Enum(OrganisationKind, by_value=True)
+    name = ma.fields.String()
+    postcode = ma.fields.String()
+    department = ma.fields.String()
+    city = ma.fields.String(allow_none=True)
+    address = ma.fields.String(allow_none=True)
+    invoice_allowed = ma.fields.Boolean()
+    admins = ma.fields.List(ma.fields.String(), metadata={"description": "Its admins' email addresses"})
+    created_at = ma.fields.AwareDateTime()
+
+
+class ApprovalStateSchema(Schema):
+    organisation_id = ma.fields.Integer()
+    status = ma.fields.Enum(ApprovalStatus, by_value=True)
+    history = ma.fields.List(ma.fields.Nested(ApprovalRecordSchema), metadata={"description": "Newest first"})
+    review = ma.fields.Nested(ReviewSchema, metadata={"description": "What the cluster staff check"})
 
 
 class MemberCreateSchema(Schema):

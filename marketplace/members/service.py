@@ -27,6 +27,7 @@ from marketplace.members.access import (
 from marketplace.members.identifiers import InvalidIdentifier, check_postcode, check_siret
 from marketplace.members.models import (
     ApiToken,
+    ApprovalStatus,
     Membership,
     Organisation,
     OrganisationKind,
@@ -157,11 +158,16 @@ def authenticate(session: Session, secret: str, *, now: dt.datetime | None = Non
     user = session.get(User, token.user_id)
     if user is None or not user.is_active:
         raise Unauthorized("The token's account is disabled.")
-    roles: dict[int, Role] = dict(
-        session.execute(
-            sa.select(Membership.organisation_id, Membership.role).where(Membership.user_id == user.id)
-        ).all()
-    )
+    roles: dict[int, Role] = {}
+    unapproved: dict[int, ApprovalStatus] = {}
+    for organisation_id, role, approval in session.execute(
+        sa.select(Membership.organisation_id, Membership.role, Organisation.approval_status)
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .where(Membership.user_id == user.id)
+    ):
+        roles[organisation_id] = role
+        if approval is not ApprovalStatus.APPROVED:
+            unapproved[organisation_id] = approval
     return Principal(
         token_id=token.id,
         token_kind=token.kind,
@@ -169,6 +175,7 @@ def authenticate(session: Session, secret: str, *, now: dt.datetime | None = Non
         user_id=user.id,
         is_staff=user.is_staff,
         roles=roles,
+        unapproved=unapproved,
     )
 
 
@@ -265,11 +272,17 @@ def get_organisation(session: Session, principal: Principal | None, organisation
     return organisation, full
 
 
-def list_my_organisations(session: Session, principal: Principal | None) -> list[Organisation]:
+def list_my_organisations(
+    session: Session, principal: Principal | None, *, approval: ApprovalStatus | None = None
+) -> list[Organisation]:
+    """The caller's organisations (every one for staff), optionally only those in one approval
+    state: ``approval=pending`` is the staff's review queue, oldest first."""
     principal = require_user(principal)
     query = sa.select(Organisation).order_by(Organisation.id)
     if not principal.is_staff:
         query = query.where(Organisation.id.in_(principal.organisation_ids))
+    if approval is not None:
+        query = query.where(Organisation.approval_status == approval)
     return list(session.scalars(query))
 
 

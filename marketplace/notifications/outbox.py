@@ -40,6 +40,14 @@ SUBJECTS: Mapping[str, Mapping[str, str]] = {
         "fr": "Message de test Relife",
         "en": "Relife test message",
     },
+    "organisation_approved": {
+        "fr": "{organisation} est approuvée sur Relife",
+        "en": "{organisation} is approved on Relife",
+    },
+    "organisation_refused": {
+        "fr": "{organisation} n'est pas approuvée sur Relife",
+        "en": "{organisation} is not approved on Relife",
+    },
 }
 
 _ENV = jinja2.Environment(

@@ -140,6 +140,7 @@ def create_order(
     reservation = session.get(Reservation, reservation_id)
     if reservation is None or reservation.user_id != principal.user_id:
         raise NotFound("No such reservation of yours.")
+    principal.require_approved(reservation.organisation_id, "order devices")
     device, listing = locks.lock_listing(session, reservation.listing_id)
     # Under the lock: a concurrent retry of this very request may have committed meanwhile.
     if (done := _replay(_by_key(session, principal.user_id, key), fingerprint)) is not None:

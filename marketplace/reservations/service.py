@@ -93,6 +93,7 @@ def create_reservation(
     now = now or utcnow()
     listing = visible_listing(session, principal, listing_id)
     buyer_org = acting_organisation(principal, organisation_id, other_than=listing.organisation_id)
+    principal.require_approved(buyer_org, "reserve devices")
     if listing.mode is ListingMode.LOAN:
         raise ValidationFailed(
             "Loan listings are borrowed for a period: POST /api/v1/listings/{id}/loans.",

@@ -203,7 +203,7 @@ def test_outsider_sees_only_the_public_face_of_an_organisation(client: FlaskClie
     outsider = register(client)
     for headers in (outsider.headers, {}):
         body = client.get(f"/api/v1/organisations/{org['id']}", headers=headers).json
-        assert set(body) == {"id", "name", "kind", "department"}
+        assert set(body) == {"id", "name", "kind", "department", "accepts_card"}
     assert client.get("/api/v1/organisations/999999", headers=outsider.headers).status_code == 404
     assert client.get(f"/api/v1/organisations/{org['id']}/members", headers=outsider.headers).status_code == 403
 
