@@ -105,6 +105,12 @@ class Organisation(TimestampMixin, Base):
         """Its sales may be paid by card: Stripe said its connected account takes charges."""
         return self.stripe_account_id is not None and self.stripe_charges_enabled
 
+    def record_stripe_account(self, *, charges_enabled: bool, payouts_enabled: bool, details_submitted: bool) -> None:
+        """What Stripe says of the connected account, read from its API (never a webhook payload)."""
+        self.stripe_charges_enabled = charges_enabled
+        self.stripe_payouts_enabled = payouts_enabled
+        self.stripe_details_submitted = details_submitted
+
 
 class OrganisationApproval(TimestampMixin, Base):
     """One staff decision on an organisation, never changed: a refusal then a later approval are

@@ -236,17 +236,58 @@ def _check_payment(
     assert terms.price_cents is not None
     if payment is PaymentMethod.INVOICE:
         if not buyer.invoice_allowed:
-            raise Forbidden("Your organisation does not pay by invoice; pay by card.")
+            raise Forbidden(
+                _no_invoice_detail(buyer, seller, gateway), errors={"payment": ["Not for your organisation."]}
+            )
         return terms.price_cents
     if gateway is None:
         raise ServiceUnavailable(CARD_NOT_CONFIGURED)
-    if not seller.stripe_account_id:
-        raise Conflict("The seller has no Stripe account to be paid on; ask them, or pay by invoice.")
     if terms.price_cents < 50:
         raise ValidationFailed("Card payments start at 0.50 €.", errors={"payment": ["Amount too small for a card."]})
-    if not gateway.retrieve_account(seller.stripe_account_id).charges_enabled:
-        raise Conflict("The seller's Stripe account cannot take payments yet; pay by invoice or try later.")
+    if not _takes_cards(seller, gateway):
+        started = "has not finished" if seller.stripe_account_id else "has not started"
+        raise Conflict(
+            f"The seller does not take card payments yet: its admin {started} setting up its Stripe account "
+            f"(POST /api/v1/organisations/{seller.id}/stripe-onboarding, then Stripe's forms). Pay by invoice if "
+            "your organisation may, or ask the seller.",
+            errors={"payment": ["The seller does not take cards yet."]},
+        )
     return terms.price_cents
+
+
+def _takes_cards(seller: Organisation, gateway: PaymentGateway) -> bool:
+    """Whether Stripe takes charges for the seller: what its ``account.updated`` webhook recorded
+    (``payments.connect``), or, while that says no, the account read again now (a webhook may be
+    late), recorded for the next buyer."""
+    if seller.stripe_account_id is None:
+        return False
+    if seller.accepts_card:
+        return True
+    account = gateway.retrieve_account(seller.stripe_account_id)
+    seller.record_stripe_account(
+        charges_enabled=account.charges_enabled,
+        payouts_enabled=account.payouts_enabled,
+        details_submitted=account.details_submitted,
+    )
+    return account.charges_enabled
+
+
+def _no_invoice_detail(buyer: Organisation, seller: Organisation, gateway: PaymentGateway | None) -> str:
+    """Why invoice payment is refused, and the ways that do exist for this buyer and this seller."""
+    ways = []
+    if buyer.kind in DEFAULT_DONATION_KINDS:
+        ways.append("take devices given away on donation listings (mode=donation in the catalogue)")
+    if gateway is None:
+        ways.append("card payments are not available on this server")
+    elif seller.accepts_card:
+        ways.append("pay this seller by card (payment 'card')")
+    else:
+        ways.append("pay by card once the seller has finished setting up its Stripe account (ask the seller)")
+    ways.append("ask the cluster staff to allow your organisation to pay by invoice")
+    return (
+        f"Your organisation ({buyer.kind.value}) does not pay by invoice: by default only public bodies and "
+        f"universities do. What you can do: {'; '.join(ways)}."
+    )
 
 
 def _confirm_sale(

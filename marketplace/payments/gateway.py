@@ -64,8 +64,12 @@ class RefundInfo:
 
 @dataclass(frozen=True)
 class AccountInfo:
+    """A Connect account as Stripe states it (https://docs.stripe.com/api/accounts/object)."""
+
     id: str
     charges_enabled: bool
+    payouts_enabled: bool = False
+    details_submitted: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,12 @@ class PaymentGateway(Protocol):
 
     def retrieve_account(self, account_id: str) -> AccountInfo: ...
 
+    def create_account(
+        self, *, idempotency_key: str, business_name: str, email: str | None, metadata: Mapping[str, str]
+    ) -> AccountInfo: ...
+
+    def create_account_link(self, *, account: str, refresh_url: str, return_url: str) -> str: ...
+
     def construct_event(self, payload: bytes, signature_header: str | None) -> EventInfo: ...
 
 
@@ -212,6 +222,15 @@ def _setup(si: stripe.SetupIntent) -> SetupIntentInfo:
         customer=_id_of(si.customer),
         payment_method=_id_of(si.payment_method),
         metadata=_metadata(si.metadata),
+    )
+
+
+def _account(account: stripe.Account) -> AccountInfo:
+    return AccountInfo(
+        id=account.id,
+        charges_enabled=bool(account.charges_enabled),
+        payouts_enabled=bool(account.payouts_enabled),
+        details_submitted=bool(account.details_submitted),
     )
 
 
@@ -375,8 +394,45 @@ class StripeGateway:
         return _refund(self._call("read refund", self.client.v1.refunds.retrieve, refund_id))
 
     def retrieve_account(self, account_id: str) -> AccountInfo:
-        account = self._call("read account", self.client.v1.accounts.retrieve, account_id)
-        return AccountInfo(id=account.id, charges_enabled=bool(account.charges_enabled))
+        return _account(self._call("read account", self.client.v1.accounts.retrieve, account_id))
+
+    def create_account(
+        self, *, idempotency_key: str, business_name: str, email: str | None, metadata: Mapping[str, str]
+    ) -> AccountInfo:
+        # An Express connected account in France that takes card payments and receives transfers
+        # (destination charges): Stripe hosts the onboarding and the dashboard.
+        # https://docs.stripe.com/connect/express-accounts
+        params: dict[str, Any] = {
+            "type": "express",
+            "country": "FR",
+            "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}},
+            "business_profile": {"name": business_name},
+            "metadata": dict(metadata),
+        }
+        if email:
+            params["email"] = email
+        account = self._call(
+            "create account",
+            self.client.v1.accounts.create,
+            params=params,
+            options={"idempotency_key": idempotency_key},
+        )
+        return _account(account)
+
+    def create_account_link(self, *, account: str, refresh_url: str, return_url: str) -> str:
+        # Single-use and short-lived: a fresh one on every request, never stored.
+        # https://docs.stripe.com/api/account_links/create
+        link = self._call(
+            "create onboarding link",
+            self.client.v1.account_links.create,
+            params={
+                "account": account,
+                "refresh_url": refresh_url,
+                "return_url": return_url,
+                "type": "account_onboarding",
+            },
+        )
+        return str(link.url)
 
     def construct_event(self, payload: bytes, signature_header: str | None) -> EventInfo:
         if not self.webhook_secret:

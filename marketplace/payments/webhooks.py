@@ -9,6 +9,8 @@
   order's or loan's state machine decides from that, so events may arrive in any order.
 - Refund events (``refund.*``, ``charge.refunded``) re-read the refund and confirm it on its order
   (``orders.refunds``).
+- ``account.updated`` (Connect) re-reads the connected account and records whether it takes
+  charges and payouts on its organisation (``payments.connect``).
 - An event about one of our intents whose order is not visible yet (its transaction has not
   committed) is answered 409 without being recorded, so Stripe delivers it again later.
 """
@@ -24,6 +26,7 @@ from marketplace.errors import Conflict, DomainError, NotFound
 from marketplace.loans import service as loans
 from marketplace.orders import refunds
 from marketplace.orders import service as orders
+from marketplace.payments import connect
 from marketplace.payments.gateway import EventInfo, MalformedEvent, PaymentGateway, SignatureError
 from marketplace.payments.models import StripeEvent
 
@@ -39,6 +42,7 @@ PAYMENT_INTENT_EVENTS = frozenset(
     }
 )
 SETUP_INTENT_EVENTS = frozenset({"setup_intent.succeeded", "setup_intent.setup_failed", "setup_intent.canceled"})
+ACCOUNT_EVENTS = frozenset({"account.updated"})
 
 
 class BadSignature(DomainError):
@@ -66,7 +70,9 @@ def receive(session: Session, gateway: PaymentGateway | None, payload: bytes, si
         raise BadSignature(f"The Stripe-Signature does not verify this payload: {exc}") from exc
     except MalformedEvent as exc:
         raise BadEvent(f"The signed payload is not a Stripe event: {exc}.") from exc
-    if event.type in PAYMENT_INTENT_EVENTS | SETUP_INTENT_EVENTS | refunds.REFUND_EVENTS and not event.object_id:
+    if event.type in PAYMENT_INTENT_EVENTS | SETUP_INTENT_EVENTS | refunds.REFUND_EVENTS | ACCOUNT_EVENTS and (
+        not event.object_id
+    ):
         # Without the intent's id there is nothing to re-read from Stripe (the gateway would be
         # asked for "" and answer an error that looks like an outage: a misleading 503).
         raise BadEvent(f"A {event.type} event must carry its object's id in data.object.id.")
@@ -108,4 +114,6 @@ def _dispatch(session: Session, gateway: PaymentGateway, event: EventInfo) -> st
         return "not ours: ignored"
     if event.type in refunds.REFUND_EVENTS:
         return refunds.receive_refund_event(session, gateway, event.type, event.object_id, event.payment_intent)
+    if event.type in ACCOUNT_EVENTS:
+        return connect.apply_account(session, gateway, event.object_id)
     return f"unhandled type {event.type}: ignored"

@@ -9,7 +9,9 @@ body → 400 ``idempotency_error``). It also plays the customer and Stripe's eve
 https://docs.stripe.com/webhooks#verify-manually). Nothing here patches verification.
 
 Endpoints: PaymentIntents create/retrieve/capture/cancel, Customers create, SetupIntents
-create/retrieve, Refunds create, Accounts retrieve.
+create/retrieve, Refunds create, Accounts create/retrieve (Connect), Account Links create.
+``finish_onboarding`` plays the seller filling Stripe's forms and returns the ``account.updated``
+event Stripe then sends.
 """
 
 from __future__ import annotations
@@ -213,6 +215,10 @@ class FakeStripe:
             return self._refund(params)
         if resource == "refunds" and method == "GET" and len(rest) == 1:
             return self._get("re", rest[0])
+        if resource == "accounts" and method == "POST" and not rest:
+            return self._create_account(params)
+        if resource == "account_links" and method == "POST" and not rest:
+            return self._create_account_link(params)
         if resource == "accounts" and method == "GET" and len(rest) == 1:
             account = self.objects.get(rest[0])
             if account is None:
@@ -233,6 +239,51 @@ class FakeStripe:
         if obj is None or not obj_id.startswith(prefix + "_"):
             raise StripeFakeError(404, "invalid_request_error", f"No such object: '{obj_id}'", "resource_missing")
         return obj
+
+    def _create_account(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("type") not in {"express", "standard", "custom"}:
+            raise StripeFakeError(400, "invalid_request_error", "Invalid type: must be express, standard or custom.")
+        account = self._store(
+            "acct",
+            {
+                "object": "account",
+                "type": params["type"],
+                "country": params.get("country", "US"),
+                "email": params.get("email"),
+                "business_profile": params.get("business_profile", {}),
+                "capabilities": dict.fromkeys(params.get("capabilities", {}), "inactive"),
+                "charges_enabled": False,
+                "payouts_enabled": False,
+                "details_submitted": False,
+                "metadata": params.get("metadata", {}),
+            },
+        )
+        return account
+
+    def _create_account_link(self, params: dict[str, Any]) -> dict[str, Any]:
+        for name in ("account", "refresh_url", "return_url", "type"):
+            if not params.get(name):
+                raise StripeFakeError(
+                    400, "invalid_request_error", f"Missing required param: {name}.", "parameter_missing"
+                )
+        if params["type"] not in {"account_onboarding", "account_update"}:
+            raise StripeFakeError(400, "invalid_request_error", f"Invalid type: {params['type']}.")
+        account = self.objects.get(params["account"])
+        if account is None or account.get("object") != "account":
+            raise StripeFakeError(
+                400, "invalid_request_error", f"No such account: '{params['account']}'", "resource_missing"
+            )
+        created = int(time.time())
+        nonce = hashlib.sha256(f"{params['account']}{next(self._ids)}".encode()).hexdigest()[:16]
+        return {
+            "object": "account_link",
+            "created": created,
+            "expires_at": created + 300,
+            "url": f"https://connect.stripe.com/setup/e/{params['account']}/{nonce}",
+            # Kept so a test can check where Stripe would send the admin back.
+            "refresh_url": params["refresh_url"],
+            "return_url": params["return_url"],
+        }
 
     def _create_payment_intent(self, params: dict[str, Any]) -> dict[str, Any]:
         amount = int(params["amount"])
@@ -344,8 +395,27 @@ class FakeStripe:
     def add_account(self, account_id: str = "", *, charges_enabled: bool = True) -> str:
         with self.lock:
             account_id = account_id or f"acct_fake{next(self._ids):06d}"
-            self.objects[account_id] = {"id": account_id, "object": "account", "charges_enabled": charges_enabled}
+            self.objects[account_id] = {
+                "id": account_id,
+                "object": "account",
+                "charges_enabled": charges_enabled,
+                "payouts_enabled": charges_enabled,
+                "details_submitted": charges_enabled,
+            }
             return account_id
+
+    def finish_onboarding(
+        self, account_id: str, *, charges_enabled: bool = True, payouts_enabled: bool = True
+    ) -> dict[str, Any]:
+        """The seller fills Stripe's forms and Stripe verifies them; returns the ``account.updated``
+        event Stripe sends (``charges_enabled=False``: submitted, still under review)."""
+        with self.lock:
+            account = self._get("acct", account_id)
+            account.update(details_submitted=True, charges_enabled=charges_enabled, payouts_enabled=payouts_enabled)
+            account["capabilities"] = dict.fromkeys(
+                account.get("capabilities", {}), "active" if charges_enabled else "pending"
+            )
+            return self.event("account.updated", account)
 
     def confirm_payment_intent(self, intent_id: str, *, payment_method: str = "pm_card_visa") -> dict[str, Any]:
         """What the buyer's browser does with the client secret; returns the event Stripe sends."""
