@@ -61,7 +61,9 @@ def create_org(
     return data
 
 
-def decide_org(client: FlaskClient, organisation_id: int, decision: str = "approved", reason: str | None = None) -> None:
+def decide_org(
+    client: FlaskClient, organisation_id: int, decision: str = "approved", reason: str | None = None
+) -> None:
     """The cluster staff's decision, through the approval service (as ``POST .../approval`` does)
     by a staff user made directly in the database: no registration (throttled, emailed) per test."""
     from marketplace.api.context import database
@@ -79,7 +81,7 @@ def decide_org(client: FlaskClient, organisation_id: int, decision: str = "appro
             staff = User(
                 email=f"approver{next(_counter)}@cluster.example",
                 display_name="Cluster staff",
-                password_hash="!",  # noqa: S106 - never signs in
+                password_hash="!",
                 is_staff=True,
             )
             session.add(staff)

@@ -279,7 +279,7 @@ def _no_invoice_detail(buyer: Organisation, seller: Organisation, gateway: Payme
         ways.append("take devices given away on donation listings (mode=donation in the catalogue)")
     if gateway is None:
         ways.append("card payments are not available on this server")
-    elif seller.accepts_card:
+    elif _takes_cards(seller, gateway):
         ways.append("pay this seller by card (payment 'card')")
     else:
         ways.append("pay by card once the seller has finished setting up its Stripe account (ask the seller)")
