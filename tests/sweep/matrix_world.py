@@ -33,6 +33,8 @@ class MatrixWorld:
     buyer_org_id: int
     staff: Actor
     ids: dict[str, int] = field(default_factory=dict)
+    #: The admin of an organisation awaiting the staff's review (``ids["pending"]``).
+    pending: Actor | None = None
     #: Serials and asset tags of A's devices: none may appear in any response to B.
     secrets: list[str] = field(default_factory=list)
 
@@ -89,6 +91,9 @@ def build(client: FlaskClient, session: Session) -> MatrixWorld:
     buyer = register(client, "mairie")
     buyer_org = create_org(client, buyer, kind="public_body", invoice_allowed=True)
     world = MatrixWorld(a, b, buyer, buyer_org["id"], make_staff(client, session))
+    # An organisation the cluster staff have not reviewed yet (tests/sweep/test_access_matrix.py).
+    world.pending = register(client, "pending")
+    world.ids["pending"] = create_org(client, world.pending, approved=False)["id"]
     h = a.admin.headers
 
     device = _ok(

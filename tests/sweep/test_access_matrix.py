@@ -67,6 +67,9 @@ READS: list[tuple[str, tuple[int, ...]]] = [
     # Each person's own sessions; a bench token is no person.
     ("/api/v1/me/tokens", (401, 200, 200, 200, 200, 200, 403, 200)),
     ("/api/v1/organisations/{a}/invitations", (401, 403, 403, 403, 200, 403, 403, 200)),
+    # Where A's review stands: its own people and staff; the queue: any person (staff see all).
+    ("/api/v1/organisations/{a}/approval", (401, 200, 200, 200, 200, 403, 403, 200)),
+    ("/api/v1/organisations?approval=pending", (401, 200, 200, 200, 200, 200, 403, 200)),
 ]
 
 WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
@@ -120,12 +123,35 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
     ("PATCH", "/api/v1/organisations/{a}/members/999999", {"role": "lister"},
      (401, 403, 403, 403, 404, 403, 403, 404)),
     ("DELETE", "/api/v1/organisations/{a}/members/999999", None, (401, 403, 403, 403, 404, 403, 403, 404)),
+    # Staff decide (A is approved already: 409); nobody else, A's admin included.
+    ("POST", "/api/v1/organisations/{a}/approval", {"decision": "approved"}, (401, 403, 403, 403, 403, 403, 403, 409)),
+    # A's admins only (not staff: the person filling Stripe's forms represents A); 503: no Stripe here.
+    ("POST", "/api/v1/organisations/{a}/stripe-onboarding", None, (401, 403, 403, 403, 503, 403, 403, 403)),
     # A's bench token is nobody's personal token: 404 for every person, staff included.
     ("DELETE", "/api/v1/me/tokens/{token}", None, (401, 404, 404, 404, 404, 404, 403, 404)),
     ("DELETE", "/api/v1/organisations/{a}/tokens/{token}", None, (401, 403, 403, 403, 204, 403, 403, 204)),
 ]  # fmt: skip
 
-PRIVATE_ORG_FIELDS = {"siret", "postcode", "address", "city", "invoice_allowed", "vat_regime", "created_at"}
+#: The admin of an organisation awaiting review: a visitor in the catalogue, no transactions, but
+#: its own review readable and its devices registered (an IT department prepares its stock).
+PENDING: list[tuple[str, str, dict[str, Any] | None, int]] = [
+    ("GET", "/api/v1/listings/{listing_members}", None, 404),
+    ("GET", "/api/v1/devices/{device_members}/passport", None, 404),
+    ("GET", "/api/v1/listings/{listing_public}", None, 200),
+    ("GET", "/api/v1/organisations/{pending}/approval", None, 200),
+    ("GET", "/api/v1/organisations/{a}/approval", None, 403),
+    ("POST", "/api/v1/listings/{listing_public}/reservations", {}, 403),
+    ("POST", "/api/v1/listings/{listing_loan}/loans", {"start": _day(2), "end": _day(4)}, 404),
+    ("POST", "/api/v1/organisations/{pending}/approval", {"decision": "approved"}, 403),
+    ("POST", "/api/v1/organisations/{pending}/stripe-onboarding", None, 403),
+    ("POST", "/api/v1/devices", {"organisation_id": "{pending}", "kind": "laptop", "make": "HP", "model": "800 G4",
+                                 "serial": "PENDING01"}, 201),
+]  # fmt: skip
+
+PRIVATE_ORG_FIELDS = {
+    "siret", "postcode", "address", "city", "invoice_allowed", "vat_regime", "created_at", "approval_status",
+    "stripe_account_id", "stripe_charges_enabled", "stripe_payouts_enabled", "stripe_details_submitted",
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -229,6 +255,19 @@ def test_writes(client: FlaskClient, world: MatrixWorld) -> None:
             _assert_no_secret(world, caller, path, response.data)
         if refused:
             assert _snapshot(client, world, ids) == before, f"{method} {path} refused to {refused} changed A"
+    assert not mismatches
+
+
+def test_a_pending_organisations_admin(client: FlaskClient, world: MatrixWorld) -> None:
+    assert world.pending is not None
+    ids = _ids(world)
+    mismatches = []
+    for method, path, body, want in PENDING:
+        response = client.open(path.format(**ids), method=method, json=_fill(body, ids), headers=world.pending.headers)
+        if response.status_code != want:
+            mismatches.append((method, path, want, response.status_code))
+        if method == "GET":  # (its own new device may share an asset tag number with A's: RLF-000001)
+            _assert_no_secret(world, "admin_b", path, response.data)
     assert not mismatches
 
 
