@@ -24,8 +24,8 @@ from marketplace.errors import DomainError
 from marketplace.imports import service
 from marketplace.imports.formats import ImportFormat, neutralise
 from marketplace.members.access import SCOPE_API, Principal
-from marketplace.members.models import Membership, TokenKind, User
-from marketplace.members.service import normalise_email
+from marketplace.members.models import TokenKind, User
+from marketplace.members.service import normalise_email, principal_for_user
 
 #: Token id of a principal acting from the shell: no token was used, none is recorded.
 SHELL_TOKEN_ID = 0
@@ -35,19 +35,7 @@ def principal_for_email(session: Session, email: str) -> Principal:
     user = session.scalar(sa.select(User).where(User.email == normalise_email(email)))
     if user is None or not user.is_active:
         raise click.ClickException(f"No active user with email {email}.")
-    roles = dict(
-        session.execute(
-            sa.select(Membership.organisation_id, Membership.role).where(Membership.user_id == user.id)
-        ).all()
-    )
-    return Principal(
-        token_id=SHELL_TOKEN_ID,
-        token_kind=TokenKind.PERSONAL,
-        scopes=frozenset({SCOPE_API}),
-        user_id=user.id,
-        is_staff=user.is_staff,
-        roles=roles,
-    )
+    return principal_for_user(session, user, token_id=SHELL_TOKEN_ID, token_kind=TokenKind.PERSONAL, scopes=[SCOPE_API])
 
 
 class _Bars:

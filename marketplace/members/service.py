@@ -158,6 +158,14 @@ def authenticate(session: Session, secret: str, *, now: dt.datetime | None = Non
     user = session.get(User, token.user_id)
     if user is None or not user.is_active:
         raise Unauthorized("The token's account is disabled.")
+    return principal_for_user(session, user, token_id=token.id, token_kind=token.kind, scopes=token.scopes)
+
+
+def principal_for_user(
+    session: Session, user: User, *, token_id: int, token_kind: TokenKind, scopes: Sequence[str]
+) -> Principal:
+    """A user's principal: their roles and which of their organisations the staff have not approved,
+    read now (a change of role or approval counts from the next request)."""
     roles: dict[int, Role] = {}
     unapproved: dict[int, ApprovalStatus] = {}
     for organisation_id, role, approval in session.execute(
@@ -169,9 +177,9 @@ def authenticate(session: Session, secret: str, *, now: dt.datetime | None = Non
         if approval is not ApprovalStatus.APPROVED:
             unapproved[organisation_id] = approval
     return Principal(
-        token_id=token.id,
-        token_kind=token.kind,
-        scopes=frozenset(token.scopes),
+        token_id=token_id,
+        token_kind=token_kind,
+        scopes=frozenset(scopes),
         user_id=user.id,
         is_staff=user.is_staff,
         roles=roles,
