@@ -153,11 +153,6 @@ class OrganisationSchema(OrganisationPublicSchema):
     created_at = ma.fields.AwareDateTime()
 
 
-class MemberCreateSchema(Schema):
-    email = ma.fields.String(required=True, validate=ma.validate.Length(max=254))
-    role = ma.fields.Enum(Role, by_value=True, required=True)
-
-
 class MembershipSchema(Schema):
     id = ma.fields.Integer()
     organisation_id = ma.fields.Integer()

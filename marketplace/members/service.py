@@ -273,24 +273,6 @@ def list_my_organisations(session: Session, principal: Principal | None) -> list
     return list(session.scalars(query))
 
 
-def add_member(
-    session: Session, principal: Principal | None, organisation_id: int, *, email: str, role: Role
-) -> Membership:
-    _load_organisation_as_admin(session, principal, organisation_id)
-    user = session.scalar(sa.select(User).where(User.email == normalise_email(email)))
-    if user is None:
-        raise ValidationFailed("No registered user has this email.", errors={"email": ["Unknown user."]})
-    existing = session.scalar(
-        sa.select(Membership).where(Membership.user_id == user.id, Membership.organisation_id == organisation_id)
-    )
-    if existing is not None:
-        raise Conflict(f"{user.email} is already a member (role {existing.role.value}).")
-    membership = Membership(user_id=user.id, organisation_id=organisation_id, role=role)
-    session.add(membership)
-    session.flush()
-    return membership
-
-
 def list_members(session: Session, principal: Principal | None, organisation_id: int) -> list[Membership]:
     principal = require_user(principal)
     if not (principal.is_staff or principal.is_member_of(organisation_id)):
