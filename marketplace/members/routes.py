@@ -130,7 +130,7 @@ class MyEmail(MethodView):
 class MyTokens(MethodView):
     @blp.response(200, schemas.MyTokenListSchema)
     def get(self) -> dict[str, Any]:
-        """Your personal tokens still valid (sessions), newest first; never their secrets"""
+        """Your personal tokens and browser sessions still valid, newest first; never their secrets"""
         return {"items": accounts.list_my_tokens(current_session(), current_principal()), "next_cursor": None}
 
 
@@ -139,7 +139,7 @@ class MyTokenById(MethodView):
     @blp.response(204)
     @blp.alt_response(404, description="Not one of your tokens")
     def delete(self, token_id: int) -> None:
-        """Revoke one of your personal tokens (sign out that session)"""
+        """Revoke one of your personal tokens or browser sessions (signs that session out)"""
         accounts.revoke_my_token(current_session(), current_principal(), token_id)
 
 

@@ -219,6 +219,9 @@ class EmailChangeSchema(Schema):
 
 
 class MyTokenSchema(TokenSchema):
+    kind = ma.fields.Enum(
+        TokenKind, by_value=True, metadata={"description": "personal: a bearer token; session: a browser signed in"}
+    )
     last_used_at = ma.fields.AwareDateTime(allow_none=True)
 
 
