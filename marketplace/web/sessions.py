@@ -41,10 +41,10 @@ csrf = CSRFProtect()
 def wait_words(seconds: int) -> str:
     """How long to wait, in the page's language ("14 minutes")."""
     if seconds < 120:
-        return ngettext("%(num)d second", "%(num)d seconds", seconds)
+        return str(ngettext("%(num)d second", "%(num)d seconds", seconds))
     if seconds < 2 * 3600:
-        return ngettext("%(num)d minute", "%(num)d minutes", math.ceil(seconds / 60))
-    return ngettext("%(num)d hour", "%(num)d hours", math.ceil(seconds / 3600))
+        return str(ngettext("%(num)d minute", "%(num)d minutes", math.ceil(seconds / 60)))
+    return str(ngettext("%(num)d hour", "%(num)d hours", math.ceil(seconds / 3600)))
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -67,7 +67,8 @@ def _page(template: str, status: int = 200, headers: dict[str, str] | None = Non
 @bp.get("/sign-in")
 def sign_in_form() -> Response:
     nxt = _safe_next(request.args.get("next"))
-    if current_principal() is not None:
+    principal = current_principal()
+    if principal is not None and principal.is_person:
         return redirect(nxt or url_for("web.account"), 303)  # type: ignore[return-value]
     return _page("sign_in.html", email="", next=nxt or "", error=None)
 

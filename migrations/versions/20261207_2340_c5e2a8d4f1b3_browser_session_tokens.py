@@ -21,9 +21,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OLD = "(kind = 'personal' AND user_id IS NOT NULL) OR (kind = 'bench' AND organisation_id IS NOT NULL)"
-NEW = (
-    "(kind IN ('personal', 'session') AND user_id IS NOT NULL) OR (kind = 'bench' AND organisation_id IS NOT NULL)"
-)
+NEW = "(kind IN ('personal', 'session') AND user_id IS NOT NULL) OR (kind = 'bench' AND organisation_id IS NOT NULL)"
 
 
 def upgrade() -> None:

@@ -174,6 +174,10 @@ PAGES: list[tuple[str, tuple[int, ...]]] = [
     ("/d/{device_ordered}", (404, 200, 200, 200, 200, 404, 403, 200)),  # sold: only its own people
     ("/", (200, 200, 200, 200, 200, 200, 200, 200)),
     ("/impact", (200, 200, 200, 200, 200, 200, 200, 200)),
+    # The sign-in form; signed in already (a bearer header here), a person goes on to their account.
+    ("/sign-in", (200, 303, 303, 303, 303, 303, 200, 303)),
+    # Who I am: a person; anonymous is sent to sign in, a bench token is no person.
+    ("/account", (303, 200, 200, 200, 200, 200, 403, 200)),
 ]
 
 
