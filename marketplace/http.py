@@ -105,6 +105,8 @@ class PageSession(SecureCookieSessionInterface):
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
         if isinstance(session, SecureCookieSession):
             super().save_session(app, session, response)
+            if session.modified:  # a response that sets (or clears) a browser's session: no cache keeps it
+                response.headers[NO_STORE[0]] = NO_STORE[1]
 
 
 def register(app: Flask, config: Config) -> None:

@@ -226,3 +226,14 @@ def test_signing_in_goes_back_to_the_page_asked(browser: FlaskClient, world: Wor
     assert 'name="next" value="/account"' in form.get_data(as_text=True)
     signed = _sign_in(browser, world.buyer.email, next="/impact")
     assert signed.headers["Location"] == "/impact"
+
+
+def test_anonymous_pages_set_no_session_cookie_and_stay_cacheable(browser: FlaskClient) -> None:
+    for path in ("/", "/impact"):
+        page = browser.get(path, headers=FRENCH)
+        assert "Set-Cookie" not in page.headers and "no-store" not in page.headers.get("Cache-Control", "")
+        assert 'href="/sign-in"' in page.get_data(as_text=True)
+    # The sign-in form holds a CSRF token in the session: that page alone starts one.
+    form = browser.get("/sign-in", headers=FRENCH)
+    assert form.headers["Set-Cookie"].startswith(SESSION_COOKIE + "=")
+    assert form.headers["Cache-Control"] == "no-store"  # a response that starts a session is kept by no cache
