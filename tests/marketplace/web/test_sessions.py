@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from marketplace.config import Config
 from marketplace.devices.models import Device
 from marketplace.members.models import ApiToken, TokenKind
+from marketplace.notifications.models import OutboxMessage
 from marketplace.web.sessions import SESSION_COOKIE
 from tests.api_helpers import PASSWORD, Actor, new_siret
 from tests.marketplace.listings.conftest import MakeDevice, World
@@ -181,7 +182,7 @@ def test_the_cookie_never_authenticates_the_api(browser: FlaskClient, app: Flask
     assert "Latitude 7490" not in browser.get("/", headers=FRENCH).get_data(as_text=True)
 
 
-@pytest.mark.parametrize("how", ["revoked from the API", "password changed", "account disabled"])
+@pytest.mark.parametrize("how", ["revoked from the API", "password changed", "password reset", "account disabled"])
 def test_the_browser_session_ends_with_its_token(
     browser: FlaskClient, client: FlaskClient, world: World, members_only: Device, db_session: Session, how: str
 ) -> None:
@@ -194,6 +195,17 @@ def test_the_browser_session_ends_with_its_token(
     elif how == "password changed":
         body = {"current_password": PASSWORD, "new_password": "another long pass phrase"}
         assert client.post("/api/v1/me/password", json=body, headers=buyer.headers).status_code == 204
+    elif how == "password reset":
+        assert client.post("/api/v1/password-resets", json={"email": buyer.email}).status_code == 202
+        link = db_session.scalars(
+            sa.select(OutboxMessage.text_body)
+            .where(OutboxMessage.recipient == buyer.email, OutboxMessage.kind == "password_reset")
+            .order_by(OutboxMessage.id.desc())
+        ).first()
+        found = re.search(r"reset-password\?token=(\S+)", link or "")
+        assert found, link
+        body = {"token": found.group(1), "password": "another long pass phrase"}
+        assert client.post("/api/v1/password-resets/confirm", json=body).status_code == 204
     else:
         from marketplace.members.models import User
 
