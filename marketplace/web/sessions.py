@@ -49,7 +49,10 @@ def wait_words(seconds: int) -> str:
 
 def _safe_next(target: str | None) -> str | None:
     """A path of this site to go back to after signing in; never another origin (open redirect)."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    # Browsers drop tabs and newlines and read a backslash as "/": "/<TAB>/evil.example" leaves the site.
+    if any(ord(c) < 33 or c in "\\\x7f" for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or is_api_path(parts.path):

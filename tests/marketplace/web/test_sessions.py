@@ -225,7 +225,9 @@ def test_removal_from_the_organisation_ends_its_rights_in_the_browser(
     assert "Latitude 7490" not in browser.get("/", headers=FRENCH).get_data(as_text=True)
 
 
-@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/api/v1/me", "/\\evil.example"])
+@pytest.mark.parametrize(
+    "target", ["//evil.example/", "https://evil.example/", "/api/v1/me", "/\\evil.example", "/\t/evil.example"]
+)
 def test_signing_in_never_sends_the_browser_elsewhere(browser: FlaskClient, world: World, target: str) -> None:
     signed = _sign_in(browser, world.buyer.email, next=target)
     assert signed.status_code == 303 and signed.headers["Location"] == "/account"
