@@ -168,7 +168,7 @@ def parse_reliability_table(text: str, source: str) -> tuple[DiskHealth, ...]:
 _LIST_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)\s*:(?:\s(.*))?$")
 _LIST_DEVICE_ID = re.compile(r"^DeviceId\s*: ?\S", re.MULTILINE)
 _LIST_COUNTER = re.compile(
-    r"^(?:Wear|PowerOnHours|ReadErrorsUncorrected|ReadErrorsTotal|LoadUnloadCycleCount|StartStopCycleCount)\s*:",
+    r"^(Wear|PowerOnHours|ReadErrorsUncorrected|ReadErrorsTotal|LoadUnloadCycleCount|StartStopCycleCount)\s*:",
     re.MULTILINE,
 )
 #: What a Get-PhysicalDisk / Get-Disk table lends to the list block of its disk.
@@ -177,7 +177,9 @@ _LENT_COLUMNS = ("FriendlyName", "SerialNumber", "MediaType", "BusType", "Health
 
 def looks_like_reliability_list(text: str) -> bool:
     head = text[:200_000]
-    return _LIST_DEVICE_ID.search(head) is not None and _LIST_COUNTER.search(head) is not None
+    counters = {m.group(1) for m in _LIST_COUNTER.finditer(head)}
+    # three counters without a DeviceId: a cut paste, refused by the parser with its line
+    return bool(counters) and (_LIST_DEVICE_ID.search(head) is not None or len(counters) >= 3)
 
 
 def parse_reliability_list(text: str, source: str) -> tuple[DiskHealth, ...]:
