@@ -183,7 +183,7 @@ def parse_smart_log_text(text: str, source: str) -> DiskHealth:
 
 
 _ERROR_HEADER = re.compile(r"^Error Log Entries for device:\s*(\S+?)\s+entries:\s*(\d+)", re.MULTILINE)
-_ERROR_KEY = re.compile(r"^[ \t]*(error_count|status_field|sqid)[ \t]*:[ \t]*(.*?)\s*$", re.MULTILINE)
+_ERROR_KEY = re.compile(r"^[ \t]*(error_count|status_field|sqid)[ \t]*:(.*)$", re.MULTILINE)
 
 
 def looks_like_error_log_text(text: str) -> bool:
@@ -204,7 +204,7 @@ def parse_error_log_text(text: str, source: str) -> DiskHealth:
         m = _ERROR_KEY.match(line)
         if m is None or m.group(1) != "error_count":
             continue
-        value = m.group(2)
+        value = m.group(2).strip()
         if value.lower().startswith("0x"):
             try:
                 count = int(value, 16)

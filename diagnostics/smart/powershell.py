@@ -246,7 +246,7 @@ def _table_rows(lines: list[str], source: str) -> dict[str, dict[str, tuple[Any,
             continue
         for offset in range(index + 1, len(lines)):
             line = lines[offset]
-            if not line.strip():
+            if not line.strip() or _DASHES.match(line):  # each row is read by one table only: linear
                 break
             row: dict[str, tuple[Any, str]] = {}
             for column, (name, (a, _b)) in enumerate(zip(names, spans, strict=True)):
@@ -256,15 +256,16 @@ def _table_rows(lines: list[str], source: str) -> dict[str, dict[str, tuple[Any,
                     row[name] = (cell, f"line {offset + 1}: {name}")
             key = (row.get("DeviceId") or row.get("Number") or (None,))[0]
             if key is None:
-                unnamed.append(row)
+                if "SerialNumber" in row:  # only a serial number joins it to a numbered row
+                    unnamed.append(row)
             else:
                 by_id.setdefault(key, {}).update(row)
+    by_serial = {known["SerialNumber"][0]: known for known in by_id.values() if "SerialNumber" in known}
     for row in unnamed:
-        serial = row.get("SerialNumber", (None,))[0]
-        for known in by_id.values():
-            if serial is not None and known.get("SerialNumber", (None,))[0] == serial:
-                for name, value in row.items():
-                    known.setdefault(name, value)
+        known = by_serial.get(row["SerialNumber"][0])
+        if known is not None:
+            for name, value in row.items():
+                known.setdefault(name, value)
     return by_id
 
 

@@ -410,7 +410,7 @@ def test_nvme_error_log_text_bad_input_names_the_line() -> None:
 
 
 def test_powershell_list_bad_input_names_the_line() -> None:
-    _refused(PS_LIST.replace("LoadUnloadCycleCount    : 224", "LoadUnloadCycleCount    : 22,4"), "line 10: LoadUnloadCycleCount")
+    _refused(PS_LIST.replace(": 224", ": 22,4"), "line 10: LoadUnloadCycleCount")
     _refused(PS_LIST.replace("DeviceId                : 8\n", ""), "line 3", "without its DeviceId")
     _refused(PS_LIST + "Temperature : 30\n", "Temperature given twice")
     _refused(PS_LIST + "\n" + PS_LIST[PS_LIST.index("ObjectId") :], "DeviceId '8' is listed twice")
