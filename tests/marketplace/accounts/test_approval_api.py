@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.members.models import ApprovalStatus, Organisation, OrganisationApproval
 from marketplace.notifications.models import OutboxMessage
-from tests.api_helpers import PASSWORD, Actor, add_member, create_org, register
+from tests.api_helpers import PASSWORD, Actor, add_member, create_org, join, register
 from tests.fakes.smtp import LocalSmtp
 from tests.marketplace.reports.helpers import make_staff
 
@@ -93,11 +93,7 @@ def test_a_refusal_then_an_approval_are_both_recorded_and_each_admin_is_told_in_
     pending: dict[str, Any],
 ) -> None:  # fmt: skip
     english = _register_english(client, "ann@asso.example")
-    invited = client.post(
-        f"/api/v1/organisations/{pending['id']}/members", json={"email": english.email, "role": "admin"},
-        headers=admin.headers,
-    )  # fmt: skip
-    assert invited.status_code == 201, invited.json
+    join(client, admin, pending["id"], english, "admin")
     add_member(client, admin, pending["id"], "member")  # not an admin: not emailed
     url = f"/api/v1/organisations/{pending['id']}/approval"
     reason = "Le SIRET est celui d'une entreprise, pas d'une association."

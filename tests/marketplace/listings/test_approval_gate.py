@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.listings.models import Listing
 from marketplace.reservations.models import Reservation
-from tests.api_helpers import Actor, add_member, create_org, decide_org, register
+from tests.api_helpers import Actor, add_member, create_org, decide_org, join, register
 from tests.marketplace.listings.conftest import MakeDevice, World
 
 
@@ -104,10 +104,7 @@ def test_a_member_of_an_approved_and_a_pending_organisation_acts_only_for_the_ap
     other_admin = register(client, "approved")
     approved = create_org(client, other_admin)
     both = add_member(client, other_admin, approved["id"], "member")
-    assert client.post(
-        f"/api/v1/organisations/{pending['id']}/members", json={"email": both.email, "role": "member"},
-        headers=admin.headers,
-    ).status_code == 201  # fmt: skip
+    join(client, admin, pending["id"], both, "member")
     members_only = _listing(client, world, make_device, "members")
     # Sees members-only listings through the approved organisation…
     assert client.get(f"/api/v1/listings/{members_only}", headers=both.headers).status_code == 200

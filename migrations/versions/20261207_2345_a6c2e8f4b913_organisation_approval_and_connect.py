@@ -7,8 +7,8 @@ decision (who, when, what, why). The three ``stripe_*`` flags are what Stripe's 
 last said of the connected account.
 
 Revision ID: a6c2e8f4b913
-Revises: b7d3e9f1a4c2
-Create Date: 2026-12-07 23:30:00
+Revises: c5e2a8d4f1b3
+Create Date: 2026-12-07 23:45:00
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a6c2e8f4b913"
-down_revision: str | Sequence[str] | None = "b7d3e9f1a4c2"
+down_revision: str | Sequence[str] | None = "c5e2a8d4f1b3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
