@@ -124,7 +124,8 @@ def reserve(client: FlaskClient, actor: Actor, listing_id: int) -> dict[str, Any
 
 def order(client: FlaskClient, actor: Actor, reservation_id: int, payment: str) -> dict[str, Any]:
     headers = {**actor.headers, "Idempotency-Key": str(uuid.uuid4())}
-    response = client.post("/api/v1/orders", json={"reservation_id": reservation_id, "payment": payment}, headers=headers)
+    body = {"reservation_id": reservation_id, "payment": payment}
+    response = client.post("/api/v1/orders", json=body, headers=headers)
     assert response.status_code == 201, response.get_json()
     data: dict[str, Any] = response.get_json()
     return data
@@ -306,7 +307,8 @@ def test_opted_out_categories_are_not_written_essential_ones_always_are(
     )  # fmt: skip
     assert response.status_code == 200
     assert {c["category"]: c["enabled"] for c in response.get_json()["categories"]}["orders"] is False
-    again = client.patch("/api/v1/me/notifications", json={"categories": {"orders": False}}, headers=world.member.headers)
+    orders_off = {"categories": {"orders": False}}
+    again = client.patch("/api/v1/me/notifications", json=orders_off, headers=world.member.headers)
     assert again.status_code == 200  # idempotent
     lister_off = client.patch(
         "/api/v1/me/notifications", json={"categories": {"reservations": False}}, headers=world.lister.headers

@@ -54,12 +54,13 @@ def _invoice_order(client: FlaskClient, session: Session, world: World, actor: A
     listing = make_listing(session, world.seller["id"])
     held = _ok(client.post(f"/api/v1/listings/{listing.id}/reservations", json={}, headers=actor.headers))
     headers = {**actor.headers, "Idempotency-Key": str(uuid.uuid4())}
-    return _ok(client.post("/api/v1/orders", json={"reservation_id": held["id"], "payment": "invoice"}, headers=headers))
+    body = {"reservation_id": held["id"], "payment": "invoice"}
+    return _ok(client.post("/api/v1/orders", json=body, headers=headers))
 
 
 def _loan(client: FlaskClient, session: Session, world: World, start: int, end: int, hand_over: bool) -> int:
     listing = make_listing(session, world.seller["id"], mode=ListingMode.LOAN, min_days=1, max_days=30)
-    body = {"start": (TODAY + dt.timedelta(days=start)).isoformat(), "end": (TODAY + dt.timedelta(days=end)).isoformat()}
+    body = {"start": str(TODAY + dt.timedelta(days=start)), "end": str(TODAY + dt.timedelta(days=end))}
     loan = _ok(client.post(f"/api/v1/listings/{listing.id}/loans", json=body, headers=world.member.headers))
     if hand_over:
         _ok(client.post(f"/api/v1/loans/{loan['id']}/handover", headers=world.lister.headers))
@@ -92,9 +93,7 @@ def due_now(client: FlaskClient, session: Session) -> World:
         .values(start_date=TODAY - dt.timedelta(days=6), end_date=TODAY - dt.timedelta(days=1))
     )
     session.execute(
-        sa.update(Reservation)
-        .where(Reservation.id == held["id"])
-        .values(expires_at=utcnow() + dt.timedelta(minutes=5))
+        sa.update(Reservation).where(Reservation.id == held["id"]).values(expires_at=utcnow() + dt.timedelta(minutes=5))
     )
     session.commit()
     return world
@@ -134,9 +133,7 @@ def test_notify_due_twice_writes_each_reminder_once_and_the_worker_delivers_them
     assert any(s.startswith("Rappel : facture") for s in member_subjects)
 
 
-def test_a_new_due_moment_is_a_new_reminder_and_opt_out_is_respected(
-    client: FlaskClient, db_session: Session
-) -> None:
+def test_a_new_due_moment_is_a_new_reminder_and_opt_out_is_respected(client: FlaskClient, db_session: Session) -> None:
     world = due_now(client, db_session)
     reminders.enqueue_due(db_session)
     # The borrower extends the loan due soon: a new end, a new "due" reminder when it comes near.
