@@ -160,7 +160,8 @@ def render(kind: str, language: str, context: Mapping[str, Any]) -> Rendered:
     """The subject, plain text and HTML of ``kind`` in ``language`` (French when unknown)."""
     language = language_of(language)
     values = {**context, "language": language}
-    subject = SUBJECTS[kind][language].format(**context)
+    # One line whatever the data holds (a name with a line break would make an invalid header).
+    subject = " ".join(SUBJECTS[kind][language].format(**context).split())
     text = _ENV.get_template(f"{kind}.{language}.txt").render(values)
     try:
         html_template = _ENV.get_template(f"{kind}.{language}.html")
