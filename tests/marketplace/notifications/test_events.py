@@ -333,3 +333,20 @@ def test_opted_out_categories_are_not_written_essential_ones_always_are(
 def test_settings_need_a_person(client: FlaskClient) -> None:
     assert client.get("/api/v1/me/notifications").status_code == 401
     assert client.patch("/api/v1/me/notifications", json={"categories": {"orders": False}}).status_code == 401
+
+
+def test_data_is_escaped_in_the_html_part_and_subjects_stay_one_line() -> None:
+    from marketplace.notifications import events as notify
+    from marketplace.notifications import outbox
+
+    context = {
+        "display_name": "Zoé", "device": "Dell\n<b>Latitude</b>", "asset_tag": "AT-1",
+        "device_link": "https://relife.example/d/ABC", "buyer": "Mairie & Co", "donation": False,
+        "expires_at": dt.datetime(2026, 12, 7, 23, 40, tzinfo=dt.UTC), "price": notify.Money(123_450, "EUR"),
+    }  # fmt: skip
+    rendered = outbox.render("reservation_made", "en", notify._localised(context, "en"))
+    assert rendered.subject == "Dell <b>Latitude</b> is reserved by Mairie & Co"
+    assert "<b>" not in rendered.html and "Dell\n&lt;b&gt;Latitude&lt;/b&gt;" in rendered.html.replace("<br>\n", "\n")
+    assert "Mairie &amp; Co" in rendered.html
+    assert "until 12:40" in rendered.text and "(Paris time)" in rendered.text  # 23:40 UTC in Paris, winter
+    assert '<a href="https://relife.example/d/ABC">' in rendered.html
