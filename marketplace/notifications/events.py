@@ -14,12 +14,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from marketplace.devices.models import Device
 from marketplace.loans.models import Loan
 from marketplace.members.models import Organisation, User
 from marketplace.notifications import links, outbox, preferences, recipients
+from marketplace.notifications.models import OutboxMessage
 from marketplace.orders.models import Order, PaymentMethod, PaymentStatus
 from marketplace.reservations.models import Reservation
 
@@ -47,14 +49,18 @@ def send(session: Session, kind: str, people: Sequence[User], key: str, context:
     """Write ``kind`` to each of ``people`` who wants it, in their language; returns how many were written."""
     mail = links.of(session)
     off = preferences.opted_out(session, [p.id for p in people])
+    keys = {user.id: f"{kind}:{key}:u{user.id}"[:200] for user in people}
+    # Already written (a reminder seen by an earlier run): skip the rendering. The insert below
+    # stays the guarantee when two transactions get here at once.
+    done = set(session.scalars(sa.select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys.values()))))
     written = 0
     for user in people:
-        if not preferences.wants(kind, user.id, off):
+        if keys[user.id] in done or not preferences.wants(kind, user.id, off):
             continue
         values = _localised({**context, "display_name": user.display_name}, outbox.language_of(user.language))
         written += outbox.enqueue_once(
             session,
-            dedupe_key=f"{kind}:{key}:u{user.id}",
+            dedupe_key=keys[user.id],
             kind=kind,
             recipient=user.email,
             language=user.language,

@@ -35,9 +35,10 @@ HOLD_WARNING = dt.timedelta(minutes=10)
 INVOICE_DUE_WARNING = dt.timedelta(days=7)
 LOAN_START_WARNING = dt.timedelta(days=1)
 LOAN_DUE_WARNING = dt.timedelta(days=2)
-#: Older than this, an overdue invoice or loan found for the first time (a new deployment) is
-#: still reminded once; the bound only keeps the scans on recent rows.
-LOOKBACK = dt.timedelta(days=365)
+#: An invoice or loan overdue for longer than this is not looked at any more: its reminder was
+#: written when it fell due (or, on a new deployment, is not sent about an old debt). It keeps each
+#: run's scan to recent rows; each row found costs one lookup of its keys in the outbox's unique index.
+LOOKBACK = dt.timedelta(days=30)
 
 
 def enqueue_due(session: Session, now: dt.datetime | None = None) -> Counter[str]:
