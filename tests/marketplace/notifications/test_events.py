@@ -27,7 +27,10 @@ from tests.fakes.smtp import LocalSmtp
 from tests.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.marketplace.transactions.helpers import World, build_world, make_listing
 
-TODAY = dt.datetime.now(dt.UTC).date()
+
+def today() -> dt.date:
+    """Read at each use: a run that crosses midnight UTC must not book loans in the past."""
+    return dt.datetime.now(dt.UTC).date()
 
 
 @pytest.fixture(scope="module")
@@ -242,7 +245,7 @@ def test_loan_returned_tells_the_borrower_side(
 ) -> None:
     client = webhook_client
     listing = make_listing(db_session, world.seller["id"], mode=ListingMode.LOAN, min_days=1, max_days=30)
-    body = {"start": TODAY.isoformat(), "end": (TODAY + dt.timedelta(days=7)).isoformat()}
+    body = {"start": today().isoformat(), "end": (today() + dt.timedelta(days=7)).isoformat()}
     loan = client.post(f"/api/v1/listings/{listing.id}/loans", json=body, headers=world.member.headers).get_json()
     assert client.post(f"/api/v1/loans/{loan['id']}/handover", headers=world.lister.headers).status_code == 200
     mailbox.new()

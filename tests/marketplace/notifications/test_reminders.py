@@ -31,7 +31,11 @@ from tests.dbutil import fresh_database
 from tests.fakes.smtp import LocalSmtp
 from tests.marketplace.transactions.helpers import World, build_world, make_listing
 
-TODAY = dt.datetime.now(dt.UTC).date()
+
+def today() -> dt.date:
+    """Read at each use: a run that crosses midnight UTC must not book loans in the past."""
+    return dt.datetime.now(dt.UTC).date()
+
 
 #: What ``due_now`` makes due, by kind: how many people each reminder goes to.
 EXPECTED = {
@@ -60,7 +64,7 @@ def _invoice_order(client: FlaskClient, session: Session, world: World, actor: A
 
 def _loan(client: FlaskClient, session: Session, world: World, start: int, end: int, hand_over: bool) -> int:
     listing = make_listing(session, world.seller["id"], mode=ListingMode.LOAN, min_days=1, max_days=30)
-    body = {"start": str(TODAY + dt.timedelta(days=start)), "end": str(TODAY + dt.timedelta(days=end))}
+    body = {"start": str(today() + dt.timedelta(days=start)), "end": str(today() + dt.timedelta(days=end))}
     loan = _ok(client.post(f"/api/v1/listings/{listing.id}/loans", json=body, headers=world.member.headers))
     if hand_over:
         _ok(client.post(f"/api/v1/loans/{loan['id']}/handover", headers=world.lister.headers))
@@ -83,14 +87,14 @@ def due_now(client: FlaskClient, session: Session) -> World:
     late = _loan(client, session, world, 0, 3, hand_over=True)
     listing = make_listing(session, world.seller["id"])
     held = _ok(client.post(f"/api/v1/listings/{listing.id}/reservations", json={}, headers=world.member.headers))
-    session.execute(sa.update(Order).where(Order.id == due["id"]).values(invoice_due_on=TODAY + dt.timedelta(days=3)))
+    session.execute(sa.update(Order).where(Order.id == due["id"]).values(invoice_due_on=today() + dt.timedelta(days=3)))
     session.execute(
-        sa.update(Order).where(Order.id == overdue["id"]).values(invoice_due_on=TODAY - dt.timedelta(days=1))
+        sa.update(Order).where(Order.id == overdue["id"]).values(invoice_due_on=today() - dt.timedelta(days=1))
     )
     session.execute(
         sa.update(Loan)
         .where(Loan.id == late)
-        .values(start_date=TODAY - dt.timedelta(days=6), end_date=TODAY - dt.timedelta(days=1))
+        .values(start_date=today() - dt.timedelta(days=6), end_date=today() - dt.timedelta(days=1))
     )
     session.execute(
         sa.update(Reservation).where(Reservation.id == held["id"]).values(expires_at=utcnow() + dt.timedelta(minutes=5))
@@ -137,10 +141,10 @@ def test_a_new_due_moment_is_a_new_reminder_and_opt_out_is_respected(client: Fla
     world = due_now(client, db_session)
     reminders.enqueue_due(db_session)
     # The borrower extends the loan due soon: a new end, a new "due" reminder when it comes near.
-    loan = db_session.scalar(sa.select(Loan).where(Loan.end_date == TODAY + dt.timedelta(days=2)))
+    loan = db_session.scalar(sa.select(Loan).where(Loan.end_date == today() + dt.timedelta(days=2)))
     assert loan is not None
     extended = client.post(
-        f"/api/v1/loans/{loan.id}/extend", json={"end": (TODAY + dt.timedelta(days=10)).isoformat()},
+        f"/api/v1/loans/{loan.id}/extend", json={"end": (today() + dt.timedelta(days=10)).isoformat()},
         headers=world.member.headers,
     )  # fmt: skip
     assert extended.status_code == 200, extended.get_json()
