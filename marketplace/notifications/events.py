@@ -53,22 +53,23 @@ def send(session: Session, kind: str, people: Sequence[User], key: str, context:
     # Already written (a reminder seen by an earlier run): skip the rendering. The insert below
     # stays the guarantee when two transactions get here at once.
     done = set(session.scalars(sa.select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys.values()))))
-    written = 0
+    rows = []
     for user in people:
         if keys[user.id] in done or not preferences.wants(kind, user.id, off):
             continue
         values = _localised({**context, "display_name": user.display_name}, outbox.language_of(user.language))
-        written += outbox.enqueue_once(
-            session,
-            dedupe_key=keys[user.id],
-            kind=kind,
-            recipient=user.email,
-            language=user.language,
-            user_id=user.id,
-            sender_domain=mail.sender_domain,
-            context=values,
+        rows.append(
+            outbox.once(
+                dedupe_key=keys[user.id],
+                kind=kind,
+                recipient=user.email,
+                language=user.language,
+                user_id=user.id,
+                sender_domain=mail.sender_domain,
+                context=values,
+            )
         )
-    return written
+    return outbox.enqueue_once(session, rows)
 
 
 # -- what the messages say about their objects -------------------------------------------------

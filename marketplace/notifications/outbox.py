@@ -19,7 +19,7 @@ from babel import dates, numbers
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
-from marketplace.db import insert_ignore, utcnow
+from marketplace.db import insert_ignore_many, utcnow
 from marketplace.notifications.models import OutboxMessage, OutboxStatus
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -215,8 +215,7 @@ def enqueue(
     return message
 
 
-def enqueue_once(
-    session: Session,
+def once(
     *,
     dedupe_key: str,
     kind: str,
@@ -225,28 +224,29 @@ def enqueue_once(
     context: Mapping[str, Any],
     sender_domain: str,
     user_id: int | None = None,
-) -> bool:
-    """``enqueue`` unless a message with ``dedupe_key`` was ever written (``INSERT … ON CONFLICT DO
-    NOTHING``): True when this call wrote it. Two transactions writing the same key at once: the
-    second waits for the first and writes nothing once it commits (PostgreSQL; SQLite serialises writers)."""
+) -> dict[str, Any]:
+    """The outbox row of a message written at most once (``enqueue_once``), rendered now."""
     lang = language_of(language)
     rendered = render(kind, lang, context)
-    return insert_ignore(
-        session,
-        OutboxMessage,
-        {
-            "kind": kind,
-            "recipient": recipient,
-            "language": lang,
-            "subject": rendered.subject,
-            "text_body": rendered.text,
-            "html_body": rendered.html,
-            "message_id": new_message_id(sender_domain),
-            "status": OutboxStatus.PENDING,
-            "attempts": 0,
-            "next_attempt_at": utcnow(),
-            "user_id": user_id,
-            "dedupe_key": dedupe_key[:200],
-            "created_at": utcnow(),
-        },
-    )
+    return {
+        "kind": kind,
+        "recipient": recipient,
+        "language": lang,
+        "subject": rendered.subject,
+        "text_body": rendered.text,
+        "html_body": rendered.html,
+        "message_id": new_message_id(sender_domain),
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": utcnow(),
+        "user_id": user_id,
+        "dedupe_key": dedupe_key[:200],
+        "created_at": utcnow(),
+    }
+
+
+def enqueue_once(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Write the rows of ``once`` whose ``dedupe_key`` was never written, in one ``INSERT … ON CONFLICT
+    DO NOTHING``; returns how many this call wrote. Two transactions writing the same key at once: the
+    second waits for the first and writes nothing once it commits (PostgreSQL; SQLite serialises writers)."""
+    return insert_ignore_many(session, OutboxMessage, rows)
