@@ -5,7 +5,7 @@
 once. ``notification_opt_outs`` holds the non-essential categories a user turned off.
 
 Revision ID: f2c6a8d4e1b9
-Revises: b7d3e9f1a4c2
+Revises: c5e2a8d4f1b3
 Create Date: 2026-12-07 23:30:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "f2c6a8d4e1b9"
-down_revision: str | Sequence[str] | None = "b7d3e9f1a4c2"
+down_revision: str | Sequence[str] | None = "c5e2a8d4f1b3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
