@@ -1,5 +1,6 @@
 """Loans end to end through the API against the local fake Stripe: deposits as a card hold
-(captured on damage) or a saved card (released), overlaps, limits, overdue loans. Extensions, the calendar and the inspection: test_loan_extensions.py."""
+(captured on damage) or a saved card (released), overlaps, limits, overdue loans. Extensions, the
+calendar and the inspection: test_loan_extensions.py."""
 
 from __future__ import annotations
 

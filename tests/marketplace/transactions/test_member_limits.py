@@ -58,7 +58,9 @@ def test_a_listing_without_max_days_lends_for_the_default_maximum_at_most(
     # An extension is held to the same maximum.
     loan = booked.get_json()
     too_long = client.post(
-        f"/api/v1/loans/{loan['id']}/extensions", json={"end": day(2 + DEFAULT_MAX_LOAN_DAYS)}, headers=world.member.headers
+        f"/api/v1/loans/{loan['id']}/extensions",
+        json={"end": day(2 + DEFAULT_MAX_LOAN_DAYS)},
+        headers=world.member.headers,
     )
     assert problem(too_long, 422)["errors"]["end"] == [f"This listing lends for at most {DEFAULT_MAX_LOAN_DAYS} days."]
 
