@@ -107,6 +107,7 @@ class LoanReturn(MethodView):
         description="A capture above the deposit, a partial capture that is not between 0 and the deposit, a capture "
         "on a loan without a deposit, or an unknown photo",
     )
+    @blp.alt_response(503, description="The deposit is on a card and card payments are not configured")
     def post(self, data: dict[str, Any], loan_id: int) -> service.ShownLoan:
         """The device is back: record the inspection (condition, accessories, notes, photos) and its final
         deposit decision: released, partly captured or captured (a hold is captured or cancelled, a saved card is
@@ -172,6 +173,7 @@ class LoanExtensionApprove(MethodView):
         "saved the card the longer loan needs",
     )
     @blp.alt_response(422, description="The listing's max_days went down below the longer loan")
+    @blp.alt_response(503, description="The hold must become a saved card and card payments are not configured")
     def post(self, extension_id: int) -> extensions.ShownExtension:
         """Approve: the loan ends on the requested day"""
         return _shown_extension(
