@@ -23,7 +23,8 @@ TODAY = dt.datetime.now(dt.UTC).date()
 
 
 def day(offset: int) -> str:
-    return (TODAY + dt.timedelta(days=offset)).isoformat()
+    """A date relative to the day the test runs (read now: a run may cross midnight)."""
+    return (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=offset)).isoformat()
 
 
 def borrow(client: FlaskClient, actor: Actor, listing_id: int, start: int, end: int) -> Any:
