@@ -159,6 +159,13 @@ def build(client: FlaskClient, session: Session) -> MatrixWorld:
         )
     )
     world.ids["loan"] = loan["id"]
+    world.ids["extension"] = _ok(
+        client.post(
+            f"/api/v1/loans/{loan['id']}/extensions",
+            json={"end": (today + dt.timedelta(days=6)).isoformat()},
+            headers=bh,
+        )
+    )["id"]
     # Registration queued verification emails: the newest one (pending, so a retry is a 409).
     world.ids["outbox_message"] = session.scalar(sa.select(sa.func.max(OutboxMessage.id))) or 0
     return world

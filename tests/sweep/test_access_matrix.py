@@ -61,6 +61,10 @@ READS: list[tuple[str, tuple[int, ...]]] = [
         (401, 200, 200, 200, 200, 403, 403, 200),
     ),
     ("/api/v1/loans/{loan}", (401, 200, 200, 200, 200, 404, 403, 200)),
+    ("/api/v1/loans/{loan}/extensions", (401, 200, 200, 200, 200, 404, 403, 200)),
+    ("/api/v1/loan-extensions/{extension}", (401, 200, 200, 200, 200, 404, 403, 200)),
+    # The calendar is the listing's: whoever sees the listing; borrowers named to A's people only.
+    ("/api/v1/listings/{listing_loan}/calendar", (404, 200, 200, 200, 200, 200, 404, 200)),
     ("/api/v1/impact?organisation_id={a}", (200, 200, 200, 200, 200, 200, 200, 200)),
     # The outbox holds every member's email address and links: cluster staff only.
     ("/api/v1/outbox", (401, 403, 403, 403, 403, 403, 403, 200)),
@@ -89,10 +93,17 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
     ("POST", "/api/v1/orders/{order}/returns", {"reason": "broken hinge"}, (401, 403, 403, 403, 403, 404, 403, 201)),
     ("POST", "/api/v1/orders/{order}/mark-paid", None, (401, 403, 403, 403, 403, 404, 403, 409)),
     ("POST", "/api/v1/orders/{order}/cancel", None, (401, 403, 409, 403, 409, 404, 403, 409)),
-    ("POST", "/api/v1/loans/{loan}/extend", {"end": _day(6)}, (401, 403, 403, 403, 403, 404, 403, 200)),
+    # The borrower (C) asked for an extension in the world: the lender's listers and admins decide
+    # (the lister refuses first, then it is decided: 409); only the borrower's people (and staff)
+    # ask or withdraw, and staff asks once the first is decided.
+    ("POST", "/api/v1/loan-extensions/{extension}/refuse", {"reason": "serviced that week"},
+     (401, 403, 200, 403, 409, 404, 403, 409)),
+    ("POST", "/api/v1/loan-extensions/{extension}/approve", None, (401, 403, 409, 403, 409, 404, 403, 409)),
+    ("POST", "/api/v1/loan-extensions/{extension}/withdraw", None, (401, 403, 403, 403, 403, 404, 403, 409)),
+    ("POST", "/api/v1/loans/{loan}/extensions", {"end": _day(8)}, (401, 403, 403, 403, 403, 404, 403, 201)),
     # The loan starts in two days: a handover or a return now is a 409 for those allowed.
     ("POST", "/api/v1/loans/{loan}/handover", None, (401, 403, 409, 403, 409, 404, 403, 409)),
-    ("POST", "/api/v1/loans/{loan}/return", {"condition_notes": "fine"}, (401, 403, 409, 403, 409, 404, 403, 409)),
+    ("POST", "/api/v1/loans/{loan}/return", {"condition": "as_lent"}, (401, 403, 409, 403, 409, 404, 403, 409)),
     ("POST", "/api/v1/loans/{loan}/cancel", None, (401, 403, 200, 403, 409, 404, 403, 409)),
     ("DELETE", "/api/v1/reservations/{reservation}", None, (401, 404, 404, 404, 404, 404, 403, 204)),
     # B's admin holds it (above): while the hold is live, nobody may withdraw it (409).
@@ -262,6 +273,7 @@ B_MAY_READ = {
     "/api/v1/organisations/{organisation_id}",
     "/api/v1/devices/{device_id}/passport",  # the public view of a listed device (no serial)
     "/api/v1/listings/{listing_id}",
+    "/api/v1/listings/{listing_id}/calendar",  # the taken days of a listing B may borrow, nobody named
 }
 
 
@@ -277,6 +289,7 @@ def test_nothing_private_of_a_reaches_b(client: FlaskClient, world: MatrixWorld)
         "reservation_id": world.ids["reservation"],
         "order_id": world.ids["order"],
         "loan_id": world.ids["loan"],
+        "extension_id": world.ids["extension"],
         "token_id": world.ids["token"],
         "number": "ABCDEFGHJKMN",  # an erasure certificate (public by its unguessable number): none here
         "erasure_id": world.ids["erasure"],
