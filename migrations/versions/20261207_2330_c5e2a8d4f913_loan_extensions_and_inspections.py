@@ -6,7 +6,7 @@ end_date))`` so bookings and extensions obey one rule. ``loan_extensions`` (one 
 and ``loan_inspections`` (one per loan: the final deposit decision) are new.
 
 Revision ID: c5e2a8d4f913
-Revises: b7d3e9f1a4c2
+Revises: f2c6a8d4e1b9
 Create Date: 2026-12-07 23:24:40.874505
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "c5e2a8d4f913"
-down_revision: str | Sequence[str] | None = "b7d3e9f1a4c2"
+down_revision: str | Sequence[str] | None = "f2c6a8d4e1b9"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
