@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.config import Config
 from marketplace.listings.models import ListingMode
+from marketplace.loans.models import Loan
 from marketplace.members import service as members
 from marketplace.members.models import Organisation, User
 from marketplace.notifications.models import OutboxMessage
@@ -241,22 +242,26 @@ def test_donation_confirmed_without_invoice(
 
 
 def test_loan_returned_tells_the_borrower_side(
-    webhook_client: FlaskClient, db_session: Session, world: World, mailbox: Mailbox
+    webhook_client: FlaskClient, db_session: Session, world: World, mailbox: Mailbox, stripe_server: FakeStripe
 ) -> None:
     client = webhook_client
-    listing = make_listing(db_session, world.seller["id"], mode=ListingMode.LOAN, min_days=1, max_days=30)
-    body = {"start": today().isoformat(), "end": (today() + dt.timedelta(days=7)).isoformat()}
+    listing = make_listing(
+        db_session, world.seller["id"], mode=ListingMode.LOAN, min_days=1, max_days=30, deposit_cents=8_000
+    )
+    body = {"start": today().isoformat(), "end": (today() + dt.timedelta(days=3)).isoformat()}
     loan = client.post(f"/api/v1/listings/{listing.id}/loans", json=body, headers=world.member.headers).get_json()
+    stored = db_session.get(Loan, loan["id"])
+    assert stored is not None and stored.stripe_payment_intent_id
+    assert stripe_server.send(stripe_server.confirm_payment_intent(stored.stripe_payment_intent_id)) == 200
     assert client.post(f"/api/v1/loans/{loan['id']}/handover", headers=world.lister.headers).status_code == 200
     mailbox.new()
-    response = client.post(
-        f"/api/v1/loans/{loan['id']}/return", json={"condition_notes": "Rayure", "damage_cents": 4_000},
-        headers=world.lister.headers,
-    )  # fmt: skip
+    inspection = {"condition": "damaged", "notes": "Rayure", "decision": "partly_captured", "capture_cents": 4_000}
+    response = client.post(f"/api/v1/loans/{loan['id']}/return", json=inspection, headers=world.lister.headers)
     assert response.status_code == 200, response.get_json()
     box = mailbox.by_recipient()
     assert set(box) == {world.member.email, world.buyer_admin.email}
-    assert "Dommage constaté : 40,00\xa0€." in text_of(box[world.member.email][0])
+    text = text_of(box[world.member.email][0])
+    assert "Dommage constaté : 40,00\xa0€." in text and "Prélevé sur la caution : 40,00\xa0€." in text
 
 
 def test_nothing_is_sent_when_the_change_rolls_back(
