@@ -13,7 +13,8 @@ from marketplace.media.storage import Storage
 #: long a withdrawn listing's photos stay in caches.
 PUBLIC_CACHE = "public, max-age=3600"
 #: Anything else: only the caller's browser keeps it, and asks again (ETag) before each use, so a
-#: revoked access or a deleted photo stops being shown.
+#: revoked access or a deleted photo stops being shown. (A request with credentials gets
+#: ``no-store`` whatever the photo: the house rule, ``http.must_not_store``.)
 PRIVATE_CACHE = "private, no-cache"
 
 
@@ -32,6 +33,5 @@ def photo_response(store_in: Storage, photo: Photo, *, thumbnail: bool, public: 
     response.headers["Content-Disposition"] = (
         f'inline; filename="photo-{photo.id}{"-thumbnail" if thumbnail else ""}.{photo.storage_key.rsplit(".", 1)[-1]}"'
     )
-    if not public:
-        response.vary.add("Authorization")
+    response.vary.add("Authorization")
     return response

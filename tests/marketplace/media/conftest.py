@@ -13,6 +13,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image, ImageCms
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import TestResponse, encode_multipart
 
 from tests.marketplace.listings.conftest import MakeDevice, World, make_device, world
 
@@ -81,9 +83,16 @@ def bomb_png(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
 
 
-def upload(*files: tuple[bytes, str], **fields: Any) -> dict[str, Any]:
-    """A multipart body: each file in the field ``files``, plus form fields."""
-    return {"files": [(io.BytesIO(content), name) for content, name in files], **fields}
+def post_multipart(
+    client: FlaskClient, url: str, headers: dict[str, str], *files: tuple[bytes, str], **fields: str
+) -> TestResponse:
+    """POST a multipart body: each file in the field ``files``, plus form fields. Encoded here in
+    memory (werkzeug's test client spools large bodies to temporary files it leaves open)."""
+    values = MultiDict([*fields.items()])
+    for content, name in files:
+        values.add("files", FileStorage(io.BytesIO(content), filename=name, content_type="application/octet-stream"))
+    boundary, body = encode_multipart(values)
+    return client.post(url, data=body, headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"})
 
 
 def stored_files(app: Flask) -> list[str]:
