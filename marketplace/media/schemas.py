@@ -60,7 +60,6 @@ class ConditionPhotoUploadSchema(PhotoUploadSchema):
     )
     organisation_id = ma.fields.Integer(
         load_default=None,
-        strict=True,
         validate=ma.validate.Range(min=1, max=2**31 - 1),
         metadata={"description": "The organisation the photos are for; needed when you belong to several"},
     )
