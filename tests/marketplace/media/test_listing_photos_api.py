@@ -229,3 +229,24 @@ def test_a_storage_failure_midway_leaves_neither_rows_nor_blobs(
     response = post_photos(client, listing["id"], world.lister.headers, (png(), "a.png"), (png(), "b.png"))
     assert response.status_code == 503, response.json
     assert photo_count(db_session) == 0 and stored_files(app) == []
+
+
+def test_the_device_page_shows_the_listing_photos_with_alt_text(
+    client: FlaskClient, db_session: Session, world: World, public_listing: dict[str, Any]
+) -> None:
+    from marketplace.devices.models import Device
+
+    photos = post_photos(
+        client, public_listing["id"], world.lister.headers, (jpeg_with_gps((1200, 900)), "a.jpg"), (png(), "b.png")
+    ).json["items"]
+    code = db_session.get(Device, public_listing["device_id"]).public_code  # type: ignore[union-attr]
+    page = client.get(f"/d/{code}", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f'<a href="{photos[0]["url"]}"><img src="{photos[0]["thumbnail_url"]}" width="480" height="360"' in html
+    assert 'alt="Photo 1 sur 2 : Lenovo ThinkPad T480"' in html
+    assert 'alt="Photo 2 sur 2 : Lenovo ThinkPad T480"' in html
+    english = client.get(f"/d/{code}", headers={"Accept": "text/html", "Accept-Language": "en"}).get_data(as_text=True)
+    assert 'alt="Photo 1 of 2: Lenovo ThinkPad T480"' in english
+    # Anonymous visitors fetch the thumbnails the page points at.
+    assert client.get(photos[0]["thumbnail_url"]).status_code == 200
