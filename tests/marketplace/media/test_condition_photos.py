@@ -211,3 +211,47 @@ def test_s3_is_chosen_from_the_environment_and_serves_the_api(
     assert {o["Key"] for o in after["Contents"]} == listing_keys
     assert client.delete(photo["url"], headers=world.lister.headers).status_code == 204
     assert storage.client.list_objects_v2(Bucket="relife-photos", Prefix="api-test/").get("KeyCount") == 0
+
+
+# --- blobs follow the transaction -------------------------------------------------------------------
+
+
+def test_blobs_of_a_transaction_that_rolls_back_are_deleted_and_deletions_wait_for_the_commit(
+    client: FlaskClient, db_session: Session, world: World, tmp_path: Any
+) -> None:
+    local = LocalStorage(tmp_path / "tx")
+    buyer = principal_of(db_session, world.buyer.token)
+    org = world.buyer_org["id"]
+
+    def files() -> list[str]:
+        return sorted(str(p.relative_to(local.root)) for p in local.root.rglob("*") if p.is_file())
+
+    service.store(
+        db_session,
+        local,
+        buyer,
+        [service.UploadedFile("a.png", "image/png", png())],
+        PhotoPurpose.CONDITION,
+        organisation_id=org,
+    )
+    assert len(files()) == 2
+    db_session.rollback()  # whatever failed later in the request: the photo and its blobs go
+    assert files() == []
+
+    (kept,) = service.store(
+        db_session,
+        local,
+        buyer,
+        [service.UploadedFile("b.png", "image/png", png())],
+        PhotoPurpose.CONDITION,
+        organisation_id=org,
+    )
+    db_session.commit()
+    assert len(files()) == 2
+    service.delete(db_session, local, kept)
+    assert len(files()) == 2  # not before the commit
+    db_session.rollback()
+    assert len(files()) == 2 and db_session.get(Photo, kept.id) is not None  # the deletion did not happen
+    service.delete(db_session, local, db_session.get(Photo, kept.id))  # type: ignore[arg-type]
+    db_session.commit()
+    assert files() == []
