@@ -313,10 +313,23 @@ def delete(session: Session, store_in: storage.Storage, photo: Photo) -> None:
     session.flush()
 
 
-def unclaimed_before(session: Session, before: dt.datetime) -> list[Photo]:
-    """Condition photos uploaded before ``before`` and never claimed (for a clean-up job)."""
-    return list(
+#: How long an uploaded condition photo waits for the return or inspection that references it:
+#: these are made in one sitting (photos, then the form); a week leaves room for a form left open.
+UNCLAIMED_TTL = dt.timedelta(days=7)
+
+
+def purge_unclaimed(session: Session, store_in: storage.Storage, *, now: dt.datetime | None = None) -> int:
+    """Delete the condition photos never claimed within ``UNCLAIMED_TTL`` (rows now, blobs once
+    committed): uploads abandoned before their return or inspection was sent. Idempotent."""
+    before = (now or utcnow()) - UNCLAIMED_TTL
+    stale = list(
         session.scalars(
-            sa.select(Photo).where(Photo.attached_type.is_(None), Photo.created_at < before).order_by(Photo.id)
+            sa.select(Photo)
+            .where(Photo.attached_type.is_(None), Photo.created_at < before)
+            .order_by(Photo.id)
+            .with_for_update(skip_locked=True)
         )
     )
+    for photo in stale:
+        delete(session, store_in, photo)
+    return len(stale)

@@ -255,3 +255,36 @@ def test_blobs_of_a_transaction_that_rolls_back_are_deleted_and_deletions_wait_f
     service.delete(db_session, local, db_session.get(Photo, kept.id))  # type: ignore[arg-type]
     db_session.commit()
     assert files() == []
+
+
+def test_housekeeping_deletes_condition_photos_left_unattached_for_a_week(
+    client: FlaskClient, app: Flask, db_session: Session, world: World, runner: Any
+) -> None:
+    import datetime as dt
+
+    ids = [
+        p["id"]
+        for p in upload_condition(
+            client, world.buyer.headers, (png(), "old.png"), (png(), "claimed.png"), (png(), "new.png")
+        ).json["items"]
+    ]
+    buyer = principal_of(db_session, world.buyer.token)
+    service.claim(
+        db_session,
+        buyer,
+        ids[1:2],
+        PhotoPurpose.CONDITION,
+        service.Attachment("return", 1),
+        organisation_id=world.buyer_org["id"],
+    )
+    week_ago = dt.datetime.now(dt.UTC) - service.UNCLAIMED_TTL - dt.timedelta(minutes=1)
+    db_session.execute(sa.update(Photo).where(Photo.id.in_(ids[:2])).values(created_at=week_ago))
+    db_session.commit()
+
+    result = runner.invoke(args=["housekeeping"])
+    assert result.exit_code == 0, result.output
+    assert "unattached condition photos deleted: 1" in result.output
+    db_session.expire_all()
+    assert [p for p in ids if db_session.get(Photo, p) is not None] == ids[1:]
+    assert len(stored_files(app)) == 4
+    assert "unattached condition photos deleted: 0" in runner.invoke(args=["housekeeping"]).output
