@@ -114,9 +114,7 @@ def process(data: bytes) -> ProcessedImage:
                 image_format = str(opened.format)
                 width, height = opened.size
                 if width * height > MAX_PIXELS:
-                    raise TooLarge(
-                        f"{width}×{height} pixels ({width * height:,} px), limit {MAX_PIXELS:,} px".replace(",", " ")
-                    )
+                    raise TooLarge(f"{width}×{height} pixels ({_n(width * height)} px), limit {_n(MAX_PIXELS)} px")
                 opened.seek(0)  # an animated WebP or PNG: its first frame
                 opened.load()
                 pixels = _upright(opened)
@@ -136,6 +134,10 @@ def process(data: bytes) -> ProcessedImage:
     thumbnail = pixels.copy()
     thumbnail.thumbnail((THUMBNAIL_EDGE, THUMBNAIL_EDGE), Image.Resampling.LANCZOS)
     return ProcessedImage(image_format, _encode(photo, image_format), _encode(thumbnail, image_format))
+
+
+def _n(number: int) -> str:
+    return f"{number:,}".replace(",", " ")
 
 
 def _unrecognised(data: bytes) -> ImageRefused:
@@ -198,7 +200,9 @@ def _encode(image: Image.Image, image_format: str) -> Encoded:
     image.info = {}
     buffer = io.BytesIO()
     if image_format == "JPEG":
-        image.save(buffer, "JPEG", quality=QUALITY, optimize=True, progressive=True)
+        # No optimize/progressive pass: 7 % larger files, eight times faster (a 12 MP photo: ~0.4 s
+        # instead of ~3 s), and an upload holds up to ten of them.
+        image.save(buffer, "JPEG", quality=QUALITY)
     elif image_format == "WEBP":
         image.save(buffer, "WEBP", quality=QUALITY, method=4)
     else:
