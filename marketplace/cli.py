@@ -95,13 +95,16 @@ def set_staff_command(email: str, revoke: bool) -> None:
 @click.command("housekeeping")
 @with_appcontext
 def housekeeping_command() -> None:
-    """Mark expired holds, give back devices of card orders left unpaid, report overdue loans.
+    """Mark expired holds, give back devices of card orders left unpaid, report overdue loans,
+    delete condition photos never attached to a return or an inspection.
 
     For a scheduler. Expired holds already stop counting when they expire; this only tidies.
     Idempotent, and safe on two machines at once (conditional UPDATE; each unpaid order is
     re-checked under its device lock, and Stripe is asked before anything is cancelled).
     """
     from marketplace.loans import service as loans
+    from marketplace.media import service as media
+    from marketplace.media.runtime import current_storage
     from marketplace.orders import service as orders
     from marketplace.payments.runtime import current_gateway
     from marketplace.reservations import service as reservations
@@ -113,9 +116,12 @@ def housekeeping_command() -> None:
         abandoned = orders.abandon_unpaid(session, gateway) if gateway is not None else 0
         session.commit()
         overdue = loans.overdue_count(session)
+        purged = media.purge_unclaimed(session, current_storage())
+        session.commit()
     click.echo(f"expired holds marked: {expired}")
     click.echo(f"unpaid card orders cancelled: {abandoned}")
     click.echo(f"overdue loans: {overdue}")
+    click.echo(f"unattached condition photos deleted: {purged}")
 
 
 def enqueue_reminders() -> dict[str, int]:

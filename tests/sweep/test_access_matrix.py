@@ -73,6 +73,17 @@ READS: list[tuple[str, tuple[int, ...]]] = [
     # Each person's own email settings; a bench token is no person.
     ("/api/v1/me/notifications", (401, 200, 200, 200, 200, 200, 403, 200)),
     ("/api/v1/organisations/{a}/invitations", (401, 403, 403, 403, 200, 403, 403, 200)),
+    # Listing photos: whoever sees the listing (listings.visibility), the bytes as the list.
+    ("/api/v1/listings/{listing_members}/photos", (404, 200, 200, 200, 200, 200, 404, 200)),
+    ("/api/v1/listings/{listing_members}/photos/{photo_members}", (404, 200, 200, 200, 200, 200, 404, 200)),
+    ("/api/v1/listings/{listing_members}/photos/{photo_members}/thumbnail", (404, 200, 200, 200, 200, 200, 404, 200)),
+    ("/api/v1/listings/{listing_public}/photos/{photo_public}", (200,) * 8),
+    ("/api/v1/listings/{listing_public}/photos/{photo_public}/thumbnail", (200,) * 8),
+    # A photo under another listing's path is no photo of it.
+    ("/api/v1/listings/{listing_public}/photos/{photo_members}", (404,) * 8),
+    # A condition photo: its organisation's people and staff; a bench token is no person.
+    ("/api/v1/photos/{photo_condition}", (401, 200, 200, 200, 200, 404, 403, 200)),
+    ("/api/v1/photos/{photo_condition}/thumbnail", (401, 200, 200, 200, 200, 404, 403, 200)),
 ]
 
 WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
@@ -141,6 +152,17 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
     # A's bench token is nobody's personal token: 404 for every person, staff included.
     ("DELETE", "/api/v1/me/tokens/{token}", None, (401, 404, 404, 404, 404, 404, 403, 404)),
     ("DELETE", "/api/v1/organisations/{a}/tokens/{token}", None, (401, 403, 403, 403, 204, 403, 403, 204)),
+]  # fmt: skip
+
+#: Multipart uploads (one PNG in ``files``) and the photo deletion, in RUN_ORDER like WRITES.
+PHOTO_WRITES: list[tuple[str, str, dict[str, str] | None, tuple[int, ...]]] = [
+    # As for changing the listing: 404 for who does not see it, 403 for who sees it but does not list.
+    ("POST", "/api/v1/listings/{listing_members}/photos", {}, (404, 403, 201, 403, 201, 403, 404, 201)),
+    # Condition photos: any person for their own organisation (B's admin for B); staff belongs to none.
+    ("POST", "/api/v1/photos", {"purpose": "condition"}, (401, 201, 201, 201, 201, 201, 403, 422)),
+    # The lister deletes it (204); A's admin and staff are allowed, but it is gone (404).
+    ("DELETE", "/api/v1/listings/{listing_members}/photos/{photo_members}", None,
+     (404, 403, 204, 403, 404, 403, 404, 404)),
 ]  # fmt: skip
 
 PRIVATE_ORG_FIELDS = {"siret", "postcode", "address", "city", "invoice_allowed", "vat_regime", "created_at"}
@@ -254,6 +276,32 @@ def test_writes(client: FlaskClient, world: MatrixWorld) -> None:
     assert not mismatches
 
 
+def test_photo_writes(client: FlaskClient, world: MatrixWorld) -> None:
+    from tests.sweep.matrix_world import png_upload
+
+    ids = _ids(world)
+    mismatches = []
+    for method, path, form, expected in PHOTO_WRITES:
+        for caller in RUN_ORDER:
+            if form is None:
+                response = client.open(path.format(**ids), method=method, headers=world.headers(caller))
+            else:
+                response = client.open(
+                    path.format(**ids),
+                    method=method,
+                    data={**png_upload(), **form},
+                    headers=world.headers(caller),
+                    content_type="multipart/form-data",
+                )
+            want = expected[CALLERS.index(caller)]
+            if response.status_code != want:
+                mismatches.append((method, path, caller, want, response.status_code))
+            if response.status_code >= 400:
+                assert response.mimetype == "application/problem+json", (method, path, caller)
+            _assert_no_secret(world, caller, path, response.data)
+    assert not mismatches
+
+
 def _snapshot(client: FlaskClient, world: MatrixWorld, ids: dict[str, int]) -> str:
     """What staff sees of A's objects, minus the clocks."""
     paths = [
@@ -274,6 +322,7 @@ B_MAY_READ = {
     "/api/v1/devices/{device_id}/passport",  # the public view of a listed device (no serial)
     "/api/v1/listings/{listing_id}",
     "/api/v1/listings/{listing_id}/calendar",  # the taken days of a listing B may borrow, nobody named
+    "/api/v1/listings/{listing_id}/photos",  # the photos of a listing B sees (members-only)
 }
 
 
@@ -293,6 +342,7 @@ def test_nothing_private_of_a_reaches_b(client: FlaskClient, world: MatrixWorld)
         "token_id": world.ids["token"],
         "number": "ABCDEFGHJKMN",  # an erasure certificate (public by its unguessable number): none here
         "erasure_id": world.ids["erasure"],
+        "photo_id": world.ids["photo_condition"],
     }
     seen = 0
     for path, item in spec["paths"].items():
