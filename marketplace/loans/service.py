@@ -48,6 +48,8 @@ from marketplace.loans.models import (
     ReturnCondition,
     occupied_end,
 )
+from marketplace.media import service as media
+from marketplace.media.models import PhotoPurpose
 from marketplace.members.access import INVENTORY_ROLES, Principal, require_user
 from marketplace.members.models import Organisation
 from marketplace.notifications import events as notify
@@ -433,7 +435,7 @@ def return_loan(
     if loan.status is not LoanStatus.ON_LOAN:
         raise InvalidState(f"A {loan.status.value} loan cannot be returned.")
     damage_cents = capture_amount(loan, inspection)
-    check_photos(session, loan, inspection.photo_ids)
+    attach_inspection_photos(session, principal, loan, list(inspection.photo_ids))
     if damage_cents and loan.deposit_status is not DepositStatus.SECURED:
         raise InvalidState(
             f"The deposit is {loan.deposit_status.value}: nothing can be captured from it.",
@@ -524,14 +526,13 @@ def capture_amount(loan: Loan, inspection: Inspection) -> int:
     return amount
 
 
-def check_photos(session: Session, loan: Loan, photo_ids: list[int]) -> None:
-    """Inspection photos are referred to by id once the photo storage exists (issue #17 point 5);
-    until then no id names a photo."""
-    if photo_ids:
-        raise ValidationFailed(
-            "No such photo: upload inspection photos first.",
-            errors={"photo_ids": [f"No photo {photo_ids[0]}."]},
-        )
+def attach_inspection_photos(session: Session, principal: Principal, loan: Loan, photo_ids: list[int]) -> None:
+    """The inspection's condition photos, uploaded first by the lender's people (``POST /photos``),
+    are attached to this loan's inspection: all of them or none, before any money moves."""
+    media.claim(
+        session, principal, photo_ids, PhotoPurpose.CONDITION, media.Attachment("loan_inspection", loan.id),
+        organisation_id=loan.lender_organisation_id,
+    )  # fmt: skip
 
 
 def _settle_deposit(loan: Loan, damage: int, gateway: PaymentGateway) -> None:

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from marketplace.devices.models import DeviceEvent, EventKind
 from marketplace.loans.models import Loan, LoanExtension, LoanInspection
-from tests.api_helpers import Actor
+from marketplace.media.models import Photo
+from tests.api_helpers import Actor, upload_condition_photo
 from tests.fakes.stripe import FakeStripe
 from tests.marketplace.transactions.helpers import World, problem
 from tests.marketplace.transactions.test_loans_api import borrow, day, loan_listing
@@ -229,7 +230,7 @@ def test_the_inspection_decides_the_deposit_once(
         ({"condition": "damaged", "decision": "partly_captured", "capture_cents": 10_000}, "capture_cents"),
         ({"condition": "damaged", "decision": "partly_captured"}, "capture_cents"),
         ({"condition": "as_lent", "capture_cents": 10}, "capture_cents"),
-        ({"condition": "damaged", "photo_ids": [1]}, "photo_ids"),
+        ({"condition": "damaged", "photo_ids": [999_999]}, "photo_ids.0"),
         ({"condition": "shiny"}, "condition"),
     ]:
         refused = problem(client.post(path, json=body, headers=world.lister.headers), 422)
@@ -238,12 +239,14 @@ def test_the_inspection_decides_the_deposit_once(
     assert snapshot(db_session, loan["id"]) == before and len(fake_stripe.requests) == calls  # Stripe not asked
     assert db_session.scalar(sa.select(sa.func.count()).select_from(LoanInspection)) == 0
 
+    photo_id = upload_condition_photo(client, world.lister)
     response = client.post(
         path,
         json={
             "condition": "damaged",
             "accessories": [{"name": "charger", "present": True}, {"name": "sleeve", "present": False}],
             "notes": "Dent on the lid; the sleeve is missing.",
+            "photo_ids": [photo_id],
             "decision": "captured",
         },
         headers=world.lister.headers,
@@ -253,6 +256,8 @@ def test_the_inspection_decides_the_deposit_once(
     assert body["deposit"]["status"] == "captured" and body["deposit"]["captured_cents"] == 10_000
     assert body["inspection"]["decision"] == "captured" and body["inspection"]["captured_cents"] == 10_000
     assert fake_stripe.objects[hold]["amount_received"] == 10_000
+    photo = db_session.get(Photo, photo_id)
+    assert photo is not None and (photo.attached_type, photo.attached_id) == ("loan_inspection", loan["id"])
     # Final: a second inspection is refused and changes nothing.
     after = snapshot(db_session, loan["id"])
     problem(client.post(path, json={"condition": "as_lent"}, headers=world.lister.headers), 409)
