@@ -74,6 +74,13 @@ class Config:
     #: in emails point and what QR codes (labels, certificates) carry. None: the address the request
     #: came to, and ``DEVELOPMENT_PUBLIC_URL`` for emails (written outside any request's address).
     public_url: str | None = None
+    #: Photos (``marketplace.media``): a local folder (None: ``<instance folder>/media``), or an
+    #: S3-compatible bucket when ``media_s3_bucket`` is set (credentials: boto3's usual sources).
+    media_root: str | None = None
+    media_s3_bucket: str | None = None
+    media_s3_endpoint_url: str | None = None
+    media_s3_region: str | None = None
+    media_s3_prefix: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -108,6 +115,11 @@ class Config:
             config.mail_from = value
         if value := env.get("PUBLIC_URL"):
             config.public_url = value.rstrip("/")
+        config.media_root = env.get("MEDIA_ROOT") or None
+        config.media_s3_bucket = env.get("MEDIA_S3_BUCKET") or None
+        config.media_s3_endpoint_url = env.get("MEDIA_S3_ENDPOINT_URL") or None
+        config.media_s3_region = env.get("MEDIA_S3_REGION") or env.get("AWS_DEFAULT_REGION") or None
+        config.media_s3_prefix = env.get("MEDIA_S3_PREFIX", "")
         return config
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask.testing import FlaskClient
+from PIL import Image
 
 from marketplace.members.identifiers import luhn_complete
 
@@ -155,3 +157,18 @@ def invitation_token(client: FlaskClient, email: str) -> str:
     found = re.search(r"/invitations/accept\?token=(\S+)", text)
     assert found is not None, text
     return found.group(1)
+
+
+def upload_condition_photo(client: FlaskClient, actor: Actor) -> int:
+    """One small PNG uploaded as an unattached condition photo of the actor's organisation."""
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), (120, 40, 40)).save(out, "PNG")
+    response = client.post(
+        "/api/v1/photos",
+        data={"files": [(io.BytesIO(out.getvalue()), "condition.png")], "purpose": "condition"},
+        headers=actor.headers,
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 201, response.json
+    photo_id: int = response.json["items"][0]["id"]
+    return photo_id

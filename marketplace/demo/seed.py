@@ -340,6 +340,11 @@ def _transactions(
             "POST",
             f"/api/v1/loans/{loan['id']}/return",
             lender,
-            json={"condition_notes": "Returned clean, charger included.", "photos": [], "damage_cents": 0},
+            json={
+                "condition": "as_lent",
+                "accessories": [{"name": "charger", "present": True}],
+                "notes": "Returned clean, charger included.",
+                "decision": "released",
+            },
         )
         summary.loans += 1

@@ -109,9 +109,9 @@ PUBLIC_VIEWS: Mapping[EventKind, PublicView] = {
     EventKind.SOLD: PublicView(),
     EventKind.DONATED: PublicView(),
     EventKind.LENT: PublicView(data={"start": None, "end": None}),
-    # A return shows whether there was damage, never the lender's condition notes and photos
-    # nor a buyer's reason for returning.
-    EventKind.RETURNED: PublicView(data={"damage_cents": None}),
+    # A return shows the inspection's verdict on a loan (condition, what became of the deposit),
+    # never an amount, the lender's notes and photos, nor a buyer's reason for returning.
+    EventKind.RETURNED: PublicView(data={"inspection": {"condition": None, "deposit": None}}),
     # A change of owner: the kind of organisation and its department on each side, never a name,
     # an order or a price.
     EventKind.TRANSFERRED: PublicView(

@@ -7,7 +7,7 @@ decision (who, when, what, why). The three ``stripe_*`` flags are what Stripe's 
 last said of the connected account.
 
 Revision ID: a6c2e8f4b913
-Revises: c5e2a8d4f1b3
+Revises: c5a7e2d9b318
 Create Date: 2026-12-07 23:45:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a6c2e8f4b913"
-down_revision: str | Sequence[str] | None = "c5e2a8d4f1b3"
+down_revision: str | Sequence[str] | None = "c5a7e2d9b318"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
