@@ -71,7 +71,9 @@ def current_principal() -> Principal | None:
     if "_relife_principal" in g:
         principal: Principal | None = g._relife_principal
         return principal
-    secret = bearer_secret(request.headers.get("Authorization", ""))
+    # The WSGI variable itself, as ``http`` reads it: ``request.headers`` would build the header
+    # view and decode the value again on every request, most of which have no token at all.
+    secret = bearer_secret(request.environ.get("HTTP_AUTHORIZATION", ""))
     principal = members.authenticate(current_session(), secret) if secret else None
     g._relife_principal = principal
     return principal
