@@ -56,6 +56,11 @@ class Config:
     # none: the client address is the TCP peer. Behind nginx it must be 1, or every client has
     # nginx's address and shares one login-throttle budget.
     trusted_proxies: int = 0
+    # Browser sessions (web.sessions): how long a sign-in lasts, and whether the cookie is Secure
+    # (sent over HTTPS only). None: Secure, except in test apps and when PUBLIC_URL is plain http://
+    # (``session_cookie_is_secure``); SESSION_COOKIE_SECURE=0/1 decides outright.
+    session_ttl_days: int = 14
+    session_cookie_secure: bool | None = None
     stripe_api_key: str | None = None
     stripe_api_base: str | None = None
     stripe_webhook_secret: str | None = None
@@ -87,6 +92,10 @@ class Config:
             config.redis_url = value
         if value := env.get("TRUSTED_PROXIES"):
             config.trusted_proxies = int(value)
+        if value := env.get("SESSION_COOKIE_SECURE"):
+            config.session_cookie_secure = _as_bool(value)
+        if value := env.get("SESSION_TTL_DAYS"):
+            config.session_ttl_days = int(value)
         config.stripe_api_key = env.get("STRIPE_API_KEY") or None
         config.stripe_api_base = env.get("STRIPE_API_BASE") or None
         config.stripe_webhook_secret = env.get("STRIPE_WEBHOOK_SECRET") or None
@@ -100,6 +109,15 @@ class Config:
         if value := env.get("PUBLIC_URL"):
             config.public_url = value.rstrip("/")
         return config
+
+    @property
+    def session_cookie_is_secure(self) -> bool:
+        """The session cookie's Secure flag: on in production (a sign-in over HTTPS never travels
+        over plain HTTP again); off for test apps (served over http://) and a site whose PUBLIC_URL
+        is http:// (it could not keep anyone signed in otherwise); ``session_cookie_secure`` overrides."""
+        if self.session_cookie_secure is not None:
+            return self.session_cookie_secure
+        return not (self.testing or (self.public_url or "").startswith("http://"))
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)

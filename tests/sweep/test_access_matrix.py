@@ -71,7 +71,7 @@ READS: list[tuple[str, tuple[int, ...]]] = [
 
 WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
     ("POST", "/api/v1/organisations/{a}/members", {"email": "nobody@example.org", "role": "member"},
-     (401, 403, 403, 403, 422, 403, 403, 422)),  # 422: allowed, but no such user
+     (401, 403, 403, 403, 202, 403, 403, 202)),  # 202: an invitation (the person consents), no membership
     ("POST", "/api/v1/organisations/{a}/tokens", {"name": "bench 2"}, (401, 403, 403, 403, 201, 403, 403, 201)),
     # 409: allowed, but the device (not diagnosed) cannot be listed; B does not see A's device.
     ("POST", "/api/v1/listings", {"device_id": "{device}", "mode": "sale", "price_cents": 100},
@@ -103,8 +103,9 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
      (422,) * 8),
     # Anyone may ask; the answer never says whether the address has an account.
     ("POST", "/api/v1/password-resets", {"email": "nobody@example.org"}, (202,) * 8),
-    # Each person acts on their own account only (unconfirmed addresses here: a new link is sent).
-    ("POST", "/api/v1/email-verifications", None, (401, 202, 202, 202, 202, 202, 403, 202)),
+    # Each person acts on their own account only (unconfirmed addresses: a new link is sent; A's
+    # member, technician and lister joined by an emailed invitation, which confirmed theirs: 409).
+    ("POST", "/api/v1/email-verifications", None, (401, 409, 409, 409, 202, 202, 403, 202)),
     ("POST", "/api/v1/me/password", {"current_password": "not the password", "new_password": "a fine long phrase"},
      (401, 422, 422, 422, 422, 422, 403, 422)),
     ("POST", "/api/v1/me/email", {"current_password": "not the password", "email": "new@example.org"},
@@ -173,6 +174,10 @@ PAGES: list[tuple[str, tuple[int, ...]]] = [
     ("/d/{device_ordered}", (404, 200, 200, 200, 200, 404, 403, 200)),  # sold: only its own people
     ("/", (200, 200, 200, 200, 200, 200, 200, 200)),
     ("/impact", (200, 200, 200, 200, 200, 200, 200, 200)),
+    # The sign-in form; signed in already (a bearer header here), a person goes on to their account.
+    ("/sign-in", (200, 303, 303, 303, 303, 303, 200, 303)),
+    # Who I am: a person; anonymous is sent to sign in, a bench token is no person.
+    ("/account", (303, 200, 200, 200, 200, 200, 403, 200)),
 ]
 
 
