@@ -21,6 +21,7 @@ from marketplace.errors import DomainError, Unauthorized
 from marketplace.http import is_api_path
 from marketplace.members import service as members
 from marketplace.members.access import Principal
+from marketplace.notifications import links
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -44,8 +45,10 @@ def current_session() -> Session:
         state = database()
         if state.override is not None:
             session = state.override
+            links.attach(session, current_app.config["RELIFE"])
         else:
             session = state.factory()
+            links.attach(session, current_app.config["RELIFE"])
             if request.method not in READ_METHODS:
                 # SQLite: take the write lock at BEGIN so check-then-write cannot interleave.
                 session.connection(execution_options={SQLITE_IMMEDIATE: True})

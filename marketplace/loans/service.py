@@ -38,6 +38,7 @@ from marketplace.listings.models import Listing, ListingMode, ListingStatus
 from marketplace.loans.models import ACTIVE_STATUSES, DepositKind, DepositStatus, Loan, LoanStatus
 from marketplace.members.access import INVENTORY_ROLES, Principal, require_user
 from marketplace.members.models import Organisation
+from marketplace.notifications import events as notify
 from marketplace.orders.models import LIVE_STATUSES as ORDER_LIVE
 from marketplace.orders.models import Order
 from marketplace.pagination import Page, id_page
@@ -446,6 +447,7 @@ def return_loan(
     # a listing with disks is suspended until the lender records one.
     session.flush()
     follow_device(session, device, principal)
+    notify.loan_returned(session, loan)
     return loan
 
 

@@ -143,6 +143,8 @@ def csrf_error_page(error: CSRFError) -> Response:
 def protect_forms() -> None:
     """Every request that may change something outside the API (where the cookie authenticates)
     carries a valid CSRF token, or is refused with a 400 page before its view runs."""
+    if request.routing_exception is not None:
+        return  # no such page, or not this method: the 404 or 405 says so, not a CSRF refusal
     if request.method not in SAFE_METHODS and not is_api_path(request.path):
         csrf.protect()
 

@@ -66,6 +66,8 @@ READS: list[tuple[str, tuple[int, ...]]] = [
     ("/api/v1/outbox", (401, 403, 403, 403, 403, 403, 403, 200)),
     # Each person's own sessions; a bench token is no person.
     ("/api/v1/me/tokens", (401, 200, 200, 200, 200, 200, 403, 200)),
+    # Each person's own email settings; a bench token is no person.
+    ("/api/v1/me/notifications", (401, 200, 200, 200, 200, 200, 403, 200)),
     ("/api/v1/organisations/{a}/invitations", (401, 403, 403, 403, 200, 403, 403, 200)),
 ]
 
@@ -121,6 +123,10 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
     ("PATCH", "/api/v1/organisations/{a}/members/999999", {"role": "lister"},
      (401, 403, 403, 403, 404, 403, 403, 404)),
     ("DELETE", "/api/v1/organisations/{a}/members/999999", None, (401, 403, 403, 403, 404, 403, 403, 404)),
+    # Each person turns their own optional emails off; an essential category never (422).
+    ("PATCH", "/api/v1/me/notifications", {"categories": {"loans": False}}, (401, 200, 200, 200, 200, 200, 403, 200)),
+    ("PATCH", "/api/v1/me/notifications", {"categories": {"invoices": False}},
+     (401, 422, 422, 422, 422, 422, 403, 422)),
     # A's bench token is nobody's personal token: 404 for every person, staff included.
     ("DELETE", "/api/v1/me/tokens/{token}", None, (401, 404, 404, 404, 404, 404, 403, 404)),
     ("DELETE", "/api/v1/organisations/{a}/tokens/{token}", None, (401, 403, 403, 403, 204, 403, 403, 204)),
