@@ -14,6 +14,7 @@ from factory.alchemy import SQLAlchemyModelFactory
 from sqlalchemy.orm import Session
 
 from marketplace.devices.models import Device, DeviceKind, DeviceState
+from marketplace.listings.models import Listing, ListingMode
 
 T = TypeVar("T")
 
@@ -48,3 +49,16 @@ class DeviceFactory(_SessionFactory[Device]):
         listed = factory.Trait(make="Lenovo", model="ThinkPad T480", state=DeviceState.LISTED, grade="B")
         #: Sold: the impact counts it.
         sold = factory.Trait(model="Latitude 7490", state=DeviceState.SOLD)
+
+
+class ListingFactory(_SessionFactory[Listing]):
+    """A sale listing at 150 EUR, picked up in Lyon; ``device_id`` and ``organisation_id`` are the
+    caller's (a listing without its device's snapshot: for tests of the listing row itself)."""
+
+    class Meta:
+        model = Listing
+
+    mode = ListingMode.SALE
+    price_cents = 15_000
+    postcode = "69007"
+    department = "69"

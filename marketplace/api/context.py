@@ -87,7 +87,9 @@ def current_principal() -> Principal | None:
     if "_relife_principal" in g:
         principal: Principal | None = g._relife_principal
         return principal
-    header = request.headers.get("Authorization", "")
+    # The WSGI variable itself, as ``http`` reads it: ``request.headers`` would build the header
+    # view and decode the value again on every request, most of which have no token at all.
+    header = request.environ.get("HTTP_AUTHORIZATION", "")
     principal = None
     if header:
         secret = bearer_secret(header)

@@ -61,3 +61,12 @@ def ensure_not_sold(device: Device) -> None:
             "(it thaws only if the order is cancelled or the device is returned).",
             errors={"device": ["Sold: frozen."]},
         )
+
+
+def ensure_in_hands(device: Device, refused: str) -> None:
+    """The device is in its organisation's hands (``DIAGNOSABLE``), the one time diagnostics,
+    erasures and disk removals are recorded; otherwise an ``InvalidState`` ending with
+    ``refused`` (what cannot happen now). A sold device gets ``ensure_not_sold``'s answer."""
+    ensure_not_sold(device)
+    if device.state not in DIAGNOSABLE:
+        raise InvalidState(f"A {device.state.value} device is not in its organisation's hands: {refused}.")

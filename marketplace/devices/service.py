@@ -550,6 +550,35 @@ def list_devices(
 # --- update -----------------------------------------------------------------------------------
 
 
+def _device_to_change(
+    session: Session,
+    principal: Principal | None,
+    device_id: int,
+    roles: frozenset[Role],
+    action: str,
+    expected_version: int | None,
+    *,
+    version_required: bool = False,
+) -> tuple[Principal, Device]:
+    """The caller and the device a write changes, under its row lock: the caller's role in the
+    device's organisation checked (``_require_role``), and the version it read (If-Match) when
+    sent, or always when ``version_required``."""
+    principal = require_user(principal)
+    device = _load_device(session, principal, device_id)
+    _require_role(principal, device.organisation_id, roles, action)
+    if version_required or expected_version is not None:
+        _check_version(device, expected_version)
+    return principal, device
+
+
+def _repair_data(parts: Sequence[str], notes: str | None) -> dict[str, Any]:
+    """A repair event's data: the parts named (blank names dropped), and the notes when any."""
+    data: dict[str, Any] = {"parts": [p.strip() for p in parts if p.strip()]}
+    if notes and notes.strip():
+        data["notes"] = notes.strip()
+    return data
+
+
 def _check_version(device: Device, expected_version: int | None) -> None:
     if expected_version is None:
         raise PreconditionRequired(
@@ -588,10 +617,9 @@ def update_device(
     from → to; an event whose changes are all private (serial, asset tag, notes, location) is
     left out of the public passport.
     """
-    principal = require_user(principal)
-    device = _load_device(session, principal, device_id)
-    _require_role(principal, device.organisation_id, INVENTORY_ROLES, "change devices")
-    _check_version(device, expected_version)
+    principal, device = _device_to_change(
+        session, principal, device_id, INVENTORY_ROLES, "change devices", expected_version, version_required=True
+    )
     unknown = sorted(set(changes) - set(UPDATABLE_FIELDS))
     if unknown:
         raise ValidationFailed("These fields cannot be changed.", errors={k: ["Cannot be changed."] for k in unknown})
@@ -692,18 +720,15 @@ def start_repair(
     expected_version: int | None = None,
 ) -> Device:
     """Send the device to repair (→ ``in_repair``), with the parts to replace (technicians too)."""
-    principal = require_user(principal)
-    device = _load_device(session, principal, device_id)
-    _require_role(principal, device.organisation_id, BENCH_ROLES, "record repairs")
-    if expected_version is not None:
-        _check_version(device, expected_version)
+    principal, device = _device_to_change(
+        session, principal, device_id, BENCH_ROLES, "record repairs", expected_version
+    )
     _refuse_while_listed(device, "sent to repair")
     previous = lifecycle.transition(device, DeviceState.IN_REPAIR)
     _flush_versioned(session, device)
-    data: dict[str, Any] = {"parts": [p.strip() for p in parts if p.strip()]}
-    if notes and notes.strip():
-        data["notes"] = notes.strip()
-    record_event(session, device, EventKind.REPAIR_STARTED, principal, data=data, state_from=previous)
+    record_event(
+        session, device, EventKind.REPAIR_STARTED, principal, data=_repair_data(parts, notes), state_from=previous
+    )
     session.flush()
     return device
 
@@ -724,11 +749,9 @@ def complete_repair(
     stand), else to ``registered``; ``return_to`` may ask for ``registered`` to have it
     diagnosed again (e.g. after a disk swap).
     """
-    principal = require_user(principal)
-    device = _load_device(session, principal, device_id)
-    _require_role(principal, device.organisation_id, BENCH_ROLES, "record repairs")
-    if expected_version is not None:
-        _check_version(device, expected_version)
+    principal, device = _device_to_change(
+        session, principal, device_id, BENCH_ROLES, "record repairs", expected_version
+    )
     if device.state is not DeviceState.IN_REPAIR:
         raise InvalidState(
             f"Only a device in repair can be repaired; this one is {device.state.value} "
@@ -749,10 +772,7 @@ def complete_repair(
         )
     previous = lifecycle.transition(device, return_to)
     _flush_versioned(session, device)
-    data: dict[str, Any] = {"parts": [p.strip() for p in parts if p.strip()]}
-    if notes and notes.strip():
-        data["notes"] = notes.strip()
-    record_event(session, device, EventKind.REPAIRED, principal, data=data, state_from=previous)
+    record_event(session, device, EventKind.REPAIRED, principal, data=_repair_data(parts, notes), state_from=previous)
     session.flush()
     return device
 
@@ -766,11 +786,9 @@ def retire_device(
     expected_version: int | None = None,
 ) -> Device:
     """Retire the device (→ ``retired``) with its disposal record (admins and listers)."""
-    principal = require_user(principal)
-    device = _load_device(session, principal, device_id)
-    _require_role(principal, device.organisation_id, INVENTORY_ROLES, "retire devices")
-    if expected_version is not None:
-        _check_version(device, expected_version)
+    principal, device = _device_to_change(
+        session, principal, device_id, INVENTORY_ROLES, "retire devices", expected_version
+    )
     _refuse_while_listed(device, "retired")
     record = {key: value for key, value in disposal.items() if value is not None}
     previous = lifecycle.transition(device, DeviceState.RETIRED)

@@ -28,7 +28,7 @@ from marketplace.devices import lifecycle
 from marketplace.devices.models import Device
 from marketplace.erasures import service
 from marketplace.erasures.models import Erasure
-from marketplace.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from marketplace.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from marketplace.listability.rules import normalise_serial
 from marketplace.members.access import (
     BENCH_ROLES,
@@ -73,9 +73,7 @@ def record_from_evidence(
 ) -> Erasure:
     principal, device = _device_for_erasure(session, principal, device_id)
     device = locks.lock_device(session, device.id)
-    lifecycle.ensure_not_sold(device)
-    if device.state not in lifecycle.DIAGNOSABLE:
-        raise InvalidState(f"A {device.state.value} device is not in its organisation's hands: no erasure now.")
+    lifecycle.ensure_in_hands(device, "no erasure now")
     if len(content) > MAX_EVIDENCE_BYTES:
         raise reports.FileTooLarge(
             f"Erasure evidence may hold at most {MAX_EVIDENCE_BYTES} bytes.",

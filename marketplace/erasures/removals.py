@@ -21,7 +21,7 @@ from marketplace.devices.models import Device, EventKind
 from marketplace.devices.passport import record_event
 from marketplace.erasures.evidence import _device_for_erasure
 from marketplace.erasures.models import DiskRemoval, RemovalOutcome
-from marketplace.errors import Conflict, InvalidState, ValidationFailed
+from marketplace.errors import Conflict, ValidationFailed
 from marketplace.listability.follow import follow_device
 from marketplace.listability.rules import disk_statuses, normalise_serial
 from marketplace.members.access import Principal
@@ -34,9 +34,7 @@ def record_removal(
 ) -> DiskRemoval:
     principal, device = _device_for_erasure(session, principal, device_id)
     device = locks.lock_device(session, device.id)
-    lifecycle.ensure_not_sold(device)
-    if device.state not in lifecycle.DIAGNOSABLE:
-        raise InvalidState(f"A {device.state.value} device is not in its organisation's hands: no change now.")
+    lifecycle.ensure_in_hands(device, "no change now")
     outcome = RemovalOutcome(data["outcome"])
     target_id = data.get("moved_to_device_id")
     if outcome is RemovalOutcome.MOVED:

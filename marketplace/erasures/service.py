@@ -27,7 +27,7 @@ from marketplace.devices import lifecycle
 from marketplace.devices.models import Device, EventKind
 from marketplace.devices.passport import record_event
 from marketplace.erasures.models import Erasure, ErasureMethod, ErasureStandard
-from marketplace.errors import InvalidState, ValidationFailed
+from marketplace.errors import ValidationFailed
 from marketplace.listability.follow import follow_device
 from marketplace.listability.rules import DiskStatus, disk_statuses, held_disks, normalise_serial
 from marketplace.members.access import BENCH_ROLES, Principal, require_org_role
@@ -57,9 +57,7 @@ def record_erasure(session: Session, principal: Principal | None, device_id: int
     # naming a new disk (which suspends the listing) cannot interleave with this erasure
     # reinstating it from the disks it read before.
     device = locks.lock_device(session, device.id)
-    lifecycle.ensure_not_sold(device)
-    if device.state not in lifecycle.DIAGNOSABLE:
-        raise InvalidState(f"A {device.state.value} device is not in its organisation's hands: no erasure now.")
+    lifecycle.ensure_in_hands(device, "no erasure now")
     started_at: dt.datetime = data["started_at"]
     finished_at: dt.datetime = data["finished_at"]
     if finished_at < started_at:

@@ -34,7 +34,7 @@ from marketplace.db import utcnow
 from marketplace.devices import lifecycle, reconcile
 from marketplace.devices.models import Device, DeviceEvent, DeviceState, EventKind
 from marketplace.devices.passport import departures, record_event
-from marketplace.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
+from marketplace.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from marketplace.listability.current import (
     CurrentComponents,
     Diagnosis,
@@ -314,10 +314,7 @@ def _record(
     )
     if existing is not None:
         return ReportResult(existing, duplicate=True, diagnosis=diagnosis_of(session, device), device=device)
-    if device.state not in lifecycle.DIAGNOSABLE:
-        raise InvalidState(
-            f"A {device.state.value} device is not in its organisation's hands: diagnostics cannot be recorded."
-        )
+    lifecycle.ensure_in_hands(device, "diagnostics cannot be recorded")
 
     report = DiagnosticReport(
         device=device,

@@ -13,28 +13,19 @@ from sqlalchemy.orm import Session
 
 from marketplace.devices.models import Device, DeviceEvent, EventKind, PassportIsAppendOnly
 from marketplace.devices.passport import record_event
-from marketplace.listings.models import Listing, ListingMode, ListingStatus, Visibility
+from marketplace.listings.models import Listing, ListingStatus, Visibility
 from tests.api_helpers import register
+from tests.factories import ListingFactory
 from tests.marketplace.devices.conftest import ApiPeople, create_via_api
 
 
 def list_device(session: Session, device_id: int, visibility: Visibility, status: ListingStatus) -> Listing:
     device = session.get(Device, device_id)
     assert device is not None
-    listing = Listing(
-        device_id=device.id,
-        organisation_id=device.organisation_id,
-        mode=ListingMode.SALE,
-        price_cents=15_000,
-        postcode="69007",
-        department="69",
-        visibility=visibility,
-        status=status,
+    # Committed (the factory's persistence): a refused request rolls back to here, not before.
+    return ListingFactory.in_session(
+        session, device_id=device.id, organisation_id=device.organisation_id, visibility=visibility, status=status
     )
-    session.add(listing)
-    # Commit the test's savepoint: a refused request rolls back what the session has pending.
-    session.commit()
-    return listing
 
 
 @pytest.fixture

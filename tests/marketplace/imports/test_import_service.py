@@ -11,12 +11,13 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from marketplace.devices.models import Device, DeviceEvent, DeviceKind, DeviceState, EventKind
+from marketplace.devices.models import Device, DeviceEvent, DeviceState, EventKind
 from marketplace.devices.service import UPDATABLE_FIELDS, registration_changes
 from marketplace.imports import bulk, service
 from marketplace.imports.cli import principal_for_email
 from marketplace.imports.formats import ImportFormat
 from tests.api_helpers import create_org
+from tests.factories import DeviceFactory
 from tests.marketplace.imports.conftest import Org, device_count
 
 HEADER = b"asset_tag,serial,kind,make,model,cpu,ram_gb,storage_gb,year\n"
@@ -39,10 +40,10 @@ def registers_meanwhile(session: Session, org: Org, serial: str, asset_tag: str)
 
     def progress(stage: str, advance: int, total: int | None) -> None:
         if stage == "check":
-            device = Device(
-                organisation_id=org.id, kind=DeviceKind.LAPTOP, make="HP", model="X", serial=serial, asset_tag=asset_tag
+            # Built, then flushed into the import's own transaction: a commit here would end it.
+            session.add(
+                DeviceFactory.build(organisation_id=org.id, make="HP", model="X", serial=serial, asset_tag=asset_tag)
             )
-            session.add(device)
             session.flush()
 
     return progress
@@ -146,11 +147,7 @@ def test_new_devices_get_fresh_ids_after_other_organisations_devices(
     assert events["SN-1"][1] == ("updated", {"model": ["Latitude 5490", "Latitude 7490"]})
     assert len(events_by_device(db_session, other.id)) == 3
 
-    later = Device(
-        organisation_id=org.id, kind=DeviceKind.LAPTOP, make="HP", model="X", serial="ORM", asset_tag="ORM", specs={}
-    )
-    db_session.add(later)
-    db_session.flush()
+    later = DeviceFactory.in_session(db_session, organisation_id=org.id, serial="ORM", asset_tag="ORM", specs={})
     assert later.id == max(ids.values()) + 1
 
 
@@ -256,19 +253,9 @@ def test_constants_of_an_import_are_stored_as_bound_values_would_be(db_session: 
     assert (event.actor_user_id, event.actor_token_id, event.actor_organisation_id) == (org.admin.user_id, None, org.id)
     assert event.public is True
 
-    by_orm = Device(
-        organisation_id=org.id,
-        kind=DeviceKind.LAPTOP,
-        make="HP",
-        model="X",
-        serial="ORM",
-        asset_tag="ORM",
-        specs={},
-        created_at=now,
-        updated_at=now,
+    by_orm = DeviceFactory.in_session(
+        db_session, organisation_id=org.id, serial="ORM", asset_tag="ORM", specs={}, created_at=now, updated_at=now
     )
-    db_session.add(by_orm)
-    db_session.flush()
     db_session.add(
         DeviceEvent(
             device_id=by_orm.id,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from marketplace.db import utcnow
 from marketplace.devices.models import CosmeticGrade, Device, DeviceKind, DeviceState
 from tests.api_helpers import Actor, add_member, create_org, register
+from tests.factories import DeviceFactory
 from tests.listable import add_checklist
 
 _serials = itertools.count(1)
@@ -68,8 +69,7 @@ def make_device(db_session: Session) -> MakeDevice:
             "diagnosed_at": utcnow(),
         }
         values.update(fields)
-        device = Device(**values)
-        db_session.add(device)
+        device = DeviceFactory.in_session(db_session, **values)
         add_checklist(db_session, device)
         # Commit (releases the test's savepoint): a rejected request rolls back to here, not before.
         db_session.commit()

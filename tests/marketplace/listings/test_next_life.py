@@ -15,10 +15,11 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from marketplace.devices.models import Device, DeviceKind, DeviceState, DeviceTransfer, TransferReason
+from marketplace.devices.models import Device, DeviceState, DeviceTransfer, TransferReason
 from marketplace.members.models import Organisation
 from marketplace.orders.models import add_months
 from tests.api_helpers import Actor
+from tests.factories import DeviceFactory
 from tests.marketplace.listings.test_catalogue_follows_device import Scene, erase, listed_laptop
 from tests.marketplace.reports.helpers import BATTERY_UPOWER, NVME_SERIAL, Org, make_org, upload
 
@@ -73,13 +74,7 @@ def test_a_sold_laptop_starts_its_next_life_with_its_buyer(client: FlaskClient, 
     seller = scene.org
     buyer = buyer_org(client, db_session)
     # The buyer already uses the seller's asset tag for one of its own devices.
-    db_session.add(
-        Device(
-            organisation_id=buyer.id, kind=DeviceKind.LAPTOP, make="HP", model="EliteBook", serial="OWN-1",
-            asset_tag=scene.device.asset_tag,
-        )
-    )  # fmt: skip
-    db_session.commit()
+    DeviceFactory.in_session(db_session, organisation_id=buyer.id, asset_tag=scene.device.asset_tag)
     device_id, old_tag = scene.device.id, scene.device.asset_tag
 
     order = buy(client, scene.listing_id, buyer.lister)

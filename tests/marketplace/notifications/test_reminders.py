@@ -143,10 +143,12 @@ def test_a_new_due_moment_is_a_new_reminder_and_opt_out_is_respected(client: Fla
     # The borrower extends the loan due soon: a new end, a new "due" reminder when it comes near.
     loan = db_session.scalar(sa.select(Loan).where(Loan.end_date == today() + dt.timedelta(days=2)))
     assert loan is not None
-    extended = client.post(
-        f"/api/v1/loans/{loan.id}/extend", json={"end": (today() + dt.timedelta(days=10)).isoformat()},
+    asked = client.post(
+        f"/api/v1/loans/{loan.id}/extensions", json={"end": (today() + dt.timedelta(days=10)).isoformat()},
         headers=world.member.headers,
     )  # fmt: skip
+    assert asked.status_code == 201, asked.get_json()
+    extended = client.post(f"/api/v1/loan-extensions/{asked.get_json()['id']}/approve", headers=world.lister.headers)
     assert extended.status_code == 200, extended.get_json()
     assert reminders.enqueue_due(db_session) == Counter()
     later = utcnow() + dt.timedelta(days=9)

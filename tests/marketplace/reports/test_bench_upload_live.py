@@ -23,10 +23,11 @@ from werkzeug.serving import make_server
 from diagnostics.cli import cli as bench_cli
 from marketplace import create_app, migrate
 from marketplace.config import Config
-from marketplace.devices.models import Device, DeviceKind, DeviceState
+from marketplace.devices.models import Device, DeviceState
 from marketplace.reports.models import DiagnosticFile, DiagnosticReport
 from tests.api_helpers import PASSWORD, new_siret
 from tests.dbutil import fresh_database
+from tests.factories import DeviceFactory
 from tests.marketplace.reports.helpers import BATTERY_UPOWER, NO_BATTERY, NVME_JSON
 
 pytestmark = pytest.mark.concurrency
@@ -72,17 +73,7 @@ def _bench_setup(server: LiveServer) -> tuple[str, int, int]:
     ).json
     bench = client.post(f"/api/v1/organisations/{org['id']}/tokens", json={"name": "bench 1"}, headers=headers).json
     with Session(server.app.extensions["relife.engine"]) as session:
-        device = Device(
-            organisation_id=org["id"],
-            kind=DeviceKind.LAPTOP,
-            make="Lenovo",
-            model="T480",
-            serial="PF-1",
-            asset_tag="B1",
-        )
-        session.add(device)
-        session.commit()
-        device_id = device.id
+        device_id = DeviceFactory.in_session(session, organisation_id=org["id"], make="Lenovo", model="T480").id
     return bench["token"], device_id, org["id"]
 
 
