@@ -109,9 +109,18 @@ PUBLIC_VIEWS: Mapping[EventKind, PublicView] = {
     EventKind.SOLD: PublicView(),
     EventKind.DONATED: PublicView(),
     EventKind.LENT: PublicView(data={"start": None, "end": None}),
-    # A return shows whether there was damage, never the lender's condition notes and photos
-    # nor a buyer's reason for returning.
-    EventKind.RETURNED: PublicView(data={"damage_cents": None}),
+    # A return shows whether there was damage and, for a device sent back by its buyer, the move
+    # like a transfer (organisation kinds and departments); never the lender's condition notes and
+    # photos, a buyer's reason for returning, names or amounts.
+    EventKind.RETURNED: PublicView(
+        data={
+            "damage_cents": None,
+            "mode": None,
+            "kind": None,
+            "from": {"kind": None, "department": None},
+            "to": {"kind": None, "department": None},
+        }
+    ),
     # A change of owner: the kind of organisation and its department on each side, never a name,
     # an order or a price.
     EventKind.TRANSFERRED: PublicView(

@@ -5,7 +5,8 @@ State machine (``Order.status`` / ``Order.payment_status``)::
     card:     pending/pending ──webhook: PI succeeded (re-fetched)──▶ confirmed/paid
     invoice:  confirmed/pending (numbered invoice) ──staff mark-paid──▶ confirmed/paid
     donation: confirmed/none
-    confirmed ──seller handover──▶ handed_over ──buyer return (30 days)──▶ returned (+ refund)
+    confirmed ──seller handover──▶ handed_over ──return accepted by the seller──▶ returned (+ refund)
+    (the buyer opens a return or a warranty claim, the seller decides: ``orders.returns``)
     (at the handover the device becomes the buyer's; a return gives it back: ``devices.transfers``)
     pending | confirmed ──cancel──▶ cancelled (card: intent cancelled or refunded)
 
@@ -362,45 +363,6 @@ def require_org_inventory(principal: Principal | None, organisation_id: int, mes
     raise Forbidden(message)
 
 
-def return_order(
-    session: Session,
-    principal: Principal | None,
-    order_id: int,
-    *,
-    reason: str,
-    gateway: PaymentGateway | None,
-    now: dt.datetime | None = None,
-) -> Order:
-    now = now or utcnow()
-    order = get_order(session, principal, order_id)
-    principal = require_user(principal)
-    if not (principal.is_staff or principal.is_member_of(order.buyer_organisation_id)):
-        raise Forbidden("Only the buyer returns an order.")
-    device = _lock_order(session, order)
-    if order.status is not OrderStatus.HANDED_OVER:
-        raise InvalidState(f"A {order.status.value} order cannot be returned (only after handover).")
-    assert order.return_deadline is not None
-    if now > order.return_deadline:
-        raise InvalidState(f"The 30-day return window closed on {order.return_deadline.date().isoformat()}.")
-    if device.organisation_id != order.buyer_organisation_id or device.state not in transfers.RETURNABLE_STATES:
-        raise InvalidState(
-            f"This device was listed, lent or passed on since it was handed over (it is {device.state.value} "
-            "now): it can no longer be returned under this order.",
-            errors={"device": [f"Is {device.state.value} since the handover."]},
-        )
-    _give_money_back(order, gateway, "return")
-    _issue_credit_note(session, order, now)
-    order.status = OrderStatus.RETURNED
-    order.returned_at = now
-    order.return_reason = reason
-    # Back to the seller, for re-diagnosis and a fresh erasure (``devices.transfers``).
-    transfers.take_back(
-        session, device, to_organisation_id=order.seller_organisation_id, actor=principal, order_id=order.id,
-        data={"reason": reason},
-    )  # fmt: skip
-    return order
-
-
 def _give_money_back(order: Order, gateway: PaymentGateway | None, why: str) -> None:
     if order.payment is PaymentMethod.CARD:
         if order.payment_status is PaymentStatus.PAID:
@@ -416,6 +378,7 @@ def _give_money_back(order: Order, gateway: PaymentGateway | None, why: str) -> 
             if refund.status in {"failed", "canceled"}:
                 raise PaymentError("Stripe refused the refund; nothing was changed. Try again or contact the staff.")
             order.stripe_refund_id = refund.id
+            order.refunded_cents = order.amount_cents
             order.payment_status = PaymentStatus.REFUNDED
             # Confirmed by Stripe's refund events (``orders.refunds.apply_refund``), or at once.
             order.refund_status = refund.status
@@ -424,9 +387,11 @@ def _give_money_back(order: Order, gateway: PaymentGateway | None, why: str) -> 
         elif order.payment_status in {PaymentStatus.PENDING, PaymentStatus.FAILED}:
             order.payment_status = PaymentStatus.VOID
     elif order.payment is PaymentMethod.INVOICE:
-        order.payment_status = (
-            PaymentStatus.REFUND_DUE if order.payment_status is PaymentStatus.PAID else PaymentStatus.VOID
-        )
+        if order.payment_status is PaymentStatus.PAID:
+            order.refunded_cents = order.amount_cents
+            order.payment_status = PaymentStatus.REFUND_DUE
+        else:
+            order.payment_status = PaymentStatus.VOID
 
 
 def _issue_credit_note(session: Session, order: Order, now: dt.datetime) -> None:
@@ -435,6 +400,7 @@ def _issue_credit_note(session: Session, order: Order, now: dt.datetime) -> None
     if order.invoice_number is not None and order.credit_note_number is None:
         order.credit_note_number = next_invoice_number(session, now.year)
         order.credit_note_issued_on = now.date()
+        order.credit_note_cents = order.amount_cents
 
 
 def cancel_order(
