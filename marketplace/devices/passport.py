@@ -63,7 +63,16 @@ PUBLIC_DEVICE_FIELDS = frozenset({"kind", "make", "model", "specs", "cosmetic_gr
 PUBLIC_GRADE_FIELDS = frozenset({"grade", "health", "battery_health_pct", "remaining_life", "grading_policy"})
 #: A listing's terms as its public card shows them (not its free-text description, nor postcode).
 PUBLIC_LISTING_FIELDS = frozenset(
-    {"price_cents", "warranty_months", "min_days", "max_days", "deposit_cents", "eligible_kinds", "visibility"}
+    {
+        "price_cents",
+        "warranty_months",
+        "return_days",
+        "min_days",
+        "max_days",
+        "deposit_cents",
+        "eligible_kinds",
+        "visibility",
+    }
 )
 _ASSESSMENT: Shape = {
     "grade": None,

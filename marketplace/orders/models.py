@@ -93,6 +93,8 @@ class Order(TimestampMixin, Base):
     platform_fee_cents: Mapped[int] = mapped_column(default=0)
     currency: Mapped[str] = mapped_column(sa.String(3))
     warranty_months: Mapped[int | None]
+    #: The return window its listing offered, in days after handover (null: 30).
+    return_days: Mapped[int | None]
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     stripe_client_secret: Mapped[str | None] = mapped_column(sa.String(255))
     stripe_refund_id: Mapped[str | None] = mapped_column(sa.String(255))

@@ -74,6 +74,7 @@ class OrderSchema(Schema):
     platform_fee_cents = ma.fields.Integer()
     currency = ma.fields.String()
     warranty_months = ma.fields.Integer(allow_none=True)
+    return_days = ma.fields.Integer(allow_none=True, metadata={"description": "The listing's return window (null: 30)"})
     warranty_until = ma.fields.Date(
         allow_none=True, metadata={"description": "The listing's warranty months from the handover"}
     )

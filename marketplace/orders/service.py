@@ -63,6 +63,7 @@ from marketplace.reservations.models import Reservation, ReservationStatus
 
 log = logging.getLogger(__name__)
 
+#: The return window when the listing states none (DESIGN §3.4).
 RETURN_WINDOW = dt.timedelta(days=30)
 INVOICE_TERM = dt.timedelta(days=30)
 #: Who may receive a donation when the listing does not say (DESIGN §3.4: non-profits, schools).
@@ -174,6 +175,7 @@ def create_order(
         platform_fee_cents=0,
         currency=reservation.currency,
         warranty_months=reservation.warranty_months,
+        return_days=reservation.return_days,
         created_at=now,
     )
     session.add(order)
@@ -320,7 +322,7 @@ def hand_over(session: Session, principal: Principal | None, order_id: int, *, n
     _ensure_still_listable(session, device)
     order.status = OrderStatus.HANDED_OVER
     order.handed_over_at = now
-    order.return_deadline = now + RETURN_WINDOW
+    order.return_deadline = now + (RETURN_WINDOW if order.return_days is None else dt.timedelta(days=order.return_days))
     old_warranty = device.warranty_until
     if order.warranty_months:
         device.warranty_until = add_months(now.date(), order.warranty_months)

@@ -1,10 +1,11 @@
 """returns and warranty claims: order_returns, refunded and credited amounts
 
 A buyer opens a return or a warranty claim on a handed-over order and the seller accepts or refuses
-it (issue #17). One open return per order (a unique partial index). An order records what was given
-back so far (``refunded_cents``, never more than paid: a check) and its credit note's amount (a
-partial one for a missing accessory). Orders already refunded or credited keep their meaning: the
-whole amount.
+it (issue #17), within the return window its listing states (``return_days``, frozen by the hold
+and the order like the other terms; null: 30 days). One open return per order (a unique partial
+index). An order records what was given back so far (``refunded_cents``, never more than paid: a
+check) and its credit note's amount (a partial one for a missing accessory). Orders already
+refunded or credited keep their meaning: the whole amount.
 
 Revision ID: c9e2f4a7b1d3
 Revises: b7d3e9f1a4c2
@@ -28,6 +29,10 @@ _OPEN = "status = 'open'"
 
 
 def upgrade() -> None:
+    # Plain ADD COLUMN: a batch on SQLite would rebuild ``listings`` and lose its FTS5 triggers.
+    op.add_column("listings", sa.Column("return_days", sa.Integer(), nullable=True))
+    with op.batch_alter_table("reservations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("return_days", sa.Integer(), nullable=True))
     op.create_table(
         "order_returns",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -86,6 +91,7 @@ def upgrade() -> None:
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.add_column(sa.Column("refunded_cents", sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("credit_note_cents", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("return_days", sa.Integer(), nullable=True))
     op.execute("UPDATE orders SET refunded_cents = amount_cents WHERE payment_status IN ('refunded', 'refund_due')")
     op.execute("UPDATE orders SET credit_note_cents = amount_cents WHERE credit_note_number IS NOT NULL")
     with op.batch_alter_table("orders", schema=None) as batch_op:
@@ -100,6 +106,7 @@ def downgrade() -> None:
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_constraint("credit_note_in_amount", type_="check")
         batch_op.drop_constraint("refund_in_amount", type_="check")
+        batch_op.drop_column("return_days")
         batch_op.drop_column("credit_note_cents")
         batch_op.drop_column("refunded_cents")
     with op.batch_alter_table("order_returns", schema=None) as batch_op:
@@ -108,3 +115,6 @@ def downgrade() -> None:
         )
         batch_op.drop_index(batch_op.f("ix_order_returns_order_id"))
     op.drop_table("order_returns")
+    with op.batch_alter_table("reservations", schema=None) as batch_op:
+        batch_op.drop_column("return_days")
+    op.drop_column("listings", "return_days")

@@ -205,3 +205,17 @@ def test_a_return_before_handover_is_refused(client: FlaskClient, db_session: Se
     ).get_json()
     problem(open_return(client, made["id"], world.public_buyer), 409)
     assert db_session.scalar(sa.select(sa.func.count()).select_from(OrderReturn)) == 0
+
+
+def test_the_listings_return_window_is_the_one_the_order_keeps(
+    client: FlaskClient, db_session: Session, world: World
+) -> None:
+    made = handed_over(client, db_session, world, world.public_buyer, return_days=14)
+    assert made["return_days"] == 14
+    handed_at = dt.datetime.fromisoformat(made["handed_over_at"])
+    assert dt.datetime.fromisoformat(made["return_deadline"]) == handed_at + dt.timedelta(days=14)
+    backdate(db_session, made["id"], 15)
+    assert "closed" in problem(open_return(client, made["id"], world.public_buyer), 409)["detail"]
+    within = handed_over(client, db_session, world, world.public_buyer, return_days=14)
+    backdate(db_session, within["id"], 13)
+    assert open_return(client, within["id"], world.public_buyer).status_code == 201
