@@ -5,11 +5,11 @@
     buyer opens  ──▶ open ──seller accepts (refund amount ≤ paid − refunded)──▶ accepted
                          └─seller refuses (with a reason)──────────────────▶ refused
 
-* **Open** (buyer organisation's members): a ``return`` within the order's return window (30 days
-  after handover), or a ``warranty`` claim within the warranty (the listing's warranty months from
-  the handover). One open return per order (a unique partial index; the device's row lock orders
-  concurrent requests). Refused when the device moved on since the handover (listed, lent, sold on):
-  it is no longer what was bought.
+* **Open** (buyer organisation's members): a ``return`` within the order's return window (the
+  listing's ``return_days`` after handover, 30 by default), or a ``warranty`` claim within the
+  warranty (the listing's warranty months from the handover). One open return per order (a unique
+  partial index; the device's row lock orders concurrent requests). Refused when the device moved
+  on since the handover (listed, lent, sold on): it is no longer what was bought.
 * **Accept** (seller organisation's admins and listers): the device comes back to the seller
   (``devices.transfers.take_back``: a ``returned`` passport event and a transfer row, its state
   ``returned`` for re-diagnosis; ``listability.rules`` then asks a fresh erasure and checklist before

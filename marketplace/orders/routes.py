@@ -89,7 +89,7 @@ class OrderHandover(MethodView):
     @blp.alt_response(403, description="Only the seller hands over")
     @blp.alt_response(409, description="Not paid/confirmed, or the device stopped being listable (errors name why)")
     def post(self, order_id: int) -> service.ShownOrder:
-        """The seller hands the device over: the 30-day return window and the warranty start"""
+        """The seller hands the device over: the return window (the listing's, 30 days by default) and warranty start"""
         return _shown(service.hand_over(current_session(), current_principal(), order_id))
 
 

@@ -126,8 +126,8 @@ class ReturnCreateSchema(Schema):
         by_value=True,
         load_default=ReturnKind.RETURN,
         metadata={
-            "description": "return: within the return window (30 days after handover); warranty: a claim "
-            "within the warranty (the listing's warranty months from the handover)"
+            "description": "return: within the return window (the listing's return_days after handover, "
+            "30 by default); warranty: a claim within the warranty (the listing's warranty months from the handover)"
         },
     )
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
