@@ -25,6 +25,7 @@ from marketplace.devices.models import Device, DeviceEvent, DeviceState, EventKi
 from marketplace.erasures.models import DiskRemoval, Erasure
 from marketplace.errors import InvalidState
 from marketplace.listability.current import current_disks, diagnosis_of, reports_of, select_current
+from marketplace.orders.models import Order, OrderReturn, ReturnStatus
 from marketplace.reports.models import DiagnosticReport
 
 #: States in which a device may be listed (after the other checks).
@@ -88,6 +89,24 @@ def _checklist_since_return(session: Session, device: Device) -> list[str]:
     if checklist is not None and checklist.created_at.astimezone(dt.UTC) >= since:
         return []
     return [f"No functional checklist recorded since the device came back on {since.date().isoformat()}."]
+
+
+def _return_pending(session: Session, device: Device) -> list[str]:
+    """Its owner asked to send it back to whoever sold it (``orders.returns``): it stays as it is
+    until the seller decides, or the return could no longer be accepted."""
+    order_id = session.scalar(
+        sa.select(Order.id)
+        .join(OrderReturn, OrderReturn.order_id == Order.id)
+        .where(
+            Order.device_id == device.id,
+            Order.buyer_organisation_id == device.organisation_id,
+            OrderReturn.status == ReturnStatus.OPEN,
+        )
+        .limit(1)
+    )
+    if order_id is None:
+        return []
+    return [f"A return of this device under order {order_id} awaits its seller's answer."]
 
 
 def _last_handover(session: Session, device: Device) -> dt.datetime | None:
@@ -187,7 +206,8 @@ def listing_problems(session: Session, device: Device) -> dict[str, list[str]]:
     * ``disks``: every disk the device held since its last handover has a verified erasure (after
       a return or a transfer to a new owner, one recorded since) or a recorded removal from the device;
     * ``checklist``: after it came back (a buyer's return or a loan's, ``last_came_back``), a
-      functional checklist recorded since.
+      functional checklist recorded since;
+    * ``return``: no return of it to its seller is awaiting the seller's answer.
     """
     problems: dict[str, list[str]] = {}
     diagnosis = diagnosis_of(session, device)
@@ -201,6 +221,8 @@ def listing_problems(session: Session, device: Device) -> dict[str, list[str]]:
         problems["disks"] = [f"{label}: no verified erasure" for label in missing]
     if stale := _checklist_since_return(session, device):
         problems["checklist"] = stale
+    if pending := _return_pending(session, device):
+        problems["return"] = pending
     return problems
 
 
@@ -214,8 +236,8 @@ def describe_problems(problems: Mapping[str, Sequence[str]]) -> str:
         parts.extend(message.rstrip(".") for message in problems["grade"])
     if "diagnosis" in problems:
         parts.extend(message.rstrip(".") for message in problems["diagnosis"])
-    if "checklist" in problems:
-        parts.extend(message.rstrip(".") for message in problems["checklist"])
+    for field in ("checklist", "return"):
+        parts.extend(message.rstrip(".") for message in problems.get(field, ()))
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] + "."
 

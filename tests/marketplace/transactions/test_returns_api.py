@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from marketplace.devices.models import Device, DeviceState, DeviceTransfer, TransferReason
+from marketplace.listability.rules import listing_problems
 from marketplace.orders.models import Order, OrderReturn
 from tests.api_helpers import Actor
 from tests.fakes.stripe import FakeStripe
@@ -219,3 +220,16 @@ def test_the_listings_return_window_is_the_one_the_order_keeps(
     within = handed_over(client, db_session, world, world.public_buyer, return_days=14)
     backdate(db_session, within["id"], 13)
     assert open_return(client, within["id"], world.public_buyer).status_code == 201
+
+
+def test_a_device_awaiting_its_return_cannot_be_listed_by_its_buyer(
+    client: FlaskClient, db_session: Session, world: World
+) -> None:
+    made = handed_over(client, db_session, world, world.public_buyer)
+    ret = open_return(client, made["id"], world.public_buyer).get_json()
+    device = db_session.get(Device, made["device_id"])
+    assert device is not None and device.state is DeviceState.REGISTERED
+    assert "return" in listing_problems(db_session, device)
+    assert decide(client, made["id"], ret["id"], "refuse", world.lister, reason="fine").status_code == 200
+    db_session.expire_all()
+    assert "return" not in listing_problems(db_session, device)
