@@ -367,10 +367,31 @@ class Client(threading.Thread):
         listing = self.random.choice(self.world.listings["loan"])
         start = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=self.random.randint(1, 60))
         end = start + dt.timedelta(days=self.random.randint(1, 10))
-        self.timed(
-            "loan", {201, 409}, "POST", f"/api/v1/listings/{listing}/loans", self.world.tokens[self.random.choice(
-            ["asso", "mairie"])], {"start": start.isoformat(), "end": end.isoformat()},
+        token = self.world.tokens[self.random.choice(["asso", "mairie"])]
+        status, loan = self.timed(
+            "loan", {201, 409}, "POST", f"/api/v1/listings/{listing}/loans", token,
+            {"start": start.isoformat(), "end": end.isoformat()},
         )  # fmt: skip
+        if status != 201 or self.random.random() < 0.5:
+            return
+        # Issue 17: the borrower asks to keep it longer (409: the days are another loan's; 422: past
+        # the listing's max_days), and the lender decides, while other members book the same days.
+        later = end + dt.timedelta(days=self.random.randint(1, 5))
+        status, extension = self.timed(
+            "extension", {201, 409, 422}, "POST", f"/api/v1/loans/{loan['id']}/extensions", token,
+            {"end": later.isoformat()},
+        )  # fmt: skip
+        if status != 201:
+            return
+        owners = {org_id: key for key, org_id in self.world.orgs.items()}
+        lender = self.world.tokens[owners[loan["lender_organisation_id"]]]
+        if self.random.random() < 0.7:
+            self.timed("approve", {200, 409, 422}, "POST", f"/api/v1/loan-extensions/{extension['id']}/approve", lender)
+        else:
+            self.timed(
+                "refuse", {200, 409}, "POST", f"/api/v1/loan-extensions/{extension['id']}/refuse", lender,
+                {"reason": "Booked for maintenance."},
+            )  # fmt: skip
 
     def withdraw_and_relist(self) -> None:
         """The seller takes an offer back while members may be holding or booking it (409 when one
@@ -499,7 +520,18 @@ INVARIANTS = {
     "overlapping_loans": """
         SELECT count(*) FROM loans a JOIN loans b ON a.device_id = b.device_id AND a.id < b.id
         WHERE a.status NOT IN ('cancelled') AND b.status NOT IN ('cancelled')
-          AND a.start_date < b.end_date AND b.start_date < a.end_date""",
+          AND a.start_date < COALESCE(b.pending_end, b.end_date)
+          AND b.start_date < COALESCE(a.pending_end, a.end_date)""",
+    # Issue 17: at most one pending extension request per loan, holding exactly the days it asks
+    # for, and only on a loan that has not ended; nothing captured beyond a deposit.
+    "extension_holds_out_of_step": """
+        SELECT count(*) FROM loans l WHERE (l.pending_end IS NOT NULL AND l.status NOT IN ('booked', 'on_loan'))
+           OR (SELECT count(*) FROM loan_extensions e WHERE e.loan_id = l.id AND e.status = 'pending') > 1
+           OR l.pending_end IS DISTINCT FROM (SELECT e.requested_end FROM loan_extensions e
+                                              WHERE e.loan_id = l.id AND e.status = 'pending')""",
+    "captured_beyond_deposit": """
+        SELECT count(*) FROM loans l LEFT JOIN loan_inspections i ON i.loan_id = l.id
+        WHERE l.captured_cents > l.deposit_cents OR i.captured_cents > l.deposit_cents""",
     "sold_and_on_loan": """
         SELECT count(*) FROM orders o JOIN loans l ON l.device_id = o.device_id
         WHERE o.status NOT IN ('cancelled', 'returned') AND l.status IN ('booked', 'on_loan')

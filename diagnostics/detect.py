@@ -13,8 +13,9 @@ Input: the raw bytes of one file, exactly as a tool wrote it, and a ``source`` n
   ``Drive`` resources (one, a ``$expand``-ed collection or a list).
 * **smartctl text** (``-a``, ``-x``, ``-A``, smartmontools 5.x to 7.x) → one disk.
 * **Windows and server text exports** → one report per disk: CrystalDiskInfo ``DiskInfo.txt``,
-  the PowerShell reliability counters' default table, Broadcom ``storcli /cX/eall/sall show all``,
-  nvme-cli's default ``smart-log`` text.
+  the PowerShell reliability counters' default table and their ``Format-List`` (alone or in a
+  console transcript), Broadcom ``storcli /cX/eall/sall show all``, nvme-cli's default
+  ``smart-log`` and ``error-log`` text.
 * **battery reports** (sysfs, upower, acpi, tlp-stat, acpiconf, dmidecode, Windows battery report
   HTML/XML, macOS system_profiler/ioreg) → one report per battery in the file.
 * **the machine's identity**: ``dmidecode`` text with a System, Processor or Memory Device
@@ -52,9 +53,11 @@ SMARTCTL_TEXT = "smartctl-text"
 CRYSTALDISKINFO = "crystaldiskinfo-text"
 POWERSHELL_JSON = "powershell-reliability-json"
 POWERSHELL_TABLE = "powershell-reliability-table"
+POWERSHELL_LIST = "powershell-reliability-list"
 NVME_SMART_LOG = "nvme-cli-smart-log"
 NVME_ERROR_LOG = "nvme-cli-error-log"
 NVME_SMART_LOG_TEXT = "nvme-cli-smart-log-text"
+NVME_ERROR_LOG_TEXT = "nvme-cli-error-log-text"
 STORCLI = "storcli-text"
 STORCLI_JSON = "storcli-json"
 REDFISH = "redfish-drive"
@@ -314,8 +317,8 @@ def _json_reports(doc: Any, source: str) -> tuple[ComponentReport, ...] | None:
 
 
 def _fleet_text_format(text: str) -> str | None:
-    """CRYSTALDISKINFO, POWERSHELL_TABLE, STORCLI or NVME_SMART_LOG_TEXT when ``text`` looks like
-    one, else None."""
+    """CRYSTALDISKINFO, POWERSHELL_TABLE, POWERSHELL_LIST, STORCLI, NVME_SMART_LOG_TEXT or
+    NVME_ERROR_LOG_TEXT when ``text`` looks like one, else None."""
     from diagnostics.smart import crystaldiskinfo, nvme_cli, powershell, storcli
 
     if nvme_cli.looks_like_smart_log_text(text):
@@ -326,6 +329,10 @@ def _fleet_text_format(text: str) -> str | None:
         return STORCLI
     if powershell.looks_like_reliability_table(text):
         return POWERSHELL_TABLE
+    if powershell.looks_like_reliability_list(text):
+        return POWERSHELL_LIST
+    if nvme_cli.looks_like_error_log_text(text):
+        return NVME_ERROR_LOG_TEXT
     return None
 
 
@@ -338,6 +345,10 @@ def _fleet_text_reports(text: str, source: str, fmt: str) -> tuple[ComponentRepo
         disks = crystaldiskinfo.parse_crystaldiskinfo(text, source)
     elif fmt == STORCLI:
         disks = storcli.parse_storcli(text, source)
+    elif fmt == POWERSHELL_LIST:
+        disks = powershell.parse_reliability_list(text, source)
+    elif fmt == NVME_ERROR_LOG_TEXT:
+        disks = (nvme_cli.parse_error_log_text(text, source),)
     else:
         disks = powershell.parse_reliability_table(text, source)
     return tuple(_disk_report(disk, fmt) for disk in disks)

@@ -23,6 +23,7 @@ BLUEPRINT_MODULES = (
     "marketplace.impact.routes",
     "marketplace.fleet.routes",
     "marketplace.listings.routes",
+    "marketplace.media.routes",
     "marketplace.reservations.routes",
     "marketplace.orders.routes",
     "marketplace.loans.routes",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from marketplace import migrate
 from marketplace.db import SQLITE_IMMEDIATE
 from marketplace.errors import DomainError
+from marketplace.notifications import links
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 
@@ -61,9 +62,11 @@ def command_session(*, write: bool = False) -> Iterator[Session]:
     check-then-write command waits for other writers instead of failing at its first write."""
     state = current_app.extensions["relife.db"]
     if state.override is not None:
+        links.attach(state.override, current_app.config["RELIFE"])
         yield state.override
         return
     session: Session = state.factory()
+    links.attach(session, current_app.config["RELIFE"])
     if write:
         session.connection(execution_options={SQLITE_IMMEDIATE: True})
     try:
@@ -92,13 +95,16 @@ def set_staff_command(email: str, revoke: bool) -> None:
 @click.command("housekeeping")
 @with_appcontext
 def housekeeping_command() -> None:
-    """Mark expired holds, give back devices of card orders left unpaid, report overdue loans.
+    """Mark expired holds, give back devices of card orders left unpaid, report overdue loans,
+    delete condition photos never attached to a return or an inspection.
 
     For a scheduler. Expired holds already stop counting when they expire; this only tidies.
     Idempotent, and safe on two machines at once (conditional UPDATE; each unpaid order is
     re-checked under its device lock, and Stripe is asked before anything is cancelled).
     """
     from marketplace.loans import service as loans
+    from marketplace.media import service as media
+    from marketplace.media.runtime import current_storage
     from marketplace.orders import service as orders
     from marketplace.payments.runtime import current_gateway
     from marketplace.reservations import service as reservations
@@ -110,9 +116,40 @@ def housekeeping_command() -> None:
         abandoned = orders.abandon_unpaid(session, gateway) if gateway is not None else 0
         session.commit()
         overdue = loans.overdue_count(session)
+        purged = media.purge_unclaimed(session, current_storage())
+        session.commit()
     click.echo(f"expired holds marked: {expired}")
     click.echo(f"unpaid card orders cancelled: {abandoned}")
     click.echo(f"overdue loans: {overdue}")
+    click.echo(f"unattached condition photos deleted: {purged}")
+
+
+def enqueue_reminders() -> dict[str, int]:
+    """Write the reminders due now (``notifications.reminders``) in one committed transaction."""
+    from marketplace.notifications import reminders
+
+    with command_session(write=True) as session:
+        written = reminders.enqueue_due(session)
+        session.commit()
+    return dict(written)
+
+
+@click.command("notify-due")
+@with_appcontext
+def notify_due_command() -> None:
+    """Write the reminders due now to the outbox: holds ending, invoices due or overdue, loans
+    starting, due or overdue.
+
+    For a scheduler (every few minutes); the worker also runs it once a minute. Idempotent and safe
+    on several machines at once: each reminder is written once (a unique key per kind, object, due
+    moment and recipient, inserted with ON CONFLICT DO NOTHING)."""
+    written = enqueue_reminders()
+    details = "".join(f", {kind}: {n}" for kind, n in sorted(written.items()))
+    click.echo(f"reminders written: {sum(written.values())}{details}")
+
+
+#: How often the worker's loop writes the reminders due (``notify-due``).
+REMINDERS_EVERY_SECONDS = 60.0
 
 
 @click.command("worker")
@@ -129,9 +166,11 @@ def worker_command(once: bool, poll: float) -> None:
     """Deliver the outbox's emails over SMTP (MAIL_URL, MAIL_FROM) until stopped.
 
     Several workers may run on PostgreSQL (rows are claimed with FOR UPDATE SKIP LOCKED); run one on
-    SQLite. SIGTERM or Ctrl-C stops it after the message in flight."""
+    SQLite. SIGTERM or Ctrl-C stops it after the message in flight. Running, it also writes the
+    reminders due (``notify-due``) once a minute; ``--once`` only delivers."""
     import signal
     import threading
+    import time
 
     from marketplace.notifications import worker
 
@@ -147,8 +186,12 @@ def worker_command(once: bool, poll: float) -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
     total = worker.DeliveryStats()
+    last_reminders = float("-inf")
     try:
         while not stop.is_set():
+            if not once and time.monotonic() - last_reminders >= REMINDERS_EVERY_SECONDS:
+                enqueue_reminders()
+                last_reminders = time.monotonic()
             stats = worker.deliver_due(lambda: command_session(), transport, should_stop=stop.is_set)
             total.sent, total.retried, total.failed = (
                 total.sent + stats.sent,
@@ -206,3 +249,4 @@ def register(app: Flask) -> None:
     import_module("marketplace.imports.cli").register(app)
     app.cli.add_command(housekeeping_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(notify_due_command)

@@ -56,6 +56,11 @@ class Config:
     # none: the client address is the TCP peer. Behind nginx it must be 1, or every client has
     # nginx's address and shares one login-throttle budget.
     trusted_proxies: int = 0
+    # Browser sessions (web.sessions): how long a sign-in lasts, and whether the cookie is Secure
+    # (sent over HTTPS only). None: Secure, except in test apps and when PUBLIC_URL is plain http://
+    # (``session_cookie_is_secure``); SESSION_COOKIE_SECURE=0/1 decides outright.
+    session_ttl_days: int = 14
+    session_cookie_secure: bool | None = None
     stripe_api_key: str | None = None
     stripe_api_base: str | None = None
     stripe_webhook_secret: str | None = None
@@ -69,6 +74,13 @@ class Config:
     #: in emails point and what QR codes (labels, certificates) carry. None: the address the request
     #: came to, and ``DEVELOPMENT_PUBLIC_URL`` for emails (written outside any request's address).
     public_url: str | None = None
+    #: Photos (``marketplace.media``): a local folder (None: ``<instance folder>/media``), or an
+    #: S3-compatible bucket when ``media_s3_bucket`` is set (credentials: boto3's usual sources).
+    media_root: str | None = None
+    media_s3_bucket: str | None = None
+    media_s3_endpoint_url: str | None = None
+    media_s3_region: str | None = None
+    media_s3_prefix: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -87,6 +99,10 @@ class Config:
             config.redis_url = value
         if value := env.get("TRUSTED_PROXIES"):
             config.trusted_proxies = int(value)
+        if value := env.get("SESSION_COOKIE_SECURE"):
+            config.session_cookie_secure = _as_bool(value)
+        if value := env.get("SESSION_TTL_DAYS"):
+            config.session_ttl_days = int(value)
         config.stripe_api_key = env.get("STRIPE_API_KEY") or None
         config.stripe_api_base = env.get("STRIPE_API_BASE") or None
         config.stripe_webhook_secret = env.get("STRIPE_WEBHOOK_SECRET") or None
@@ -99,7 +115,21 @@ class Config:
             config.mail_from = value
         if value := env.get("PUBLIC_URL"):
             config.public_url = value.rstrip("/")
+        config.media_root = env.get("MEDIA_ROOT") or None
+        config.media_s3_bucket = env.get("MEDIA_S3_BUCKET") or None
+        config.media_s3_endpoint_url = env.get("MEDIA_S3_ENDPOINT_URL") or None
+        config.media_s3_region = env.get("MEDIA_S3_REGION") or env.get("AWS_DEFAULT_REGION") or None
+        config.media_s3_prefix = env.get("MEDIA_S3_PREFIX", "")
         return config
+
+    @property
+    def session_cookie_is_secure(self) -> bool:
+        """The session cookie's Secure flag: on in production (a sign-in over HTTPS never travels
+        over plain HTTP again); off for test apps (served over http://) and a site whose PUBLIC_URL
+        is http:// (it could not keep anyone signed in otherwise); ``session_cookie_secure`` overrides."""
+        if self.session_cookie_secure is not None:
+            return self.session_cookie_secure
+        return not (self.testing or (self.public_url or "").startswith("http://"))
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)

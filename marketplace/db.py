@@ -263,6 +263,16 @@ def insert_ignore(session: Session, model: type[Base], values: dict[str, Any]) -
     return session.execute(statement.returning(*table.primary_key.columns)).first() is not None
 
 
+def insert_ignore_many(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> int:
+    """``insert_ignore`` for several rows in one statement; returns how many this call inserted."""
+    table = cast(sa.Table, model.__table__)
+    inserted = 0
+    for start in range(0, len(rows), 200):  # well within SQLite's 32,766 bound parameters
+        statement = _insert(session, table).values(rows[start : start + 200]).on_conflict_do_nothing()
+        inserted += len(session.execute(statement.returning(*table.primary_key.columns)).all())
+    return inserted
+
+
 def bump_counter(session: Session, model: type[Base], key: dict[str, Any], column: str, step: int) -> int:
     """Add ``step`` to the counter row ``key`` of ``model`` (created at ``step``) and return its value.
 

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from flask import Flask, Response, request
 from flask.json.provider import DefaultJSONProvider
-from flask.sessions import SessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.routing import IntegerConverter, Map
 
 from marketplace.api.fields import MAX_ID
@@ -45,12 +45,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 NO_STORE = ("Cache-Control", "no-store")
 
 
-def must_not_store(method: str, authorization: str | None) -> bool:
+def must_not_store(method: str, authorization: str | None, session_cookie: str | None = None) -> bool:
     """Whether a response must say ``Cache-Control: no-store``: every response to a request with
-    credentials (``/me``, orders and loans with their payment client secret, bench tokens, …)
-    and every response to a write (``POST /tokens`` answers a new token to an anonymous
-    caller). Anonymous reads (the catalogue, the impact, the docs) stay cacheable."""
-    return bool(authorization) or method not in SAFE_METHODS
+    credentials (``/me``, orders and loans with their payment client secret, bench tokens, a page
+    seen through a browser session, …) and every response to a write (``POST /tokens`` answers a new
+    token to an anonymous caller). Anonymous reads (the catalogue, the impact, the docs) stay cacheable."""
+    return bool(authorization) or bool(session_cookie) or method not in SAFE_METHODS
 
 
 class IdConverter(IntegerConverter):
@@ -81,21 +81,38 @@ class OrjsonProvider(DefaultJSONProvider):
             return super().dumps(obj, **kwargs)
 
 
-class NoCookieSession(SessionInterface):
-    """The API authenticates with bearer tokens and never uses Flask's cookie session; Flask's
-    default would build an itsdangerous signer on every request to look for one."""
+API_PREFIX = "/api/"
 
-    def open_session(self, app: Flask, request: Any) -> None:
-        return None  # Flask then uses a NullSession
+
+def is_api_path(path: str) -> bool:
+    """The API answers bearer tokens only: no cookie authenticates under ``/api/`` (so the API needs
+    no CSRF defence), and no session is even opened there."""
+    return path.startswith(API_PREFIX)
+
+
+class PageSession(SecureCookieSessionInterface):
+    """Flask's signed cookie session for the site's pages (the browser session: ``web.sessions``),
+    none at all for the API. On the API, and on a page request carrying no session cookie, no
+    itsdangerous signer is built: most requests pay nothing for sessions."""
+
+    def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
+        if is_api_path(request.path):
+            return None  # Flask then uses a NullSession: nothing reads or writes one there
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
 
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
-        return None
+        if isinstance(session, SecureCookieSession):
+            super().save_session(app, session, response)
+            if session.modified:  # a response that sets (or clears) a browser's session: no cache keeps it
+                response.headers[NO_STORE[0]] = NO_STORE[1]
 
 
 def register(app: Flask, config: Config) -> None:
     app.json = OrjsonProvider(app)
     app.url_map.converters["int"] = IdConverter
-    app.session_interface = NoCookieSession()
+    app.session_interface = PageSession()
     origins = set(config.cors_origins)
 
     @app.before_request
@@ -124,7 +141,8 @@ def register(app: Flask, config: Config) -> None:
         response.headers.extend([(k, v) for k, lower, v in _SECURITY_HEADER_ITEMS if lower not in present])
         if response.mimetype == "text/html" and "content-security-policy" not in present:
             response.headers["Content-Security-Policy"] = PAGE_CSP
-        if must_not_store(request.method, environ.get("HTTP_AUTHORIZATION")):
+        cookie = request.cookies.get(app.config["SESSION_COOKIE_NAME"]) if "HTTP_COOKIE" in environ else None
+        if must_not_store(request.method, environ.get("HTTP_AUTHORIZATION"), cookie):
             # Replaces what a view or helper set (send_file's "no-cache, max-age=0" still lets a
             # browser keep a member's raw diagnostics file on disk).
             response.headers[NO_STORE[0]] = NO_STORE[1]

@@ -17,6 +17,7 @@ MODEL_MODULES = (
     "marketplace.payments.models",
     "marketplace.documents.models",
     "marketplace.notifications.models",
+    "marketplace.media.models",
 )
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from marketplace.members.identifiers import luhn_complete
@@ -71,11 +73,40 @@ def create_org(client: FlaskClient, admin: Actor, kind: str = "company", **extra
 
 
 def add_member(client: FlaskClient, admin: Actor, org_id: int, role: str, name: str | None = None) -> Actor:
+    """A new user who joins ``org_id`` with ``role`` by consent: the admin invites, the person
+    accepts the link of the invitation email with their own token (no one is added silently)."""
     actor = register(client, name or role)
     response = client.post(
-        f"/api/v1/organisations/{org_id}/members",
+        f"/api/v1/organisations/{org_id}/invitations",
         json={"email": actor.email, "role": role},
         headers=admin.headers,
     )
     assert response.status_code == 201, response.json
+    token = invitation_token(client, actor.email)
+    response = client.post("/api/v1/invitations/accept", json={"token": token}, headers=actor.headers)
+    assert response.status_code == 201, response.json
     return actor
+
+
+def invitation_token(client: FlaskClient, email: str) -> str:
+    """The token of the newest invitation email to ``email``, read from the outbox (the message the
+    worker would deliver), through the test's session or, with committed databases, a new one."""
+    from marketplace.api.context import database
+    from marketplace.notifications.models import OutboxMessage
+
+    state = database(client.application)
+    session = state.override or state.factory()
+    try:
+        text = session.scalars(
+            sa.select(OutboxMessage.text_body)
+            .where(OutboxMessage.recipient == email.lower(), OutboxMessage.kind == "invitation")
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        ).first()
+    finally:
+        if state.override is None:
+            session.close()
+    assert text is not None, f"no invitation email to {email}"
+    found = re.search(r"/invitations/accept\?token=(\S+)", text)
+    assert found is not None, text
+    return found.group(1)

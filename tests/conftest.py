@@ -57,8 +57,9 @@ def db_session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def config(database_url: str) -> Config:
-    return Config(database_url=database_url, testing=True, secret_key="test-secret")
+def config(database_url: str, tmp_path: Path) -> Config:
+    # Photos go to the test's own folder, never to the app's instance folder in the repository.
+    return Config(database_url=database_url, testing=True, secret_key="test-secret", media_root=str(tmp_path / "media"))
 
 
 @pytest.fixture

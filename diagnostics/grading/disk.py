@@ -236,8 +236,9 @@ def _assess(disk: DiskHealth, wear: tuple[int, str] | None) -> Assessment:
 
 
 def _health(disk: DiskHealth, findings: list[Finding]) -> Health:
-    """The worst severity decides (module docstring); unknown when the data says nothing."""
-    if not disk.has_health_data:
+    """The worst severity decides (module docstring); unknown when the data says nothing (an NVMe
+    error log alone counts failed commands, it says nothing of the drive's media or wear)."""
+    if not disk.has_health_data or _error_log_only(disk):
         return Health.UNKNOWN
     severities = {finding.severity for finding in findings}
     if Severity.CRITICAL in severities:
@@ -1003,7 +1004,34 @@ def _temperature(disk: DiskHealth) -> list[Finding]:
     ]
 
 
+def _error_log_only(disk: DiskHealth) -> bool:
+    """Only the NVMe error log's entry count is known (``nvme error-log`` read alone)."""
+    nvme = disk.nvme
+    return (
+        nvme is not None
+        and nvme.num_err_log_entries is not None
+        and all(value is None for value in nvme[:-1])  # num_err_log_entries is the last field
+        and disk.smart_passed is None
+        and not disk.attributes
+        and disk.scsi is None
+        and not disk.self_tests
+        and disk.endurance_used_percent is None
+        and disk.controller_drive_state is None
+        and disk.controller_media_errors is None
+    )
+
+
 def _limited_data(disk: DiskHealth) -> Finding | None:
+    if _error_log_only(disk):
+        return _finding(
+            "disk.error_log_only",
+            Severity.INFO,
+            "Only the NVMe error log is known: it counts failed commands, not the drive's wear or media "
+            "errors; grade the drive from its smart-log.",
+            SRC_POLICY,
+            "smart_data",
+            "error log only",
+        )
     if not disk.has_health_data:
         return _finding(
             "disk.no_health_data",
@@ -1357,6 +1385,12 @@ EXPLANATIONS: dict[str, Explanation] = {
     "disk.no_health_data": Explanation(
         "Le rapport ne contient aucune donnée de santé du disque : rien ne permet de le juger.",
         "The report holds no health data for the drive: nothing to judge it by.",
+    ),
+    "disk.error_log_only": Explanation(
+        "Seul le journal d'erreurs NVMe est connu : il compte les commandes refusées, pas l'usure ni les "
+        "erreurs de support du disque. Joignez la sortie de « nvme smart-log » pour le noter.",
+        "Only the NVMe error log is known: it counts refused commands, not the drive's wear or media "
+        "errors. Add the output of 'nvme smart-log' to grade it.",
     ),
     "disk.limited_data": Explanation(
         "Seul le verdict global du disque est connu : impossible de garantir mieux que « d'occasion ».",

@@ -1,6 +1,9 @@
 """Parse nvme-cli output: ``nvme smart-log /dev/nvmeX -o json`` and ``nvme error-log /dev/nvmeX -o
-json`` into ``DiskHealth``, and the default text of ``nvme smart-log`` (``Smart Log for NVME
-device:…`` then ``key : value`` lines, counts with thousands separators, ``42 C (315 Kelvin)``).
+json`` into ``DiskHealth``, and the default text of both: ``nvme smart-log`` (``Smart Log for NVME
+device:…`` then ``key : value`` lines, counts with thousands separators, ``42 C (315 Kelvin)``;
+pasted without its header line as often as with it) and ``nvme error-log`` (``Error Log Entries
+for device:nvme0 entries:N`` then one ``Entry[ i]`` block of ``key : value`` lines per entry, or
+the blocks alone).
 
 smart-log (NVMe base spec log page 02h) as nvme-cli 1.x and 2.x print it: ``critical_warning``
 (a number, or in 2.x with ``-H`` an object whose ``value`` is the number), ``temperature`` in
@@ -31,6 +34,7 @@ from diagnostics.smart.records import DiskHealth, DiskIdentity, NvmeHealth, plau
 SMART_LOG_FORMAT = "nvme-cli-smart-log"
 SMART_LOG_TEXT_FORMAT = "nvme-cli-smart-log-text"
 ERROR_LOG_FORMAT = "nvme-cli-error-log"
+ERROR_LOG_TEXT_FORMAT = "nvme-cli-error-log-text"
 
 _KELVIN = 273
 _SMART_LOG_KEYS = frozenset({"avail_spare", "percent_used", "spare_thresh"})
@@ -132,8 +136,17 @@ _TEXT_KEYS = {
 _TEMPERATURE = re.compile(r"^(-?\d+)\s*°?\s*C\b(?:\s*\((\d+)\s*Kelvin\))?")
 
 
+#: The lines a smart-log text holds whether or not its header was pasted with it.
+_HEADERLESS_KEYS = re.compile(
+    r"^(critical_warning|available_spare|percentage_used|media_errors|num_err_log_entries)\s*:", re.MULTILINE
+)
+
+
 def looks_like_smart_log_text(text: str) -> bool:
-    return _TEXT_HEADER.search(text, 0, 4000) is not None
+    if _TEXT_HEADER.search(text, 0, 4000) is not None:
+        return True
+    keys = {m.group(1) for m in _HEADERLESS_KEYS.finditer(text, 0, 8000)}
+    return "critical_warning" in keys and len(keys) >= 4
 
 
 def parse_smart_log_text(text: str, source: str) -> DiskHealth:
@@ -167,6 +180,50 @@ def parse_smart_log_text(text: str, source: str) -> DiskHealth:
     if "critical_warning" not in doc or not _SMART_LOG_KEYS.intersection(doc):
         raise ParseError(source, "nvme smart-log text without critical_warning and percentage_used (truncated?)")
     return dataclasses.replace(parse_smart_log(doc, source), source_format=SMART_LOG_TEXT_FORMAT)
+
+
+_ERROR_HEADER = re.compile(r"^Error Log Entries for device:\s*(\S+?)\s+entries:\s*(\d+)", re.MULTILINE)
+_ERROR_KEY = re.compile(r"^[ \t]*(error_count|status_field|sqid)[ \t]*:(.*)$", re.MULTILINE)
+
+
+def looks_like_error_log_text(text: str) -> bool:
+    if _ERROR_HEADER.search(text, 0, 4000) is not None:
+        return True
+    keys = {m.group(1) for m in _ERROR_KEY.finditer(text, 0, 8000)}
+    return keys == {"error_count", "status_field", "sqid"}
+
+
+def parse_error_log_text(text: str, source: str) -> DiskHealth:
+    """The default text of ``nvme error-log``: every entry's ``error_count`` line (decimal or
+    ``0x`` hex), read like the JSON's ``errors[].error_count``; lines are named by number in errors.
+    A header that announces more entries than the file holds is a cut paste."""
+    if not isinstance(text, str):
+        raise ParseError(source, f"expected text, got {type(text).__name__}")
+    entries = []
+    for number, line in enumerate(text.splitlines(), 1):
+        m = _ERROR_KEY.match(line)
+        if m is None or m.group(1) != "error_count":
+            continue
+        value = m.group(2).strip()
+        if value.lower().startswith("0x"):
+            try:
+                count = int(value, 16)
+            except ValueError:
+                raise ParseError(source, f"line {number}: error_count {value[:30]!r} is not a number") from None
+        else:
+            count = _fleet.count(value, f"line {number}: error_count", source)
+        if count < 0:
+            raise ParseError(source, f"line {number}: error_count is negative")
+        entries.append({"error_count": count})
+    if not entries:
+        raise ParseError(source, "nvme error-log text without an error_count line (truncated?)")
+    header = _ERROR_HEADER.search(text)
+    if header is not None and len(entries) < int(header.group(2)):
+        raise ParseError(
+            source,
+            f"the header announces {header.group(2)} error log entries but the file holds {len(entries)} (cut paste?)",
+        )
+    return dataclasses.replace(parse_error_log({"errors": entries}, source), source_format=ERROR_LOG_TEXT_FORMAT)
 
 
 def _identity() -> DiskIdentity:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
+from flask import session as browser_session
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -17,8 +18,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from marketplace.api import problems
 from marketplace.db import SQLITE_IMMEDIATE, PooledReader, ReadConnection
 from marketplace.errors import DomainError, Unauthorized
+from marketplace.http import is_api_path
 from marketplace.members import service as members
 from marketplace.members.access import Principal
+from marketplace.notifications import links
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -42,8 +45,10 @@ def current_session() -> Session:
         state = database()
         if state.override is not None:
             session = state.override
+            links.attach(session, current_app.config["RELIFE"])
         else:
             session = state.factory()
+            links.attach(session, current_app.config["RELIFE"])
             if request.method not in READ_METHODS:
                 # SQLite: take the write lock at BEGIN so check-then-write cannot interleave.
                 session.connection(execution_options={SQLITE_IMMEDIATE: True})
@@ -65,16 +70,49 @@ def current_read_connection() -> ReadConnection:
     return reader
 
 
+#: Where the browser session keeps its token (the Flask session: a signed, HttpOnly cookie).
+SESSION_TOKEN_KEY = "token"  # noqa: S105 - a key name, not a secret
+
+
 def current_principal() -> Principal | None:
-    """The caller, from ``Authorization: Bearer rlf_…``; None when anonymous. A present but
-    invalid token is a 401, never silently anonymous."""
+    """The caller; None when anonymous. One rule for the API and the pages:
+
+    - ``Authorization: Bearer rlf_…`` (a personal or bench token), wherever it is sent; a present
+      but invalid token is a 401, never silently anonymous;
+    - otherwise, outside ``/api/`` only, the browser session's cookie (``web.sessions``): a token of
+      kind ``session`` in the same table, so revoking it, a password reset or a disabled account end
+      it like any token. A session that has ended is forgotten: the visitor is anonymous again.
+
+    The cookie never authenticates an API request, which is why the API needs no CSRF defence."""
     if "_relife_principal" in g:
         principal: Principal | None = g._relife_principal
         return principal
-    secret = bearer_secret(request.headers.get("Authorization", ""))
-    principal = members.authenticate(current_session(), secret) if secret else None
+    header = request.headers.get("Authorization", "")
+    principal = None
+    if header:
+        secret = bearer_secret(header)
+        principal = members.authenticate(current_session(), secret) if secret else None
+    elif not is_api_path(request.path):
+        principal = _session_principal()
     g._relife_principal = principal
     return principal
+
+
+def _session_principal() -> Principal | None:
+    secret = browser_session.get(SESSION_TOKEN_KEY)
+    if not isinstance(secret, str):
+        return None
+    try:
+        return members.authenticate(current_session(), secret, kinds=members.SESSION_KINDS)
+    except Unauthorized:
+        browser_session.pop(SESSION_TOKEN_KEY, None)  # revoked, expired or disabled: signed out
+        return None
+
+
+def session_token() -> str | None:
+    """The token of this browser's session, if it has one (signing out revokes it)."""
+    secret = browser_session.get(SESSION_TOKEN_KEY)
+    return secret if isinstance(secret, str) else None
 
 
 def bearer_secret(header: str) -> str | None:

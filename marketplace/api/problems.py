@@ -68,7 +68,7 @@ def problem_response(
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     """Turn webargs' ``{"json": {"field": {"0": ["msg"]}}}`` into ``{"field.0": ["msg"]}``.
 
-    The request location level (json, query, form, files) is dropped: field names are unique
+    The request location level (json, query, form, files, multipart) is dropped: field names are unique
     across the locations of one endpoint.
     """
     flat: dict[str, list[str]] = {}
@@ -76,7 +76,7 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
         for key, value in messages.items():
             name = str(key)
             path = f"{prefix}.{name}" if prefix else name
-            if not prefix and name in {"json", "query", "form", "files", "headers", "view_args"}:
+            if not prefix and name in {"json", "query", "form", "files", "multipart", "headers", "view_args"}:
                 path = ""
             flat.update(flatten_messages(value, path))
     elif isinstance(messages, list | tuple) and all(isinstance(m, str) for m in messages):

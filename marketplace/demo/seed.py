@@ -22,9 +22,11 @@ from flask.testing import FlaskClient
 from marketplace.api.context import database
 from marketplace.demo.catalogue import DEVICES, ORGS, PEOPLE, DemoDevice, DemoOrg
 from marketplace.devices.models import Device
+from marketplace.members import organisations
 from marketplace.members import service as members
+from marketplace.members.accounts import LinkSettings
 from marketplace.members.identifiers import luhn_complete
-from marketplace.members.models import Organisation
+from marketplace.members.models import Invitation, Organisation
 
 #: The real reports the demo devices are graded from: package data of this module (see its MANIFEST.tsv).
 DEMO_REPORTS = Path(__file__).resolve().parent / "reports"
@@ -151,17 +153,32 @@ def _people_and_organisations(
         summary.organisations += 1
     for org_key, role, name in PEOPLE:
         if role != "admin":
-            api.call(
+            # Membership by consent, as for anyone: the admin invites, the person accepts the link.
+            invitation = api.call(
                 "POST",
-                f"/api/v1/organisations/{orgs[org_key]['id']}/members",
+                f"/api/v1/organisations/{orgs[org_key]['id']}/invitations",
                 tokens[f"{org_key}:admin"],
                 json={"email": _email(org_key, name), "role": role},
             )
+            link_token = _invitation_link_token(app, invitation["id"])
+            api.call("POST", "/api/v1/invitations/accept", tokens[f"{org_key}:{role}"], json={"token": link_token})
     bench = api.call(
         "POST", f"/api/v1/organisations/{orgs['refurb']['id']}/tokens", tokens["refurb:admin"], json={"name": "bench 1"}
     )
     tokens["refurb:bench"] = bench["token"]
     return tokens, orgs
+
+
+def _invitation_link_token(app: Flask, invitation_id: int) -> str:
+    """The token the invitation email carries (the demo's addresses receive no mail)."""
+    with app.app_context():
+        session = database(app).factory()
+        try:
+            invitation = session.get(Invitation, invitation_id)
+            assert invitation is not None
+            return organisations.invitation_token(invitation, LinkSettings.from_config(app.config["RELIFE"]))
+        finally:
+            session.close()
 
 
 def _register_and_diagnose(
@@ -318,6 +335,11 @@ def _transactions(
             "POST",
             f"/api/v1/loans/{loan['id']}/return",
             lender,
-            json={"condition_notes": "Returned clean, charger included.", "photos": [], "damage_cents": 0},
+            json={
+                "condition": "as_lent",
+                "accessories": [{"name": "charger", "present": True}],
+                "notes": "Returned clean, charger included.",
+                "decision": "released",
+            },
         )
         summary.loans += 1

@@ -118,12 +118,12 @@ PUBLIC_VIEWS: Mapping[EventKind, PublicView] = {
     EventKind.SOLD: PublicView(),
     EventKind.DONATED: PublicView(),
     EventKind.LENT: PublicView(data={"start": None, "end": None}),
-    # A return shows whether there was damage and, for a device sent back by its buyer, the move
-    # like a transfer (organisation kinds and departments); never the lender's condition notes and
-    # photos, a buyer's reason for returning, names or amounts.
+    # A return shows the inspection's verdict on a loan (condition, what became of the deposit) and,
+    # for a device sent back by its buyer, the move like a transfer (organisation kinds and
+    # departments); never an amount, the lender's notes and photos, a buyer's reason, nor names.
     EventKind.RETURNED: PublicView(
         data={
-            "damage_cents": None,
+            "inspection": {"condition": None, "deposit": None},
             "mode": None,
             "kind": None,
             "from": {"kind": None, "department": None},

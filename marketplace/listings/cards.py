@@ -14,10 +14,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from marketplace.listings.models import Listing
+from marketplace.media.models import Photo
 from marketplace.members.models import Organisation
 
 _L = Listing.__table__.c
 _O = Organisation.__table__.c
+_P = Photo.__table__.c
 
 
 def text_column(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
@@ -90,5 +92,30 @@ def card(row: Iterable[Any]) -> dict[str, Any]:
 
 
 def read_card(session: Session, listing_id: int) -> dict[str, Any]:
+    """The card of one listing, with its photos (the search's cards leave them out: one more
+    query per card; a client reads them here or at ``/listings/{id}/photos``)."""
     statement = sa.select(*CARD_COLUMNS).select_from(CARD_FROM).where(_L.id == listing_id)
-    return card(session.connection().execute(statement).one())
+    out = card(session.connection().execute(statement).one())
+    out["photos"] = listing_photos(session, listing_id)
+    return out
+
+
+def listing_photos(session: Session, listing_id: int) -> list[dict[str, Any]]:
+    """The listing's photos as the card shows them: where to fetch each and its size."""
+    rows = session.connection().execute(
+        sa.select(_P.id, _P.width, _P.height, _P.content_type)
+        .where(_P.attached_type == "listing", _P.attached_id == listing_id)
+        .order_by(_P.id)
+    )
+    base = f"/api/v1/listings/{listing_id}/photos"
+    return [
+        {
+            "id": row.id,
+            "url": f"{base}/{row.id}",
+            "thumbnail_url": f"{base}/{row.id}/thumbnail",
+            "width": row.width,
+            "height": row.height,
+            "content_type": row.content_type,
+        }
+        for row in rows
+    ]

@@ -84,6 +84,15 @@ class ListingOrganisationSchema(Schema):
     department = ma.fields.String()
 
 
+class ListingPhotoSchema(Schema):
+    id = ma.fields.Integer()
+    url = ma.fields.String(metadata={"description": "The photo's bytes (re-encoded, no metadata)"})
+    thumbnail_url = ma.fields.String()
+    width = ma.fields.Integer()
+    height = ma.fields.Integer()
+    content_type = ma.fields.String(metadata={"description": "image/jpeg, image/png or image/webp"})
+
+
 class ListingSchema(Schema):
     id = ma.fields.Integer(dump_only=True)
     device_id = ma.fields.Integer()
@@ -110,6 +119,13 @@ class ListingSchema(Schema):
         metadata={
             "description": "Why a suspended listing is out of the catalogue (seen by its organisation only: "
             "others do not see suspended listings); null otherwise"
+        },
+    )
+    photos = ma.fields.List(
+        ma.fields.Nested(ListingPhotoSchema),
+        metadata={
+            "description": "The listing's photos, oldest first: in the listing itself (GET /listings/{id} and "
+            "the answers of its changes), not in the search results (GET /listings/{id}/photos lists them too)"
         },
     )
 

@@ -8,8 +8,8 @@ from flask.views import MethodView
 
 from marketplace.api.context import current_principal, current_session
 from marketplace.api.smorest import Blueprint
-from marketplace.loans import schemas, service
-from marketplace.loans.models import Loan
+from marketplace.loans import calendar, extensions, schemas, service
+from marketplace.loans.models import Loan, LoanExtension
 from marketplace.payments.runtime import current_gateway
 
 blp = Blueprint("loans", __name__, url_prefix="/api/v1", description="Loans with deposits")
@@ -18,6 +18,10 @@ blp = Blueprint("loans", __name__, url_prefix="/api/v1", description="Loans with
 def _shown(loan: Loan) -> service.ShownLoan:
     """The loan as this caller sees it: what it may read is decided here, not while serialising."""
     return service.shown(loan, current_principal())
+
+
+def _shown_extension(extension: LoanExtension) -> extensions.ShownExtension:
+    return extensions.shown(extension, current_principal())
 
 
 @blp.route("/listings/<int:listing_id>/loans")
@@ -96,27 +100,127 @@ class LoanReturn(MethodView):
     @blp.arguments(schemas.LoanReturnSchema)
     @blp.response(200, schemas.LoanSchema)
     @blp.alt_response(403, description="Only the lender records the return")
-    @blp.alt_response(409, description="Not on loan")
+    @blp.alt_response(409, description="Not on loan (a return and its inspection happen once), or a capture "
+                      "from a deposit that is not secured")  # fmt: skip
     @blp.alt_response(
         422,
-        description="Damage above the deposit, or above "
-        f"{service.MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS} cents when the loan has no deposit",
+        description="A capture above the deposit, a partial capture that is not between 0 and the deposit, a capture "
+        "on a loan without a deposit, or an unknown photo",
     )
+    @blp.alt_response(503, description="The deposit is on a card and card payments are not configured")
     def post(self, data: dict[str, Any], loan_id: int) -> service.ShownLoan:
-        """Record the return: condition, photos, damage; the deposit is captured, partly or released"""
+        """The device is back: record the inspection (condition, accessories, notes, photos) and its final
+        deposit decision: released, partly captured or captured (a hold is captured or cancelled, a saved card is
+        charged off-session for the amount)"""
         return _shown(
-            service.return_loan(current_session(), current_principal(), loan_id, gateway=current_gateway(), **data)
+            service.return_loan(
+                current_session(),
+                current_principal(),
+                loan_id,
+                inspection=service.Inspection(**data),
+                gateway=current_gateway(),
+            )
         )
 
 
-@blp.route("/loans/<int:loan_id>/extend")
-class LoanExtend(MethodView):
-    @blp.arguments(schemas.LoanExtendSchema)
-    @blp.response(200, schemas.LoanSchema)
-    @blp.alt_response(409, description="The device is lent to someone else then, or the hold cannot last")
-    def post(self, data: dict[str, Any], loan_id: int) -> service.ShownLoan:
-        """Extend the loan if the device is free"""
-        return _shown(service.extend_loan(current_session(), current_principal(), loan_id, end=data["end"]))
+@blp.route("/loans/<int:loan_id>/extensions")
+class LoanExtensions(MethodView):
+    @blp.arguments(schemas.ExtensionQueryArgsSchema, location="query")
+    @blp.response(200, schemas.ExtensionListSchema)
+    @blp.alt_response(404, description="No such loan (or not yours)")
+    def get(self, args: dict[str, Any], loan_id: int) -> dict[str, Any]:
+        """The loan's extension requests, oldest first"""
+        page = extensions.list_extensions(
+            current_session(), current_principal(), loan_id, cursor=args["cursor"], limit=args["limit"]
+        )
+        return {"items": [_shown_extension(x) for x in page.items], "next_cursor": page.next_cursor}
+
+    @blp.arguments(schemas.ExtensionCreateSchema)
+    @blp.response(201, schemas.ExtensionSchema)
+    @blp.alt_response(403, description="Only the borrower asks")
+    @blp.alt_response(404, description="No such loan (or not yours)")
+    @blp.alt_response(
+        409, description="The loan has ended, a request is already pending, or the days are another loan's"
+    )
+    @blp.alt_response(422, description="Not after the current end, or longer than the listing's max_days")
+    @blp.alt_response(503, description="A card must be saved for the longer loan and payments are not configured")
+    def post(self, data: dict[str, Any], loan_id: int) -> extensions.ShownExtension:
+        """Ask the lender to keep the device until a later end; the days stay held until the lender decides"""
+        return _shown_extension(
+            extensions.request_extension(
+                current_session(), current_principal(), loan_id, end=data["end"], gateway=current_gateway()
+            )
+        )
+
+
+@blp.route("/loan-extensions/<int:extension_id>")
+class LoanExtensionById(MethodView):
+    @blp.response(200, schemas.ExtensionSchema)
+    @blp.alt_response(404, description="No such extension request (or not yours)")
+    def get(self, extension_id: int) -> extensions.ShownExtension:
+        """An extension request (borrower, lender, staff)"""
+        return _shown_extension(extensions.get_extension(current_session(), current_principal(), extension_id))
+
+
+@blp.route("/loan-extensions/<int:extension_id>/approve")
+class LoanExtensionApprove(MethodView):
+    @blp.response(200, schemas.ExtensionSchema)
+    @blp.alt_response(403, description="Only the lender's listers and admins decide")
+    @blp.alt_response(404, description="No such extension request (or not yours)")
+    @blp.alt_response(
+        409,
+        description="Already decided or withdrawn, the loan has ended, the days are taken, or the borrower has not "
+        "saved the card the longer loan needs",
+    )
+    @blp.alt_response(422, description="The listing's max_days went down below the longer loan")
+    @blp.alt_response(503, description="The hold must become a saved card and card payments are not configured")
+    def post(self, extension_id: int) -> extensions.ShownExtension:
+        """Approve: the loan ends on the requested day"""
+        return _shown_extension(
+            extensions.approve_extension(
+                current_session(), current_principal(), extension_id, gateway=current_gateway()
+            )
+        )
+
+
+@blp.route("/loan-extensions/<int:extension_id>/refuse")
+class LoanExtensionRefuse(MethodView):
+    @blp.arguments(schemas.ExtensionRefuseSchema)
+    @blp.response(200, schemas.ExtensionSchema)
+    @blp.alt_response(403, description="Only the lender's listers and admins decide")
+    @blp.alt_response(404, description="No such extension request (or not yours)")
+    @blp.alt_response(409, description="Already decided or withdrawn")
+    def post(self, data: dict[str, Any], extension_id: int) -> extensions.ShownExtension:
+        """Refuse, with a reason for the borrower; the held days are free again"""
+        return _shown_extension(
+            extensions.refuse_extension(current_session(), current_principal(), extension_id, reason=data["reason"])
+        )
+
+
+@blp.route("/loan-extensions/<int:extension_id>/withdraw")
+class LoanExtensionWithdraw(MethodView):
+    @blp.response(200, schemas.ExtensionSchema)
+    @blp.alt_response(403, description="Only the borrower withdraws")
+    @blp.alt_response(404, description="No such extension request (or not yours)")
+    @blp.alt_response(409, description="Already decided or withdrawn")
+    def post(self, extension_id: int) -> extensions.ShownExtension:
+        """The borrower takes the request back; the held days are free again"""
+        return _shown_extension(extensions.withdraw_extension(current_session(), current_principal(), extension_id))
+
+
+@blp.route("/listings/<int:listing_id>/calendar")
+class ListingCalendar(MethodView):
+    @blp.arguments(schemas.CalendarArgsSchema, location="query")
+    @blp.response(200, schemas.CalendarSchema)
+    @blp.alt_response(404, description="No such listing (or not visible to you)")
+    @blp.alt_response(409, description="The listing is no longer on offer")
+    @blp.alt_response(422, description="An empty window, or one wider than the most allowed")
+    def get(self, args: dict[str, Any], listing_id: int) -> calendar.Calendar:
+        """The periods [start, end) the listed device is taken: loans booked or under way, and days held by a
+        pending extension (tentative). Borrowers are named to the lender only."""
+        return calendar.listing_calendar(
+            current_session(), current_principal(), listing_id, start=args["from_"], end=args["to"]
+        )
 
 
 @blp.route("/loans/<int:loan_id>/cancel")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import marshmallow as ma
@@ -9,8 +10,15 @@ import marshmallow as ma
 from marketplace.api.fields import ID_RANGE, INT32_AMOUNT
 from marketplace.api.pagination import PageSchema, cursor_field, limit_field
 from marketplace.api.smorest import Schema
-from marketplace.loans.models import DepositKind, DepositStatus, LoanStatus
-from marketplace.loans.service import MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS
+from marketplace.loans import calendar
+from marketplace.loans.models import (
+    DepositDecision,
+    DepositKind,
+    DepositStatus,
+    ExtensionStatus,
+    LoanStatus,
+    ReturnCondition,
+)
 
 
 class LoanCreateSchema(Schema):
@@ -24,26 +32,136 @@ class LoanCreateSchema(Schema):
     )
 
 
+class AccessorySchema(Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    present = ma.fields.Boolean(required=True)
+
+
 class LoanReturnSchema(Schema):
-    condition_notes = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=5000))
-    photos = ma.fields.List(
-        ma.fields.String(validate=ma.validate.Length(min=1, max=500)),
+    """The return inspection: what came back, and the deposit decision (final)."""
+
+    condition = ma.fields.Enum(ReturnCondition, by_value=True, required=True)
+    accessories = ma.fields.List(
+        ma.fields.Nested(AccessorySchema),
+        load_default=list,
+        validate=ma.validate.Length(max=30),
+        metadata={"description": "The accessories lent with the device, each present or missing"},
+    )
+    notes = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(max=5000), metadata={"description": "Private"}
+    )
+    photo_ids = ma.fields.List(
+        ma.fields.Integer(validate=ID_RANGE),
         load_default=list,
         validate=ma.validate.Length(max=20),
-        metadata={"description": "References (URLs or storage keys) of photos of the returned device"},
+        metadata={"description": "Inspection photos, uploaded first (photo storage)"},
     )
-    damage_cents = ma.fields.Integer(
-        load_default=0,
-        validate=INT32_AMOUNT,
+    decision = ma.fields.Enum(
+        DepositDecision,
+        by_value=True,
+        load_default=DepositDecision.RELEASED,
         metadata={
-            "description": "Damage to charge on the deposit: 0 releases it, up to the deposit; without a deposit "
-            f"it is recorded only, up to {MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS}"
+            "description": "What becomes of the deposit: released, partly_captured (capture_cents) or captured "
+            "(all of it). Final. A loan without a deposit can only be released."
+        },
+    )
+    capture_cents = ma.fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=INT32_AMOUNT,
+        metadata={"description": "For partly_captured: above 0 and below the deposit; never above it (422)"},
+    )
+
+
+class ExtensionCreateSchema(Schema):
+    end = ma.fields.Date(required=True, metadata={"description": "New end asked for (exclusive)"})
+
+
+class ExtensionRefuseSchema(Schema):
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
+
+
+class ExtensionQueryArgsSchema(Schema):
+    cursor = cursor_field(load_default=None)
+    limit = limit_field()
+
+
+class ExtensionSchema(Schema):
+    id = ma.fields.Integer(dump_only=True)
+    loan_id = ma.fields.Integer()
+    previous_end = ma.fields.Date()
+    requested_end = ma.fields.Date()
+    status = ma.fields.Enum(ExtensionStatus, by_value=True)
+    reason = ma.fields.String(allow_none=True, metadata={"description": "The lender's reason for a refusal"})
+    needs_card = ma.fields.Function(
+        lambda shown: shown.extension.stripe_setup_intent_id is not None,
+        metadata={
+            "description": "The longer loan outlasts the deposit's card hold: the borrower saves a card "
+            "(client_secret, Stripe.js confirmCardSetup) before the lender can approve; the hold is then released"
+        },
+    )
+    client_secret = ma.fields.String(allow_none=True, metadata={"description": "The borrower's, while pending"})
+    created_at = ma.fields.AwareDateTime()
+    decided_at = ma.fields.AwareDateTime(allow_none=True)
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        """Dumps an ``extensions.ShownExtension``."""
+        source = obj if attr == "client_secret" else obj.extension
+        return super().get_attribute(source, attr, default)
+
+
+class ExtensionListSchema(PageSchema):
+    items = ma.fields.List(ma.fields.Nested(ExtensionSchema))
+
+
+#: Calendar windows stay within dates a loan can have (and far from the calendar's limits).
+_CALENDAR_DATES = ma.validate.Range(min=dt.date(2000, 1, 1), max=dt.date(2200, 1, 1))
+
+
+class CalendarArgsSchema(Schema):
+    from_ = ma.fields.Date(
+        data_key="from",
+        load_default=None,
+        validate=_CALENDAR_DATES,
+        metadata={"description": "First day of the window (default today)"},
+    )
+    to = ma.fields.Date(
+        load_default=None,
+        validate=_CALENDAR_DATES,
+        metadata={
+            "description": f"End of the window, exclusive (default from + {calendar.DEFAULT_DAYS} days, "
+            f"at most {calendar.MAX_DAYS})"
         },
     )
 
 
-class LoanExtendSchema(Schema):
-    end = ma.fields.Date(required=True, metadata={"description": "New end (exclusive)"})
+class TakenRangeSchema(Schema):
+    start = ma.fields.Date()
+    end = ma.fields.Date(metadata={"description": "Exclusive"})
+    status = ma.fields.String(
+        metadata={"description": "booked, on_loan, or tentative (days held by a pending extension request)"}
+    )
+    loan_id = ma.fields.Integer(allow_none=True, metadata={"description": "For the lender and the borrower"})
+    borrower_organisation_id = ma.fields.Integer(allow_none=True, metadata={"description": "For the lender only"})
+    mine = ma.fields.Boolean(metadata={"description": "A loan of your organisation"})
+
+
+class CalendarSchema(Schema):
+    listing_id = ma.fields.Integer()
+    device_id = ma.fields.Integer()
+    from_ = ma.fields.Date(data_key="from", attribute="start")
+    to = ma.fields.Date(attribute="end")
+    ranges = ma.fields.List(ma.fields.Nested(TakenRangeSchema))
+
+
+class InspectionSchema(Schema):
+    condition = ma.fields.Enum(ReturnCondition, by_value=True)
+    accessories = ma.fields.List(ma.fields.Nested(AccessorySchema))
+    notes = ma.fields.String(allow_none=True)
+    photo_ids = ma.fields.List(ma.fields.Integer())
+    decision = ma.fields.Enum(DepositDecision, by_value=True)
+    captured_cents = ma.fields.Integer()
+    created_at = ma.fields.AwareDateTime()
 
 
 class LoanQueryArgsSchema(Schema):
@@ -87,7 +205,15 @@ class LoanSchema(Schema):
     condition_notes = ma.fields.String(allow_none=True)
     photos = ma.fields.List(ma.fields.String(), allow_none=True)
     damage_cents = ma.fields.Integer(allow_none=True)
-    extensions = ma.fields.List(ma.fields.Dict(), allow_none=True)
+    extensions = ma.fields.List(ma.fields.Dict(), allow_none=True, metadata={"description": "Approved extensions"})
+    pending_end = ma.fields.Date(
+        allow_none=True, metadata={"description": "The end a pending extension request asks for (days held)"}
+    )
+    inspection = ma.fields.Function(
+        lambda shown: InspectionSchema().dump(shown.loan.inspection) if shown.loan.inspection else None,
+        allow_none=True,
+        metadata={"description": "The return inspection and deposit decision"},
+    )
     cancelled_at = ma.fields.AwareDateTime(allow_none=True)
     created_at = ma.fields.AwareDateTime()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,9 +35,22 @@ from marketplace.errors import (
 )
 from marketplace.listability.follow import follow_device
 from marketplace.listings.models import Listing, ListingMode, ListingStatus
-from marketplace.loans.models import ACTIVE_STATUSES, DepositKind, DepositStatus, Loan, LoanStatus
+from marketplace.loans.models import (
+    ACTIVE_STATUSES,
+    DepositDecision,
+    DepositKind,
+    DepositStatus,
+    ExtensionStatus,
+    Loan,
+    LoanExtension,
+    LoanInspection,
+    LoanStatus,
+    ReturnCondition,
+    occupied_end,
+)
 from marketplace.members.access import INVENTORY_ROLES, Principal, require_user
 from marketplace.members.models import Organisation
+from marketplace.notifications import events as notify
 from marketplace.orders.models import LIVE_STATUSES as ORDER_LIVE
 from marketplace.orders.models import Order
 from marketplace.pagination import Page, id_page
@@ -59,10 +72,6 @@ DEFAULT_MAX_LOAN_DAYS = 90
 MAX_BOOKING_LEAD_DAYS = 180
 #: Loans booked and not yet handed over that one member organisation may have at once.
 MAX_BOOKED_LOANS_PER_ORGANISATION = 10
-#: The most a loan's damage can be without a deposit: a generous value for a retired device shared
-#: in the cluster (with a deposit the damage is at most the deposit, the only sum that can be
-#: charged). Above it, the figure is a typo, not a damage.
-MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS = 500_000
 DEPOSITS_NOT_CONFIGURED = (
     "This loan needs a card deposit, and card payments are not configured on this server (no STRIPE_API_KEY)."
 )
@@ -92,14 +101,16 @@ def _check_period(listing: Listing, start: dt.date, end: dt.date, today: dt.date
         raise ValidationFailed("The loan period is not possible for this listing.", errors=errors)
 
 
-def _overlapping(
+def overlapping(
     session: Session, device_id: int, start: dt.date, end: dt.date, exclude: int | None = None
 ) -> Loan | None:
+    """An active loan whose occupied period (``models.occupied_end``: the days a pending extension
+    holds count) meets ``[start, end)``: the rule of the exclusion constraint, checked first."""
     stmt = sa.select(Loan).where(
         Loan.device_id == device_id,
         Loan.status.in_(ACTIVE_STATUSES),
         Loan.start_date < end,
-        Loan.end_date > start,
+        occupied_end() > start,
     )
     if exclude is not None:
         stmt = stmt.where(Loan.id != exclude)
@@ -139,11 +150,11 @@ def create_loan(
         sa.select(sa.func.count()).select_from(Order).where(Order.device_id == device.id, Order.status.in_(ORDER_LIVE))
     ):
         raise Conflict("This device is being sold; it cannot be lent.")
-    taken = _overlapping(session, device.id, start, end)
+    taken = overlapping(session, device.id, start, end)
     if taken is not None:
         raise Conflict(
-            f"The device is already lent from {taken.start_date.isoformat()} to {taken.end_date.isoformat()} "
-            "(end exclusive); choose another period."
+            f"The device is already lent from {taken.start_date.isoformat()} to "
+            f"{taken.occupied_until.isoformat()} (end exclusive); choose another period."
         )
     _check_booking_cap(session, borrower)
     loan = Loan(
@@ -185,7 +196,7 @@ def _check_booking_cap(session: Session, borrower: int) -> None:
         )
 
 
-def _key(loan: Loan, what: str) -> str:
+def key(loan: Loan, what: str) -> str:
     # Deterministic per loan, so a retried call reuses Stripe's object; unique across databases.
     return f"loan-{loan.id}-{loan.reference}-{what}"
 
@@ -198,7 +209,7 @@ def _secure_deposit(session: Session, loan: Loan, gateway: PaymentGateway, today
         intent = gateway.create_payment_intent(
             amount=loan.deposit_cents,
             currency=loan.currency,
-            idempotency_key=_key(loan, "deposit-hold"),
+            idempotency_key=key(loan, "deposit-hold"),
             metadata=metadata,
             capture_manual=True,
         )
@@ -209,10 +220,10 @@ def _secure_deposit(session: Session, loan: Loan, gateway: PaymentGateway, today
     borrower = session.get(Organisation, loan.borrower_organisation_id)
     assert borrower is not None
     loan.stripe_customer_id = gateway.create_customer(
-        name=borrower.name, idempotency_key=_key(loan, "customer"), metadata={"relife_organisation": str(borrower.id)}
+        name=borrower.name, idempotency_key=key(loan, "customer"), metadata={"relife_organisation": str(borrower.id)}
     )
     setup = gateway.create_setup_intent(
-        customer=loan.stripe_customer_id, idempotency_key=_key(loan, "deposit-setup"), metadata=metadata
+        customer=loan.stripe_customer_id, idempotency_key=key(loan, "deposit-setup"), metadata=metadata
     )
     loan.stripe_setup_intent_id = setup.id
     loan.stripe_client_secret = setup.client_secret
@@ -343,10 +354,10 @@ def loan_for_setup(session: Session, setup_id: str) -> Loan | None:
     return session.scalars(sa.select(Loan).where(Loan.stripe_setup_intent_id == setup_id)).one_or_none()
 
 
-# -- handover, return, extension, cancellation --------------------------------------------------
+# -- handover, return and inspection, cancellation --------------------------------------------------
 
 
-def _require_lender(principal: Principal | None, loan: Loan) -> Principal:
+def require_lender(principal: Principal | None, loan: Loan) -> Principal:
     principal = require_user(principal)
     if principal.is_staff or principal.has_role(loan.lender_organisation_id, INVENTORY_ROLES):
         return principal
@@ -363,7 +374,7 @@ def hand_over(
 ) -> Loan:
     now = now or utcnow()
     loan = get_loan(session, principal, loan_id)
-    principal = _require_lender(principal, loan)
+    principal = require_lender(principal, loan)
     device = locks.lock_device(session, loan.device_id)
     session.refresh(loan)
     if loan.status is not LoanStatus.BOOKED:
@@ -390,49 +401,78 @@ def hand_over(
     return loan
 
 
+@dataclass(frozen=True)
+class Inspection:
+    """What the lender found when the device came back, and what it decides for the deposit."""
+
+    condition: ReturnCondition
+    decision: DepositDecision = DepositDecision.RELEASED
+    capture_cents: int | None = None
+    accessories: list[dict[str, Any]] = field(default_factory=list)
+    notes: str | None = None
+    photo_ids: list[int] = field(default_factory=list)
+
+
 def return_loan(
     session: Session,
     principal: Principal | None,
     loan_id: int,
     *,
-    condition_notes: str,
-    photos: list[str],
-    damage_cents: int,
+    inspection: Inspection,
     gateway: PaymentGateway | None,
     now: dt.datetime | None = None,
 ) -> Loan:
+    """The lender receives the device back and inspects it: the inspection decides the deposit
+    (released, partly or wholly captured), once. Checked in full before Stripe is asked anything."""
     now = now or utcnow()
     loan = get_loan(session, principal, loan_id)
-    principal = _require_lender(principal, loan)
+    principal = require_lender(principal, loan)
+    assert principal.user_id is not None
     device = locks.lock_device(session, loan.device_id)
     session.refresh(loan)
     if loan.status is not LoanStatus.ON_LOAN:
         raise InvalidState(f"A {loan.status.value} loan cannot be returned.")
-    if loan.deposit_cents and damage_cents > loan.deposit_cents:
-        raise ValidationFailed(
-            "Damage above the deposit cannot be charged here.",
-            errors={"damage_cents": [f"At most the deposit, {loan.deposit_cents}."]},
-        )
-    if not loan.deposit_cents and damage_cents > MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS:
-        raise ValidationFailed(
-            "This loan has no deposit: its damage is recorded, not charged, and cannot exceed the value "
-            f"a device is taken to have ({MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS} cents).",
-            errors={"damage_cents": [f"At most {MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS} without a deposit."]},
+    damage_cents = capture_amount(loan, inspection)
+    check_photos(session, loan, inspection.photo_ids)
+    if damage_cents and loan.deposit_status is not DepositStatus.SECURED:
+        raise InvalidState(
+            f"The deposit is {loan.deposit_status.value}: nothing can be captured from it.",
+            errors={"decision": ["The deposit is not secured."]},
         )
     if loan.deposit_cents and loan.deposit_status is DepositStatus.SECURED:
         if gateway is None:
             raise ServiceUnavailable(DEPOSITS_NOT_CONFIGURED)
         _settle_deposit(loan, damage_cents, gateway)
+    close_pending_extension(session, loan, ExtensionStatus.LAPSED, now)
+    session.add(
+        LoanInspection(
+            loan=loan,
+            inspector_user_id=principal.user_id,
+            condition=inspection.condition,
+            accessories=list(inspection.accessories),
+            notes=inspection.notes,
+            photo_ids=list(inspection.photo_ids),
+            decision=inspection.decision,
+            captured_cents=damage_cents,
+            created_at=now,
+        )
+    )
+    missing = [a["name"] for a in inspection.accessories if not a["present"]]
     loan.status = LoanStatus.RETURNED
     loan.returned_at = now
-    loan.condition_notes = condition_notes
-    loan.photos = list(photos)
+    loan.condition_notes = inspection.notes
+    loan.photos = []
     loan.damage_cents = damage_cents
     previous = lifecycle.transition(device, DeviceState.RETURNED)
     passport.record_event(
         session, device, EventKind.RETURNED, principal, organisation_id=loan.lender_organisation_id,
         state_from=previous,
-        data={"loan_id": loan.id, "condition": condition_notes, "photos": list(photos), "damage_cents": damage_cents},
+        data={
+            "loan_id": loan.id, "damage_cents": damage_cents, "notes": inspection.notes,
+            "photo_ids": list(inspection.photo_ids), "accessories_missing": missing,
+            # The public view shows only this part (``passport.PUBLIC_VIEWS``): no amount, no name.
+            "inspection": {"condition": inspection.condition.value, "deposit": inspection.decision.value},
+        },
     )  # fmt: skip
     listing = session.get(Listing, loan.listing_id)
     if damage_cents == 0 and listing is not None and listing.status is ListingStatus.ACTIVE:
@@ -446,18 +486,65 @@ def return_loan(
     # a listing with disks is suspended until the lender records one.
     session.flush()
     follow_device(session, device, principal)
+    notify.loan_returned(session, loan)
     return loan
+
+
+def capture_amount(loan: Loan, inspection: Inspection) -> int:
+    """What the decision takes from the deposit: never more than the deposit (422 otherwise)."""
+    decision, amount = inspection.decision, inspection.capture_cents
+    if decision is DepositDecision.RELEASED:
+        if amount:
+            raise ValidationFailed(
+                "A released deposit captures nothing.", errors={"capture_cents": ["Must be 0 or absent."]}
+            )
+        return 0
+    if not loan.deposit_cents:
+        raise ValidationFailed(
+            "This loan has no deposit: nothing can be captured.",
+            errors={"decision": ["No deposit: only 'released'."]},
+        )
+    if amount is not None and amount > loan.deposit_cents:
+        raise ValidationFailed(
+            "A capture cannot exceed the deposit.",
+            errors={"capture_cents": [f"At most the deposit, {loan.deposit_cents}."]},
+        )
+    if decision is DepositDecision.CAPTURED:
+        if amount is not None and amount != loan.deposit_cents:
+            raise ValidationFailed(
+                "Capturing the whole deposit takes all of it; use 'partly_captured' for less.",
+                errors={"capture_cents": [f"The whole deposit is {loan.deposit_cents}."]},
+            )
+        return loan.deposit_cents
+    if amount is None or not 0 < amount < loan.deposit_cents:
+        raise ValidationFailed(
+            "A partial capture takes an amount above 0 and below the deposit.",
+            errors={"capture_cents": [f"Between 1 and {loan.deposit_cents - 1}."]},
+        )
+    return amount
+
+
+def check_photos(session: Session, loan: Loan, photo_ids: list[int]) -> None:
+    """Inspection photos are referred to by id once the photo storage exists (issue #17 point 5);
+    until then no id names a photo."""
+    if photo_ids:
+        raise ValidationFailed(
+            "No such photo: upload inspection photos first.",
+            errors={"photo_ids": [f"No photo {photo_ids[0]}."]},
+        )
 
 
 def _settle_deposit(loan: Loan, damage: int, gateway: PaymentGateway) -> None:
     if loan.deposit_kind is DepositKind.HOLD:
         assert loan.stripe_payment_intent_id is not None
         if damage == 0:
-            gateway.cancel_payment_intent(loan.stripe_payment_intent_id, idempotency_key=_key(loan, "release"))
+            gateway.cancel_payment_intent(loan.stripe_payment_intent_id, idempotency_key=key(loan, "release"))
             loan.deposit_status = DepositStatus.RELEASED
             return
+        # amount_to_capture below the authorised amount releases the rest
+        # (https://docs.stripe.com/payments/place-a-hold-on-a-payment-method#capture-funds).
         intent = gateway.capture_payment_intent(
-            loan.stripe_payment_intent_id, amount=damage, idempotency_key=_key(loan, f"capture-{damage}")
+            loan.stripe_payment_intent_id, amount=damage, idempotency_key=key(loan, f"capture-{damage}")
         )
         loan.captured_cents = intent.amount_received
         loan.deposit_status = (
@@ -472,7 +559,7 @@ def _settle_deposit(loan: Loan, damage: int, gateway: PaymentGateway) -> None:
         intent = gateway.create_payment_intent(
             amount=damage,
             currency=loan.currency,
-            idempotency_key=_key(loan, f"damage-{damage}"),
+            idempotency_key=key(loan, f"damage-{damage}"),
             metadata={"relife_loan": str(loan.id), "relife_damage": "1"},
             customer=loan.stripe_customer_id,
             payment_method=loan.stripe_payment_method_id,
@@ -489,46 +576,17 @@ def _settle_deposit(loan: Loan, damage: int, gateway: PaymentGateway) -> None:
     loan.deposit_status = DepositStatus.CHARGED if intent.status == "succeeded" else DepositStatus.FAILED
 
 
-def extend_loan(
-    session: Session,
-    principal: Principal | None,
-    loan_id: int,
-    *,
-    end: dt.date,
-    now: dt.datetime | None = None,
-) -> Loan:
-    now = now or utcnow()
-    loan = get_loan(session, principal, loan_id)
-    principal = require_user(principal)
-    if not (principal.is_staff or principal.is_member_of(loan.borrower_organisation_id)):
-        raise Forbidden("Only the borrower asks for an extension.")
-    locks.lock_device(session, loan.device_id)
-    session.refresh(loan)
-    if loan.status not in ACTIVE_STATUSES:
-        raise InvalidState(f"A {loan.status.value} loan cannot be extended.")
-    if end <= loan.end_date:
-        raise ValidationFailed(
-            "An extension ends later than the loan.", errors={"end": ["Must be after the current end."]}
+def close_pending_extension(session: Session, loan: Loan, status: ExtensionStatus, now: dt.datetime) -> None:
+    """End the loan's pending extension request, if any, and free the days it held."""
+    pending = session.scalars(
+        sa.select(LoanExtension).where(
+            LoanExtension.loan_id == loan.id, LoanExtension.status == ExtensionStatus.PENDING
         )
-    listing = session.get(Listing, loan.listing_id)
-    assert listing is not None
-    if (end - loan.start_date).days > max_days_of(listing):
-        raise ValidationFailed(
-            "Too long for this listing.",
-            errors={"end": [f"This listing lends for at most {max_days_of(listing)} days."]},
-        )
-    if loan.deposit_kind is DepositKind.HOLD and (end - now.date()).days > HOLD_WINDOW_DAYS:
-        raise Conflict(
-            "This loan's deposit is a card hold that cannot outlast the hold window; return it and book a new loan."
-        )
-    taken = _overlapping(session, loan.device_id, loan.end_date, end, exclude=loan.id)
-    if taken is not None:
-        raise Conflict(f"The device is lent to someone else from {taken.start_date.isoformat()}; no extension.")
-    history: list[Any] = list(loan.extensions or [])
-    history.append({"from": loan.end_date.isoformat(), "to": end.isoformat(), "at": now.isoformat()})
-    loan.extensions = history
-    loan.end_date = end
-    return loan
+    ).first()
+    loan.pending_end = None
+    if pending is not None:
+        pending.status = status
+        pending.decided_at = now
 
 
 def cancel_loan(
@@ -555,9 +613,10 @@ def cancel_loan(
     if loan.stripe_payment_intent_id and gateway is not None:
         intent = gateway.retrieve_payment_intent(loan.stripe_payment_intent_id)
         if intent.status not in {"canceled", "succeeded"}:
-            gateway.cancel_payment_intent(intent.id, idempotency_key=_key(loan, "release"))
+            gateway.cancel_payment_intent(intent.id, idempotency_key=key(loan, "release"))
     if loan.deposit_cents:
         loan.deposit_status = DepositStatus.RELEASED
+    close_pending_extension(session, loan, ExtensionStatus.LAPSED, now)
     loan.status = LoanStatus.CANCELLED
     loan.cancelled_at = now
     return loan

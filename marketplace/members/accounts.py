@@ -25,7 +25,7 @@ from marketplace.db import utcnow
 from marketplace.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from marketplace.members import passwords, service
 from marketplace.members.access import Principal, require_user
-from marketplace.members.models import ApiToken, TokenKind, User
+from marketplace.members.models import ApiToken, User
 from marketplace.members.throttle import ActionThrottle
 from marketplace.notifications import outbox
 
@@ -161,8 +161,9 @@ def confirm_password_reset(session: Session, token: str, password: str, settings
 
 
 def revoke_personal_tokens(session: Session, user_id: int, *, keep_token_id: int | None = None) -> int:
+    """Revoke the user's bearer tokens and browser sessions (all but ``keep_token_id``)."""
     stmt = sa.update(ApiToken).where(
-        ApiToken.user_id == user_id, ApiToken.kind == TokenKind.PERSONAL, ApiToken.revoked_at.is_(None)
+        ApiToken.user_id == user_id, ApiToken.kind.in_(service.USER_KINDS), ApiToken.revoked_at.is_(None)
     )
     if keep_token_id is not None:
         stmt = stmt.where(ApiToken.id != keep_token_id)
@@ -235,13 +236,13 @@ def resend_verification(
 
 
 def list_my_tokens(session: Session, principal: Principal | None) -> Sequence[ApiToken]:
-    """The caller's personal tokens still usable (newest first)."""
+    """The caller's personal tokens and browser sessions still usable (newest first)."""
     _principal, user = _me(session, principal)
     return session.scalars(
         sa.select(ApiToken)
         .where(
             ApiToken.user_id == user.id,
-            ApiToken.kind == TokenKind.PERSONAL,
+            ApiToken.kind.in_(service.USER_KINDS),
             ApiToken.revoked_at.is_(None),
             ApiToken.expires_at > utcnow(),
         )
@@ -252,7 +253,7 @@ def list_my_tokens(session: Session, principal: Principal | None) -> Sequence[Ap
 def revoke_my_token(session: Session, principal: Principal | None, token_id: int) -> None:
     _principal, user = _me(session, principal)
     token = session.get(ApiToken, token_id)
-    if token is None or token.user_id != user.id or token.kind is not TokenKind.PERSONAL:
+    if token is None or token.user_id != user.id or token.kind not in service.USER_KINDS:
         raise NotFound("No such token.")
     if token.revoked_at is None:
         token.revoked_at = utcnow()

@@ -38,6 +38,8 @@ class Role(enum.StrEnum):
 class TokenKind(enum.StrEnum):
     PERSONAL = "personal"
     BENCH = "bench"
+    #: The server side of a browser's session cookie (``web.sessions``): never a bearer token.
+    SESSION = "session"
 
 
 class User(TimestampMixin, Base):
@@ -97,7 +99,8 @@ class ApiToken(TimestampMixin, Base):
     __tablename__ = "api_tokens"
     __table_args__ = (
         sa.CheckConstraint(
-            "(kind = 'personal' AND user_id IS NOT NULL) OR (kind = 'bench' AND organisation_id IS NOT NULL)",
+            "(kind IN ('personal', 'session') AND user_id IS NOT NULL)"
+            " OR (kind = 'bench' AND organisation_id IS NOT NULL)",
             name="owner_matches_kind",
         ),
     )

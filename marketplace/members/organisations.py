@@ -80,7 +80,7 @@ def invite(
     session.flush()
     inviter = session.get(User, principal.user_id)
     invitee = session.scalar(sa.select(User).where(User.email == email))
-    token = settings.serializer(INVITATION_SALT).dumps({"i": invitation.id, "n": invitation.nonce})
+    token = invitation_token(invitation, settings)
     speaker = invitee or inviter
     outbox.enqueue(
         session,
@@ -100,6 +100,11 @@ def invite(
         },
     )
     return invitation
+
+
+def invitation_token(invitation: Invitation, settings: LinkSettings) -> str:
+    """The ``token=`` of the invitation's link (what the email carries and ``accept`` reads)."""
+    return str(settings.serializer(INVITATION_SALT).dumps({"i": invitation.id, "n": invitation.nonce}))
 
 
 def list_invitations(session: Session, principal: Principal | None, organisation_id: int) -> Sequence[Invitation]:

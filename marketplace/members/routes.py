@@ -130,7 +130,7 @@ class MyEmail(MethodView):
 class MyTokens(MethodView):
     @blp.response(200, schemas.MyTokenListSchema)
     def get(self) -> dict[str, Any]:
-        """Your personal tokens still valid (sessions), newest first; never their secrets"""
+        """Your personal tokens and browser sessions still valid, newest first; never their secrets"""
         return {"items": accounts.list_my_tokens(current_session(), current_principal()), "next_cursor": None}
 
 
@@ -139,7 +139,7 @@ class MyTokenById(MethodView):
     @blp.response(204)
     @blp.alt_response(404, description="Not one of your tokens")
     def delete(self, token_id: int) -> None:
-        """Revoke one of your personal tokens (sign out that session)"""
+        """Revoke one of your personal tokens or browser sessions (signs that session out)"""
         accounts.revoke_my_token(current_session(), current_principal(), token_id)
 
 
@@ -221,13 +221,22 @@ class OrganisationMembers(MethodView):
         items = service.list_members(current_session(), current_principal(), organisation_id)
         return {"items": items, "next_cursor": None}
 
-    @blp.arguments(schemas.MemberCreateSchema)
-    @blp.response(201, schemas.MembershipSchema)
-    @blp.alt_response(403, description="Only the organisation's admins add members")
-    @blp.alt_response(409, description="Already a member")
-    def post(self, data: dict[str, Any], organisation_id: int) -> Membership:
-        """Add an existing user to the organisation with a role"""
-        return service.add_member(current_session(), current_principal(), organisation_id, **data)
+    @blp.arguments(schemas.InvitationCreateSchema)
+    @blp.response(202, schemas.InvitationSchema)
+    @blp.alt_response(403, description="Only the organisation's admins invite")
+    @blp.alt_response(409, description="The address already belongs to a member")
+    def post(self, data: dict[str, Any], organisation_id: int) -> Invitation:
+        """Ask a person to join with a role: sends an invitation, adds no one
+
+        Membership needs the person's consent, so this route (kept for the clients that used it to
+        add a registered user at once) no longer creates a membership: it does exactly what
+        `POST /organisations/{id}/invitations` does and answers **202** with the pending invitation.
+        The person becomes a member when they accept the emailed link (`POST /invitations/accept`,
+        signed in with the invited address, or `invitation_token` when registering)."""
+        return organisations.invite(
+            current_session(), current_principal(), organisation_id, email=data["email"], role=data["role"],
+            settings=_links(),
+        )  # fmt: skip
 
 
 @blp.route("/organisations/<int:organisation_id>/tokens")

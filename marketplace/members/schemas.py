@@ -153,11 +153,6 @@ class OrganisationSchema(OrganisationPublicSchema):
     created_at = ma.fields.AwareDateTime()
 
 
-class MemberCreateSchema(Schema):
-    email = ma.fields.String(required=True, validate=ma.validate.Length(max=254))
-    role = ma.fields.Enum(Role, by_value=True, required=True)
-
-
 class MembershipSchema(Schema):
     id = ma.fields.Integer()
     organisation_id = ma.fields.Integer()
@@ -224,6 +219,9 @@ class EmailChangeSchema(Schema):
 
 
 class MyTokenSchema(TokenSchema):
+    kind = ma.fields.Enum(
+        TokenKind, by_value=True, metadata={"description": "personal: a bearer token; session: a browser signed in"}
+    )
     last_used_at = ma.fields.AwareDateTime(allow_none=True)
 
 

@@ -124,7 +124,10 @@ def login(
     client_address: str,
     throttle: LoginThrottle,
     ttl: dt.timedelta,
+    kind: TokenKind = TokenKind.PERSONAL,
 ) -> IssuedToken:
+    """The one credential check (API ``POST /tokens`` and the site's sign-in form alike): a
+    personal bearer token, or with ``kind=SESSION`` the server side of a browser session."""
     email = normalise_email(email)
     throttle.check(email, client_address)
     user = session.scalar(sa.select(User).where(User.email == email))
@@ -135,16 +138,28 @@ def login(
     if not passwords.verify_password(user.password_hash, password) or not user.is_active:
         throttle.record_failure(email, client_address)
         raise Unauthorized("Wrong email or password.")
-    return _new_token(session, kind=TokenKind.PERSONAL, scopes=[SCOPE_API], ttl=ttl, user_id=user.id)
+    assert kind in USER_KINDS
+    return _new_token(session, kind=kind, scopes=[SCOPE_API], ttl=ttl, user_id=user.id)
 
 
-def authenticate(session: Session, secret: str, *, now: dt.datetime | None = None) -> Principal:
-    """Resolve a bearer token to a Principal, or raise Unauthorized (unknown, expired, revoked)."""
+#: Tokens a user holds: their bearer tokens and their browser sessions (what a password reset ends).
+USER_KINDS = frozenset({TokenKind.PERSONAL, TokenKind.SESSION})
+#: What an ``Authorization: Bearer`` header may carry: never a browser session's token.
+BEARER_KINDS = frozenset({TokenKind.PERSONAL, TokenKind.BENCH})
+#: What a session cookie may carry.
+SESSION_KINDS = frozenset({TokenKind.SESSION})
+
+
+def authenticate(
+    session: Session, secret: str, *, now: dt.datetime | None = None, kinds: frozenset[TokenKind] = BEARER_KINDS
+) -> Principal:
+    """Resolve a token to a Principal, or raise Unauthorized (unknown, expired, revoked, or not of
+    ``kinds``: a session cookie's token is no bearer token, and the reverse)."""
     now = now or utcnow()
     if not secret.startswith(TOKEN_PREFIX):
         raise Unauthorized("The token is not a Relife token.")
     token = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
-    if token is None or token.revoked_at is not None or token.expires_at <= now:
+    if token is None or token.revoked_at is not None or token.expires_at <= now or token.kind not in kinds:
         raise Unauthorized("The token is unknown, expired or revoked.")
     if token.kind is TokenKind.BENCH:
         assert token.organisation_id is not None
@@ -179,6 +194,19 @@ def revoke_current_token(session: Session, principal: Principal | None) -> None:
     if token is not None and token.revoked_at is None:
         token.revoked_at = utcnow()
         session.flush()
+
+
+def end_session(session: Session, secret: str) -> None:
+    """Revoke the browser session whose cookie carries ``secret`` (signing out); nothing if unknown."""
+    session.execute(
+        sa.update(ApiToken)
+        .where(
+            ApiToken.token_hash == hash_token(secret),
+            ApiToken.kind == TokenKind.SESSION,
+            ApiToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
 
 
 def get_me(session: Session, principal: Principal | None) -> User:
@@ -271,24 +299,6 @@ def list_my_organisations(session: Session, principal: Principal | None) -> list
     if not principal.is_staff:
         query = query.where(Organisation.id.in_(principal.organisation_ids))
     return list(session.scalars(query))
-
-
-def add_member(
-    session: Session, principal: Principal | None, organisation_id: int, *, email: str, role: Role
-) -> Membership:
-    _load_organisation_as_admin(session, principal, organisation_id)
-    user = session.scalar(sa.select(User).where(User.email == normalise_email(email)))
-    if user is None:
-        raise ValidationFailed("No registered user has this email.", errors={"email": ["Unknown user."]})
-    existing = session.scalar(
-        sa.select(Membership).where(Membership.user_id == user.id, Membership.organisation_id == organisation_id)
-    )
-    if existing is not None:
-        raise Conflict(f"{user.email} is already a member (role {existing.role.value}).")
-    membership = Membership(user_id=user.id, organisation_id=organisation_id, role=role)
-    session.add(membership)
-    session.flush()
-    return membership
 
 
 def list_members(session: Session, principal: Principal | None, organisation_id: int) -> list[Membership]:

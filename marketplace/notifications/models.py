@@ -8,7 +8,7 @@ import enum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.db import Base, TimestampMixin, intpk
+from marketplace.db import Base, TimestampMixin, created_at_col, intpk
 
 
 class OutboxStatus(enum.StrEnum):
@@ -37,3 +37,17 @@ class OutboxMessage(TimestampMixin, Base):
     last_error: Mapped[str | None] = mapped_column(sa.Text())
     sent_at: Mapped[dt.datetime | None]
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    #: One message per key, ever (``INSERT … ON CONFLICT DO NOTHING``): a reminder is keyed by
+    #: (kind, object, due moment, recipient), so the periodic command may run any number of times,
+    #: on any number of machines, and an event replayed (a webhook delivered twice) writes once.
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+
+
+class NotificationOptOut(Base):
+    """A category of non-essential email a user turned off (``notifications.preferences``)."""
+
+    __tablename__ = "notification_opt_outs"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    created_at: Mapped[created_at_col]

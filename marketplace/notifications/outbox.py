@@ -12,13 +12,17 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jinja2
+from babel import dates, numbers
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
-from marketplace.db import utcnow
+from marketplace.db import insert_ignore_many, utcnow
 from marketplace.notifications.models import OutboxMessage, OutboxStatus
 
+PARIS = ZoneInfo("Europe/Paris")
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
 
@@ -40,6 +44,63 @@ SUBJECTS: Mapping[str, Mapping[str, str]] = {
         "fr": "Message de test Relife",
         "en": "Relife test message",
     },
+    # -- what happens to listings, orders, invoices, loans (``notifications.events``, ``reminders``)
+    "reservation_made": {
+        "fr": "{device} est réservé par {buyer}",
+        "en": "{device} is reserved by {buyer}",
+    },
+    "reservation_expiring": {
+        "fr": "Votre réservation de {device} expire bientôt",
+        "en": "Your reservation of {device} ends soon",
+    },
+    "order_confirmed": {
+        "fr": "Commande n° {order_id} confirmée : {device}",
+        "en": "Order {order_id} confirmed: {device}",
+    },
+    "listing_sold": {
+        "fr": "{device} : commande n° {order_id} de {buyer}",
+        "en": "{device}: order {order_id} from {buyer}",
+    },
+    "order_paid": {
+        "fr": "Commande n° {order_id} payée",
+        "en": "Order {order_id} paid",
+    },
+    "order_handed_over": {
+        "fr": "Commande n° {order_id} remise : {device}",
+        "en": "Order {order_id} handed over: {device}",
+    },
+    "invoice_issued": {
+        "fr": "Facture {invoice_number} de {seller}",
+        "en": "Invoice {invoice_number} from {seller}",
+    },
+    "invoice_due": {
+        "fr": "Rappel : facture {invoice_number} à régler avant le {due_on_text}",
+        "en": "Reminder: invoice {invoice_number} is due on {due_on_text}",
+    },
+    "invoice_overdue": {
+        "fr": "Facture {invoice_number} impayée : échue le {due_on_text}",
+        "en": "Invoice {invoice_number} unpaid: it was due on {due_on_text}",
+    },
+    "return_opened": {
+        "fr": "Retour de la commande n° {order_id} : {device}",
+        "en": "Return of order {order_id}: {device}",
+    },
+    "loan_starting": {
+        "fr": "Le prêt de {device} commence le {start_text}",
+        "en": "The loan of {device} starts on {start_text}",
+    },
+    "loan_due": {
+        "fr": "Prêt de {device} : retour prévu le {end_text}",
+        "en": "Loan of {device}: due back on {end_text}",
+    },
+    "loan_overdue": {
+        "fr": "Prêt de {device} en retard : retour prévu le {end_text}",
+        "en": "Loan of {device} overdue: it was due back on {end_text}",
+    },
+    "loan_returned": {
+        "fr": "Prêt de {device} terminé : appareil rendu",
+        "en": "Loan of {device} ended: device returned",
+    },
 }
 
 _ENV = jinja2.Environment(
@@ -48,6 +109,40 @@ _ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
 )
+
+
+def money(cents: int, currency: str, language: str) -> str:
+    """``12,50 €`` in French, ``€12.50`` in English."""
+    return str(numbers.format_currency(cents / 100, currency, locale=language_of(language)))
+
+
+def day(value: dt.date, language: str) -> str:
+    """``7 décembre 2026`` / ``December 7, 2026``."""
+    return str(dates.format_date(value, "long", locale=language_of(language)))
+
+
+def moment(value: dt.datetime, language: str) -> str:
+    """A time of day in Paris, the cluster's time zone (``14:05`` / ``2:05 PM``)."""
+    local = value.astimezone(PARIS)
+    return str(dates.format_time(local, "short", locale=language_of(language)))
+
+
+def _paragraphs(text: str) -> Markup:
+    """A plain-text body as HTML paragraphs, its links clickable (for kinds with no HTML template)."""
+    out = []
+    for block in text.strip().split("\n\n"):
+        lines = []
+        for line in block.split("\n"):
+            stripped = line.strip()
+            if stripped.startswith(("https://", "http://")) and " " not in stripped:
+                lines.append(Markup('<a href="{0}">{0}</a>').format(stripped))
+            else:
+                lines.append(escape(line))
+        out.append(Markup("<p>") + Markup("<br>\n").join(lines) + Markup("</p>"))
+    return Markup("\n").join(out)
+
+
+_ENV.filters["paragraphs"] = _paragraphs
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +160,16 @@ def render(kind: str, language: str, context: Mapping[str, Any]) -> Rendered:
     """The subject, plain text and HTML of ``kind`` in ``language`` (French when unknown)."""
     language = language_of(language)
     values = {**context, "language": language}
-    subject = SUBJECTS[kind][language].format(**context)
+    # One line whatever the data holds (a name with a line break would make an invalid header).
+    subject = " ".join(SUBJECTS[kind][language].format(**context).split())
     text = _ENV.get_template(f"{kind}.{language}.txt").render(values)
-    html = _ENV.get_template(f"{kind}.{language}.html").render(values)
+    try:
+        html_template = _ENV.get_template(f"{kind}.{language}.html")
+    except jinja2.TemplateNotFound:
+        # Most messages are a few sentences and a link: their HTML part is their text, in the layout.
+        html_template = _ENV.get_template("_text.html")
+        values = {**values, "title": subject, "text": text}
+    html = html_template.render(values)
     return Rendered(subject, text, html)
 
 
@@ -111,3 +213,40 @@ def enqueue(
     session.add(message)
     session.flush()
     return message
+
+
+def once(
+    *,
+    dedupe_key: str,
+    kind: str,
+    recipient: str,
+    language: str | None,
+    context: Mapping[str, Any],
+    sender_domain: str,
+    user_id: int | None = None,
+) -> dict[str, Any]:
+    """The outbox row of a message written at most once (``enqueue_once``), rendered now."""
+    lang = language_of(language)
+    rendered = render(kind, lang, context)
+    return {
+        "kind": kind,
+        "recipient": recipient,
+        "language": lang,
+        "subject": rendered.subject,
+        "text_body": rendered.text,
+        "html_body": rendered.html,
+        "message_id": new_message_id(sender_domain),
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": utcnow(),
+        "user_id": user_id,
+        "dedupe_key": dedupe_key[:200],
+        "created_at": utcnow(),
+    }
+
+
+def enqueue_once(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Write the rows of ``once`` whose ``dedupe_key`` was never written, in one ``INSERT … ON CONFLICT
+    DO NOTHING``; returns how many this call wrote. Two transactions writing the same key at once: the
+    second waits for the first and writes nothing once it commits (PostgreSQL; SQLite serialises writers)."""
+    return insert_ignore_many(session, OutboxMessage, rows)

@@ -32,3 +32,28 @@ class OutboxMessageSchema(Schema):
 
 class OutboxListSchema(PageSchema):
     items = ma.fields.List(ma.fields.Nested(OutboxMessageSchema))
+
+
+class NotificationCategorySchema(Schema):
+    category = ma.fields.String(metadata={"description": "The category's name (use it in PATCH)"})
+    essential = ma.fields.Boolean(metadata={"description": "Account security, legal or financial: always sent"})
+    enabled = ma.fields.Boolean()
+    kinds = ma.fields.List(ma.fields.String(), metadata={"description": "The messages in this category"})
+    description = ma.fields.String()
+
+
+class NotificationSettingsSchema(Schema):
+    categories = ma.fields.List(ma.fields.Nested(NotificationCategorySchema))
+
+
+class NotificationChangesSchema(Schema):
+    categories = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.Length(min=1, max=32)),
+        values=ma.fields.Boolean(),
+        required=True,
+        validate=ma.validate.Length(min=1, max=20),
+        metadata={
+            "description": "Category name → on (true) or off (false). Turning off an essential one is a 422.",
+            "example": {"reservations": False, "loans": True},
+        },
+    )

@@ -47,6 +47,7 @@ from marketplace.errors import (
     ValidationFailed,
 )
 from marketplace.members.access import Principal, require_user
+from marketplace.notifications import events as notify
 from marketplace.orders.models import (
     Order,
     OrderReturn,
@@ -147,6 +148,8 @@ def open_return(
         opened_by_user_id=principal.user_id,
         created_at=now,
     )
+    # The order keeps the reason of the latest return asked (the mail, the seller's view).
+    order.return_reason = reason
     session.add(opened)
     session.flush()
     return opened
@@ -232,6 +235,8 @@ def accept_return(
         data={"reason": found.reason, "return_id": found.id, "kind": found.kind.value,
               "condition": found.condition_notes},
     )  # fmt: skip
+    # The mail tells both sides what was decided: refund or credit note, the device going back.
+    notify.return_opened(session, order, found.opened_by_user_id)
     return found
 
 

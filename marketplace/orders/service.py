@@ -48,6 +48,7 @@ from marketplace.listings.models import DEFAULT_DONATION_KINDS, Listing, Listing
 from marketplace.loans.availability import booked_for_loan
 from marketplace.members.access import INVENTORY_ROLES, Principal, require_user
 from marketplace.members.models import Organisation
+from marketplace.notifications import events as notify
 from marketplace.orders.models import (
     InvoiceCounter,
     Order,
@@ -210,6 +211,8 @@ def create_order(
             order.invoice_due_on = now.date() + INVOICE_TERM
         else:
             order.payment_status = PaymentStatus.NONE
+        session.flush()
+        notify.order_confirmed(session, order)
     session.flush()
     return OrderResult(order, created=True)
 
@@ -337,6 +340,7 @@ def hand_over(session: Session, principal: Principal | None, order_id: int, *, n
         session, device, to_organisation_id=order.buyer_organisation_id, reason=reason, actor=principal,
         order_id=order.id,
     )  # fmt: skip
+    notify.order_handed_over(session, order)
     return order
 
 
@@ -484,6 +488,7 @@ def mark_paid(session: Session, principal: Principal | None, order_id: int, *, n
         raise InvalidState(f"This invoice is {order.payment_status.value}, not awaiting payment.")
     order.payment_status = PaymentStatus.PAID
     order.paid_at = now
+    notify.order_paid(session, order)
     return order
 
 
@@ -563,6 +568,7 @@ def apply_payment_intent(
             listing = session.get(Listing, order.listing_id)
             assert listing is not None
             _confirm_sale(session, order, device, listing, None, now)
+            notify.order_confirmed(session, order)
             return "paid"
         if order.status is OrderStatus.CANCELLED:
             # Paid after it was cancelled: the money goes straight back, never kept or lost.

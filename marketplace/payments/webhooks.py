@@ -103,6 +103,8 @@ def _dispatch(session: Session, gateway: PaymentGateway, event: EventInfo) -> st
         loan = loans.loan_for_setup(session, setup.id)
         if loan is not None:
             return loans.apply_setup_intent(session, loan, setup)
+        if "relife_loan_extension" in setup.metadata:
+            return "extension card: read from Stripe when the lender approves"
         if "relife_loan" in setup.metadata:
             raise Conflict("The loan of this SetupIntent is not committed yet; deliver again later.")
         return "not ours: ignored"

@@ -23,6 +23,7 @@ from marketplace.listings import visibility
 from marketplace.listings.models import Listing, ListingMode, ListingStatus
 from marketplace.loans.availability import booked_for_loan
 from marketplace.members.access import Principal, owns, require_user
+from marketplace.notifications import events as notify
 from marketplace.reservations import locks
 from marketplace.reservations.models import HOLD, Reservation, ReservationStatus
 
@@ -133,6 +134,7 @@ def create_reservation(
     reservation.freeze_terms(listing)
     session.add(reservation)
     session.flush()
+    notify.reservation_made(session, reservation)
     return reservation
 
 

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from marketplace.errors import DomainError
-from marketplace.web import i18n
+from marketplace.web import i18n, sessions
 from marketplace.web.views import bp
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,9 @@ def wants_page() -> bool:
     return best == "text/html"
 
 
-def error_page(status: int, detail: str | None = None, headers: dict[str, str] | None = None) -> Response:
+def error_page(
+    status: int, detail: str | None = None, headers: dict[str, str] | None = None, title: str | None = None
+) -> Response:
     titles = {
         400: _("This request cannot be read"),
         401: _("Sign-in needed"),
@@ -45,7 +47,7 @@ def error_page(status: int, detail: str | None = None, headers: dict[str, str] |
     html = render_template(
         "error.html",
         status=status,
-        title=titles.get(status, _("Error")),
+        title=title or titles.get(status, _("Error")),
         explanation=explanations.get(status, detail or ""),
     )
     response = Response(html, status=status, mimetype="text/html")
@@ -73,5 +75,6 @@ bp.register_error_handler(HTTPException, http_error_page)
 
 def register(app: Flask) -> None:
     i18n.init(app)
+    sessions.configure(app)
     app.register_blueprint(bp)
     app.extensions["relife.error_page"] = (wants_page, http_error_page)

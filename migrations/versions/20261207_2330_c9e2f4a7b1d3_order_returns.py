@@ -8,7 +8,7 @@ check) and its credit note's amount (a partial one for a missing accessory). Ord
 refunded or credited keep their meaning: the whole amount.
 
 Revision ID: c9e2f4a7b1d3
-Revises: b7d3e9f1a4c2
+Revises: c5a7e2d9b318
 Create Date: 2026-12-07 23:30:00
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "c9e2f4a7b1d3"
-down_revision: str | Sequence[str] | None = "b7d3e9f1a4c2"
+down_revision: str | Sequence[str] | None = "c5a7e2d9b318"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

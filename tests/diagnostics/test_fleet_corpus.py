@@ -185,3 +185,101 @@ def test_redfish_idrac_nvme_drive_on_a_pcie_backplane() -> None:
     assert disk.smart_passed is True and disk.endurance_used_percent == 0
     assert report.measurements["ssd_wear_basis"] == "redfish.predicted_media_life_left"
     assert report.identity["device_type"] == "ssd" and disk.controller_media_errors is None
+
+
+PS_LIST = CORPUS / "powershell" / "windows-powershell-docs_Get-StorageReliabilityCounter_example1_format-list.txt"
+
+
+def test_powershell_format_list_from_microsoft_docs() -> None:
+    (report,) = read_report_strict(PS_LIST.read_bytes(), PS_LIST.name)
+    disk = report.record
+    assert report.format == "powershell-reliability-list" == sniff_format(PS_LIST.read_bytes())
+    assert (disk.temperature_c, disk.load_cycles) == (28, 224)
+    assert disk.power_on_hours is None  # 'PowerOnHours : 0' beside 224 load cycles: not reported
+    # no BusType in the paste: the counters stay the SCSI error counter log's
+    assert disk.scsi is not None and disk.scsi.uncorrected_total == 0 and disk.scsi.start_stop_cycles == 80
+    assert (report.assessment.health.value, report.assessment.grade.value) == ("healthy", "B")
+
+
+#: A Get-PhysicalDisk table naming the bus, put before the real Format-List of the Microsoft docs
+#: (hand-made: the docs' example has no table), with the real counters' uncorrected reads set to 3.
+_BUS_TABLE = (
+    "PS C:\\> Get-PhysicalDisk | Format-Table DeviceId, FriendlyName, MediaType, BusType\n\n"
+    "DeviceId FriendlyName   MediaType BusType\n"
+    "-------- ------------   --------- -------\n"
+    "8        {model}  {media}       {bus}\n\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("bus", "media", "model", "finding"),
+    [
+        ("SATA", "HDD", "ST500LM012 HN", "ata.reported_uncorrectable"),
+        ("USB ", "HDD", "WD My Passpor", "ata.reported_uncorrectable"),
+        ("SAS ", "HDD", "AL15SEB120N  ", "scsi.uncorrected_errors"),
+        ("NVMe", "SSD", "PC SN530 NVMe", "nvme.media_errors"),
+    ],
+)
+def test_reliability_counters_are_read_for_what_the_bus_says(bus: str, media: str, model: str, finding: str) -> None:
+    text = _BUS_TABLE.format(model=model, media=media, bus=bus) + PS_LIST.read_text(encoding="utf-8").replace(
+        "ReadErrorsUncorrected   : 0", "ReadErrorsUncorrected   : 3"
+    )
+    (report,) = read_report_strict(text.encode(), "transcript.txt")
+    disk = report.record
+    codes = {f.code for f in report.assessment.findings}
+    assert finding in codes and disk.identity.model == model.strip()
+    if finding.startswith("ata."):
+        # SATA counts are the drive's own ATA counts (187, 193, 4), not a SCSI error counter log
+        assert disk.scsi is None and "scsi.uncorrected_errors" not in codes
+        assert (disk.reported_uncorrectable, disk.load_cycles, disk.attribute(4).raw) == (3, 224, 80)
+        assert disk.identity.device_type == "hdd"
+    elif finding.startswith("nvme."):
+        assert disk.scsi is None and disk.nvme is not None and disk.nvme.media_errors == 3
+    else:
+        assert disk.scsi is not None and disk.scsi.read_uncorrected == 3
+
+
+def test_powershell_json_of_a_sata_disk_reads_ata_counts() -> None:
+    item = {
+        "DeviceId": "0",
+        "FriendlyName": "WDC WD10SPZX-08Z10",
+        "MediaType": "HDD",
+        "BusType": "SATA",
+        "ReadErrorsUncorrected": 2,
+        "LoadUnloadCycleCount": 15000,
+        "PowerOnHours": 9000,
+    }
+    (report,) = read_report_strict(json.dumps(item).encode(), "x.json")
+    assert report.record.scsi is None and report.record.reported_uncorrectable == 2
+    assert "ata.reported_uncorrectable" in {f.code for f in report.assessment.findings}
+
+
+def test_nvme_smart_log_text_pasted_without_its_header() -> None:
+    path = CORPUS / "nvme_cli" / "nvme-cli_issue556_samsung_970_smart-log_no_header.txt"
+    assert not path.read_text(encoding="utf-8").startswith("Smart Log")
+    (report,) = read_report_strict(path.read_bytes(), path.name)
+    nvme = report.record.nvme
+    assert report.format == "nvme-cli-smart-log-text"
+    assert (nvme.temperature_c, nvme.power_on_hours, nvme.unsafe_shutdowns, nvme.num_err_log_entries) == (
+        36,
+        912,
+        27,
+        1,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "entries"),
+    [
+        ("nvme-cli_issue1739_samsung_950pro_error-log_excerpt.txt", 200),
+        ("nvme-cli_issue1767_samsung_pm983_error-log_entry.txt", 1198),
+    ],
+)
+def test_nvme_error_log_text_alone_counts_entries_and_cannot_vouch(name: str, entries: int) -> None:
+    path = CORPUS / "nvme_cli" / name
+    (report,) = read_report_strict(path.read_bytes(), name)
+    assert report.format == "nvme-cli-error-log-text" == sniff_format(path.read_bytes())
+    assert report.record.nvme.num_err_log_entries == entries
+    # 0x2002 Invalid Field in Command: refused commands, nothing of the media: health unknown, not healthy
+    assert (report.assessment.health.value, report.assessment.grade.value) == ("unknown", "C")
+    assert "disk.error_log_only" in {f.code for f in report.assessment.findings}

@@ -26,6 +26,12 @@ RULE = "-" * 76
 CDI = (CORPUS / "crystaldiskinfo" / "yakumo-saki_example_DiskInfo_excerpt.txt").read_text(encoding="utf-8")
 STORCLI = (CORPUS / "storcli" / "checkmk_test_storcli_physical_disks_OUTPUT.txt").read_text(encoding="utf-8")
 NVME_TEXT = (CORPUS / "nvme_cli" / "nvme-cli_issue1037_wd_2tb_smart-log.txt").read_text(encoding="utf-8")
+NVME_ERROR_TEXT = (CORPUS / "nvme_cli" / "nvme-cli_issue1739_samsung_950pro_error-log_excerpt.txt").read_text(
+    encoding="utf-8"
+)
+PS_LIST = (
+    CORPUS / "powershell" / "windows-powershell-docs_Get-StorageReliabilityCounter_example1_format-list.txt"
+).read_text(encoding="utf-8")
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # --- hand-made documents (not corpus samples) ---------------------------------------------------------
@@ -323,7 +329,7 @@ def test_documents_with_values_replaced(doc: dict[str, Any], data: st.DataObject
 
 
 @FUZZ
-@given(st.sampled_from([CDI, STORCLI, POWERSHELL_TABLE, NVME_TEXT]), st.data())
+@given(st.sampled_from([CDI, STORCLI, POWERSHELL_TABLE, NVME_TEXT, NVME_ERROR_TEXT, PS_LIST]), st.data())
 def test_text_exports_with_lines_edited(text: str, data: st.DataObject) -> None:
     lines = text.splitlines()
     for _ in range(data.draw(st.integers(1, 6), label="edits")):
@@ -343,7 +349,10 @@ def test_text_exports_with_lines_edited(text: str, data: st.DataObject) -> None:
 
 
 @FUZZ
-@given(st.sampled_from([CDI, STORCLI, POWERSHELL_TABLE, NVME_TEXT, json.dumps(REDFISH_DRIVE)]), st.integers(0, 100_000))
+@given(
+    st.sampled_from([CDI, STORCLI, POWERSHELL_TABLE, NVME_TEXT, NVME_ERROR_TEXT, PS_LIST, json.dumps(REDFISH_DRIVE)]),
+    st.integers(0, 100_000),
+)
 def test_any_truncation_is_a_parse_error_or_a_report(text: str, cut: int) -> None:
     _only_parse_errors(text.encode()[: cut % (len(text.encode()) + 1)])
 
@@ -390,3 +399,30 @@ def test_storcli_json_with_values_replaced(data: st.DataObject) -> None:
     for key in data.draw(st.lists(st.sampled_from(sorted(block)), min_size=1, max_size=3), label="keys"):
         block[key] = data.draw(json_values, label=key)
     _only_parse_errors(json.dumps(doc).encode())
+
+
+def test_nvme_error_log_text_bad_input_names_the_line() -> None:
+    _refused(NVME_ERROR_TEXT.replace(": 199", ": 1,99"), "line 21: error_count")
+    _refused(NVME_ERROR_TEXT.replace(": 199", ": 0xZZ"), "line 21: error_count")
+    _refused(NVME_ERROR_TEXT.replace(": 199", ": 200"), "error_count 200 is listed twice")
+    _refused(NVME_ERROR_TEXT.replace("entries:2", "entries:64"), "announces 64", "holds 2")
+    _refused(NVME_ERROR_TEXT[: NVME_ERROR_TEXT.index("error_count")], "without an error_count line")
+
+
+def test_powershell_list_bad_input_names_the_line() -> None:
+    _refused(PS_LIST.replace(": 224", ": 22,4"), "line 10: LoadUnloadCycleCount")
+    _refused(PS_LIST.replace("DeviceId                : 8\n", ""), "line 3", "without its DeviceId")
+    _refused(PS_LIST + "Temperature : 30\n", "Temperature given twice")
+    _refused(PS_LIST + "\n" + PS_LIST[PS_LIST.index("ObjectId") :], "DeviceId '8' is listed twice")
+    _refused(PS_LIST.replace("Wear                    :", "Wear                    : 140"), "not a percentage")
+
+
+def test_powershell_list_reads_a_wrapped_value_and_ignores_other_lists() -> None:
+    other = "Name   : C:\\\nSize   : 100\n\n"
+    wrapped = PS_LIST.replace(
+        "ObjectId                : {e24dbc00",
+        "ObjectId                : {1}\\\\HOST\\root/Microsoft/Windows/Storage/Providers_v2\\SPACES_Storag\n"
+        "                          eReliabilityCounter.ObjectId={e24dbc00",
+    )
+    (report,) = read_report_strict((other + wrapped).encode(), "x")
+    assert report.format == "powershell-reliability-list" and report.record.load_cycles == 224

@@ -23,7 +23,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"models"}),  # every domain's models.py: the schema
     frozenset({"core"}),  # see CORE
     frozenset({"notifications"}),  # the outbox: every domain writes its messages there
-    frozenset({"members", "listability"}),
+    frozenset({"members", "listability", "media"}),  # media: photos, stored for listings, returns, loans
     frozenset({"devices", "reports", "impact"}),
     frozenset({"erasures", "reservations"}),
     frozenset({"listings"}),

@@ -4,12 +4,14 @@ every domain, organisation B next door, a buyer organisation C, and cluster staf
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from flask.testing import FlaskClient
+from PIL import Image
 from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
@@ -76,6 +78,13 @@ def _listed_device(session: Session, org_id: int, mode: ListingMode, visibility:
     session.add(listing)
     session.commit()  # releases a savepoint only: a rejected request must not roll it back
     return listing
+
+
+def png_upload() -> dict[str, Any]:
+    """A multipart ``files`` field holding one small PNG made with Pillow."""
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), (40, 120, 40)).save(out, "PNG")
+    return {"files": [(io.BytesIO(out.getvalue()), "photo.png")]}
 
 
 def _ok(response: Any, status: int = 201) -> dict[str, Any]:
@@ -174,6 +183,34 @@ def build(client: FlaskClient, session: Session) -> MatrixWorld:
         )
     )
     world.ids["loan"] = loan["id"]
+    world.ids["extension"] = _ok(
+        client.post(
+            f"/api/v1/loans/{loan['id']}/extensions",
+            json={"end": (today + dt.timedelta(days=6)).isoformat()},
+            headers=bh,
+        )
+    )["id"]
+    # Photos: one on a members-only and one on a public listing (by A's lister), and a condition
+    # photo of A not attached yet (by A's member).
+    for name in ("members", "public"):
+        photo = _ok(
+            client.post(
+                f"/api/v1/listings/{world.ids[f'listing_{name}']}/photos",
+                data=png_upload(),
+                headers=a.lister.headers,
+                content_type="multipart/form-data",
+            )
+        )
+        world.ids[f"photo_{name}"] = photo["items"][0]["id"]
+    condition = _ok(
+        client.post(
+            "/api/v1/photos",
+            data={**png_upload(), "purpose": "condition"},
+            headers=a.member.headers,
+            content_type="multipart/form-data",
+        )
+    )
+    world.ids["photo_condition"] = condition["items"][0]["id"]
     # Registration queued verification emails: the newest one (pending, so a retry is a 409).
     world.ids["outbox_message"] = session.scalar(sa.select(sa.func.max(OutboxMessage.id))) or 0
     return world

@@ -64,17 +64,34 @@ READS: list[tuple[str, tuple[int, ...]]] = [
         (401, 200, 200, 200, 200, 403, 403, 200),
     ),
     ("/api/v1/loans/{loan}", (401, 200, 200, 200, 200, 404, 403, 200)),
+    ("/api/v1/loans/{loan}/extensions", (401, 200, 200, 200, 200, 404, 403, 200)),
+    ("/api/v1/loan-extensions/{extension}", (401, 200, 200, 200, 200, 404, 403, 200)),
+    # The calendar is the listing's: whoever sees the listing; borrowers named to A's people only.
+    ("/api/v1/listings/{listing_loan}/calendar", (404, 200, 200, 200, 200, 200, 404, 200)),
     ("/api/v1/impact?organisation_id={a}", (200, 200, 200, 200, 200, 200, 200, 200)),
     # The outbox holds every member's email address and links: cluster staff only.
     ("/api/v1/outbox", (401, 403, 403, 403, 403, 403, 403, 200)),
     # Each person's own sessions; a bench token is no person.
     ("/api/v1/me/tokens", (401, 200, 200, 200, 200, 200, 403, 200)),
+    # Each person's own email settings; a bench token is no person.
+    ("/api/v1/me/notifications", (401, 200, 200, 200, 200, 200, 403, 200)),
     ("/api/v1/organisations/{a}/invitations", (401, 403, 403, 403, 200, 403, 403, 200)),
+    # Listing photos: whoever sees the listing (listings.visibility), the bytes as the list.
+    ("/api/v1/listings/{listing_members}/photos", (404, 200, 200, 200, 200, 200, 404, 200)),
+    ("/api/v1/listings/{listing_members}/photos/{photo_members}", (404, 200, 200, 200, 200, 200, 404, 200)),
+    ("/api/v1/listings/{listing_members}/photos/{photo_members}/thumbnail", (404, 200, 200, 200, 200, 200, 404, 200)),
+    ("/api/v1/listings/{listing_public}/photos/{photo_public}", (200,) * 8),
+    ("/api/v1/listings/{listing_public}/photos/{photo_public}/thumbnail", (200,) * 8),
+    # A photo under another listing's path is no photo of it.
+    ("/api/v1/listings/{listing_public}/photos/{photo_members}", (404,) * 8),
+    # A condition photo: its organisation's people and staff; a bench token is no person.
+    ("/api/v1/photos/{photo_condition}", (401, 200, 200, 200, 200, 404, 403, 200)),
+    ("/api/v1/photos/{photo_condition}/thumbnail", (401, 200, 200, 200, 200, 404, 403, 200)),
 ]
 
 WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
     ("POST", "/api/v1/organisations/{a}/members", {"email": "nobody@example.org", "role": "member"},
-     (401, 403, 403, 403, 422, 403, 403, 422)),  # 422: allowed, but no such user
+     (401, 403, 403, 403, 202, 403, 403, 202)),  # 202: an invitation (the person consents), no membership
     ("POST", "/api/v1/organisations/{a}/tokens", {"name": "bench 2"}, (401, 403, 403, 403, 201, 403, 403, 201)),
     # 409: allowed, but the device (not diagnosed) cannot be listed; B does not see A's device.
     ("POST", "/api/v1/listings", {"device_id": "{device}", "mode": "sale", "price_cents": 100},
@@ -96,10 +113,17 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
      (401, 403, 409, 403, 409, 404, 403, 409)),
     ("POST", "/api/v1/orders/{order}/mark-paid", None, (401, 403, 403, 403, 403, 404, 403, 200)),
     ("POST", "/api/v1/orders/{order}/cancel", None, (401, 403, 409, 403, 409, 404, 403, 409)),
-    ("POST", "/api/v1/loans/{loan}/extend", {"end": _day(6)}, (401, 403, 403, 403, 403, 404, 403, 200)),
+    # The borrower (C) asked for an extension in the world: the lender's listers and admins decide
+    # (the lister refuses first, then it is decided: 409); only the borrower's people (and staff)
+    # ask or withdraw, and staff asks once the first is decided.
+    ("POST", "/api/v1/loan-extensions/{extension}/refuse", {"reason": "serviced that week"},
+     (401, 403, 200, 403, 409, 404, 403, 409)),
+    ("POST", "/api/v1/loan-extensions/{extension}/approve", None, (401, 403, 409, 403, 409, 404, 403, 409)),
+    ("POST", "/api/v1/loan-extensions/{extension}/withdraw", None, (401, 403, 403, 403, 403, 404, 403, 409)),
+    ("POST", "/api/v1/loans/{loan}/extensions", {"end": _day(8)}, (401, 403, 403, 403, 403, 404, 403, 201)),
     # The loan starts in two days: a handover or a return now is a 409 for those allowed.
     ("POST", "/api/v1/loans/{loan}/handover", None, (401, 403, 409, 403, 409, 404, 403, 409)),
-    ("POST", "/api/v1/loans/{loan}/return", {"condition_notes": "fine"}, (401, 403, 409, 403, 409, 404, 403, 409)),
+    ("POST", "/api/v1/loans/{loan}/return", {"condition": "as_lent"}, (401, 403, 409, 403, 409, 404, 403, 409)),
     ("POST", "/api/v1/loans/{loan}/cancel", None, (401, 403, 200, 403, 409, 404, 403, 409)),
     ("DELETE", "/api/v1/reservations/{reservation}", None, (401, 404, 404, 404, 404, 404, 403, 204)),
     # B's admin holds it (above): while the hold is live, nobody may withdraw it (409).
@@ -112,8 +136,9 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
      (422,) * 8),
     # Anyone may ask; the answer never says whether the address has an account.
     ("POST", "/api/v1/password-resets", {"email": "nobody@example.org"}, (202,) * 8),
-    # Each person acts on their own account only (unconfirmed addresses here: a new link is sent).
-    ("POST", "/api/v1/email-verifications", None, (401, 202, 202, 202, 202, 202, 403, 202)),
+    # Each person acts on their own account only (unconfirmed addresses: a new link is sent; A's
+    # member, technician and lister joined by an emailed invitation, which confirmed theirs: 409).
+    ("POST", "/api/v1/email-verifications", None, (401, 409, 409, 409, 202, 202, 403, 202)),
     ("POST", "/api/v1/me/password", {"current_password": "not the password", "new_password": "a fine long phrase"},
      (401, 422, 422, 422, 422, 422, 403, 422)),
     ("POST", "/api/v1/me/email", {"current_password": "not the password", "email": "new@example.org"},
@@ -129,9 +154,24 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
     ("PATCH", "/api/v1/organisations/{a}/members/999999", {"role": "lister"},
      (401, 403, 403, 403, 404, 403, 403, 404)),
     ("DELETE", "/api/v1/organisations/{a}/members/999999", None, (401, 403, 403, 403, 404, 403, 403, 404)),
+    # Each person turns their own optional emails off; an essential category never (422).
+    ("PATCH", "/api/v1/me/notifications", {"categories": {"loans": False}}, (401, 200, 200, 200, 200, 200, 403, 200)),
+    ("PATCH", "/api/v1/me/notifications", {"categories": {"invoices": False}},
+     (401, 422, 422, 422, 422, 422, 403, 422)),
     # A's bench token is nobody's personal token: 404 for every person, staff included.
     ("DELETE", "/api/v1/me/tokens/{token}", None, (401, 404, 404, 404, 404, 404, 403, 404)),
     ("DELETE", "/api/v1/organisations/{a}/tokens/{token}", None, (401, 403, 403, 403, 204, 403, 403, 204)),
+]  # fmt: skip
+
+#: Multipart uploads (one PNG in ``files``) and the photo deletion, in RUN_ORDER like WRITES.
+PHOTO_WRITES: list[tuple[str, str, dict[str, str] | None, tuple[int, ...]]] = [
+    # As for changing the listing: 404 for who does not see it, 403 for who sees it but does not list.
+    ("POST", "/api/v1/listings/{listing_members}/photos", {}, (404, 403, 201, 403, 201, 403, 404, 201)),
+    # Condition photos: any person for their own organisation (B's admin for B); staff belongs to none.
+    ("POST", "/api/v1/photos", {"purpose": "condition"}, (401, 201, 201, 201, 201, 201, 403, 422)),
+    # The lister deletes it (204); A's admin and staff are allowed, but it is gone (404).
+    ("DELETE", "/api/v1/listings/{listing_members}/photos/{photo_members}", None,
+     (404, 403, 204, 403, 404, 403, 404, 404)),
 ]  # fmt: skip
 
 PRIVATE_ORG_FIELDS = {"siret", "postcode", "address", "city", "invoice_allowed", "vat_regime", "created_at"}
@@ -182,6 +222,10 @@ PAGES: list[tuple[str, tuple[int, ...]]] = [
     ("/d/{device_ordered}", (404, 200, 200, 200, 200, 404, 403, 200)),  # sold: only its own people
     ("/", (200, 200, 200, 200, 200, 200, 200, 200)),
     ("/impact", (200, 200, 200, 200, 200, 200, 200, 200)),
+    # The sign-in form; signed in already (a bearer header here), a person goes on to their account.
+    ("/sign-in", (200, 303, 303, 303, 303, 303, 200, 303)),
+    # Who I am: a person; anonymous is sent to sign in, a bench token is no person.
+    ("/account", (303, 200, 200, 200, 200, 200, 403, 200)),
 ]
 
 
@@ -241,6 +285,32 @@ def test_writes(client: FlaskClient, world: MatrixWorld) -> None:
     assert not mismatches
 
 
+def test_photo_writes(client: FlaskClient, world: MatrixWorld) -> None:
+    from tests.sweep.matrix_world import png_upload
+
+    ids = _ids(world)
+    mismatches = []
+    for method, path, form, expected in PHOTO_WRITES:
+        for caller in RUN_ORDER:
+            if form is None:
+                response = client.open(path.format(**ids), method=method, headers=world.headers(caller))
+            else:
+                response = client.open(
+                    path.format(**ids),
+                    method=method,
+                    data={**png_upload(), **form},
+                    headers=world.headers(caller),
+                    content_type="multipart/form-data",
+                )
+            want = expected[CALLERS.index(caller)]
+            if response.status_code != want:
+                mismatches.append((method, path, caller, want, response.status_code))
+            if response.status_code >= 400:
+                assert response.mimetype == "application/problem+json", (method, path, caller)
+            _assert_no_secret(world, caller, path, response.data)
+    assert not mismatches
+
+
 def _snapshot(client: FlaskClient, world: MatrixWorld, ids: dict[str, int]) -> str:
     """What staff sees of A's objects, minus the clocks."""
     paths = [
@@ -260,6 +330,8 @@ B_MAY_READ = {
     "/api/v1/organisations/{organisation_id}",
     "/api/v1/devices/{device_id}/passport",  # the public view of a listed device (no serial)
     "/api/v1/listings/{listing_id}",
+    "/api/v1/listings/{listing_id}/calendar",  # the taken days of a listing B may borrow, nobody named
+    "/api/v1/listings/{listing_id}/photos",  # the photos of a listing B sees (members-only)
 }
 
 
@@ -275,10 +347,12 @@ def test_nothing_private_of_a_reaches_b(client: FlaskClient, world: MatrixWorld)
         "reservation_id": world.ids["reservation"],
         "order_id": world.ids["order"],
         "loan_id": world.ids["loan"],
+        "extension_id": world.ids["extension"],
         "token_id": world.ids["token"],
         "number": "ABCDEFGHJKMN",  # an erasure certificate (public by its unguessable number): none here
         "erasure_id": world.ids["erasure"],
         "return_id": world.ids["return"],
+        "photo_id": world.ids["photo_condition"],
     }
     seen = 0
     for path, item in spec["paths"].items():

@@ -280,7 +280,7 @@ def test_a_booked_loan_is_not_handed_over_while_suspended_and_a_return_needs_a_n
     assert erase(client, scene.org, scene.device.id, SECOND_SERIAL).status_code == 201
     assert client.post(handover, headers=scene.org.lister.headers).status_code == 200
     returned = client.post(
-        f"/api/v1/loans/{booked.json['id']}/return", json={"condition_notes": "fine"}, headers=scene.org.lister.headers
+        f"/api/v1/loans/{booked.json['id']}/return", json={"condition": "as_lent"}, headers=scene.org.lister.headers
     )
     assert returned.status_code == 200, returned.json
     # The borrower may have put data on it: the erasure from before the loan no longer counts.

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.members.identifiers import luhn_valid
 from marketplace.members.models import ApiToken, Membership, Organisation, User
-from tests.api_helpers import PASSWORD, add_member, auth, create_org, new_siret, register
+from tests.api_helpers import PASSWORD, add_member, auth, create_org, invitation_token, new_siret, register
 
 
 def count(session: Session, model: type) -> int:
@@ -179,22 +179,35 @@ def test_non_admin_member_cannot_add_members_or_tokens(client: FlaskClient) -> N
     )
 
 
-def test_adding_unknown_user_or_twice(client: FlaskClient) -> None:
+def test_the_members_route_invites_and_adds_no_one_without_consent(client: FlaskClient, db_session: Session) -> None:
     admin = register(client)
     org = create_org(client, admin)
-    response = client.post(
-        f"/api/v1/organisations/{org['id']}/members",
-        json={"email": "nobody@example.org", "role": "member"},
-        headers=admin.headers,
+    person = register(client, "person")
+    before = count(db_session, Membership)
+    url = f"/api/v1/organisations/{org['id']}/members"
+    asked = client.post(url, json={"email": person.email.upper(), "role": "lister"}, headers=admin.headers)
+    assert asked.status_code == 202
+    assert asked.json["status"] == "pending" and asked.json["email"] == person.email
+    assert asked.json["role"] == "lister" and asked.json["organisation_id"] == org["id"]
+    # Nobody was added: not the person, whatever the admin asked.
+    assert count(db_session, Membership) == before
+    assert client.get("/api/v1/me", headers=person.headers).json["memberships"] == []
+    assert person.email not in [m["email"] for m in client.get(url, headers=admin.headers).json["items"]]
+    # The person consents with the emailed link; then, and only then, they are a member.
+    token = invitation_token(client, person.email)
+    accepted = client.post("/api/v1/invitations/accept", json={"token": token}, headers=person.headers)
+    assert accepted.status_code == 201 and accepted.json["role"] == "lister"
+    assert count(db_session, Membership) == before + 1
+    # An address without an account gets an invitation too; a member's address is refused.
+    assert (
+        client.post(url, json={"email": "nobody@example.org", "role": "member"}, headers=admin.headers).status_code
+        == 202
     )
-    assert response.status_code == 422 and "email" in response.json["errors"]
-    member = add_member(client, admin, org["id"], "member")
-    response = client.post(
-        f"/api/v1/organisations/{org['id']}/members",
-        json={"email": member.email, "role": "lister"},
-        headers=admin.headers,
-    )
-    assert response.status_code == 409
+    again = client.post(url, json={"email": person.email, "role": "admin"}, headers=admin.headers)
+    assert again.status_code == 409 and "email" in again.json["errors"]
+    bad = client.post(url, json={"email": "not an address", "role": "member"}, headers=admin.headers)
+    assert bad.status_code == 422 and "email" in bad.json["errors"]
+    assert count(db_session, Membership) == before + 1
 
 
 def test_outsider_sees_only_the_public_face_of_an_organisation(client: FlaskClient) -> None:

@@ -51,3 +51,20 @@ def test_a_truncated_crystaldiskinfo_export_is_refused_by_line_and_stores_nothin
     (message,) = response.json["errors"]["files.1"]
     assert message.startswith("DiskInfo.txt: line ") and "no Health Status" in message
     assert (count(db_session, DiagnosticReport), count(db_session, DiagnosticFile)) == before
+
+
+PS_LIST = CORPUS / "powershell" / "windows-powershell-docs_Get-StorageReliabilityCounter_example1_format-list.txt"
+NVME_ERROR_TEXT = CORPUS / "nvme_cli" / "nvme-cli_issue1767_samsung_pm983_error-log_entry.txt"
+
+
+def test_pasted_powershell_list_and_nvme_error_log_text_are_read_on_the_server(
+    client: FlaskClient, db_session: Session, org: Org
+) -> None:
+    device = make_device(db_session, org.id, DeviceKind.SERVER)
+    response = upload(client, device.id, org.bench_token, PS_LIST, NVME_ERROR_TEXT)
+    assert response.status_code == 201, response.json
+    files = response.json["files"]
+    assert [f["components"] for f in files] == [_library(p.read_bytes(), p.name) for p in (PS_LIST, NVME_ERROR_TEXT)]
+    assert [f["components"][0]["format"] for f in files] == ["powershell-reliability-list", "nvme-cli-error-log-text"]
+    # an error log alone cannot vouch for the drive: unknown, not healthy
+    assert files[1]["components"][0]["health"] == "unknown"

@@ -60,3 +60,33 @@ def test_overlapping_active_loans_refused_by_postgresql(db_session: Session, par
         db_session.add(loan(4, 6))
         with pytest.raises(IntegrityError):
             db_session.flush()
+
+
+def test_days_held_by_a_pending_extension_are_in_the_same_exclusion_constraint(
+    db_session: Session, parties: tuple[int, int, int]
+) -> None:
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the exclusion constraint is PostgreSQL's; SQLite relies on BEGIN IMMEDIATE")
+    seller, buyer, user = parties
+    listing = make_listing(db_session, seller, mode=ListingMode.LOAN)
+    today = dt.date.today()  # noqa: DTZ011 - a calendar date, no time zone involved
+    row = {
+        "listing_id": listing.id, "device_id": listing.device_id, "borrower_organisation_id": buyer,
+        "lender_organisation_id": seller, "borrower_user_id": user,
+    }  # fmt: skip
+    held = Loan(**row, start_date=today + dt.timedelta(days=1), end_date=today + dt.timedelta(days=4))
+    db_session.add(held)
+    db_session.add(Loan(**row, start_date=today + dt.timedelta(days=6), end_date=today + dt.timedelta(days=9)))
+    db_session.flush()
+    with db_session.begin_nested():
+        held.pending_end = today + dt.timedelta(days=7)  # into the next loan
+        with pytest.raises(IntegrityError):
+            db_session.flush()
+    held = db_session.get(Loan, held.id)
+    assert held is not None
+    held.pending_end = today + dt.timedelta(days=6)  # up to its first day: [start, end)
+    db_session.flush()
+    with db_session.begin_nested():
+        db_session.add(Loan(**row, start_date=today + dt.timedelta(days=5), end_date=today + dt.timedelta(days=6)))
+        with pytest.raises(IntegrityError):
+            db_session.flush()

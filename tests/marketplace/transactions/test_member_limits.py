@@ -3,7 +3,7 @@
 A loan ends within its listing's maximum (``DEFAULT_MAX_LOAN_DAYS`` when the listing sets none) and
 starts within ``MAX_BOOKING_LEAD_DAYS``; a member organisation has at most
 ``MAX_LIVE_HOLDS_PER_ORGANISATION`` live holds and ``MAX_BOOKED_LOANS_PER_ORGANISATION`` booked
-loans; a loan's damage is at most its deposit, or ``MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS`` without one.
+loans; nothing is captured from a loan without a deposit.
 Each refusal is a problem naming the limit, and changes nothing.
 """
 
@@ -22,7 +22,6 @@ from marketplace.loans.service import (
     DEFAULT_MAX_LOAN_DAYS,
     MAX_BOOKED_LOANS_PER_ORGANISATION,
     MAX_BOOKING_LEAD_DAYS,
-    MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS,
 )
 from marketplace.reservations.models import Reservation
 from marketplace.reservations.service import MAX_LIVE_HOLDS_PER_ORGANISATION
@@ -59,7 +58,9 @@ def test_a_listing_without_max_days_lends_for_the_default_maximum_at_most(
     # An extension is held to the same maximum.
     loan = booked.get_json()
     too_long = client.post(
-        f"/api/v1/loans/{loan['id']}/extend", json={"end": day(2 + DEFAULT_MAX_LOAN_DAYS)}, headers=world.member.headers
+        f"/api/v1/loans/{loan['id']}/extensions",
+        json={"end": day(2 + DEFAULT_MAX_LOAN_DAYS)},
+        headers=world.member.headers,
     )
     assert problem(too_long, 422)["errors"]["end"] == [f"This listing lends for at most {DEFAULT_MAX_LOAN_DAYS} days."]
 
@@ -143,29 +144,28 @@ def test_booked_loans_are_capped_per_member_organisation(
     assert borrow(client, world.member, listings[1].id, 6, 8).status_code == 201
 
 
-def test_damage_without_a_deposit_is_at_most_a_device_value(
+def test_nothing_is_captured_from_a_loan_without_a_deposit(
     client: FlaskClient, db_session: Session, world: World
 ) -> None:
     listing = free_loan_listing(db_session, world, max_days=10)
     loan = borrow(client, world.member, listing.id, 0, 3).get_json()
     assert client.post(f"/api/v1/loans/{loan['id']}/handover", headers=world.lister.headers).status_code == 200
     path = f"/api/v1/loans/{loan['id']}/return"
-    for damage in (MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS + 1, 2**31 - 1):
+    for decision, amount in (("captured", None), ("partly_captured", 100), ("partly_captured", 2**31 - 1)):
         body = problem(
             client.post(
-                path, json={"condition_notes": "cracked", "damage_cents": damage}, headers=world.lister.headers
+                path,
+                json={"condition": "damaged", "decision": decision, "capture_cents": amount},
+                headers=world.lister.headers,
             ),
             422,
         )
-        assert body["errors"]["damage_cents"] == [f"At most {MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS} without a deposit."]
+        assert body["errors"]["decision"] == ["No deposit: only 'released'."]
     stored = db_session.get(Loan, loan["id"])
     assert stored is not None
     db_session.refresh(stored)
-    assert stored.status.value == "on_loan" and stored.damage_cents is None
-    returned = client.post(
-        path,
-        json={"condition_notes": "cracked", "damage_cents": MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS},
-        headers=world.lister.headers,
-    )
+    assert stored.status.value == "on_loan" and stored.damage_cents is None and stored.inspection is None
+    returned = client.post(path, json={"condition": "damaged", "notes": "cracked"}, headers=world.lister.headers)
     assert returned.status_code == 200, returned.get_json()
-    assert returned.get_json()["damage_cents"] == MAX_DAMAGE_WITHOUT_DEPOSIT_CENTS
+    assert returned.get_json()["damage_cents"] == 0
+    assert returned.get_json()["inspection"]["decision"] == "released"

@@ -48,7 +48,7 @@ def test_a_returned_loan_shows_no_condition_notes_nor_photos(
     assert client.post(f"/api/v1/loans/{loan['id']}/handover", headers=world.lister.headers).status_code == 200
     returned = client.post(
         f"/api/v1/loans/{loan['id']}/return",
-        json={"condition_notes": CONDITION, "photos": [PHOTO], "damage_cents": 0},
+        json={"condition": "worn", "notes": CONDITION, "accessories": [{"name": PHOTO, "present": False}]},
         headers=world.lister.headers,
     )
     assert returned.status_code == 200, returned.get_json()
@@ -61,7 +61,7 @@ def test_a_returned_loan_shows_no_condition_notes_nor_photos(
     for secret in (CONDITION, "J.D.", PHOTO, "files.relife.example", world.buyer["name"]):
         assert secret not in text, secret
     [returned_event] = by_kind(body, "returned")
-    assert returned_event["data"] == {"damage_cents": 0}
+    assert returned_event["data"] == {"inspection": {"condition": "worn", "deposit": "released"}}
     assert returned_event["actor"] == {"organisation_name": world.seller["name"]}  # the lender, the owner
     [lent] = by_kind(body, "lent")
     assert set(lent["data"]) == {"start", "end"}
@@ -69,7 +69,7 @@ def test_a_returned_loan_shows_no_condition_notes_nor_photos(
     full = client.get(f"/api/v1/devices/{listing.device_id}/passport", headers=world.lister.headers).get_json()
     assert full["view"] == "full"
     [full_return] = [e for e in full["items"] if e["kind"] == "returned"]
-    assert full_return["data"]["condition"] == CONDITION and full_return["data"]["photos"] == [PHOTO]
+    assert full_return["data"]["notes"] == CONDITION and full_return["data"]["accessories_missing"] == [PHOTO]
 
 
 def test_a_sale_names_no_buyer_and_a_return_shows_no_reason(

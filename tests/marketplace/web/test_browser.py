@@ -139,3 +139,54 @@ def test_a_visitor_walks_the_catalogue_in_a_real_browser(demo_site: str) -> None
     assert [p for p in problems if "404" not in p] == []
     assert requests and all(r.startswith(demo_site + "/") for r in requests), requests
     assert violations == {}, "\n".join(violations.values())
+
+
+def test_a_member_signs_in_and_out_in_a_real_browser(demo_site: str) -> None:
+    """The sign-in form with a wrong then the right password, the account page of a member who
+    joined by invitation, signing out; an HttpOnly, SameSite=Lax cookie; no WCAG 2 A/AA violation."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+    if CHROMIUM is None:
+        pytest.skip("no Chromium (Debian's package 'chromium'; or set RELIFE_CHROMIUM)")
+    from marketplace.demo.seed import DEMO_PASSWORD
+
+    axe = axe_module.Axe()
+    violations: dict[str, Any] = {}
+
+    def check_accessibility(page: Any) -> None:
+        results = axe.run(page, options=WCAG)
+        if results.violations_count:
+            violations[page.url] = results.generate_report()
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            context = browser.new_context(locale="fr-FR")
+            page = context.new_page()
+            page.goto(demo_site + "/")
+            page.get_by_role("link", name="Se connecter").click()
+            page.get_by_label("Adresse e-mail").fill("hugo.univ@relife.example")
+            page.get_by_label("Mot de passe").fill("not the password")
+            page.get_by_role("button", name="Se connecter").click()
+            page.wait_for_load_state()
+            assert page.get_by_role("alert").inner_text() == "Adresse e-mail ou mot de passe incorrect."
+            check_accessibility(page)
+
+            page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
+            page.get_by_role("button", name="Se connecter").click()
+            page.wait_for_load_state()
+            assert page.url == demo_site + "/account"
+            assert page.get_by_role("heading", level=1).inner_text() == "Mon compte"
+            assert "Université Lumière Demo" in page.locator("main").inner_text()  # joined by invitation
+            [cookie] = [c for c in context.cookies() if c["name"] == "relife_session"]
+            assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+            check_accessibility(page)
+
+            page.get_by_role("button", name="Se déconnecter").click()
+            page.wait_for_load_state()
+            assert page.url == demo_site + "/"
+            assert page.get_by_role("link", name="Se connecter").count() == 1
+            assert [c for c in context.cookies() if c["name"] == "relife_session"] == []
+        finally:
+            browser.close()
+    assert violations == {}, "\n".join(violations.values())
