@@ -9,15 +9,20 @@ checklist, erasure of each disk) and listings of each mode through the real API,
 ``--clients`` client threads for ``--seconds``: catalogue search, reserve (409 when held is a
 normal outcome) then order (invoice, donation, or card paid through the fake's signed webhook) or
 release, loans of random periods (409 on overlap), diagnostics uploads of corpus files, new disks
-reported by listed devices (their listing is suspended until the disk's erasure is recorded), and
-sellers withdrawing an offer (409 while held or booked) and listing the device again.
+reported by listed devices (their listing is suspended until the disk's erasure is recorded),
+sellers withdrawing an offer (409 while held or booked) and listing the device again, and handovers
+after which buyers open returns or warranty claims that sellers accept (in full or in part: card
+refunds at the fake Stripe, credit notes), refuse, or try to over-refund (422), several clients
+deciding one return at once (409 for all but one).
 
 Progress on stderr. The last stdout line is one JSON object:
 ``{"seconds","requests","errors","conflicts","p50_ms","p99_ms","by_kind":{...},"invariants":{...}}``
 — errors are 5xx and unexpected statuses (must be 0), conflicts the expected 409s; the invariants
 are counted afterwards in SQL (each must be 0): a device sold twice, overlapping loans, a device
 both sold and on loan, a paid card order without exactly one processed ``payment_intent.succeeded``
-event, a live hold or a booked loan on a withdrawn listing; and, with the service's own rules, an
+event, a live hold or a booked loan on a withdrawn listing, a device owned by two organisations (a
+fork in its transfers), a refund larger than what was paid (on the order, over its accepted returns,
+at Stripe), a Stripe refund total differing from the order's; and, with the service's own rules, an
 active listing whose device is not listable, a card whose grade, kind or specs differ from its
 device's (issue 20). Exit status 1 on any error or broken
 invariant.
@@ -159,6 +164,9 @@ class World:
         #: Listed devices (device id, owner key): the bench uploads a disk they never had to some,
         #: which takes their listing out of the catalogue until that disk's erasure is recorded.
         self.listed_devices: list[tuple[int, str]] = []
+        #: Returns opened by buyers and not decided yet: (order id, return id, amount, seller key).
+        #: Several clients may pick one at once: of concurrent decisions one counts (409 for the others).
+        self.open_returns: list[tuple[int, int, int, str]] = []
         self.lock = threading.Lock()
 
 
@@ -292,6 +300,7 @@ class Client(threading.Thread):
             [self.search] * 5
             + [self.buy] * 3
             + [self.borrow, self.upload, self.new_disk, self.withdraw_and_relist, self.hand_over]
+            + [self.decide_return] * 2
         )
         while time.monotonic() < self.until:
             self.random.choice(actions)()
@@ -411,9 +420,9 @@ class Client(threading.Thread):
 
     def hand_over(self) -> None:
         """A seller hands a confirmed order over: the device becomes its buyer's (issue 17). A third
-        of the time the buyer sends it back at once (refunded; the device returns to the seller).
-        409: handed over or cancelled by another client meanwhile, or a new unerased disk keeps it
-        (issue 20)."""
+        of the time the buyer opens a return at once (or a warranty claim), which ``decide_return``
+        settles. 409: handed over or cancelled by another client meanwhile, or a new unerased disk
+        keeps it (issue 20)."""
         seller = self.random.choice(["seller", "univ"])
         token = self.world.tokens[seller]
         status, page = self.timed("orders", {200}, "GET", "/api/v1/orders?role=seller&status=confirmed&limit=20", token)
@@ -425,7 +434,39 @@ class Client(threading.Thread):
             return
         owners = {org_id: key for key, org_id in self.world.orgs.items()}
         buyer = self.world.tokens[owners[order["buyer_organisation_id"]]]
-        self.timed("return", {201}, "POST", f"/api/v1/orders/{order['id']}/returns", buyer, {"reason": "soak"})
+        kind = "warranty" if order.get("warranty_months") and self.random.random() < 0.3 else "return"
+        status, opened = self.timed(
+            "return", {201}, "POST", f"/api/v1/orders/{order['id']}/returns", buyer, {"reason": "soak", "kind": kind}
+        )
+        if status == 201:
+            with self.world.lock:
+                self.world.open_returns.append((order["id"], opened["id"], order["amount_cents"], seller))
+
+    def decide_return(self) -> None:
+        """The seller accepts an open return (in full, for part of the price: a missing accessory,
+        or, now and then, for more than was paid: 422) or refuses it. Another client may decide the
+        same return at once: 409 for the later one. An accepted card return is refunded at the fake
+        Stripe, whose refund events come back signed."""
+        with self.world.lock:
+            if not self.world.open_returns:
+                return
+            order_id, return_id, amount, seller = self.random.choice(self.world.open_returns)
+        token = self.world.tokens[seller]
+        path = f"/api/v1/orders/{order_id}/returns/{return_id}"
+        roll = self.random.random()
+        if roll < 0.25:
+            self.timed("return_refuse", {200, 409}, "POST", f"{path}/refuse", token, {"reason": "soak"})
+        elif roll < 0.3:
+            self.timed("return_overpay", {409, 422}, "POST", f"{path}/accept", token,
+                                   {"refund_cents": amount + 1})  # fmt: skip
+            return
+        else:
+            body = {"refund_cents": self.random.randint(amount // 2, amount)} if roll < 0.6 else {}
+            # 409: decided by another client meanwhile, or the device moved on.
+            self.timed("return_accept", {200, 409}, "POST", f"{path}/accept", token, body)
+        with self.world.lock:
+            if (order_id, return_id, amount, seller) in self.world.open_returns:
+                self.world.open_returns.remove((order_id, return_id, amount, seller))
 
     def upload(self) -> None:
         device, owner = self.random.choice(self.world.inventory)
@@ -507,6 +548,26 @@ INVARIANTS = {
                (SELECT 1 FROM device_transfers t WHERE t.order_id = o.id AND t.reason IN ('sale', 'donation')))
            OR (o.status = 'returned' AND NOT EXISTS
                (SELECT 1 FROM device_transfers t WHERE t.order_id = o.id AND t.reason = 'return'))""",
+    # Issue 17: a device is owned by one organisation at a time: its transfers form one chain
+    # (each leaves from where the previous one arrived), never a fork.
+    "devices_owned_by_two_organisations": """
+        SELECT count(*) FROM device_transfers t JOIN device_transfers p ON p.device_id = t.device_id
+        WHERE p.id = (SELECT max(id) FROM device_transfers WHERE device_id = t.device_id AND id < t.id)
+          AND p.to_organisation_id <> t.from_organisation_id""",
+    # No refund larger than what was paid: on the order, and over its accepted returns.
+    "refunds_larger_than_paid_on_orders": """
+        SELECT count(*) FROM orders o
+        WHERE o.refunded_cents > o.amount_cents OR o.credit_note_cents > o.amount_cents
+           OR (SELECT coalesce(sum(r.refund_cents), 0) FROM order_returns r
+               WHERE r.order_id = o.id AND r.status = 'accepted') > o.amount_cents""",
+    "orders_with_two_open_or_accepted_returns": """
+        SELECT count(*) FROM (SELECT order_id FROM order_returns WHERE status IN ('open', 'accepted')
+                              GROUP BY order_id HAVING count(*) > 1) d""",
+    "accepted_returns_without_their_order_returned": """
+        SELECT count(*) FROM order_returns r JOIN orders o ON o.id = r.order_id
+        WHERE (r.status = 'accepted') <> (o.status = 'returned')
+          AND (r.status = 'accepted' OR NOT EXISTS
+               (SELECT 1 FROM order_returns a WHERE a.order_id = o.id AND a.status = 'accepted'))""",
     "refunded_orders_never_paid": """
         SELECT count(*) FROM orders WHERE payment_status IN ('refunded', 'refund_due') AND paid_at IS NULL""",
     "paid_card_orders_without_exactly_one_event": """
@@ -544,15 +605,21 @@ def refund_invariants(engine: sa.Engine, fake: FakeStripe) -> dict[str, int]:
                 refunded[obj["payment_intent"]] += int(obj["amount"])
     with engine.connect() as conn:
         orders = {
-            intent: (amount, status)
-            for intent, amount, status in conn.execute(
-                sa.text("SELECT stripe_payment_intent_id, amount_cents, payment_status FROM orders "
+            intent: (amount, status, recorded)
+            for intent, amount, status, recorded in conn.execute(
+                sa.text("SELECT stripe_payment_intent_id, amount_cents, payment_status, refunded_cents FROM orders "
                         "WHERE stripe_payment_intent_id IS NOT NULL")
             )
         }  # fmt: skip
     larger = sum(1 for intent, cents in refunded.items() if intent in orders and cents > orders[intent][0])
     unrecorded = sum(1 for intent in refunded if intent not in orders or orders[intent][1] != "refunded")
-    return {"refunds_larger_than_paid": larger, "refunds_not_recorded_on_their_order": unrecorded}
+    # What Stripe gave back is what the order says it gave back (a partial refund included).
+    differing = sum(1 for intent, cents in refunded.items() if intent in orders and cents != orders[intent][2])
+    return {
+        "refunds_larger_than_paid": larger,
+        "refunds_not_recorded_on_their_order": unrecorded,
+        "stripe_refunds_differing_from_the_order": differing,
+    }
 
 
 #: Card fields that must equal what ``listability.follow.sync_from_device`` makes of the device now.
@@ -610,6 +677,10 @@ def totals(engine: sa.Engine) -> dict[str, int]:
             "loans": count("SELECT count(*) FROM loans"),
             "handed_over": count("SELECT count(*) FROM orders WHERE handed_over_at IS NOT NULL"),
             "returned": count("SELECT count(*) FROM orders WHERE status = 'returned'"),
+            "returns_opened": count("SELECT count(*) FROM order_returns"),
+            "returns_accepted": count("SELECT count(*) FROM order_returns WHERE status = 'accepted'"),
+            "returns_refused": count("SELECT count(*) FROM order_returns WHERE status = 'refused'"),
+            "partial_refunds": count("SELECT count(*) FROM orders WHERE refunded_cents BETWEEN 1 AND amount_cents - 1"),
             "transfers": count("SELECT count(*) FROM device_transfers"),
             "diagnostic_reports": count("SELECT count(*) FROM diagnostic_reports"),
         }

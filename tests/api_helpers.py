@@ -39,6 +39,22 @@ class Actor:
         return auth(self.token)
 
 
+def return_accepted(
+    client: FlaskClient, order_id: int, buyer: Actor, seller: Actor, reason: str = "changed our mind", **accept: Any
+) -> dict[str, Any]:
+    """The buyer opens a return and the seller accepts it (``accept``: refund_cents, note); the order after."""
+    opened = client.post(f"/api/v1/orders/{order_id}/returns", json={"reason": reason}, headers=buyer.headers)
+    assert opened.status_code == 201, opened.json
+    accepted = client.post(
+        f"/api/v1/orders/{order_id}/returns/{opened.json['id']}/accept", json=accept, headers=seller.headers
+    )
+    assert accepted.status_code == 200, accepted.json
+    shown = client.get(f"/api/v1/orders/{order_id}", headers=buyer.headers)
+    assert shown.status_code == 200, shown.json
+    data: dict[str, Any] = shown.json
+    return data
+
+
 def register(client: FlaskClient, name: str | None = None) -> Actor:
     n = next(_counter)
     email = f"{name or 'user'}{n}@example.org"

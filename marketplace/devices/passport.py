@@ -63,7 +63,16 @@ PUBLIC_DEVICE_FIELDS = frozenset({"kind", "make", "model", "specs", "cosmetic_gr
 PUBLIC_GRADE_FIELDS = frozenset({"grade", "health", "battery_health_pct", "remaining_life", "grading_policy"})
 #: A listing's terms as its public card shows them (not its free-text description, nor postcode).
 PUBLIC_LISTING_FIELDS = frozenset(
-    {"price_cents", "warranty_months", "min_days", "max_days", "deposit_cents", "eligible_kinds", "visibility"}
+    {
+        "price_cents",
+        "warranty_months",
+        "return_days",
+        "min_days",
+        "max_days",
+        "deposit_cents",
+        "eligible_kinds",
+        "visibility",
+    }
 )
 _ASSESSMENT: Shape = {
     "grade": None,
@@ -109,9 +118,18 @@ PUBLIC_VIEWS: Mapping[EventKind, PublicView] = {
     EventKind.SOLD: PublicView(),
     EventKind.DONATED: PublicView(),
     EventKind.LENT: PublicView(data={"start": None, "end": None}),
-    # A return shows the inspection's verdict on a loan (condition, what became of the deposit),
-    # never an amount, the lender's notes and photos, nor a buyer's reason for returning.
-    EventKind.RETURNED: PublicView(data={"inspection": {"condition": None, "deposit": None}}),
+    # A return shows the inspection's verdict on a loan (condition, what became of the deposit) and,
+    # for a device sent back by its buyer, the move like a transfer (organisation kinds and
+    # departments); never an amount, the lender's notes and photos, a buyer's reason, nor names.
+    EventKind.RETURNED: PublicView(
+        data={
+            "inspection": {"condition": None, "deposit": None},
+            "mode": None,
+            "kind": None,
+            "from": {"kind": None, "department": None},
+            "to": {"kind": None, "department": None},
+        }
+    ),
     # A change of owner: the kind of organisation and its department on each side, never a name,
     # an order or a price.
     EventKind.TRANSFERRED: PublicView(

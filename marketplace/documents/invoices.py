@@ -108,7 +108,9 @@ def render(doc: InvoiceDoc, lang: str) -> bytes:
     t = partial(text, lang)
     kind = t("Credit note") if doc.credit_note else t("Invoice")
     sign = -1 if doc.credit_note else 1
-    amounts = totals(order.amount_cents, seller.vat_regime)
+    # A credit note gives back what the seller accepted (less than the invoice for a missing accessory).
+    cents = order.credit_note_cents if doc.credit_note and order.credit_note_cents is not None else order.amount_cents
+    amounts = totals(cents, seller.vat_regime)
     out = io.BytesIO()
     with document(out, title=f"{kind} {doc.number}", lang=lang) as c:
         y = HEIGHT - MARGIN

@@ -3,8 +3,9 @@ disks that the rule and the erasure certificate read.
 
 * ``listing_problems`` is the one rule of what may be offered (complete diagnostics, not graded F,
   every current disk with a *verified* erasure); ``ensure_listable`` adds the state (``diagnosed``
-  or ``returned``) for a new listing. For a device that came back (``returned``), only erasures
-  recorded after its latest return count: the borrower or buyer may have put data on it.
+  or ``returned``) for a new listing. For a device that came back (``returned``: a buyer's return
+  or a loan's), only erasures recorded after its latest return count (the borrower or buyer may
+  have put data on it), and a functional checklist recorded since is required too.
 
 Reads models only, so every service that changes a device can ask it (through
 ``listability.follow.follow_device``) without importing another domain's use cases.
@@ -23,7 +24,8 @@ from sqlalchemy.orm import Session
 from marketplace.devices.models import Device, DeviceEvent, DeviceState, EventKind
 from marketplace.erasures.models import DiskRemoval, Erasure
 from marketplace.errors import InvalidState
-from marketplace.listability.current import current_disks, diagnosis_of
+from marketplace.listability.current import current_disks, diagnosis_of, reports_of, select_current
+from marketplace.orders.models import Order, OrderReturn, ReturnStatus
 from marketplace.reports.models import DiagnosticReport
 
 #: States in which a device may be listed (after the other checks).
@@ -65,6 +67,46 @@ def _last_return(session: Session, device: Device) -> dt.datetime | None:
             DeviceEvent.device_id == device.id, DeviceEvent.kind.in_([EventKind.RETURNED, EventKind.TRANSFERRED])
         )
     )
+
+
+def last_came_back(session: Session, device: Device) -> dt.datetime | None:
+    """When the device last came back to its owner: a sale or donation returned by its buyer, or a
+    loan returned by its borrower (both a ``returned`` passport event)."""
+    when = session.scalar(
+        sa.select(sa.func.max(DeviceEvent.occurred_at)).where(
+            DeviceEvent.device_id == device.id, DeviceEvent.kind == EventKind.RETURNED
+        )
+    )
+    return when.astimezone(dt.UTC) if when is not None else None
+
+
+def _checklist_since_return(session: Session, device: Device) -> list[str]:
+    """A device that came back needs a functional checklist recorded since: someone else used it."""
+    since = last_came_back(session, device)
+    if since is None:
+        return []
+    checklist = select_current(reports_of(session, device)).checklist_report
+    if checklist is not None and checklist.created_at.astimezone(dt.UTC) >= since:
+        return []
+    return [f"No functional checklist recorded since the device came back on {since.date().isoformat()}."]
+
+
+def _return_pending(session: Session, device: Device) -> list[str]:
+    """Its owner asked to send it back to whoever sold it (``orders.returns``): it stays as it is
+    until the seller decides, or the return could no longer be accepted."""
+    order_id = session.scalar(
+        sa.select(Order.id)
+        .join(OrderReturn, OrderReturn.order_id == Order.id)
+        .where(
+            Order.device_id == device.id,
+            Order.buyer_organisation_id == device.organisation_id,
+            OrderReturn.status == ReturnStatus.OPEN,
+        )
+        .limit(1)
+    )
+    if order_id is None:
+        return []
+    return [f"A return of this device under order {order_id} awaits its seller's answer."]
 
 
 def _last_handover(session: Session, device: Device) -> dt.datetime | None:
@@ -162,7 +204,10 @@ def listing_problems(session: Session, device: Device) -> dict[str, list[str]]:
       reports its kind needs, ``listability.current.diagnosis_of``);
     * ``grade``: its server grade is not F;
     * ``disks``: every disk the device held since its last handover has a verified erasure (after
-      a return or a transfer to a new owner, one recorded since) or a recorded removal from the device.
+      a return or a transfer to a new owner, one recorded since) or a recorded removal from the device;
+    * ``checklist``: after it came back (a buyer's return or a loan's, ``last_came_back``), a
+      functional checklist recorded since;
+    * ``return``: no return of it to its seller is awaiting the seller's answer.
     """
     problems: dict[str, list[str]] = {}
     diagnosis = diagnosis_of(session, device)
@@ -174,6 +219,10 @@ def listing_problems(session: Session, device: Device) -> dict[str, list[str]]:
     missing = [d.label for d in statuses if not d.accounted_for]
     if missing:
         problems["disks"] = [f"{label}: no verified erasure" for label in missing]
+    if stale := _checklist_since_return(session, device):
+        problems["checklist"] = stale
+    if pending := _return_pending(session, device):
+        problems["return"] = pending
     return problems
 
 
@@ -187,6 +236,8 @@ def describe_problems(problems: Mapping[str, Sequence[str]]) -> str:
         parts.extend(message.rstrip(".") for message in problems["grade"])
     if "diagnosis" in problems:
         parts.extend(message.rstrip(".") for message in problems["diagnosis"])
+    for field in ("checklist", "return"):
+        parts.extend(message.rstrip(".") for message in problems.get(field, ()))
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] + "."
 

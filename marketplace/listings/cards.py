@@ -38,6 +38,7 @@ _LISTING = (
     _L.price_cents,
     _L.currency,
     _L.warranty_months,
+    _L.return_days,
     _L.min_days,
     _L.max_days,
     _L.deposit_cents,

@@ -112,6 +112,9 @@ class Listing(TimestampMixin, Base):
     price_cents: Mapped[int | None]
     currency: Mapped[str] = mapped_column(sa.String(3), default="EUR", server_default="EUR")
     warranty_months: Mapped[int | None]
+    #: Sales: days after handover in which the buyer may send the device back (null: 30); 0 to 365
+    #: (the API schema: a check constraint would need a table rebuild on SQLite, losing the FTS triggers).
+    return_days: Mapped[int | None]
     min_days: Mapped[int | None]
     max_days: Mapped[int | None]
     deposit_cents: Mapped[int | None]

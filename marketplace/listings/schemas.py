@@ -35,6 +35,11 @@ class _ListingTermsSchema(Schema):
         validate=ma.validate.Range(min=0, max=_MAX_CENTS), allow_none=True, metadata={"description": "sale: EUR cents"}
     )
     warranty_months = ma.fields.Integer(validate=ma.validate.Range(min=0, max=60), allow_none=True)
+    return_days = ma.fields.Integer(
+        validate=ma.validate.Range(min=0, max=365),
+        allow_none=True,
+        metadata={"description": "sale: days after handover the buyer may return it (default 30)"},
+    )
     min_days = ma.fields.Integer(validate=ma.validate.Range(min=1, max=365), allow_none=True)
     max_days = ma.fields.Integer(validate=ma.validate.Range(min=1, max=365), allow_none=True)
     deposit_cents = ma.fields.Integer(validate=ma.validate.Range(min=0, max=_MAX_CENTS), allow_none=True)
@@ -97,6 +102,7 @@ class ListingSchema(Schema):
     price_cents = ma.fields.Integer(allow_none=True)
     currency = ma.fields.String()
     warranty_months = ma.fields.Integer(allow_none=True)
+    return_days = ma.fields.Integer(allow_none=True, metadata={"description": "null: 30 days"})
     min_days = ma.fields.Integer(allow_none=True)
     max_days = ma.fields.Integer(allow_none=True)
     deposit_cents = ma.fields.Integer(allow_none=True)

@@ -40,7 +40,7 @@ from marketplace.orders.models import Order, OrderStatus
 from marketplace.reservations import locks
 from marketplace.reservations.service import live_hold
 
-SALE_FIELDS = frozenset({"price_cents", "warranty_months"})
+SALE_FIELDS = frozenset({"price_cents", "warranty_months", "return_days"})
 LOAN_FIELDS = frozenset({"min_days", "max_days", "deposit_cents"})
 DONATION_FIELDS = frozenset({"eligible_kinds"})
 MODE_FIELDS = {ListingMode.SALE: SALE_FIELDS, ListingMode.LOAN: LOAN_FIELDS, ListingMode.DONATION: DONATION_FIELDS}
@@ -107,6 +107,7 @@ def create_listing(
     description: str | None = None,
     price_cents: int | None = None,
     warranty_months: int | None = None,
+    return_days: int | None = None,
     min_days: int | None = None,
     max_days: int | None = None,
     deposit_cents: int | None = None,
@@ -120,6 +121,7 @@ def create_listing(
     values: dict[str, Any] = {
         "price_cents": price_cents,
         "warranty_months": warranty_months,
+        "return_days": return_days,
         "min_days": min_days,
         "max_days": max_days,
         "deposit_cents": deposit_cents,

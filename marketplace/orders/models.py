@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -61,6 +62,11 @@ class Order(TimestampMixin, Base):
         ),
         sa.CheckConstraint("amount_cents >= 0", name="amount_not_negative"),
         sa.CheckConstraint("platform_fee_cents >= 0 AND platform_fee_cents <= amount_cents", name="fee_in_amount"),
+        sa.CheckConstraint("refunded_cents >= 0 AND refunded_cents <= amount_cents", name="refund_in_amount"),
+        sa.CheckConstraint(
+            "credit_note_cents IS NULL OR (credit_note_cents >= 0 AND credit_note_cents <= amount_cents)",
+            name="credit_note_in_amount",
+        ),
     )
 
     id: Mapped[intpk]
@@ -87,6 +93,8 @@ class Order(TimestampMixin, Base):
     platform_fee_cents: Mapped[int] = mapped_column(default=0)
     currency: Mapped[str] = mapped_column(sa.String(3))
     warranty_months: Mapped[int | None]
+    #: The return window its listing offered, in days after handover (null: 30).
+    return_days: Mapped[int | None]
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     stripe_client_secret: Mapped[str | None] = mapped_column(sa.String(255))
     stripe_refund_id: Mapped[str | None] = mapped_column(sa.String(255))
@@ -95,6 +103,9 @@ class Order(TimestampMixin, Base):
     refund_status: Mapped[str | None] = mapped_column(sa.String(32))
     #: When Stripe confirmed the money was given back (the refund ``succeeded``).
     refund_confirmed_at: Mapped[dt.datetime | None]
+    #: What was given back so far (a partial refund for a missing accessory, or all of it): never
+    #: more than what was paid (a check constraint, and ``orders.returns`` refuses before it).
+    refunded_cents: Mapped[int] = mapped_column(default=0, server_default="0")
     invoice_number: Mapped[str | None] = mapped_column(sa.String(32))
     invoice_issued_on: Mapped[dt.date | None]
     invoice_due_on: Mapped[dt.date | None]
@@ -102,6 +113,9 @@ class Order(TimestampMixin, Base):
     #: numbered in the invoices' own gap-free sequence.
     credit_note_number: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
     credit_note_issued_on: Mapped[dt.date | None]
+    #: The credit note's amount incl. VAT: the whole invoice for a cancellation, what the seller
+    #: accepted to give back for a return (less for a missing accessory).
+    credit_note_cents: Mapped[int | None]
     paid_at: Mapped[dt.datetime | None]
     handed_over_at: Mapped[dt.datetime | None]
     return_deadline: Mapped[dt.datetime | None]
@@ -131,6 +145,59 @@ def add_months(day: dt.date, months: int) -> dt.date:
         except ValueError:
             continue
     raise AssertionError("unreachable")
+
+
+class ReturnKind(enum.StrEnum):
+    RETURN = "return"  # within the return window after handover (the listing's, 30 days by default)
+    WARRANTY = "warranty"  # a warranty claim, within the warranty months from handover
+
+
+class ReturnStatus(enum.StrEnum):
+    """open → accepted (the device comes back, money back) | refused (with the seller's reason)."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+
+
+_OPEN_RETURN_SQL = "status = 'open'"
+
+
+class OrderReturn(TimestampMixin, Base):
+    """A buyer's request to send a handed-over device back (``orders.returns``): one open per order
+    (unique partial index), decided once by the seller."""
+
+    __tablename__ = "order_returns"
+    __table_args__ = (
+        sa.Index(
+            "uq_order_returns_order_id_open",
+            "order_id",
+            unique=True,
+            postgresql_where=sa.text(_OPEN_RETURN_SQL),
+            sqlite_where=sa.text(_OPEN_RETURN_SQL),
+        ),
+        sa.CheckConstraint("refund_cents IS NULL OR refund_cents >= 0", name="refund_not_negative"),
+        sa.CheckConstraint("(status = 'open') = (decided_at IS NULL)", name="decided_unless_open"),
+    )
+
+    id: Mapped[intpk]
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[ReturnKind]
+    status: Mapped[ReturnStatus]
+    reason: Mapped[str] = mapped_column(sa.Text)
+    condition_notes: Mapped[str | None] = mapped_column(sa.Text)
+    #: Condition photos, by the ids of the photo store (attached once it exists); ids only here.
+    photo_ids: Mapped[list[Any]] = mapped_column(default=list)
+    opened_by_user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    decided_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    decided_at: Mapped[dt.datetime | None]
+    #: The seller's words: why it refused, or what it noted when accepting (a missing charger …).
+    decision_note: Mapped[str | None] = mapped_column(sa.Text)
+    #: Accepted: what is given back (card refund or credit note), at most what was paid and not
+    #: refunded yet.
+    refund_cents: Mapped[int | None]
+
+    order: Mapped[Order] = relationship()
 
 
 class InvoiceCounter(Base):

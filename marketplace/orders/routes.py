@@ -8,8 +8,8 @@ from flask.views import MethodView
 
 from marketplace.api.context import current_principal, current_session
 from marketplace.api.smorest import Blueprint
-from marketplace.orders import schemas, service
-from marketplace.orders.models import Order
+from marketplace.orders import returns, schemas, service
+from marketplace.orders.models import Order, OrderReturn
 from marketplace.payments.runtime import current_gateway, platform_fee_bps
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Sales and donations from a reservation")
@@ -89,23 +89,70 @@ class OrderHandover(MethodView):
     @blp.alt_response(403, description="Only the seller hands over")
     @blp.alt_response(409, description="Not paid/confirmed, or the device stopped being listable (errors name why)")
     def post(self, order_id: int) -> service.ShownOrder:
-        """The seller hands the device over: the 30-day return window and the warranty start"""
+        """The seller hands the device over: the return window (the listing's, 30 days by default) and warranty start"""
         return _shown(service.hand_over(current_session(), current_principal(), order_id))
 
 
 @blp.route("/orders/<int:order_id>/returns")
 class OrderReturns(MethodView):
+    @blp.response(200, schemas.ReturnListSchema)
+    @blp.alt_response(404, description="No such order (or not yours)")
+    def get(self, order_id: int) -> dict[str, Any]:
+        """The returns and warranty claims of an order, oldest first (buyer, seller, staff)"""
+        return {"items": returns.list_returns(current_session(), current_principal(), order_id)}
+
     @blp.arguments(schemas.ReturnCreateSchema)
-    @blp.response(201, schemas.OrderSchema)
-    @blp.alt_response(403, description="Only the buyer returns")
-    @blp.alt_response(409, description="Not handed over, or the 30-day window has closed")
-    def post(self, data: dict[str, Any], order_id: int) -> service.ShownOrder:
-        """Return within 30 days of handover, with a reason; card orders are refunded through Stripe"""
-        return _shown(
-            service.return_order(
-                current_session(), current_principal(), order_id, reason=data["reason"], gateway=current_gateway()
-            )
-        )
+    @blp.response(201, schemas.ReturnSchema)
+    @blp.alt_response(403, description="Only the buyer's organisation returns")
+    @blp.alt_response(404, description="No such order (or not yours)")
+    @blp.alt_response(
+        409,
+        description="Not handed over, window or warranty over, a return already open, or the "
+        "device moved on since the handover",
+    )
+    def post(self, data: dict[str, Any], order_id: int) -> OrderReturn:
+        """Open a return (within the return window) or a warranty claim; the seller accepts or refuses"""
+        return returns.open_return(
+            current_session(), current_principal(), order_id,
+            kind=data["kind"], reason=data["reason"], condition_notes=data["condition_notes"],
+        )  # fmt: skip
+
+
+@blp.route("/orders/<int:order_id>/returns/<int:return_id>")
+class OrderReturnById(MethodView):
+    @blp.response(200, schemas.ReturnSchema)
+    @blp.alt_response(404, description="No such return of this order (or not yours)")
+    def get(self, order_id: int, return_id: int) -> OrderReturn:
+        """One return of an order"""
+        return returns.get_return(current_session(), current_principal(), order_id, return_id)
+
+
+@blp.route("/orders/<int:order_id>/returns/<int:return_id>/accept")
+class OrderReturnAccept(MethodView):
+    @blp.arguments(schemas.ReturnAcceptSchema)
+    @blp.response(200, schemas.ReturnSchema)
+    @blp.alt_response(403, description="Only the seller's admins and listers decide")
+    @blp.alt_response(404, description="No such return of this order (or not yours)")
+    @blp.alt_response(409, description="Already decided, or the device moved on")
+    @blp.alt_response(422, description="Refund above what was paid and not refunded yet")
+    def post(self, data: dict[str, Any], order_id: int, return_id: int) -> OrderReturn:
+        """Accept: the device comes back to the seller; card refunded through Stripe, invoice credited"""
+        return returns.accept_return(
+            current_session(), current_principal(), order_id, return_id,
+            refund_cents=data["refund_cents"], note=data["note"], gateway=current_gateway(),
+        )  # fmt: skip
+
+
+@blp.route("/orders/<int:order_id>/returns/<int:return_id>/refuse")
+class OrderReturnRefuse(MethodView):
+    @blp.arguments(schemas.ReturnRefuseSchema)
+    @blp.response(200, schemas.ReturnSchema)
+    @blp.alt_response(403, description="Only the seller's admins and listers decide")
+    @blp.alt_response(404, description="No such return of this order (or not yours)")
+    @blp.alt_response(409, description="Already decided")
+    def post(self, data: dict[str, Any], order_id: int, return_id: int) -> OrderReturn:
+        """Refuse, with a reason the buyer reads"""
+        return returns.refuse_return(current_session(), current_principal(), order_id, return_id, reason=data["reason"])
 
 
 @blp.route("/orders/<int:order_id>/mark-paid")

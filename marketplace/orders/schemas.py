@@ -9,7 +9,7 @@ import marshmallow as ma
 from marketplace.api.fields import ID_RANGE
 from marketplace.api.pagination import PageSchema, cursor_field, limit_field
 from marketplace.api.smorest import Schema
-from marketplace.orders.models import OrderStatus, PaymentMethod, PaymentStatus
+from marketplace.orders.models import OrderStatus, PaymentMethod, PaymentStatus, ReturnKind, ReturnStatus
 
 
 class OrderCreateSchema(Schema):
@@ -74,6 +74,7 @@ class OrderSchema(Schema):
     platform_fee_cents = ma.fields.Integer()
     currency = ma.fields.String()
     warranty_months = ma.fields.Integer(allow_none=True)
+    return_days = ma.fields.Integer(allow_none=True, metadata={"description": "The listing's return window (null: 30)"})
     warranty_until = ma.fields.Date(
         allow_none=True, metadata={"description": "The listing's warranty months from the handover"}
     )
@@ -82,6 +83,7 @@ class OrderSchema(Schema):
         allow_none=True, metadata={"description": "A card refund as Stripe last confirmed it: pending, succeeded …"}
     )
     refund_confirmed_at = ma.fields.AwareDateTime(allow_none=True)
+    refunded_cents = ma.fields.Integer(metadata={"description": "Given back so far (card refunds, paid credit notes)"})
     client_secret = ma.fields.String(
         allow_none=True,
         metadata={"description": "For the buyer's Stripe.js confirmation, while the card payment is pending"},
@@ -91,6 +93,7 @@ class OrderSchema(Schema):
     credit_note_number = ma.fields.String(
         allow_none=True, metadata={"description": "The credit note that cancelled the invoice (GET …/credit-note.pdf)"}
     )
+    credit_note_cents = ma.fields.Integer(allow_none=True, metadata={"description": "The credit note's amount"})
     paid_at = ma.fields.AwareDateTime(allow_none=True)
     handed_over_at = ma.fields.AwareDateTime(allow_none=True)
     return_deadline = ma.fields.AwareDateTime(allow_none=True)
@@ -118,7 +121,59 @@ class OrderListSchema(PageSchema):
 
 
 class ReturnCreateSchema(Schema):
+    kind = ma.fields.Enum(
+        ReturnKind,
+        by_value=True,
+        load_default=ReturnKind.RETURN,
+        metadata={
+            "description": "return: within the return window (the listing's return_days after handover, "
+            "30 by default); warranty: a claim within the warranty (the listing's warranty months from the handover)"
+        },
+    )
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
+    condition_notes = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(max=4000),
+        metadata={"description": "The device's condition as the buyer sends it back (accessories, marks …)"},
+    )
+
+
+class ReturnAcceptSchema(Schema):
+    refund_cents = ma.fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Range(min=0, max=2**31 - 1),
+        metadata={
+            "description": "What is given back (card refund or credit note); default: all that was paid and "
+            "not refunded yet. Less for a missing accessory; never more than paid minus already refunded."
+        },
+    )
+    note = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=2000))
+
+
+class ReturnRefuseSchema(Schema):
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
+
+
+class ReturnSchema(Schema):
+    id = ma.fields.Integer(dump_only=True)
+    order_id = ma.fields.Integer()
+    kind = ma.fields.Enum(ReturnKind, by_value=True)
+    status = ma.fields.Enum(ReturnStatus, by_value=True)
+    reason = ma.fields.String()
+    condition_notes = ma.fields.String(allow_none=True)
+    photo_ids = ma.fields.List(ma.fields.Integer(), metadata={"description": "Condition photos (photo store ids)"})
+    created_at = ma.fields.AwareDateTime()
+    decided_at = ma.fields.AwareDateTime(allow_none=True)
+    decision_note = ma.fields.String(
+        allow_none=True, metadata={"description": "The seller's reason for refusing, or its note when accepting"}
+    )
+    refund_cents = ma.fields.Integer(allow_none=True, metadata={"description": "Accepted: what is given back"})
+
+
+class ReturnListSchema(Schema):
+    items = ma.fields.List(ma.fields.Nested(ReturnSchema))
 
 
 class InvoicePartySchema(Schema):

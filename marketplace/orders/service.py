@@ -5,7 +5,8 @@ State machine (``Order.status`` / ``Order.payment_status``)::
     card:     pending/pending ──webhook: PI succeeded (re-fetched)──▶ confirmed/paid
     invoice:  confirmed/pending (numbered invoice) ──staff mark-paid──▶ confirmed/paid
     donation: confirmed/none
-    confirmed ──seller handover──▶ handed_over ──buyer return (30 days)──▶ returned (+ refund)
+    confirmed ──seller handover──▶ handed_over ──return accepted by the seller──▶ returned (+ refund)
+    (the buyer opens a return or a warranty claim, the seller decides: ``orders.returns``)
     (at the handover the device becomes the buyer's; a return gives it back: ``devices.transfers``)
     pending | confirmed ──cancel──▶ cancelled (card: intent cancelled or refunded)
 
@@ -63,6 +64,7 @@ from marketplace.reservations.models import Reservation, ReservationStatus
 
 log = logging.getLogger(__name__)
 
+#: The return window when the listing states none (DESIGN §3.4).
 RETURN_WINDOW = dt.timedelta(days=30)
 INVOICE_TERM = dt.timedelta(days=30)
 #: Who may receive a donation when the listing does not say (DESIGN §3.4: non-profits, schools).
@@ -175,6 +177,7 @@ def create_order(
         platform_fee_cents=0,
         currency=reservation.currency,
         warranty_months=reservation.warranty_months,
+        return_days=reservation.return_days,
         created_at=now,
     )
     session.add(order)
@@ -364,7 +367,7 @@ def hand_over(session: Session, principal: Principal | None, order_id: int, *, n
     _ensure_still_listable(session, device)
     order.status = OrderStatus.HANDED_OVER
     order.handed_over_at = now
-    order.return_deadline = now + RETURN_WINDOW
+    order.return_deadline = now + (RETURN_WINDOW if order.return_days is None else dt.timedelta(days=order.return_days))
     old_warranty = device.warranty_until
     if order.warranty_months:
         device.warranty_until = add_months(now.date(), order.warranty_months)
@@ -408,46 +411,6 @@ def require_org_inventory(principal: Principal | None, organisation_id: int, mes
     raise Forbidden(message)
 
 
-def return_order(
-    session: Session,
-    principal: Principal | None,
-    order_id: int,
-    *,
-    reason: str,
-    gateway: PaymentGateway | None,
-    now: dt.datetime | None = None,
-) -> Order:
-    now = now or utcnow()
-    order = get_order(session, principal, order_id)
-    principal = require_user(principal)
-    if not (principal.is_staff or principal.is_member_of(order.buyer_organisation_id)):
-        raise Forbidden("Only the buyer returns an order.")
-    device = _lock_order(session, order)
-    if order.status is not OrderStatus.HANDED_OVER:
-        raise InvalidState(f"A {order.status.value} order cannot be returned (only after handover).")
-    assert order.return_deadline is not None
-    if now > order.return_deadline:
-        raise InvalidState(f"The 30-day return window closed on {order.return_deadline.date().isoformat()}.")
-    if device.organisation_id != order.buyer_organisation_id or device.state not in transfers.RETURNABLE_STATES:
-        raise InvalidState(
-            f"This device was listed, lent or passed on since it was handed over (it is {device.state.value} "
-            "now): it can no longer be returned under this order.",
-            errors={"device": [f"Is {device.state.value} since the handover."]},
-        )
-    _give_money_back(order, gateway, "return")
-    _issue_credit_note(session, order, now)
-    order.status = OrderStatus.RETURNED
-    order.returned_at = now
-    order.return_reason = reason
-    # Back to the seller, for re-diagnosis and a fresh erasure (``devices.transfers``).
-    transfers.take_back(
-        session, device, to_organisation_id=order.seller_organisation_id, actor=principal, order_id=order.id,
-        data={"reason": reason},
-    )  # fmt: skip
-    notify.return_opened(session, order, principal.user_id)
-    return order
-
-
 def _give_money_back(order: Order, gateway: PaymentGateway | None, why: str) -> None:
     if order.payment is PaymentMethod.CARD:
         if order.payment_status is PaymentStatus.PAID:
@@ -463,6 +426,7 @@ def _give_money_back(order: Order, gateway: PaymentGateway | None, why: str) -> 
             if refund.status in {"failed", "canceled"}:
                 raise PaymentError("Stripe refused the refund; nothing was changed. Try again or contact the staff.")
             order.stripe_refund_id = refund.id
+            order.refunded_cents = order.amount_cents
             order.payment_status = PaymentStatus.REFUNDED
             # Confirmed by Stripe's refund events (``orders.refunds.apply_refund``), or at once.
             order.refund_status = refund.status
@@ -471,9 +435,11 @@ def _give_money_back(order: Order, gateway: PaymentGateway | None, why: str) -> 
         elif order.payment_status in {PaymentStatus.PENDING, PaymentStatus.FAILED}:
             order.payment_status = PaymentStatus.VOID
     elif order.payment is PaymentMethod.INVOICE:
-        order.payment_status = (
-            PaymentStatus.REFUND_DUE if order.payment_status is PaymentStatus.PAID else PaymentStatus.VOID
-        )
+        if order.payment_status is PaymentStatus.PAID:
+            order.refunded_cents = order.amount_cents
+            order.payment_status = PaymentStatus.REFUND_DUE
+        else:
+            order.payment_status = PaymentStatus.VOID
 
 
 def _issue_credit_note(session: Session, order: Order, now: dt.datetime) -> None:
@@ -482,6 +448,7 @@ def _issue_credit_note(session: Session, order: Order, now: dt.datetime) -> None
     if order.invoice_number is not None and order.credit_note_number is None:
         order.credit_note_number = next_invoice_number(session, now.year)
         order.credit_note_issued_on = now.date()
+        order.credit_note_cents = order.amount_cents
 
 
 def cancel_order(

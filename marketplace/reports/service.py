@@ -45,6 +45,7 @@ from marketplace.listability.current import (
     select_current,
 )
 from marketplace.listability.follow import follow_device
+from marketplace.listability.rules import last_came_back
 from marketplace.members.access import (
     BENCH_ROLES,
     SCOPE_DIAGNOSTICS_UPLOAD,
@@ -200,6 +201,10 @@ def record_checklist(
     """
     device = _device_for_upload(session, principal, device_id)
     doc = {"kind": "relife-checklist", "device_kind": device.kind.value, **doc}
+    if (came_back := last_came_back(session, device)) is not None:
+        # After a return (a buyer's or a loan's) a fresh checklist is required (``listability.rules``):
+        # one that reads like the old one is still a new report, not a re-sent upload of the old.
+        doc["after_return"] = came_back.isoformat()
     if doc["device_kind"] != device.kind.value:
         raise ValidationFailed(
             f"This checklist is for a {doc['device_kind']}, the device is a {device.kind.value}.",

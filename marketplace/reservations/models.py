@@ -21,7 +21,7 @@ from marketplace.listings.models import Listing, ListingMode
 
 HOLD = dt.timedelta(minutes=30)
 #: What a hold freezes of its listing (``Reservation.freeze_terms``).
-HELD_TERMS = ("mode", "price_cents", "currency", "warranty_months", "eligible_kinds")
+HELD_TERMS = ("mode", "price_cents", "currency", "warranty_months", "return_days", "eligible_kinds")
 
 
 class ReservationStatus(enum.StrEnum):
@@ -62,6 +62,7 @@ class Reservation(TimestampMixin, Base):
     price_cents: Mapped[int | None]
     currency: Mapped[str] = mapped_column(sa.String(3), default="EUR", server_default="EUR")
     warranty_months: Mapped[int | None]
+    return_days: Mapped[int | None]
     eligible_kinds: Mapped[list[str] | None]
 
     listing: Mapped[Listing] = relationship()

@@ -27,6 +27,7 @@ class HeldTermsSchema(Schema):
     price_cents = ma.fields.Integer(allow_none=True, metadata={"description": "sale: the price the order charges"})
     currency = ma.fields.String()
     warranty_months = ma.fields.Integer(allow_none=True)
+    return_days = ma.fields.Integer(allow_none=True)
     eligible_kinds = ma.fields.List(ma.fields.String(), allow_none=True)
 
 

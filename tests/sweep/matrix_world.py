@@ -141,6 +141,7 @@ def build(client: FlaskClient, session: Session) -> MatrixWorld:
         "listing_reserved": (ListingMode.SALE, Visibility.MEMBERS),
         "listing_ordered": (ListingMode.SALE, Visibility.MEMBERS),
         "listing_loan": (ListingMode.LOAN, Visibility.MEMBERS),
+        "listing_returned": (ListingMode.SALE, Visibility.MEMBERS),
     }
     for name, (mode, visibility) in listings.items():
         listing = _listed_device(session, a.id, mode, visibility)
@@ -161,6 +162,20 @@ def build(client: FlaskClient, session: Session) -> MatrixWorld:
         )
     )
     world.ids["order"] = order["id"]
+    # Another order of C, handed over by A, which C asks to return: A decides (orders.returns).
+    held = _ok(client.post(f"/api/v1/listings/{world.ids['listing_returned']}/reservations", json={}, headers=bh))
+    returned = _ok(
+        client.post(
+            "/api/v1/orders",
+            json={"reservation_id": held["id"], "payment": "invoice"},
+            headers={**bh, "Idempotency-Key": "matrix-order-2"},
+        )
+    )
+    _ok(client.post(f"/api/v1/orders/{returned['id']}/handover", headers=a.lister.headers), 200)
+    world.ids["order_returned"] = returned["id"]
+    world.ids["return"] = _ok(
+        client.post(f"/api/v1/orders/{returned['id']}/returns", json={"reason": "hinge broken"}, headers=bh)
+    )["id"]
     today = dt.datetime.now(dt.UTC).date()
     loan = _ok(
         client.post(

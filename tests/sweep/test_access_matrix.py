@@ -53,6 +53,9 @@ READS: list[tuple[str, tuple[int, ...]]] = [
     ("/api/v1/orders/{order}", (401, 200, 200, 200, 200, 404, 403, 200)),
     ("/api/v1/orders/{order}/invoice", (401, 200, 200, 200, 200, 404, 403, 200)),
     ("/api/v1/orders/{order}/invoice.pdf", (401, 200, 200, 200, 200, 404, 403, 200)),
+    # Returns: both sides and staff read them (C opened one on the order A handed over).
+    ("/api/v1/orders/{order_returned}/returns", (401, 200, 200, 200, 200, 404, 403, 200)),
+    ("/api/v1/orders/{order_returned}/returns/{return}", (401, 200, 200, 200, 200, 404, 403, 200)),
     # Nothing cancelled the invoice: no credit note, for those who may see the order.
     ("/api/v1/orders/{order}/credit-note.pdf", (401, 404, 404, 404, 404, 404, 403, 404)),
     # Labels: who reads the organisation's devices (a bench token uploads only).
@@ -104,8 +107,14 @@ WRITES: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
      (401, 403, 403, 403, 403, 422, 403, 403)),
     # Seller side: the lister hands over (then it is done: 409); the buyer's requests are the buyer's.
     ("POST", "/api/v1/orders/{order}/handover", None, (401, 403, 200, 403, 409, 404, 403, 409)),
-    ("POST", "/api/v1/orders/{order}/returns", {"reason": "broken hinge"}, (401, 403, 403, 403, 403, 404, 403, 201)),
-    ("POST", "/api/v1/orders/{order}/mark-paid", None, (401, 403, 403, 403, 403, 404, 403, 409)),
+    # Only the buyer's organisation opens a return (not the seller, not staff on its behalf).
+    ("POST", "/api/v1/orders/{order}/returns", {"reason": "broken hinge"}, (401, 403, 403, 403, 403, 404, 403, 403)),
+    # The seller's admins and listers decide, once (then: 409); staff passes the check too.
+    ("POST", "/api/v1/orders/{order_returned}/returns/{return}/accept", {"refund_cents": 100},
+     (401, 403, 200, 403, 409, 404, 403, 409)),
+    ("POST", "/api/v1/orders/{order_returned}/returns/{return}/refuse", {"reason": "no"},
+     (401, 403, 409, 403, 409, 404, 403, 409)),
+    ("POST", "/api/v1/orders/{order}/mark-paid", None, (401, 403, 403, 403, 403, 404, 403, 200)),
     ("POST", "/api/v1/orders/{order}/cancel", None, (401, 403, 409, 403, 409, 404, 403, 409)),
     # The borrower (C) asked for an extension in the world: the lender's listers and admins decide
     # (the lister refuses first, then it is decided: 409); only the borrower's people (and staff)
@@ -382,6 +391,7 @@ def test_nothing_private_of_a_reaches_b(client: FlaskClient, world: MatrixWorld)
         "token_id": world.ids["token"],
         "number": "ABCDEFGHJKMN",  # an erasure certificate (public by its unguessable number): none here
         "erasure_id": world.ids["erasure"],
+        "return_id": world.ids["return"],
         "photo_id": world.ids["photo_condition"],
     }
     seen = 0

@@ -224,10 +224,15 @@ def test_a_returned_device_needs_an_erasure_recorded_after_its_return(
 
     with pytest.raises(InvalidState) as refused:
         ensure_listable(db_session, device)
-    assert refused.value.errors == {"disks": [f"{NVME_SERIAL} (INTEL SSDPEKNW010T8): no verified erasure"]}
+    assert refused.value.errors["disks"] == [f"{NVME_SERIAL} (INTEL SSDPEKNW010T8): no verified erasure"]
+    assert set(refused.value.errors) == {"disks", "checklist"}  # and a functional check since it came back
 
     response = client.post(f"/api/v1/devices/{device.id}/erasures", json=erasure_body(), headers=org.lister.headers)
     assert response.status_code == 201, response.json
+    with pytest.raises(InvalidState) as still:
+        ensure_listable(db_session, device)
+    assert set(still.value.errors) == {"checklist"}
+    assert checklist(client, device.id, org.technician.token).status_code == 201
     ensure_listable(db_session, device)
 
 

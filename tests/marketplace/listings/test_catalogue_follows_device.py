@@ -289,6 +289,9 @@ def test_a_booked_loan_is_not_handed_over_while_suspended_and_a_return_needs_a_n
     assert scene.listing_id not in catalogue_ids(client)
     assert client.get(f"/api/v1/loans/{next_loan.json['id']}", headers=scene.buyer.headers).json["status"] == "booked"
     assert erase(client, scene.org, scene.device.id, SECOND_SERIAL).status_code == 201
+    # ... and a functional checklist recorded since it came back.
+    assert as_owner(client, scene)["status_reason"] and "checklist" in as_owner(client, scene)["status_reason"]
+    assert checklist(client, scene.device.id, scene.org.technician.token).status_code == 201
     assert as_owner(client, scene)["status"] == "active"
 
 

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from marketplace.devices.models import Device, DeviceState, DeviceTransfer, TransferReason
 from marketplace.members.models import Organisation
 from marketplace.orders.models import add_months
-from tests.api_helpers import Actor
+from tests.api_helpers import Actor, return_accepted
 from tests.factories import DeviceFactory
 from tests.marketplace.listings.test_catalogue_follows_device import Scene, erase, listed_laptop
-from tests.marketplace.reports.helpers import BATTERY_UPOWER, NVME_SERIAL, Org, make_org, upload
+from tests.marketplace.reports.helpers import BATTERY_UPOWER, NVME_SERIAL, Org, checklist, make_org, upload
 
 
 def buyer_org(client: FlaskClient, session: Session) -> Org:
@@ -188,10 +188,7 @@ def test_a_return_gives_the_device_back_to_be_erased_again(client: FlaskClient, 
         f"/api/v1/orders/{order['id']}/returns", json={"reason": "x"}, headers=outsider.lister.headers
     )
     assert refused.status_code == 404
-    returned = client.post(
-        f"/api/v1/orders/{order['id']}/returns", json={"reason": "screen flickers"}, headers=buyer.lister.headers
-    )
-    assert returned.status_code == 201, returned.json
+    return_accepted(client, order["id"], buyer.lister, scene.org.lister, reason="screen flickers")
     db_session.expire_all()
     device = db_session.get(Device, scene.device.id)
     assert device is not None and device.organisation_id == scene.org.id and device.state is DeviceState.RETURNED
@@ -204,7 +201,11 @@ def test_a_return_gives_the_device_back_to_be_erased_again(client: FlaskClient, 
     body = {"device_id": device.id, "mode": "sale", "price_cents": 30_000, "visibility": "public"}
     refused = client.post("/api/v1/listings", json=body, headers=scene.org.lister.headers)
     assert refused.status_code == 409 and "disks" in refused.json["errors"], refused.json
+    assert "checklist" in refused.json["errors"], refused.json  # and a functional check since it came back
     assert erase(client, scene.org, device.id, NVME_SERIAL).status_code == 201
+    still = client.post("/api/v1/listings", json=body, headers=scene.org.lister.headers)
+    assert still.status_code == 409 and set(still.json["errors"]) == {"checklist"}, still.json
+    assert checklist(client, device.id, scene.org.technician.token).status_code == 201
     assert client.post("/api/v1/listings", json=body, headers=scene.org.lister.headers).status_code == 201
 
 

@@ -203,6 +203,12 @@ def test_invoice_sale_reservation_order_payment_handover_and_return(
         f"/api/v1/orders/{made['id']}/returns", json={"reason": "Écran fêlé"}, headers=world.buyer_admin.headers
     )
     assert response.status_code == 201, response.get_json()
+    # Told once the seller has accepted it: what is refunded, the credit note, the device going back.
+    accepted = client.post(
+        f"/api/v1/orders/{made['id']}/returns/{response.get_json()['id']}/accept", json={},
+        headers=world.lister.headers,
+    )  # fmt: skip
+    assert accepted.status_code == 200, accepted.get_json()
     box = mailbox.by_recipient()
     assert set(box) == seller_team | {world.buyer_admin.email}
     text = text_of(box[world.lister.email][0])

@@ -140,7 +140,8 @@ def test_notify_due_twice_writes_each_reminder_once_and_the_worker_delivers_them
 def test_a_new_due_moment_is_a_new_reminder_and_opt_out_is_respected(client: FlaskClient, db_session: Session) -> None:
     world = due_now(client, db_session)
     reminders.enqueue_due(db_session)
-    # The borrower extends the loan due soon: a new end, a new "due" reminder when it comes near.
+    # The borrower asks to extend the loan due soon, the lender approves: a new end, a new "due"
+    # reminder when it comes near.
     loan = db_session.scalar(sa.select(Loan).where(Loan.end_date == today() + dt.timedelta(days=2)))
     assert loan is not None
     asked = client.post(

@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from marketplace.listings.models import ListingMode, Visibility
+from tests.api_helpers import return_accepted
 from tests.marketplace.transactions.helpers import World, make_listing, problem
 from tests.marketplace.transactions.test_orders_api import order, reserve
 
@@ -52,10 +53,7 @@ def test_the_buyer_sees_the_closed_listing_once_handed_over_then_returned(
     )
 
     # Returned to the seller: the buyer keeps seeing what it bought and gave back.
-    returned = client.post(
-        f"/api/v1/orders/{sold['id']}/returns", json={"reason": "screen flickers"}, headers=world.public_buyer.headers
-    )
-    assert returned.status_code == 201, returned.get_json()
+    return_accepted(client, sold["id"], world.public_buyer, world.lister, reason="screen flickers")
     assert listing_as(client, listing.id, world.public_buyer.headers).status_code == 200
     problem(listing_as(client, listing.id, world.outsider.headers), 404)
 

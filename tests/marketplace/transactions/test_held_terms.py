@@ -32,7 +32,8 @@ def test_a_price_raised_under_a_hold_does_not_change_what_the_holder_pays(
     listing = make_listing(db_session, world.seller["id"], price_cents=10_000, warranty_months=12)
     held = reserve(client, world.public_buyer, listing.id)
     assert held["terms"] == {
-        "mode": "sale", "price_cents": 10_000, "currency": "EUR", "warranty_months": 12, "eligible_kinds": None,
+        "mode": "sale", "price_cents": 10_000, "currency": "EUR", "warranty_months": 12, "return_days": None,
+        "eligible_kinds": None,
     }  # fmt: skip
     assert patch(client, world, listing.id, price_cents=99_999, warranty_months=0)["price_cents"] == 99_999
 

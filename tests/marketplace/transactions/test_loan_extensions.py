@@ -15,6 +15,7 @@ from marketplace.loans.models import Loan, LoanExtension, LoanInspection
 from marketplace.media.models import Photo
 from tests.api_helpers import Actor, upload_condition_photo
 from tests.fakes.stripe import FakeStripe
+from tests.marketplace.reports.helpers import checklist
 from tests.marketplace.transactions.helpers import World, problem
 from tests.marketplace.transactions.test_loans_api import borrow, day, loan_listing
 
@@ -266,6 +267,9 @@ def test_the_inspection_decides_the_deposit_once(
         sa.select(DeviceEvent).where(DeviceEvent.device_id == listing.device_id, DeviceEvent.kind == EventKind.RETURNED)
     ).one()
     assert event.data["accessories_missing"] == ["sleeve"]
+    # Back in the catalogue once checked again (listability: a new checklist since it came back).
+    checked = checklist(client, listing.device_id, world.lister.token, storage="na", battery="na")
+    assert checked.status_code == 201, checked.get_json()
     public = client.get(f"/api/v1/devices/{listing.device_id}/passport", headers=world.outsider.headers)
     assert public.status_code == 200 and public.get_json()["view"] == "public"
     [shown] = [e for e in public.get_json()["items"] if e["kind"] == "returned"]

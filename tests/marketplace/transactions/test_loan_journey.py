@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from marketplace.listings.models import Visibility
 from marketplace.loans.models import Loan
 from tests.fakes.stripe import FakeStripe
+from tests.marketplace.reports.helpers import checklist
 from tests.marketplace.transactions.helpers import World, problem
 from tests.marketplace.transactions.test_loans_api import borrow, day, loan_listing
 
@@ -101,6 +102,9 @@ def test_a_loan_from_request_to_inspection(
     assert body["inspection"]["decision"] == "partly_captured" and body["inspection"]["captured_cents"] == 2_500
     intent = fake_stripe.objects[hold]
     assert intent["status"] == "succeeded" and intent["amount_received"] == 2_500
+    # Out of the catalogue until checked again (listability: a new checklist since it came back).
+    checked = checklist(client, listing.device_id, world.lister.token, storage="na", battery="na")
+    assert checked.status_code == 201, checked.get_json()
     everyone_sees([(day(6), day(9), "booked")])
 
     # The passport tells the public what happened, without an amount or a name.

@@ -17,7 +17,7 @@ from marketplace.listings.models import Listing, ListingMode, ListingStatus
 from marketplace.members.models import Organisation
 from marketplace.orders.models import Order
 from marketplace.payments.models import StripeEvent
-from tests.api_helpers import Actor
+from tests.api_helpers import Actor, return_accepted
 from tests.fakes.stripe import FakeStripe
 from tests.marketplace.transactions.helpers import World, make_listing, problem
 
@@ -110,15 +110,14 @@ def test_card_sale_paid_by_verified_webhook_then_handover_and_refunded_return(
 
     # Return within 30 days: refunded through Stripe, from the seller, fee included.
     problem(client.post(f"/api/v1/orders/{created['id']}/returns", json={}, headers=world.member.headers), 422)
-    returned = client.post(
-        f"/api/v1/orders/{created['id']}/returns", json={"reason": "keyboard fails"}, headers=world.member.headers
-    )
-    assert returned.status_code == 201, returned.get_json()
-    assert returned.get_json()["status"] == "returned" and returned.get_json()["payment_status"] == "refunded"
+    returned = return_accepted(client, created["id"], world.member, world.lister, reason="keyboard fails")
+    assert returned["status"] == "returned" and returned["payment_status"] == "refunded"
+    assert returned["refunded_cents"] == returned["amount_cents"]
     ((refund, refund_key),) = fake_stripe.calls("POST", "/v1/refunds")[-1:]
     assert refund["payment_intent"] == created["stripe_payment_intent_id"]
     assert refund["reverse_transfer"] == "true" and refund["refund_application_fee"] == "true"
-    assert refund_key is not None and refund_key.endswith("-return-refund")
+    assert refund["amount"] == str(returned["amount_cents"])
+    assert refund_key is not None and refund_key.endswith("-refund") and "-return-" in refund_key
     db_session.expire_all()
     assert db_session.get(Device, listing.device_id).state is DeviceState.RETURNED
     assert events(db_session, listing.device_id)[-1] == "returned"

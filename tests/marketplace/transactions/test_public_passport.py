@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 from marketplace.devices.models import DeviceEvent, EventKind
 from marketplace.devices.passport import PUBLIC_VIEWS, public_event
 from marketplace.listings.models import ListingMode, ListingStatus, Visibility
+from tests.api_helpers import return_accepted
 from tests.marketplace.devices.test_passport import list_device
+from tests.marketplace.reports.helpers import checklist
 from tests.marketplace.transactions.helpers import World, make_listing
 from tests.marketplace.transactions.test_loans_api import borrow
 from tests.marketplace.transactions.test_orders_api import order, reserve
@@ -50,8 +52,11 @@ def test_a_returned_loan_shows_no_condition_notes_nor_photos(
         headers=world.lister.headers,
     )
     assert returned.status_code == 200, returned.get_json()
+    # Undamaged: on offer again once the lender has checked it (a new checklist since it came back).
+    checked = checklist(client, listing.device_id, world.lister.token, storage="na", battery="na")
+    assert checked.status_code == 201, checked.get_json()
 
-    body = public_passport(client, listing.device_id)  # undamaged: listed again at once
+    body = public_passport(client, listing.device_id)
     text = json.dumps(body)
     for secret in (CONDITION, "J.D.", PHOTO, "files.relife.example", world.buyer["name"]):
         assert secret not in text, secret
@@ -74,10 +79,7 @@ def test_a_sale_names_no_buyer_and_a_return_shows_no_reason(
     held = reserve(client, world.public_buyer, listing.id)
     sold = order(client, world.public_buyer, held["id"], "invoice").get_json()
     assert client.post(f"/api/v1/orders/{sold['id']}/handover", headers=world.lister.headers).status_code == 200
-    returned = client.post(
-        f"/api/v1/orders/{sold['id']}/returns", json={"reason": REASON}, headers=world.public_buyer.headers
-    )
-    assert returned.status_code == 201, returned.get_json()
+    return_accepted(client, sold["id"], world.public_buyer, world.lister, reason=REASON)
     list_device(db_session, listing.device_id, Visibility.PUBLIC, ListingStatus.ACTIVE)  # offered again
 
     body = public_passport(client, listing.device_id)
@@ -87,7 +89,10 @@ def test_a_sale_names_no_buyer_and_a_return_shows_no_reason(
     [sale] = by_kind(body, "sold")
     assert sale["actor"] == {"organisation_name": None} and sale["data"] == {}
     [back] = by_kind(body, "returned")
-    assert back["actor"] == {"organisation_name": None} and back["data"] == {}
+    assert back["actor"] == {"organisation_name": None}
+    # The move back shows like a transfer: kinds and departments, no names, no order, no amount.
+    assert set(back["data"]) == {"mode", "kind", "from", "to"} and back["data"]["mode"] == "return"
+    assert back["data"]["to"] == {"kind": world.seller["kind"], "department": world.seller["department"]}
     assert sale["state_to"] == "sold" and back["state_to"] == "returned"  # what happened still shows
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.orders.models import Order
 from marketplace.payments.models import StripeEvent
+from tests.api_helpers import return_accepted
 from tests.fakes.stripe import FakeStripe
 from tests.marketplace.transactions.helpers import World, make_listing
 from tests.marketplace.transactions.test_orders_api import order, reserve
@@ -34,18 +35,14 @@ def test_a_pending_refund_is_confirmed_once_by_stripes_events(
     created = order(client, world.member, held["id"], "card").get_json()
     assert fake.send(fake.confirm_payment_intent(created["stripe_payment_intent_id"])) == 200
     assert client.post(f"/api/v1/orders/{created['id']}/handover", headers=world.lister.headers).status_code == 200
-    returned = client.post(
-        f"/api/v1/orders/{created['id']}/returns", json={"reason": "too slow"}, headers=world.member.headers
-    )
-    assert returned.status_code == 201, returned.get_json()
-    body = returned.get_json()
+    body = return_accepted(client, created["id"], world.member, world.lister, reason="too slow")
     assert body["payment_status"] == "refunded" and body["refund_status"] == "pending"
     assert body["refund_confirmed_at"] is None
     row = db_session.get(Order, created["id"])
     assert row is not None and row.stripe_refund_id is not None
     refund_id = row.stripe_refund_id
     ((params, _key),) = fake.calls("POST", "/v1/refunds")[-1:]
-    assert params["metadata"] == {"relife_order": str(created["id"])}
+    assert params["metadata"]["relife_order"] == str(created["id"]) and "relife_return" in params["metadata"]
 
     # charge.refunded while the bank has not answered: re-read, still pending, nothing confirmed.
     assert fake.send(fake.charge_refunded(created["stripe_payment_intent_id"])) == 200
