@@ -22,7 +22,7 @@ from marketplace.loans.models import Loan
 from marketplace.members.models import Organisation, User
 from marketplace.notifications import links, outbox, preferences, recipients
 from marketplace.notifications.models import OutboxMessage
-from marketplace.orders.models import Order, PaymentMethod, PaymentStatus
+from marketplace.orders.models import Order, OrderReturn, PaymentMethod, PaymentStatus
 from marketplace.reservations.models import Reservation
 
 
@@ -172,15 +172,43 @@ def order_handed_over(session: Session, order: Order) -> None:
     send(session, "order_handed_over", people, f"order:{order.id}", _order(session, order))
 
 
-def return_opened(session: Session, order: Order, acting_user_id: int | None) -> None:
-    """The seller's listers (the device comes back) and the buyer's side (what is refunded)."""
-    context = {**_order(session, order), "reason": order.return_reason or "",
-               "refund": order.payment_status.value, "credit_note_number": order.credit_note_number or ""}  # fmt: skip
-    people = recipients.everyone(
+def _return(session: Session, order: Order, found: OrderReturn) -> dict[str, Any]:
+    return {
+        **_order(session, order),
+        "kind": found.kind.value,
+        "reason": found.reason,
+        "condition": found.condition_notes or "",
+        "refund": Money(found.refund_cents or 0, order.currency),
+        "payment_status": order.payment_status.value,
+        "credit_note_number": order.credit_note_number or "",
+        "decision_note": found.decision_note or "",
+    }
+
+
+def _return_people(session: Session, order: Order, found: OrderReturn) -> list[User]:
+    """The seller's team (who decides, and gets the device back) and the buyer's side (who asked)."""
+    return recipients.everyone(
         recipients.seller_team(session, order.seller_organisation_id),
-        recipients.buyer_side(session, order.buyer_organisation_id, acting_user_id),
+        recipients.buyer_side(session, order.buyer_organisation_id, found.opened_by_user_id),
     )
-    send(session, "return_opened", people, f"order:{order.id}", context)
+
+
+def return_requested(session: Session, order: Order, found: OrderReturn) -> None:
+    """A return or warranty claim is asked: the seller's team decides, the buyer's side has a receipt."""
+    send(session, "return_requested", _return_people(session, order, found), f"return:{found.id}",
+         _return(session, order, found))  # fmt: skip
+
+
+def return_accepted(session: Session, order: Order, found: OrderReturn) -> None:
+    """Both sides: what is refunded or credited, and the device going back to the seller."""
+    send(session, "return_accepted", _return_people(session, order, found), f"return:{found.id}",
+         _return(session, order, found))  # fmt: skip
+
+
+def return_refused(session: Session, order: Order, found: OrderReturn) -> None:
+    """The buyer's side, with the seller's reason (the seller's team decided it)."""
+    people = recipients.buyer_side(session, order.buyer_organisation_id, found.opened_by_user_id)
+    send(session, "return_refused", people, f"return:{found.id}", _return(session, order, found))
 
 
 # -- loans -------------------------------------------------------------------------------------

@@ -81,9 +81,17 @@ SUBJECTS: Mapping[str, Mapping[str, str]] = {
         "fr": "Facture {invoice_number} impayée : échue le {due_on_text}",
         "en": "Invoice {invoice_number} unpaid: it was due on {due_on_text}",
     },
-    "return_opened": {
-        "fr": "Retour de la commande n° {order_id} : {device}",
-        "en": "Return of order {order_id}: {device}",
+    "return_requested": {
+        "fr": "Demande de retour, commande n° {order_id} : {device}",
+        "en": "Return requested, order {order_id}: {device}",
+    },
+    "return_accepted": {
+        "fr": "Retour accepté, commande n° {order_id} : {device}",
+        "en": "Return accepted, order {order_id}: {device}",
+    },
+    "return_refused": {
+        "fr": "Retour refusé, commande n° {order_id} : {device}",
+        "en": "Return refused, order {order_id}: {device}",
     },
     "loan_starting": {
         "fr": "Le prêt de {device} commence le {start_text}",

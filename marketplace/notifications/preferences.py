@@ -42,7 +42,10 @@ CATEGORIES: tuple[Category, ...] = (
         "Your account's security and your organisations' membership and approval.",
     ),
     Category("invoices", True, ("invoice_issued", "invoice_overdue"), "Invoices issued to you, and unpaid past due."),
-    Category("returns", True, ("return_opened",), "A return of an order (refund and credit note)."),
+    Category(
+        "returns", True, ("return_requested", "return_accepted", "return_refused"),
+        "Returns and warranty claims: asked, accepted (refund or credit note) or refused.",
+    ),
     Category("overdue_loans", True, ("loan_overdue",), "A lent device not returned on time."),
     Category("reservations", False, ("reservation_made", "reservation_expiring"), "Holds on devices: made, ending."),
     Category(

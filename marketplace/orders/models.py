@@ -186,7 +186,7 @@ class OrderReturn(TimestampMixin, Base):
     status: Mapped[ReturnStatus]
     reason: Mapped[str] = mapped_column(sa.Text)
     condition_notes: Mapped[str | None] = mapped_column(sa.Text)
-    #: Condition photos, by the ids of the photo store (attached once it exists); ids only here.
+    #: Condition photos by their ids in the photo store (``media``), which records the attachment.
     photo_ids: Mapped[list[Any]] = mapped_column(default=list)
     opened_by_user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     decided_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))

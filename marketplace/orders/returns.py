@@ -21,7 +21,7 @@
 * **Refuse** (same people): with a reason; the buyer keeps the device and may claim again later
   (e.g. under the warranty).
 
-Condition photos are attached by the photo store's ids (``OrderReturn.photo_ids``), once it exists.
+Condition photos, uploaded first by the buyer (``POST /photos``), are claimed by the return that names them.
 Every decision runs under the device's row lock (``reservations.locks``), so of two concurrent
 accepts one wins and the other is told the return is already decided.
 """
@@ -46,6 +46,8 @@ from marketplace.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
+from marketplace.media import service as media
+from marketplace.media.models import Photo, PhotoPurpose
 from marketplace.members.access import Principal, require_user
 from marketplace.notifications import events as notify
 from marketplace.orders.models import (
@@ -116,6 +118,7 @@ def open_return(
     kind: ReturnKind,
     reason: str,
     condition_notes: str | None,
+    photo_ids: Sequence[int] = (),
     now: dt.datetime | None = None,
 ) -> OrderReturn:
     now = now or utcnow()
@@ -152,6 +155,12 @@ def open_return(
     order.return_reason = reason
     session.add(opened)
     session.flush()
+    media.claim(
+        session, principal, photo_ids, PhotoPurpose.CONDITION, media.Attachment("return", opened.id),
+        organisation_id=order.buyer_organisation_id,
+    )  # fmt: skip
+    opened.photo_ids = list(photo_ids)
+    notify.return_requested(session, order, opened)
     return opened
 
 
@@ -161,6 +170,18 @@ def open_return_of(session: Session, order_id: int) -> OrderReturn | None:
         .where(OrderReturn.order_id == order_id, OrderReturn.status == ReturnStatus.OPEN)
         .execution_options(populate_existing=True)
     ).one_or_none()
+
+
+def get_return_photo(
+    session: Session, principal: Principal | None, order_id: int, return_id: int, photo_id: int
+) -> Photo:
+    """A condition photo of a return: whoever reads the return (both sides, staff) sees its photos."""
+    found = get_return(session, principal, order_id, return_id)
+    attached = media.attached_to(session, media.Attachment("return", found.id))
+    photo = next((p for p in attached if p.id == photo_id), None)
+    if photo is None:
+        raise NotFound("No such photo of this return.")
+    return photo
 
 
 def list_returns(session: Session, principal: Principal | None, order_id: int) -> Sequence[OrderReturn]:
@@ -236,7 +257,7 @@ def accept_return(
               "condition": found.condition_notes},
     )  # fmt: skip
     # The mail tells both sides what was decided: refund or credit note, the device going back.
-    notify.return_opened(session, order, found.opened_by_user_id)
+    notify.return_accepted(session, order, found)
     return found
 
 
@@ -291,10 +312,11 @@ def refuse_return(
     now: dt.datetime | None = None,
 ) -> OrderReturn:
     now = now or utcnow()
-    _order, found, _device, principal = _decidable(session, principal, order_id, return_id)
+    order, found, _device, principal = _decidable(session, principal, order_id, return_id)
     assert principal.user_id is not None
     found.status = ReturnStatus.REFUSED
     found.decided_at = now
     found.decided_by_user_id = principal.user_id
     found.decision_note = reason
+    notify.return_refused(session, order, found)
     return found

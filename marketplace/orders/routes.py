@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
 
 from marketplace.api.context import current_principal, current_session
 from marketplace.api.smorest import Blueprint
+from marketplace.media.routes import IMAGE_CONTENT
+from marketplace.media.runtime import current_storage
+from marketplace.media.serving import photo_response
 from marketplace.orders import returns, schemas, service
 from marketplace.orders.models import Order, OrderReturn
 from marketplace.payments.runtime import current_gateway, platform_fee_bps
@@ -115,6 +119,7 @@ class OrderReturns(MethodView):
         return returns.open_return(
             current_session(), current_principal(), order_id,
             kind=data["kind"], reason=data["reason"], condition_notes=data["condition_notes"],
+            photo_ids=data["photo_ids"],
         )  # fmt: skip
 
 
@@ -172,3 +177,25 @@ class OrderInvoice(MethodView):
     def get(self, order_id: int) -> dict[str, Any]:
         """The invoice of an invoice order, as JSON"""
         return service.invoice_document(current_session(), current_principal(), order_id)
+
+
+@blp.route("/orders/<int:order_id>/returns/<int:return_id>/photos/<int:photo_id>")
+class OrderReturnPhoto(MethodView):
+    @blp.doc(responses={"200": {"description": "A condition photo of the return (private)", **IMAGE_CONTENT}})
+    @blp.alt_response(304, description="Not modified (If-None-Match)")
+    @blp.alt_response(404, description="No such return or photo (or not yours)")
+    def get(self, order_id: int, return_id: int, photo_id: int) -> Response:
+        """A condition photo of a return, for both sides of the order and staff"""
+        photo = returns.get_return_photo(current_session(), current_principal(), order_id, return_id, photo_id)
+        return photo_response(current_storage(), photo, thumbnail=False, public=False)
+
+
+@blp.route("/orders/<int:order_id>/returns/<int:return_id>/photos/<int:photo_id>/thumbnail")
+class OrderReturnPhotoThumbnail(MethodView):
+    @blp.doc(responses={"200": {"description": "The photo's thumbnail (private)", **IMAGE_CONTENT}})
+    @blp.alt_response(304, description="Not modified (If-None-Match)")
+    @blp.alt_response(404, description="No such return or photo (or not yours)")
+    def get(self, order_id: int, return_id: int, photo_id: int) -> Response:
+        """A condition photo's thumbnail, for both sides of the order and staff"""
+        photo = returns.get_return_photo(current_session(), current_principal(), order_id, return_id, photo_id)
+        return photo_response(current_storage(), photo, thumbnail=True, public=False)

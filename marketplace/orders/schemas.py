@@ -137,6 +137,15 @@ class ReturnCreateSchema(Schema):
         validate=ma.validate.Length(max=4000),
         metadata={"description": "The device's condition as the buyer sends it back (accessories, marks …)"},
     )
+    photo_ids = ma.fields.List(
+        ma.fields.Integer(validate=ma.validate.Range(min=1, max=2**31 - 1)),
+        load_default=list,
+        validate=ma.validate.Length(max=20),
+        metadata={
+            "description": "Condition photos, uploaded first by the buyer's people (`POST /photos`, "
+            "purpose=condition); attached to the return all or none. Both sides read them under the return."
+        },
+    )
 
 
 class ReturnAcceptSchema(Schema):

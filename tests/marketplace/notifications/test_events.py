@@ -197,21 +197,37 @@ def test_invoice_sale_reservation_order_payment_handover_and_return(
     assert set(box) == {world.member.email, world.buyer_admin.email}
     assert "retourner jusqu'au" in text_of(box[world.member.email][0])
 
-    # A return opened by the buyer's admin: the seller's team and the buyer's side (the admin who
-    # acted, and the member who ordered is not re-told: the acting person and the admins).
-    response = client.post(
-        f"/api/v1/orders/{made['id']}/returns", json={"reason": "Écran fêlé"}, headers=world.buyer_admin.headers
-    )
-    assert response.status_code == 201, response.get_json()
-    # Told once the seller has accepted it: what is refunded, the credit note, the device going back.
-    accepted = client.post(
-        f"/api/v1/orders/{made['id']}/returns/{response.get_json()['id']}/accept", json={},
-        headers=world.lister.headers,
+    # A return asked by the buyer's admin: the seller's team (who decides) and the buyer's side
+    # (the admin who acted; the member who ordered is not re-told: the acting person and the admins).
+    asked = client.post(
+        f"/api/v1/orders/{made['id']}/returns", json={"reason": "Écran fêlé", "condition_notes": "Coin cassé"},
+        headers=world.buyer_admin.headers,
     )  # fmt: skip
+    assert asked.status_code == 201, asked.get_json()
+    box = mailbox.by_recipient()
+    assert set(box) == seller_team | {world.buyer_admin.email}
+    assert subjects(box)[world.seller_admin.email] == [f"Demande de retour, commande n° {made['id']} : {device}"]
+    text = text_of(box[world.lister.email][0])
+    assert "Reason: Écran fêlé" in text and "Condition described: Coin cassé" in text and "nothing is refunded" in text
+    # The seller refuses: the buyer's side is told why; a warranty claim may follow.
+    returns = f"/api/v1/orders/{made['id']}/returns"
+    refused = client.post(
+        f"{returns}/{asked.get_json()['id']}/refuse", json={"reason": "Rayure d'usage"}, headers=world.lister.headers
+    )
+    assert refused.status_code == 200, refused.get_json()
+    box = mailbox.by_recipient()
+    assert set(box) == {world.buyer_admin.email}
+    assert "Motif du refus : Rayure d'usage" in text_of(box[world.buyer_admin.email][0])
+    # Asked again and accepted: both sides are told what is refunded, the credit note, the device going back.
+    again = client.post(returns, json={"reason": "Écran fêlé"}, headers=world.buyer_admin.headers)
+    assert again.status_code == 201, again.get_json()
+    mailbox.new()
+    accepted = client.post(f"{returns}/{again.get_json()['id']}/accept", json={}, headers=world.lister.headers)
     assert accepted.status_code == 200, accepted.get_json()
     box = mailbox.by_recipient()
     assert set(box) == seller_team | {world.buyer_admin.email}
     text = text_of(box[world.lister.email][0])
+    assert "Return accepted" in str(box[world.lister.email][0]["Subject"])
     assert "Reason: Écran fêlé" in text and "owes a refund of €1,234.50" in text and "credit note" in text
 
 

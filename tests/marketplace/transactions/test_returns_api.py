@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from marketplace.devices.models import Device, DeviceState, DeviceTransfer, TransferReason
 from marketplace.listability.rules import listing_problems
 from marketplace.orders.models import Order, OrderReturn
-from tests.api_helpers import Actor
+from tests.api_helpers import Actor, upload_condition_photo
 from tests.fakes.stripe import FakeStripe
 from tests.marketplace.transactions.helpers import World, make_listing, problem
 from tests.marketplace.transactions.test_orders_api import order, reserve
@@ -233,3 +233,30 @@ def test_a_device_awaiting_its_return_cannot_be_listed_by_its_buyer(
     assert decide(client, made["id"], ret["id"], "refuse", world.lister, reason="fine").status_code == 200
     db_session.expire_all()
     assert "return" not in listing_problems(db_session, device)
+
+
+def test_condition_photos_join_the_return_and_both_sides_see_them(
+    client: FlaskClient, db_session: Session, world: World
+) -> None:
+    made = handed_over(client, db_session, world, world.public_buyer)
+    photo_id = upload_condition_photo(client, world.public_buyer)
+    # Another organisation's photo, or an unknown one: refused, and no return is opened.
+    theirs = upload_condition_photo(client, world.member)
+    refused = problem(open_return(client, made["id"], world.public_buyer, photo_ids=[photo_id, theirs]), 422)
+    assert "photo_ids.1" in refused["errors"]
+    assert returns_of(client, made["id"], world.public_buyer) == []
+
+    opened = open_return(client, made["id"], world.public_buyer, photo_ids=[photo_id])
+    assert opened.status_code == 201, opened.get_json()
+    assert opened.get_json()["photo_ids"] == [photo_id]
+    path = f"/api/v1/orders/{made['id']}/returns/{opened.get_json()['id']}/photos/{photo_id}"
+    for reader in (world.public_buyer, world.lister):  # the buyer who sent it, the seller who decides
+        for suffix in ("", "/thumbnail"):
+            response = client.get(path + suffix, headers=reader.headers)
+            assert response.status_code == 200 and response.mimetype.startswith("image/")
+            assert "private" in response.headers["Cache-Control"] or "no-store" in response.headers["Cache-Control"]
+    problem(client.get(path, headers=world.member.headers), 404)  # a third organisation
+    problem(client.get(path.replace(str(photo_id), str(theirs)), headers=world.lister.headers), 404)
+    # Attached once: another return cannot take it again.
+    assert decide(client, made["id"], opened.get_json()["id"], "refuse", world.lister, reason="No").status_code == 200
+    problem(open_return(client, made["id"], world.public_buyer, kind="return", photo_ids=[photo_id]), 409)
