@@ -26,7 +26,7 @@ from marketplace.reservations import service as reservations
 from tests.api_helpers import Actor
 from tests.fakes.smtp import LocalSmtp
 from tests.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
-from tests.marketplace.transactions.helpers import World, build_world, make_listing
+from tests.marketplace.trade import World, build_world, make_listing
 
 
 def today() -> dt.date:

@@ -29,7 +29,7 @@ from marketplace.reservations.models import Reservation
 from tests.api_helpers import Actor
 from tests.dbutil import fresh_database
 from tests.fakes.smtp import LocalSmtp
-from tests.marketplace.transactions.helpers import World, build_world, make_listing
+from tests.marketplace.trade import World, build_world, make_listing
 
 
 def today() -> dt.date:

@@ -49,7 +49,7 @@ from tests.api_helpers import Actor, create_org, register
 from tests.dbutil import fresh_database
 from tests.listable import add_checklist
 from tests.marketplace.reports.helpers import NVME_JSON
-from tests.marketplace.transactions.helpers import make_listing, race
+from tests.marketplace.trade import make_listing, race
 
 pytestmark = pytest.mark.concurrency
 

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from marketplace.listings.models import Visibility
 from marketplace.loans.models import Loan
 from tests.fakes.stripe import FakeStripe
+from tests.marketplace.loans.test_loans_api import borrow, day, loan_listing
 from tests.marketplace.reports.helpers import checklist
-from tests.marketplace.transactions.helpers import World, problem
-from tests.marketplace.transactions.test_loans_api import borrow, day, loan_listing
+from tests.marketplace.trade import World, problem
 
 
 def test_a_loan_from_request_to_inspection(

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from marketplace.listings.models import ListingMode, Visibility
 from tests.api_helpers import return_accepted
-from tests.marketplace.transactions.helpers import World, make_listing, problem
-from tests.marketplace.transactions.test_orders_api import order, reserve
+from tests.marketplace.orders.test_orders_api import order, reserve
+from tests.marketplace.trade import World, make_listing, problem
 
 
 def listing_as(client: FlaskClient, listing_id: int, headers: dict[str, str] | None = None) -> Any:

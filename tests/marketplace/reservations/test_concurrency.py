@@ -36,7 +36,7 @@ from marketplace.reservations.models import Reservation, ReservationStatus
 from tests.api_helpers import Actor, create_org, register
 from tests.dbutil import fresh_database
 from tests.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
-from tests.marketplace.transactions.helpers import make_listing, race
+from tests.marketplace.trade import make_listing, race
 
 pytestmark = pytest.mark.concurrency
 

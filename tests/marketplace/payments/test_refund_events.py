@@ -15,8 +15,8 @@ from marketplace.orders.models import Order
 from marketplace.payments.models import StripeEvent
 from tests.api_helpers import return_accepted
 from tests.fakes.stripe import FakeStripe
-from tests.marketplace.transactions.helpers import World, make_listing
-from tests.marketplace.transactions.test_orders_api import order, reserve
+from tests.marketplace.orders.test_orders_api import order, reserve
+from tests.marketplace.trade import World, make_listing
 
 
 @pytest.fixture

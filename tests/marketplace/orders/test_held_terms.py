@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from marketplace.listings.models import ListingMode
 from tests.fakes.stripe import FakeStripe
-from tests.marketplace.transactions.helpers import World, make_listing
-from tests.marketplace.transactions.test_orders_api import order, reserve
+from tests.marketplace.orders.test_orders_api import order, reserve
+from tests.marketplace.trade import World, make_listing
 
 
 def patch(client: FlaskClient, world: World, listing_id: int, **changes: Any) -> dict[str, Any]:

@@ -15,9 +15,9 @@ from marketplace.loans.models import Loan, LoanExtension, LoanInspection
 from marketplace.media.models import Photo
 from tests.api_helpers import Actor, upload_condition_photo
 from tests.fakes.stripe import FakeStripe
+from tests.marketplace.loans.test_loans_api import borrow, day, loan_listing
 from tests.marketplace.reports.helpers import checklist
-from tests.marketplace.transactions.helpers import World, problem
-from tests.marketplace.transactions.test_loans_api import borrow, day, loan_listing
+from tests.marketplace.trade import World, problem
 
 
 def ask(client: FlaskClient, actor: Actor, loan_id: int, end: int) -> Any:

@@ -13,7 +13,7 @@ from marketplace.listings.models import ListingMode
 from marketplace.loans.models import Loan, LoanStatus
 from marketplace.reservations.models import Reservation
 from tests.api_helpers import create_org, register
-from tests.marketplace.transactions.helpers import make_listing
+from tests.marketplace.trade import make_listing
 
 
 @pytest.fixture

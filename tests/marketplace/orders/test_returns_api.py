@@ -16,8 +16,8 @@ from marketplace.listability.rules import listing_problems
 from marketplace.orders.models import Order, OrderReturn
 from tests.api_helpers import Actor, upload_condition_photo
 from tests.fakes.stripe import FakeStripe
-from tests.marketplace.transactions.helpers import World, make_listing, problem
-from tests.marketplace.transactions.test_orders_api import order, reserve
+from tests.marketplace.orders.test_orders_api import order, reserve
+from tests.marketplace.trade import World, make_listing, problem
 
 
 def handed_over(client: FlaskClient, session: Session, world: World, buyer: Actor, **terms: Any) -> dict[str, Any]:

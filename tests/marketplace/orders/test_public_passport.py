@@ -16,10 +16,10 @@ from marketplace.devices.passport import PUBLIC_VIEWS, public_event
 from marketplace.listings.models import ListingMode, ListingStatus, Visibility
 from tests.api_helpers import return_accepted
 from tests.marketplace.devices.test_passport import list_device
+from tests.marketplace.loans.test_loans_api import borrow
+from tests.marketplace.orders.test_orders_api import order, reserve
 from tests.marketplace.reports.helpers import checklist
-from tests.marketplace.transactions.helpers import World, make_listing
-from tests.marketplace.transactions.test_loans_api import borrow
-from tests.marketplace.transactions.test_orders_api import order, reserve
+from tests.marketplace.trade import World, make_listing
 
 CONDITION = "Scratched lid, the borrower's initials J.D. engraved"
 PHOTO = "https://files.relife.example/loans/7/lid-closeup.jpg"

@@ -27,7 +27,7 @@ from marketplace.orders.models import Order, OrderReturn, ReturnStatus
 from tests.api_helpers import Actor, add_member, create_org, register
 from tests.dbutil import fresh_database
 from tests.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
-from tests.marketplace.transactions.helpers import make_listing, race
+from tests.marketplace.trade import make_listing, race
 
 pytestmark = pytest.mark.concurrency
 

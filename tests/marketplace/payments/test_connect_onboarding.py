@@ -18,7 +18,7 @@ from marketplace.members.models import Organisation
 from marketplace.payments.models import StripeEvent
 from tests.api_helpers import Actor, add_member, create_org, register
 from tests.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
-from tests.marketplace.transactions.helpers import World, make_listing, problem
+from tests.marketplace.trade import World, make_listing, problem
 
 PUBLIC_URL = "https://relife.example"
 

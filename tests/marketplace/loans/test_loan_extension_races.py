@@ -28,7 +28,7 @@ from marketplace.listings.models import ListingMode
 from marketplace.loans.models import ACTIVE_STATUSES, ExtensionStatus, Loan, LoanExtension, LoanStatus, occupied_end
 from tests.api_helpers import Actor, create_org, register
 from tests.dbutil import fresh_database
-from tests.marketplace.transactions.helpers import make_listing, race
+from tests.marketplace.trade import make_listing, race
 
 pytestmark = pytest.mark.concurrency
 

@@ -1,9 +1,11 @@
-"""Fixtures of the transaction tests: a local fake Stripe for the whole run, an app configured
-to use it, and a small world of organisations."""
+"""Fixtures of the trading tests (orders, loans, payments, reservations: each directory's
+conftest imports them): a local fake Stripe for the whole run, an app configured to use it, and a
+small world of organisations."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -13,7 +15,7 @@ from sqlalchemy.orm import Session
 from marketplace import create_app
 from marketplace.config import Config
 from tests.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
-from tests.marketplace.transactions.helpers import World, build_world
+from tests.marketplace.trade import World, build_world
 
 
 @pytest.fixture(scope="session")
@@ -30,11 +32,12 @@ def fake_stripe(stripe_server: FakeStripe) -> Iterator[FakeStripe]:
 
 
 @pytest.fixture
-def config(database_url: str, stripe_server: FakeStripe) -> Config:
+def config(database_url: str, stripe_server: FakeStripe, tmp_path: Path) -> Config:
     return Config(
         database_url=database_url,
         testing=True,
         secret_key="test-secret",
+        media_root=str(tmp_path / "media"),  # photos in the test's own folder, never in the repository
         stripe_api_key=API_KEY,
         stripe_api_base=stripe_server.base_url,
         stripe_webhook_secret=WEBHOOK_SECRET,

@@ -17,7 +17,7 @@ from marketplace.listings.models import ListingMode
 from marketplace.loans.models import Loan
 from tests.api_helpers import Actor
 from tests.fakes.stripe import FakeStripe
-from tests.marketplace.transactions.helpers import World, make_listing, problem
+from tests.marketplace.trade import World, make_listing, problem
 
 TODAY = dt.datetime.now(dt.UTC).date()
 

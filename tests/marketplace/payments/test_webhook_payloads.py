@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.payments.models import StripeEvent
 from tests.fakes.stripe import FakeStripe, sign_webhook
-from tests.marketplace.transactions.helpers import problem
+from tests.marketplace.trade import problem
 
 EVENT: dict[str, Any] = {
     "id": "evt_shape",

@@ -25,8 +25,8 @@ from marketplace.loans.service import (
 )
 from marketplace.reservations.models import Reservation
 from marketplace.reservations.service import MAX_LIVE_HOLDS_PER_ORGANISATION
-from tests.marketplace.transactions.helpers import World, make_listing, problem
-from tests.marketplace.transactions.test_loans_api import TODAY, borrow, day
+from tests.marketplace.loans.test_loans_api import TODAY, borrow, day
+from tests.marketplace.trade import World, make_listing, problem
 
 
 def loans_of(session: Session, listing_id: int) -> int:

@@ -19,7 +19,7 @@ from marketplace.orders.models import Order
 from marketplace.payments.models import StripeEvent
 from tests.api_helpers import Actor, return_accepted
 from tests.fakes.stripe import FakeStripe
-from tests.marketplace.transactions.helpers import World, make_listing, problem
+from tests.marketplace.trade import World, make_listing, problem
 
 
 def reserve(client: FlaskClient, actor: Actor, listing_id: int, **body: Any) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""Building blocks for the transaction tests: organisations through the API, listed devices
-straight through the models (the listings API lives on another branch)."""
+"""Building blocks of the trading tests (orders, loans, payments, reservations, notifications):
+organisations through the API, listed devices straight through the models."""
 
 from __future__ import annotations
 
