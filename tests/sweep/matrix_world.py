@@ -173,8 +173,22 @@ def build(client: FlaskClient, session: Session) -> MatrixWorld:
     )
     _ok(client.post(f"/api/v1/orders/{returned['id']}/handover", headers=a.lister.headers), 200)
     world.ids["order_returned"] = returned["id"]
+    # C's condition photo, sent with the return: both sides of the order read it under the return.
+    return_photo = _ok(
+        client.post(
+            "/api/v1/photos",
+            data={**png_upload(), "purpose": "condition"},
+            headers=bh,
+            content_type="multipart/form-data",
+        )
+    )["items"][0]["id"]
+    world.ids["return_photo"] = return_photo
     world.ids["return"] = _ok(
-        client.post(f"/api/v1/orders/{returned['id']}/returns", json={"reason": "hinge broken"}, headers=bh)
+        client.post(
+            f"/api/v1/orders/{returned['id']}/returns",
+            json={"reason": "hinge broken", "photo_ids": [return_photo]},
+            headers=bh,
+        )
     )["id"]
     today = dt.datetime.now(dt.UTC).date()
     loan = _ok(

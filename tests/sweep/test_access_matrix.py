@@ -56,6 +56,15 @@ READS: list[tuple[str, tuple[int, ...]]] = [
     # Returns: both sides and staff read them (C opened one on the order A handed over).
     ("/api/v1/orders/{order_returned}/returns", (401, 200, 200, 200, 200, 404, 403, 200)),
     ("/api/v1/orders/{order_returned}/returns/{return}", (401, 200, 200, 200, 200, 404, 403, 200)),
+    # The return's condition photo (uploaded by the buyer C): as the return, both sides and staff.
+    (
+        "/api/v1/orders/{order_returned}/returns/{return}/photos/{return_photo}",
+        (401, 200, 200, 200, 200, 404, 403, 200),
+    ),
+    (
+        "/api/v1/orders/{order_returned}/returns/{return}/photos/{return_photo}/thumbnail",
+        (401, 200, 200, 200, 200, 404, 403, 200),
+    ),
     # Nothing cancelled the invoice: no credit note, for those who may see the order.
     ("/api/v1/orders/{order}/credit-note.pdf", (401, 404, 404, 404, 404, 404, 403, 404)),
     # Labels: who reads the organisation's devices (a bench token uploads only).

@@ -6,6 +6,8 @@ no 5xx, and every response matches its documented status codes, content type and
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from marketplace import create_app
 from marketplace.config import Config
 from tests.api_helpers import create_org, register
+from tests.fakes.stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
 
 CHECKS = [
     schemathesis.checks.not_a_server_error,
@@ -45,6 +48,28 @@ def _operations() -> list[tuple[str, str]]:
 
 
 OPERATIONS = _operations()
+
+
+@pytest.fixture(scope="module")
+def stripe_server() -> Iterator[FakeStripe]:
+    fake = FakeStripe().serve()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def config(database_url: str, tmp_path: Path, stripe_server: FakeStripe) -> Config:
+    """The app as production runs it, card payments included (against the local fake Stripe), so
+    that the operations that need Stripe answer as they would there and not with a 503."""
+    return Config(
+        database_url=database_url,
+        testing=True,
+        secret_key="test-secret",
+        media_root=str(tmp_path / "media"),
+        stripe_api_key=API_KEY,
+        stripe_api_base=stripe_server.base_url,
+        stripe_webhook_secret=WEBHOOK_SECRET,
+    )
 
 
 @pytest.fixture
