@@ -40,6 +40,7 @@ from marketplace.members.access import (
 from marketplace.members.models import TokenKind
 from marketplace.reports import service as reports
 from marketplace.reservations import locks
+from marketplace.uploads import FileTooLarge
 
 MAX_EVIDENCE_BYTES = reports.MAX_FILE_BYTES
 
@@ -75,7 +76,7 @@ def record_from_evidence(
     device = locks.lock_device(session, device.id)
     lifecycle.ensure_in_hands(device, "no erasure now")
     if len(content) > MAX_EVIDENCE_BYTES:
-        raise reports.FileTooLarge(
+        raise FileTooLarge(
             f"Erasure evidence may hold at most {MAX_EVIDENCE_BYTES} bytes.",
             errors={"evidence": [f"{len(content)} bytes, limit {MAX_EVIDENCE_BYTES}"]},
         )

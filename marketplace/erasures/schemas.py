@@ -5,8 +5,9 @@ from __future__ import annotations
 import marshmallow as ma
 
 from marketplace.api.smorest import Schema
+from marketplace.api.uploads import UploadedFileField
 from marketplace.erasures.models import ErasureMethod, ErasureStandard, RemovalOutcome
-from marketplace.reports.schemas import Text, UploadedFileField
+from marketplace.reports.schemas import Text
 
 _STANDARDS = ", ".join(s.value for s in ErasureStandard)
 

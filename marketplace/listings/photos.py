@@ -21,6 +21,7 @@ from marketplace.media.models import Photo, PhotoPurpose
 from marketplace.media.storage import Storage
 from marketplace.members.access import Principal
 from marketplace.reservations import locks
+from marketplace.uploads import UploadedFile
 
 
 def add_photos(
@@ -28,7 +29,7 @@ def add_photos(
     store_in: Storage,
     principal: Principal | None,
     listing_id: int,
-    files: Sequence[media.UploadedFile],
+    files: Sequence[UploadedFile],
 ) -> list[Photo]:
     """Add photos to an active or suspended listing (its organisation's listers and admins)."""
     _load_listing_as_lister(session, principal, listing_id)

@@ -2,34 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import marshmallow as ma
-from werkzeug.datastructures import FileStorage
 
 from marketplace.api.smorest import Schema
-from marketplace.media import images, service
+from marketplace.api.uploads import UploadedFileField
+from marketplace.media import images
 from marketplace.media.models import Photo, PhotoPurpose
-
-
-class ImageFileField(ma.fields.Field):  # type: ignore[type-arg]
-    """A multipart file part, read into an ``UploadedFile`` (name, declared type, raw bytes)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("metadata", {}).update({"type": "string", "format": "binary"})
-        super().__init__(**kwargs)
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> service.UploadedFile:
-        if not isinstance(value, FileStorage):
-            raise ma.ValidationError("Not a file part.")
-        return service.UploadedFile(
-            filename=value.filename or "",
-            content_type=value.content_type or "application/octet-stream",
-            # Whole: the request size limit (MAX_CONTENT_LENGTH) already bounds it, and the
-            # refusal of a file too large states its real size.
-            content=value.stream.read(),
-        )
-
 
 FILES_DESCRIPTION = (
     f"The images, in the multipart field `files` (several): JPEG, PNG or WebP, recognised from their "
@@ -45,7 +23,7 @@ FILES_DESCRIPTION = (
 class PhotoUploadSchema(Schema):
     """Listing photos: the files alone."""
 
-    files = ma.fields.List(ImageFileField(), load_default=list, metadata={"description": FILES_DESCRIPTION})
+    files = ma.fields.List(UploadedFileField(), load_default=list, metadata={"description": FILES_DESCRIPTION})
 
 
 class ConditionPhotoUploadSchema(PhotoUploadSchema):

@@ -29,11 +29,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
-from marketplace.errors import Conflict, DomainError, NotFound, ServiceUnavailable, ValidationFailed
+from marketplace.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from marketplace.media import images, storage
 from marketplace.media.models import Photo, PhotoPurpose
 from marketplace.members.access import Principal, require_org_role, require_user
 from marketplace.members.models import Role
+from marketplace.uploads import FileTooLarge, UploadedFile
 
 #: Photos one return, inspection or listing may hold (several uploads may add up to it).
 MAX_PHOTOS_PER_ATTACHMENT = 20
@@ -42,19 +43,6 @@ MAX_FILENAME_CHARS = 255
 #: return, a lister inspecting a returned loan).
 ANY_ROLE = frozenset(Role)
 THUMBNAIL_SUFFIX = ".thumb"
-
-
-class FileTooLarge(DomainError):
-    status = 413
-    title = "File too large"
-    type_slug = "payload-too-large"
-
-
-@dataclass(frozen=True)
-class UploadedFile:
-    filename: str
-    content_type: str
-    content: bytes
 
 
 @dataclass(frozen=True)

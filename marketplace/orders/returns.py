@@ -42,8 +42,6 @@ from marketplace.errors import (
     Forbidden,
     InvalidState,
     NotFound,
-    PaymentError,
-    ServiceUnavailable,
     ValidationFailed,
 )
 from marketplace.media import service as media
@@ -60,9 +58,9 @@ from marketplace.orders.models import (
     ReturnStatus,
 )
 from marketplace.orders.service import (
-    CARD_NOT_CONFIGURED,
     get_order,
     next_invoice_number,
+    refund_card,
     require_org_inventory,
 )
 from marketplace.payments.gateway import PaymentGateway
@@ -269,26 +267,12 @@ def _give_back(
     if order.payment is PaymentMethod.CARD:
         if order.payment_status is not PaymentStatus.PAID or amount == 0:
             return
-        if gateway is None:
-            raise ServiceUnavailable(CARD_NOT_CONFIGURED)
-        assert order.stripe_payment_intent_id is not None
-        refund = gateway.create_refund(
-            payment_intent=order.stripe_payment_intent_id,
+        refund_card(
+            order, gateway, amount=amount,
             # One refund per return: a retried accept reuses it at Stripe.
             idempotency_key=f"order-{order.id}-{order.reference}-return-{found.id}-refund",
-            amount=amount,
-            connect=True,
-            metadata={"relife_order": str(order.id), "relife_return": str(found.id)},
-        )
-        if refund.status in {"failed", "canceled"}:
-            raise PaymentError("Stripe refused the refund; nothing was changed. Try again or contact the staff.")
-        order.stripe_refund_id = refund.id
-        order.refund_status = refund.status
-        order.refunded_cents += amount
-        order.payment_status = PaymentStatus.REFUNDED
-        # Confirmed by Stripe's refund events (``orders.refunds.apply_refund``), or at once.
-        if refund.status == "succeeded":
-            order.refund_confirmed_at = now
+            metadata={"relife_order": str(order.id), "relife_return": str(found.id)}, now=now,
+        )  # fmt: skip
         return
     if order.payment is PaymentMethod.INVOICE and order.invoice_number is not None:
         order.credit_note_number = next_invoice_number(session, now.year)

@@ -411,27 +411,45 @@ def require_org_inventory(principal: Principal | None, organisation_id: int, mes
     raise Forbidden(message)
 
 
+def refund_card(
+    order: Order,
+    gateway: PaymentGateway | None,
+    *,
+    amount: int,
+    idempotency_key: str,
+    metadata: dict[str, str],
+    now: dt.datetime,
+) -> None:
+    """Refund ``amount`` of a paid card order through Stripe (the seller's connected account gives
+    it back). Recorded at once; confirmed by Stripe's refund events (``orders.refunds.apply_refund``)."""
+    if gateway is None:
+        raise ServiceUnavailable(CARD_NOT_CONFIGURED)
+    assert order.stripe_payment_intent_id is not None
+    refund = gateway.create_refund(
+        payment_intent=order.stripe_payment_intent_id,
+        idempotency_key=idempotency_key,
+        amount=amount,
+        connect=True,
+        metadata=metadata,
+    )
+    if refund.status in {"failed", "canceled"}:
+        raise PaymentError("Stripe refused the refund; nothing was changed. Try again or contact the staff.")
+    order.stripe_refund_id = refund.id
+    order.refund_status = refund.status
+    order.refunded_cents += amount
+    order.payment_status = PaymentStatus.REFUNDED
+    if refund.status == "succeeded":
+        order.refund_confirmed_at = now
+
+
 def _give_money_back(order: Order, gateway: PaymentGateway | None, why: str) -> None:
     if order.payment is PaymentMethod.CARD:
         if order.payment_status is PaymentStatus.PAID:
-            if gateway is None:
-                raise ServiceUnavailable(CARD_NOT_CONFIGURED)
-            assert order.stripe_payment_intent_id is not None
-            refund = gateway.create_refund(
-                payment_intent=order.stripe_payment_intent_id,
+            refund_card(
+                order, gateway, amount=order.amount_cents - order.refunded_cents,
                 idempotency_key=f"order-{order.id}-{order.reference}-{why}-refund",
-                connect=True,
-                metadata={"relife_order": str(order.id)},
-            )
-            if refund.status in {"failed", "canceled"}:
-                raise PaymentError("Stripe refused the refund; nothing was changed. Try again or contact the staff.")
-            order.stripe_refund_id = refund.id
-            order.refunded_cents = order.amount_cents
-            order.payment_status = PaymentStatus.REFUNDED
-            # Confirmed by Stripe's refund events (``orders.refunds.apply_refund``), or at once.
-            order.refund_status = refund.status
-            if refund.status == "succeeded":
-                order.refund_confirmed_at = utcnow()
+                metadata={"relife_order": str(order.id)}, now=utcnow(),
+            )  # fmt: skip
         elif order.payment_status in {PaymentStatus.PENDING, PaymentStatus.FAILED}:
             order.payment_status = PaymentStatus.VOID
     elif order.payment is PaymentMethod.INVOICE:

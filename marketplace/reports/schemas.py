@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from werkzeug.datastructures import FileStorage
 
 from marketplace.api.pagination import cursor_field, limit_field
 from marketplace.api.smorest import Schema
+from marketplace.api.uploads import UploadedFileField
 from marketplace.reports import service
 from marketplace.reports.models import DiagnosticFile, ReportKind
 
@@ -27,23 +27,6 @@ class Text(ma.fields.String):
         validators = kwargs.pop("validate", None)
         chain = [validators] if callable(validators) else list(validators or [])
         super().__init__(validate=[_no_nul, *chain], **kwargs)
-
-
-class UploadedFileField(ma.fields.Field):  # type: ignore[type-arg]
-    """A multipart file part, read into an ``UploadedFile`` (name, content type, raw bytes)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("metadata", {}).update({"type": "string", "format": "binary"})
-        super().__init__(**kwargs)
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> service.UploadedFile:
-        if not isinstance(value, FileStorage):
-            raise ma.ValidationError("Not a file part.")
-        return service.UploadedFile(
-            filename=value.filename or "",
-            content_type=value.content_type or "application/octet-stream",
-            content=value.stream.read(),
-        )
 
 
 class DiagnosticsUploadSchema(Schema):

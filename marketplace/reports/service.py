@@ -34,7 +34,7 @@ from marketplace.db import utcnow
 from marketplace.devices import lifecycle, reconcile
 from marketplace.devices.models import Device, DeviceEvent, DeviceState, EventKind
 from marketplace.devices.passport import departures, record_event
-from marketplace.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from marketplace.errors import Forbidden, NotFound, ValidationFailed
 from marketplace.listability.current import (
     CurrentComponents,
     Diagnosis,
@@ -57,6 +57,7 @@ from marketplace.members.access import (
 from marketplace.members.models import Role, TokenKind
 from marketplace.pagination import Page, id_page
 from marketplace.reports.models import DiagnosticFile, DiagnosticReport, ReportKind
+from marketplace.uploads import FileTooLarge, UploadedFile
 
 #: Largest file accepted in an upload. The biggest real ``smartctl -x -j`` of a SAS drive with full
 #: logs is a few hundred kB and a Windows battery report HTML 1-2 MB; 5 MiB leaves room for both.
@@ -71,19 +72,6 @@ CHECKLIST_CONTENT_TYPE = "application/json"
 #: States from which a complete diagnosis moves the device to ``diagnosed``.
 BECOMES_DIAGNOSED = frozenset({DeviceState.REGISTERED, DeviceState.IN_REPAIR})
 READ_ROLES = frozenset(Role)
-
-
-class FileTooLarge(DomainError):
-    status = 413
-    title = "File too large"
-    type_slug = "payload-too-large"
-
-
-@dataclass(frozen=True)
-class UploadedFile:
-    filename: str
-    content_type: str
-    content: bytes
 
 
 @dataclass

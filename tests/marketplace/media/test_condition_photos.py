@@ -19,6 +19,7 @@ from marketplace.media import service
 from marketplace.media.models import Photo, PhotoPurpose
 from marketplace.media.storage import BlobMissing, LocalStorage, S3Storage, Storage, storage_from_settings
 from marketplace.members.service import authenticate
+from marketplace.uploads import UploadedFile
 from tests.marketplace.listings.conftest import World
 from tests.marketplace.media.conftest import jpeg_with_gps, png, post_multipart, stored_files
 
@@ -230,7 +231,7 @@ def test_blobs_of_a_transaction_that_rolls_back_are_deleted_and_deletions_wait_f
         db_session,
         local,
         buyer,
-        [service.UploadedFile("a.png", "image/png", png())],
+        [UploadedFile("a.png", "image/png", png())],
         PhotoPurpose.CONDITION,
         organisation_id=org,
     )
@@ -242,7 +243,7 @@ def test_blobs_of_a_transaction_that_rolls_back_are_deleted_and_deletions_wait_f
         db_session,
         local,
         buyer,
-        [service.UploadedFile("b.png", "image/png", png())],
+        [UploadedFile("b.png", "image/png", png())],
         PhotoPurpose.CONDITION,
         organisation_id=org,
     )
