@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from marketplace.errors import DomainError
 from marketplace.web import i18n, sessions
+from marketplace.web import links as links  # the pages our emails link to: their routes, on ``bp``
 from marketplace.web.views import bp
 
 log = logging.getLogger(__name__)
