@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from marketplace.api.context import current_principal, current_session
 from marketplace.errors import Conflict, DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
 from marketplace.members import accounts, organisations, passwords
+from marketplace.members.access import Principal
 from marketplace.members.models import Organisation, Role, User
 from marketplace.payments import connect
 from marketplace.payments.runtime import current_gateway
@@ -36,7 +37,7 @@ def _token(source: Any) -> str:
     return str(source.get("token", "")).strip()[:MAX_TOKEN]
 
 
-def _person() -> Any:
+def _person() -> Principal | None:
     """The signed-in person's principal, or None (anonymous or a bench token)."""
     principal = current_principal()
     return principal if principal is not None and principal.is_person else None

@@ -262,6 +262,15 @@ PAGES: list[tuple[str, tuple[int, ...]]] = [
     ("/sign-in", (200, 303, 303, 303, 303, 303, 200, 303)),
     # Who I am: a person; anonymous is sent to sign in, a bench token is no person.
     ("/account", (303, 200, 200, 200, 200, 200, 403, 200)),
+    # The pages our emails link to: a GET shows and changes nothing (web.links); the token is
+    # checked by the button's POST, or at once for an invitation (an altered one: 422 for all).
+    ("/account/verify-email?token=x", (200, 200, 200, 200, 200, 200, 200, 200)),
+    ("/account/reset-password?token=x", (200, 200, 200, 200, 200, 200, 200, 200)),
+    ("/invitations/accept?token=x", (422, 422, 422, 422, 422, 422, 422, 422)),
+    # Back from Stripe: anyone reads "submitted"; starting again is for A's admins (others: 403;
+    # not a person, anonymous or a bench token: "sign in").
+    ("/organisations/{a}/stripe-onboarding/return", (200, 200, 200, 200, 200, 200, 200, 200)),
+    ("/organisations/{a}/stripe-onboarding/refresh", (200, 403, 403, 403, 200, 403, 200, 403)),
 ]
 
 
@@ -274,7 +283,9 @@ def test_pages(client: FlaskClient, world: MatrixWorld, db_session: Session) -> 
     mismatches = []
     for path, expected in PAGES:
         for caller in RUN_ORDER:
-            response = client.get(path.format(**codes), headers={**world.headers(caller), "Accept": "text/html"})
+            response = client.get(
+                path.format(**codes, a=world.a.id), headers={**world.headers(caller), "Accept": "text/html"}
+            )
             want = expected[CALLERS.index(caller)]
             if response.status_code != want:
                 mismatches.append((path, caller, want, response.status_code))

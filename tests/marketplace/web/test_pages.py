@@ -184,7 +184,18 @@ def test_errors_outside_the_api_are_pages_in_the_sites_look(client: FlaskClient)
     assert client.get("/api/v1/nothing", headers=BROWSER).mimetype == "application/problem+json"
 
 
-@pytest.mark.parametrize("path", ["/", "/impact", "/no-such-page", "/sign-in"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/impact",
+        "/no-such-page",
+        "/sign-in",
+        "/account/verify-email?token=x",
+        "/account/reset-password?token=x",
+        "/invitations/accept?token=x",
+    ],
+)
 def test_every_html_page_has_a_csp_allowing_no_other_origin(client: FlaskClient, path: str) -> None:
     page = client.get(path, headers=BROWSER)
     assert page.mimetype == "text/html"
