@@ -182,6 +182,18 @@ def test_a_member_signs_in_and_out_in_a_real_browser(demo_site: str) -> None:
             assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
             check_accessibility(page)
 
+            # The pages our emails link to (web.links), as shown before any button is pressed.
+            for path in (
+                "/account/verify-email?token=x",
+                "/account/reset-password?token=x",
+                "/invitations/accept?token=x",
+                "/organisations/1/stripe-onboarding/return",
+                "/organisations/1/stripe-onboarding/refresh",
+            ):
+                page.goto(demo_site + path)
+                check_accessibility(page)
+            page.goto(demo_site + "/account")
+
             page.get_by_role("button", name="Se déconnecter").click()
             page.wait_for_load_state()
             assert page.url == demo_site + "/"

@@ -226,6 +226,9 @@ def test_stripe_return_and_refresh(app: Flask, browser: FlaskClient, world: Worl
     started = _post_form(browser, refresh)
     assert started.status_code == 303 and started.headers["Location"].startswith("https://connect.stripe.com/")
     assert len(stub.links) == 1 and stub.links[0].endswith(refresh)
+    # The URLs handed to Stripe lead to these pages.
+    handed = re.sub(r"^https?://[^/]+", "", stub.links[0])
+    assert handed == refresh and browser.get(handed, headers=FRENCH).status_code == 200
     mine = browser.get(f"/organisations/{org_id}/stripe-onboarding/return", headers=ENGLISH)
     assert "not enabled yet" in mine.get_data(as_text=True)
     assert browser.get("/organisations/999999/stripe-onboarding/return", headers=FRENCH).status_code == 404
