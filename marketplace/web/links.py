@@ -18,15 +18,22 @@ from flask_babel import gettext as _
 
 from marketplace.api.context import current_principal, current_session
 from marketplace.errors import Conflict, DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
+from marketplace.http import NO_STORE
 from marketplace.members import accounts, organisations, passwords
 from marketplace.members.access import Principal
 from marketplace.members.models import Organisation, Role, User
 from marketplace.payments import connect
 from marketplace.payments.runtime import current_gateway
-from marketplace.web.sessions import _page
+from marketplace.web import sessions
 from marketplace.web.views import bp
 
 MAX_TOKEN = 1024
+
+
+def _page(template: str, status: int = 200, **values: Any) -> Response:
+    """A page of a link: never stored by a cache (its URL carries the token; an invitation names
+    people), whoever asks (``http.must_not_store`` leaves anonymous GETs cacheable)."""
+    return sessions._page(template, status, dict([NO_STORE]), **values)
 
 
 def _links() -> accounts.LinkSettings:

@@ -75,6 +75,7 @@ def test_verify_email_from_the_real_link(client: FlaskClient, browser: FlaskClie
     for _ in range(2):  # a mail scanner's fetch, then the person's: nothing changes
         page = browser.get(link, headers=FRENCH)
         assert page.status_code == 200 and "Confirmer mon adresse" in page.get_data(as_text=True)
+        assert page.headers["Cache-Control"] == "no-store"  # the URL carries the token
     user = db_session.get(User, zoe.user_id)
     assert user is not None and user.email_verified_at is None
 
