@@ -195,14 +195,17 @@ def invitation_page() -> Response:
     organisation = session.get(Organisation, invitation.organisation_id)
     inviter = session.get(User, invitation.invited_by_id) if invitation.invited_by_id else None
     here = url_for("web.invitation_page", token=token)
+    principal = _person()
+    me = session.get(User, principal.user_id) if principal is not None else None
     return _page(
         "invitation.html",
+        other_address=me is not None and me.email != invitation.email,
         organisation=organisation,
         inviter=inviter,
         role=invitation.role.value,
         email=invitation.email,
         token=token,
-        signed_in=_person() is not None,
+        signed_in=me is not None,
         sign_in=url_for("web.sign_in_form", next=here),
     )
 

@@ -184,8 +184,14 @@ def test_an_invitation_for_another_address_or_altered(
     _invite(client, world, "someone.else@example.org")
     link = _link(db_session, "someone.else@example.org", "invitation")
     _sign_in(browser, world.loner.email)
-    refused = _post_form(browser, link)
-    assert refused.status_code == 403
+    page = browser.get(link, headers=ENGLISH)
+    assert "sent to another address" in page.get_data(as_text=True)
+    assert 'name="token"' not in page.get_data(as_text=True)  # no button: it would be refused
+    token = link.split("token=", 1)[1]
+    refused = browser.post(
+        "/invitations/accept", data={"token": token, "csrf_token": _csrf(browser.get("/account"))}, headers=FRENCH
+    )
+    assert refused.status_code == 403 and "autre adresse" in refused.get_data(as_text=True)
     invitation = db_session.scalars(sa.select(Invitation).order_by(Invitation.id.desc())).first()
     assert invitation is not None and invitation.status.value == "pending"
     assert browser.get(link[:-4] + "abcd", headers=FRENCH).status_code == 422
