@@ -17,7 +17,15 @@ from flask import Response, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 
 from marketplace.api.context import current_principal, current_session
-from marketplace.errors import Conflict, DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
+from marketplace.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidState,
+    NotFound,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from marketplace.http import NO_STORE
 from marketplace.members import accounts, organisations, passwords
 from marketplace.members.access import Principal
@@ -283,7 +291,17 @@ def stripe_refresh(organisation_id: int) -> Response:
     if principal is None:
         here = url_for("web.stripe_refresh_form", organisation_id=organisation_id)
         return redirect(url_for("web.sign_in_form", next=here), 303)  # type: ignore[return-value]
-    url = connect.start_onboarding(
-        current_session(), principal, organisation_id, gateway=current_gateway(), public_url=_links().public_url
-    )
+    try:
+        url = connect.start_onboarding(
+            current_session(), principal, organisation_id, gateway=current_gateway(), public_url=_links().public_url
+        )
+    except Forbidden:
+        text = _(
+            "Only the organisation's administrators set up its card payments with Stripe, once the cluster "
+            "staff have approved the organisation."
+        )
+        return _page("link.html", 403, title=_("Stripe onboarding"), paragraphs=[text])
+    except ServiceUnavailable:
+        text = _("Card payments are not available on this server right now: ask the cluster staff.")
+        return _page("link.html", 503, title=_("Stripe onboarding"), paragraphs=[text])
     return redirect(url, 303)  # type: ignore[return-value]

@@ -239,3 +239,6 @@ def test_stripe_return_and_refresh(app: Flask, browser: FlaskClient, world: Worl
     mine = browser.get(f"/organisations/{org_id}/stripe-onboarding/return", headers=ENGLISH)
     assert "not enabled yet" in mine.get_data(as_text=True)
     assert browser.get("/organisations/999999/stripe-onboarding/return", headers=FRENCH).status_code == 404
+    app.extensions["relife.payments"] = None  # no STRIPE_API_KEY: said in words, nothing started
+    unavailable = _post_form(browser, refresh)
+    assert unavailable.status_code == 503 and "personnel du cluster" in unavailable.get_data(as_text=True)
