@@ -24,7 +24,7 @@ COLUMNS = (
     "l.warranty_months, l.min_days, l.max_days, l.deposit_cents, l.eligible_kinds, l.postcode, l.department, "
     "l.description, l.created_at, l.updated_at, l.kind, l.make, l.model, l.specs, l.health, l.grade, "
     "l.cosmetic_grade, l.battery_health_pct, l.key_findings, l.remaining_life, o.name, l.organisation_kind, "
-    "o.department, l.suspended_reason"
+    "o.department, l.suspended_reason, l.return_days"
 )
 GRADES = {"A": 1, "B": 2, "C": 3, "D": 4, "F": 5}
 SORTS = {
@@ -89,6 +89,7 @@ def item(r: tuple[Any, ...]) -> dict[str, Any]:
         "price_cents": r[6],
         "currency": r[7],
         "warranty_months": r[8],
+        "return_days": r[32],
         "min_days": r[9],
         "max_days": r[10],
         "deposit_cents": r[11],
